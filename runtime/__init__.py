@@ -1,0 +1,51 @@
+"""widgetbox.runtime: run widget code in a fresh CPython-on-WASI sandbox, with hard limits.
+
+    from widgetbox.runtime import Runtime, Code, Script
+
+    with Runtime() as runtime:
+        result = runtime.run(Script(Code.single("print('hello')")))
+        result.status, result.stdout
+
+See ARCHITECTURE.md ("The sandbox") for how it works and `Limits` for every limit.
+"""
+
+from ._artifacts import ArtifactError, Interpreter, Pin
+from ._bridge import Bridge, HostCall, HostCallError
+from ._codec import SerializationError
+from ._engine import estimated_compile_seconds
+from ._guest import GuestError
+from ._http import HttpRequest, HttpResponse
+from ._jobs import Call, Code, Job, Route, Script
+from ._limits import TOO_LONG, Limits
+from ._output import OutputCallback
+from ._prepare import prepare
+from ._result import Frame, RunResult, Status, UserError
+from ._runtime import Runtime
+
+__all__ = [
+    "TOO_LONG",
+    "ArtifactError",
+    "Bridge",
+    "Call",
+    "Code",
+    "Frame",
+    "GuestError",
+    "HostCall",
+    "HostCallError",
+    "HttpRequest",
+    "HttpResponse",
+    "Interpreter",
+    "Job",
+    "Limits",
+    "OutputCallback",
+    "Pin",
+    "Route",
+    "RunResult",
+    "Runtime",
+    "Script",
+    "SerializationError",
+    "Status",
+    "UserError",
+    "estimated_compile_seconds",
+    "prepare",
+]

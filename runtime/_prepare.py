@@ -1,0 +1,16 @@
+"""`prepare`: everything a first start needs, done ahead of time (fetch, verify, compile)."""
+
+from __future__ import annotations
+
+from . import _artifacts, _engine
+from ._artifacts import Interpreter, Progress
+from ._engine import CompileProgress
+
+
+def prepare(
+    say: Progress | None = None, compile_progress: CompileProgress | None = None
+) -> Interpreter:
+    """Fetch and verify the pinned interpreter, then compile it into the cache (once)."""
+    interpreter = _artifacts.ensure(progress=say)
+    _engine.compiled(interpreter, compile_progress)
+    return interpreter

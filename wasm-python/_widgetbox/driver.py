@@ -1,0 +1,178 @@
+"""The driver: fetch one job from the host, run the widget's code, report the result.
+
+A pooled interpreter imports this module ahead of demand; the run itself is one call to
+`serve()`. Jobs and results cross the bridge as JSON (see `widgetbox.runtime._guest`).
+"""
+
+from __future__ import annotations
+
+import binascii
+import builtins
+import contextlib
+import io
+import os
+import sys
+import types
+
+import anvil.server
+from anvil import _serialize
+
+from . import bridge, errors, routing
+
+WIDGET_DIR = "/widget"
+SCRATCH_DIR = "/tmp"  # noqa: S108 - the sandbox's own, per-run scratch area
+
+JOB = "widgetbox.job"
+RESULT = "widgetbox.result"
+
+
+def serve() -> None:
+    """Run the job the host hands over and report how it went."""
+    job = bridge.call(JOB)
+    try:
+        report = _MODES[job["mode"]](job)
+    except BaseException as exc:  # the widget's error, reported as data
+        report = {"status": "error", "error": errors.describe(exc)}
+    _flush()
+    bridge.call(RESULT, report)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):  # user code may have replaced the stream
+            stream.flush()
+
+
+def _prepare(job: dict, line_buffered: bool) -> None:
+    os.chdir(SCRATCH_DIR)
+    if line_buffered:  # scripts stream their output line by line to the Run console
+        for stream in (sys.stdout, sys.stderr):
+            if isinstance(stream, io.TextIOWrapper):
+                stream.reconfigure(line_buffering=True)
+
+
+def _compile(relative: str) -> types.CodeType:
+    path = f"{WIDGET_DIR}/{relative}"
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    return compile(source, path, "exec", dont_inherit=True)
+
+
+def _script(job: dict) -> dict:
+    _prepare(job, line_buffered=True)
+    entry = job["entry"]
+    main = types.ModuleType("__main__")
+    main.__file__ = f"{WIDGET_DIR}/{entry}"
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    sys.argv = [entry, *job.get("argv", [])]
+    try:
+        exec(_compile(entry), main.__dict__)
+    except SystemExit as exc:
+        return _exit_report(exc)
+    return {"status": "ok"}
+
+
+def _exit_report(exc: SystemExit) -> dict:
+    """`sys.exit()` ends a script: code 0 or None is success, anything else an error."""
+    code = exc.code
+    if code is None or code == 0:
+        return {"status": "ok"}
+    if not isinstance(code, int):
+        print(code, file=sys.stderr)
+    return {
+        "status": "error",
+        "error": errors.describe(exc),
+        "exit_code": code if isinstance(code, int) else 1,
+    }
+
+
+def _import_entry(job: dict) -> None:
+    _prepare(job, line_buffered=False)
+    entry = job["entry"]
+    __import__(entry[: -len(".py")].replace("/", "."))
+
+
+def _call(job: dict) -> dict:
+    _import_entry(job)
+    name = job["name"]
+    fn = anvil.server._callables.get(name)
+    if fn is None:
+        raise anvil.server.NoServerFunctionError(
+            f'No server function matching "{name}" has been registered'
+        )
+    try:
+        args = _serialize.decode(job.get("args", []))
+        kwargs = _serialize.decode(job.get("kwargs", {}))
+    except _serialize.SerializationError as e:
+        raise anvil.server.SerializationError(f"Cannot read the arguments: {e}") from None
+    value = fn(*args, **kwargs)
+    try:
+        encoded = _serialize.encode(value)
+    except _serialize.SerializationError as e:
+        raise anvil.server.SerializationError(f"Cannot serialize the return value: {e}") from None
+    return {"status": "ok", "value": encoded}
+
+
+def _credentials(headers: dict[str, str]) -> tuple[str | None, str | None]:
+    scheme, _, encoded = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        decoded = binascii.a2b_base64(encoded.strip(), strict_mode=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    username, sep, password = decoded.partition(":")
+    return (username, password) if sep else (None, None)
+
+
+def _route(job: dict) -> dict:
+    _import_entry(job)
+    spec = job["request"]
+    method, path = spec["method"].upper(), spec["path"]
+    headers = {str(k).lower(): str(v) for k, v in spec.get("headers", {}).items()}
+    found = routing.find(anvil.server._routes, method, path, headers)
+    if isinstance(found, dict):
+        return _response_report(found)
+    route, params = found
+    username, password = _credentials(headers)
+    if route.require_credentials and username is None:
+        return _response_report(
+            routing.response(
+                401, "Unauthorized", {"www-authenticate": 'Basic realm="Widgetbox API"'}
+            )
+        )
+    request = anvil.server.HttpRequest(
+        path=path,
+        method=method,
+        query_params=dict(spec.get("query", {})),
+        form_params=dict(spec.get("form", {})),
+        headers=headers,
+        body=binascii.a2b_base64(spec.get("body", "")),
+        origin=spec.get("origin", ""),
+        remote_address=spec.get("remote_address", ""),
+        username=username,
+        password=password,
+    )
+    # Path parameters win over query parameters, which win over form parameters (as Anvil).
+    kwargs = {**request.form_params, **request.query_params, **params}
+    anvil.server._CurrentRequest._current = request
+    try:
+        value = route.fn(**kwargs)
+    finally:
+        anvil.server._CurrentRequest._current = None
+    return _response_report(routing.to_response(value, route, headers))
+
+
+def _response_report(response: dict) -> dict:
+    return {
+        "status": "ok",
+        "response": {
+            "status": response["status"],
+            "headers": response["headers"],
+            "body": binascii.b2a_base64(response["body"], newline=False).decode("ascii"),
+        },
+    }
+
+
+_MODES = {"script": _script, "call": _call, "route": _route}

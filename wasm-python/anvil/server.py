@@ -1,0 +1,254 @@
+"""`anvil.server` for widget server code running in Widgetbox's sandbox.
+
+The decorators and objects behave as in Anvil: `@callable` registers a function for
+`anvil.server.call`, `@route` (alias `@http_endpoint`) serves it over HTTP, `request` is the
+current HTTP request, and `HttpResponse` customises the answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from anvil import BlobMedia, _serialize
+
+__all__ = [
+    "AnvilWrappedError",
+    "ExecutionTerminatedError",
+    "HttpRequest",
+    "HttpResponse",
+    "InternalError",
+    "NoServerFunctionError",
+    "QuotaExceededError",
+    "RuntimeUnavailableError",
+    "SerializationError",
+    "SessionExpiredError",
+    "TimeoutError",
+    "UplinkDisconnectedError",
+    "call",
+    "callable",
+    "http_endpoint",
+    "request",
+    "route",
+]
+
+
+class AnvilWrappedError(Exception):
+    """The base of Anvil's server errors; an exception of another class raised by a server
+    function reaches the caller as an AnvilWrappedError carrying its message."""
+
+
+class NoServerFunctionError(AnvilWrappedError):
+    """No server function is registered under the name that was called."""
+
+
+class SerializationError(AnvilWrappedError):
+    """A value cannot be passed to or returned from a server function."""
+
+
+class ExecutionTerminatedError(AnvilWrappedError):
+    """The server code was stopped before it finished."""
+
+
+class TimeoutError(AnvilWrappedError):
+    """Server code took too long."""
+
+
+class RuntimeUnavailableError(AnvilWrappedError):
+    """The server runtime could not be reached."""
+
+
+class InternalError(AnvilWrappedError):
+    """Something went wrong inside the platform."""
+
+
+class QuotaExceededError(AnvilWrappedError):
+    """A platform limit was reached."""
+
+
+class SessionExpiredError(AnvilWrappedError):
+    """The caller's session has expired."""
+
+
+class UplinkDisconnectedError(AnvilWrappedError):
+    """Kept for compatibility: Widgetbox has no Uplink."""
+
+
+_callables: dict = {}
+_routes: list = []
+
+_UNSUPPORTED_USERS = (
+    "{what} needs Anvil's Users service, which Widgetbox does not provide; "
+    "check credentials yourself (for routes, require_credentials=True gives you "
+    "anvil.server.request.username and .password)"
+)
+
+
+def callable(fn_or_name=None, require_user=None):
+    """Make a function callable with `anvil.server.call(name, ...)`.
+
+    Use as `@anvil.server.callable` or `@anvil.server.callable("other_name")`.
+    """
+    if require_user:
+        raise NotImplementedError(_UNSUPPORTED_USERS.format(what="require_user"))
+    if fn_or_name is None or isinstance(fn_or_name, str):
+        name = fn_or_name
+        return lambda fn: _register(fn, name)
+    return _register(fn_or_name, None)
+
+
+def _register(fn, name):
+    if not hasattr(fn, "__call__"):  # noqa: B004 - `callable` is shadowed here
+        raise TypeError("@anvil.server.callable must decorate a function")
+    _callables[name or fn.__name__] = fn
+    return fn
+
+
+class _Route:
+    """One registered HTTP endpoint."""
+
+    def __init__(self, path, fn, methods, enable_cors, require_credentials):
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"a route's path must start with '/', not {path!r}")
+        self.path = path
+        self.fn = fn
+        self.methods = [str(method).upper() for method in methods]
+        self.enable_cors = enable_cors
+        self.require_credentials = require_credentials
+        self.params = []
+        pattern = []
+        for part in re.split(r"(:[^/]*)", path):
+            if part.startswith(":"):
+                self.params.append(part[1:])
+                pattern.append("([^/]*)")
+            else:
+                pattern.append(re.escape(part))
+        self.regex = re.compile("".join(pattern))
+
+    def match(self, path):
+        """The path parameters when `path` matches this route, else None."""
+        found = self.regex.fullmatch(path)
+        return None if found is None else dict(zip(self.params, found.groups(), strict=True))
+
+
+def http_endpoint(
+    path,
+    require_credentials=False,
+    authenticate_users=False,
+    authenticate_user=False,
+    methods=("GET", "POST"),
+    enable_cors=False,
+    cross_site_session=False,
+):
+    """Serve the decorated function at the widget's base URL + `path`.
+
+    `:name` segments become keyword arguments, as do query-string and form parameters.
+    """
+    if authenticate_users or authenticate_user:
+        raise NotImplementedError(_UNSUPPORTED_USERS.format(what="authenticate_users"))
+
+    def decorator(fn):
+        _routes.append(_Route(path, fn, methods, enable_cors, require_credentials))
+        return fn
+
+    return decorator
+
+
+route = http_endpoint
+
+
+class HttpResponse:
+    """A custom HTTP response: `HttpResponse(status, body, headers)`."""
+
+    def __init__(self, status=200, body="", headers=None):
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+    def __repr__(self):
+        return f"HttpResponse(status={self.status!r})"
+
+
+class HttpRequest:
+    """The HTTP request being answered (see `anvil.server.request`)."""
+
+    def __init__(
+        self,
+        *,
+        path,
+        method,
+        query_params,
+        form_params,
+        headers,
+        body,
+        origin,
+        remote_address,
+        username=None,
+        password=None,
+    ):
+        self.path = path
+        self.method = method
+        self.query_params = query_params
+        self.form_params = form_params
+        self.headers = headers
+        self.body = BlobMedia(headers.get("content-type", "application/octet-stream"), body)
+        self.origin = origin
+        self.remote_address = remote_address
+        self.username = username
+        self.password = password
+        self.user = None
+        self._body_json = _NOT_READ
+
+    @property
+    def body_json(self):
+        """The body decoded as JSON when the request's content type is JSON, else None."""
+        if self._body_json is _NOT_READ:
+            self._body_json = None
+            content_type = self.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type == "application/json" or content_type.endswith("+json"):
+                import json
+
+                self._body_json = json.loads(self.body.get_bytes() or b"null")
+        return self._body_json
+
+
+_NOT_READ = object()
+
+
+class _CurrentRequest:
+    """`anvil.server.request`: the request being handled, only inside an HTTP endpoint."""
+
+    _current: HttpRequest | None = None
+
+    def __getattr__(self, name):
+        current = type(self)._current
+        if current is None:
+            raise RuntimeError(
+                "anvil.server.request is only available while handling an HTTP request"
+            )
+        return getattr(current, name)
+
+    def __repr__(self):
+        return f"<anvil.server.request for {type(self)._current and type(self)._current.path!r}>"
+
+
+request = _CurrentRequest()
+
+
+def call(fn_name, *args, **kwargs):
+    """Call one of this widget's `@anvil.server.callable` functions by name.
+
+    Arguments and the result go through the same conversion as a call from a client:
+    tuples become lists, and values that cannot be serialized raise SerializationError.
+    """
+    fn = _callables.get(fn_name)
+    if fn is None:
+        raise NoServerFunctionError(f'No server function matching "{fn_name}" has been registered')
+    args, kwargs = _round_trip(list(args)), _round_trip(kwargs)
+    return _round_trip(fn(*args, **kwargs))
+
+
+def _round_trip(value):
+    try:
+        return _serialize.decode(_serialize.encode(value))
+    except _serialize.SerializationError as e:
+        raise SerializationError(str(e)) from None
