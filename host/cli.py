@@ -110,9 +110,10 @@ def run_command(file: Path, timeout: float, memory: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(_record(result), indent=2))
     elif not result.ok:
-        if result.error is not None and result.error.traceback:
-            sys.stderr.write(result.error.traceback)
-        say(f"{result.status.value}: {result.message}")
+        traceback = result.error.traceback if result.error is not None else ""
+        sys.stderr.write(traceback)
+        if result.status is not Status.ERROR or not traceback:
+            say(f"{result.status.value}: {result.message}")
     sys.exit(EXIT_CODES[result.status])
 
 
@@ -127,3 +128,7 @@ def _record(result: RunResult) -> dict[str, object]:
 def serve_command() -> None:
     """Start the Widgetbox web application (arrives with the host issue)."""
     say("the web application is not built yet; try `widgetbox run FILE` meanwhile")
+
+
+if __name__ == "__main__":
+    main()

@@ -67,7 +67,7 @@ def watch(store: wasmtime.Store) -> None:
     store.set_epoch_deadline(1)
 
 
-@_Callback
+@_Callback  # type: ignore[untyped-decorator]
 def _on_epoch(_context: Any, _data: Any, delta: Any, kind: Any) -> int:
     try:
         if current().epoch_check():

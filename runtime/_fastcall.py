@@ -97,7 +97,7 @@ def define(
 _VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
 
 
-@_ffi.wasmtime_func_callback_t
+@_ffi.wasmtime_func_callback_t  # type: ignore[untyped-decorator]
 def _dispatch(
     key: Any, caller_ptr: Any, args: Any, _nargs: int, results: Any, _nresults: int
 ) -> int:
@@ -123,6 +123,6 @@ def _trap(message: str) -> int:
     return ctypes.cast(trap, ctypes.c_void_p).value or 0
 
 
-@ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+@ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # type: ignore[untyped-decorator]
 def _forget(key: Any) -> None:
     _handlers.pop(key or 0, None)

@@ -26,7 +26,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import wasmtime
 
@@ -44,7 +44,7 @@ from ._output import Output, OutputCallback
 from ._paths import GUEST_DIR
 from ._quota import ScratchQuota
 from ._result import Frame, RunResult, Status, UserError
-from ._wasi import FORWARDED, define_guards, trampoline_wat
+from ._wasi import FORWARDED, WASI, define_guards, trampoline_wat
 
 log = logging.getLogger("widgetbox.runtime")
 
@@ -136,6 +136,9 @@ class Guest:
     def __init__(self, sandbox: Sandbox) -> None:
         self._sandbox = sandbox
         self._closed = False
+        self._running = False
+        self._close_after_run = False
+        self._lock = threading.Lock()
         self.dir = Path(tempfile.mkdtemp(prefix="guest-", dir=sandbox.work_root))
         self.code_dir = self.dir / "code"
         self.scratch_dir = self.dir / "scratch"
@@ -165,18 +168,17 @@ class Guest:
         _epoch.watch(self.store)
         instance = sandbox.instance_pre.instantiate(self.store)
         exports = instance.exports(self.store)
-        self.memory = exports["memory"]
-        self._turn_export = exports["turn"]
-        self._alloc = exports["host_alloc"]
-        originals = [
-            sandbox.wasi_linker.get(self.store, imp.module, imp.name)
-            for imp in sandbox.trampoline.imports
-            if imp.module != "env"
-        ]
+        self.memory = _export(exports, "memory", wasmtime.Memory)
+        self._turn_export = _export(exports, "turn", wasmtime.Func)
+        self._alloc = _export(exports, "host_alloc", wasmtime.Func)
+        originals = [sandbox.wasi_linker.get(self.store, WASI, name) for name in FORWARDED]
         trampoline = wasmtime.Instance(
             self.store, sandbox.trampoline, [self.memory, *originals]
         ).exports(self.store)
-        self.wasi = {name: FastCall(trampoline[name], kinds) for name, kinds in FORWARDED.items()}
+        self.wasi = {
+            name: FastCall(_export(trampoline, name, wasmtime.Func), kinds)
+            for name, kinds in FORWARDED.items()
+        }
         activity = self._activity(WARM_UP_LIMITS, None, None, None, None)
         outcome = self._turn(activity, sandbox.warm_up_source())
         if outcome != 0 or activity.stop is not None:
@@ -233,8 +235,28 @@ class Guest:
         context: dict[str, Any] | None = None,
     ) -> RunResult:
         """Run one job (the driver's payload) with the widget's files; then the guest is spent."""
-        if self._closed:
-            raise GuestError("a guest serves exactly one run")
+        with self._lock:
+            if self._closed or self._running:
+                raise GuestError("a guest serves exactly one run")
+            self._running = True
+        try:
+            return self._run(job, code, limits, on_output, cancel, context)
+        finally:
+            with self._lock:
+                self._running = False
+                close_now = self._close_after_run
+            if close_now:
+                self.close()
+
+    def _run(
+        self,
+        job: dict[str, Any],
+        code: dict[str, str],
+        limits: Limits,
+        on_output: OutputCallback | None,
+        cancel: threading.Event | None,
+        context: dict[str, Any] | None,
+    ) -> RunResult:
         started = time.monotonic()
         for relative, text in code.items():
             path = self.code_dir / relative
@@ -265,14 +287,30 @@ class Guest:
         )
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+        """Release the store and the guest's folders; a running guest is closed when its
+        run ends (its store must not be freed under it)."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._running:
+                self._close_after_run = True
+                return
+            self._closed = True
         store = getattr(self, "store", None)
         if store is not None:
             store.close()
         shutil.rmtree(self.dir, ignore_errors=True)
         self._sandbox.live.discard(self)
+
+
+_Export = TypeVar("_Export", wasmtime.Func, wasmtime.Memory)
+
+
+def _export(exports: Any, name: str, kind: type[_Export]) -> _Export:
+    item = exports[name]
+    if not isinstance(item, kind):
+        raise GuestError(f"the interpreter module's export {name!r} is not a {kind.__name__}")
+    return item
 
 
 @dataclass(frozen=True)

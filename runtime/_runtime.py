@@ -24,6 +24,9 @@ from ._output import OutputCallback
 from ._pool import Pool
 from ._result import RunResult
 
+SHUTDOWN_WAIT = 10.0
+"""Seconds `close()` waits for running work to stop (it stops within a tick)."""
+
 
 class Runtime:
     """Runs widget code, each run in a fresh interpreter.
@@ -51,6 +54,8 @@ class Runtime:
         self.workers = workers or os.cpu_count() or 1
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="widgetbox-run")
         self._closed = False
+        self._active = 0
+        self._idle = threading.Condition()
 
     def run(
         self,
@@ -71,6 +76,24 @@ class Runtime:
             raise RuntimeError("the runtime is closed")
         payload = job.payload()
         limits = limits or (Limits.script() if isinstance(job, Script) else Limits.request())
+        with self._idle:
+            self._active += 1
+        try:
+            return self._run_in_guest(payload, job, limits, on_output, cancel, context)
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def _run_in_guest(
+        self,
+        payload: dict[str, Any],
+        job: Job,
+        limits: Limits,
+        on_output: OutputCallback | None,
+        cancel: threading.Event | None,
+        context: Mapping[str, Any] | None,
+    ) -> RunResult:
         guest = self.pool.take()
         try:
             return guest.run(
@@ -112,7 +135,9 @@ class Runtime:
         if self._closed:
             return
         self._closed = True
-        self._sandbox.shutdown.set()
+        self._sandbox.shutdown.set()  # running guests stop within a tick
+        with self._idle:
+            self._idle.wait_for(lambda: self._active == 0, timeout=SHUTDOWN_WAIT)
         self.pool.close()
         self._executor.shutdown(wait=True)
         self._sandbox.close_all()

@@ -25,8 +25,8 @@ from ._activity import Activity, current
 from ._fastcall import define
 
 WASI = "wasi_snapshot_preview1"
-ERRNO_SUCCESS, ERRNO_FAULT, ERRNO_INVAL, ERRNO_NOSPC = 0, 21, 28, 51
-O_CREAT = 1
+ERRNO_SUCCESS, ERRNO_FAULT, ERRNO_INVAL, ERRNO_NOENT, ERRNO_NOSPC = 0, 21, 28, 44, 51
+O_CREAT, O_EXCL = 1, 4
 STDOUT, STDERR = 1, 2
 MAX_IOVECS = 1024
 MAX_SUBSCRIPTIONS = 4096
@@ -138,8 +138,14 @@ def define_guards(linker: wasmtime.Linker) -> None:
 
     def path_open(caller: Any, *args: int) -> int:
         act = current()
-        if args[4] & O_CREAT and not act.quota.admit_entry():
-            return ERRNO_NOSPC
+        oflags = args[4]
+        if oflags & O_CREAT and not act.quota.admit_entry():
+            if oflags & O_EXCL:
+                return ERRNO_NOSPC
+            # At the limit, opening a file that already exists still works.
+            retry = (*args[:4], oflags & ~O_CREAT, *args[5:])
+            errno = int(act.wasi["path_open"](caller, *retry))
+            return ERRNO_NOSPC if errno == ERRNO_NOENT else errno
         return int(act.wasi["path_open"](caller, *args))
 
     def creating(name: str) -> Callable[..., int]:

@@ -72,5 +72,7 @@ def call(op, data=None):
     if "error" in answer:
         error = answer["error"]
         kind = error.get("kind", HostCallError.kind)
-        raise _KINDS.get(kind, HostCallError)(error.get("message", kind))
+        exc = _KINDS.get(kind, HostCallError)(error.get("message", kind))
+        exc.kind = kind  # a kind the guest has no class for keeps its name
+        raise exc
     return answer.get("ok")

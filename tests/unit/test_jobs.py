@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import base64
+import datetime
+
+import pytest
+from widgetbox.runtime import Call, Code, HttpRequest, Route, Script, SerializationError
+from widgetbox.runtime._jobs import MAX_FILES
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["", "/abs.py", "../up.py", "a/../b.py", "./a.py", "a//b.py", "a\\b.py", "a/", "nul\x00.py"],
+)
+def test_file_paths_must_be_plain_relative_names(path: str) -> None:
+    with pytest.raises(ValueError, match="bad file path"):
+        Code(files={path: "", "main.py": ""})
+
+
+def test_nested_relative_paths_are_fine() -> None:
+    code = Code(files={"main.py": "", "lib/util.py": "x = 1"})
+    assert code.entry == "main.py"
+
+
+def test_the_entry_must_be_one_of_the_files_and_python() -> None:
+    with pytest.raises(ValueError, match="not among"):
+        Code(files={"a.py": ""}, entry="main.py")
+    with pytest.raises(ValueError, match=r"must be a \.py file"):
+        Code(files={"data.txt": ""}, entry="data.txt")
+
+
+def test_size_and_count_are_limited() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        Code(files={})
+    with pytest.raises(ValueError, match="at most"):
+        Code(files={f"f{i}.py": "" for i in range(MAX_FILES + 1)}, entry="f0.py")
+    with pytest.raises(ValueError, match="bytes"):
+        Code.single("x" * (9 * 1024 * 1024))
+
+
+def test_payloads_are_what_the_driver_reads() -> None:
+    code = Code.single("pass")
+    assert Script(code, argv=["a", 1]).payload() == {  # type: ignore[list-item]
+        "mode": "script",
+        "entry": "main.py",
+        "argv": ["a", "1"],
+    }
+    call = Call(code, "f", (1, datetime.date(2026, 1, 2)), {"k": (1,)}).payload()
+    assert call["args"] == [1, {"$wb": "date", "v": "2026-01-02"}]
+    assert call["kwargs"] == {"k": [1]}
+    request = HttpRequest(
+        "POST", "/x", query={"a": "1"}, headers={"X-Thing": "v"}, body=b"\x00\xff"
+    )
+    route = Route(code, request).payload()["request"]
+    assert route["headers"] == {"x-thing": "v"}
+    assert base64.b64decode(route["body"]) == b"\x00\xff"
+
+
+def test_unserializable_call_arguments_fail_before_running() -> None:
+    with pytest.raises(SerializationError):
+        Call(Code.single("pass"), "f", ({1, 2},)).payload()
