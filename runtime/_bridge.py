@@ -133,10 +133,10 @@ def json_depth_ok(frame: bytes, limit: int = MAX_DEPTH) -> bool:
     return True
 
 
-def parse_request(frame: bytes) -> tuple[str, Any]:
+def parse_request(frame: bytes, max_depth: int = MAX_DEPTH) -> tuple[str, Any]:
     """(op, data) from a request frame; HostCallError("BadRequest") when malformed."""
-    if not json_depth_ok(frame):
-        raise HostCallError("BadRequest", f"the request nests deeper than {MAX_DEPTH} levels")
+    if not json_depth_ok(frame, max_depth):
+        raise HostCallError("BadRequest", f"the request nests deeper than {max_depth} levels")
     try:
         request = json.loads(frame)
     except (ValueError, RecursionError):

@@ -12,6 +12,7 @@ from typing import Any
 
 from ._activity import Activity, current
 from ._bridge import (
+    MAX_DEPTH,
     RESERVED_PREFIX,
     Bridge,
     HostCall,
@@ -28,6 +29,9 @@ INTERNAL_FRAME_BYTES = 32 * 1024 * 1024
 """Largest frame for the driver's own two calls (a route's response travels in one)."""
 INTERNAL_FRAMES = 2
 """The driver's own calls per run: fetch the job, report the result."""
+INTERNAL_DEPTH = 256
+"""A result carries a value the codec allows 100 levels deep (a tagged dict is two JSON
+levels), inside the frame's own envelope."""
 _INTERNAL = b'{"op":"' + RESERVED_PREFIX.encode()
 JOB, RESULT = RESERVED_PREFIX + "job", RESERVED_PREFIX + "result"
 
@@ -83,7 +87,8 @@ def _answer(
                 f"a request may be at most {limits.host_request_bytes:,} bytes, not {length:,}",
             )
     try:
-        op, data = parse_request(bytes(memory.read(caller, ptr, ptr + length)))
+        frame = bytes(memory.read(caller, ptr, ptr + length))
+        op, data = parse_request(frame, INTERNAL_DEPTH if internal else MAX_DEPTH)
     except HostCallError as e:
         return error_frame(e.kind, e.message)
     if internal:

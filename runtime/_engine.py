@@ -31,14 +31,17 @@ CompileProgress = Callable[[float, float], None]
 # Measured: about 86 CPU-seconds of compilation, spread over the available cores.
 _COMPILE_CPU_SECONDS = 90.0
 
-# Part of the cache key: a module compiled under other settings cannot be deserialized here.
-_SETTINGS = {"consume_fuel": True, "epoch_interruption": True}
+
+def _settings(metered: bool) -> dict[str, bool]:
+    """The engine settings, part of the cache key (a module compiled under other settings
+    cannot be deserialized). Widgetbox always meters; unmetered exists for benchmarks."""
+    return {"consume_fuel": metered, "epoch_interruption": True}
 
 
-def _config() -> wasmtime.Config:
+def _config(metered: bool) -> wasmtime.Config:
     config = wasmtime.Config()
-    config.consume_fuel = _SETTINGS["consume_fuel"]
-    config.epoch_interruption = _SETTINGS["epoch_interruption"]
+    config.consume_fuel = metered
+    config.epoch_interruption = True
     return config
 
 
@@ -52,30 +55,33 @@ class Compiled:
 
 
 _lock = threading.Lock()
-_compiled: Compiled | None = None
+_compiled: dict[tuple[Interpreter, bool], Compiled] = {}
 
 
-def compiled(interpreter: Interpreter, progress: CompileProgress | None = None) -> Compiled:
-    """The shared engine and module, compiling (once per cache) or loading as needed."""
-    global _compiled  # noqa: PLW0603 - the process-wide engine, guarded by _lock
+def compiled(
+    interpreter: Interpreter, progress: CompileProgress | None = None, *, metered: bool = True
+) -> Compiled:
+    """The process's engine and module, compiled once per cache or loaded from it."""
     with _lock:
-        if _compiled is None or _compiled.interpreter != interpreter:
-            engine = wasmtime.Engine(_config())
-            module = _load_or_compile(engine, interpreter, progress)
-            _compiled = Compiled(engine=engine, module=module, interpreter=interpreter)
-        return _compiled
+        key = (interpreter, metered)
+        if key not in _compiled:
+            engine = wasmtime.Engine(_config(metered))
+            module = _load_or_compile(engine, interpreter, progress, metered)
+            _compiled[key] = Compiled(engine=engine, module=module, interpreter=interpreter)
+        return _compiled[key]
 
 
 def estimated_compile_seconds() -> float:
     return _COMPILE_CPU_SECONDS / max(1, min(os.cpu_count() or 1, 8)) + 5
 
 
-def _cache_path(interpreter: Interpreter) -> Path:
+def cache_path(interpreter: Interpreter, metered: bool = True) -> Path:
+    """Where the compiled module for these settings is kept."""
     key = json.dumps(
         {
             "module": interpreter.pin.module.sha256,
             "wasmtime": version("wasmtime"),
-            "settings": _SETTINGS,
+            "settings": _settings(metered),
         },
         sort_keys=True,
     )
@@ -84,9 +90,12 @@ def _cache_path(interpreter: Interpreter) -> Path:
 
 
 def _load_or_compile(
-    engine: wasmtime.Engine, interpreter: Interpreter, progress: CompileProgress | None
+    engine: wasmtime.Engine,
+    interpreter: Interpreter,
+    progress: CompileProgress | None,
+    metered: bool,
 ) -> wasmtime.Module:
-    path = _cache_path(interpreter)
+    path = cache_path(interpreter, metered)
     path.parent.mkdir(parents=True, exist_ok=True)
     module = _load(engine, path)
     if module is not None:

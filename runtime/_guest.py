@@ -230,17 +230,19 @@ class Guest:
         code: dict[str, str],
         limits: Limits,
         *,
+        bytecode: dict[str, bytes] | None = None,
         on_output: OutputCallback | None = None,
         cancel: threading.Event | None = None,
         context: dict[str, Any] | None = None,
     ) -> RunResult:
-        """Run one job (the driver's payload) with the widget's files; then the guest is spent."""
+        """Run one job (the driver's payload) with the widget's files (and any compiled
+        bytecode for them, by relative .pyc path); then the guest is spent."""
         with self._lock:
             if self._closed or self._running:
                 raise GuestError("a guest serves exactly one run")
             self._running = True
         try:
-            return self._run(job, code, limits, on_output, cancel, context)
+            return self._run(job, code, bytecode or {}, limits, on_output, cancel, context)
         finally:
             with self._lock:
                 self._running = False
@@ -252,16 +254,18 @@ class Guest:
         self,
         job: dict[str, Any],
         code: dict[str, str],
+        bytecode: dict[str, bytes],
         limits: Limits,
         on_output: OutputCallback | None,
         cancel: threading.Event | None,
         context: dict[str, Any] | None,
     ) -> RunResult:
         started = time.monotonic()
-        for relative, text in code.items():
+        files = {relative: text.encode("utf-8") for relative, text in code.items()}
+        for relative, content in {**files, **bytecode}.items():
             path = self.code_dir / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            path.write_bytes(content)
         self.store.set_limits(memory_size=limits.memory)
         budget = limits.fuel if limits.fuel is not None else FUEL_UNLIMITED
         self.store.set_fuel(budget)

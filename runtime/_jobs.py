@@ -32,7 +32,10 @@ class Code:
         total = 0
         for path, text in self.files.items():
             check_relative_path(path)
-            total += len(text.encode("utf-8", "surrogatepass"))
+            try:
+                total += len(text.encode("utf-8"))
+            except UnicodeEncodeError:
+                raise ValueError(f"{path!r} is not valid Unicode text") from None
         if total > MAX_CODE_BYTES:
             raise ValueError(f"a widget's files may hold at most {MAX_CODE_BYTES} bytes")
         if self.entry not in self.files:

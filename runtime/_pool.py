@@ -1,14 +1,17 @@
 """Interpreters started ahead of demand, so a request does not wait for start-up.
 
 A background thread keeps `size` guests ready and closes spent ones. `take()` hands one
-out (or, when none is ready, starts one on the caller's thread). Every guest serves exactly
-one run.
+out (or, when none is ready, starts one on the caller's thread); `retire()` takes it back
+after its one run. Starting and closing interpreters competes with running ones for the two
+cores, so the thread does that work while no run is in progress, unless the pool is running
+low (at most half full) or the work has waited `MAX_DEFER` seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -17,6 +20,8 @@ from ._guest import Guest
 log = logging.getLogger("widgetbox.runtime")
 
 RETRY_AFTER_FAILURE = 1.0
+MAX_DEFER = 0.05
+"""Seconds housekeeping may wait for a quiet moment before it goes ahead anyway."""
 
 
 class Pool:
@@ -27,32 +32,35 @@ class Pool:
         self.size = size
         self._ready: deque[Guest] = deque()
         self._spent: deque[Guest] = deque()
+        self._running = 0
         self._changed = threading.Condition()
         self._closed = False
         self._thread: threading.Thread | None = None
         if size:
-            self._thread = threading.Thread(target=self._fill, name="widgetbox-pool", daemon=True)
+            self._thread = threading.Thread(target=self._work, name="widgetbox-pool", daemon=True)
             self._thread.start()
 
     @property
     def ready(self) -> int:
         return len(self._ready)
 
-    def retire(self, guest: Guest) -> None:
-        """Close a spent guest off the caller's path (closing frees memory and files)."""
-        if self._thread is None:
-            guest.close()
-            return
-        with self._changed:
-            self._spent.append(guest)
-            self._changed.notify_all()
-
     def take(self) -> Guest:
-        """A started guest, from the pool when one is ready."""
+        """A started guest, from the pool when one is ready. Give it back with `retire`."""
         with self._changed:
             guest = self._ready.popleft() if self._ready else None
+            self._running += 1
             self._changed.notify_all()
         return guest if guest is not None else self._make()
+
+    def retire(self, guest: Guest) -> None:
+        """Take back a spent guest and close it off the caller's path."""
+        with self._changed:
+            self._running -= 1
+            if self._thread is not None:
+                self._spent.append(guest)
+                self._changed.notify_all()
+                return
+        guest.close()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until the pool is full (benchmarks and tests use this)."""
@@ -71,30 +79,53 @@ class Pool:
             while queue:
                 queue.popleft().close()
 
-    def _fill(self) -> None:
+    def _pending(self) -> bool:
+        return bool(self._spent) or len(self._ready) < self.size
+
+    def _urgent(self) -> bool:
+        return self._running == 0 or len(self._ready) <= self.size // 2
+
+    def _next_task(self) -> Guest | bool | None:
+        """Under the lock, wait for work: a spent guest to close, True to start one, or
+        False when the pool is closed."""
+        self._changed.wait_for(lambda: self._closed or self._pending())
+        deadline = time.monotonic() + MAX_DEFER
+        while not self._closed and not self._urgent():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._changed.wait(left)
+        if self._closed:
+            return False
+        if len(self._ready) <= self.size // 2 and len(self._ready) < self.size:
+            return True  # running low: starting one comes before cleaning up
+        if self._spent:
+            return self._spent.popleft()
+        return len(self._ready) < self.size
+
+    def _work(self) -> None:
         while True:
             with self._changed:
-                self._changed.wait_for(
-                    lambda: self._closed or self._spent or len(self._ready) < self.size
-                )
-                if self._closed:
-                    return
-                spent = self._spent.popleft() if self._spent else None
-            if spent is not None:
-                spent.close()
-                continue
-            try:
-                guest = self._make()
-            except Exception:
-                if self._closed:
-                    return
-                log.exception("could not start a pooled interpreter")
-                with self._changed:
-                    self._changed.wait(RETRY_AFTER_FAILURE)
-                continue
-            with self._changed:
-                if self._closed:
-                    guest.close()
-                    return
-                self._ready.append(guest)
-                self._changed.notify_all()
+                task = self._next_task()
+            if task is False:
+                return
+            if isinstance(task, Guest):
+                task.close()
+            elif task is True:
+                self._start_one()
+
+    def _start_one(self) -> None:
+        try:
+            guest = self._make()
+        except Exception:
+            if self._closed:
+                return
+            log.exception("could not start a pooled interpreter")
+            time.sleep(RETRY_AFTER_FAILURE)
+            return
+        with self._changed:
+            if self._closed:
+                guest.close()
+                return
+            self._ready.append(guest)
+            self._changed.notify_all()

@@ -22,6 +22,7 @@ from ._jobs import Job, Script
 from ._limits import Limits
 from ._output import OutputCallback
 from ._pool import Pool
+from ._pycache import BytecodeCache
 from ._result import RunResult
 
 SHUTDOWN_WAIT = 10.0
@@ -33,7 +34,9 @@ class Runtime:
 
     One per process is the normal case (the engine and compiled module are shared anyway).
     `pool_size` interpreters are kept started ahead of demand; `workers` bounds how many
-    `run_async` calls execute at once (default: the number of cores).
+    `run_async` calls execute at once (default: the number of cores). With
+    `cache_bytecode`, each version of a widget's files is compiled once in the background
+    and later runs load the bytecode (worth it for a server, not for a one-off run).
     """
 
     def __init__(
@@ -44,6 +47,7 @@ class Runtime:
         bridge: Bridge | None = None,
         work_dir: Path | None = None,
         progress: CompileProgress | None = None,
+        cache_bytecode: bool = True,
     ) -> None:
         interpreter = _artifacts.locate()
         compiled = _engine.compiled(interpreter, progress)
@@ -51,6 +55,10 @@ class Runtime:
         self._work = Path(tempfile.mkdtemp(prefix="widgetbox-", dir=work_dir))
         self._sandbox = Sandbox(compiled, self.bridge, self._work)
         self.pool = Pool(functools.partial(Guest, self._sandbox), pool_size)
+        tag = "cpython-" + interpreter.pin.python.replace(".", "")
+        self._bytecode = BytecodeCache(
+            functools.partial(Guest, self._sandbox), tag, enabled=cache_bytecode
+        )
         self.workers = workers or os.cpu_count() or 1
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="widgetbox-run")
         self._closed = False
@@ -94,12 +102,14 @@ class Runtime:
         cancel: threading.Event | None,
         context: Mapping[str, Any] | None,
     ) -> RunResult:
+        bytecode = self._bytecode.lookup(job.code)
         guest = self.pool.take()
         try:
             return guest.run(
                 payload,
                 dict(job.code.files),
                 limits,
+                bytecode=bytecode,
                 on_output=on_output,
                 cancel=cancel,
                 context=dict(context or {}),
@@ -139,6 +149,7 @@ class Runtime:
         with self._idle:
             self._idle.wait_for(lambda: self._active == 0, timeout=SHUTDOWN_WAIT)
         self.pool.close()
+        self._bytecode.close()
         self._executor.shutdown(wait=True)
         self._sandbox.close_all()
         self.bridge.close()

@@ -88,7 +88,7 @@ def test_closing_the_runtime_kills_running_work(tmp_path: Path) -> None:
 
 
 def test_a_second_runtime_loads_the_compiled_module_from_the_cache(runtime: Runtime) -> None:
-    cached = _engine._cache_path(runtime._sandbox.compiled.interpreter)
+    cached = _engine.cache_path(runtime._sandbox.compiled.interpreter)
     before = cached.stat().st_mtime_ns
     with Runtime(pool_size=0) as second:
         assert second.run(Script(Code.single("print(1)"))).stdout == "1\n"

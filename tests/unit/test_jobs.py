@@ -19,6 +19,11 @@ def test_file_paths_must_be_plain_relative_names(path: str) -> None:
         Code(files={path: "", "main.py": ""})
 
 
+def test_files_must_be_valid_unicode_text() -> None:
+    with pytest.raises(ValueError, match="not valid Unicode"):
+        Code.single("x = '\ud800'")
+
+
 def test_nested_relative_paths_are_fine() -> None:
     code = Code(files={"main.py": "", "lib/util.py": "x = 1"})
     assert code.entry == "main.py"

@@ -10,6 +10,7 @@ import binascii
 import builtins
 import contextlib
 import io
+import marshal
 import os
 import sys
 import types
@@ -34,7 +35,10 @@ def serve() -> None:
     except BaseException as exc:  # the widget's error, reported as data
         report = {"status": "error", "error": errors.describe(exc)}
     _flush()
-    bridge.call(RESULT, report)
+    try:
+        bridge.call(RESULT, report)
+    except bridge.HostCallError as exc:  # e.g. a value too large or deep to report
+        bridge.call(RESULT, {"status": "error", "error": errors.describe(exc)})
 
 
 def _flush() -> None:
@@ -52,7 +56,17 @@ def _prepare(job: dict, line_buffered: bool) -> None:
 
 
 def _compile(relative: str) -> types.CodeType:
+    """The script's code: from the bytecode the host compiled earlier when it is there
+    (`__pycache__`, as for imports), else compiled now."""
     path = f"{WIDGET_DIR}/{relative}"
+    folder, _, name = path.rpartition("/")
+    cached = f"{folder}/__pycache__/{name[:-3]}.{sys.implementation.cache_tag}.pyc"
+    try:
+        with open(cached, "rb") as f:
+            # The host's own compile job made this from the same source (runtime/_pycache.py).
+            return marshal.loads(f.read()[16:])  # noqa: S302 - after the 16-byte pyc header
+    except OSError:
+        pass
     with open(path, encoding="utf-8") as f:
         source = f.read()
     return compile(source, path, "exec", dont_inherit=True)
@@ -74,17 +88,19 @@ def _script(job: dict) -> dict:
 
 
 def _exit_report(exc: SystemExit) -> dict:
-    """`sys.exit()` ends a script: code 0 or None is success, anything else an error."""
+    """`sys.exit()` ends a script as CPython's would: None or an int is the exit status
+    (0 is success); anything else is printed to stderr and the status is 1."""
     code = exc.code
-    if code is None or code == 0:
+    if code is None:
         return {"status": "ok"}
-    if not isinstance(code, int):
+    if isinstance(code, int):
+        status = int(code)
+    else:
         print(code, file=sys.stderr)
-    return {
-        "status": "error",
-        "error": errors.describe(exc),
-        "exit_code": code if isinstance(code, int) else 1,
-    }
+        status = 1
+    if status == 0:
+        return {"status": "ok"}
+    return {"status": "error", "error": errors.describe(exc), "exit_code": status}
 
 
 def _import_entry(job: dict) -> None:

@@ -64,21 +64,34 @@ def _qualified(exc: BaseException) -> str:
     return ""
 
 
-def _syntax_frame(exc: SyntaxError) -> dict | None:
-    name = user_path(exc.filename or "")
-    if name is None:
+def _syntax_location(exc: SyntaxError) -> tuple[str, dict | None] | None:
+    """Where a SyntaxError points: (the name to show, the frame to record when the place is
+    in the widget's own files), or None for a file outside the widget (never shown)."""
+    filename = exc.filename or ""
+    name = user_path(filename)
+    if name is None and not filename.startswith("<"):
         return None
-    return {
-        "filename": name,
-        "lineno": exc.lineno or 0,
-        "name": "<module>",
-        "line": (exc.text or "").strip(),
-    }
+    shown = name if name is not None else filename  # `<string>` from eval() or compile()
+    frame = None
+    if name is not None:
+        frame = {
+            "filename": name,
+            "lineno": exc.lineno or 0,
+            "name": "<module>",
+            "line": (exc.text or "").strip(),
+        }
+    return shown, frame
+
+
+def _message_of(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return str(exc.msg)  # as CPython prints it, "None" included
+    return _message(exc)
 
 
 def _format_one(exc: BaseException, frames: list[dict]) -> list[str]:
     lines: list[str] = []
-    if frames and not isinstance(exc, SyntaxError):
+    if frames:
         lines.append("Traceback (most recent call last):")
         for frame in frames:
             lines.append(
@@ -86,12 +99,13 @@ def _format_one(exc: BaseException, frames: list[dict]) -> list[str]:
             )
             if frame["line"]:
                 lines.append(f"    {frame['line']}")
-    elif isinstance(exc, SyntaxError) and frames:
-        frame = frames[-1]
-        lines.append(f'  File "{frame["filename"]}", line {frame["lineno"]}')
-        if frame["line"]:
-            lines.append(f"    {frame['line']}")
-    message = exc.msg if isinstance(exc, SyntaxError) else _message(exc)
+    if isinstance(exc, SyntaxError):
+        location = _syntax_location(exc)
+        if location is not None:
+            lines.append(f'  File "{location[0]}", line {exc.lineno or 0}')
+            if (exc.text or "").strip():
+                lines.append(f"    {exc.text.strip()}")
+    message = _message_of(exc)
     lines.append(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
     return lines
 
@@ -120,12 +134,17 @@ _CAUSE = "The above exception was the direct cause of the following exception:"
 _CONTEXT = "During handling of the above exception, another exception occurred:"
 
 
+def _traceback_frames(exc: BaseException) -> list[dict]:
+    return _frames(exc.__traceback__)
+
+
 def _own_frames(exc: BaseException) -> list[dict]:
+    """The widget's frames, ending at the line a SyntaxError points to when it is there."""
     frames = _frames(exc.__traceback__)
     if isinstance(exc, SyntaxError):
-        frame = _syntax_frame(exc)
-        if frame is not None:
-            frames.append(frame)
+        location = _syntax_location(exc)
+        if location is not None and location[1] is not None:
+            frames.append(location[1])
     return frames
 
 
@@ -136,11 +155,11 @@ def describe(exc: BaseException) -> dict:
     for index, (link, _joint) in enumerate(chain):
         if index:
             lines.extend(["", chain[index - 1][1], ""])
-        lines.extend(_format_one(link, _own_frames(link)))
+        lines.extend(_format_one(link, _traceback_frames(link)))
     return {
         "type": type(exc).__name__,
         "qualified_type": _qualified(exc),
-        "message": exc.msg if isinstance(exc, SyntaxError) else _message(exc),
+        "message": _message_of(exc),
         "frames": _own_frames(exc),
         "traceback": "\n".join(lines) + "\n",
     }

@@ -7,6 +7,7 @@ current HTTP request, and `HttpResponse` customises the answer.
 
 from __future__ import annotations
 
+import json as _json
 import re
 
 from anvil import BlobMedia, _serialize
@@ -111,6 +112,8 @@ class _Route:
             raise ValueError(f"a route's path must start with '/', not {path!r}")
         self.path = path
         self.fn = fn
+        if isinstance(methods, str):
+            methods = [methods]
         self.methods = [str(method).upper() for method in methods]
         self.enable_cors = enable_cors
         self.require_credentials = require_credentials
@@ -248,7 +251,8 @@ def call(fn_name, *args, **kwargs):
 
 
 def _round_trip(value):
+    """What crossing the boundary does to a value (through JSON, as a real call would)."""
     try:
-        return _serialize.decode(_serialize.encode(value))
+        return _serialize.decode(_json.loads(_json.dumps(_serialize.encode(value))))
     except _serialize.SerializationError as e:
         raise SerializationError(str(e)) from None
