@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +61,9 @@ class Activity:
         """True when the epoch callback stopped the guest mid-instruction-stream."""
         self.report: dict[str, Any] | None = None
         self.host_calls = 0
-        self.internal_frames = 0
+        self.result_frames = 0
+        self.abandoned: list[Future[Any]] = []
+        """Host calls that outlived their timeout and may still occupy a bridge worker."""
         self._cancel = cancel
         self._shutdown = shutdown
 

@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +22,9 @@ log = logging.getLogger("widgetbox.runtime.bridge")
 
 MAX_DEPTH = 64
 """Deepest JSON nesting accepted in a request frame."""
+
+MAX_ABANDONED = 2
+"""Timed-out handlers a run may have still running before its next call is refused."""
 
 RESERVED_PREFIX = "widgetbox."
 """Operation names the runtime itself answers (the driver's job and result)."""
@@ -59,7 +62,7 @@ Handler = Callable[[HostCall, Any], Any]
 class Bridge:
     """The registry of handlers guests may call. One per runtime; handlers are shared."""
 
-    def __init__(self, max_workers: int = 8) -> None:
+    def __init__(self, max_workers: int = 32) -> None:
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="widgetbox-bridge")
@@ -82,17 +85,32 @@ class Bridge:
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    def dispatch(self, op: str, data: Any, call: HostCall) -> bytes:
-        """Run the handler for `op` (already parsed and counted) and frame its answer."""
+    def dispatch(
+        self, op: str, data: Any, call: HostCall, abandoned: list[Future[Any]] | None = None
+    ) -> bytes:
+        """Run the handler for `op` (already parsed and counted) and frame its answer.
+
+        A handler cannot be interrupted; one that outlives its timeout keeps its worker
+        until it returns. `abandoned` holds the calling run's such handlers: a run with
+        `MAX_ABANDONED` of them still running may not start another, so one run cannot
+        occupy every worker (handlers should honour `call.timeout` themselves).
+        """
         with self._lock:
             handler = self._handlers.get(op)
         if handler is None:
             return error_frame("UnknownOperation", f"the host has no operation named {op!r}")
+        if abandoned is not None:
+            abandoned[:] = [future for future in abandoned if not future.done()]
+            if len(abandoned) >= MAX_ABANDONED:
+                return error_frame(
+                    "LimitExceeded", "earlier host calls of this run are still running"
+                )
         future = self._executor.submit(handler, call, data)
         try:
             answer = future.result(timeout=call.timeout)
         except FutureTimeout:
-            future.cancel()
+            if not future.cancel() and abandoned is not None:
+                abandoned.append(future)
             log.warning("host call %r did not answer within %.1f s", op, call.timeout)
             return error_frame("Timeout", f"the host did not answer {op!r} in time")
         except HostCallError as e:

@@ -12,7 +12,6 @@ from typing import Any
 
 from ._activity import Activity, current
 from ._bridge import (
-    MAX_DEPTH,
     RESERVED_PREFIX,
     Bridge,
     HostCall,
@@ -25,15 +24,18 @@ from ._bridge import (
 ANSWERED, FAULT = 0, -2
 MASK32 = 0xFFFFFFFF
 
-INTERNAL_FRAME_BYTES = 32 * 1024 * 1024
-"""Largest frame for the driver's own two calls (a route's response travels in one)."""
-INTERNAL_FRAMES = 2
-"""The driver's own calls per run: fetch the job, report the result."""
-INTERNAL_DEPTH = 256
+RESULT_FRAME_BYTES = 32 * 1024 * 1024
+"""Largest result report (a route's whole response travels in one)."""
+RESULT_FRAMES = 3
+"""Result reports accepted per run; the driver sends one (two when the first is refused).
+The last one wins, so code that reports early cannot hide the driver's report; code that
+reports too often spoils the run's result rather than choosing it."""
+RESULT_DEPTH = 256
 """A result carries a value the codec allows 100 levels deep (a tagged dict is two JSON
 levels), inside the frame's own envelope."""
-_INTERNAL = b'{"op":"' + RESERVED_PREFIX.encode()
 JOB, RESULT = RESERVED_PREFIX + "job", RESERVED_PREFIX + "result"
+_JOB_FRAME = b'{"op":"' + JOB.encode() + b'","data":null}'  # exactly what the driver sends
+_RESULT_START = b'{"op":"' + RESULT.encode() + b'"'
 
 
 def host_call(
@@ -65,38 +67,32 @@ def host_call(
 def _answer(
     bridge: Bridge, act: Activity, caller: Any, memory: Any, ptr: int, length: int
 ) -> bytes:
+    if act.job is not None and length == len(_JOB_FRAME) and _peek(memory, caller, ptr, _JOB_FRAME):
+        job, act.job = act.job, None  # handed over once, before any widget code runs
+        return ok_frame(job)
+    if length >= len(_RESULT_START) and _peek(memory, caller, ptr, _RESULT_START):
+        return _result(act, memory, caller, ptr, length)
     limits = act.limits
-    internal = (
-        act.internal_frames < INTERNAL_FRAMES
-        and length >= len(_INTERNAL)
-        and bytes(memory.read(caller, ptr, ptr + len(_INTERNAL))) == _INTERNAL
-    )
-    if internal:
-        if length > INTERNAL_FRAME_BYTES:
-            return error_frame("BadRequest", "the result is too large to report")
-        act.internal_frames += 1
-    else:
-        if act.host_calls >= limits.host_calls:
-            return error_frame(
-                "LimitExceeded", f"this run may make at most {limits.host_calls} host calls"
-            )
-        act.host_calls += 1
-        if length > limits.host_request_bytes:
-            return error_frame(
-                "BadRequest",
-                f"a request may be at most {limits.host_request_bytes:,} bytes, not {length:,}",
-            )
+    if act.host_calls >= limits.host_calls:
+        return error_frame(
+            "LimitExceeded", f"this run may make at most {limits.host_calls} host calls"
+        )
+    act.host_calls += 1
+    if length > limits.host_request_bytes:
+        return error_frame(
+            "BadRequest",
+            f"a request may be at most {limits.host_request_bytes:,} bytes, not {length:,}",
+        )
     try:
-        frame = bytes(memory.read(caller, ptr, ptr + length))
-        op, data = parse_request(frame, INTERNAL_DEPTH if internal else MAX_DEPTH)
+        op, data = parse_request(bytes(memory.read(caller, ptr, ptr + length)))
     except HostCallError as e:
         return error_frame(e.kind, e.message)
-    if internal:
-        return _internal(act, op, data)
     if op.startswith(RESERVED_PREFIX):
         return error_frame("UnknownOperation", f"the host has no operation named {op!r}")
     timeout = min(limits.host_call_timeout, act.remaining())
-    answer = bridge.dispatch(op, data, HostCall(op=op, context=act.context, timeout=timeout))
+    answer = bridge.dispatch(
+        op, data, HostCall(op=op, context=act.context, timeout=timeout), act.abandoned
+    )
     if len(answer) > limits.host_response_bytes:
         return error_frame(
             "LimitExceeded",
@@ -105,11 +101,24 @@ def _answer(
     return answer
 
 
-def _internal(act: Activity, op: str, data: Any) -> bytes:
-    if op == JOB and act.job is not None:
-        job, act.job = act.job, None  # handed over once
-        return ok_frame(job)
-    if op == RESULT and act.report is None and isinstance(data, dict):
-        act.report = data
-        return ok_frame(None)
-    return error_frame("UnknownOperation", f"the host has no operation named {op!r}")
+def _peek(memory: Any, caller: Any, ptr: int, expected: bytes) -> bool:
+    return bytes(memory.read(caller, ptr, ptr + len(expected))) == expected
+
+
+def _result(act: Activity, memory: Any, caller: Any, ptr: int, length: int) -> bytes:
+    act.result_frames += 1
+    if act.result_frames > RESULT_FRAMES:
+        act.report = None
+        return error_frame("LimitExceeded", "the result was reported too many times")
+    if length > RESULT_FRAME_BYTES:
+        return error_frame(
+            "BadRequest", f"a result may be at most {RESULT_FRAME_BYTES:,} bytes to report"
+        )
+    try:
+        _op, data = parse_request(bytes(memory.read(caller, ptr, ptr + length)), RESULT_DEPTH)
+    except HostCallError as e:
+        return error_frame(e.kind, e.message)
+    if not isinstance(data, dict):
+        return error_frame("BadRequest", "a result is a JSON object")
+    act.report = data
+    return ok_frame(None)

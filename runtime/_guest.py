@@ -16,7 +16,6 @@ What the guest sees (all other host paths are invisible):
 from __future__ import annotations
 
 import atexit
-import base64
 import functools
 import logging
 import shutil
@@ -24,7 +23,6 @@ import tempfile
 import threading
 import time
 import weakref
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,17 +31,16 @@ import wasmtime
 from . import _bytecode, _epoch
 from ._activity import Activity, activate
 from ._bridge import Bridge
-from ._codec import decode
 from ._door import host_call
 from ._engine import Compiled
 from ._fastcall import FastCall, define
-from ._http import HttpResponse
 from ._jobs import Code, Script
 from ._limits import Limits, MiB
+from ._outcome import outcome_of
 from ._output import Output, OutputCallback
 from ._paths import GUEST_DIR
 from ._quota import ScratchQuota
-from ._result import Frame, RunResult, Status, UserError
+from ._result import RunResult
 from ._wasi import FORWARDED, WASI, define_guards, trampoline_wat
 
 log = logging.getLogger("widgetbox.runtime")
@@ -274,7 +271,7 @@ class Guest:
         outcome = self._turn(activity, SERVE)
         fuel = None if activity.interrupted else budget - self.store.get_fuel()
         activity.output.finish()
-        result = _result(activity, outcome, limits)
+        result = outcome_of(activity, outcome, limits, self.memory.data_len(self.store))
         return RunResult(
             status=result.status,
             stdout=activity.output.text("stdout"),
@@ -315,85 +312,3 @@ def _export(exports: Any, name: str, kind: type[_Export]) -> _Export:
     if not isinstance(item, kind):
         raise GuestError(f"the interpreter module's export {name!r} is not a {kind.__name__}")
     return item
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """The parts of a RunResult that depend on how the run ended."""
-
-    status: Status
-    message: str = ""
-    error: UserError | None = None
-    value: Any = None
-    response: HttpResponse | None = None
-
-
-def _result(activity: Activity, outcome: int | BaseException, limits: Limits) -> _Outcome:
-    if activity.stop is not None:
-        return _Outcome(activity.stop.status, activity.stop.message)
-    if isinstance(outcome, wasmtime.ExitTrap):
-        code = outcome.code
-        if code == 0:
-            return _Outcome(Status.OK)
-        return _Outcome(Status.ERROR, f"The code exited with status {code}")
-    if isinstance(outcome, wasmtime.Trap) and outcome.trap_code is wasmtime.TrapCode.OUT_OF_FUEL:
-        return _Outcome(Status.KILLED, f"The run used up its fuel budget of {limits.fuel:,} units")
-    if isinstance(outcome, wasmtime.Trap) and outcome.trap_code is wasmtime.TrapCode.STACK_OVERFLOW:
-        return _Outcome(
-            Status.ERROR,
-            "The interpreter's stack overflowed (recursion or nesting too deep for C code)",
-        )
-    if isinstance(outcome, BaseException):
-        log.warning("guest trapped: %s", str(outcome).splitlines()[0])
-        return _Outcome(Status.ERROR, "The interpreter stopped unexpectedly (a wasm trap)")
-    report = activity.report
-    if report is None:
-        return _Outcome(Status.ERROR, "The run ended without reporting a result")
-    if report.get("status") == "ok":
-        response = report.get("response")
-        return _Outcome(
-            Status.OK,
-            value=decode(report.get("value")),
-            response=_response(response) if isinstance(response, dict) else None,
-        )
-    error = _user_error(report.get("error") or {})
-    if error.type == "MemoryError":
-        return _Outcome(
-            Status.MEMORY,
-            f"The run ran out of memory (the limit is {limits.memory // MiB} MiB)",
-            error=error,
-        )
-    if error.type == "SystemExit":
-        status = report.get("exit_code", 1)
-        return _Outcome(Status.ERROR, f"The code exited with status {status}", error=error)
-    summary = f"{error.type}: {error.message}" if error.message else error.type
-    return _Outcome(Status.ERROR, summary, error=error)
-
-
-def _user_error(data: dict[str, Any]) -> UserError:
-    frames = tuple(
-        Frame(
-            filename=str(f.get("filename", "")),
-            lineno=int(f.get("lineno", 0)),
-            name=str(f.get("name", "")),
-            line=str(f.get("line", "")),
-        )
-        for f in data.get("frames", [])
-        if isinstance(f, dict)
-    )
-    return UserError(
-        type=str(data.get("type", "Exception")),
-        message=str(data.get("message", "")),
-        traceback=str(data.get("traceback", "")),
-        frames=frames,
-        qualified_type=str(data.get("qualified_type", "")),
-    )
-
-
-def _response(data: dict[str, Any]) -> HttpResponse:
-    headers = data.get("headers") or {}
-    return HttpResponse(
-        status=int(data.get("status", 500)),
-        headers={str(k).lower(): str(v) for k, v in headers.items()},
-        body=base64.b64decode(data.get("body", "")),
-    )

@@ -1,9 +1,11 @@
-"""The scratch area's quota: bytes written and entries created.
+"""The scratch area's quota: space used on disk and entries created.
 
-Counting is optimistic and cheap: every write adds its size to an estimate, every creation
-adds one entry. Only when an estimate would pass the limit is the folder measured for real
-(rewriting the same file therefore does not use up the quota), and only if the real usage
-is still too high is the operation refused.
+Counting is optimistic and cheap: every write adds an upper bound of the space it can take
+to an estimate (its length rounded up to whole blocks, plus a block, since a write far past
+the end of a file still allocates the block it lands in), every creation adds one entry.
+Only when an estimate would pass the limit is the folder measured for real, by allocated
+blocks (so rewriting a file does not use up the quota, and sparse files count for what
+they occupy), and only if the real usage is still too high is the operation refused.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+
+BLOCK = 4096
 
 
 class ScratchQuota:
@@ -22,13 +26,14 @@ class ScratchQuota:
         self._entries = 0
 
     def admit_bytes(self, size: int) -> bool:
-        """Whether `size` more bytes may be written (or a file grown to `size`)."""
-        if self._bytes + size <= self.max_bytes:
-            self._bytes += size
+        """Whether a write of `size` bytes (or a file grown to `size`) may happen."""
+        cost = -(-max(size, 0) // BLOCK) * BLOCK + BLOCK
+        if self._bytes + cost <= self.max_bytes:
+            self._bytes += cost
             return True
         self._measure()
-        if self._bytes + size <= self.max_bytes:
-            self._bytes += size
+        if self._bytes + cost <= self.max_bytes:
+            self._bytes += cost
             return True
         return False
 
@@ -52,10 +57,9 @@ class ScratchQuota:
                     for entry in listing:
                         entries += 1
                         info = entry.stat(follow_symlinks=False)
+                        total += info.st_blocks * 512
                         if stat.S_ISDIR(info.st_mode):
                             pending.append(entry.path)
-                        elif stat.S_ISREG(info.st_mode):
-                            total += info.st_size
             except OSError:
                 continue
         self._bytes, self._entries = total, entries

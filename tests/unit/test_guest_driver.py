@@ -22,7 +22,8 @@ import pytest
 from widgetbox.runtime import Call, Code, HttpRequest, Route, Script
 from widgetbox.runtime._bridge import HostCallError, error_frame, ok_frame, parse_request
 from widgetbox.runtime._codec import decode, encode
-from widgetbox.runtime._guest import _response, _user_error
+from widgetbox.runtime._outcome import http_response as _response
+from widgetbox.runtime._outcome import user_error as _user_error
 
 pytestmark = pytest.mark.unit
 

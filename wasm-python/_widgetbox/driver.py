@@ -23,16 +23,24 @@ from . import bridge, errors, routing
 WIDGET_DIR = "/widget"
 SCRATCH_DIR = "/tmp"  # noqa: S108 - the sandbox's own, per-run scratch area
 
+RESERVE_BYTES = 256 * 1024
 JOB = "widgetbox.job"
 RESULT = "widgetbox.result"
 
 
+# Memory kept back so that a run that used up its memory can still describe its MemoryError.
+_reserve = bytearray(RESERVE_BYTES)
+
+
 def serve() -> None:
     """Run the job the host hands over and report how it went."""
+    global _reserve
     job = bridge.call(JOB)
     try:
         report = _MODES[job["mode"]](job)
     except BaseException as exc:  # the widget's error, reported as data
+        if isinstance(exc, MemoryError):
+            _reserve = None
         report = {"status": "error", "error": errors.describe(exc)}
     _flush()
     try:

@@ -6,6 +6,8 @@ traceback never shows the driver, the standard library's internals or any host p
 
 from __future__ import annotations
 
+import collections
+
 WIDGET_ROOT = "/widget/"
 MAX_CHAIN = 5
 MAX_FRAMES = 100
@@ -36,7 +38,7 @@ def source_line(path, lineno):
 
 
 def _frames(tb) -> list[dict]:
-    frames: list[dict] = []
+    frames = collections.deque(maxlen=MAX_FRAMES)  # the innermost frames, in order
     while tb is not None:
         code = tb.tb_frame.f_code
         name = user_path(code.co_filename)
@@ -46,7 +48,7 @@ def _frames(tb) -> list[dict]:
                 {"filename": name, "lineno": tb.tb_lineno, "name": code.co_name, "line": line}
             )
         tb = tb.tb_next
-    return frames[-MAX_FRAMES:]
+    return list(frames)
 
 
 def _message(exc: BaseException) -> str:
