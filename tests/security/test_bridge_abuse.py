@@ -387,9 +387,14 @@ def test_a_malformed_report_cannot_break_the_host(runtime: Runtime, report: dict
 
 
 def test_reporting_too_often_spoils_the_result(runtime: Runtime) -> None:
-    source = (
-        BRIDGE_PRELUDE
-        + "for _ in range(5):\n    try:\n        bridge.call('widgetbox.result', {'status': 'ok'})\n    except bridge.HostCallError:\n        pass\n"
+    source = BRIDGE_PRELUDE + textwrap.dedent(
+        """
+        for _ in range(5):
+            try:
+                bridge.call("widgetbox.result", {"status": "ok"})
+            except bridge.HostCallError:
+                pass
+        """
     )
     result = runtime.run(Script(Code.single(source)), limits=Limits.script().with_(timeout=3.0))
     assert result.status is Status.ERROR
