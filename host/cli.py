@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import click
+
 from widgetbox.runtime import (
     ArtifactError,
     Code,
@@ -19,7 +21,9 @@ from widgetbox.runtime import (
     prepare,
 )
 
+from . import config
 from ._progress import CompileBar, say
+from .config import Config
 
 EXIT_CODES = {
     Status.OK: 0,
@@ -124,10 +128,88 @@ def _record(result: RunResult) -> dict[str, object]:
     return record
 
 
+def _config(config_file: Path | None, **overrides: object) -> Config:
+    try:
+        return config.load(config_file, overrides=overrides)
+    except config.ConfigError as e:
+        raise click.ClickException(f"configuration: {e}") from None
+
+
+_config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Settings file (default: ./{config.CONFIG_FILE} when it exists).",
+)
+_data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the database and keys (setting data_dir; default ./data).",
+)
+
+
 @main.command(name="serve")
-def serve_command() -> None:
-    """Start the Widgetbox web application (arrives with the host issue)."""
-    say("the web application is not built yet; try `widgetbox run FILE` meanwhile")
+@click.option("--host", help="Address to listen on (setting host; default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (setting port; default 8000).")
+@_data_dir_option
+@_config_option
+def serve_command(
+    host: str | None, port: int | None, data_dir: Path | None, config_file: Path | None
+) -> None:
+    """Start Widgetbox: the web application on an embedded SQLite database.
+
+    Settings come from widgetbox.toml, WIDGETBOX_* environment variables and these options
+    (see docs/configuration.md). Stops cleanly on Ctrl-C or SIGTERM.
+    """
+    import uvicorn
+
+    from .app import create_app
+
+    settings = _config(config_file, host=host, port=port, data_dir=data_dir)
+    if settings.cache_dir is not None:  # the runtime reads its cache location from here
+        os.environ["WIDGETBOX_CACHE_DIR"] = str(settings.cache_dir)
+    app = create_app(settings)
+    say(f"Widgetbox is running at {settings.origin}/ (data in {settings.data_dir}; Ctrl-C stops)")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )
+
+
+@main.command(name="backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@_data_dir_option
+@_config_option
+def backup_command(target: Path, data_dir: Path | None, config_file: Path | None) -> None:
+    """Copy the database to TARGET, consistently, while the server may be running.
+
+    Uses SQLite's online backup and checks the copy with an integrity check. TARGET must
+    not exist yet.
+    """
+    from .db import backup
+
+    settings = _config(config_file, data_dir=data_dir)
+    try:
+        pages = backup(settings.database_path, target)
+    except (FileExistsError, FileNotFoundError, RuntimeError) as e:
+        raise click.ClickException(str(e)) from None
+    say(f"backed up {settings.database_path} to {target} ({pages} pages, integrity ok)")
+
+
+@main.command(name="settings")
+@_data_dir_option
+@_config_option
+def settings_command(data_dir: Path | None, config_file: Path | None) -> None:
+    """Show every setting's value and where it came from, after validating them."""
+    settings = _config(config_file, data_dir=data_dir)
+    for setting in config.SETTINGS:
+        value = getattr(settings, setting.name)
+        source = settings.sources.get(setting.name, "default")
+        click.echo(f"[{setting.section}] {setting.name} = {value!r}   ({source}; {setting.env})")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 import wasmtime
+
 from widgetbox.runtime import Code, HttpRequest, Route, Runtime, Script, Status, _artifacts, _engine
 from widgetbox.runtime._guest import Guest
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from widgetbox.runtime import Code, HttpRequest, Route, Runtime, Script, Status
 
 pytestmark = pytest.mark.sandbox

@@ -6,6 +6,7 @@ import datetime
 import textwrap
 
 import pytest
+
 from widgetbox.runtime import Call, Code, Runtime, SerializationError, Status
 
 pytestmark = pytest.mark.sandbox

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+
 from widgetbox.runtime import TOO_LONG, Code, Limits, Runtime, Script, Status
 from widgetbox.runtime._limits import MiB
 

@@ -7,6 +7,7 @@ import json
 import textwrap
 
 import pytest
+
 from widgetbox.runtime import Code, HttpRequest, HttpResponse, Route, Runtime, Status
 
 pytestmark = pytest.mark.sandbox

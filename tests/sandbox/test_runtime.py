@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from widgetbox.runtime import Code, Limits, Runtime, Script, Status, _engine
 
 pytestmark = pytest.mark.sandbox

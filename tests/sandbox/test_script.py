@@ -6,6 +6,7 @@ import textwrap
 import threading
 
 import pytest
+
 from widgetbox.runtime import Code, Limits, Runtime, Script, Status
 
 pytestmark = pytest.mark.sandbox

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from widgetbox.runtime import HostCall, Runtime
 
 from tests.security._helpers import ECHO, assert_healthy
+from widgetbox.runtime import HostCall, Runtime
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.security._helpers import ECHO, attempts, outcomes, run
 from widgetbox.runtime import (
     TOO_LONG,
     Code,
@@ -21,8 +23,6 @@ from widgetbox.runtime import (
     Script,
     Status,
 )
-
-from tests.security._helpers import ECHO, attempts, outcomes, run
 
 pytestmark = pytest.mark.security
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from widgetbox.runtime import Code, Limits, Runtime, Script, Status
 
 from tests.security._helpers import PRELUDE, outcomes, run
+from widgetbox.runtime import Code, Limits, Runtime, Script, Status
 
 pytestmark = pytest.mark.security
 

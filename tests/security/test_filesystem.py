@@ -14,9 +14,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from widgetbox.runtime import Runtime, Status
 
 from tests.security._helpers import PRELUDE, TIGHT, attempts, outcomes, run
+from widgetbox.runtime import Runtime, Status
 
 pytestmark = pytest.mark.security
 

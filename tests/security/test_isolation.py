@@ -6,9 +6,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from widgetbox.runtime import Code, Limits, Runtime, Script, Status
 
 from tests.security._helpers import run
+from widgetbox.runtime import Code, Limits, Runtime, Script, Status
 
 pytestmark = pytest.mark.security
 

@@ -4,10 +4,10 @@ own status (or a catchable exception) and leaves the host unharmed."""
 from __future__ import annotations
 
 import pytest
-from widgetbox.runtime import TOO_LONG, Limits, Runtime, Status
-from widgetbox.runtime._limits import MiB
 
 from tests.security._helpers import run
+from widgetbox.runtime import TOO_LONG, Limits, Runtime, Status
+from widgetbox.runtime._limits import MiB
 
 pytestmark = pytest.mark.security
 

@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from widgetbox.runtime import ArtifactError, Pin, Runtime, _artifacts
 from widgetbox.runtime._artifacts import Artifact
 

@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+
 from widgetbox.runtime import Bridge, HostCall, HostCallError
 from widgetbox.runtime._bridge import MAX_DEPTH, json_depth_ok, parse_request
 

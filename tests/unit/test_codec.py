@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+
 from widgetbox.runtime._codec import TAG, SerializationError, decode, encode
 
 pytestmark = pytest.mark.unit

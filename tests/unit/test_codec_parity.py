@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from widgetbox.runtime import _codec as host
 
 pytestmark = pytest.mark.unit

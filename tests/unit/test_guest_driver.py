@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from widgetbox.runtime import Call, Code, HttpRequest, Route, Script
 from widgetbox.runtime._bridge import HostCallError, error_frame, ok_frame, parse_request
 from widgetbox.runtime._codec import decode, encode

@@ -4,6 +4,7 @@ import base64
 import datetime
 
 import pytest
+
 from widgetbox.runtime import Call, Code, HttpRequest, Route, Script, SerializationError
 from widgetbox.runtime._jobs import MAX_FILES
 

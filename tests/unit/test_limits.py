@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from widgetbox.runtime import Limits
 from widgetbox.runtime._limits import MiB
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from widgetbox.runtime import Limits, Status
 from widgetbox.runtime._activity import Activity
 from widgetbox.runtime._limits import MiB

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from widgetbox.runtime._output import STDERR, STDOUT, Output
 
 pytestmark = pytest.mark.unit

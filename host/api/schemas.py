@@ -1,0 +1,139 @@
+"""Request and response bodies of the JSON API (msgspec structs: validated on the way in,
+described in the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+Kind = Literal["script", "scheduled", "http", "gui"]
+Visibility = Literal["private", "unlisted", "public"]
+Files = Annotated[dict[str, str], msgspec.Meta(description="File path -> file text")]
+
+
+class UserOut(msgspec.Struct):
+    id: int
+    username: str
+    is_admin: bool
+    created_at: str
+
+
+class SessionOut(msgspec.Struct):
+    user: UserOut | None
+    open_signup: bool
+
+
+class Credentials(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+class SiteSettings(msgspec.Struct, forbid_unknown_fields=True):
+    open_signup: bool
+
+
+class Origin(msgspec.Struct):
+    slug: str
+    title: str
+    owner: str
+
+
+class WidgetOut(msgspec.Struct):
+    id: int
+    slug: str
+    title: str
+    kind: Kind
+    visibility: Visibility
+    owner: str
+    head_version: int
+    created_at: str
+    updated_at: str
+    forked_from: Origin | None
+    entry: str
+    can_edit: bool
+
+
+class WidgetDetail(WidgetOut):
+    files: Files
+
+
+class WidgetList(msgspec.Struct):
+    widgets: list[WidgetOut]
+    limit: int
+    offset: int
+
+
+class NewWidget(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Kind
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    slug: str | None = None
+    visibility: Visibility = "private"
+
+
+class WidgetChanges(msgspec.Struct, forbid_unknown_fields=True):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    slug: str | None = None
+    visibility: Visibility | None = None
+
+
+class NewVersion(msgspec.Struct, forbid_unknown_fields=True):
+    base_version: Annotated[int, msgspec.Meta(ge=0)]
+    files: Files
+    message: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class Restore(msgspec.Struct, forbid_unknown_fields=True):
+    base_version: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
+class ForkRequest(msgspec.Struct, forbid_unknown_fields=True):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    slug: str | None = None
+
+
+class VersionOut(msgspec.Struct):
+    number: int
+    message: str
+    author: str | None
+    created_at: str
+    restored_from: int | None
+
+
+class VersionDetail(VersionOut):
+    files: Files
+
+
+class VersionList(msgspec.Struct):
+    versions: list[VersionOut]
+    head_version: int
+
+
+class SavedVersion(msgspec.Struct):
+    widget: WidgetOut
+    version: int
+
+
+class FileDiff(msgspec.Struct):
+    path: str
+    status: Literal["added", "removed", "changed", "unchanged"]
+    diff: str
+
+
+class DiffOut(msgspec.Struct):
+    old: int
+    new: int
+    files: list[FileDiff]
+
+
+class ErrorDetail(msgspec.Struct):
+    status: int
+    code: str
+    message: str
+    details: dict[str, object]
+
+
+class ErrorOut(msgspec.Struct):
+    """Every error the API returns has this shape."""
+
+    error: ErrorDetail

@@ -1,0 +1,191 @@
+"""Widgets: create, list, read, change, delete; versions, diffs, restores; forks; explore."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+
+from .. import widgets
+from ..accounts import User
+from ..db import Database
+from ..security import require_user
+from ._convert import version_detail, version_out, widget_detail, widget_out
+from .schemas import (
+    DiffOut,
+    FileDiff,
+    ForkRequest,
+    NewVersion,
+    NewWidget,
+    Restore,
+    SavedVersion,
+    VersionDetail,
+    VersionList,
+    WidgetChanges,
+    WidgetDetail,
+    WidgetList,
+    WidgetOut,
+)
+
+Limit = Annotated[int, Parameter(ge=1, le=200, description="At most this many")]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Skip this many")]
+Slug = Annotated[str, Parameter(max_length=100, description="The widget's slug")]
+
+
+def _db(state: State) -> Database:
+    db: Database = state.db
+    return db
+
+
+class WidgetController(Controller):
+    path = "/api/widgets"
+    tags = ["widgets"]  # noqa: RUF012 - Litestar's declaration style
+
+    @get("/", summary="My widgets, most recently changed first")
+    async def mine(
+        self, viewer: User | None, state: State, limit: Limit = 50, offset: Offset = 0
+    ) -> WidgetList:
+        user = require_user(viewer)
+        found = await _db(state).read(widgets.list_owned, user.id, limit, offset)
+        return WidgetList(widgets=[widget_out(w, user) for w in found], limit=limit, offset=offset)
+
+    @post("/", summary="Create a widget from its kind's template", status_code=201)
+    async def create(self, data: NewWidget, viewer: User | None, state: State) -> WidgetDetail:
+        user = require_user(viewer)
+        widget = await _db(state).write(
+            widgets.create, user, data.kind, data.title, data.slug, data.visibility
+        )
+        return await _detail(state, widget, user)
+
+    @get("/{slug:str}", summary="A widget and its latest files")
+    async def read(self, slug: Slug, viewer: User | None, state: State) -> WidgetDetail:
+        widget = await _db(state).read(widgets.readable, slug, viewer)
+        return await _detail(state, widget, viewer)
+
+    @patch("/{slug:str}", summary="Change a widget's title, slug or visibility (owner)")
+    async def change(
+        self, slug: Slug, data: WidgetChanges, viewer: User | None, state: State
+    ) -> WidgetOut:
+        def change(db: Any) -> widgets.Widget:
+            widget = widgets.owned(db, slug, viewer)
+            return widgets.update(db, widget, data.title, data.slug, data.visibility)
+
+        return widget_out(await _db(state).write(change), viewer)
+
+    @delete(
+        "/{slug:str}", summary="Delete a widget with its versions and runs (owner)", status_code=204
+    )
+    async def remove(self, slug: Slug, viewer: User | None, state: State) -> None:
+        def remove(db: Any) -> None:
+            widgets.delete(db, widgets.owned(db, slug, viewer))
+
+        await _db(state).write(remove)
+
+    @get("/{slug:str}/versions", summary="Every saved version, newest first (owner)")
+    async def versions(self, slug: Slug, viewer: User | None, state: State) -> VersionList:
+        def versions(db: Any) -> VersionList:
+            widget = widgets.owned(db, slug, viewer)
+            found = widgets.versions(db, widget)
+            return VersionList(
+                versions=[version_out(v) for v in found], head_version=widget.head_version
+            )
+
+        return await _db(state).read(versions)
+
+    @post(
+        "/{slug:str}/versions", summary="Save: a new version of the files (owner)", status_code=201
+    )
+    async def save(
+        self, slug: Slug, data: NewVersion, viewer: User | None, state: State
+    ) -> SavedVersion:
+        """Refused with 409 `version_conflict` when `base_version` is not the latest."""
+        user = require_user(viewer)
+
+        def save(db: Any) -> tuple[widgets.Widget, int]:
+            widget = widgets.owned(db, slug, user)
+            return widgets.save(db, widget, user, data.base_version, data.files, data.message)
+
+        widget, number = await _db(state).write(save)
+        return SavedVersion(widget=widget_out(widget, user), version=number)
+
+    @get("/{slug:str}/versions/{number:int}", summary="One version with its files (owner)")
+    async def version(
+        self, slug: Slug, number: int, viewer: User | None, state: State
+    ) -> VersionDetail:
+        def version(db: Any) -> VersionDetail:
+            return version_detail(widgets.version(db, widgets.owned(db, slug, viewer), number))
+
+        return await _db(state).read(version)
+
+    @get("/{slug:str}/diff", summary="What changed between two versions (owner)")
+    async def diff(
+        self,
+        slug: Slug,
+        viewer: User | None,
+        state: State,
+        old: Annotated[int, Parameter(ge=1, description="The earlier version")],
+        new: Annotated[
+            int | None, Parameter(ge=1, description="The later version (default: latest)")
+        ] = None,
+    ) -> DiffOut:
+        def diff(db: Any) -> DiffOut:
+            widget = widgets.owned(db, slug, viewer)
+            later = new or widget.head_version
+            files = [FileDiff(**change) for change in widgets.diff(db, widget, old, later)]  # type: ignore[arg-type]
+            return DiffOut(old=old, new=later, files=files)
+
+        return await _db(state).read(diff)
+
+    @post(
+        "/{slug:str}/versions/{number:int}/restore",
+        summary="Restore a version: saves its files as a new version (owner)",
+        status_code=201,
+    )
+    async def restore(
+        self,
+        slug: Slug,
+        number: int,
+        viewer: User | None,
+        state: State,
+        data: Restore | None = None,
+    ) -> SavedVersion:
+        user = require_user(viewer)
+        base = data.base_version if data else None
+
+        def restore(db: Any) -> tuple[widgets.Widget, int]:
+            return widgets.restore(db, widgets.owned(db, slug, user), user, number, base)
+
+        widget, new = await _db(state).write(restore)
+        return SavedVersion(widget=widget_out(widget, user), version=new)
+
+    @post(
+        "/{slug:str}/fork", summary="Copy a widget you can read into your account", status_code=201
+    )
+    async def fork(
+        self, slug: Slug, viewer: User | None, state: State, data: ForkRequest | None = None
+    ) -> WidgetDetail:
+        """The copy is private, links to its origin, and takes no secrets, schedules or runs."""
+        user = require_user(viewer)
+        title = data.title if data else None
+        new_slug = data.slug if data else None
+
+        def fork(db: Any) -> widgets.Widget:
+            return widgets.fork(db, widgets.readable(db, slug, user), user, title, new_slug)
+
+        widget = await _db(state).write(fork)
+        return await _detail(state, widget, user)
+
+
+@get("/api/explore", tags=["widgets"], summary="Public widgets, most recently changed first")
+async def explore(
+    viewer: User | None, state: State, limit: Limit = 50, offset: Offset = 0
+) -> WidgetList:
+    found = await _db(state).read(widgets.list_public, limit, offset)
+    return WidgetList(widgets=[widget_out(w, viewer) for w in found], limit=limit, offset=offset)
+
+
+async def _detail(state: State, widget: widgets.Widget, viewer: User | None) -> WidgetDetail:
+    files = await _db(state).read(widgets.head_files, widget)
+    return widget_detail(widget, viewer, files)

@@ -1,0 +1,103 @@
+"""The Litestar application, assembled from its parts."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.memory import MemoryStore
+from litestar.stores.registry import StoreRegistry
+
+from . import accounts, pages
+from .api import auth
+from .api.widgets import WidgetController, explore
+from .config import Config
+from .db import Database
+from .errors import handle
+from .security import (
+    SameOriginMiddleware,
+    add_security_headers,
+    csrf_config,
+    current_viewer,
+    limits,
+    server_secret,
+)
+
+log = logging.getLogger("widgetbox.host")
+
+CLIENT_DIR = Path(__file__).resolve().parent.parent / "client"
+OPENAPI_PATH = "/api/schema"
+"""The OpenAPI document is served at /api/schema/openapi.json (and .yaml)."""
+
+PUBLIC_WRITE_PATHS: tuple[str, ...] = ()
+"""Paths that take state-changing requests from anywhere (widgets' own HTTP APIs, later);
+they are excluded from the CSRF and same-origin checks."""
+
+
+def create_app(config: Config) -> Litestar:
+    """The application for `config`. The database is opened (and migrated) on start-up and
+    closed on shutdown."""
+    secret = server_secret(config.data_dir)
+    state = State({"config": config})
+
+    async def open_database(app: Litestar) -> None:
+        db = Database(config.database_path)
+        app.state.db = db
+        idle, lifetime = limits(config)
+        await db.write(accounts.prune_sessions, idle, lifetime)
+        log.info("database ready at %s", config.database_path)
+
+    async def close_database(app: Litestar) -> None:
+        db: Database | None = getattr(app.state, "db", None)
+        if db is not None:
+            db.close()
+            log.info("database closed")
+
+    return Litestar(
+        route_handlers=[
+            *auth.routers(config),
+            WidgetController,
+            explore,
+            *pages.ROUTES,
+            create_static_files_router(
+                path="/static", directories=[CLIENT_DIR / "static"], include_in_schema=False
+            ),
+        ],
+        state=state,
+        dependencies={"viewer": Provide(current_viewer)},
+        on_startup=[open_database],
+        on_shutdown=[close_database],
+        exception_handlers={Exception: handle},
+        after_request=add_security_headers(config),
+        csrf_config=csrf_config(config, secret, exclude=list(PUBLIC_WRITE_PATHS)),
+        middleware=[
+            DefineMiddleware(SameOriginMiddleware, origin=config.origin, exclude=PUBLIC_WRITE_PATHS)
+        ],
+        request_max_body_size=config.max_request_bytes,
+        stores=StoreRegistry(default_factory=lambda name: MemoryStore()),
+        openapi_config=OpenAPIConfig(
+            title="Widgetbox API",
+            version="0.1.0",
+            description=(
+                "Every action of Widgetbox. Requests that change something need the CSRF "
+                "token from the `wb_csrf` cookie in an `X-CSRF-Token` header. Errors have "
+                'one shape: `{"error": {"status", "code", "message", "details"}}`.'
+            ),
+            path=OPENAPI_PATH,
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+        ),
+        template_config=pages.template_config(CLIENT_DIR / "templates"),
+        logging_config=LoggingConfig(
+            root={"level": config.log_level, "handlers": ["queue_listener"]},
+            log_exceptions="debug",
+        ),
+        debug=False,
+    )

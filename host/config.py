@@ -1,0 +1,295 @@
+"""Settings: declared once with their defaults and help, read from `widgetbox.toml` and from
+`WIDGETBOX_*` environment variables, and validated before anything starts.
+
+The file groups settings in sections (`[server]`, `[security]`, `[sandbox]`); each setting's
+environment variable is `WIDGETBOX_` plus its name in capitals (names are unique across
+sections). The environment wins over the file; the file over the defaults. Every setting has
+a default, so no file is needed. docs/configuration.md lists them all (a test checks it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "WIDGETBOX_"
+CONFIG_FILE = "widgetbox.toml"
+
+
+class ConfigError(ValueError):
+    """A setting is unknown or has a bad value; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    section: str
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[Any], Any]
+    """Turns a value from the file or the environment into the setting's value, or raises
+    ValueError saying what is expected."""
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+def _int_range(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a whole number from {low} to {high}") from None
+        if not low <= number <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}, not {number}")
+        return number
+
+    return parse
+
+
+def _float_range(low: float, high: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a number from {low:g} to {high:g}") from None
+        if not low <= number <= high:
+            raise ValueError(f"expected a number from {low:g} to {high:g}, not {number:g}")
+        return number
+
+    return parse
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a non-empty string")
+    return value.strip()
+
+
+def _path(value: Any) -> Path:
+    return Path(value if isinstance(value, Path) else _text(value)).expanduser()
+
+
+def _optional_path(value: Any) -> Path | None:
+    if value in (None, ""):
+        return None
+    return _path(value)
+
+
+def _url(value: Any) -> str:
+    text = _text(value).rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path:
+        raise ValueError("expected an origin such as https://widgets.example.com (no path)")
+    return text
+
+
+def _optional_url(value: Any) -> str | None:
+    return None if value in (None, "") else _url(value)
+
+
+def _level(value: Any) -> str:
+    text = _text(value).upper()
+    if text not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("expected one of debug, info, warning, error")
+    return text
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "server", "host", "127.0.0.1",
+        "Address to listen on; 0.0.0.0 listens on every interface.",
+        _text,
+    ),
+    Setting("server", "port", 8000, "TCP port to listen on.", _int_range(1, 65535)),
+    Setting(
+        "server", "data_dir", Path("data"),
+        "Folder for the SQLite database and the server's keys; created if missing.",
+        _path,
+    ),
+    Setting(
+        "server", "public_url", None,
+        "The origin people use to reach Widgetbox, e.g. https://widgets.example.com; defaults "
+        "to http://HOST:PORT. Browser requests that change something must come from it, and "
+        "cookies are marked Secure when it is https.",
+        _optional_url,
+    ),
+    Setting(
+        "server", "log_level", "INFO", "Server log level: debug, info, warning or error.", _level
+    ),
+    Setting(
+        "server", "max_request_bytes", 10 * 1024 * 1024,
+        "Largest request body accepted, in bytes (413 beyond it).",
+        _int_range(1024, 1024**3),
+    ),
+    Setting(
+        "security", "open_signup", True,
+        "Whether anyone may sign up, until the admin changes it in the app (the first account "
+        "is always allowed).",
+        _bool,
+    ),
+    Setting(
+        "security", "session_idle_days", 14.0,
+        "A session ends after this many days without use.",
+        _float_range(0.01, 365),
+    ),
+    Setting(
+        "security", "session_max_days", 30.0,
+        "A session ends this many days after log-in, used or not.",
+        _float_range(0.01, 3650),
+    ),
+    Setting(
+        "security", "login_attempts_per_minute", 10,
+        "Log-in and sign-up attempts allowed per client address per minute.",
+        _int_range(1, 10_000),
+    ),
+    Setting(
+        "sandbox", "pool_size", 2, "Interpreters kept started ahead of demand.", _int_range(0, 64)
+    ),
+    Setting(
+        "sandbox", "cache_dir", None,
+        "Where the interpreter and its compiled form are cached; default ~/.cache/widgetbox "
+        "(also read by `widgetbox prepare`).",
+        _optional_path,
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated settings (see SETTINGS for what each means)."""
+
+    host: str
+    port: int
+    data_dir: Path
+    public_url: str | None
+    log_level: str
+    max_request_bytes: int
+    open_signup: bool
+    session_idle_days: float
+    session_max_days: float
+    login_attempts_per_minute: int
+    pool_size: int
+    cache_dir: Path | None
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+    """Where each setting that is not a default came from (for `widgetbox config`)."""
+
+    @property
+    def origin(self) -> str:
+        """The origin browsers use: `public_url`, or http://HOST:PORT."""
+        if self.public_url:
+            return self.public_url
+        local = {"127.0.0.1", "0.0.0.0", "::", "::1"}  # noqa: S104 - names, not a bind
+        host = "localhost" if self.host in local else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def https(self) -> bool:
+        return self.origin.startswith("https://")
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "widgetbox.db"
+
+
+def load(
+    file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """The settings from defaults, then `file` (or ./widgetbox.toml if it exists), then the
+    environment, then `overrides` (command-line options). Raises ConfigError."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    sources: dict[str, str] = {}
+    path = file if file is not None else Path(CONFIG_FILE)
+    if file is not None or path.is_file():
+        for setting, raw in _read_file(path):
+            values[setting.name] = _parse(
+                setting, raw, f"{path} [{setting.section}] {setting.name}"
+            )
+            sources[setting.name] = str(path)
+    by_env = {s.env: s for s in SETTINGS}
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        found = by_env.get(key)
+        if found is None:
+            raise ConfigError(f"unknown environment variable {key}{_suggest(key, by_env)}")
+        values[found.name] = _parse(found, raw, key)
+        sources[found.name] = key
+    by_name = {s.name: s for s in SETTINGS}
+    for name, raw in (overrides or {}).items():
+        if raw is not None:
+            values[name] = _parse(by_name[name], raw, f"--{name.replace('_', '-')}")
+            sources[name] = "command line"
+    config = Config(**values, sources=sources)
+    if config.session_max_days < config.session_idle_days:
+        raise ConfigError(
+            "session_max_days must be at least session_idle_days "
+            f"({config.session_max_days:g} < {config.session_idle_days:g})"
+        )
+    return config
+
+
+def _read_file(path: Path) -> list[tuple[Setting, Any]]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"the configuration file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read the configuration file {path}: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}") from None
+    sections = {s.section for s in SETTINGS}
+    found = []
+    for section, table in data.items():
+        if section not in sections:
+            raise ConfigError(f"{path}: unknown section [{section}]{_suggest(section, sections)}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table of settings")
+        known = {s.name: s for s in SETTINGS if s.section == section}
+        for name, raw in table.items():
+            setting = known.get(name)
+            if setting is None:
+                raise ConfigError(
+                    f"{path}: unknown setting [{section}] {name}{_suggest(name, known)}"
+                )
+            found.append((setting, raw))
+    return found
+
+
+def _parse(setting: Setting, raw: Any, where: str) -> Any:
+    try:
+        return setting.parse(raw)
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e} (got {raw!r}). {setting.help}") from None
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def documented_names() -> list[str]:
+    return [s.name for s in SETTINGS]

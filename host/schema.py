@@ -1,0 +1,132 @@
+"""The database schema, as sqlite-utils migrations applied in order at start-up.
+
+Never edit a migration that has shipped; add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+MIGRATIONS = Migrations("widgetbox")
+
+WIDGET_KINDS = ("script", "scheduled", "http", "gui")
+VISIBILITIES = ("private", "unlisted", "public")
+RUN_TRIGGERS = ("manual", "schedule", "http", "call")
+RUN_STATUSES = (
+    "queued",
+    "running",
+    "ok",
+    "error",
+    "timeout",
+    "memory",
+    "output_limit",
+    "killed",
+    "interrupted",
+    "skipped",
+)
+
+
+def _values(names: tuple[str, ...]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
+
+
+@MIGRATIONS()
+def m001_accounts(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            is_admin INTEGER NOT NULL DEFAULT 0 CHECK (is_admin IN (0, 1)),
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,                -- sha256 of the cookie's token
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL
+        );
+        CREATE INDEX sessions_by_user ON sessions(user_id);
+        CREATE TABLE site_settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL                 -- JSON
+        );
+        """
+    )
+
+
+@MIGRATIONS()
+def m002_widgets(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        f"""
+        CREATE TABLE widgets (
+            id INTEGER PRIMARY KEY,
+            owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ({_values(WIDGET_KINDS)})),
+            title TEXT NOT NULL,
+            slug TEXT NOT NULL UNIQUE,
+            visibility TEXT NOT NULL CHECK (visibility IN ({_values(VISIBILITIES)})),
+            forked_from_id INTEGER REFERENCES widgets(id) ON DELETE SET NULL,
+            head_version INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX widgets_by_owner ON widgets(owner_id, updated_at);
+        CREATE INDEX widgets_by_visibility ON widgets(visibility, updated_at);
+        CREATE TABLE widget_versions (
+            id INTEGER PRIMARY KEY,
+            widget_id INTEGER NOT NULL REFERENCES widgets(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            files TEXT NOT NULL,                -- JSON: {{path: text}}
+            message TEXT NOT NULL DEFAULT '',
+            author_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+            restored_from INTEGER,
+            created_at TEXT NOT NULL,
+            UNIQUE (widget_id, number)
+        );
+        """
+    )
+
+
+@MIGRATIONS()
+def m003_runs_and_schedules(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        f"""
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            widget_id INTEGER NOT NULL REFERENCES widgets(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+            trigger TEXT NOT NULL CHECK (trigger IN ({_values(RUN_TRIGGERS)})),
+            status TEXT NOT NULL CHECK (status IN ({_values(RUN_STATUSES)})),
+            queued_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            wall_time REAL,
+            fuel INTEGER,
+            peak_memory INTEGER,
+            host_calls INTEGER,
+            stdout TEXT NOT NULL DEFAULT '',
+            stderr TEXT NOT NULL DEFAULT '',
+            output_truncated INTEGER NOT NULL DEFAULT 0,
+            message TEXT NOT NULL DEFAULT '',
+            error TEXT                          -- JSON: the user error, trimmed
+        );
+        CREATE INDEX runs_by_widget ON runs(widget_id, id);
+        CREATE INDEX runs_by_status ON runs(status);
+        CREATE TABLE schedules (
+            id INTEGER PRIMARY KEY,
+            widget_id INTEGER NOT NULL UNIQUE REFERENCES widgets(id) ON DELETE CASCADE,
+            rule TEXT NOT NULL,                 -- JSON: interval or cron
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            paused INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+            next_run_at TEXT,
+            last_run_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX schedules_due ON schedules(paused, next_run_at);
+        """
+    )

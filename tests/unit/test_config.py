@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from widgetbox.host import config
+from widgetbox.host.config import SETTINGS, Config, ConfigError, load
+
+pytestmark = pytest.mark.unit
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    text = README.read_text()
+    for setting in SETTINGS:
+        row = f"| `[{setting.section}] {setting.name}` | `{setting.env}` |"
+        assert row in text, f"README's configuration table lacks {setting.name}"
+    documented = re.findall(r"^\| `\[(\w+)\] (\w+)` \|", text, re.MULTILINE)
+    assert sorted(name for _, name in documented) == sorted(s.name for s in SETTINGS)
+
+
+def test_settings_and_config_fields_agree() -> None:
+    fields = [name for name in Config.__dataclass_fields__ if name != "sources"]
+    assert fields == [s.name for s in SETTINGS]
+    assert len({s.env for s in SETTINGS}) == len(SETTINGS)  # names unique across sections
+
+
+def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load(environ={})
+    assert (settings.host, settings.port, settings.open_signup) == ("127.0.0.1", 8000, True)
+    assert settings.origin == "http://localhost:8000"
+    assert not settings.https
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "widgetbox.toml"
+    path.write_text(text)
+    return path
+
+
+def test_file_then_environment_then_options(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, '[server]\nport = 9000\nhost = "0.0.0.0"\n[security]\nopen_signup = false\n'
+    )
+    settings = load(path, environ={"WIDGETBOX_PORT": "9100"}, overrides={"host": "127.0.0.2"})
+    assert (settings.port, settings.host, settings.open_signup) == (9100, "127.0.0.2", False)
+    assert settings.sources == {
+        "port": "WIDGETBOX_PORT",
+        "host": "command line",
+        "open_signup": str(path),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[server]\nprot = 1\n", "unknown setting [server] prot; did you mean port?"),
+        ("[servers]\nport = 1\n", "unknown section [servers]; did you mean server?"),
+        ("[server]\nport = 0\n", "[server] port: expected a whole number from 1 to 65535"),
+        ("[server]\nport = true\n", "[server] port: expected a whole number"),
+        ('[server]\npublic_url = "widgets.example"\n', "expected an origin such as https://"),
+        ('[server]\npublic_url = "https://x.example/path"\n', "(no path)"),
+        ("[security]\nopen_signup = 2\n", "expected true or false"),
+        ("[security]\nsession_max_days = 1\n", "session_max_days must be at least"),
+        ("server = 1\n", "[server] must be a table"),
+        ("[server\n", "not valid TOML"),
+    ],
+)
+def test_bad_files_are_refused_with_the_key_and_the_fix(
+    tmp_path: Path, text: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(write(tmp_path, text), environ={})
+    assert words in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("environ", "words"),
+    [
+        (
+            {"WIDGETBOX_PROT": "1"},
+            "unknown environment variable WIDGETBOX_PROT; did you mean WIDGETBOX_PORT?",
+        ),
+        ({"WIDGETBOX_PORT": "eighty"}, "WIDGETBOX_PORT: expected a whole number"),
+        ({"WIDGETBOX_LOG_LEVEL": "loud"}, "expected one of debug, info, warning, error"),
+    ],
+)
+def test_bad_environment_is_refused(
+    environ: dict[str, str], words: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./widgetbox.toml
+    with pytest.raises(ConfigError) as caught:
+        load(environ=environ)
+    assert words in str(caught.value)
+
+
+def test_a_missing_file_named_explicitly_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load(tmp_path / "nope.toml", environ={})
+
+
+def test_https_public_url_makes_cookies_secure() -> None:
+    settings = load(environ={"WIDGETBOX_PUBLIC_URL": "https://widgets.example.com/"})
+    assert settings.origin == "https://widgets.example.com"
+    assert settings.https
+
+
+def test_the_module_keeps_one_prefix() -> None:
+    assert all(s.env.startswith(config.ENV_PREFIX) for s in SETTINGS)
