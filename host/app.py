@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, MediaType, Response, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
@@ -21,7 +22,7 @@ from .api import auth
 from .api.widgets import WidgetController, explore
 from .config import Config
 from .db import Database
-from .errors import handle
+from .errors import body, handle
 from .security import (
     SameOriginMiddleware,
     add_security_headers,
@@ -40,6 +41,26 @@ OPENAPI_PATH = "/api/schema"
 PUBLIC_WRITE_PATHS: tuple[str, ...] = ()
 """Paths that take state-changing requests from anywhere (widgets' own HTTP APIs, later);
 they are excluded from the CSRF and same-origin checks."""
+
+
+def _schema_router() -> Router:
+    """The router of the OpenAPI documents. Litestar answers an unknown path under it with
+    an HTML page of its own; this makes that the API's JSON 404, like every other error."""
+
+    def json_not_found(response: Response[Any]) -> Response[Any]:
+        if response.status_code != 404:
+            return response
+        payload = body(404, "not_found", "There is nothing here.")
+        return Response(payload, status_code=404, media_type=MediaType.JSON)
+
+    return Router(
+        OPENAPI_PATH,
+        route_handlers=[],
+        include_in_schema=False,
+        dto=None,
+        return_dto=None,
+        after_request=json_not_found,
+    )
 
 
 def create_app(config: Config) -> Litestar:
@@ -76,7 +97,7 @@ def create_app(config: Config) -> Litestar:
         on_startup=[open_database],
         on_shutdown=[close_database],
         exception_handlers={Exception: handle},
-        after_request=add_security_headers(config),
+        before_send=[add_security_headers(config)],
         csrf_config=csrf_config(config, secret, exclude=list(PUBLIC_WRITE_PATHS)),
         middleware=[
             DefineMiddleware(SameOriginMiddleware, origin=config.origin, exclude=PUBLIC_WRITE_PATHS)
@@ -92,6 +113,7 @@ def create_app(config: Config) -> Litestar:
                 'one shape: `{"error": {"status", "code", "message", "details"}}`.'
             ),
             path=OPENAPI_PATH,
+            openapi_router=_schema_router(),
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),
         template_config=pages.template_config(CLIENT_DIR / "templates"),

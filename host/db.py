@@ -142,7 +142,9 @@ def backup(source: Path, target: Path) -> int:
     if not source.is_file():
         raise FileNotFoundError(f"there is no database at {source}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    # as_uri() percent-encodes the path: a folder named "50%" or "a?b" is still that folder
+    uri = f"{source.resolve().as_uri()}?mode=ro"
+    src = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     dst = sqlite3.connect(target)
     try:
         src.backup(dst, pages=1024, sleep=0.005)

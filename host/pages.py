@@ -13,8 +13,8 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from . import widgets
-from .accounts import User
 from .db import Database
+from .security import Viewer
 
 
 def template_config(directory: Path) -> TemplateConfig[JinjaTemplateEngine]:
@@ -22,7 +22,7 @@ def template_config(directory: Path) -> TemplateConfig[JinjaTemplateEngine]:
 
 
 @get("/", include_in_schema=False)
-async def home(viewer: User | None, state: State) -> Template:
+async def home(viewer: Viewer, state: State) -> Template:
     """The landing page (sign up or log in), or the dashboard once signed in."""
     if viewer is None:
         return Template("home.html", context={"origin": state.config.origin})

@@ -19,12 +19,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Request
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie, MutableScopeHeaders, State
+from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import accounts
 from .accounts import User
@@ -114,6 +115,10 @@ async def current_viewer(request: Request[Any, Any, State], state: State) -> Use
     return found.user
 
 
+Viewer = NamedDependency[User | None]
+"""How a handler declares it wants the `viewer` dependency."""
+
+
 def require_user(viewer: User | None) -> User:
     if viewer is None:
         raise ApiError(403, "login_required", "Log in to do this.")
@@ -178,12 +183,16 @@ SECURITY_HEADERS = {
 
 
 def add_security_headers(config: Config) -> Any:
-    """An `after_request` hook adding the headers every response of the IDE carries."""
+    """A `before_send` hook adding the headers every response of the IDE carries. It sees
+    every response the app sends, errors included (an `after_request` hook would miss
+    those raised before or outside a handler: 404, 405, CSRF, 413, 429, 500)."""
     extra = {"strict-transport-security": "max-age=31536000"} if config.https else {}
 
-    async def after_request(response: Response[Any]) -> Response[Any]:
-        for name, value in {**SECURITY_HEADERS, **extra}.items():
-            response.headers.setdefault(name, value)
-        return response
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableScopeHeaders.from_message(message)
+            for name, value in {**SECURITY_HEADERS, **extra}.items():
+                if name not in headers:
+                    headers[name] = value
 
-    return after_request
+    return before_send

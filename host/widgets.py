@@ -441,12 +441,14 @@ def fork(
     """A private copy of the widget's latest files for `owner`, linked to its origin.
     Secrets, schedules and runs stay behind."""
     files = head_files(db, widget)
+    suffix = " (fork)"
     return create(
         db,
         owner,
         widget.kind,
-        title or f"{widget.title} (fork)",
-        slug or free_slug(db, f"{widget.slug[:40]}-{owner.username}"[:58]),
+        title or widget.title[: MAX_TITLE - len(suffix)] + suffix,
+        # slugify: a username may hold '_', and the cut may end on a '-'
+        slug or free_slug(db, slugify(f"{widget.slug[:40]}-{owner.username}")),
         "private",
         files,
         forked_from_id=widget.id,

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response, Router, get, post, put
 from litestar.datastructures import State
+from litestar.params import JSONBody
 
 from .. import accounts, widgets
 from ..accounts import User
@@ -14,6 +15,7 @@ from ..config import Config
 from ..db import Database
 from ..errors import ApiError
 from ..security import (
+    Viewer,
     expired_session_cookie,
     rate_limit,
     require_admin,
@@ -25,7 +27,7 @@ from .schemas import Credentials, SessionOut, SiteSettings
 
 
 @get("/api/session", tags=["accounts"], summary="Who is signed in")
-async def session(viewer: User | None, state: State) -> SessionOut:
+async def session(viewer: Viewer, state: State) -> SessionOut:
     db: Database = state.db
     config: Config = state.config
     is_open = await db.read(accounts.signup_open, config.open_signup)
@@ -42,7 +44,7 @@ def _sign_up(db: Any, username: str, password_hash: str, open_default: bool) -> 
 @post(
     "/api/auth/signup", tags=["accounts"], summary="Create an account and sign in", status_code=201
 )
-async def signup(data: Credentials, state: State) -> Response[SessionOut]:
+async def signup(data: JSONBody[Credentials], state: State) -> Response[SessionOut]:
     """The first account becomes the admin; later ones need sign-up to be open."""
     db: Database = state.db
     config: Config = state.config
@@ -63,7 +65,7 @@ def _log_in(db: Any, user_id: int, old_token: str | None) -> str:
 
 @post("/api/auth/login", tags=["accounts"], summary="Sign in", status_code=200)
 async def login(
-    data: Credentials, state: State, request: Request[Any, Any, Any]
+    data: JSONBody[Credentials], state: State, request: Request[Any, Any, Any]
 ) -> Response[SessionOut]:
     db: Database = state.db
     config: Config = state.config
@@ -91,14 +93,14 @@ async def logout(state: State, request: Request[Any, Any, Any]) -> Response[None
 
 
 @get("/api/admin/settings", tags=["admin"], summary="Site settings (admin)")
-async def get_settings(viewer: User | None, state: State) -> SiteSettings:
+async def get_settings(viewer: Viewer, state: State) -> SiteSettings:
     require_admin(viewer)
     db: Database = state.db
     return SiteSettings(open_signup=await db.read(accounts.signup_open, state.config.open_signup))
 
 
 @put("/api/admin/settings", tags=["admin"], summary="Change site settings (admin)")
-async def put_settings(data: SiteSettings, viewer: User | None, state: State) -> SiteSettings:
+async def put_settings(data: JSONBody[SiteSettings], viewer: Viewer, state: State) -> SiteSettings:
     require_admin(viewer)
     db: Database = state.db
     await db.write(accounts.set_signup_open, data.open_signup)

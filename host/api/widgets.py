@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 
 from .. import widgets
 from ..accounts import User
 from ..db import Database
-from ..security import require_user
+from ..security import Viewer, require_user
 from ._convert import version_detail, version_out, widget_detail, widget_out
 from .schemas import (
     DiffOut,
@@ -45,14 +45,14 @@ class WidgetController(Controller):
 
     @get("/", summary="My widgets, most recently changed first")
     async def mine(
-        self, viewer: User | None, state: State, limit: Limit = 50, offset: Offset = 0
+        self, viewer: Viewer, state: State, limit: Limit = 50, offset: Offset = 0
     ) -> WidgetList:
         user = require_user(viewer)
         found = await _db(state).read(widgets.list_owned, user.id, limit, offset)
         return WidgetList(widgets=[widget_out(w, user) for w in found], limit=limit, offset=offset)
 
     @post("/", summary="Create a widget from its kind's template", status_code=201)
-    async def create(self, data: NewWidget, viewer: User | None, state: State) -> WidgetDetail:
+    async def create(self, data: JSONBody[NewWidget], viewer: Viewer, state: State) -> WidgetDetail:
         user = require_user(viewer)
         widget = await _db(state).write(
             widgets.create, user, data.kind, data.title, data.slug, data.visibility
@@ -60,13 +60,13 @@ class WidgetController(Controller):
         return await _detail(state, widget, user)
 
     @get("/{slug:str}", summary="A widget and its latest files")
-    async def read(self, slug: Slug, viewer: User | None, state: State) -> WidgetDetail:
+    async def read(self, slug: Slug, viewer: Viewer, state: State) -> WidgetDetail:
         widget = await _db(state).read(widgets.readable, slug, viewer)
         return await _detail(state, widget, viewer)
 
     @patch("/{slug:str}", summary="Change a widget's title, slug or visibility (owner)")
     async def change(
-        self, slug: Slug, data: WidgetChanges, viewer: User | None, state: State
+        self, slug: Slug, data: JSONBody[WidgetChanges], viewer: Viewer, state: State
     ) -> WidgetOut:
         def change(db: Any) -> widgets.Widget:
             widget = widgets.owned(db, slug, viewer)
@@ -77,14 +77,14 @@ class WidgetController(Controller):
     @delete(
         "/{slug:str}", summary="Delete a widget with its versions and runs (owner)", status_code=204
     )
-    async def remove(self, slug: Slug, viewer: User | None, state: State) -> None:
+    async def remove(self, slug: Slug, viewer: Viewer, state: State) -> None:
         def remove(db: Any) -> None:
             widgets.delete(db, widgets.owned(db, slug, viewer))
 
         await _db(state).write(remove)
 
     @get("/{slug:str}/versions", summary="Every saved version, newest first (owner)")
-    async def versions(self, slug: Slug, viewer: User | None, state: State) -> VersionList:
+    async def versions(self, slug: Slug, viewer: Viewer, state: State) -> VersionList:
         def versions(db: Any) -> VersionList:
             widget = widgets.owned(db, slug, viewer)
             found = widgets.versions(db, widget)
@@ -98,21 +98,21 @@ class WidgetController(Controller):
         "/{slug:str}/versions", summary="Save: a new version of the files (owner)", status_code=201
     )
     async def save(
-        self, slug: Slug, data: NewVersion, viewer: User | None, state: State
+        self, slug: Slug, data: JSONBody[NewVersion], viewer: Viewer, state: State
     ) -> SavedVersion:
         """Refused with 409 `version_conflict` when `base_version` is not the latest."""
-        user = require_user(viewer)
 
         def save(db: Any) -> tuple[widgets.Widget, int]:
-            widget = widgets.owned(db, slug, user)
+            widget = widgets.owned(db, slug, viewer)  # 404 unless visible, then 403 unless owner
+            user = require_user(viewer)
             return widgets.save(db, widget, user, data.base_version, data.files, data.message)
 
         widget, number = await _db(state).write(save)
-        return SavedVersion(widget=widget_out(widget, user), version=number)
+        return SavedVersion(widget=widget_out(widget, viewer), version=number)
 
     @get("/{slug:str}/versions/{number:int}", summary="One version with its files (owner)")
     async def version(
-        self, slug: Slug, number: int, viewer: User | None, state: State
+        self, slug: Slug, number: FromPath[int], viewer: Viewer, state: State
     ) -> VersionDetail:
         def version(db: Any) -> VersionDetail:
             return version_detail(widgets.version(db, widgets.owned(db, slug, viewer), number))
@@ -123,7 +123,7 @@ class WidgetController(Controller):
     async def diff(
         self,
         slug: Slug,
-        viewer: User | None,
+        viewer: Viewer,
         state: State,
         old: Annotated[int, Parameter(ge=1, description="The earlier version")],
         new: Annotated[
@@ -146,41 +146,41 @@ class WidgetController(Controller):
     async def restore(
         self,
         slug: Slug,
-        number: int,
-        viewer: User | None,
+        number: FromPath[int],
+        viewer: Viewer,
         state: State,
-        data: Restore | None = None,
+        data: JSONBody[Restore | None] = None,
     ) -> SavedVersion:
-        user = require_user(viewer)
         base = data.base_version if data else None
 
         def restore(db: Any) -> tuple[widgets.Widget, int]:
-            return widgets.restore(db, widgets.owned(db, slug, user), user, number, base)
+            widget = widgets.owned(db, slug, viewer)  # 404 unless visible, then 403 unless owner
+            return widgets.restore(db, widget, require_user(viewer), number, base)
 
         widget, new = await _db(state).write(restore)
-        return SavedVersion(widget=widget_out(widget, user), version=new)
+        return SavedVersion(widget=widget_out(widget, viewer), version=new)
 
     @post(
         "/{slug:str}/fork", summary="Copy a widget you can read into your account", status_code=201
     )
     async def fork(
-        self, slug: Slug, viewer: User | None, state: State, data: ForkRequest | None = None
+        self, slug: Slug, viewer: Viewer, state: State, data: JSONBody[ForkRequest | None] = None
     ) -> WidgetDetail:
         """The copy is private, links to its origin, and takes no secrets, schedules or runs."""
-        user = require_user(viewer)
         title = data.title if data else None
         new_slug = data.slug if data else None
 
         def fork(db: Any) -> widgets.Widget:
-            return widgets.fork(db, widgets.readable(db, slug, user), user, title, new_slug)
+            origin = widgets.readable(db, slug, viewer)  # 404 unless visible
+            return widgets.fork(db, origin, require_user(viewer), title, new_slug)  # then 403
 
         widget = await _db(state).write(fork)
-        return await _detail(state, widget, user)
+        return await _detail(state, widget, viewer)
 
 
 @get("/api/explore", tags=["widgets"], summary="Public widgets, most recently changed first")
 async def explore(
-    viewer: User | None, state: State, limit: Limit = 50, offset: Offset = 0
+    viewer: Viewer, state: State, limit: Limit = 50, offset: Offset = 0
 ) -> WidgetList:
     found = await _db(state).read(widgets.list_public, limit, offset)
     return WidgetList(widgets=[widget_out(w, viewer) for w in found], limit=limit, offset=offset)

@@ -8,7 +8,7 @@ import sys
 
 from ._report import save, show
 
-GROUPS = ["runtime"]
+GROUPS = ["runtime", "host"]
 
 
 def main() -> int:

@@ -1,0 +1,150 @@
+"""A small HTTP/1.1 load generator (keep-alive connections on asyncio streams) and helpers
+to start servers as separate processes, so the server is measured over real HTTP without
+sharing the benchmark's interpreter."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Request = tuple[str, str, dict[str, str], bytes]
+"""(method, path, headers, body)."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(command: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `command` until it answers on `port`; yield its base URL; stop it cleanly."""
+    process = subprocess.Popen(  # noqa: S603 - our own commands
+        command,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {process.stderr.read()[-2000:]}") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    @property
+    def errors(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status >= 400)
+
+
+async def _connection(
+    host: str, port: int, next_request: Callable[[int], Request], load: Load, stop: float, slot: int
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.perf_counter() < stop:
+            method, path, headers, body = next_request(slot)
+            head = f"{method} {path} HTTP/1.1\r\nhost: {host}:{port}\r\ncontent-length: {len(body)}\r\n"
+            head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+            started = time.perf_counter()
+            writer.write(head.encode() + body)
+            status_line = await reader.readline()
+            status = int(status_line.split()[1])
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            load.latencies.append(time.perf_counter() - started)
+            load.statuses[status] = load.statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+def run_load(base: str, next_request: Callable[[int], Request], concurrency: int, seconds: float) -> Load:
+    """`concurrency` keep-alive connections sending requests back to back for `seconds`."""
+    host, port = base.removeprefix("http://").split(":")
+    load = Load()
+
+    async def main() -> None:
+        stop = time.perf_counter() + seconds
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(_connection(host, int(port), next_request, load, stop, slot) for slot in range(concurrency))
+        )
+        load.seconds = time.perf_counter() - started
+
+    asyncio.run(main())
+    return load
+
+
+class Session:
+    """A signed-in browser-like client for setting up data (cookies + CSRF header)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = urllib.request.HTTPCookieProcessor()
+        self.opener = urllib.request.build_opener(self.jar)
+        self.call("GET", "/api/session")
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return {cookie.name: cookie.value or "" for cookie in self.jar.cookiejar}
+
+    def headers(self) -> dict[str, str]:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return {"cookie": cookie, "x-csrf-token": self.cookies.get("wb_csrf", ""), "content-type": "application/json"}
+
+    def call(self, method: str, path: str, body: object = None) -> object:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)  # noqa: S310
+        request.add_header("content-type", "application/json")
+        token = self.cookies.get("wb_csrf")
+        if token:
+            request.add_header("x-csrf-token", token)
+        with self.opener.open(request) as response:
+            text = response.read()
+        return json.loads(text) if text else None
+
+
+PLAIN_HELLO = Path(__file__).with_name("_plain_hello.py")
+
+
+def uvicorn_command(target: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--log-level", "warning"]

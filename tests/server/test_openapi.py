@@ -1,0 +1,257 @@
+"""The OpenAPI document at /api/schema/openapi.json: every API route, with its request and
+response schemas, and real responses that match them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+
+from tests.server._client import Browser
+from tests.server.conftest import Server
+
+pytestmark = pytest.mark.server
+
+SCHEMA_PATH = "/api/schema"
+
+
+def api_operations(app: Litestar) -> Iterator[tuple[str, str, HTTPRouteHandler]]:
+    """(method, OpenAPI path, handler) for every route of the JSON API."""
+    for route in app.routes:
+        if not route.path.startswith("/api/") or route.path.startswith(SCHEMA_PATH):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            assert isinstance(handler, HTTPRouteHandler)
+            for method in handler.http_methods - {"OPTIONS"}:  # CORS preflight, automatic
+                yield method, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path), handler
+
+
+@pytest.fixture
+def document(anon: Browser) -> dict[str, Any]:
+    response = anon.get("/api/schema/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.oai.openapi+json")
+    doc: dict[str, Any] = response.json()
+    return doc
+
+
+def resolve(schema: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].removeprefix("#/components/schemas/")
+        schema = doc["components"]["schemas"][name]
+    return schema
+
+
+TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+
+
+def fits_type(value: Any, schema: dict[str, Any]) -> bool:
+    if "type" not in schema:
+        return True
+    names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    return any(
+        isinstance(value, TYPES[name])
+        and not (name in {"integer", "number"} and isinstance(value, bool))
+        for name in names
+    )
+
+
+def object_problems(
+    value: dict[str, Any], schema: dict[str, Any], doc: dict[str, Any], where: str
+) -> list[str]:
+    found = [f"{where}: lacks {name}" for name in schema.get("required", []) if name not in value]
+    properties = schema.get("properties", {})
+    extra = schema.get("additionalProperties")
+    for name, item in value.items():
+        if name in properties:
+            found += problems(item, properties[name], doc, f"{where}.{name}")
+        elif isinstance(extra, dict):
+            found += problems(item, extra, doc, f"{where}.{name}")
+        elif properties:
+            found.append(f"{where}: undocumented field {name}")
+    return found
+
+
+def problems(
+    value: Any, schema: dict[str, Any], doc: dict[str, Any], where: str = "$"
+) -> list[str]:
+    """Where `value` does not match `schema` (the subset of JSON Schema Litestar emits)."""
+    schema = resolve(schema, doc)
+    for combinator in ("oneOf", "anyOf"):
+        if combinator in schema:
+            options = [problems(value, option, doc, where) for option in schema[combinator]]
+            return [] if any(not found for found in options) else [f"{where}: no option fits"]
+    if not fits_type(value, schema):
+        return [f"{where}: {value!r} is not {schema['type']}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{where}: {value!r} not in {schema['enum']}"]
+    if isinstance(value, dict):
+        return object_problems(value, schema, doc, where)
+    if isinstance(value, list) and "items" in schema:
+        return [
+            found
+            for i, item in enumerate(value)
+            for found in problems(item, schema["items"], doc, f"{where}[{i}]")
+        ]
+    return []
+
+
+def test_every_api_route_is_documented(server: Server, document: dict[str, Any]) -> None:
+    documented = {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    routes = {(method, path) for method, path, _ in api_operations(server.app)}
+    assert len(routes) >= 16
+    assert routes == documented
+    assert all(path.startswith("/api/") for _, path in documented)  # no pages, no static
+
+
+def test_every_operation_has_its_schemas(server: Server, document: dict[str, Any]) -> None:
+    for method, path, handler in api_operations(server.app):
+        operation = document["paths"][path][method.lower()]
+        assert operation.get("summary"), (method, path)
+        assert operation.get("tags"), (method, path)
+        takes_body = "data" in handler.parsed_fn_signature.parameters
+        if takes_body:
+            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            options = [o for o in body.get("oneOf", [body]) if o.get("type") != "null"]
+            for option in options:
+                struct = resolve(option, document)
+                assert struct["type"] == "object", (method, path)
+                assert struct["properties"], (method, path)
+            assert options, (method, path)
+        else:
+            assert "requestBody" not in operation, (method, path)
+        successes = {code: r for code, r in operation["responses"].items() if code.startswith("2")}
+        assert len(successes) == 1, (method, path)
+        [(code, response)] = successes.items()
+        assert int(code) == handler.status_code, (method, path)
+        if code == "204":
+            continue
+        schema = resolve(response["content"]["application/json"]["schema"], document)
+        assert schema["type"] == "object", (method, path)
+        assert schema["properties"], (method, path)
+        for name in ("slug", "number"):
+            if "{" + name + "}" in path:
+                parameters = {p["name"]: p for p in operation["parameters"]}
+                assert parameters[name]["in"] == "path"
+                assert parameters[name]["required"] is True
+
+
+def test_the_yaml_form_is_served(anon: Browser) -> None:
+    response = anon.get("/api/schema/openapi.yaml")
+    assert response.status_code == 200
+    assert "openapi:" in response.text
+    assert "/api/widgets/{slug}/fork" in response.text
+
+
+def test_real_responses_match_the_document(server: Server, document: dict[str, Any]) -> None:
+    """A tour of the API; every successful response is checked against its schema."""
+    checked: set[tuple[str, str]] = set()
+    admin, alice, anon = server.browser(), server.browser(), server.browser()
+
+    def check(response: httpx.Response, method: str, path: str) -> httpx.Response:
+        code = str(response.status_code)
+        operation = document["paths"][path][method.lower()]
+        assert code in operation["responses"], (method, path, code)
+        if code != "204":
+            schema = operation["responses"][code]["content"]["application/json"]["schema"]
+            assert problems(response.json(), schema, document) == [], (method, path)
+        checked.add((method, path))
+        return response
+
+    check(anon.get("/api/session"), "GET", "/api/session")
+    check(
+        admin.post("/api/auth/signup", json={"username": "admin", "password": "a long password"}),
+        "POST",
+        "/api/auth/signup",
+    )
+    check(admin.get("/api/admin/settings"), "GET", "/api/admin/settings")
+    check(
+        admin.put("/api/admin/settings", json={"open_signup": True}), "PUT", "/api/admin/settings"
+    )
+    alice.post("/api/auth/signup", json={"username": "alice", "password": "a long password"})
+    check(alice.post("/api/auth/logout"), "POST", "/api/auth/logout")
+    check(
+        alice.post("/api/auth/login", json={"username": "alice", "password": "a long password"}),
+        "POST",
+        "/api/auth/login",
+    )
+    check(alice.get("/api/session"), "GET", "/api/session")
+    check(
+        alice.post("/api/widgets", json={"kind": "gui", "title": "Tour", "visibility": "public"}),
+        "POST",
+        "/api/widgets",
+    )
+    check(alice.get("/api/widgets"), "GET", "/api/widgets")
+    check(alice.get("/api/widgets/tour"), "GET", "/api/widgets/{slug}")
+    check(anon.get("/api/widgets/tour"), "GET", "/api/widgets/{slug}")
+    check(
+        alice.save("tour", {"server.py": "x = 1\n", "forms/Form1.py": ""}, 1),
+        "POST",
+        "/api/widgets/{slug}/versions",
+    )
+    check(alice.get("/api/widgets/tour/versions"), "GET", "/api/widgets/{slug}/versions")
+    check(alice.get("/api/widgets/tour/versions/1"), "GET", "/api/widgets/{slug}/versions/{number}")
+    check(alice.get("/api/widgets/tour/diff?old=1"), "GET", "/api/widgets/{slug}/diff")
+    check(
+        alice.post("/api/widgets/tour/versions/1/restore", json={"base_version": 2}),
+        "POST",
+        "/api/widgets/{slug}/versions/{number}/restore",
+    )
+    check(admin.post("/api/widgets/tour/fork", json={}), "POST", "/api/widgets/{slug}/fork")
+    check(anon.get("/api/explore"), "GET", "/api/explore")
+    check(
+        alice.patch("/api/widgets/tour", json={"title": "Toured"}), "PATCH", "/api/widgets/{slug}"
+    )
+    check(alice.delete("/api/widgets/tour"), "DELETE", "/api/widgets/{slug}")
+
+    routes = {(method, path) for method, path, _ in api_operations(server.app)}
+    assert checked == routes, f"add these to the tour: {sorted(routes - checked)}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="The document describes 400s with Litestar's default body {status_code, detail, "
+    "extra}, not the app's one error shape {error: {status, code, message, details}}, and it "
+    "lists no other error status (403, 404, 409, 413, 422, 429). Fixing it means declaring "
+    "`responses=` on every handler or post-processing the document: an API-wide decision.",
+)
+def test_error_responses_are_documented_in_the_error_shape(
+    server: Server, document: dict[str, Any], alice: Browser
+) -> None:
+    response = alice.post("/api/widgets", json={"kind": 5})
+    assert response.status_code == 400
+    for method, path, _ in api_operations(server.app):
+        responses = document["paths"][path][method.lower()]["responses"]
+        if "400" in responses:
+            schema = responses["400"]["content"]["application/json"]["schema"]
+            assert problems(response.json(), schema, document) == [], (method, path)
+    save = document["paths"]["/api/widgets/{slug}/versions"]["post"]["responses"]
+    assert {"403", "404", "409", "422"} <= save.keys()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Restore and fork accept a request without a body, but Litestar marks every "
+    "request body `required: true` in the document; there is no per-handler switch for it.",
+)
+def test_optional_bodies_are_documented_as_optional(document: dict[str, Any]) -> None:
+    for path in ("/api/widgets/{slug}/fork", "/api/widgets/{slug}/versions/{number}/restore"):
+        assert document["paths"][path]["post"]["requestBody"].get("required") is not True
