@@ -9,7 +9,7 @@ async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "same-origin",
   });
-  const data = response.status === 204 ? null : await response.json();
+  const data = response.status === 204 ? null : await response.json();  // 204: no body
   if (!response.ok) throw new Error(data?.error?.message || `The server answered ${response.status}.`);
   return data;
 }

@@ -23,10 +23,11 @@ from ..security import (
     session_cookie_name,
 )
 from ._convert import user_out
+from ._docs import ERRORS
 from .schemas import Credentials, SessionOut, SiteSettings
 
 
-@get("/api/session", tags=["accounts"], summary="Who is signed in")
+@get("/api/session", tags=["accounts"], summary="Who is signed in", responses=ERRORS)
 async def session(viewer: Viewer, state: State) -> SessionOut:
     db: Database = state.db
     config: Config = state.config
@@ -42,7 +43,11 @@ def _sign_up(db: Any, username: str, password_hash: str, open_default: bool) -> 
 
 
 @post(
-    "/api/auth/signup", tags=["accounts"], summary="Create an account and sign in", status_code=201
+    "/api/auth/signup",
+    tags=["accounts"],
+    summary="Create an account and sign in",
+    status_code=201,
+    responses=ERRORS,
 )
 async def signup(data: JSONBody[Credentials], state: State) -> Response[SessionOut]:
     """The first account becomes the admin; later ones need sign-up to be open."""
@@ -63,7 +68,7 @@ def _log_in(db: Any, user_id: int, old_token: str | None) -> str:
     return accounts.new_session(db, user_id)
 
 
-@post("/api/auth/login", tags=["accounts"], summary="Sign in", status_code=200)
+@post("/api/auth/login", tags=["accounts"], summary="Sign in", status_code=200, responses=ERRORS)
 async def login(
     data: JSONBody[Credentials], state: State, request: Request[Any, Any, Any]
 ) -> Response[SessionOut]:
@@ -82,24 +87,30 @@ async def login(
     return Response(body, cookies=[session_cookie(config, token)])
 
 
-@post("/api/auth/logout", tags=["accounts"], summary="Sign out", status_code=204)
-async def logout(state: State, request: Request[Any, Any, Any]) -> Response[None]:
+@post("/api/auth/logout", tags=["accounts"], summary="Sign out", status_code=200, responses=ERRORS)
+async def logout(state: State, request: Request[Any, Any, Any]) -> Response[SessionOut]:
+    """Ends the session; answers with the signed-out state."""
     db: Database = state.db
     config: Config = state.config
     token = request.cookies.get(session_cookie_name(config))
     if token:
         await db.write(accounts.end_session, token)
-    return Response(None, status_code=204, cookies=[expired_session_cookie(config)])
+    body = SessionOut(
+        user=None, open_signup=await db.read(accounts.signup_open, config.open_signup)
+    )
+    return Response(body, cookies=[expired_session_cookie(config)])
 
 
-@get("/api/admin/settings", tags=["admin"], summary="Site settings (admin)")
+@get("/api/admin/settings", tags=["admin"], summary="Site settings (admin)", responses=ERRORS)
 async def get_settings(viewer: Viewer, state: State) -> SiteSettings:
     require_admin(viewer)
     db: Database = state.db
     return SiteSettings(open_signup=await db.read(accounts.signup_open, state.config.open_signup))
 
 
-@put("/api/admin/settings", tags=["admin"], summary="Change site settings (admin)")
+@put(
+    "/api/admin/settings", tags=["admin"], summary="Change site settings (admin)", responses=ERRORS
+)
 async def put_settings(data: JSONBody[SiteSettings], viewer: Viewer, state: State) -> SiteSettings:
     require_admin(viewer)
     db: Database = state.db

@@ -3,7 +3,7 @@ described in the OpenAPI document)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -130,7 +130,7 @@ class ErrorDetail(msgspec.Struct):
     status: int
     code: str
     message: str
-    details: dict[str, object]
+    details: dict[str, Any]
 
 
 class ErrorOut(msgspec.Struct):

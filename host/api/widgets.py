@@ -13,6 +13,7 @@ from ..accounts import User
 from ..db import Database
 from ..security import Viewer, require_user
 from ._convert import version_detail, version_out, widget_detail, widget_out
+from ._docs import ERRORS
 from .schemas import (
     DiffOut,
     FileDiff,
@@ -43,7 +44,7 @@ class WidgetController(Controller):
     path = "/api/widgets"
     tags = ["widgets"]  # noqa: RUF012 - Litestar's declaration style
 
-    @get("/", summary="My widgets, most recently changed first")
+    @get("/", summary="My widgets, most recently changed first", responses=ERRORS)
     async def mine(
         self, viewer: Viewer, state: State, limit: Limit = 50, offset: Offset = 0
     ) -> WidgetList:
@@ -51,7 +52,9 @@ class WidgetController(Controller):
         found = await _db(state).read(widgets.list_owned, user.id, limit, offset)
         return WidgetList(widgets=[widget_out(w, user) for w in found], limit=limit, offset=offset)
 
-    @post("/", summary="Create a widget from its kind's template", status_code=201)
+    @post(
+        "/", summary="Create a widget from its kind's template", status_code=201, responses=ERRORS
+    )
     async def create(self, data: JSONBody[NewWidget], viewer: Viewer, state: State) -> WidgetDetail:
         user = require_user(viewer)
         widget = await _db(state).write(
@@ -59,12 +62,16 @@ class WidgetController(Controller):
         )
         return await _detail(state, widget, user)
 
-    @get("/{slug:str}", summary="A widget and its latest files")
+    @get("/{slug:str}", summary="A widget and its latest files", responses=ERRORS)
     async def read(self, slug: Slug, viewer: Viewer, state: State) -> WidgetDetail:
         widget = await _db(state).read(widgets.readable, slug, viewer)
         return await _detail(state, widget, viewer)
 
-    @patch("/{slug:str}", summary="Change a widget's title, slug or visibility (owner)")
+    @patch(
+        "/{slug:str}",
+        summary="Change a widget's title, slug or visibility (owner)",
+        responses=ERRORS,
+    )
     async def change(
         self, slug: Slug, data: JSONBody[WidgetChanges], viewer: Viewer, state: State
     ) -> WidgetOut:
@@ -75,7 +82,10 @@ class WidgetController(Controller):
         return widget_out(await _db(state).write(change), viewer)
 
     @delete(
-        "/{slug:str}", summary="Delete a widget with its versions and runs (owner)", status_code=204
+        "/{slug:str}",
+        summary="Delete a widget with its versions and runs (owner)",
+        status_code=204,
+        responses=ERRORS,
     )
     async def remove(self, slug: Slug, viewer: Viewer, state: State) -> None:
         def remove(db: Any) -> None:
@@ -83,7 +93,11 @@ class WidgetController(Controller):
 
         await _db(state).write(remove)
 
-    @get("/{slug:str}/versions", summary="Every saved version, newest first (owner)")
+    @get(
+        "/{slug:str}/versions",
+        summary="Every saved version, newest first (owner)",
+        responses=ERRORS,
+    )
     async def versions(self, slug: Slug, viewer: Viewer, state: State) -> VersionList:
         def versions(db: Any) -> VersionList:
             widget = widgets.owned(db, slug, viewer)
@@ -95,7 +109,10 @@ class WidgetController(Controller):
         return await _db(state).read(versions)
 
     @post(
-        "/{slug:str}/versions", summary="Save: a new version of the files (owner)", status_code=201
+        "/{slug:str}/versions",
+        summary="Save: a new version of the files (owner)",
+        status_code=201,
+        responses=ERRORS,
     )
     async def save(
         self, slug: Slug, data: JSONBody[NewVersion], viewer: Viewer, state: State
@@ -110,7 +127,11 @@ class WidgetController(Controller):
         widget, number = await _db(state).write(save)
         return SavedVersion(widget=widget_out(widget, viewer), version=number)
 
-    @get("/{slug:str}/versions/{number:int}", summary="One version with its files (owner)")
+    @get(
+        "/{slug:str}/versions/{number:int}",
+        summary="One version with its files (owner)",
+        responses=ERRORS,
+    )
     async def version(
         self, slug: Slug, number: FromPath[int], viewer: Viewer, state: State
     ) -> VersionDetail:
@@ -119,7 +140,7 @@ class WidgetController(Controller):
 
         return await _db(state).read(version)
 
-    @get("/{slug:str}/diff", summary="What changed between two versions (owner)")
+    @get("/{slug:str}/diff", summary="What changed between two versions (owner)", responses=ERRORS)
     async def diff(
         self,
         slug: Slug,
@@ -142,6 +163,7 @@ class WidgetController(Controller):
         "/{slug:str}/versions/{number:int}/restore",
         summary="Restore a version: saves its files as a new version (owner)",
         status_code=201,
+        responses=ERRORS,
     )
     async def restore(
         self,
@@ -149,9 +171,10 @@ class WidgetController(Controller):
         number: FromPath[int],
         viewer: Viewer,
         state: State,
-        data: JSONBody[Restore | None] = None,
+        data: JSONBody[Restore],
     ) -> SavedVersion:
-        base = data.base_version if data else None
+        """Send `{}`, or `{"base_version": n}` to refuse the restore if the widget changed."""
+        base = data.base_version
 
         def restore(db: Any) -> tuple[widgets.Widget, int]:
             widget = widgets.owned(db, slug, viewer)  # 404 unless visible, then 403 unless owner
@@ -161,14 +184,17 @@ class WidgetController(Controller):
         return SavedVersion(widget=widget_out(widget, viewer), version=new)
 
     @post(
-        "/{slug:str}/fork", summary="Copy a widget you can read into your account", status_code=201
+        "/{slug:str}/fork",
+        summary="Copy a widget you can read into your account",
+        status_code=201,
+        responses=ERRORS,
     )
     async def fork(
-        self, slug: Slug, viewer: Viewer, state: State, data: JSONBody[ForkRequest | None] = None
+        self, slug: Slug, data: JSONBody[ForkRequest], viewer: Viewer, state: State
     ) -> WidgetDetail:
-        """The copy is private, links to its origin, and takes no secrets, schedules or runs."""
-        title = data.title if data else None
-        new_slug = data.slug if data else None
+        """The copy is private, links to its origin, and takes no secrets, schedules or runs.
+        Send `{}` for the default title and slug."""
+        title, new_slug = data.title, data.slug
 
         def fork(db: Any) -> widgets.Widget:
             origin = widgets.readable(db, slug, viewer)  # 404 unless visible
@@ -178,7 +204,12 @@ class WidgetController(Controller):
         return await _detail(state, widget, viewer)
 
 
-@get("/api/explore", tags=["widgets"], summary="Public widgets, most recently changed first")
+@get(
+    "/api/explore",
+    tags=["widgets"],
+    summary="Public widgets, most recently changed first",
+    responses=ERRORS,
+)
 async def explore(
     viewer: Viewer, state: State, limit: Limit = 50, offset: Offset = 0
 ) -> WidgetList:

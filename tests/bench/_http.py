@@ -30,7 +30,7 @@ def free_port() -> int:
 @contextlib.contextmanager
 def server(command: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
     """Run `command` until it answers on `port`; yield its base URL; stop it cleanly."""
-    process = subprocess.Popen(  # noqa: S603 - our own commands
+    process = subprocess.Popen(
         command,
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
@@ -46,7 +46,9 @@ def server(command: list[str], port: int, env: dict[str, str] | None = None) -> 
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {process.stderr.read()[-2000:]}") from None
+                    raise RuntimeError(
+                        f"server did not start: {process.stderr.read()[-2000:]}"
+                    ) from None
                 time.sleep(0.1)
         yield base
     finally:
@@ -79,7 +81,8 @@ async def _connection(
     try:
         while time.perf_counter() < stop:
             method, path, headers, body = next_request(slot)
-            head = f"{method} {path} HTTP/1.1\r\nhost: {host}:{port}\r\ncontent-length: {len(body)}\r\n"
+            head = f"{method} {path} HTTP/1.1\r\nhost: {host}:{port}\r\n"
+            head += f"content-length: {len(body)}\r\n"
             head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
             started = time.perf_counter()
             writer.write(head.encode() + body)
@@ -97,7 +100,9 @@ async def _connection(
         writer.close()
 
 
-def run_load(base: str, next_request: Callable[[int], Request], concurrency: int, seconds: float) -> Load:
+def run_load(
+    base: str, next_request: Callable[[int], Request], concurrency: int, seconds: float
+) -> Load:
     """`concurrency` keep-alive connections sending requests back to back for `seconds`."""
     host, port = base.removeprefix("http://").split(":")
     load = Load()
@@ -106,7 +111,10 @@ def run_load(base: str, next_request: Callable[[int], Request], concurrency: int
         stop = time.perf_counter() + seconds
         started = time.perf_counter()
         await asyncio.gather(
-            *(_connection(host, int(port), next_request, load, stop, slot) for slot in range(concurrency))
+            *(
+                _connection(host, int(port), next_request, load, stop, slot)
+                for slot in range(concurrency)
+            )
         )
         load.seconds = time.perf_counter() - started
 
@@ -129,11 +137,15 @@ class Session:
 
     def headers(self) -> dict[str, str]:
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        return {"cookie": cookie, "x-csrf-token": self.cookies.get("wb_csrf", ""), "content-type": "application/json"}
+        return {
+            "cookie": cookie,
+            "x-csrf-token": self.cookies.get("wb_csrf", ""),
+            "content-type": "application/json",
+        }
 
     def call(self, method: str, path: str, body: object = None) -> object:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method=method)  # noqa: S310
+        request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("content-type", "application/json")
         token = self.cookies.get("wb_csrf")
         if token:

@@ -17,13 +17,19 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _figures(name: str, load, baseline=None, target: str = "") -> list[Figure]:  # type: ignore[no-untyped-def]
     ms = [s * 1000 for s in load.latencies]
-    figures = [
-        Figure(f"{name}: requests/s", load.rate, "req/s", "plain Litestar hello req/s" if baseline else "",
-               baseline.rate if baseline else None, target, note=f"errors: {load.errors}"),
+    return [
+        Figure(
+            f"{name}: requests/s",
+            load.rate,
+            "req/s",
+            "plain Litestar hello req/s" if baseline else "",
+            baseline.rate if baseline else None,
+            target,
+            note=f"errors: {load.errors}",
+        ),
         Figure(f"{name}: p50", median(ms), "ms"),
         Figure(f"{name}: p99", percentile(ms, 99), "ms"),
     ]
-    return figures
 
 
 def run(quick: bool = False) -> list[Figure]:
@@ -31,44 +37,80 @@ def run(quick: bool = False) -> list[Figure]:
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="widgetbox-bench-") as data:
         port = free_port()
-        command = [sys.executable, "-m", "widgetbox.host.cli", "serve", "--port", str(port), "--data-dir", data]
+        command = [
+            sys.executable,
+            "-m",
+            "widgetbox.host.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            data,
+        ]
         env = {"WIDGETBOX_LOG_LEVEL": "warning", "WIDGETBOX_LOGIN_ATTEMPTS_PER_MINUTE": "10000"}
         with server(command, port, env) as base:
             session = Session(base)
-            session.call("POST", "/api/auth/signup", {"username": "bench", "password": "benchmark password"})
+            session.call(
+                "POST", "/api/auth/signup", {"username": "bench", "password": "benchmark password"}
+            )
             slugs = []
             for i in range(CONCURRENCY):
-                widget = session.call("POST", "/api/widgets", {"kind": "http", "title": f"bench {i}"})
+                widget = session.call(
+                    "POST", "/api/widgets", {"kind": "http", "title": f"bench {i}"}
+                )
                 slugs.append(widget["slug"])  # type: ignore[index]
             for i in range(40):
                 session.call("POST", "/api/widgets", {"kind": "script", "title": f"filler {i}"})
             headers = session.headers()
             read = run_load(
-                base, lambda slot: ("GET", f"/api/widgets/{slugs[slot]}", headers, b""), CONCURRENCY, seconds
+                base,
+                lambda slot: ("GET", f"/api/widgets/{slugs[slot]}", headers, b""),
+                CONCURRENCY,
+                seconds,
             )
             listing = run_load(
-                base, lambda slot: ("GET", "/api/widgets?limit=50", headers, b""), CONCURRENCY, seconds
+                base,
+                lambda slot: ("GET", "/api/widgets?limit=50", headers, b""),
+                CONCURRENCY,
+                seconds,
             )
             versions = dict.fromkeys(slugs, 1)
 
             def save(slot: int) -> tuple[str, str, dict[str, str], bytes]:
                 slug = slugs[slot]
-                body = json.dumps({"base_version": versions[slug], "files": {"main.py": f"x = {versions[slug]}\n"}})
+                body = json.dumps(
+                    {
+                        "base_version": versions[slug],
+                        "files": {"main.py": f"x = {versions[slug]}\n"},
+                    }
+                )
                 versions[slug] += 1
                 return ("POST", f"/api/widgets/{slug}/versions", headers, body.encode())
 
             writes = run_load(base, save, CONCURRENCY, seconds)
         hello_port = free_port()
-        with server(uvicorn_command("tests.bench._plain_hello:app", hello_port), hello_port) as hello_base:
-            hello = run_load(hello_base, lambda slot: ("GET", "/hello", {}, b""), CONCURRENCY, seconds)
+        with server(
+            uvicorn_command("tests.bench._plain_hello:app", hello_port), hello_port
+        ) as hello_base:
+            hello = run_load(
+                hello_base, lambda slot: ("GET", "/hello", {}, b""), CONCURRENCY, seconds
+            )
     figures += _figures("plain Litestar hello (baseline)", hello)
     figures += _figures("read a widget, concurrency 16", read, hello)
     figures += _figures("list 50 widgets, concurrency 16", listing, hello)
     figures.append(
-        Figure("save a version, 16 concurrent writers: writes/s", writes.rate, "writes/s",
-               note=f"errors: {writes.errors} of {len(writes.latencies)}; statuses {writes.statuses}",
-               target="no errors", met=writes.errors == 0)
+        Figure(
+            "save a version, 16 concurrent writers: writes/s",
+            writes.rate,
+            "writes/s",
+            note=f"errors: {writes.errors} of {len(writes.latencies)}; statuses {writes.statuses}",
+            target="no errors",
+            met=writes.errors == 0,
+        )
     )
     ms = [s * 1000 for s in writes.latencies]
-    figures += [Figure("save a version: p50", median(ms), "ms"), Figure("save a version: p99", percentile(ms, 99), "ms")]
+    figures += [
+        Figure("save a version: p50", median(ms), "ms"),
+        Figure("save a version: p99", percentile(ms, 99), "ms"),
+    ]
     return figures

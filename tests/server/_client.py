@@ -82,6 +82,9 @@ class Browser:
         return self.request("GET", url, **kwargs)
 
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        """POST with a JSON body; `{}` when none is given (as the pages send)."""
+        if "json" not in kwargs and "content" not in kwargs and "data" not in kwargs:
+            kwargs["json"] = {}
         return self.request("POST", url, **kwargs)
 
     def put(self, url: str, **kwargs: Any) -> httpx.Response:

