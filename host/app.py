@@ -25,6 +25,7 @@ from .db import Database
 from .errors import body, handle
 from .security import (
     SameOriginMiddleware,
+    SessionCache,
     add_security_headers,
     csrf_config,
     current_viewer,
@@ -67,7 +68,7 @@ def create_app(config: Config) -> Litestar:
     """The application for `config`. The database is opened (and migrated) on start-up and
     closed on shutdown."""
     secret = server_secret(config.data_dir)
-    state = State({"config": config})
+    state = State({"config": config, "sessions": SessionCache()})
 
     async def open_database(app: Litestar) -> None:
         db = Database(config.database_path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -99,19 +100,55 @@ def limits(config: Config) -> tuple[timedelta, timedelta]:
     return timedelta(days=config.session_idle_days), timedelta(days=config.session_max_days)
 
 
+class SessionCache:
+    """Recently seen sessions, so most requests need no database read to know who asks.
+
+    An entry lives `TTL` seconds; log-out and log-in forget the token at once, so only an
+    expiry can be noticed up to `TTL` late.
+    """
+
+    TTL = 10.0
+    MAX = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, accounts.SessionState]] = {}
+
+    def get(self, token: str) -> accounts.SessionState | None:
+        entry = self._entries.get(token)
+        if entry is None or entry[0] < time.monotonic():
+            self._entries.pop(token, None)
+            return None
+        return entry[1]
+
+    def put(self, token: str, found: accounts.SessionState) -> None:
+        if len(self._entries) >= self.MAX:
+            self._entries.clear()
+        self._entries[token] = (time.monotonic() + self.TTL, found)
+
+    def forget(self, token: str) -> None:
+        self._entries.pop(token, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 async def current_viewer(request: Request[Any, Any, State], state: State) -> User | None:
     """The signed-in user, or None (a Litestar dependency, named `viewer` in handlers)."""
     config: Config = state.config
     token = request.cookies.get(session_cookie_name(config))
     if not token or len(token) > 100:
         return None
-    db: Database = state.db
-    idle, lifetime = limits(config)
-    found = await db.read(accounts.session_user, token, idle, lifetime)
+    cache: SessionCache = state.sessions
+    found = cache.get(token)
     if found is None:
-        return None
-    if found.needs_touch:
-        await db.write(accounts.touch_session, found.session_id)
+        db: Database = state.db
+        idle, lifetime = limits(config)
+        found = await db.read(accounts.session_user, token, idle, lifetime)
+        if found is None:
+            return None
+        if found.needs_touch:
+            await db.write(accounts.touch_session, found.session_id)
+        cache.put(token, found)
     return found.user
 
 

@@ -79,6 +79,8 @@ async def login(
     if not await asyncio.to_thread(accounts.verify_password, stored, data.password) or row is None:
         raise ApiError(401, "bad_credentials", "That username and password do not match.")
     old = request.cookies.get(session_cookie_name(config))
+    if old:
+        state.sessions.forget(old)
     token = await db.write(_log_in, row["id"], old)
     user = User.from_row(row)
     body = SessionOut(
@@ -94,6 +96,7 @@ async def logout(state: State, request: Request[Any, Any, Any]) -> Response[Sess
     config: Config = state.config
     token = request.cookies.get(session_cookie_name(config))
     if token:
+        state.sessions.forget(token)
         await db.write(accounts.end_session, token)
     body = SessionOut(
         user=None, open_signup=await db.read(accounts.signup_open, config.open_signup)

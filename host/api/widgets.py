@@ -64,8 +64,11 @@ class WidgetController(Controller):
 
     @get("/{slug:str}", summary="A widget and its latest files", responses=ERRORS)
     async def read(self, slug: Slug, viewer: Viewer, state: State) -> WidgetDetail:
-        widget = await _db(state).read(widgets.readable, slug, viewer)
-        return await _detail(state, widget, viewer)
+        def read(db: Any) -> WidgetDetail:
+            widget = widgets.readable(db, slug, viewer)
+            return widget_detail(widget, viewer, widgets.head_files(db, widget))
+
+        return await _db(state).read(read)
 
     @patch(
         "/{slug:str}",

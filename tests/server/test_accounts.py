@@ -304,13 +304,16 @@ def test_only_a_hash_of_the_token_is_stored(alice: Browser, server: Server) -> N
 
 def test_a_session_idles_out(alice: Browser, server: Server) -> None:
     set_session_times(server.db, "alice", last_seen_at=timedelta(days=13, hours=23))
+    server.app.state.sessions.clear()  # the cache notices expiry up to 10 s late
     assert alice.whoami() is not None  # just inside the 14 days
     set_session_times(server.db, "alice", last_seen_at=timedelta(days=14, minutes=1))
+    server.app.state.sessions.clear()  # the cache notices expiry up to 10 s late
     assert alice.whoami() is None
 
 
 def test_use_keeps_a_session_alive(alice: Browser, server: Server) -> None:
     set_session_times(server.db, "alice", last_seen_at=timedelta(days=13))
+    server.app.state.sessions.clear()  # the cache notices expiry up to 10 s late
     before = sessions_of(server.db, "alice")[0]["last_seen_at"]
     assert alice.whoami() is not None
     after = sessions_of(server.db, "alice")[0]["last_seen_at"]
@@ -319,8 +322,10 @@ def test_use_keeps_a_session_alive(alice: Browser, server: Server) -> None:
 
 def test_a_session_ends_at_its_lifetime_even_when_used(alice: Browser, server: Server) -> None:
     set_session_times(server.db, "alice", created_at=timedelta(days=29, hours=23))
+    server.app.state.sessions.clear()  # the cache notices expiry up to 10 s late
     assert alice.whoami() is not None
     set_session_times(server.db, "alice", created_at=timedelta(days=30, minutes=1))
+    server.app.state.sessions.clear()  # the cache notices expiry up to 10 s late
     assert alice.whoami() is None
 
 
@@ -332,12 +337,16 @@ def test_configured_expiry_and_pruning_at_start(
     admin = server.user("admin")
     alice = server.user("alice")
     set_session_times(server.db, "admin", last_seen_at=timedelta(minutes=10))
+    server.app.state.sessions.clear()  # the cache notices expiry up to 10 s late
     set_session_times(server.db, "alice", last_seen_at=timedelta(minutes=15))
+    server.app.state.sessions.clear()  # the cache notices expiry up to 10 s late
     assert admin.whoami() is not None
     assert alice.whoami() is None
     assert len(sessions_of(server.db, "alice")) == 1  # refused, but still there until pruned
 
     set_session_times(server.db, "admin", created_at=timedelta(minutes=30))
+
+    server.app.state.sessions.clear()  # the cache notices expiry up to 10 s late
     assert admin.whoami() is None
 
     restarted = make_server(**settings)  # same data_dir: start-up prunes dead sessions
