@@ -101,7 +101,9 @@ def create_app(config: Config) -> Litestar:
         before_send=[add_security_headers(config)],
         csrf_config=csrf_config(config, secret, exclude=list(PUBLIC_WRITE_PATHS)),
         middleware=[
-            DefineMiddleware(SameOriginMiddleware, origin=config.origin, exclude=PUBLIC_WRITE_PATHS)
+            DefineMiddleware(
+                SameOriginMiddleware, origins=config.allowed_origins, exclude=PUBLIC_WRITE_PATHS
+            )
         ],
         request_max_body_size=config.max_request_bytes,
         stores=StoreRegistry(default_factory=lambda name: MemoryStore()),

@@ -204,6 +204,20 @@ class Config:
         return f"http://{host}:{self.port}"
 
     @property
+    def allowed_origins(self) -> frozenset[str]:
+        """Origins whose pages may change things: the origin, plus the other names of this
+        machine when no public_url is set (so http://127.0.0.1:PORT works as well as
+        http://localhost:PORT)."""
+        if self.public_url:
+            return frozenset({self.public_url})
+        names = (
+            {"localhost", "127.0.0.1", "[::1]"}
+            if self.origin.startswith("http://localhost:")
+            else set()
+        )
+        return frozenset({self.origin, *(f"http://{name}:{self.port}" for name in names)})
+
+    @property
     def https(self) -> bool:
         return self.origin.startswith("https://")
 

@@ -181,9 +181,11 @@ class SameOriginMiddleware:
     curl) still need the CSRF token.
     """
 
-    def __init__(self, app: ASGIApp, origin: str, exclude: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, origins: frozenset[str], exclude: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
-        self.origin = origin
+        self.origins = origins
         self.exclude = exclude
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -192,7 +194,7 @@ class SameOriginMiddleware:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             origin = headers.get("origin")
             site = headers.get("sec-fetch-site")
-            if (origin and origin != self.origin) or site in {"cross-site", "same-site"}:
+            if (origin and origin not in self.origins) or site in {"cross-site", "same-site"}:
                 raise ApiError(
                     403,
                     "cross_origin",

@@ -103,6 +103,17 @@ def test_a_missing_file_named_explicitly_is_an_error(tmp_path: Path) -> None:
         load(tmp_path / "nope.toml", environ={})
 
 
+def test_a_local_server_accepts_its_other_local_names() -> None:
+    settings = load(environ={"WIDGETBOX_PORT": "8123"})
+    assert settings.allowed_origins == {
+        "http://localhost:8123",
+        "http://127.0.0.1:8123",
+        "http://[::1]:8123",
+    }
+    public = load(environ={"WIDGETBOX_PUBLIC_URL": "https://w.example"})
+    assert public.allowed_origins == {"https://w.example"}
+
+
 def test_https_public_url_makes_cookies_secure() -> None:
     settings = load(environ={"WIDGETBOX_PUBLIC_URL": "https://widgets.example.com/"})
     assert settings.origin == "https://widgets.example.com"
