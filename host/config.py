@@ -1,7 +1,8 @@
 """Settings: declared once with their defaults and help, read from `widgetbox.toml` and from
 `WIDGETBOX_*` environment variables, and validated before anything starts.
 
-The file groups settings in sections (`[server]`, `[security]`, `[sandbox]`); each setting's
+The file groups settings in sections (`[server]`, `[security]`, `[sandbox]`, `[runs]`,
+`[http]`, `[outbound]`); each setting's
 environment variable is `WIDGETBOX_` plus its name in capitals (names are unique across
 sections). The environment wins over the file; the file over the defaults. Every setting has
 a default, so no file is needed. docs/configuration.md lists them all (a test checks it).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -108,6 +110,20 @@ def _optional_url(value: Any) -> str | None:
     return None if value in (None, "") else _url(value)
 
 
+def _host_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, (list, tuple)):
+        items = [str(item) for item in value]
+    elif isinstance(value, str):
+        items = value.split(",")
+    else:
+        raise ValueError("expected a comma-separated list of host names")
+    hosts = tuple(item.strip().lower() for item in items if item.strip())
+    for host in hosts:
+        if not re.fullmatch(r"[a-z0-9.-]+", host):
+            raise ValueError(f"{host!r} is not a host name")
+    return hosts
+
+
 def _level(value: Any) -> str:
     text = _text(value).upper()
     if text not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -167,6 +183,74 @@ SETTINGS: tuple[Setting, ...] = (
         "sandbox", "pool_size", 2, "Interpreters kept started ahead of demand.", _int_range(0, 64)
     ),
     Setting(
+        "runs", "workers", 0,
+        "Runs executing at once; 0 means one per CPU core.",
+        _int_range(0, 256),
+    ),
+    Setting(
+        "runs", "runs_per_user", 2,
+        "Scripts and tasks one user may have running at once (more wait in the queue).",
+        _int_range(1, 256),
+    ),
+    Setting(
+        "runs", "queue_size", 100,
+        "Runs that may wait in the queue; beyond it new work is refused with 503 and "
+        "Retry-After.",
+        _int_range(1, 100_000),
+    ),
+    Setting(
+        "runs", "run_output_days", 30.0,
+        "Output of runs older than this is deleted, except for each widget's newest runs.",
+        _float_range(0.01, 3650),
+    ),
+    Setting(
+        "runs", "runs_kept", 50,
+        "Each widget's newest runs keep their output whatever their age.",
+        _int_range(1, 100_000),
+    ),
+    Setting(
+        "runs", "min_schedule_minutes", 1.0,
+        "The shortest interval a schedule may have, in minutes.",
+        _float_range(0.01, 100_000),
+    ),
+    Setting(
+        "http", "http_max_body_bytes", 1024 * 1024,
+        "Largest request body a widget's HTTP API accepts (413 beyond it).",
+        _int_range(0, 1024**3),
+    ),
+    Setting(
+        "http", "http_requests_per_minute", 600,
+        "Requests per minute one client address may send to widgets' HTTP APIs (429 beyond).",
+        _int_range(1, 10_000_000),
+    ),
+    Setting(
+        "outbound", "outbound_allow_private", False,
+        "Let widget code reach loopback, private and link-local addresses (off: only the "
+        "public internet, and never cloud metadata addresses).",
+        _bool,
+    ),
+    Setting(
+        "outbound", "outbound_allowlist", "",
+        "Comma-separated host names widget code may reach even when they resolve to private "
+        "addresses (empty: none).",
+        _host_list,
+    ),
+    Setting(
+        "outbound", "outbound_timeout", 10.0,
+        "Seconds one outbound HTTP request may take at most.",
+        _float_range(0.1, 300),
+    ),
+    Setting(
+        "outbound", "outbound_max_bytes", 10 * 1024 * 1024,
+        "Largest response body an outbound HTTP request may return.",
+        _int_range(1024, 1024**3),
+    ),
+    Setting(
+        "outbound", "outbound_calls_per_run", 100,
+        "Outbound HTTP requests one run may make.",
+        _int_range(0, 100_000),
+    ),
+    Setting(
         "sandbox", "cache_dir", None,
         "Where the interpreter and its compiled form are cached; default ~/.cache/widgetbox "
         "(also read by `widgetbox prepare`).",
@@ -190,6 +274,19 @@ class Config:
     session_max_days: float
     login_attempts_per_minute: int
     pool_size: int
+    workers: int
+    runs_per_user: int
+    queue_size: int
+    run_output_days: float
+    runs_kept: int
+    min_schedule_minutes: float
+    http_max_body_bytes: int
+    http_requests_per_minute: int
+    outbound_allow_private: bool
+    outbound_allowlist: tuple[str, ...]
+    outbound_timeout: float
+    outbound_max_bytes: int
+    outbound_calls_per_run: int
     cache_dir: Path | None
     sources: dict[str, str] = field(default_factory=dict, compare=False)
     """Where each setting that is not a default came from (for `widgetbox config`)."""
@@ -224,6 +321,10 @@ class Config:
     @property
     def database_path(self) -> Path:
         return self.data_dir / "widgetbox.db"
+
+    @property
+    def run_workers(self) -> int:
+        return self.workers or os.cpu_count() or 1
 
 
 def load(

@@ -130,3 +130,15 @@ def m003_runs_and_schedules(db: sqlite_utils.Database) -> None:
         CREATE INDEX schedules_due ON schedules(paused, next_run_at);
         """
     )
+
+
+@MIGRATIONS()
+def m004_run_details(db: sqlite_utils.Database) -> None:
+    """What an HTTP request or a server call was, for the widget's logs; and where a
+    skipped scheduled run came from."""
+    db.executescript(
+        """
+        ALTER TABLE runs ADD COLUMN request TEXT;   -- JSON: method, path, status (HTTP runs)
+        CREATE INDEX runs_by_widget_trigger ON runs(widget_id, trigger, id);
+        """
+    )
