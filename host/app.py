@@ -17,11 +17,12 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 
-from . import accounts, pages
+from . import api, http_api, pages
 from .api import auth
+from .api.runs import Runs, WidgetRuns
+from .api.schedules import WidgetSchedule, preview
 from .api.widgets import WidgetController, explore
 from .config import Config
-from .db import Database
 from .errors import body, handle
 from .security import (
     SameOriginMiddleware,
@@ -29,9 +30,10 @@ from .security import (
     add_security_headers,
     csrf_config,
     current_viewer,
-    limits,
     server_secret,
+    widget_rate_limit,
 )
+from .services import Services
 
 log = logging.getLogger("widgetbox.host")
 
@@ -39,9 +41,9 @@ CLIENT_DIR = Path(__file__).resolve().parent.parent / "client"
 OPENAPI_PATH = "/api/schema"
 """The OpenAPI document is served at /api/schema/openapi.json (and .yaml)."""
 
-PUBLIC_WRITE_PATHS: tuple[str, ...] = ()
-"""Paths that take state-changing requests from anywhere (widgets' own HTTP APIs, later);
-they are excluded from the CSRF and same-origin checks."""
+PUBLIC_WRITE_PATHS: tuple[str, ...] = (http_api.PREFIX,)
+"""Paths that take state-changing requests from anywhere (widgets' own HTTP APIs); they are
+excluded from the CSRF and same-origin checks, and never see Widgetbox's cookies."""
 
 
 def _schema_router() -> Router:
@@ -68,26 +70,20 @@ def create_app(config: Config) -> Litestar:
     """The application for `config`. The database is opened (and migrated) on start-up and
     closed on shutdown."""
     secret = server_secret(config.data_dir)
-    state = State({"config": config, "sessions": SessionCache()})
-
-    async def open_database(app: Litestar) -> None:
-        db = Database(config.database_path)
-        app.state.db = db
-        idle, lifetime = limits(config)
-        await db.write(accounts.prune_sessions, idle, lifetime)
-        log.info("database ready at %s", config.database_path)
-
-    async def close_database(app: Litestar) -> None:
-        db: Database | None = getattr(app.state, "db", None)
-        if db is not None:
-            db.close()
-            log.info("database closed")
+    services = Services(config)
+    state = State({"config": config, "sessions": SessionCache(), "secret_box": services.secret_box})
 
     return Litestar(
         route_handlers=[
             *auth.routers(config),
             WidgetController,
             explore,
+            WidgetRuns,
+            Runs,
+            WidgetSchedule,
+            preview,
+            *api.ROUTES,
+            http_api.router(config, widget_rate_limit(config).middleware),
             *pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[CLIENT_DIR / "static"], include_in_schema=False
@@ -95,11 +91,13 @@ def create_app(config: Config) -> Litestar:
         ],
         state=state,
         dependencies={"viewer": Provide(current_viewer)},
-        on_startup=[open_database],
-        on_shutdown=[close_database],
+        on_startup=[services.start],
+        on_shutdown=[services.stop],
         exception_handlers={Exception: handle},
         before_send=[add_security_headers(config)],
-        csrf_config=csrf_config(config, secret, exclude=list(PUBLIC_WRITE_PATHS)),
+        csrf_config=csrf_config(
+            config, secret, exclude=[f"^{path}" for path in PUBLIC_WRITE_PATHS]
+        ),
         middleware=[
             DefineMiddleware(
                 SameOriginMiddleware, origins=config.allowed_origins, exclude=PUBLIC_WRITE_PATHS

@@ -24,6 +24,7 @@ from widgetbox.runtime import (
 from . import config
 from ._progress import CompileBar, say
 from .config import Config
+from .secrets import SecretKeyError
 
 EXIT_CODES = {
     Status.OK: 0,
@@ -168,7 +169,13 @@ def serve_command(
     settings = _config(config_file, host=host, port=port, data_dir=data_dir)
     if settings.cache_dir is not None:  # the runtime reads its cache location from here
         os.environ["WIDGETBOX_CACHE_DIR"] = str(settings.cache_dir)
-    app = create_app(settings)
+    bar = CompileBar()
+    try:  # a fresh machine needs no separate step: fetch and compile the interpreter now
+        prepare(say=say, compile_progress=bar)
+        bar.done()
+        app = create_app(settings)
+    except (ArtifactError, SecretKeyError) as e:
+        raise click.ClickException(str(e)) from None
     say(f"Widgetbox is running at {settings.origin}/ (data in {settings.data_dir}; Ctrl-C stops)")
     uvicorn.run(
         app,

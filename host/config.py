@@ -241,9 +241,10 @@ SETTINGS: tuple[Setting, ...] = (
         _float_range(0.1, 300),
     ),
     Setting(
-        "outbound", "outbound_max_bytes", 10 * 1024 * 1024,
-        "Largest response body an outbound HTTP request may return.",
-        _int_range(1024, 1024**3),
+        "outbound", "outbound_max_bytes", 5 * 1024 * 1024,
+        "Largest response body an outbound HTTP request may return (at most 6 MiB: bodies "
+        "cross into the sandbox base64-encoded, within its 8 MiB answer limit).",
+        _int_range(1024, 6 * 1024 * 1024),
     ),
     Setting(
         "outbound", "outbound_calls_per_run", 100,

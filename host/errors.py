@@ -29,9 +29,14 @@ class ApiError(HTTPException):
     """An error with a stable `code` and a message meant for the person who caused it."""
 
     def __init__(
-        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(status_code=status, detail=message, extra=details or {})
+        super().__init__(status_code=status, detail=message, extra=details or {}, headers=headers)
         self.code = code
         self.message = message
         self.details = details or {}
@@ -63,6 +68,7 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     headers: dict[str, str] = {}
     if isinstance(exc, ApiError):
         status, payload = exc.status_code, body(exc.status_code, exc.code, exc.message, exc.details)
+        headers = dict(exc.headers or {})
     elif isinstance(exc, ValidationException):
         status = 400
         payload = body(

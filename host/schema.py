@@ -142,3 +142,23 @@ def m004_run_details(db: sqlite_utils.Database) -> None:
         CREATE INDEX runs_by_widget_trigger ON runs(widget_id, trigger, id);
         """
     )
+
+
+@MIGRATIONS()
+def m005_secrets(db: sqlite_utils.Database) -> None:
+    """Widgets' secrets, encrypted (AES-256-GCM) with the key in the data folder
+    (`secrets.key`), which the database never holds; see `secrets.py`."""
+    db.executescript(
+        """
+        CREATE TABLE secrets (
+            id INTEGER PRIMARY KEY,
+            widget_id INTEGER NOT NULL REFERENCES widgets(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            nonce BLOB NOT NULL,                -- 96 bits, fresh for every value
+            ciphertext BLOB NOT NULL,           -- with its tag; bound to widget_id and name
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (widget_id, name)
+        );
+        """
+    )

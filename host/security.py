@@ -77,6 +77,15 @@ def rate_limit(config: Config) -> RateLimitConfig:
     )
 
 
+def widget_rate_limit(config: Config) -> RateLimitConfig:
+    """Widgets' HTTP APIs, per client address."""
+    return RateLimitConfig(
+        rate_limit=("minute", config.http_requests_per_minute),
+        set_rate_limit_headers=True,
+        store="widget_rate_limits",
+    )
+
+
 # -- the viewer ----------------------------------------------------------------------------
 
 

@@ -193,7 +193,7 @@ def versions(db: sqlite_utils.Database, widget: Widget) -> list[Version]:
 
 
 def version(db: sqlite_utils.Database, widget: Widget, number: int) -> Version:
-    found = _version_rows(db, widget.id, number) if number > 0 else []
+    found = _version_rows(db, widget.id, number) if 0 < number < 2**63 else []
     if not found:
         raise ApiError(404, "no_such_version", f"{widget.slug!r} has no version {number}.")
     return found[0]

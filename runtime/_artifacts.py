@@ -108,21 +108,35 @@ def _paths(pin: Pin) -> tuple[Path, Path]:
     return home / "python-snapshot.wasm", home / "lib" / pin.stdlib_name
 
 
+_verified: dict[Path, tuple[int, int, int, int]] = {}
+"""Files this process has hashed, with the stat they had: a file is hashed again only if
+it changed (replaced, rewritten or touched) since."""
+
+
+def _stamp(path: Path) -> tuple[int, int, int, int]:
+    info = path.stat()
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
 def _check(path: Path, artifact: Artifact) -> None:
     if not path.is_file():
         raise ArtifactError(f"the interpreter file {path} is missing. {_FIX}")
+    if _verified.get(path) == _stamp(path):
+        return
     size = path.stat().st_size
     if size != artifact.size:
         raise ArtifactError(
             f"the interpreter file {path} is corrupt ({size} bytes, expected "
             f"{artifact.size}). {_FIX}"
         )
+    stamp = _stamp(path)
     actual = sha256_file(path)
     if actual != artifact.sha256:
         raise ArtifactError(
             f"the interpreter file {path} is corrupt (sha256 {actual}, expected "
             f"{artifact.sha256}). {_FIX}"
         )
+    _verified[path] = stamp
 
 
 def locate(pin: Pin | None = None) -> Interpreter:

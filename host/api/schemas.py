@@ -137,3 +137,89 @@ class ErrorOut(msgspec.Struct):
     """Every error the API returns has this shape."""
 
     error: ErrorDetail
+
+
+class FrameOut(msgspec.Struct):
+    filename: str
+    lineno: int
+    name: str
+    line: str
+
+
+class UserErrorOut(msgspec.Struct):
+    type: str
+    message: str
+    traceback: str
+    lineno: int | None
+    frames: list[FrameOut]
+
+
+class RunOut(msgspec.Struct):
+    id: int
+    widget: str
+    version: int
+    trigger: Literal["manual", "schedule", "http", "call"]
+    status: Literal[
+        "queued", "running", "ok", "error", "timeout", "memory", "output_limit", "killed",
+        "interrupted", "skipped",
+    ]  # fmt: skip
+    user: str | None
+    queued_at: str
+    started_at: str | None
+    finished_at: str | None
+    wall_time: float | None
+    fuel: int | None
+    peak_memory: int | None
+    host_calls: int | None
+    message: str
+    output_truncated: bool
+    request: dict[str, Any] | None
+
+
+class RunDetail(RunOut):
+    stdout: str
+    stderr: str
+    error: UserErrorOut | None
+
+
+class RunList(msgspec.Struct):
+    runs: list[RunOut]
+    limit: int
+    offset: int
+
+
+class Cancelled(msgspec.Struct):
+    run: int
+    cancelled: bool
+    """False when the run had already finished."""
+
+
+class ScheduleRule(msgspec.Struct):
+    """`{"type": "interval", "every": 15, "unit": "minutes"}` (optionally `"at": "09:00"`
+    for days and weeks, `"weekday": "monday"` for weeks), or `{"type": "cron", "cron":
+    "0 9 * * 1-5"}`; both with an optional `"timezone"` (IANA name, default "UTC")."""
+
+    type: Literal["interval", "cron"]
+    every: int | None = None
+    unit: Literal["minutes", "hours", "days", "weeks"] | None = None
+    at: str | None = None
+    weekday: str | int | None = None
+    cron: str | None = None
+    timezone: str = "UTC"
+
+
+class SchedulePreview(msgspec.Struct):
+    description: str
+    next: list[str]
+    """The next five fire times, ISO 8601 in UTC."""
+
+
+class ScheduleOut(msgspec.Struct):
+    rule: dict[str, Any]
+    description: str
+    timezone: str
+    paused: bool
+    next_run_at: str | None
+    last_run_at: str | None
+    next: list[str]
+    """The next five fire times (empty while paused)."""

@@ -8,7 +8,7 @@ import sys
 
 from ._report import save, show
 
-GROUPS = ["runtime", "host"]
+GROUPS = ["runtime", "host", "execution"]
 
 
 def main() -> int:

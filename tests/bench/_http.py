@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -160,3 +161,16 @@ PLAIN_HELLO = Path(__file__).with_name("_plain_hello.py")
 
 def uvicorn_command(target: str, port: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--log-level", "warning"]
+
+
+@contextlib.contextmanager
+def widgetbox_server(settings: dict[str, str]) -> Iterator[str]:
+    """`widgetbox serve` on a fresh data folder with `settings` (WIDGETBOX_* variables) as
+    its environment's additions; yields its base URL."""
+    with tempfile.TemporaryDirectory(prefix="widgetbox-bench-") as data:
+        port = free_port()
+        command = [sys.executable, "-m", "widgetbox.host.cli", "serve"]
+        command += ["--port", str(port), "--data-dir", data]
+        env = {"WIDGETBOX_LOG_LEVEL": "warning", **settings}
+        with server(command, port, env) as base:
+            yield base

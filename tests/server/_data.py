@@ -1,5 +1,5 @@
-"""Helpers that reach into the app's database directly (what the API does not expose yet:
-runs and schedules), through the app's own `Database`."""
+"""Helpers that reach into the app's database directly (rows the API only makes through real
+runs and schedules, and what no API shows), through the app's own `Database`."""
 
 from __future__ import annotations
 
@@ -18,13 +18,18 @@ def widget_id(db: sqlite_utils.Database, slug: str) -> int:
     return int(row[0])
 
 
-def add_run_and_schedule(database: Database, slug: str) -> None:
-    """A finished run and a schedule for the widget (as the runner will add them)."""
+FAR_RULE = '{"type": "interval", "every": 10000, "unit": "days", "at": "00:00", "timezone": "UTC"}'
+"""A valid stored rule that fires only decades from now: never during a test."""
 
-    def add(db: sqlite_utils.Database) -> None:
+
+def add_run_and_schedule(database: Database, slug: str) -> int:
+    """A finished run and a schedule for the widget (as the runner and the schedule API add
+    them); returns the run's id."""
+
+    def add(db: sqlite_utils.Database) -> int:
         found = widget_id(db, slug)
         stamp = iso(now())
-        db.table("runs").insert(
+        run = db.table("runs").insert(
             {
                 "widget_id": found,
                 "version": 1,
@@ -35,10 +40,12 @@ def add_run_and_schedule(database: Database, slug: str) -> None:
             }
         )
         db.table("schedules").insert(
-            {"widget_id": found, "rule": '{"every": 60}', "created_at": stamp, "updated_at": stamp}
+            {"widget_id": found, "rule": FAR_RULE, "created_at": stamp, "updated_at": stamp}
         )
+        return int(run.last_pk or 0)
 
-    database.write_now(add)
+    run_id: int = database.write_now(add)
+    return run_id
 
 
 def rows_of(database: Database, slug: str) -> dict[str, int]:

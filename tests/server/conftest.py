@@ -38,6 +38,11 @@ class Server:
         db: Database = self.app.state.db
         return db
 
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` on the app's event loop (awaited if it is a coroutine function), from
+        the test's thread: how a test drives the app's own tasks (the scheduler's tick)."""
+        return self._main.blocking_portal.call(fn, *args)
+
     def browser(self) -> Browser:
         """A new visitor with an empty cookie jar (anonymous until it signs up or logs in)."""
         client: TestClient[Any] = TestClient(self.app, base_url=base_url(self.config))
@@ -82,6 +87,8 @@ def make_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cal
             "data_dir": tmp_path / "data",
             # one client address for every browser here: only the rate-limit test limits it
             "login_attempts_per_minute": 10_000,
+            # runs start their interpreter on demand; no pool to fill and close per test
+            "pool_size": 0,
             **overrides,
         }
         config = load(environ=dict(environ or {}), overrides=settings)

@@ -13,11 +13,13 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 
 from tests.server._client import Browser
+from tests.server._runs import events_of, wait_for_run
 from tests.server.conftest import Server
 
 pytestmark = pytest.mark.server
 
 SCHEMA_PATH = "/api/schema"
+EVENT_STREAM = "text/event-stream"
 
 
 def api_operations(app: Litestar) -> Iterator[tuple[str, str, HTTPRouteHandler]]:
@@ -144,10 +146,14 @@ def test_every_operation_has_its_schemas(server: Server, document: dict[str, Any
         assert int(code) == handler.status_code, (method, path)
         if code == "204":
             continue
+        if handler.media_type == EVENT_STREAM:  # a stream of events, not one JSON document
+            assert set(response["content"]) == {EVENT_STREAM}, (method, path)
+            assert response["description"], (method, path)
+            continue
         schema = resolve(response["content"]["application/json"]["schema"], document)
         assert schema["type"] == "object", (method, path)
         assert schema["properties"], (method, path)
-        for name in ("slug", "number"):
+        for name in ("slug", "number", "run_id", "name"):
             if "{" + name + "}" in path:
                 parameters = {p["name"]: p for p in operation["parameters"]}
                 assert parameters[name]["in"] == "path"
@@ -170,11 +176,33 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
         code = str(response.status_code)
         operation = document["paths"][path][method.lower()]
         assert code in operation["responses"], (method, path, code)
-        if code != "204":
-            schema = operation["responses"][code]["content"]["application/json"]["schema"]
+        content = operation["responses"][code].get("content", {})
+        if code == "204":
+            assert not response.content, (method, path)
+        elif EVENT_STREAM in content:
+            check_events(response, method, path)
+        else:
+            assert response.headers["content-type"].startswith("application/json")
+            schema = content["application/json"]["schema"]
             assert problems(response.json(), schema, document) == [], (method, path)
         checked.add((method, path))
         return response
+
+    def check_events(response: httpx.Response, method: str, path: str) -> None:
+        """Server-Sent Events: each one's data is JSON, and what it says about the run
+        matches the run's schema (the summary at the end: its status, times and error)."""
+        events = events_of(response)
+        assert [e.kind for e in events][-1] == "done", (method, path)
+        run = resolve({"$ref": "#/components/schemas/RunDetail"}, document)["properties"]
+        for event in events:
+            assert event.kind in {"status", "output", "done"}, event
+            if event.kind == "output":
+                assert event.data["stream"] in {"stdout", "stderr"}, event
+                assert isinstance(event.data["text"], str), event
+            else:
+                for name, value in event.data.items():
+                    field = run["id" if name == "run" else name]
+                    assert problems(value, field, document, name) == [], (event, name)
 
     check(anon.get("/api/session"), "GET", "/api/session")
     check(
@@ -220,6 +248,42 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
     check(
         alice.patch("/api/widgets/tour", json={"title": "Toured"}), "PATCH", "/api/widgets/{slug}"
     )
+
+    # runs: one that fails (an error with frames), its record, history, events; and logs
+    alice.create_widget("script", "Tour script", slug="tour-script")
+    alice.save("tour-script", {"main.py": "print('hi')\nraise ValueError('tour')\n"}, 1)
+    started = check(
+        alice.post("/api/widgets/tour-script/runs"), "POST", "/api/widgets/{slug}/runs"
+    ).json()
+    wait_for_run(alice, started["id"])
+    detail = check(alice.get(f"/api/runs/{started['id']}"), "GET", "/api/runs/{run_id}").json()
+    assert detail["error"]["frames"]  # the error's schema was checked with something in it
+    check(alice.get("/api/widgets/tour-script/runs"), "GET", "/api/widgets/{slug}/runs")
+    check(alice.get(f"/api/runs/{started['id']}/events"), "GET", "/api/runs/{run_id}/events")
+    check(alice.post(f"/api/runs/{started['id']}/cancel"), "POST", "/api/runs/{run_id}/cancel")
+    alice.create_widget("http", "Tour API", slug="tour-api")
+    assert alice.get("/w/tour-api/hello").status_code == 200
+    server.call(server.app.state.runner.log.flush)
+    logs = check(alice.get("/api/widgets/tour-api/logs"), "GET", "/api/widgets/{slug}/logs")
+    assert logs.json()["runs"][0]["request"]["status"] == 200
+
+    # a task's schedule
+    alice.create_widget("scheduled", "Tour task", slug="tour-task")
+    rule = {"type": "interval", "every": 1, "unit": "days", "at": "03:00"}
+    schedule = "/api/widgets/{slug}/schedule"
+    check(alice.post("/api/schedules/preview", json=rule), "POST", "/api/schedules/preview")
+    check(alice.put("/api/widgets/tour-task/schedule", json=rule), "PUT", schedule)
+    check(alice.get("/api/widgets/tour-task/schedule"), "GET", schedule)
+    check(alice.post("/api/widgets/tour-task/schedule/pause"), "POST", schedule + "/pause")
+    check(alice.post("/api/widgets/tour-task/schedule/resume"), "POST", schedule + "/resume")
+    check(alice.delete("/api/widgets/tour-task/schedule"), "DELETE", schedule)
+
+    # secrets
+    secret = "/api/widgets/{slug}/secrets/{name}"
+    check(alice.put("/api/widgets/tour-task/secrets/TOKEN", json={"value": "s"}), "PUT", secret)
+    check(alice.get("/api/widgets/tour-task/secrets"), "GET", "/api/widgets/{slug}/secrets")
+    check(alice.delete("/api/widgets/tour-task/secrets/TOKEN"), "DELETE", secret)
+
     check(alice.delete("/api/widgets/tour"), "DELETE", "/api/widgets/{slug}")
 
     routes = {(method, path) for method, path, _ in api_operations(server.app)}

@@ -1,15 +1,18 @@
 """The ownership walk: every route of the app, called by someone who does not own the widget.
 
 The routes come from the app itself (`app.routes`), so a new route cannot be forgotten: the
-walk fails until the route is classified here, either as a route about one widget (with who
-may use it and a valid request) or as one that is not (and where it is tested).
+walk fails until the route is classified here, either as a route about one widget or one of
+its runs (with who may use it and a valid request) or as one that is not (and where it is
+tested). No response to anyone, the owner included, ever holds the value of a secret.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import httpx
 import pytest
 import sqlite_utils
 from litestar import Litestar
@@ -23,14 +26,26 @@ pytestmark = pytest.mark.server
 
 @dataclass(frozen=True)
 class WidgetRoute:
-    """A route about one widget (`{slug}`), who may use it, and a request that works."""
+    """A route about one widget (`{slug}`) or one of its runs (`{run_id}`), who may use it,
+    and a request that works."""
 
-    rule: Literal["read", "owner", "fork"]
+    rule: Literal["read", "owner", "fork", "run", "http"]
     """read: anyone who can see the widget; owner: its owner only; fork: any signed-in
-    user who can see it."""
+    user who can see it; run: a run of the widget, private to its owner (404 to anyone else,
+    whatever the widget's visibility); http: the widget's own HTTP API, its owner's only
+    while private, and everyone's (the widget's answer) when unlisted or public."""
     body: dict[str, Any] | None = None
     query: dict[str, Any] = field(default_factory=dict)
+    kind: str = "script"
+    """The kind of widget the route is for (a schedule is a task's, /w/ an HTTP API's)."""
 
+
+SECRET_NAME = "API_KEY"
+FAR_SCHEDULE = {"type": "interval", "every": 10000, "unit": "days"}
+"""A valid schedule that fires only decades from now: never during the walk."""
+W_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+W_PATHS = {"/w/{slug:str}": "/", "/w/{slug:str}/{path:path}": "hello"}
+"""The widget HTTP API routes, and the path the widget sees for each."""
 
 WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
     ("GET", "/api/widgets/{slug:str}"): WidgetRoute("read"),
@@ -48,6 +63,41 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
         "owner", body={"base_version": 2}
     ),
     ("POST", "/api/widgets/{slug:str}/fork"): WidgetRoute("fork", body={}),
+    # runs: starting one, the history and the logs are the owner's; a non-owner may fork
+    ("POST", "/api/widgets/{slug:str}/runs"): WidgetRoute("owner", body={}),
+    ("GET", "/api/widgets/{slug:str}/runs"): WidgetRoute("owner"),
+    ("GET", "/api/widgets/{slug:str}/logs"): WidgetRoute("owner"),
+    ("GET", "/api/runs/{run_id:int}"): WidgetRoute("run"),
+    ("GET", "/api/runs/{run_id:int}/events"): WidgetRoute("run"),
+    ("POST", "/api/runs/{run_id:int}/cancel"): WidgetRoute("run", body={}),
+    # a task's schedule
+    ("GET", "/api/widgets/{slug:str}/schedule"): WidgetRoute("owner", kind="scheduled"),
+    ("PUT", "/api/widgets/{slug:str}/schedule"): WidgetRoute(
+        "owner", body=FAR_SCHEDULE, kind="scheduled"
+    ),
+    ("DELETE", "/api/widgets/{slug:str}/schedule"): WidgetRoute("owner", kind="scheduled"),
+    ("POST", "/api/widgets/{slug:str}/schedule/pause"): WidgetRoute(
+        "owner", body={}, kind="scheduled"
+    ),
+    ("POST", "/api/widgets/{slug:str}/schedule/resume"): WidgetRoute(
+        "owner", body={}, kind="scheduled"
+    ),
+    # secrets: names to the owner only; values to no one, ever
+    ("GET", "/api/widgets/{slug:str}/secrets"): WidgetRoute("owner"),
+    ("PUT", "/api/widgets/{slug:str}/secrets/{name:str}"): WidgetRoute(
+        "owner", body={"value": "overwritten by someone else"}
+    ),
+    ("DELETE", "/api/widgets/{slug:str}/secrets/{name:str}"): WidgetRoute("owner"),
+    # the widget's own HTTP API, every method
+    **{
+        (method, path): WidgetRoute(
+            "http",
+            body={"sent": method} if method in {"POST", "PUT", "PATCH"} else None,
+            kind="http",
+        )
+        for method in W_METHODS
+        for path in W_PATHS
+    },
 }
 
 OTHER_ROUTES: dict[tuple[str, str], str] = {
@@ -66,6 +116,7 @@ OTHER_ROUTES: dict[tuple[str, str], str] = {
     ): "the viewer's own widgets: test_lists_never_show_others_hidden_widgets",
     ("POST", "/api/widgets"): "creates the viewer's own widget: test_widgets",
     ("GET", "/api/explore"): "public widgets: test_lists_never_show_others_hidden_widgets",
+    ("POST", "/api/schedules/preview"): "any signed-in user, about no widget: test_scheduler",
     ("GET", "/api/schema"): "OpenAPI: test_openapi",
     ("GET", "/api/schema/openapi.json"): "OpenAPI: test_openapi",
     ("GET", "/api/schema/openapi.yaml"): "OpenAPI: test_openapi",
@@ -73,15 +124,40 @@ OTHER_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/schema/{path:str}"): "OpenAPI: test_openapi",
 }
 
+HTTP_API = """\
+# print('v2')
+import anvil.server
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+@anvil.server.route("/", methods=METHODS)
+def root(**params):
+    return {"method": anvil.server.request.method, "path": "/"}
+
+
+@anvil.server.route("/:name", methods=METHODS)
+def named(name, **params):
+    return {"method": anvil.server.request.method, "path": name}
+"""
+"""The HTTP API of the walk's widgets: it answers every method at / and /{name} with what
+it saw (and its source holds the same marker as the other kinds' second version)."""
+FILES = {"script": {"main.py": "print('v2')\n"}, "http": {"main.py": HTTP_API}}
+
 
 def app_routes(app: Litestar) -> set[tuple[str, str]]:
-    """Every (method, path) the app answers, OPTIONS aside (CORS preflight, automatic)."""
+    """Every (method, path) the app answers. OPTIONS only where a handler of the app's own
+    answers it (widgets' HTTP APIs), not Litestar's automatic CORS preflight."""
     found = set()
     for route in app.routes:
-        methods = getattr(route, "methods", None) or {"*"}  # a non-HTTP route: classify it
-        for method in methods:
-            if method != "OPTIONS":
-                found.add((method, route.path))
+        handlers = getattr(route, "route_handlers", None)
+        if not handlers:  # a non-HTTP route: classify it
+            found.add(("*", route.path))
+            continue
+        for handler in handlers:
+            for method in handler.http_methods:
+                if method != "OPTIONS" or handler.handler_name != "options_handler":
+                    found.add((method, route.path))
     return found
 
 
@@ -91,56 +167,112 @@ def test_every_route_is_classified(server: Server) -> None:
     assert not unclassified, f"add these routes to the ownership walk: {sorted(unclassified)}"
     stale = (WIDGET_ROUTES.keys() | OTHER_ROUTES.keys()) - routes
     assert not stale, f"these routes are gone; remove them from the walk: {sorted(stale)}"
-    widget_routes = {(m, p) for m, p in routes if "{slug" in p}
+    widget_routes = {(m, p) for m, p in routes if "{slug" in p or "{run_id" in p}
     assert widget_routes == WIDGET_ROUTES.keys(), "a route about one widget must be walked"
+    assert {("OPTIONS", path) for path in W_PATHS} <= routes  # widgets answer it themselves
 
 
-def url_for(path: str, slug: str) -> str:
-    url = path.replace("{slug:str}", slug).replace("{number:int}", "1")
+@dataclass
+class Target:
+    """A widget of the owner's with two versions, a run, a schedule and a secret."""
+
+    slug: str
+    id: int
+    run_id: int
+
+
+def url_for(path: str, target: Target) -> str:
+    url = (
+        path.replace("{slug:str}", target.slug)
+        .replace("{number:int}", "1")
+        .replace("{run_id:int}", str(target.run_id))
+        .replace("{name:str}", SECRET_NAME)
+        .replace("{path:path}", W_PATHS["/w/{slug:str}/{path:path}"])
+    )
     assert "{" not in url, f"the walk does not know how to fill in {path}"
     return url
 
 
-def snapshot(server: Server, owner: Browser, widget_id: int, slug: str) -> dict[str, Any]:
-    """Everything about the widget: its rows, and what its owner sees through the API."""
+def snapshot(server: Server, owner: Browser, target: Target) -> dict[str, Any]:
+    """Everything about the widget: its rows, and what its owner sees through the API. Its
+    HTTP API's request log is left out: requests to an API that answers anyone are logged."""
 
     def rows(db: sqlite_utils.Database) -> dict[str, Any]:
-        return {
+        found = {
             table: list(
-                db.query(f"SELECT * FROM {table} WHERE {column} = ? ORDER BY id", [widget_id])
+                db.query(f"SELECT * FROM {table} WHERE {column} = ? ORDER BY id", [target.id])
             )
             for table, column in [
                 ("widgets", "id"),
                 ("widget_versions", "widget_id"),
-                ("runs", "widget_id"),
                 ("schedules", "widget_id"),
+                ("secrets", "widget_id"),
             ]
         }
+        found["runs"] = list(
+            db.query(
+                "SELECT * FROM runs WHERE widget_id = ? AND trigger NOT IN ('http', 'call') "
+                "ORDER BY id",
+                [target.id],
+            )
+        )
+        return found
 
+    slug = target.slug
     return {
         "rows": server.db.read_now(rows),
         "widget": owner.widget(slug),
         "versions": owner.get(f"/api/widgets/{slug}/versions").json(),
         "version": owner.get(f"/api/widgets/{slug}/versions/2").json(),
+        "runs": owner.get(f"/api/widgets/{slug}/runs").json(),
+        "secrets": owner.get(f"/api/widgets/{slug}/secrets").json(),
     }
 
 
-def owners_widget(server: Server, owner: Browser, title: str, visibility: str) -> dict[str, Any]:
-    """A widget with two versions, a run and a schedule."""
-    widget = owner.create_widget("script", title, visibility=visibility)
-    assert owner.save(widget["slug"], {"main.py": "print('v2')\n"}, 1).status_code == 201
-    add_run_and_schedule(server.db, widget["slug"])
-    return widget
+def owners_widget(
+    server: Server, owner: Browser, title: str, visibility: str, kind: str, secret: str
+) -> Target:
+    """A widget of `kind` with two versions, a run, a schedule and the secret API_KEY."""
+    widget = owner.create_widget(kind, title, visibility=visibility)
+    slug = widget["slug"]
+    files = FILES.get(kind, FILES["script"])
+    assert owner.save(slug, files, 1).status_code == 201
+    run_id = add_run_and_schedule(server.db, slug)
+    stored = owner.put(f"/api/widgets/{slug}/secrets/{SECRET_NAME}", json={"value": secret})
+    assert stored.status_code == 200, stored.text
+    assert secret not in stored.text
+    return Target(slug, widget["id"], run_id)
 
 
 def expected(rule: str, visibility: str, who: str) -> tuple[int, str | None]:
+    if rule == "run":
+        return 404, "no_such_run"  # runs are private to the owner, whoever can see the widget
     if visibility == "private":
         return 404, "not_found"  # its existence is not revealed, to anyone
-    if rule == "read":
+    if rule in {"read", "http"}:
         return 200, None
     if rule == "fork" and who == "other":
         return 201, None
     return 403, "not_owner" if who == "other" else "login_required"
+
+
+def send(browser: Browser, method: str, url: str, route: WidgetRoute) -> httpx.Response:
+    if method == "HEAD":  # no body, so no error shape to check
+        return browser.client.request(method, url)
+    return browser.request(method, url, json=route.body, params=route.query)
+
+
+def http_logs(server: Server, target: Target) -> int:
+    """How many requests to the widget's HTTP API are logged (written first)."""
+    server.call(server.app.state.runner.log.flush)
+    return int(
+        server.db.read_now(
+            lambda db: db.execute(
+                "SELECT COUNT(*) FROM runs WHERE widget_id = ? AND trigger = 'http'",
+                [target.id],
+            ).fetchone()[0]
+        )
+    )
 
 
 @pytest.mark.parametrize("visibility", ["private", "unlisted", "public"])
@@ -148,42 +280,59 @@ def test_the_ownership_walk(server: Server, visibility: str) -> None:
     server.user("admin")  # the admin may manage everything; the walk is about everyone else
     owner = server.user("owner")
     others = {"other": server.user("mallory"), "anonymous": server.browser()}
-    target = owners_widget(server, owner, "Target", visibility)
-    slug = target["slug"]
-    before = snapshot(server, owner, target["id"], slug)
+    secret = f"wb-walk-secret-{uuid.uuid4().hex}"
+    targets = {
+        kind: owners_widget(server, owner, "Target", visibility, kind, secret)
+        for kind in ("script", "scheduled", "http")
+    }
+    before = {kind: snapshot(server, owner, target) for kind, target in targets.items()}
 
     walked = set()
+    answered = 0
     for method, path in sorted(app_routes(server.app)):
         if (method, path) in OTHER_ROUTES:
             continue
         route = WIDGET_ROUTES.get((method, path))
         assert route is not None, f"{method} {path} is not classified: add it to the walk"
         walked.add((method, path))
+        target = targets[route.kind]
 
         for who, browser in others.items():
-            response = browser.request(
-                method, url_for(path, slug), json=route.body, params=route.query
-            )
+            response = send(browser, method, url_for(path, target), route)
             status, code = expected(route.rule, visibility, who)
             context = f"{who} {method} {path} on a {visibility} widget"
+            assert secret not in response.text, context
             if status < 400:
                 assert response.status_code == status, (context, response.text)
+            elif method == "HEAD":
+                assert (response.status_code, response.content) == (status, b""), context
             else:
                 got = assert_error_shape(response)["code"] if response.status_code >= 400 else None
                 assert (response.status_code, got) == (status, code), context
                 assert "Target" not in response.text, context
                 assert "print('v2')" not in response.text, context
+            if route.rule == "http" and status == 200:
+                # the widget's own answer, the same for everyone: not an ownership leak
+                answered += 1
+                if method != "HEAD":
+                    seen = W_PATHS[path]
+                    assert response.json() == {"method": method, "path": seen}, context
 
-        assert snapshot(server, owner, target["id"], slug) == before, f"{method} {path} changed it"
+        after = snapshot(server, owner, target)
+        assert after == before[route.kind], f"{method} {path} changed it"
 
         # and the request was a valid one: its owner may make it, on a widget of their own
-        control = owners_widget(server, owner, f"Control {method} {path}", visibility)
-        done = owner.request(
-            method, url_for(path, control["slug"]), json=route.body, params=route.query
+        control = owners_widget(
+            server, owner, f"Control {method} {path}", visibility, route.kind, secret
         )
-        assert done.status_code in {200, 201, 204}, (method, path, done.text)
+        done = send(owner, method, url_for(path, control), route)
+        assert done.status_code in {200, 201, 202, 204}, (method, path, done.text)
+        assert secret not in done.text, (method, path)
 
     assert walked == WIDGET_ROUTES.keys()
+    # others' requests to a private widget's API never reached it; the others were answered
+    assert http_logs(server, targets["http"]) == answered
+    assert answered == (0 if visibility == "private" else 2 * len(W_METHODS) * len(W_PATHS))
 
 
 @pytest.mark.parametrize("visibility", ["private", "unlisted"])

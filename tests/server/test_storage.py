@@ -26,8 +26,23 @@ from widgetbox.host.errors import ApiError
 
 pytestmark = pytest.mark.server
 
-TABLES = {"users", "sessions", "site_settings", "widgets", "widget_versions", "runs", "schedules"}
-MIGRATIONS = ["m001_accounts", "m002_widgets", "m003_runs_and_schedules"]
+TABLES = {
+    "users",
+    "sessions",
+    "site_settings",
+    "widgets",
+    "widget_versions",
+    "runs",
+    "schedules",
+    "secrets",
+}
+MIGRATIONS = [
+    "m001_accounts",
+    "m002_widgets",
+    "m003_runs_and_schedules",
+    "m004_run_details",
+    "m005_secrets",
+]
 THREADS = 16
 
 
@@ -252,12 +267,13 @@ def test_a_failed_write_leaves_nothing_behind(
     assert alice.create_widget(title="Half made")["slug"] == "half-made"
 
 
-def test_deleting_a_widget_deletes_its_versions_runs_and_schedules(
+def test_deleting_a_widget_deletes_its_versions_runs_schedules_and_secrets(
     alice: Browser, bob: Browser, server: Server
 ) -> None:
     alice.create_widget(title="Doomed", visibility="public")
     alice.save("doomed", {"main.py": "print(2)"}, 1)
     add_run_and_schedule(server.db, "doomed")
+    assert alice.put("/api/widgets/doomed/secrets/TOKEN", json={"value": "v"}).status_code == 200
     fork = bob.post("/api/widgets/doomed/fork").json()["slug"]
     doomed = server.db.read_now(widget_id, "doomed")
     assert rows_of(server.db, "doomed") == {"widget_versions": 2, "runs": 1, "schedules": 1}
@@ -275,6 +291,7 @@ def test_deleting_a_widget_deletes_its_versions_runs_and_schedules(
                 ("widget_versions", "widget_id"),
                 ("runs", "widget_id"),
                 ("schedules", "widget_id"),
+                ("secrets", "widget_id"),
                 ("widgets", "forked_from_id"),
             ]
         }
@@ -284,6 +301,7 @@ def test_deleting_a_widget_deletes_its_versions_runs_and_schedules(
         "widget_versions.widget_id": 0,
         "runs.widget_id": 0,
         "schedules.widget_id": 0,
+        "secrets.widget_id": 0,
         "widgets.forked_from_id": 0,
     }
     assert rows_of(server.db, fork)["widget_versions"] == 1  # the fork stays, unlinked

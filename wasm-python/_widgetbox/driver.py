@@ -55,12 +55,13 @@ def _flush() -> None:
             stream.flush()
 
 
-def _prepare(job: dict, line_buffered: bool) -> None:
+def _prepare(job: dict) -> None:
     os.chdir(SCRATCH_DIR)
-    if line_buffered:  # scripts stream their output line by line to the Run console
-        for stream in (sys.stdout, sys.stderr):
-            if isinstance(stream, io.TextIOWrapper):
-                stream.reconfigure(line_buffering=True)
+    # Line by line: scripts stream to the Run console, and whatever any run printed before
+    # it was stopped (time limit, cancel) reaches its log; a buffer in here would be lost.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(line_buffering=True)
 
 
 def _compile(relative: str) -> types.CodeType:
@@ -81,7 +82,7 @@ def _compile(relative: str) -> types.CodeType:
 
 
 def _script(job: dict) -> dict:
-    _prepare(job, line_buffered=True)
+    _prepare(job)
     entry = job["entry"]
     main = types.ModuleType("__main__")
     main.__file__ = f"{WIDGET_DIR}/{entry}"
@@ -112,7 +113,7 @@ def _exit_report(exc: SystemExit) -> dict:
 
 
 def _import_entry(job: dict) -> None:
-    _prepare(job, line_buffered=False)
+    _prepare(job)
     entry = job["entry"]
     __import__(entry[: -len(".py")].replace("/", "."))
 

@@ -1,0 +1,197 @@
+"""Widgets' HTTP APIs, served at `/w/{slug}/{path}`: every request in a fresh interpreter.
+
+What the widget's code sees is exactly the request, minus Widgetbox's own credentials: the
+`Cookie` header (Widgetbox's session and CSRF cookies live on this origin) and the CSRF
+header are removed before the request enters the sandbox. What comes back is checked: a
+widget cannot set cookies on Widgetbox's origin, and every response carries
+`Content-Security-Policy: sandbox`, so HTML a widget returns runs, if at all, in an opaque
+origin that cannot act as the signed-in user.
+
+Private widgets' APIs answer only their owner (404 for everyone else); unlisted and public
+ones answer anyone. Requests are rate-limited per client address and bodies are capped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from litestar import Request, Response, Router, route
+from litestar.datastructures import State
+from litestar.enums import HttpMethod
+from litestar.params import FromPath
+
+from widgetbox.runtime import TOO_LONG, HttpRequest, HttpResponse, RunResult, Status
+
+from . import widgets
+from .config import Config
+from .db import Database
+from .errors import ApiError, body
+from .run_queue import QueueFull
+from .runner import Runner
+from .security import current_viewer
+
+log = logging.getLogger("widgetbox.host")
+
+PREFIX = "/w/"
+HIDDEN_REQUEST_HEADERS = frozenset({"cookie", "x-csrf-token"})
+DROPPED_RESPONSE_HEADERS = frozenset(
+    {
+        "set-cookie",
+        "set-cookie2",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "content-security-policy",
+        "strict-transport-security",
+        # browser state for the whole origin (Widgetbox's), not just this response
+        "clear-site-data",
+        "alt-svc",
+        "nel",
+        "report-to",
+    }
+)
+WIDGET_RESPONSE_HEADERS = {
+    "content-security-policy": "sandbox",
+    "x-content-type-options": "nosniff",
+    "cross-origin-resource-policy": "cross-origin",
+    "cache-control": "no-store",
+}
+ALL_METHODS = [
+    HttpMethod.GET,
+    HttpMethod.POST,
+    HttpMethod.PUT,
+    HttpMethod.PATCH,
+    HttpMethod.DELETE,
+    HttpMethod.OPTIONS,
+    HttpMethod.HEAD,
+]
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
+"""An HTTP token (the sandbox reports header names in lower case)."""
+_BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def response_problem(answer: HttpResponse) -> str | None:
+    """Why the widget's response cannot be sent over HTTP, or None. Checked before the
+    request is logged, so the owner reads the reason there; the caller gets a 500."""
+    if answer.status < 200:
+        return f"an HTTP API answers with a status from 200 to 599, not {answer.status}"
+    for name, value in answer.headers.items():
+        if not _HEADER_NAME.fullmatch(name):
+            return f"{name[:60]!r} is not a valid HTTP header name"
+        if _BAD_HEADER_VALUE.search(value):
+            return f"the value of the header {name!r} contains a control character"
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            return (
+                f"the value of the header {name!r} is not Latin-1 text "
+                "(percent-encode other characters)"
+            )
+    return None
+
+
+def _error(status: int, code: str, message: str) -> Response[Any]:
+    return Response(
+        body(status, code, message), status_code=status, headers=WIDGET_RESPONSE_HEADERS
+    )
+
+
+def _failure(result: RunResult) -> Response[Any]:
+    """The caller learns that it failed, never why: the owner reads why in the logs."""
+    if result.status is Status.TIMEOUT:
+        return _error(500, "timeout", TOO_LONG)
+    messages = {
+        Status.MEMORY: ("out_of_memory", "The widget ran out of memory."),
+        Status.OUTPUT_LIMIT: ("output_limit", "The widget printed more than it may."),
+        Status.KILLED: ("stopped", "The widget's code was stopped."),
+    }
+    code, message = messages.get(
+        result.status,
+        ("widget_error", "The widget's code failed; its owner can see why in the widget's logs."),
+    )
+    return _error(500, code, message)
+
+
+async def _serve(request: Request[Any, Any, State], slug: str, path: str) -> Response[Any]:
+    state = request.app.state
+    config: Config = state.config
+    db: Database = state.db
+    runner: Runner = state.runner
+    viewer = await current_viewer(request, state)
+    try:
+        widget = await db.read(widgets.readable, slug, viewer)
+    except ApiError:
+        return _error(404, "not_found", f"There is no HTTP API at {PREFIX}{slug}.")
+    if widget.kind != "http":
+        return _error(404, "not_found", f"{slug!r} is not an HTTP API widget.")
+    body_bytes = await request.body()
+    if len(body_bytes) > config.http_max_body_bytes:
+        return _error(
+            413, "too_large", f"Request bodies may be at most {config.http_max_body_bytes:,} bytes."
+        )
+    headers = {
+        k.lower(): v for k, v in request.headers.items() if k.lower() not in HIDDEN_REQUEST_HEADERS
+    }
+    form: dict[str, str] = {}
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/x-www-form-urlencoded":
+        form = dict(parse_qsl(body_bytes.decode("utf-8", "replace"), keep_blank_values=True))
+    client = request.client.host if request.client else ""
+    call = HttpRequest(
+        method=request.method,
+        path="/" + path.lstrip("/"),
+        query=dict(request.query_params.items()),
+        form=form,
+        headers=headers,
+        body=body_bytes,
+        origin=f"{config.origin}{PREFIX}{slug}",
+        remote_address=client,
+    )
+    try:
+        result = await runner.request(
+            widget,
+            call,
+            {"method": request.method, "path": call.path, "client": client},
+            check=response_problem,
+        )
+    except QueueFull as e:
+        response = _error(e.status, "busy", e.message)
+        response.headers["retry-after"] = str(e.retry_after)
+        return response
+    if not result.ok or result.response is None:
+        return _failure(result)
+    answer = result.response
+    out_headers = {k: v for k, v in answer.headers.items() if k not in DROPPED_RESPONSE_HEADERS}
+    out_headers.update(WIDGET_RESPONSE_HEADERS)
+    # HTTP has no body with these statuses (Litestar refuses to send one: a 500)
+    content = b"" if answer.status in NO_BODY_STATUSES else answer.body
+    return Response(content, status_code=answer.status, headers=out_headers)
+
+
+@route(PREFIX + "{slug:str}", http_method=ALL_METHODS, include_in_schema=False)
+async def widget_root(request: Request[Any, Any, State], slug: FromPath[str]) -> Response[Any]:
+    return await _serve(request, slug, "/")
+
+
+@route(PREFIX + "{slug:str}/{path:path}", http_method=ALL_METHODS, include_in_schema=False)
+async def widget_path(
+    request: Request[Any, Any, State], slug: FromPath[str], path: FromPath[str]
+) -> Response[Any]:
+    return await _serve(request, slug, path)
+
+
+def router(config: Config, rate_limit: Any) -> Router:
+    """The widget API routes, rate-limited per client address, with their own body cap."""
+    return Router(
+        path="/",
+        route_handlers=[widget_root, widget_path],
+        middleware=[rate_limit],
+        request_max_body_size=config.http_max_body_bytes + 1,
+    )

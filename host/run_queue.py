@@ -1,0 +1,172 @@
+"""Admission to the sandbox: how many runs execute at once, who waits, who is refused.
+
+Two lanes share the machine:
+
+- Batch (scripts and scheduled tasks): at most `workers` execute at once (default: one per
+  core), and one user at most `per_user` of them; the rest wait in order.
+- Interactive (HTTP API requests, GUI server calls): someone is waiting for the answer, so
+  they have `workers` slots of their own, on top: busy scripts never hold up an API, and a
+  burst of API calls never starves scripts. They wait at most `INTERACTIVE_WAIT` seconds.
+
+At most `queue_size` runs wait; beyond that, new work is refused at once (503 with
+`Retry-After`) rather than piling up. One user may keep at most `PER_USER_WAITING` scripts
+waiting (429).
+
+The queue only decides when a run may start; the sandbox work itself runs on the runtime's
+threads, so waiting and running never block the event loop, page serving or database writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from enum import IntEnum
+
+INTERACTIVE_WAIT = 10.0
+PER_USER_WAITING = 20
+RETRY_AFTER = 5
+
+
+class Lane(IntEnum):
+    INTERACTIVE = 0
+    """HTTP API requests and GUI server calls: someone is waiting for the answer."""
+    BATCH = 1
+    """Scripts and scheduled tasks."""
+
+
+class QueueFull(Exception):
+    """New work is refused; `status` is 429 (this user's fault) or 503 (the server's)."""
+
+    def __init__(self, status: int, message: str, retry_after: int = RETRY_AFTER) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+
+class Ticket:
+    """A run's place: in the queue, then in a slot. Taken at once by `RunQueue.reserve`, so
+    whoever is told "accepted" keeps their place; waited for and given back by `hold`."""
+
+    def __init__(self, lane: Lane, user_id: int, granted: asyncio.Future[None]) -> None:
+        self.lane = lane
+        self.user_id = user_id
+        self.granted = granted
+        self.given_back = False
+
+
+class RunQueue:
+    def __init__(self, workers: int, per_user: int, queue_size: int) -> None:
+        self.workers = workers
+        self.per_user = per_user
+        self.queue_size = queue_size
+        self._running = {Lane.INTERACTIVE: 0, Lane.BATCH: 0}
+        self._running_by_user: dict[int, int] = {}
+        self._waiting: dict[Lane, list[Ticket]] = {Lane.INTERACTIVE: [], Lane.BATCH: []}
+
+    @property
+    def capacity(self) -> int:
+        """Runs that may execute at once across both lanes (the runtime's worker threads)."""
+        return 2 * self.workers
+
+    @property
+    def running(self) -> int:
+        return sum(self._running.values())
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(tickets) for tickets in self._waiting.values())
+
+    def reserve(self, user_id: int, lane: Lane) -> Ticket:
+        """Take a place for a new run at once, or raise QueueFull (before anything is
+        recorded, so a refused run leaves no trace). Every ticket must be held or given
+        back."""
+        ticket = Ticket(lane, user_id, asyncio.get_running_loop().create_future())
+        # Whoever waits cannot start yet (every release dispatches the waiters), so a run
+        # that may start now takes a free slot at once: one user's scripts held back by the
+        # per-user limit do not hold up other users' runs while workers are idle.
+        if self._may_start(user_id, lane):
+            self._start(ticket)
+            return ticket
+        if self.waiting >= self.queue_size:
+            raise QueueFull(503, "Widgetbox is busy: too many runs are waiting. Try again soon.")
+        mine = sum(1 for waiting in self._waiting[Lane.BATCH] if waiting.user_id == user_id)
+        if lane is Lane.BATCH and mine >= PER_USER_WAITING:
+            raise QueueFull(
+                429,
+                f"You have {mine} runs waiting already; wait for them to finish.",
+                retry_after=RETRY_AFTER * 2,
+            )
+        self._waiting[lane].append(ticket)
+        return ticket
+
+    @asynccontextmanager
+    async def hold(self, ticket: Ticket) -> AsyncIterator[None]:
+        """Wait for the ticket's slot and hold it for the duration of the `async with` block;
+        however the block is left (cancelled, timed out), the place is given back."""
+        try:
+            if ticket.lane is Lane.INTERACTIVE:
+                try:
+                    async with asyncio.timeout(INTERACTIVE_WAIT):
+                        await asyncio.shield(ticket.granted)
+                except TimeoutError:
+                    raise QueueFull(
+                        503, "Widgetbox is busy: the request waited too long for a free slot."
+                    ) from None
+            else:
+                # shielded: only dispatch decides the future, so give_back can tell a
+                # granted slot from a place in the queue
+                await asyncio.shield(ticket.granted)
+            yield
+        finally:
+            self.give_back(ticket)
+
+    @asynccontextmanager
+    async def slot(self, user_id: int, lane: Lane) -> AsyncIterator[None]:
+        """Reserve and hold a slot in one step (for callers that wait for their answer)."""
+        async with self.hold(self.reserve(user_id, lane)):
+            yield
+
+    def give_back(self, ticket: Ticket) -> None:
+        """Free the ticket's slot, or its place in the queue. Safe to call more than once."""
+        if ticket.given_back:
+            return
+        ticket.given_back = True
+        if ticket.granted.done():
+            self._release(ticket)
+        else:
+            ticket.granted.cancel()
+            self._waiting[ticket.lane].remove(ticket)
+
+    def _may_start(self, user_id: int, lane: Lane) -> bool:
+        if self._running[lane] >= self.workers:
+            return False
+        return lane is Lane.INTERACTIVE or self._running_by_user.get(user_id, 0) < self.per_user
+
+    def _start(self, ticket: Ticket) -> None:
+        self._running[ticket.lane] += 1
+        if ticket.lane is Lane.BATCH:
+            user_id = ticket.user_id
+            self._running_by_user[user_id] = self._running_by_user.get(user_id, 0) + 1
+        ticket.granted.set_result(None)
+
+    def _release(self, ticket: Ticket) -> None:
+        lane = ticket.lane
+        self._running[lane] -= 1
+        if lane is Lane.BATCH:
+            left = self._running_by_user[ticket.user_id] - 1
+            if left:
+                self._running_by_user[ticket.user_id] = left
+            else:
+                del self._running_by_user[ticket.user_id]
+        self._dispatch(lane)
+
+    def _dispatch(self, lane: Lane) -> None:
+        """Start the first waiters of `lane` that may start, in order of arrival."""
+        for ticket in list(self._waiting[lane]):
+            if self._running[lane] >= self.workers:
+                return
+            if self._may_start(ticket.user_id, lane):
+                self._waiting[lane].remove(ticket)
+                self._start(ticket)

@@ -1,0 +1,203 @@
+"""Running widgets: scripts and scheduled tasks in the background with live output, HTTP
+requests and server calls while their caller waits. Every run goes through the queue,
+executes in a fresh sandbox, and is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from widgetbox.runtime import (
+    Call,
+    Code,
+    HttpRequest,
+    HttpResponse,
+    Limits,
+    Route,
+    RunResult,
+    Runtime,
+    Script,
+    Status,
+)
+
+from . import runs, widgets
+from .accounts import User
+from .db import Database
+from .live import Channel, LiveRuns
+from .request_log import Entry, RequestLog
+from .run_queue import Lane, RunQueue, Ticket
+from .widgets import Widget
+
+log = logging.getLogger("widgetbox.host")
+
+ContextFactory = Callable[[Widget, int | None], Mapping[str, Any]]
+"""Builds the bridge context of a run (widget id, services' per-run budgets)."""
+
+
+@dataclass
+class _Active:
+    task: asyncio.Task[None]
+    cancel: threading.Event
+    started: bool = False
+    """Whether it left the queue for the sandbox (then a cancel stops the sandbox)."""
+
+
+class Runner:
+    def __init__(
+        self,
+        runtime: Runtime,
+        db: Database,
+        queue: RunQueue,
+        live: LiveRuns,
+        context: ContextFactory,
+    ) -> None:
+        self.runtime = runtime
+        self.db = db
+        self.queue = queue
+        self.live = live
+        self._context = context
+        self._active: dict[int, _Active] = {}
+        self.log = RequestLog(db)
+        self.log.start()
+
+    # -- scripts and scheduled tasks --------------------------------------------------------
+
+    async def start(self, widget: Widget, user: User | None, trigger: str) -> int:
+        """Queue a script run of the widget's latest version; returns the run's id at once.
+        Raises QueueFull when the run cannot even wait."""
+        # the place is taken before the first await, so a run that is accepted always runs
+        ticket = self.queue.reserve(widget.owner_id, Lane.BATCH)
+        try:
+            files = await self.db.read(widgets.head_files, widget)
+            user_id = user.id if user else None
+            version = widget.head_version
+            run_id = await self.db.write(runs.create, widget, version, user_id, trigger)
+        except BaseException:
+            self.queue.give_back(ticket)
+            raise
+        channel = self.live.open(run_id)
+        channel.status("queued", run=run_id)
+        cancel = threading.Event()
+        code = Code(files=files, entry=widget.entry)
+        task = asyncio.create_task(self._script(run_id, widget, code, ticket, channel, cancel))
+        self._active[run_id] = _Active(task, cancel)
+        return run_id
+
+    async def _script(
+        self,
+        run_id: int,
+        widget: Widget,
+        code: Code,
+        ticket: Ticket,
+        channel: Channel,
+        cancel: threading.Event,
+    ) -> None:
+        try:
+            async with self.queue.hold(ticket):
+                self._active[run_id].started = True
+                await self.db.write(runs.started, run_id)
+                channel.status("running", run=run_id)
+                result = await self.runtime.run_async(
+                    Script(code),
+                    limits=Limits.script(),
+                    on_output=channel.output,
+                    cancel=cancel,
+                    context=self._context(widget, run_id),
+                )
+            await self.db.write(runs.finished, run_id, result)
+            channel.done(summary(run_id, result))
+        except asyncio.CancelledError:  # cancelled before it reached the sandbox
+            message = "The run was cancelled before it started"
+            await self.db.write(runs.ended_without_running, run_id, "killed", message)
+            channel.done({"run": run_id, "status": "killed", "message": message})
+        except Exception:
+            log.exception("run %s failed in the host", run_id)
+            message = "Widgetbox could not run this; the error has been logged"
+            await self.db.write(runs.ended_without_running, run_id, "error", message)
+            channel.done({"run": run_id, "status": "error", "message": message})
+        finally:
+            self.queue.give_back(ticket)  # when cancelled before it began to wait
+            self._active.pop(run_id, None)
+            self.live.finish(run_id)
+
+    def cancel(self, run_id: int) -> bool:
+        """Stop a queued or running run; False when it is not in progress."""
+        active = self._active.get(run_id)
+        if active is None:
+            return False
+        active.cancel.set()  # a running sandbox stops within a tick and is recorded as killed
+        if not active.started:
+            active.task.cancel()  # a queued run leaves the queue
+        return True
+
+    # -- requests that wait for their answer ------------------------------------------------
+
+    async def request(
+        self,
+        widget: Widget,
+        request: HttpRequest,
+        log_request: dict[str, Any],
+        check: Callable[[HttpResponse], str | None] | None = None,
+    ) -> RunResult:
+        """Answer one HTTP request with a fresh interpreter, and log it for the owner.
+        `check` says why a response cannot be sent (then the run is an error)."""
+        files = await self.db.read(widgets.head_files, widget)
+        job = Route(Code(files=files, entry=widget.entry), request)
+        async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
+            result = await self.runtime.run_async(
+                job, limits=Limits.request(), context=self._context(widget, None)
+            )
+        problem = check(result.response) if check and result.ok and result.response else None
+        if problem is not None:
+            message = f"The widget's response could not be sent: {problem}"
+            result = dataclasses.replace(
+                result, status=Status.ERROR, response=None, message=message
+            )
+        status = result.response.status if result.ok and result.response else 500
+        request_log = {**log_request, "status": status}
+        self.log.add(Entry(widget, widget.head_version, "http", result, request_log))
+        return result
+
+    async def call(
+        self, widget: Widget, name: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> RunResult:
+        """Call one of the widget's `@anvil.server.callable` functions (GUI server calls)."""
+        files = await self.db.read(widgets.head_files, widget)
+        job = Call(Code(files=files, entry=widget.entry), name, args, kwargs)
+        async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
+            result = await self.runtime.run_async(
+                job, limits=Limits.request(), context=self._context(widget, None)
+            )
+        self.log.add(Entry(widget, widget.head_version, "call", result, {"function": name}))
+        return result
+
+    # -- shutting down ----------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        """Tell every run to stop and wait (briefly) for them to be recorded."""
+        for run_id in list(self._active):
+            self.cancel(run_id)
+        tasks = [active.task for active in self._active.values()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+        await self.log.stop()
+
+
+def summary(run_id: int, result: RunResult) -> dict[str, Any]:
+    """What the console shows when a run ends."""
+    return {
+        "run": run_id,
+        "status": result.status.value,
+        "message": result.message,
+        "wall_time": result.wall_time,
+        "fuel": result.fuel,
+        "peak_memory": result.peak_memory,
+        "output_truncated": result.output_truncated,
+        "error": runs.error_data(result.error),
+    }

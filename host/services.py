@@ -1,0 +1,105 @@
+"""What the app runs besides its handlers, started and stopped with it: the database, the
+sandbox runtime with its bridge services (outbound HTTP, secrets), the run queue and runner,
+the scheduler, and hourly maintenance. Handlers find them on `app.state`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from litestar import Litestar
+
+from widgetbox.runtime import Runtime
+
+from . import accounts, outbound, runs, secrets
+from .accounts import iso, now
+from .config import Config
+from .db import Database
+from .live import LiveRuns
+from .run_queue import RunQueue
+from .runner import Runner
+from .scheduler import Scheduler, SystemClock
+from .security import limits
+from .widgets import Widget
+
+log = logging.getLogger("widgetbox.host")
+
+MAINTENANCE_EVERY = 3600.0
+
+
+class Services:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.secret_box = secrets.SecretBox(config.data_dir)
+        self.outbound_policy = outbound.OutboundPolicy.from_config(config)
+        self._maintenance: asyncio.Task[None] | None = None
+
+    async def start(self, app: Litestar) -> None:
+        config = self.config
+        db = Database(config.database_path)
+        app.state.db = db
+        interrupted = await db.write(runs.interrupt_unfinished)
+        if interrupted:
+            log.warning("%d runs were interrupted by the last shutdown", interrupted)
+        await self._maintain_once(db)  # dead sessions go before the first request
+        log.info("database ready at %s", config.database_path)
+        queue = RunQueue(config.run_workers, config.runs_per_user, config.queue_size)
+        runtime = await asyncio.to_thread(
+            Runtime, pool_size=config.pool_size, workers=queue.capacity
+        )
+        app.state.runtime = runtime
+        outbound.register(runtime.bridge, self.outbound_policy)
+        secrets.register(runtime.bridge, db, self.secret_box)
+        app.state.live = LiveRuns()
+        app.state.runner = Runner(runtime, db, queue, app.state.live, self.run_context)
+        app.state.scheduler = Scheduler(db, app.state.runner, SystemClock())
+        app.state.scheduler.start()
+        self._maintenance = asyncio.create_task(self._maintain(db))
+        log.info(
+            "sandbox ready: %d workers, %d interpreters pooled",
+            config.run_workers,
+            config.pool_size,
+        )
+
+    async def stop(self, app: Litestar) -> None:
+        """Running work is told to stop and recorded; then the sandbox and the database
+        close cleanly."""
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+            await asyncio.gather(self._maintenance, return_exceptions=True)
+        state = app.state
+        if "scheduler" in state:
+            await state.scheduler.stop()
+        if "runner" in state:
+            await state.runner.stop()
+        if "runtime" in state:
+            await asyncio.to_thread(state.runtime.close)
+        if "db" in state:
+            state.db.close()
+            log.info("database closed")
+
+    def run_context(self, widget: Widget, run_id: int | None) -> dict[str, object]:
+        """What bridge handlers learn about the run they serve, and its services' budgets."""
+        return {
+            "widget_id": widget.id,
+            "owner_id": widget.owner_id,
+            "run_id": run_id,
+            "outbound": outbound.OutboundBudget.for_policy(self.outbound_policy),
+        }
+
+    async def _maintain(self, db: Database) -> None:
+        """Hourly, after the pass at start-up."""
+        while True:
+            await asyncio.sleep(MAINTENANCE_EVERY)
+            await self._maintain_once(db)
+
+    async def _maintain_once(self, db: Database) -> None:
+        """Forget expired sessions and old runs' output."""
+        idle, lifetime = limits(self.config)
+        try:
+            await db.write(accounts.prune_sessions, idle, lifetime)
+            cutoff = iso(now() - timedelta(days=self.config.run_output_days))
+            await db.write(runs.prune_output, self.config.runs_kept, cutoff)
+        except Exception:
+            log.exception("maintenance failed; trying again in an hour")

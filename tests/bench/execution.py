@@ -1,0 +1,168 @@
+"""Running widgets over real HTTP through the production server: an HTTP API widget's
+"hello" with a fresh interpreter per request, the time from clicking Run to the first
+output byte, and how busy scripts affect API latency."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+
+from ._http import Load, Session, free_port, run_load, server, uvicorn_command, widgetbox_server
+from ._report import Figure, median, percentile
+
+HELLO_API = """
+import anvil.server
+
+@anvil.server.route("/hello")
+def hello(**params):
+    return "hello"
+"""
+PRINT_ONCE = 'print("first line")\n'
+SPIN = "while True:\n    pass\n"
+
+
+def _latency(name: str, load: Load) -> list[Figure]:
+    ms = [s * 1000 for s in load.latencies]
+    return [
+        Figure(f"{name}: p50", median(ms), "ms"),
+        Figure(f"{name}: p99", percentile(ms, 99), "ms"),
+    ]
+
+
+def _first_output_ms(base: str, session: Session, slug: str) -> float:
+    """POST a run, open its event stream, and time until the first output event arrives."""
+    host, port = base.removeprefix("http://").split(":")
+    headers = session.headers()
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request("POST", f"/api/widgets/{slug}/runs", body=b"{}", headers=headers)
+    response = connection.getresponse()
+    run = json.loads(response.read())["id"]
+    connection.request("GET", f"/api/runs/{run}/events", headers=headers)
+    stream = connection.getresponse()
+    while True:
+        line = stream.fp.readline()
+        if not line:
+            raise RuntimeError("the event stream ended before any output")
+        if line.startswith(b"event: output"):
+            elapsed = (time.perf_counter() - started) * 1000
+            connection.close()
+            return elapsed
+
+
+def run(quick: bool = False) -> list[Figure]:
+    seconds = 3.0 if quick else 10.0
+    figures: list[Figure] = []
+    hello_port = free_port()
+    with server(uvicorn_command("tests.bench._plain_hello:app", hello_port), hello_port) as plain:
+        baseline = {
+            c: run_load(plain, lambda s: ("GET", "/hello", {}, b""), c, seconds) for c in (4, 16)
+        }
+    settings = {
+        "WIDGETBOX_LOGIN_ATTEMPTS_PER_MINUTE": "10000",
+        "WIDGETBOX_HTTP_REQUESTS_PER_MINUTE": "10000000",
+        "WIDGETBOX_POOL_SIZE": "4",
+    }
+    with widgetbox_server(settings) as base:
+        session = Session(base)
+        session.call(
+            "POST", "/api/auth/signup", {"username": "bench", "password": "benchmark password"}
+        )
+        api = session.call(
+            "POST",
+            "/api/widgets",
+            {"kind": "http", "title": "bench api", "visibility": "public"},
+        )
+        slug = api["slug"]  # type: ignore[index]
+        session.call(
+            "POST",
+            f"/api/widgets/{slug}/versions",
+            {"base_version": 1, "files": {"main.py": HELLO_API}},
+        )
+        request = ("GET", f"/w/{slug}/hello", {}, b"")
+        run_load(base, lambda s: request, 4, 1.0)  # warm up: bytecode cached, pool full
+        loads = {c: run_load(base, lambda s: request, c, seconds) for c in (4, 16)}
+        for c, load in loads.items():
+            figures.append(
+                Figure(
+                    f"HTTP API hello, concurrency {c}: requests/s",
+                    load.rate,
+                    "req/s",
+                    f"plain Litestar hello at concurrency {c}",
+                    baseline[c].rate,
+                    ">= 100 req/s",
+                    load.rate >= 100 and load.errors == 0,
+                    note=f"errors: {load.errors} of {len(load.latencies)}",
+                )
+            )
+            p50 = median([s * 1000 for s in load.latencies])
+            figures.append(
+                Figure(
+                    f"HTTP API hello, concurrency {c}: p50",
+                    p50,
+                    "ms",
+                    f"plain Litestar hello p50 at concurrency {c}",
+                    median([s * 1000 for s in baseline[c].latencies]),
+                    "<= 5 ms",
+                    p50 <= 5,
+                )
+            )
+            figures.append(
+                Figure(
+                    f"HTTP API hello, concurrency {c}: p99",
+                    percentile([s * 1000 for s in load.latencies], 99),
+                    "ms",
+                )
+            )
+
+        script = session.call("POST", "/api/widgets", {"kind": "script", "title": "bench print"})
+        script_slug = script["slug"]  # type: ignore[index]
+        session.call(
+            "POST",
+            f"/api/widgets/{script_slug}/versions",
+            {"base_version": 1, "files": {"main.py": PRINT_ONCE}},
+        )
+        _first_output_ms(base, session, script_slug)  # warm up
+        firsts = [_first_output_ms(base, session, script_slug) for _ in range(10 if quick else 40)]
+        figures.append(
+            Figure(
+                "Run to first output byte at the client: p50",
+                median(firsts),
+                "ms",
+                target="<= 50 ms",
+                met=median(firsts) <= 50,
+            )
+        )
+        figures.append(Figure("Run to first output byte: p99", percentile(firsts, 99), "ms"))
+
+        idle = run_load(base, lambda s: request, 4, seconds)
+        spinner = session.call("POST", "/api/widgets", {"kind": "script", "title": "bench spin"})
+        spin_slug = spinner["slug"]  # type: ignore[index]
+        session.call(
+            "POST",
+            f"/api/widgets/{spin_slug}/versions",
+            {"base_version": 1, "files": {"main.py": SPIN}},
+        )
+        spinning = [
+            session.call("POST", f"/api/widgets/{spin_slug}/runs", {})["id"] for _ in range(2)
+        ]  # type: ignore[index]
+        time.sleep(0.5)
+        busy = run_load(base, lambda s: request, 4, seconds)
+        for run_id in spinning:
+            session.call("POST", f"/api/runs/{run_id}/cancel", {})
+        idle_p99 = percentile([s * 1000 for s in idle.latencies], 99)
+        busy_p99 = percentile([s * 1000 for s in busy.latencies], 99)
+        figures.append(
+            Figure(
+                "HTTP API p99 while 2 scripts spin",
+                busy_p99,
+                "ms",
+                "HTTP API p99 when idle",
+                idle_p99,
+                note=f"errors while busy: {busy.errors}; idle p50 "
+                f"{median([s * 1000 for s in idle.latencies]):.2f} ms, busy p50 "
+                f"{median([s * 1000 for s in busy.latencies]):.2f} ms",
+            )
+        )
+    return figures

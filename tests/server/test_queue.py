@@ -1,0 +1,314 @@
+"""Admission to the sandbox (`host.run_queue.RunQueue`): how many runs execute at once, who
+waits and in what order, who is refused, and that no way of leaving the queue leaks a slot;
+then the same refusals through the app, in the one error shape with `Retry-After`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.server._client import Browser, assert_error
+from tests.server._runs import Gates, gate, history, script_widget, start_run, wait_for_run
+from tests.server.conftest import Server
+from widgetbox.host import accounts, run_queue, widgets
+from widgetbox.host.run_queue import RETRY_AFTER, Lane, QueueFull, RunQueue
+
+pytestmark = pytest.mark.server
+
+BATCH, INTERACTIVE = Lane.BATCH, Lane.INTERACTIVE
+
+
+def run(test: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(asyncio.wait_for(test(), 10))
+
+
+class Holder:
+    """One piece of work: takes a slot, records when it got it, holds it until released."""
+
+    def __init__(self, queue: RunQueue, user: int, lane: Lane, log: list[str], name: str) -> None:
+        self.granted = asyncio.Event()
+        self._release = asyncio.Event()
+        self.task = asyncio.create_task(self._hold(queue, user, lane, log, name))
+
+    async def _hold(
+        self, queue: RunQueue, user: int, lane: Lane, log: list[str], name: str
+    ) -> None:
+        async with queue.slot(user, lane):
+            log.append(name)
+            self.granted.set()
+            await self._release.wait()
+
+    async def release(self) -> None:
+        self._release.set()
+        await self.task
+
+
+async def settle() -> None:
+    """Let every task that can run do so."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+def test_at_most_workers_scripts_execute_at_once() -> None:
+    async def test() -> None:
+        queue = RunQueue(workers=2, per_user=10, queue_size=10)
+        log: list[str] = []
+        holders = [Holder(queue, user, BATCH, log, f"run{user}") for user in range(5)]
+        await settle()
+        assert log == ["run0", "run1"]
+        assert (queue.running, queue.waiting) == (2, 3)
+        for done in range(5):
+            await holders[done].release()
+            await settle()
+            assert queue.running == min(2, 4 - done)
+        assert log == [f"run{user}" for user in range(5)]  # in order of arrival
+        assert (queue.running, queue.waiting) == (0, 0)
+
+    run(test)
+
+
+def test_one_user_has_at_most_per_user_scripts_running() -> None:
+    async def test() -> None:
+        queue = RunQueue(workers=4, per_user=1, queue_size=10)
+        log: list[str] = []
+        first = Holder(queue, 1, BATCH, log, "a1")
+        second = Holder(queue, 1, BATCH, log, "a2")
+        await settle()
+        assert log == ["a1"]  # a2 waits for a1, though workers are free
+        # ... and holds up no one else: another user's script and a request start at once
+        other = Holder(queue, 2, BATCH, log, "b1")
+        request = Holder(queue, 1, INTERACTIVE, log, "a-request")
+        await settle()
+        assert log == ["a1", "b1", "a-request"]
+        assert queue.waiting == 1
+        await first.release()
+        await settle()
+        assert log[-1] == "a2"
+        for holder in (second, other, request):
+            await holder.release()
+        assert (queue.running, queue.waiting) == (0, 0)
+
+    run(test)
+
+
+def test_a_request_goes_before_scripts_queued_earlier() -> None:
+    async def test() -> None:
+        queue = RunQueue(workers=1, per_user=10, queue_size=10)
+        log: list[str] = []
+        busy = Holder(queue, 1, BATCH, log, "busy")
+        await settle()
+        queued = Holder(queue, 2, BATCH, log, "queued script")
+        await settle()
+        request = Holder(queue, 3, INTERACTIVE, log, "request")
+        await settle()
+        await busy.release()
+        await settle()
+        assert log.index("request") < log.index("queued script")
+        for holder in (request, queued):
+            await holder.release()
+        assert (queue.running, queue.waiting) == (0, 0)
+
+    run(test)
+
+
+def test_a_full_queue_refuses_new_work_at_once() -> None:
+    async def test() -> None:
+        queue = RunQueue(workers=1, per_user=10, queue_size=2)
+        log: list[str] = []
+        holders = [Holder(queue, user, BATCH, log, f"run{user}") for user in range(3)]
+        await settle()
+        assert (queue.running, queue.waiting) == (1, 2)
+        with pytest.raises(QueueFull) as refused:
+            queue.reserve(9, BATCH)
+        assert (refused.value.status, refused.value.retry_after) == (503, RETRY_AFTER)
+        assert "busy" in refused.value.message
+        with pytest.raises(QueueFull) as also:
+            async with queue.slot(9, BATCH):
+                pytest.fail("a refused run must not start")
+        assert also.value.status == 503
+        assert (queue.running, queue.waiting) == (1, 2)  # the refusal left nothing behind
+        for holder in holders:
+            await holder.release()
+        assert (queue.running, queue.waiting) == (0, 0)
+
+    run(test)
+
+
+def test_one_user_may_not_fill_the_queue() -> None:
+    async def test() -> None:
+        queue = RunQueue(workers=1, per_user=1, queue_size=1000)
+        log: list[str] = []
+        holders = [
+            Holder(queue, 1, BATCH, log, f"run{n}") for n in range(run_queue.PER_USER_WAITING + 1)
+        ]
+        await settle()
+        assert queue.waiting == run_queue.PER_USER_WAITING
+        with pytest.raises(QueueFull) as refused:
+            queue.reserve(1, BATCH)
+        assert (refused.value.status, refused.value.retry_after) == (429, 2 * RETRY_AFTER)
+        others = queue.reserve(2, BATCH)  # another user still may
+        async with queue.hold(queue.reserve(1, INTERACTIVE)):  # and so may their API callers
+            pass
+        queue.give_back(others)
+        for holder in holders:
+            await holder.release()
+        assert (queue.running, queue.waiting) == (0, 0)
+
+    run(test)
+
+
+def test_a_request_waits_only_so_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run_queue, "INTERACTIVE_WAIT", 0.05)
+
+    async def test() -> None:
+        queue = RunQueue(workers=1, per_user=10, queue_size=10)
+        log: list[str] = []
+        busy = Holder(queue, 1, INTERACTIVE, log, "busy")  # every slot a request may take
+        await settle()
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        with pytest.raises(QueueFull) as refused:
+            async with queue.slot(2, INTERACTIVE):
+                pytest.fail("no slot was free")
+        assert loop.time() - began >= 0.05
+        assert refused.value.status == 503
+        assert refused.value.retry_after == RETRY_AFTER
+        assert queue.waiting == 0
+        await busy.release()
+        assert (queue.running, queue.waiting) == (0, 0)
+
+    run(test)
+
+
+@pytest.mark.parametrize("lane", [BATCH, INTERACTIVE])
+def test_leaving_the_queue_while_waiting_leaks_no_slot(lane: Lane) -> None:
+    async def test() -> None:
+        queue = RunQueue(workers=1, per_user=10, queue_size=10)
+        log: list[str] = []
+        busy = Holder(queue, 1, lane, log, "busy")
+        await settle()
+        waiter = Holder(queue, 2, lane, log, "waiter")
+        await settle()
+        assert queue.waiting == 1
+        waiter.task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter.task
+        assert queue.waiting == 0
+        await busy.release()
+        assert (queue.running, queue.waiting) == (0, 0)
+        assert log == ["busy"]
+
+    run(test)
+
+
+@pytest.mark.parametrize("lane", [BATCH, INTERACTIVE])
+def test_a_waiter_cancelled_just_as_its_turn_comes_gives_the_slot_back(lane: Lane) -> None:
+    async def test() -> None:
+        queue = RunQueue(workers=1, per_user=10, queue_size=10)
+        log: list[str] = []
+        async with queue.slot(1, lane):
+            waiter = Holder(queue, 2, lane, log, "waiter")
+            await settle()
+            assert queue.waiting == 1
+        # leaving the block handed the slot over; the waiter is cancelled before it resumes
+        assert (queue.running, queue.waiting) == (1, 0)
+        waiter.task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter.task
+        assert log == []
+        assert (queue.running, queue.waiting) == (0, 0)
+        async with queue.slot(3, lane):  # and the slot is free for the next one
+            assert queue.running == 1
+
+    run(test)
+
+
+# -- through the app -----------------------------------------------------------------------
+
+
+Full = Callable[..., tuple[Server, Browser, Gates]]
+
+
+@pytest.fixture
+def full(make_server: Callable[..., Server]) -> Iterator[Full]:
+    """`full(**settings)`: a server with one script slot, taken by a run held at a gate;
+    returns (server, alice, gates)."""
+    opened: list[Gates] = []
+
+    def make(**settings: Any) -> tuple[Server, Browser, Gates]:
+        server = make_server(workers=1, **settings)
+        server.user("admin")
+        alice = server.user("alice")
+        gates = Gates(server.app.state.runtime.bridge)
+        opened.append(gates)
+        start_run(alice, script_widget(alice, f"{gate('hold')}\n", title="Hold"))
+        gates.wait_reached("hold")
+        return server, alice, gates
+
+    yield make
+    for gates in opened:
+        gates.open_all()
+
+
+def test_a_full_queue_answers_503_with_retry_after(full: Full) -> None:
+    _, alice, gates = full(queue_size=1)
+    slug = script_widget(alice, "print('waited')\n", title="Waits")
+    waiting = start_run(alice, slug)
+    assert waiting["status"] == "queued"
+    refused = alice.post(f"/api/widgets/{slug}/runs")
+    error = assert_error(refused, 503, "busy")
+    assert "busy" in error["message"]
+    assert refused.headers["retry-after"] == str(RETRY_AFTER)
+    assert [run["id"] for run in history(alice, slug)] == [waiting["id"]]  # no trace
+    document = alice.get("/api/schema/openapi.json").json()
+    assert "503" in document["paths"]["/api/widgets/{slug}/runs"]["post"]["responses"]
+    gates.open("hold")
+    assert wait_for_run(alice, waiting["id"])["stdout"] == "waited\n"
+    assert wait_for_run(alice, start_run(alice, slug)["id"])["status"] == "ok"
+
+
+def test_too_many_waiting_for_one_user_answers_429(
+    full: Full, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run_queue, "PER_USER_WAITING", 1)
+    server, alice, gates = full(queue_size=10)
+    slug = script_widget(alice, "print('waited')\n", title="Waits")
+    waiting = start_run(alice, slug)
+    refused = alice.post(f"/api/widgets/{slug}/runs")
+    error = assert_error(refused, 429, "too_many_runs")
+    assert "waiting" in error["message"]
+    assert refused.headers["retry-after"] == str(2 * RETRY_AFTER)
+    bob = server.user("bob")  # someone else still gets in line
+    bobs = start_run(bob, script_widget(bob, "print('bob')\n", title="Bobs"))
+    assert bobs["status"] == "queued"
+    gates.open("hold")
+    assert wait_for_run(alice, waiting["id"])["status"] == "ok"
+    assert wait_for_run(bob, bobs["id"])["status"] == "ok"
+
+
+def test_runs_started_together_for_the_last_place_one_is_refused_and_the_other_runs(
+    full: Full,
+) -> None:
+    server, alice, gates = full(queue_size=1)
+    slug = script_widget(alice, "print('accepted')\n", title="Accepted")
+    runner = server.app.state.runner
+    widget = server.db.read_now(widgets.find, slug)
+    user = server.db.read_now(accounts.find_user, "alice")
+    assert widget is not None
+    assert user is not None
+    owner = accounts.User.from_row(user)
+
+    async def start_two() -> list[int | BaseException]:
+        starts = (runner.start(widget, owner, "manual") for _ in range(2))
+        return list(await asyncio.gather(*starts, return_exceptions=True))
+
+    first, second = server.call(start_two)
+    assert isinstance(first, int)  # the place is taken before the first run awaits anything
+    assert isinstance(second, QueueFull)
+    assert second.status == 503
+    gates.open("hold")
+    finished = wait_for_run(alice, first)
+    assert (finished["status"], finished["stdout"]) == ("ok", "accepted\n")
