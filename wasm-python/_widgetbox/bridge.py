@@ -5,8 +5,6 @@ Frames are JSON. A request is `{"op": name, "data": value}`; an answer is `{"ok"
 subclass so guest code can catch it.
 """
 
-from __future__ import annotations
-
 import json
 
 try:

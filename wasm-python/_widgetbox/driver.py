@@ -4,11 +4,8 @@ A pooled interpreter imports this module ahead of demand; the run itself is one 
 `serve()`. Jobs and results cross the bridge as JSON (see `widgetbox.runtime._guest`).
 """
 
-from __future__ import annotations
-
 import binascii
 import builtins
-import contextlib
 import io
 import marshal
 import os
@@ -51,8 +48,11 @@ def serve() -> None:
 
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        with contextlib.suppress(Exception):  # user code may have replaced the stream
+        # not contextlib.suppress: importing contextlib costs every interpreter 1.4 ms
+        try:  # noqa: SIM105
             stream.flush()
+        except Exception:  # noqa: S110 - user code may have replaced the stream
+            pass
 
 
 def _prepare(job: dict) -> None:

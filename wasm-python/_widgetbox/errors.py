@@ -4,8 +4,6 @@ Only frames from files under the widget's folder are kept, with paths relative t
 traceback never shows the driver, the standard library's internals or any host path.
 """
 
-from __future__ import annotations
-
 import collections
 
 WIDGET_ROOT = "/widget/"

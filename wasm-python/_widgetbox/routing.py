@@ -3,8 +3,6 @@
 Responses are plain dicts (`status`, `headers` with lower-case names, `body` bytes).
 """
 
-from __future__ import annotations
-
 import json
 
 from anvil import Media

@@ -4,8 +4,6 @@ Server code usually imports the submodules it needs (`import anvil.server`); thi
 offers the Media classes that requests and responses use.
 """
 
-from __future__ import annotations
-
 __all__ = ["BlobMedia", "Media"]
 
 

@@ -5,10 +5,10 @@ lists, string-keyed dicts, and `date`/`datetime` as tagged objects
 (`{"$wb": "date", "v": "2026-11-24"}`); a dict with its own `"$wb"` key is wrapped.
 """
 
-from __future__ import annotations
-
-import datetime
 import math
+
+# `datetime` is imported only when a value needs it: every interpreter imports this module
+# while it starts, and a value can only be a date if the widget imported datetime already.
 
 TAG = "$wb"
 MAX_DEPTH = 100
@@ -38,6 +38,8 @@ def encode(value, _depth: int = 0):
                 )
             out[key] = encode(item, _depth + 1)
         return {TAG: "dict", "v": out} if TAG in out else out
+    import datetime
+
     if isinstance(value, datetime.datetime):
         return {TAG: "datetime", "v": value.isoformat()}
     if isinstance(value, datetime.date):
@@ -58,10 +60,11 @@ def decode(value, _depth: int = 0):
         try:
             if tag == "dict" and isinstance(payload, dict):
                 return {key: decode(item, _depth + 1) for key, item in payload.items()}
-            if tag == "datetime" and isinstance(payload, str):
-                return datetime.datetime.fromisoformat(payload)
-            if tag == "date" and isinstance(payload, str):
-                return datetime.date.fromisoformat(payload)
+            if tag in ("datetime", "date") and isinstance(payload, str):
+                import datetime
+
+                kind = datetime.datetime if tag == "datetime" else datetime.date
+                return kind.fromisoformat(payload)
         except ValueError as e:
             raise SerializationError(f"bad {tag} value {payload!r}: {e}") from None
         raise SerializationError(f"unknown tagged value {tag!r}")

@@ -16,8 +16,6 @@ makes the request if the server's outbound policy allows it. Behaviour follows A
   `HttpRequestTimeout`, which is also a `TimeoutError`.
 """
 
-from __future__ import annotations
-
 from _widgetbox import bridge as _bridge
 
 from anvil import BlobMedia, Media

@@ -5,8 +5,6 @@ it; the host decrypts it (the bridge's `secrets.get`) for this run's widget only
 that is not set raises `SecretError`, as in Anvil.
 """
 
-from __future__ import annotations
-
 from _widgetbox import bridge as _bridge
 
 from anvil.server import AnvilWrappedError

@@ -5,8 +5,6 @@ The decorators and objects behave as in Anvil: `@callable` registers a function 
 current HTTP request, and `HttpResponse` customises the answer.
 """
 
-from __future__ import annotations
-
 import json as _json
 import re
 
