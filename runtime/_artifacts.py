@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ._paths import PIN_FILE, cache_dir
 
@@ -108,35 +109,57 @@ def _paths(pin: Pin) -> tuple[Path, Path]:
     return home / "python-snapshot.wasm", home / "lib" / pin.stdlib_name
 
 
-_verified: dict[Path, tuple[int, int, int, int]] = {}
-"""Files this process has hashed, with the stat they had: a file is hashed again only if
-it changed (replaced, rewritten or touched) since."""
+Stamp = tuple[int, int, int, int]
+"""A file's device, inode, size and modification time: it changes when the file does."""
+
+_verified: dict[Path, tuple[Stamp, str]] = {}
+"""Files this process hashed (or was told were hashed), with their stat then and the hash:
+a file is hashed again only if it changed (replaced, rewritten or touched) since."""
 
 
-def _stamp(path: Path) -> tuple[int, int, int, int]:
+def _stamp(path: Path) -> Stamp:
     info = path.stat()
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def hashes_to(path: Path, sha256: str) -> bool:
+    """Whether the file at `path` has this sha256 (hashing it only if it changed since this
+    process last did)."""
+    stamp = _stamp(path)
+    if _verified.get(path) == (stamp, sha256):
+        return True
+    if sha256_file(path) != sha256:
+        return False
+    _verified[path] = (stamp, sha256)
+    return True
+
+
+def verified() -> list[list[Any]]:
+    """What this process has verified, for a sandbox process to `trust` (so the large
+    files are not hashed again by every process it starts)."""
+    return [[str(path), *stamp, sha] for path, (stamp, sha) in _verified.items()]
+
+
+def trust(entries: list[list[Any]]) -> None:
+    """Take over another process's verifications; a file that changed since is hashed again
+    (`hashes_to` compares the stat)."""
+    for path, dev, ino, size, mtime, sha in entries:
+        _verified[Path(path)] = ((int(dev), int(ino), int(size), int(mtime)), str(sha))
 
 
 def _check(path: Path, artifact: Artifact) -> None:
     if not path.is_file():
         raise ArtifactError(f"the interpreter file {path} is missing. {_FIX}")
-    if _verified.get(path) == _stamp(path):
-        return
     size = path.stat().st_size
     if size != artifact.size:
         raise ArtifactError(
             f"the interpreter file {path} is corrupt ({size} bytes, expected "
             f"{artifact.size}). {_FIX}"
         )
-    stamp = _stamp(path)
-    actual = sha256_file(path)
-    if actual != artifact.sha256:
+    if not hashes_to(path, artifact.sha256):
         raise ArtifactError(
-            f"the interpreter file {path} is corrupt (sha256 {actual}, expected "
-            f"{artifact.sha256}). {_FIX}"
+            f"the interpreter file {path} is corrupt (its sha256 is not {artifact.sha256}). {_FIX}"
         )
-    _verified[path] = stamp
 
 
 def locate(pin: Pin | None = None) -> Interpreter:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger("widgetbox.runtime.bridge")
 
@@ -156,9 +156,23 @@ def parse_request(frame: bytes, max_depth: int = MAX_DEPTH) -> tuple[str, Any]:
     if not json_depth_ok(frame, max_depth):
         raise HostCallError("BadRequest", f"the request nests deeper than {max_depth} levels")
     try:
-        request = json.loads(frame)
+        request = json.loads(frame, parse_constant=_no_constants)
     except (ValueError, RecursionError):
         raise HostCallError("BadRequest", "the request is not valid JSON") from None
     if not isinstance(request, dict) or not isinstance(request.get("op"), str):
         raise HostCallError("BadRequest", 'a request is {"op": name, "data": value}')
     return request["op"], request.get("data")
+
+
+def _no_constants(name: str) -> Any:
+    """NaN and Infinity are not JSON (answers never contain them either)."""
+    raise ValueError(f"{name} is not JSON")
+
+
+class Dispatcher(Protocol):
+    """What answers a run's host calls: a `Bridge`, or inside a sandbox process the link
+    that forwards calls to the runtime's Bridge."""
+
+    def dispatch(
+        self, op: str, data: Any, call: HostCall, abandoned: list[Future[Any]] | None = None
+    ) -> bytes: ...

@@ -13,7 +13,7 @@ from typing import Any
 from ._activity import Activity, current
 from ._bridge import (
     RESERVED_PREFIX,
-    Bridge,
+    Dispatcher,
     HostCall,
     HostCallError,
     error_frame,
@@ -39,7 +39,7 @@ _RESULT_START = b'{"op":"' + RESULT.encode() + b'"'
 
 
 def host_call(
-    bridge: Bridge, caller: Any, ptr: int, length: int, out_ptr: int, out_len: int
+    bridge: Dispatcher, caller: Any, ptr: int, length: int, out_ptr: int, out_len: int
 ) -> int:
     act = current()
     act.stop_if_requested()  # a call after the deadline or a cancel ends the guest
@@ -65,7 +65,7 @@ def host_call(
 
 
 def _answer(
-    bridge: Bridge, act: Activity, caller: Any, memory: Any, ptr: int, length: int
+    bridge: Dispatcher, act: Activity, caller: Any, memory: Any, ptr: int, length: int
 ) -> bytes:
     if act.job is not None and length == len(_JOB_FRAME) and _peek(memory, caller, ptr, _JOB_FRAME):
         job, act.job = act.job, None  # handed over once, before any widget code runs

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import wasmtime
 
-from ._artifacts import ArtifactError, Interpreter, sha256_file
+from ._artifacts import ArtifactError, Interpreter, hashes_to
 from ._paths import cache_dir
 
 CompileProgress = Callable[[float, float], None]
@@ -71,6 +71,17 @@ def compiled(
         return _compiled[key]
 
 
+def ensure_cached(
+    interpreter: Interpreter, progress: CompileProgress | None = None, *, metered: bool = True
+) -> None:
+    """Compile the module into the cache unless a valid copy is there, without keeping it
+    loaded (for processes that start sandbox processes rather than run guests)."""
+    if _valid(cache_path(interpreter, metered)):
+        return
+    engine = wasmtime.Engine(_config(metered))
+    _load_or_compile(engine, interpreter, progress, metered)
+
+
 def estimated_compile_seconds() -> float:
     return _COMPILE_CPU_SECONDS / max(1, min(os.cpu_count() or 1, 8)) + 5
 
@@ -110,12 +121,16 @@ def _load_or_compile(
     return module
 
 
-def _load(engine: wasmtime.Engine, path: Path) -> wasmtime.Module | None:
+def _valid(path: Path) -> bool:
+    """Whether the cache entry is there and undamaged (a damaged one is rebuilt, never
+    loaded)."""
     stamp = path.with_suffix(".sha256")
-    if not (path.is_file() and stamp.is_file()):
+    return path.is_file() and stamp.is_file() and hashes_to(path, stamp.read_text().strip())
+
+
+def _load(engine: wasmtime.Engine, path: Path) -> wasmtime.Module | None:
+    if not _valid(path):
         return None
-    if sha256_file(path) != stamp.read_text().strip():
-        return None  # a damaged cache entry is rebuilt, never loaded
     try:
         return wasmtime.Module.deserialize_file(engine, str(path))
     except wasmtime.WasmtimeError:

@@ -30,7 +30,7 @@ import wasmtime
 
 from . import _bytecode, _epoch
 from ._activity import Activity, activate
-from ._bridge import Bridge
+from ._bridge import Dispatcher
 from ._door import host_call
 from ._engine import Compiled
 from ._fastcall import FastCall, define
@@ -71,7 +71,7 @@ class GuestError(RuntimeError):
 class Sandbox:
     """What every guest of one runtime shares: the engine, the linked module, the ticker."""
 
-    def __init__(self, compiled: Compiled, bridge: Bridge, work_root: Path) -> None:
+    def __init__(self, compiled: Compiled, bridge: Dispatcher, work_root: Path) -> None:
         self.compiled = compiled
         self.bridge = bridge
         self.work_root = work_root

@@ -12,5 +12,5 @@ def prepare(
 ) -> Interpreter:
     """Fetch and verify the pinned interpreter, then compile it into the cache (once)."""
     interpreter = _artifacts.ensure(progress=say)
-    _engine.compiled(interpreter, compile_progress)
+    _engine.ensure_cached(interpreter, compile_progress)
     return interpreter

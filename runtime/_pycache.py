@@ -67,11 +67,38 @@ def _key(relative: str, text: str) -> tuple[str, str]:
     return relative, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class CompileFailed(Exception):
+    """A compile job did not finish; `quiet` when only because the runtime is closing."""
+
+    def __init__(self, message: str, quiet: bool = False) -> None:
+        super().__init__(message)
+        self.quiet = quiet
+
+
+CompileFiles = Callable[[dict[str, str]], dict[str, bytes]]
+"""Compiles widget files (relative path -> source) into pyc bytes by relative path (empty
+bytes for a file that does not compile); raises CompileFailed."""
+
+
+def compile_in_guest(guest: Guest, files: dict[str, str]) -> dict[str, bytes]:
+    """Run the compile job in `guest` (which it spends) and collect the pyc files it made."""
+    source = COMPILE.format(files=sorted(files))
+    job = Script(Code(files={**files, COMPILE_ENTRY: source}, entry=COMPILE_ENTRY))
+    result = guest.run(job.payload(), dict(job.code.files), COMPILE_LIMITS)
+    if not result.ok:
+        raise CompileFailed(result.message, quiet=result.status is Status.KILLED)
+    made = {}
+    for relative in files:
+        pyc = guest.scratch_dir / "pyc" / relative
+        made[relative] = pyc.read_bytes() if pyc.is_file() else b""
+    return made
+
+
 class BytecodeCache:
     """Bytecode by (file path, source hash), filled by background compile jobs."""
 
-    def __init__(self, make_guest: Callable[[], Guest], cache_tag: str, enabled: bool) -> None:
-        self._make_guest = make_guest
+    def __init__(self, compile_files: CompileFiles, cache_tag: str, enabled: bool) -> None:
+        self._compile_files = compile_files
         self.enabled = enabled
         self.cache_tag = cache_tag
         self._entries: OrderedDict[tuple[str, str], bytes] = OrderedDict()
@@ -112,25 +139,15 @@ class BytecodeCache:
 
     def _compile(self, code: Code, wanted: tuple[tuple[str, str], ...]) -> None:
         files = python_files(code.files)
-        source = COMPILE.format(files=sorted(files))
-        job = Script(Code(files={**files, COMPILE_ENTRY: source}, entry=COMPILE_ENTRY))
         try:
-            guest = self._make_guest()
-            try:
-                result = guest.run(job.payload(), dict(job.code.files), COMPILE_LIMITS)
-                if not result.ok:
-                    if result.status is not Status.KILLED:  # not merely shutting down
-                        log.warning("compiling a widget's files failed: %s", result.message)
-                    return
-                made = {}
-                for relative in files:
-                    pyc = guest.scratch_dir / "pyc" / relative
-                    made[relative] = pyc.read_bytes() if pyc.is_file() else b""
-            finally:
-                guest.close()
+            made = self._compile_files(files)
             with self._lock:
                 for relative, data in made.items():
-                    self._store(_key(relative, files[relative]), data)
+                    if relative in files:
+                        self._store(_key(relative, files[relative]), data)
+        except CompileFailed as e:
+            if not e.quiet:
+                log.warning("compiling a widget's files failed: %s", e)
         except Exception:
             log.exception("compiling a widget's files failed")
         finally:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
+import logging
 import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,28 +20,35 @@ from typing import Any
 from . import _artifacts, _engine
 from ._bridge import Bridge
 from ._engine import CompileProgress
-from ._guest import Guest, Sandbox
+from ._guest import GuestError
 from ._jobs import Job, Script
 from ._limits import Limits
 from ._output import OutputCallback
-from ._pool import Pool
-from ._pycache import BytecodeCache
+from ._processes import SandboxProcess, pyc_from
+from ._pycache import BytecodeCache, CompileFailed
 from ._result import RunResult
+
+log = logging.getLogger("widgetbox.runtime")
 
 SHUTDOWN_WAIT = 10.0
 """Seconds `close()` waits for running work to stop (it stops within a tick)."""
+RESTART_DELAY = 1.0
+"""Seconds before a sandbox process that died is replaced."""
+COMPILE_WAIT = 120.0
+"""Seconds a background compile job may take before its answer is given up on."""
 
 
 class Runtime:
     """Runs widget code, each run in a fresh interpreter.
 
-    One per process is the normal case (the engine and compiled module are shared anyway).
-    `pool_size` interpreters are kept started ahead of demand; `workers` bounds how many
+    One per process is the normal case. The interpreters live in `processes` sandbox
+    processes (default: one per core; see `_worker` for why processes), each keeping its
+    share of `pool_size` interpreters started ahead of demand. `workers` bounds how many
     `run_async` calls execute at once (default: the number of cores). With
     `cache_bytecode`, each version of a widget's files is compiled once in the background
     and later runs load the bytecode (worth it for a server, not for a one-off run). The
     guests' folders go under `work_dir` (default: /dev/shm when available, else the system's
-    temporary folder).
+    temporary folder). Host calls are answered by `bridge`'s handlers, in this process.
     """
 
     def __init__(
@@ -46,26 +56,98 @@ class Runtime:
         *,
         pool_size: int = 2,
         workers: int | None = None,
+        processes: int | None = None,
         bridge: Bridge | None = None,
         work_dir: Path | None = None,
         progress: CompileProgress | None = None,
         cache_bytecode: bool = True,
     ) -> None:
-        interpreter = _artifacts.locate()
-        compiled = _engine.compiled(interpreter, progress)
+        if pool_size < 0:
+            raise ValueError("the pool size must not be negative")
+        self.interpreter = _artifacts.locate()
+        _engine.ensure_cached(self.interpreter, progress)  # so no process compiles it
         self.bridge = bridge or Bridge()
-        self._work = Path(tempfile.mkdtemp(prefix="widgetbox-", dir=work_dir or _memory_dir()))
-        self._sandbox = Sandbox(compiled, self.bridge, self._work)
-        self.pool = Pool(functools.partial(Guest, self._sandbox), pool_size)
-        tag = "cpython-" + interpreter.pin.python.replace(".", "")
-        self._bytecode = BytecodeCache(
-            functools.partial(Guest, self._sandbox), tag, enabled=cache_bytecode
-        )
         self.workers = workers or os.cpu_count() or 1
-        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="widgetbox-run")
+        count = max(1, processes or os.cpu_count() or 1)
+        self.pool_size = pool_size
+        self._work = Path(tempfile.mkdtemp(prefix="widgetbox-", dir=work_dir or _memory_dir()))
+        self._settings = {
+            "work_dir": str(self._work),
+            "pool_size": -(-pool_size // count),  # the share of each, rounded up
+            "threads": self.workers,
+            "log_level": logging.getLogger("widgetbox").getEffectiveLevel(),
+            "verified": _artifacts.verified(),
+        }
+        self._host_calls = ThreadPoolExecutor(32, thread_name_prefix="widgetbox-hostcall")
+        self._lock = threading.Lock()
         self._closed = False
+        self._processes: list[SandboxProcess] = []
+        try:
+            with ThreadPoolExecutor(count) as starting:  # in parallel: each takes ~0.4 s
+                for process in starting.map(lambda _: self._start_process(), range(count)):
+                    self._processes.append(process)
+        except BaseException:
+            self.close()
+            raise
+        tag = "cpython-" + self.interpreter.pin.python.replace(".", "")
+        self._bytecode = BytecodeCache(self._compile_files, tag, enabled=cache_bytecode)
+        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="widgetbox-run")
+        self._run_ids = itertools.count(1)
         self._active = 0
         self._idle = threading.Condition()
+
+    def _start_process(self) -> SandboxProcess:
+        return SandboxProcess(self._settings, self.bridge, self._host_calls, self._process_exited)
+
+    def _process_exited(self, process: SandboxProcess) -> None:
+        """Replace a process that died (a crash in wasmtime, or killed from outside)."""
+        with self._lock:
+            if self._closed or process.closing:
+                return
+        threading.Thread(
+            target=self._replace, args=(process,), name="widgetbox-restart", daemon=True
+        ).start()
+
+    def _replace(self, dead: SandboxProcess) -> None:
+        time.sleep(RESTART_DELAY)  # a process that dies at once is not restarted in a loop
+        try:
+            fresh = self._start_process()
+        except Exception:
+            log.exception("could not restart a sandbox process")
+            return
+        with self._lock:
+            if self._closed:
+                fresh.begin_close()
+                fresh.finish_close()
+                return
+            self._processes = [fresh if p is dead else p for p in self._processes]
+
+    def _pick(self) -> SandboxProcess:
+        """The live process with the fewest runs in progress."""
+        with self._lock:
+            alive = [process for process in self._processes if process.alive]
+        if not alive:
+            raise GuestError("no sandbox process is running (see the log for why)")
+        return min(alive, key=lambda process: process.active)
+
+    def _compile_files(self, files: dict[str, str]) -> dict[str, bytes]:
+        answer = self._pick().request("compile", COMPILE_WAIT, files=files)
+        if "error" in answer:
+            raise CompileFailed(str(answer["error"]), quiet=bool(answer.get("quiet")))
+        return pyc_from(answer)
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until every process has its share of started interpreters (benchmarks and
+        tests use this)."""
+        deadline = time.monotonic() + (timeout if timeout is not None else 3600.0)
+        with self._lock:
+            processes = list(self._processes)
+        for process in processes:
+            left = max(0.0, deadline - time.monotonic())
+            answer = process.request("wait_ready", left + 1.0, timeout=left)
+            if not answer["ready"]:
+                return False
+        return True
 
     def run(
         self,
@@ -76,11 +158,12 @@ class Runtime:
         cancel: threading.Event | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> RunResult:
-        """Run `job` on this thread and return what happened.
+        """Run `job` (from this thread, in a sandbox process) and return what happened.
 
         `on_output(stream, text)` is called as the guest prints; `cancel` stops the run
         within a tick (10 ms) of being set; `context` is passed to bridge handlers.
-        Raises ValueError (or SerializationError) for a job that cannot be run at all.
+        Raises ValueError (or SerializationError) for a job that cannot be run at all, and
+        GuestError when the sandbox itself failed.
         """
         if self._closed:
             raise RuntimeError("the runtime is closed")
@@ -89,35 +172,21 @@ class Runtime:
         with self._idle:
             self._active += 1
         try:
-            return self._run_in_guest(payload, job, limits, on_output, cancel, context)
+            return self._pick().run(
+                next(self._run_ids),
+                payload,
+                dict(job.code.files),
+                limits,
+                self._bytecode.lookup(job.code),
+                "batch" if isinstance(job, Script) else "interactive",
+                on_output,
+                cancel,
+                dict(context or {}),
+            )
         finally:
             with self._idle:
                 self._active -= 1
                 self._idle.notify_all()
-
-    def _run_in_guest(
-        self,
-        payload: dict[str, Any],
-        job: Job,
-        limits: Limits,
-        on_output: OutputCallback | None,
-        cancel: threading.Event | None,
-        context: Mapping[str, Any] | None,
-    ) -> RunResult:
-        bytecode = self._bytecode.lookup(job.code)
-        guest = self.pool.take()
-        try:
-            return guest.run(
-                payload,
-                dict(job.code.files),
-                limits,
-                bytecode=bytecode,
-                on_output=on_output,
-                cancel=cancel,
-                context=dict(context or {}),
-            )
-        finally:
-            self.pool.retire(guest)
 
     async def run_async(
         self,
@@ -143,17 +212,22 @@ class Runtime:
             raise
 
     def close(self) -> None:
-        """Stop every run, discard the pool and remove the runtime's temporary files."""
-        if self._closed:
-            return
-        self._closed = True
-        self._sandbox.shutdown.set()  # running guests stop within a tick
-        with self._idle:
-            self._idle.wait_for(lambda: self._active == 0, timeout=SHUTDOWN_WAIT)
-        self.pool.close()
-        self._bytecode.close()
-        self._executor.shutdown(wait=True)
-        self._sandbox.close_all()
+        """Stop every run, stop the sandbox processes and remove the runtime's files."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            processes = list(self._processes)
+        for process in processes:
+            process.begin_close()  # running guests stop within a tick and report "killed"
+        if hasattr(self, "_idle"):
+            with self._idle:
+                self._idle.wait_for(lambda: self._active == 0, timeout=SHUTDOWN_WAIT)
+            self._bytecode.close()
+            self._executor.shutdown(wait=True)
+        for process in processes:
+            process.finish_close()
+        self._host_calls.shutdown(wait=False, cancel_futures=True)
         self.bridge.close()
         shutil.rmtree(self._work, ignore_errors=True)
 

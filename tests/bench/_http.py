@@ -75,48 +75,84 @@ class Load:
         return sum(count for status, count in self.statuses.items() if status >= 400)
 
 
-async def _connection(
-    host: str, port: int, next_request: Callable[[int], Request], load: Load, stop: float, slot: int
-) -> None:
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        while time.perf_counter() < stop:
-            method, path, headers, body = next_request(slot)
-            head = f"{method} {path} HTTP/1.1\r\nhost: {host}:{port}\r\n"
-            head += f"content-length: {len(body)}\r\n"
-            head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-            started = time.perf_counter()
-            writer.write(head.encode() + body)
-            status_line = await reader.readline()
-            status = int(status_line.split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            await reader.readexactly(length)
-            load.latencies.append(time.perf_counter() - started)
-            load.statuses[status] = load.statuses.get(status, 0) + 1
-    finally:
-        writer.close()
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, request: Request
+) -> int:
+    """Send one request on a keep-alive connection and read the whole response; its status."""
+    method, path, headers, body = request
+    head = f"{method} {path} HTTP/1.1\r\nhost: {host}\r\n"
+    head += f"content-length: {len(body)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    writer.write(head.encode() + body)
+    status_line = await reader.readline()
+    status = int(status_line.split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status
+
+
+def _record(load: Load, status: int, latency: float) -> None:
+    load.latencies.append(latency)
+    load.statuses[status] = load.statuses.get(status, 0) + 1
 
 
 def run_load(
     base: str, next_request: Callable[[int], Request], concurrency: int, seconds: float
 ) -> Load:
-    """`concurrency` keep-alive connections sending requests back to back for `seconds`."""
+    """`concurrency` keep-alive connections sending requests back to back for `seconds`
+    (a closed loop: it measures capacity; latency is then concurrency / throughput)."""
     host, port = base.removeprefix("http://").split(":")
     load = Load()
 
+    async def connection(stop: float, slot: int) -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                status = await _exchange(reader, writer, f"{host}:{port}", next_request(slot))
+                _record(load, status, time.perf_counter() - started)
+        finally:
+            writer.close()
+
     async def main() -> None:
-        stop = time.perf_counter() + seconds
         started = time.perf_counter()
-        await asyncio.gather(
-            *(
-                _connection(host, int(port), next_request, load, stop, slot)
-                for slot in range(concurrency)
-            )
-        )
+        stop = started + seconds
+        await asyncio.gather(*(connection(stop, slot) for slot in range(concurrency)))
+        load.seconds = time.perf_counter() - started
+
+    asyncio.run(main())
+    return load
+
+
+def run_paced(
+    base: str, request: Request, rate: float, seconds: float, connections: int = 16
+) -> Load:
+    """Requests sent at a steady `rate` per second for `seconds` (an open loop, as traffic
+    arrives). Each latency counts from when its request was due, so a request that had to
+    wait for a free connection is not measured as fast."""
+    host, port = base.removeprefix("http://").split(":")
+    load = Load()
+    total = int(rate * seconds)
+    taken = iter(range(total))
+
+    async def connection(started: float) -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            for index in taken:
+                due = started + index / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                status = await _exchange(reader, writer, f"{host}:{port}", request)
+                _record(load, status, time.perf_counter() - due)
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        started = time.perf_counter()
+        await asyncio.gather(*(connection(started) for _ in range(connections)))
         load.seconds = time.perf_counter() - started
 
     asyncio.run(main())

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import wasmtime
 
 from widgetbox.runtime import Code, HttpRequest, Route, Runtime, Script, Status, _artifacts, _engine
-from widgetbox.runtime._guest import Guest
+from widgetbox.runtime._bridge import Bridge
+from widgetbox.runtime._guest import Guest, Sandbox
 
 from ._report import Figure, median, percentile
 
@@ -182,16 +185,17 @@ def rss_bytes() -> int:
     return 0
 
 
-def memory_per_interpreter(runtime: Runtime, count: int = 16) -> tuple[float, float]:
-    """(resident bytes, linear-memory bytes) per started interpreter."""
-    sandbox = runtime._sandbox
-    Guest(sandbox).close()  # anything lazily created is created now
-    before = rss_bytes()
-    guests = [Guest(sandbox) for _ in range(count)]
-    after = rss_bytes()
-    linear = median([guest.memory.data_len(guest.store) for guest in guests])
-    for guest in guests:
-        guest.close()
+def memory_per_interpreter(count: int = 16) -> tuple[float, float]:
+    """(resident bytes, linear-memory bytes) per started interpreter, measured in this
+    process with guests started the way a sandbox process starts them."""
+    with tempfile.TemporaryDirectory() as work:
+        sandbox = Sandbox(_engine.compiled(_artifacts.locate()), Bridge(), Path(work))
+        Guest(sandbox).close()  # anything lazily created is created now
+        before = rss_bytes()
+        guests = [Guest(sandbox) for _ in range(count)]
+        after = rss_bytes()
+        linear = median([guest.memory.data_len(guest.store) for guest in guests])
+        sandbox.close_all()
     return (after - before) / count, linear
 
 
@@ -209,7 +213,7 @@ def run(quick: bool = False) -> list[Figure]:
 
         pooled = []  # each run starts with the pool full: the latency of a warm pool
         for _ in range(count):
-            runtime.pool.wait_ready(10)
+            runtime.wait_ready(10)
             started = time.perf_counter()
             hello_route(runtime)
             pooled.append((time.perf_counter() - started) * 1000)
@@ -251,7 +255,7 @@ def run(quick: bool = False) -> list[Figure]:
                 "about 1x on 2 cores",
             )
         )
-        resident, linear = memory_per_interpreter(runtime)
+        resident, linear = memory_per_interpreter()
         figures += [
             Figure(
                 "resident memory per pooled interpreter",

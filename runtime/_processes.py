@@ -1,0 +1,288 @@
+"""The runtime's side of its sandbox processes (see `_worker` for theirs).
+
+`SandboxProcess` starts one process, sends it runs and compile jobs, and dispatches what
+comes back on a reader thread: output to the run's listener, host calls to the runtime's
+Bridge (with the run's context), results to the waiting caller. When the process dies, its
+runs fail with GuestError and `on_exit` lets the runtime start a replacement.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from ._bridge import Bridge, HostCall, error_frame
+from ._guest import GuestError
+from ._limits import Limits
+from ._output import OutputCallback
+from ._result import RunResult
+from ._wire import (
+    MAX_MESSAGE,
+    WireError,
+    bytes_in,
+    bytes_out,
+    limits_out,
+    pack,
+    result_in,
+    unpack,
+)
+
+log = logging.getLogger("widgetbox.runtime")
+
+START_TIMEOUT = 120.0
+"""Seconds a new process may take to be ready (it loads the compiled module from the
+cache, which the runtime filled before starting it)."""
+CANCEL_POLL = 0.01
+"""How often a waiting run checks its cancel event (a cancel stops a run within a tick)."""
+STOP_TIMEOUT = 10.0
+
+
+@dataclass
+class _Run:
+    on_output: OutputCallback | None
+    context: Mapping[str, Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    result: RunResult | None = None
+    failure: str = ""
+    abandoned: list[Future[Any]] = field(default_factory=list)
+    """Host-call handlers of this run that outlived their timeout (see Bridge.dispatch)."""
+
+
+class SandboxProcess:
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        bridge: Bridge,
+        host_calls: Executor,
+        on_exit: Callable[[SandboxProcess], None],
+    ) -> None:
+        self._bridge = bridge
+        self._host_calls = host_calls
+        self._on_exit = on_exit
+        self._runs: dict[int, _Run] = {}
+        self._requests: dict[int, Future[dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self.alive = True
+        self.closing = False
+        ours, theirs = socket.socketpair()
+        with theirs:
+            command = [sys.executable, "-m", "widgetbox.runtime._worker"]
+            command += [str(theirs.fileno()), json.dumps(settings)]
+            self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                command,
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+            )
+        self._connection = Connection(ours.detach())
+        try:
+            self._await_ready()
+        except BaseException:
+            self._process.kill()
+            self._process.wait()
+            self._connection.close()
+            raise
+        self._reader = threading.Thread(
+            target=self._read, name="widgetbox-sandbox-reader", daemon=True
+        )
+        self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    @property
+    def active(self) -> int:
+        return len(self._runs)
+
+    def _await_ready(self) -> None:
+        if not self._connection.poll(START_TIMEOUT):
+            raise GuestError("a sandbox process did not start in time")
+        try:
+            message = unpack(self._connection.recv_bytes(MAX_MESSAGE))
+        except (EOFError, OSError, WireError):
+            raise GuestError(
+                f"a sandbox process failed to start (exit status {self._process.wait()})"
+            ) from None
+        if message["kind"] != "ready":
+            raise GuestError(f"a sandbox process failed to start: {message.get('message')}")
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def _send(self, kind: str, **fields: Any) -> None:
+        data = pack(kind, **fields)
+        with self._send_lock:
+            self._connection.send_bytes(data)
+
+    def run(
+        self,
+        run_id: int,
+        job: dict[str, Any],
+        files: dict[str, str],
+        limits: Limits,
+        bytecode: dict[str, bytes],
+        lane: str,
+        on_output: OutputCallback | None,
+        cancel: threading.Event | None,
+        context: Mapping[str, Any],
+    ) -> RunResult:
+        """Run one job in this process and wait for its result. `lane` is "batch" for
+        scripts, which run at a lower priority, or "interactive"."""
+        run = _Run(on_output, context)
+        with self._lock:
+            if not self.alive:
+                raise GuestError("the sandbox process has stopped")
+            self._runs[run_id] = run
+        try:
+            self._send(
+                "run", run=run_id, lane=lane, job=job, files=files, limits=limits_out(limits),
+                bytecode={path: bytes_out(data) for path, data in bytecode.items()},
+            )  # fmt: skip
+            cancelled = False
+            while not run.done.wait(CANCEL_POLL):
+                if cancel is not None and cancel.is_set() and not cancelled:
+                    self._send("cancel", run=run_id)
+                    cancelled = True
+        except OSError:
+            run.failure = "the sandbox process stopped"
+        finally:
+            with self._lock:
+                self._runs.pop(run_id, None)
+        if run.result is None:
+            raise GuestError(run.failure or "the sandbox process stopped")
+        return run.result
+
+    def request(self, kind: str, wait: float, **fields: Any) -> dict[str, Any]:
+        """Send a request that is answered by one message with the same id."""
+        answer: Future[dict[str, Any]] = Future()
+        request_id = next(self._ids)
+        with self._lock:
+            if not self.alive:
+                raise GuestError("the sandbox process has stopped")
+            self._requests[request_id] = answer
+        try:
+            self._send(kind, id=request_id, **fields)
+            return answer.result(wait)
+        finally:
+            with self._lock:
+                self._requests.pop(request_id, None)
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    def _read(self) -> None:
+        try:
+            while True:
+                self._handle(unpack(self._connection.recv_bytes(MAX_MESSAGE)))
+        except (EOFError, OSError):
+            pass
+        except (WireError, KeyError, TypeError, ValueError):
+            # the process broke the protocol: it may be subverted, so it is not trusted again
+            log.exception("a sandbox process sent a malformed message; it is stopped")
+            self._process.kill()
+        self._exited()
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message["kind"]
+        if kind == "output":
+            run = self._runs.get(message["run"])
+            if run is not None and run.on_output is not None:
+                try:
+                    run.on_output(_text(message["stream"]), _text(message["text"]))
+                except Exception:  # a broken listener must not break the run
+                    log.exception("output callback failed")
+        elif kind == "call":
+            self._host_calls.submit(self._host_call, message)
+        elif kind == "done":
+            run = self._runs.get(message["run"])
+            if run is not None:
+                run.result = result_in(message["result"])
+                run.done.set()
+        elif kind == "failed":
+            run = self._runs.get(message["run"])
+            if run is not None:
+                run.failure = f"the sandbox failed: {_text(message['message'])}"
+                run.done.set()
+        elif kind == "log":
+            logging.getLogger(_text(message["name"])).log(
+                int(message["level"]), "sandbox process: %s", _text(message["text"])
+            )
+        elif kind in ("compiled", "pool"):
+            answer = self._requests.get(message["id"])
+            if answer is not None:
+                answer.set_result(message)
+        else:
+            raise WireError(f"unknown message kind {kind!r}")
+
+    def _host_call(self, message: dict[str, Any]) -> None:
+        try:
+            call_id, op, timeout = message["call"], _text(message["op"]), message["timeout"]
+            run = self._runs.get(message["run"])
+            if run is None:  # the run has ended meanwhile
+                frame = error_frame("HostError", "the run has ended")
+            else:
+                call = HostCall(op=op, context=run.context, timeout=float(timeout))
+                frame = self._bridge.dispatch(op, message["data"], call, run.abandoned)
+            self._send("answer", call=call_id, frame=frame.decode())
+        except (KeyError, TypeError, ValueError):
+            log.exception("a sandbox process sent a malformed host call")
+        except OSError:
+            pass  # the process has gone; its runs fail on their own
+
+    def _exited(self) -> None:
+        with self._lock:
+            self.alive = False
+            runs = list(self._runs.values())
+            requests = list(self._requests.values())
+        status = self._process.wait()
+        if not self.closing:
+            log.error("a sandbox process stopped unexpectedly (exit status %s)", status)
+        for run in runs:
+            run.failure = run.failure or "the sandbox process stopped unexpectedly"
+            run.done.set()
+        for answer in requests:
+            if not answer.done():
+                answer.set_exception(GuestError("the sandbox process stopped"))
+        self._connection.close()
+        self._on_exit(self)
+
+    # -- stopping ----------------------------------------------------------------------------
+
+    def begin_close(self) -> None:
+        """Tell the process to stop its runs (they end as killed) and exit."""
+        self.closing = True
+        with contextlib.suppress(OSError):  # it has gone already
+            self._send("close")
+
+    def finish_close(self, timeout: float = STOP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("a sandbox process did not stop in time; killing it")
+            self._process.kill()
+        self._reader.join(max(0.0, deadline - time.monotonic()) + 1.0)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise WireError("expected text")
+    return value
+
+
+def pyc_from(answer: dict[str, Any]) -> dict[str, bytes]:
+    """The pyc files of a "compiled" answer."""
+    return {_text(path): bytes_in(data) for path, data in answer["pyc"].items()}
