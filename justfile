@@ -27,17 +27,59 @@ setup:
     fi
     # Fetch, verify and compile the pinned interpreter (a no-op when the cache is warm).
     {{venv}}/bin/widgetbox prepare
+    # The browser client: its npm packages when package.json or the lock changed, its bundle
+    # when anything that feeds esbuild changed (see `just client`).
+    deps=$(cat client/package.json client/package-lock.json | sha256sum | cut -d' ' -f1)
+    if [ "$(cat client/node_modules/.widgetbox-installed 2>/dev/null)" != "$deps" ]; then
+        {{just_executable()}} client-packages
+        echo "$deps" > client/node_modules/.widgetbox-installed
+    fi
+    sources=$( (echo "$deps"; find client/src client/build.mjs -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)
+    if [ "$(cat client/build/.widgetbox-built 2>/dev/null)" != "$sources" ]; then
+        {{just_executable()}} client-build
+        echo "$sources" > client/build/.widgetbox-built
+    fi
+
+# Install the client's npm packages exactly as package-lock.json pins them.
+client-packages:
+    @command -v npm >/dev/null || { echo "client: npm is missing; install Node.js 18 or newer (e.g. apt-get install nodejs npm)" >&2; exit 1; }
+    @echo "client: installing npm packages (npm ci)"
+    cd client && npm ci --no-audit --no-fund --loglevel=error
+
+# Bundle client/src into client/build with esbuild (minified, content-hashed, gzipped twins).
+client-build:
+    cd client && node build.mjs
+
+# Rebuild the client now (and install its packages if they changed).
+client:
+    rm -f client/build/.widgetbox-built
+    {{just_executable()}} setup
+
+# Rebuild the client on every change while you work on it (a running server picks it up).
+client-watch: setup
+    cd client && node build.mjs --watch
+
+# Install Debian's Chromium for the browser tests when /usr/bin/chromium is missing.
+chromium:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    [ -x /usr/bin/chromium ] && exit 0
+    echo "chromium: installing Debian's chromium for the browser tests"
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 
 # Set everything up and start Widgetbox.
 serve *args: setup
     {{venv}}/bin/widgetbox serve {{args}}
 
 # Set everything up and run the whole test suite; options pass through to pytest (e.g. `just test -m unit`).
-test *options: setup
+test *options: setup chromium
     {{python}} -m pytest {{options}}
 
 # Run the benchmarks: prints a table and writes bench-results/*.json.
-bench *options: setup
+bench *options: setup chromium
     {{python}} -m tests.bench {{options}}
 
 # Lint (ruff), check formatting and type-check (mypy, strict).

@@ -13,7 +13,6 @@ from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
-from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 
@@ -71,6 +70,7 @@ def create_app(config: Config) -> Litestar:
     closed on shutdown."""
     secret = server_secret(config.data_dir)
     services = Services(config)
+    assets = pages.Assets(CLIENT_DIR / "build")
     state = State({"config": config, "sessions": SessionCache(), "secret_box": services.secret_box})
 
     return Litestar(
@@ -84,10 +84,8 @@ def create_app(config: Config) -> Litestar:
             preview,
             *api.ROUTES,
             http_api.router(config, widget_rate_limit(config).middleware),
-            *pages.ROUTES,
-            create_static_files_router(
-                path="/static", directories=[CLIENT_DIR / "static"], include_in_schema=False
-            ),
+            pages.router(),
+            pages.static_route(assets),
         ],
         state=state,
         dependencies={"viewer": Provide(current_viewer)},
@@ -117,7 +115,7 @@ def create_app(config: Config) -> Litestar:
             openapi_router=_schema_router(),
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),
-        template_config=pages.template_config(CLIENT_DIR / "templates"),
+        template_config=pages.template_config(CLIENT_DIR / "templates", assets),
         logging_config=LoggingConfig(
             root={"level": config.log_level, "handlers": ["queue_listener"]},
             log_exceptions="debug",

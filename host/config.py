@@ -2,7 +2,7 @@
 `WIDGETBOX_*` environment variables, and validated before anything starts.
 
 The file groups settings in sections (`[server]`, `[security]`, `[sandbox]`, `[runs]`,
-`[http]`, `[outbound]`); each setting's
+`[http]`, `[outbound]`, `[packages]`); each setting's
 environment variable is `WIDGETBOX_` plus its name in capitals (names are unique across
 sections). The environment wins over the file; the file over the defaults. Every setting has
 a default, so no file is needed. docs/configuration.md lists them all (a test checks it).
@@ -106,6 +106,14 @@ def _url(value: Any) -> str:
     return text
 
 
+def _index_url(value: Any) -> str:
+    text = _text(value).rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("expected the URL of a simple-API index, such as https://pypi.org/simple")
+    return text
+
+
 def _optional_url(value: Any) -> str | None:
     return None if value in (None, "") else _url(value)
 
@@ -180,7 +188,10 @@ SETTINGS: tuple[Setting, ...] = (
         _int_range(1, 10_000),
     ),
     Setting(
-        "sandbox", "pool_size", 2, "Interpreters kept started ahead of demand.", _int_range(0, 64)
+        "sandbox", "pool_size", 2,
+        "Interpreters kept started ahead of demand, shared among the sandbox processes (one "
+        "per CPU core).",
+        _int_range(0, 64),
     ),
     Setting(
         "runs", "workers", 0,
@@ -252,6 +263,29 @@ SETTINGS: tuple[Setting, ...] = (
         _int_range(0, 100_000),
     ),
     Setting(
+        "packages", "package_index", "https://pypi.org/simple",
+        "The package index widgets' packages come from: the URL of a simple API (PEP 691 or "
+        "PEP 503), such as a mirror's.",
+        _index_url,
+    ),
+    Setting(
+        "packages", "package_max_bytes", 500_000_000,
+        "Bytes one package install may download at most (500 MB); beyond it the install "
+        "stops and says so.",
+        _int_range(1024, 100 * 1000**3),
+    ),
+    Setting(
+        "packages", "package_timeout", 600.0,
+        "Seconds one package install may take at most (resolving, downloading, unpacking); "
+        "beyond it the install stops and says so.",
+        _float_range(0.1, 86_400),
+    ),
+    Setting(
+        "packages", "package_installs", 1,
+        "Package installs that run at once (each on its own thread; more wait their turn).",
+        _int_range(1, 4),
+    ),
+    Setting(
         "sandbox", "cache_dir", None,
         "Where the interpreter and its compiled form are cached; default ~/.cache/widgetbox "
         "(also read by `widgetbox prepare`).",
@@ -288,6 +322,10 @@ class Config:
     outbound_timeout: float
     outbound_max_bytes: int
     outbound_calls_per_run: int
+    package_index: str
+    package_max_bytes: int
+    package_timeout: float
+    package_installs: int
     cache_dir: Path | None
     sources: dict[str, str] = field(default_factory=dict, compare=False)
     """Where each setting that is not a default came from (for `widgetbox config`)."""
@@ -322,6 +360,11 @@ class Config:
     @property
     def database_path(self) -> Path:
         return self.data_dir / "widgetbox.db"
+
+    @property
+    def packages_dir(self) -> Path:
+        """Where installed package environments live (one folder each)."""
+        return self.data_dir / "packages"
 
     @property
     def run_workers(self) -> int:

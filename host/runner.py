@@ -11,7 +11,10 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import sqlite_utils
 
 from widgetbox.runtime import (
     Call,
@@ -38,6 +41,9 @@ log = logging.getLogger("widgetbox.host")
 
 ContextFactory = Callable[[Widget, int | None], Mapping[str, Any]]
 """Builds the bridge context of a run (widget id, services' per-run budgets)."""
+PackagesFolder = Callable[[sqlite_utils.Database, int, int], Path | None]
+"""The folder of the packages a widget version runs with (None: it has none), read in a
+database read (`PackageService.folder_for`)."""
 
 
 @dataclass
@@ -56,8 +62,10 @@ class Runner:
         queue: RunQueue,
         live: LiveRuns,
         context: ContextFactory,
+        packages_folder: PackagesFolder = lambda db, widget_id, version: None,
     ) -> None:
         self.runtime = runtime
+        self._packages_folder = packages_folder
         self.db = db
         self.queue = queue
         self.live = live
@@ -65,6 +73,16 @@ class Runner:
         self._active: dict[int, _Active] = {}
         self.log = RequestLog(db)
         self.log.start()
+
+    async def _code(self, widget: Widget) -> Code:
+        """The widget's latest files, with the packages they run with: their own once
+        installed, until then the previous version's."""
+
+        def read(db: sqlite_utils.Database) -> Code:
+            packages = self._packages_folder(db, widget.id, widget.head_version)
+            return Code(widgets.head_files(db, widget), widget.entry, packages)
+
+        return await self.db.read(read)
 
     # -- scripts and scheduled tasks --------------------------------------------------------
 
@@ -74,7 +92,7 @@ class Runner:
         # the place is taken before the first await, so a run that is accepted always runs
         ticket = self.queue.reserve(widget.owner_id, Lane.BATCH)
         try:
-            files = await self.db.read(widgets.head_files, widget)
+            code = await self._code(widget)
             user_id = user.id if user else None
             version = widget.head_version
             run_id = await self.db.write(runs.create, widget, version, user_id, trigger)
@@ -84,7 +102,6 @@ class Runner:
         channel = self.live.open(run_id)
         channel.status("queued", run=run_id)
         cancel = threading.Event()
-        code = Code(files=files, entry=widget.entry)
         task = asyncio.create_task(self._script(run_id, widget, code, ticket, channel, cancel))
         self._active[run_id] = _Active(task, cancel)
         return run_id
@@ -147,8 +164,7 @@ class Runner:
     ) -> RunResult:
         """Answer one HTTP request with a fresh interpreter, and log it for the owner.
         `check` says why a response cannot be sent (then the run is an error)."""
-        files = await self.db.read(widgets.head_files, widget)
-        job = Route(Code(files=files, entry=widget.entry), request)
+        job = Route(await self._code(widget), request)
         async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
             result = await self.runtime.run_async(
                 job, limits=Limits.request(), context=self._context(widget, None)
@@ -168,8 +184,7 @@ class Runner:
         self, widget: Widget, name: str, args: list[Any], kwargs: dict[str, Any]
     ) -> RunResult:
         """Call one of the widget's `@anvil.server.callable` functions (GUI server calls)."""
-        files = await self.db.read(widgets.head_files, widget)
-        job = Call(Code(files=files, entry=widget.entry), name, args, kwargs)
+        job = Call(await self._code(widget), name, args, kwargs)
         async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
             result = await self.runtime.run_async(
                 job, limits=Limits.request(), context=self._context(widget, None)

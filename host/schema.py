@@ -25,6 +25,9 @@ RUN_STATUSES = (
     "interrupted",
     "skipped",
 )
+PACKAGE_STATUSES = ("pending", "ready", "failed", "skipped")
+"""A version's packages: waiting or installing; installed (or all built in); failed (the
+message says why); skipped (a later version replaced the requirements first)."""
 
 
 def _values(names: tuple[str, ...]) -> str:
@@ -160,5 +163,38 @@ def m005_secrets(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL,
             UNIQUE (widget_id, name)
         );
+        """
+    )
+
+
+@MIGRATIONS()
+def m006_packages(db: sqlite_utils.Database) -> None:
+    """Packages from the package index (see `packages/`): installed environments, shared by
+    every widget version whose requirements resolve to the same set, and each version's
+    requirements with their lock (the exact set) and install status."""
+    db.executescript(
+        f"""
+        CREATE TABLE package_environments (
+            key TEXT PRIMARY KEY,               -- sha256 of the installed set (packages/lock.py)
+            packages TEXT NOT NULL,             -- JSON: [{{name, version, filename, sha256}}]
+            size INTEGER NOT NULL,              -- bytes on disk
+            created_at TEXT NOT NULL,
+            last_used_at TEXT NOT NULL          -- when a version last took it up
+        );
+        CREATE TABLE version_packages (
+            widget_id INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            requirements TEXT NOT NULL,         -- canonical: one requirement per line, sorted
+            status TEXT NOT NULL CHECK (status IN ({_values(PACKAGE_STATUSES)})),
+            message TEXT NOT NULL DEFAULT '',   -- why it failed or was skipped
+            lock TEXT,                          -- JSON: the exact resolved set (when ready)
+            environment TEXT REFERENCES package_environments(key),  -- NULL: all built in
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (widget_id, version),
+            FOREIGN KEY (widget_id, version)
+                REFERENCES widget_versions(widget_id, number) ON DELETE CASCADE
+        );
+        CREATE INDEX version_packages_by_environment ON version_packages(environment);
+        CREATE INDEX version_packages_by_status ON version_packages(status);
         """
     )

@@ -1,22 +1,26 @@
 """What the app runs besides its handlers, started and stopped with it: the database, the
-sandbox runtime with its bridge services (outbound HTTP, secrets), the run queue and runner,
-the scheduler, and hourly maintenance. Handlers find them on `app.state`."""
+package installs, the sandbox runtime with its bridge services (outbound HTTP, secrets), the
+run queue and runner, the scheduler, and hourly maintenance. Handlers find them on
+`app.state`."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from litestar import Litestar
 
-from widgetbox.runtime import Runtime
+from widgetbox.runtime import CompileFailed, Runtime
 
 from . import accounts, outbound, runs, secrets
 from .accounts import iso, now
 from .config import Config
 from .db import Database
 from .live import LiveRuns
+from .packages import PackageError, PackageService
 from .run_queue import RunQueue
 from .runner import Runner
 from .scheduler import Scheduler, SystemClock
@@ -34,6 +38,7 @@ class Services:
         self.secret_box = secrets.SecretBox(config.data_dir)
         self.outbound_policy = outbound.OutboundPolicy.from_config(config)
         self._maintenance: asyncio.Task[None] | None = None
+        self.packages: PackageService | None = None
 
     async def start(self, app: Litestar) -> None:
         config = self.config
@@ -42,17 +47,23 @@ class Services:
         interrupted = await db.write(runs.interrupt_unfinished)
         if interrupted:
             log.warning("%d runs were interrupted by the last shutdown", interrupted)
-        await self._maintain_once(db)  # dead sessions go before the first request
         log.info("database ready at %s", config.database_path)
         queue = RunQueue(config.run_workers, config.runs_per_user, config.queue_size)
         runtime = await asyncio.to_thread(
             Runtime, pool_size=config.pool_size, workers=queue.capacity
         )
         app.state.runtime = runtime
+        self.packages = app.state.packages = PackageService(
+            config, db, prepare=functools.partial(compile_for_sandbox, runtime)
+        )
+        await self.packages.start()
+        await self._maintain_once(db)  # dead sessions go before the first request
         outbound.register(runtime.bridge, self.outbound_policy)
         secrets.register(runtime.bridge, db, self.secret_box)
         app.state.live = LiveRuns()
-        app.state.runner = Runner(runtime, db, queue, app.state.live, self.run_context)
+        app.state.runner = Runner(
+            runtime, db, queue, app.state.live, self.run_context, self.packages.folder_for
+        )
         app.state.scheduler = Scheduler(db, app.state.runner, SystemClock())
         app.state.scheduler.start()
         self._maintenance = asyncio.create_task(self._maintain(db))
@@ -73,6 +84,8 @@ class Services:
             await state.scheduler.stop()
         if "runner" in state:
             await state.runner.stop()
+        if "packages" in state:  # before the runtime: an install may be compiling in it
+            await state.packages.stop()
         if "runtime" in state:
             await asyncio.to_thread(state.runtime.close)
         if "db" in state:
@@ -95,11 +108,23 @@ class Services:
             await self._maintain_once(db)
 
     async def _maintain_once(self, db: Database) -> None:
-        """Forget expired sessions and old runs' output."""
+        """Forget expired sessions, old runs' output and unused package environments."""
         idle, lifetime = limits(self.config)
         try:
             await db.write(accounts.prune_sessions, idle, lifetime)
             cutoff = iso(now() - timedelta(days=self.config.run_output_days))
             await db.write(runs.prune_output, self.config.runs_kept, cutoff)
+            if self.packages is not None:
+                await self.packages.collect_garbage()
         except Exception:
             log.exception("maintenance failed; trying again in an hour")
+
+
+def compile_for_sandbox(runtime: Runtime, folder: Path) -> None:
+    """Compile a new package environment's modules to bytecode in the sandbox, so that
+    importing them costs what a stdlib import does (the install's `prepare` step)."""
+    try:
+        modules = runtime.compile_packages(folder)
+    except CompileFailed as e:
+        raise PackageError(f"The packages could not be compiled for the sandbox: {e}") from None
+    log.debug("compiled %d modules of %s", modules, folder.name)

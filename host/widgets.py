@@ -19,6 +19,7 @@ from widgetbox.runtime import Code
 
 from .accounts import User, iso, now
 from .errors import ApiError
+from .packages import records as package_records
 from .schema import VISIBILITIES, WIDGET_KINDS
 from .templates import ENTRY, EXAMPLES, TEMPLATES
 
@@ -309,6 +310,7 @@ def create(
     files: dict[str, str] | None = None,
     forked_from_id: int | None = None,
     message: str = "Created",
+    packages_from: tuple[int, int] | None = None,
 ) -> Widget:
     check_kind(kind)
     title = check_title(title)
@@ -334,7 +336,7 @@ def create(
         .last_pk
     )
     widget = _by_id(db, int(widget_id or 0))
-    _add_version(db, widget, owner, files, message, None)
+    _add_version(db, widget, owner, files, message, None, packages_from)
     return _by_id(db, widget.id)
 
 
@@ -369,7 +371,10 @@ def _add_version(
     files: dict[str, str],
     message: str,
     restored_from: int | None,
+    packages_from: tuple[int, int] | None,
 ) -> int:
+    """Add the next version. Its packages keep the lock of `packages_from` (widget id,
+    version: where its files came from) when it asks for the same ones."""
     number = widget.head_version + 1
     stamp = iso(now())
     db.table("widget_versions").insert(
@@ -387,6 +392,7 @@ def _add_version(
         "UPDATE widgets SET head_version = ?, updated_at = ? WHERE id = ?",
         [number, stamp, widget.id],
     )
+    package_records.record_version(db, widget.id, number, files, packages_from)
     return number
 
 
@@ -412,7 +418,10 @@ def save(
 ) -> tuple[Widget, int]:
     """A new version with `files`, refused when `base_version` is not the latest."""
     _check_base(widget, base_version)
-    number = _add_version(db, widget, author, check_files(widget.kind, files), message, None)
+    files = check_files(widget.kind, files)
+    number = _add_version(
+        db, widget, author, files, message, None, (widget.id, widget.head_version)
+    )
     return _by_id(db, widget.id), number
 
 
@@ -427,7 +436,9 @@ def restore(
     if base_version is not None:
         _check_base(widget, base_version)
     old = version(db, widget, number)
-    new = _add_version(db, widget, author, old.files, f"Restored version {number}", number)
+    new = _add_version(
+        db, widget, author, old.files, f"Restored version {number}", number, (widget.id, number)
+    )
     return _by_id(db, widget.id), new
 
 
@@ -438,8 +449,8 @@ def fork(
     title: str | None = None,
     slug: str | None = None,
 ) -> Widget:
-    """A private copy of the widget's latest files for `owner`, linked to its origin.
-    Secrets, schedules and runs stay behind."""
+    """A private copy of the widget's latest files for `owner`, linked to its origin, with
+    the same packages (its lock). Secrets, schedules and runs stay behind."""
     files = head_files(db, widget)
     suffix = " (fork)"
     return create(
@@ -453,6 +464,7 @@ def fork(
         files,
         forked_from_id=widget.id,
         message=f"Forked from {widget.owner}/{widget.slug} version {widget.head_version}",
+        packages_from=(widget.id, widget.head_version),
     )
 
 

@@ -19,6 +19,7 @@ from ._jobs import Call, Code, Job, Route, Script
 from ._limits import TOO_LONG, Limits
 from ._output import OutputCallback
 from ._prepare import prepare
+from ._pycache import CompileFailed
 from ._result import Frame, RunResult, Status, UserError
 from ._runtime import Runtime
 
@@ -28,6 +29,7 @@ __all__ = [
     "Bridge",
     "Call",
     "Code",
+    "CompileFailed",
     "Frame",
     "GuestError",
     "HostCall",

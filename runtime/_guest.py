@@ -11,6 +11,8 @@ What the guest sees (all other host paths are invisible):
     /widgetbox       wasm-python/ (the driver and the `anvil` package), read-only
     /widget          the widget's files, read-only
     /tmp             the run's scratch area and working directory, writable, capped
+    /packages        the widget's installed packages, read-only (only for code that has
+                     them: such a guest is started for that one folder; see `_pool`)
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ STDLIB_MOUNT = "/usr/local/lib"
 GUEST_MOUNT = "/widgetbox"
 CODE_MOUNT = "/widget"
 SCRATCH_MOUNT = "/tmp"  # noqa: S108 - the guest's own path, backed by a private host folder
+PACKAGES_MOUNT = "/packages"
 
 GUEST_ENV = {
     "HOME": SCRATCH_MOUNT,
@@ -110,15 +113,20 @@ class Sandbox:
                 guest.close()
         self.guest_dir, self.bundle = folder, f"{GUEST_MOUNT}/{_bytecode.BUNDLE_NAME}"
 
-    def warm_up_source(self) -> str:
+    def warm_up_source(self, packages: bool) -> str:
         """The first turn of every guest: import the driver (and with it `anvil.server`)
-        and make the widget's folder importable."""
+        and make the widget's folder (and its packages, if it has them) importable."""
         if self.bundle is None:
-            return (
+            source = (
                 f"import sys\nsys.path[:0] = [{CODE_MOUNT!r}, {GUEST_MOUNT!r}]\n"
                 "import _widgetbox.driver as __widgetbox_driver\n"
             )
-        return _bytecode.WARM_UP.format(bundle=self.bundle, widget=CODE_MOUNT)
+        else:
+            source = _bytecode.WARM_UP.format(bundle=self.bundle, widget=CODE_MOUNT)
+        if packages:
+            # after the stdlib, as site-packages would be; the driver is already imported
+            source += f"sys.path.append({PACKAGES_MOUNT!r})\n"
+        return source
 
     def close_all(self) -> None:
         """Close every guest still open (wasmtime must not outlive the interpreter)."""
@@ -128,10 +136,15 @@ class Sandbox:
 
 
 class Guest:
-    """A started interpreter waiting for its one run."""
+    """A started interpreter waiting for its one run. With `packages`, that folder is
+    mounted at /packages (read-only, or writable to compile it: see `_packages`)."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(
+        self, sandbox: Sandbox, packages: Path | None = None, *, writable_packages: bool = False
+    ) -> None:
         self._sandbox = sandbox
+        self.packages = packages
+        self._writable_packages = writable_packages
         self._closed = False
         self._running = False
         self._close_after_run = False
@@ -158,6 +171,10 @@ class Guest:
         wasi.preopen_dir(str(sandbox.guest_dir), GUEST_MOUNT, False)
         wasi.preopen_dir(str(self.code_dir), CODE_MOUNT, False)
         wasi.preopen_dir(str(self.scratch_dir), SCRATCH_MOUNT, True)
+        if self.packages is not None:
+            if not self.packages.is_dir():
+                raise GuestError(f"the packages folder {self.packages} is missing")
+            wasi.preopen_dir(str(self.packages), PACKAGES_MOUNT, self._writable_packages)
         self.store = wasmtime.Store(sandbox.compiled.engine)
         self.store.set_wasi(wasi)
         self.store.set_fuel(FUEL_UNLIMITED)
@@ -177,7 +194,7 @@ class Guest:
             for name, kinds in FORWARDED.items()
         }
         activity = self._activity(WARM_UP_LIMITS, None, None, None, None)
-        outcome = self._turn(activity, sandbox.warm_up_source())
+        outcome = self._turn(activity, sandbox.warm_up_source(self.packages is not None))
         if outcome != 0 or activity.stop is not None:
             raise GuestError(
                 "the sandbox's driver failed to start: "

@@ -6,6 +6,7 @@ import base64
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ._codec import encode
@@ -23,6 +24,9 @@ class Code:
     files: Mapping[str, str]
     entry: str = "main.py"
     """The script that runs top to bottom, or the module whose callables and routes count."""
+    packages: Path | None = None
+    """A folder of installed packages (the purelib layout) the code imports from: the guest
+    sees it, and only it, read-only at /packages, which is on `sys.path` after the stdlib."""
 
     def __post_init__(self) -> None:
         if not self.files:
@@ -42,6 +46,8 @@ class Code:
             raise ValueError(f"the entry file {self.entry!r} is not among the widget's files")
         if not self.entry.endswith(".py"):
             raise ValueError(f"the entry file {self.entry!r} must be a .py file")
+        if self.packages is not None and not self.packages.is_absolute():
+            raise ValueError(f"the packages folder {str(self.packages)!r} must be absolute")
 
     @classmethod
     def single(cls, source: str, name: str = "main.py") -> Code:

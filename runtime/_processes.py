@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from ._bridge import Bridge, HostCall, error_frame
@@ -136,12 +137,14 @@ class SandboxProcess:
         limits: Limits,
         bytecode: dict[str, bytes],
         lane: str,
+        packages: Path | None,
         on_output: OutputCallback | None,
         cancel: threading.Event | None,
         context: Mapping[str, Any],
     ) -> RunResult:
         """Run one job in this process and wait for its result. `lane` is "batch" for
-        scripts, which run at a lower priority, or "interactive"."""
+        scripts, which run at a lower priority, or "interactive"; `packages` is the folder
+        of installed packages the job's guest mounts."""
         run = _Run(on_output, context)
         with self._lock:
             if not self.alive:
@@ -151,6 +154,7 @@ class SandboxProcess:
             self._send(
                 "run", run=run_id, lane=lane, job=job, files=files, limits=limits_out(limits),
                 bytecode={path: bytes_out(data) for path, data in bytecode.items()},
+                packages=None if packages is None else str(packages),
             )  # fmt: skip
             cancelled = False
             while not run.done.wait(CANCEL_POLL):

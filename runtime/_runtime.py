@@ -25,7 +25,7 @@ from ._jobs import Job, Script
 from ._limits import Limits
 from ._output import OutputCallback
 from ._processes import SandboxProcess, pyc_from
-from ._pycache import BytecodeCache, CompileFailed
+from ._pycache import PACKAGES_COMPILE_LIMITS, BytecodeCache, CompileFailed
 from ._result import RunResult
 
 log = logging.getLogger("widgetbox.runtime")
@@ -36,6 +36,8 @@ RESTART_DELAY = 1.0
 """Seconds before a sandbox process that died is replaced."""
 COMPILE_WAIT = 120.0
 """Seconds a background compile job may take before its answer is given up on."""
+MAX_HOMES = 1000
+"""Packages folders whose process is remembered, at most."""
 
 
 class Runtime:
@@ -93,6 +95,8 @@ class Runtime:
         self._bytecode = BytecodeCache(self._compile_files, tag, enabled=cache_bytecode)
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="widgetbox-run")
         self._run_ids = itertools.count(1)
+        self._homes: dict[Path, SandboxProcess] = {}
+        """The process that last ran with each packages folder (it keeps a spare guest)."""
         self._active = 0
         self._idle = threading.Condition()
 
@@ -122,19 +126,39 @@ class Runtime:
                 return
             self._processes = [fresh if p is dead else p for p in self._processes]
 
-    def _pick(self) -> SandboxProcess:
-        """The live process with the fewest runs in progress."""
+    def _pick(self, packages: Path | None = None) -> SandboxProcess:
+        """The live process with the fewest runs in progress; for code with packages, the
+        one that ran with that folder last (its spare guest is there) unless it is busier
+        than the others by more than a run."""
         with self._lock:
             alive = [process for process in self._processes if process.alive]
-        if not alive:
-            raise GuestError("no sandbox process is running (see the log for why)")
-        return min(alive, key=lambda process: process.active)
+            if not alive:
+                raise GuestError("no sandbox process is running (see the log for why)")
+            chosen = min(alive, key=lambda process: process.active)
+            if packages is not None:
+                home = self._homes.get(packages)
+                if home is not None and home.alive and home.active <= chosen.active + 1:
+                    chosen = home
+                self._homes[packages] = chosen
+                while len(self._homes) > MAX_HOMES:
+                    del self._homes[next(iter(self._homes))]
+            return chosen
 
     def _compile_files(self, files: dict[str, str]) -> dict[str, bytes]:
         answer = self._pick().request("compile", COMPILE_WAIT, files=files)
         if "error" in answer:
             raise CompileFailed(str(answer["error"]), quiet=bool(answer.get("quiet")))
         return pyc_from(answer)
+
+    def compile_packages(self, folder: Path) -> int:
+        """Compile the modules of a folder of installed packages to bytecode in place (see
+        `_pycache.compile_packages`), in a sandbox that mounts it writable; returns how many
+        modules were compiled. Raises CompileFailed."""
+        wait = PACKAGES_COMPILE_LIMITS.timeout + 30.0
+        answer = self._pick().request("compile_packages", wait, folder=str(folder))
+        if "error" in answer:
+            raise CompileFailed(str(answer["error"]), quiet=bool(answer.get("quiet")))
+        return int(answer["modules"])
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until every process has its share of started interpreters (benchmarks and
@@ -171,14 +195,16 @@ class Runtime:
         limits = limits or (Limits.script() if isinstance(job, Script) else Limits.request())
         with self._idle:
             self._active += 1
+        packages = job.code.packages
         try:
-            return self._pick().run(
+            return self._pick(packages).run(
                 next(self._run_ids),
                 payload,
                 dict(job.code.files),
                 limits,
                 self._bytecode.lookup(job.code),
                 "batch" if isinstance(job, Script) else "interactive",
+                packages,
                 on_output,
                 cancel,
                 dict(context or {}),

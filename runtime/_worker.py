@@ -34,7 +34,7 @@ from . import _artifacts, _engine
 from ._bridge import HostCall, error_frame
 from ._guest import Guest, Sandbox
 from ._pool import Pool
-from ._pycache import CompileFailed, compile_in_guest
+from ._pycache import CompileFailed, compile_in_guest, compile_packages
 from ._wire import MAX_MESSAGE, bytes_in, bytes_out, limits_in, pack, result_out, unpack
 
 log = logging.getLogger("widgetbox.runtime")
@@ -138,9 +138,8 @@ class Worker:
         self.bridge = RemoteBridge(link)
         compiled = _engine.compiled(_artifacts.locate())
         self.sandbox = Sandbox(compiled, self.bridge, Path(settings["work_dir"]))
-        make = functools.partial(Guest, self.sandbox)
-        self.make_guest = make
-        self.pool = Pool(make, settings["pool_size"], thread_setup=_when_idle)
+        self.make_guest = functools.partial(Guest, self.sandbox)
+        self.pool = Pool(self.make_guest, settings["pool_size"], thread_setup=_when_idle)
         threads = settings["threads"]
         self.runs = {
             "interactive": ThreadPoolExecutor(threads, thread_name_prefix="widgetbox-request"),
@@ -173,6 +172,8 @@ class Worker:
                 self.bridge.answered(message["call"], message["frame"].encode())
             elif kind == "compile":
                 self.compiles.submit(self._compile, message)
+            elif kind == "compile_packages":
+                self.compiles.submit(self._compile_packages, message)
             elif kind == "wait_ready":
                 threading.Thread(target=self._wait_ready, args=(message,), daemon=True).start()
         self._shutdown()
@@ -186,7 +187,8 @@ class Worker:
         try:
             bytecode = {path: bytes_in(data) for path, data in message["bytecode"].items()}
             urgent = message["lane"] == "interactive"
-            guest = self.pool.take(urgent)
+            packages = Path(message["packages"]) if message.get("packages") else None
+            guest = self.pool.take(urgent, packages)
             try:
                 result = guest.run(
                     message["job"],
@@ -219,6 +221,21 @@ class Worker:
             answer = {"error": str(e), "quiet": e.quiet}
         except Exception as e:
             log.exception("a compile job failed in the sandbox process")
+            answer = {"error": str(e), "quiet": False}
+        self.link.send("compiled", id=message["id"], **answer)
+
+    def _compile_packages(self, message: dict[str, Any]) -> None:
+        answer: dict[str, Any]
+        try:
+            guest = Guest(self.sandbox, Path(message["folder"]), writable_packages=True)
+            try:
+                answer = {"modules": compile_packages(guest)}
+            finally:
+                guest.close()
+        except CompileFailed as e:
+            answer = {"error": str(e), "quiet": e.quiet}
+        except Exception as e:
+            log.exception("compiling a packages folder failed in the sandbox process")
             answer = {"error": str(e), "quiet": False}
         self.link.send("compiled", id=message["id"], **answer)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from .packages import PackageController
 from .secrets import SecretController
 
-ROUTES = [SecretController]
+ROUTES = [SecretController, PackageController]
 """Controllers the app mounts with `*api.ROUTES`."""

@@ -14,6 +14,7 @@ from ..db import Database
 from ..security import Viewer, require_user
 from ._convert import version_detail, version_out, widget_detail, widget_out
 from ._docs import ERRORS
+from .packages import after_change
 from .schemas import (
     DiffOut,
     FileDiff,
@@ -128,6 +129,7 @@ class WidgetController(Controller):
             return widgets.save(db, widget, user, data.base_version, data.files, data.message)
 
         widget, number = await _db(state).write(save)
+        await after_change(state, widget.id, number)  # installs its packages if it needs any
         return SavedVersion(widget=widget_out(widget, viewer), version=number)
 
     @get(
@@ -184,6 +186,7 @@ class WidgetController(Controller):
             return widgets.restore(db, widget, require_user(viewer), number, base)
 
         widget, new = await _db(state).write(restore)
+        await after_change(state, widget.id, new)
         return SavedVersion(widget=widget_out(widget, viewer), version=new)
 
     @post(
@@ -204,6 +207,7 @@ class WidgetController(Controller):
             return widgets.fork(db, origin, require_user(viewer), title, new_slug)  # then 403
 
         widget = await _db(state).write(fork)
+        await after_change(state, widget.id, widget.head_version)
         return await _detail(state, widget, viewer)
 
 

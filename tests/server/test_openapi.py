@@ -284,6 +284,16 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
     check(alice.get("/api/widgets/tour-task/secrets"), "GET", "/api/widgets/{slug}/secrets")
     check(alice.delete("/api/widgets/tour-task/secrets/TOKEN"), "DELETE", secret)
 
+    # packages (an empty list: the tour's server reaches no package index)
+    packages = "/api/widgets/{slug}/packages"
+    check(
+        alice.put("/api/widgets/tour-task/packages/requirements", json={"requirements": ""}),
+        "PUT",
+        packages + "/requirements",
+    )
+    check(alice.get("/api/widgets/tour-task/packages"), "GET", packages)
+    check(alice.post("/api/widgets/tour-task/packages/install"), "POST", packages + "/install")
+
     check(alice.delete("/api/widgets/tour"), "DELETE", "/api/widgets/{slug}")
 
     routes = {(method, path) for method, path, _ in api_operations(server.app)}

@@ -66,7 +66,10 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data_dir: Path = tmp_path_factory.mktemp("fuzz")
-    config = load(environ={}, overrides={"data_dir": data_dir, "log_level": "warning"})
+    # requirements the fuzzer sets are installed from an index that refuses connections
+    # (the tests never reach the network)
+    overrides = {"data_dir": data_dir, "log_level": "warning"}
+    config = load(environ={}, overrides={**overrides, "package_index": "http://127.0.0.1:9/simple"})
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(app, port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

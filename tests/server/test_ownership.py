@@ -29,11 +29,13 @@ class WidgetRoute:
     """A route about one widget (`{slug}`) or one of its runs (`{run_id}`), who may use it,
     and a request that works."""
 
-    rule: Literal["read", "owner", "fork", "run", "http"]
+    rule: Literal["read", "owner", "fork", "run", "http", "page", "owner-page"]
     """read: anyone who can see the widget; owner: its owner only; fork: any signed-in
     user who can see it; run: a run of the widget, private to its owner (404 to anyone else,
     whatever the widget's visibility); http: the widget's own HTTP API, its owner's only
-    while private, and everyone's (the widget's answer) when unlisted or public."""
+    while private, and everyone's (the widget's answer) when unlisted or public; page and
+    owner-page: the IDE's HTML pages, like read and owner, except that a visitor who is not
+    signed in is sent to log in (303) from an owner's page."""
     body: dict[str, Any] | None = None
     query: dict[str, Any] = field(default_factory=dict)
     kind: str = "script"
@@ -88,6 +90,20 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
         "owner", body={"value": "overwritten by someone else"}
     ),
     ("DELETE", "/api/widgets/{slug:str}/secrets/{name:str}"): WidgetRoute("owner"),
+    # packages: status, lock and changes are the owner's (an empty list installs nothing)
+    ("GET", "/api/widgets/{slug:str}/packages"): WidgetRoute("owner"),
+    ("PUT", "/api/widgets/{slug:str}/packages/requirements"): WidgetRoute(
+        "owner", body={"requirements": ""}
+    ),
+    ("POST", "/api/widgets/{slug:str}/packages/install"): WidgetRoute("owner", body={}),
+    # the IDE's pages: the code is readable; everything else is the owner's
+    ("GET", "/widgets/{slug:str}"): WidgetRoute("page"),
+    ("GET", "/widgets/{slug:str}/runs"): WidgetRoute("owner-page"),
+    ("GET", "/widgets/{slug:str}/runs/{run_id:int}"): WidgetRoute("owner-page"),
+    ("GET", "/widgets/{slug:str}/logs"): WidgetRoute("owner-page"),
+    ("GET", "/widgets/{slug:str}/versions"): WidgetRoute("owner-page"),
+    ("GET", "/widgets/{slug:str}/schedule"): WidgetRoute("owner-page", kind="scheduled"),
+    ("GET", "/widgets/{slug:str}/settings"): WidgetRoute("owner-page"),
     # the widget's own HTTP API, every method
     **{
         (method, path): WidgetRoute(
@@ -102,8 +118,12 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
 
 OTHER_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/"): "page: test_pages",
-    ("GET", "/static/{file_path:path}"): "static files: test_pages",
-    ("HEAD", "/static/{file_path:path}"): "static files: test_pages",
+    ("GET", "/welcome"): "the viewer's own page: test_pages",
+    ("GET", "/new"): "the viewer's own page: test_pages",
+    ("GET", "/explore"): "public widgets: test_pages",
+    ("GET", "/admin"): "admin only: test_pages",
+    ("GET", "/static/{path:path}"): "static files: test_pages",
+    ("HEAD", "/static/{path:path}"): "static files: test_pages",
     ("GET", "/api/session"): "the viewer's own session: test_accounts",
     ("POST", "/api/auth/signup"): "test_accounts",
     ("POST", "/api/auth/login"): "test_accounts",
@@ -256,7 +276,21 @@ def expected(rule: str, visibility: str, who: str) -> tuple[int, str | None]:
     return 403, "not_owner" if who == "other" else "login_required"
 
 
+PAGES = ("page", "owner-page")
+
+
+def expected_page(rule: str, visibility: str, who: str) -> int:
+    """The status of one of the IDE's pages for someone who does not own the widget."""
+    if visibility == "private":
+        return 404  # its existence is not revealed, to anyone
+    if rule == "page":
+        return 200
+    return 403 if who == "other" else 303  # 303: to the log-in form, and back afterwards
+
+
 def send(browser: Browser, method: str, url: str, route: WidgetRoute) -> httpx.Response:
+    if route.rule in PAGES:  # HTML, and redirects are part of the answer
+        return browser.client.request(method, url, follow_redirects=False)
     if method == "HEAD":  # no body, so no error shape to check
         return browser.client.request(method, url)
     return browser.request(method, url, json=route.body, params=route.query)
@@ -299,9 +333,18 @@ def test_the_ownership_walk(server: Server, visibility: str) -> None:
 
         for who, browser in others.items():
             response = send(browser, method, url_for(path, target), route)
-            status, code = expected(route.rule, visibility, who)
             context = f"{who} {method} {path} on a {visibility} widget"
             assert secret not in response.text, context
+            if route.rule in PAGES:
+                page_status = expected_page(route.rule, visibility, who)
+                assert response.status_code == page_status, (context, response.text[:300])
+                if page_status == 303:
+                    assert response.headers["location"].startswith("/?next=/widgets/"), context
+                if page_status != 200:
+                    assert "Target" not in response.text, context
+                    assert "print('v2')" not in response.text, context
+                continue
+            status, code = expected(route.rule, visibility, who)
             if status < 400:
                 assert response.status_code == status, (context, response.text)
             elif method == "HEAD":

@@ -3,6 +3,7 @@ limits, and 500s that reveal nothing."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from widgetbox.host.security import SECURITY_HEADERS
 pytestmark = pytest.mark.server
 
 FOREIGN = "https://evil.example"
+BUILD = Path(__file__).resolve().parents[2] / "client" / "build"
 
 
 def unsafe_requests(slug: str) -> list[tuple[str, str, dict[str, Any] | None]]:
@@ -173,6 +175,12 @@ def assert_security_headers(response: httpx.Response) -> None:
     assert response.headers["referrer-policy"] == "same-origin"
 
 
+def static_files() -> list[str]:
+    """One built script and the built style sheet, as named in the build's manifest."""
+    entries = json.loads((BUILD / "manifest.json").read_text())["entries"]
+    return [entries["pages/home.js"]["file"], entries["app.css"]["file"]]
+
+
 def test_security_headers_on_pages_and_api_responses(alice: Browser, anon: Browser) -> None:
     slug = alice.create_widget()["slug"]
     for browser, url in [
@@ -182,8 +190,7 @@ def test_security_headers_on_pages_and_api_responses(alice: Browser, anon: Brows
         (alice, "/api/widgets"),
         (alice, f"/api/widgets/{slug}"),
         (anon, "/api/explore"),
-        (anon, "/static/app.js"),
-        (anon, "/static/app.css"),
+        *((anon, f"/static/{name}") for name in static_files()),
         (anon, "/api/schema/openapi.json"),
     ]:
         response = browser.get(url)

@@ -35,6 +35,8 @@ TABLES = {
     "runs",
     "schedules",
     "secrets",
+    "package_environments",
+    "version_packages",
 }
 MIGRATIONS = [
     "m001_accounts",
@@ -42,6 +44,7 @@ MIGRATIONS = [
     "m003_runs_and_schedules",
     "m004_run_details",
     "m005_secrets",
+    "m006_packages",
 ]
 THREADS = 16
 

@@ -97,7 +97,7 @@ def test_a_message_that_is_not_an_object_with_a_kind_is_refused(data: bytes) -> 
 
 
 def test_nan_is_never_sent() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not JSON compliant"):
         pack("done", result=result_out(dataclasses.replace(FULL, wall_time=float("nan"))))
 
 

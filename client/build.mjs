@@ -1,0 +1,90 @@
+// Bundles the IDE's scripts and styles from src/ into build/ with esbuild.
+//
+//   node build.mjs            minified, content-hashed files and build/manifest.json
+//   node build.mjs --watch    rebuild on every change (for `just client-watch`)
+//
+// Every page loads one entry (src/pages/*.js) and the stylesheet (src/app.css); code they
+// share goes into hashed chunks. build/manifest.json maps each entry's name to its file and
+// the chunks it imports, so the host can name them in the page (and preload the chunks).
+// Each file also gets a gzip twin (.gz), which the host sends to browsers that accept it.
+
+import * as esbuild from "esbuild";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync, constants } from "node:zlib";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const src = join(here, "src");
+const out = join(here, "build");
+const watch = process.argv.includes("--watch");
+
+const pages = readdirSync(join(src, "pages"))
+  .filter((name) => name.endsWith(".js"))
+  .map((name) => join(src, "pages", name));
+
+const options = {
+  entryPoints: [...pages, join(src, "app.css")],
+  outdir: out,
+  outbase: src,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  target: ["chrome109", "firefox115", "safari16"],
+  minify: true,
+  sourcemap: "linked",
+  entryNames: "[dir]/[name]-[hash]",
+  chunkNames: "chunks/[name]-[hash]",
+  assetNames: "assets/[name]-[hash]",
+  metafile: true,
+  legalComments: "linked",
+  logLevel: "warning",
+};
+
+/** The manifest: {"pages/code.js": {"file": "pages/code-HASH.js", "imports": [...]}, ...} */
+function manifest(metafile) {
+  const entries = {};
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    if (!output.entryPoint) continue;
+    const name = relative(src, join(here, output.entryPoint)).split("\\").join("/");
+    const imports = output.imports
+      .filter((item) => item.kind === "import-statement")
+      .map((item) => relative(out, join(here, item.path)).split("\\").join("/"));
+    entries[name] = { file: relative(out, join(here, file)).split("\\").join("/"), imports };
+  }
+  return entries;
+}
+
+function compress(metafile) {
+  for (const file of Object.keys(metafile.outputs)) {
+    if (!/\.(js|css)$/.test(file)) continue;
+    const data = readFileSync(join(here, file));
+    writeFileSync(join(here, `${file}.gz`), gzipSync(data, { level: constants.Z_BEST_COMPRESSION }));
+  }
+}
+
+function finish(result) {
+  compress(result.metafile);
+  const entries = manifest(result.metafile);
+  const text = JSON.stringify({ entries }, null, 2) + "\n";
+  const version = createHash("sha256").update(text).digest("hex").slice(0, 12);
+  writeFileSync(join(out, "manifest.json"), text);
+  const files = Object.keys(result.metafile.outputs).filter((f) => !f.endsWith(".map"));
+  const bytes = files.reduce((sum, f) => sum + readFileSync(join(here, f)).length, 0);
+  console.log(`client: built ${files.length} files (${(bytes / 1024).toFixed(0)} KiB) in ${basename(out)}/, manifest ${version}`);
+}
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+if (watch) {
+  const context = await esbuild.context({
+    ...options,
+    plugins: [{ name: "manifest", setup: (build) => build.onEnd((r) => r.errors.length || finish(r)) }],
+  });
+  await context.watch();
+  console.log("client: watching src/ for changes (Ctrl-C to stop)");
+} else {
+  finish(await esbuild.build(options));
+}

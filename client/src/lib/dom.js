@@ -1,0 +1,66 @@
+// Small DOM helpers shared by the pages.
+
+/** `h("a", {href: "/x", class: "y"}, "text", child)`: an element. */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value == null) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? "" : value);
+  }
+  element.append(...children.filter((child) => child != null && child !== false));
+  return element;
+}
+
+/** The JSON the server embedded in the page for its script. */
+export function pageData() {
+  const element = document.getElementById("page-data");
+  return element ? JSON.parse(element.textContent) : {};
+}
+
+/** A short message at the bottom of the window (announced to screen readers). */
+export function toast(message, tone = "") {
+  const box = document.querySelector(".toasts");
+  if (!box) return;
+  const item = h("div", { class: `toast ${tone}` }, message);
+  box.append(item);
+  setTimeout(() => item.remove(), tone === "bad" ? 7000 : 3500);
+}
+
+const FLASH = "widgetbox:flash";
+
+/** A toast shown on the next page (after a navigation). */
+export function flash(message) {
+  sessionStorage.setItem(FLASH, message);
+}
+
+export function showFlash() {
+  const message = sessionStorage.getItem(FLASH);
+  if (message) {
+    sessionStorage.removeItem(FLASH);
+    toast(message);
+  }
+}
+
+/** Shows `message` in a form's `.error` element (or hides it when empty). */
+export function formError(form, message) {
+  const element = form.querySelector(".error");
+  if (!element) return;
+  element.textContent = message || "";
+  element.hidden = !message;
+}
+
+/** Runs `action` with `button` disabled and marked busy, whatever happens. */
+export async function busy(button, action) {
+  if (!button) return action();
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    return await action();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
+export const isMac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);

@@ -1,0 +1,105 @@
+// Times, durations, fuel and statuses as people read them (host/pages/_format.py formats the
+// same values on the server).
+
+export const STATUS_LABELS = {
+  queued: "Queued",
+  running: "Running",
+  ok: "OK",
+  error: "Error",
+  timeout: "Timed out",
+  memory: "Out of memory",
+  output_limit: "Output limit",
+  killed: "Stopped",
+  interrupted: "Interrupted",
+  skipped: "Skipped",
+};
+
+export function statusTone(status) {
+  if (status === "ok") return "ok";
+  if (status === "error") return "bad";
+  if (status === "queued" || status === "running") return "busy";
+  if (["timeout", "memory", "output_limit", "killed", "interrupted"].includes(status)) return "warn";
+  return "idle";
+}
+
+/** Sets a `.badge` element to show `status`. */
+export function setBadge(element, status, label) {
+  element.className = `badge ${statusTone(status)}`;
+  element.textContent = label || STATUS_LABELS[status] || status;
+}
+
+export function duration(seconds) {
+  if (seconds == null) return "";
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const total = Math.round(seconds);
+  return `${Math.floor(total / 60)} min ${total % 60} s`;
+}
+
+export function fuel(units) {
+  if (units == null) return "";
+  if (units >= 1e9) return `${(units / 1e9).toFixed(2)} G`;
+  if (units >= 1e6) return `${(units / 1e6).toFixed(1)} M`;
+  return units.toLocaleString("en");
+}
+
+const RELATIVE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const STEPS = [
+  [60, "second"],
+  [60, "minute"],
+  [24, "hour"],
+  [7, "day"],
+  [4.35, "week"],
+  [12, "month"],
+  [Infinity, "year"],
+];
+
+/** "3 minutes ago", "in 2 hours". */
+export function relative(date, now = Date.now()) {
+  let amount = (date.getTime() - now) / 1000;
+  if (Math.abs(amount) < 10) return amount <= 0 ? "just now" : "in a few seconds";
+  for (const [size, unit] of STEPS) {
+    if (Math.abs(amount) < size) return RELATIVE.format(Math.round(amount), unit);
+    amount /= size;
+  }
+  return "";
+}
+
+const FULL = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+const zoned = new Map();
+
+/** "24 Nov 2026, 21:15" in local time, or "Tue 24 Nov, 22:15 CET" in `timeZone`. */
+export function fullTime(date, timeZone) {
+  if (!timeZone) return FULL.format(date);
+  let format = zoned.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat(undefined, {
+      weekday: "short",
+      year: "numeric",
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      timeZone,
+      timeZoneName: "short",
+    });
+    zoned.set(timeZone, format);
+  }
+  return format.format(date);
+}
+
+/** Every `<time data-relative>` shows "3 minutes ago" (its full local time on hover), and
+ * every `<time data-zone>` its time in that zone; relative times stay current. */
+export function localizeTimes(root = document) {
+  for (const element of root.querySelectorAll("time[datetime]")) {
+    const date = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(date.getTime())) continue;
+    if (element.hasAttribute("data-relative")) {
+      element.textContent = relative(date);
+      element.title = fullTime(date);
+    } else if (element.dataset.zone) {
+      element.textContent = fullTime(date, element.dataset.zone);
+    }
+  }
+}

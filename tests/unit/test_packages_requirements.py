@@ -1,0 +1,87 @@
+"""A widget's requirements.txt: plain requirements are read with `packaging`; options, URLs
+and paths are refused with a message that names the line."""
+
+from __future__ import annotations
+
+import pytest
+
+from widgetbox.host.packages import RequirementsError, parse
+from widgetbox.host.packages.requirements import canonical_or_text, of_files
+
+pytestmark = pytest.mark.unit
+
+
+def test_names_extras_versions_and_markers_are_read() -> None:
+    text = """
+# data tools
+attrs>=23.1
+Rich[Jupyter] ~= 13.0   # pretty output
+tomli; python_version < "3.11"
+requests==2.32.3 \\
+    ; sys_platform != "win32"
+"""
+    found = parse(text)
+    assert [r.name for r in found.items] == ["attrs", "Rich", "tomli", "requests"]
+    assert str(found.items[1].specifier) == "~=13.0"
+    assert found.items[1].extras == {"Jupyter"}
+    assert str(found.items[2].marker) == 'python_version < "3.11"'
+    assert str(found.items[3].marker) == 'sys_platform != "win32"'
+
+
+def test_nothing_but_comments_and_blank_lines_is_no_requirements() -> None:
+    assert not parse("\n  # nothing yet\n\n")
+    assert canonical_or_text("# nothing\n") == ""
+    assert of_files({"main.py": "print(1)"}) == ""
+    assert of_files({"requirements.txt": "attrs\n"}) == "attrs\n"
+
+
+def test_the_canonical_form_ignores_order_comments_spacing_and_spelling() -> None:
+    one = parse("Foo_Bar >= 1.0, <2\n# note\nattrs\n")
+    two = parse("attrs  # first\nfoo-bar<2,>=1.0\n")
+    assert one.canonical == two.canonical == "attrs\nfoo-bar<2,>=1.0"
+    assert parse("attrs>=2").canonical != one.canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        ("attrs\n-e git+https://example.com/x.git#egg=x", 2, "options such as -e"),
+        ("--index-url https://example.com/simple\nattrs", 1, "options such as --index-url"),
+        ("--extra-index-url=https://example.com/simple", 1, "--extra-index-url"),
+        ("-r other.txt", 1, "options such as -r"),
+        ("attrs\n\nhttps://example.com/pkg-1.0-py3-none-any.whl", 3, "points at a URL"),
+        ("git+https://github.com/x/y.git", 1, "points at a URL"),
+        ("pkg @ https://example.com/pkg-1.0.tar.gz", 1, "points at a URL"),
+        ("./vendor/pkg", 1, "local path"),
+        ("/srv/wheels/pkg", 1, "local path"),
+        ("pkg-1.0-py3-none-any.whl", 1, "local path"),
+        ("attrs==23.1 --hash=sha256:abc", 1, "per-requirement options such as --hash"),
+        ("attrs >= ", 1, "is not a valid requirement"),
+        ("# a comment\nattrs; os_name ===", 2, "is not a valid requirement"),
+    ],
+)
+def test_anything_but_a_plain_requirement_is_refused_naming_the_line(
+    text: str, line: int, says: str
+) -> None:
+    with pytest.raises(RequirementsError) as caught:
+        parse(text)
+    assert caught.value.line == line
+    assert caught.value.message.startswith(f"requirements.txt line {line}: ")
+    assert says in caught.value.message
+
+
+def test_a_continued_line_is_reported_at_its_first_line() -> None:
+    with pytest.raises(RequirementsError) as caught:
+        parse("attrs\nbad \\\n  >=")
+    assert caught.value.line == 2
+
+
+def test_there_is_a_limit_on_how_many() -> None:
+    with pytest.raises(RequirementsError, match="at most 100 requirements"):
+        parse("\n".join(f"pkg{n}" for n in range(101)))
+    assert len(parse("\n".join(f"pkg{n}" for n in range(100))).items) == 100
+
+
+def test_text_that_does_not_parse_is_kept_as_written() -> None:
+    # so the install's error names the right line
+    assert canonical_or_text("\nattrs\n-e .\n") == "\nattrs\n-e .\n"
