@@ -69,16 +69,20 @@ class Form1(Form1Template):
 
 GUI_DESIGN = """\
 {
-  "container": {"type": "ColumnPanel"},
+  "container": {"type": "ColumnPanel", "properties": {}, "event_bindings": {}},
   "components": [
     {"name": "text_box_1", "type": "TextBox", "properties": {"placeholder": "Your name"},
-     "layout_properties": {}, "event_bindings": {}},
+     "layout_properties": {}, "event_bindings": {"pressed_enter": "button_1_click"}},
     {"name": "button_1", "type": "Button", "properties": {"text": "Greet"},
      "layout_properties": {}, "event_bindings": {"click": "button_1_click"}},
     {"name": "label_1", "type": "Label", "properties": {"text": ""},
      "layout_properties": {}, "event_bindings": {}}
   ]
 }
+"""
+
+GUI_APP = """\
+{"startup_form": "Form1", "runtime": "brython"}
 """
 
 TEMPLATES: dict[str, dict[str, str]] = {
@@ -89,6 +93,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "server.py": GUI_SERVER,
         "forms/Form1.py": GUI_FORM,
         "forms/Form1.json": GUI_DESIGN,
+        "app.json": GUI_APP,
     },
 }
 

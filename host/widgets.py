@@ -19,6 +19,7 @@ from widgetbox.runtime import Code
 
 from .accounts import User, iso, now
 from .errors import ApiError
+from .gui import design
 from .packages import records as package_records
 from .schema import VISIBILITIES, WIDGET_KINDS
 from .templates import ENTRY, EXAMPLES, TEMPLATES
@@ -270,6 +271,11 @@ def check_files(kind: str, files: dict[str, str]) -> dict[str, str]:
         Code(files=files, entry=ENTRY[kind])
     except ValueError as e:
         raise ApiError(422, "invalid_files", f"The files cannot be saved: {e}.") from None
+    if kind == "gui":
+        try:
+            design.check(files)
+        except design.DesignError as e:
+            raise e.api_error() from None
     return dict(files)
 
 

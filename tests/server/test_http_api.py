@@ -20,6 +20,7 @@ import pytest
 
 from tests.server._client import assert_error
 from tests.server._live import Client, Live, serve
+from widgetbox.host.templates import TEMPLATES
 from widgetbox.runtime import TOO_LONG, Limits
 
 pytestmark = pytest.mark.server
@@ -738,7 +739,8 @@ def test_unlisted_and_public_apis_answer_anyone(site: Site, visibility: str) -> 
 
 @pytest.mark.parametrize("kind", ["script", "scheduled", "gui"])
 def test_other_kinds_have_no_http_api(site: Site, kind: str) -> None:
-    slug = site.alice.widget_with(kind, FILES | {"server.py": API}, visibility="public", title=kind)
+    files = FILES | (TEMPLATES["gui"] if kind == "gui" else {}) | {"server.py": API}
+    slug = site.alice.widget_with(kind, files, visibility="public", title=kind)
     for caller in (site.anon, site.alice):
         response = caller.get(site.url("/hello", slug=slug))
         assert_error(response, 404, "not_found")

@@ -318,7 +318,10 @@ def test_a_gui_needs_its_server_file(alice: Browser) -> None:
     alice.create_widget("gui", "My app")
     refused = alice.save("my-app", {"main.py": "print(1)"}, base_version=1)
     assert "server.py" in assert_error(refused, 422, "invalid_files")["message"]
-    assert alice.save("my-app", {"server.py": "x = 1"}, base_version=1).status_code == 201
+    no_form = alice.save("my-app", {"server.py": "x = 1"}, base_version=1)
+    assert "at least one form" in assert_error(no_form, 400, "invalid_design")["message"]
+    files = {**TEMPLATES["gui"], "server.py": "x = 1"}
+    assert alice.save("my-app", files, base_version=1).status_code == 201
 
 
 def test_versions_newest_first_and_one_version(alice: Browser) -> None:
