@@ -34,7 +34,7 @@ setup:
         {{just_executable()}} client-packages
         echo "$deps" > client/node_modules/.widgetbox-installed
     fi
-    sources=$( (echo "$deps"; find client/src client/build.mjs -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)
+    sources=$( (echo "$deps"; find client/src client/build.mjs client/runtimes.mjs -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)
     if [ "$(cat client/build/.widgetbox-built 2>/dev/null)" != "$sources" ]; then
         {{just_executable()}} client-build
         echo "$sources" > client/build/.widgetbox-built

@@ -14,6 +14,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync, constants } from "node:zlib";
+import { copyRuntimes } from "./runtimes.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const src = join(here, "src");
@@ -24,8 +25,11 @@ const pages = readdirSync(join(src, "pages"))
   .filter((name) => name.endsWith(".js"))
   .map((name) => join(src, "pages", name));
 
+// GUI apps' page: its loader and styles (see src/gui/ and runtimes.mjs)
+const gui = [join(src, "gui", "boot.js"), join(src, "gui", "gui.css")];
+
 const options = {
-  entryPoints: [...pages, join(src, "app.css")],
+  entryPoints: [...pages, join(src, "app.css"), ...gui],
   outdir: out,
   outbase: src,
   bundle: true,
@@ -40,6 +44,7 @@ const options = {
   metafile: true,
   legalComments: "linked",
   logLevel: "warning",
+  loader: { ".py": "text" },
 };
 
 /** The manifest: {"pages/code.js": {"file": "pages/code-HASH.js", "imports": [...]}, ...} */
@@ -64,10 +69,12 @@ function compress(metafile) {
   }
 }
 
+let runtimes = {};
+
 function finish(result) {
   compress(result.metafile);
   const entries = manifest(result.metafile);
-  const text = JSON.stringify({ entries }, null, 2) + "\n";
+  const text = JSON.stringify({ entries, runtimes }, null, 2) + "\n";
   const version = createHash("sha256").update(text).digest("hex").slice(0, 12);
   writeFileSync(join(out, "manifest.json"), text);
   const files = Object.keys(result.metafile.outputs).filter((f) => !f.endsWith(".map"));
@@ -77,6 +84,7 @@ function finish(result) {
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+runtimes = copyRuntimes(here, out);
 
 if (watch) {
   const context = await esbuild.context({

@@ -1,0 +1,371 @@
+"""What every component and container shares: properties from the catalogue, events, a
+place in a container, and being shown on the open form.
+
+A component's properties are attributes (`self.label_1.text = "Hi"`); each is declared once,
+in the catalogue, and installed on the class by `component("Label")`. Setting one stores the
+value and renders it into the component's element through the runtime's adapter.
+"""
+
+from . import _platform
+from ._catalogue import COMPONENTS
+from ._errors import guarded
+
+SIZES = ("none", "small", "medium", "large")
+
+
+class ComponentTag:
+    """`component.tag`: a place for your own attributes (`self.button_1.tag.row = 3`)."""
+
+    def __repr__(self):
+        return f"ComponentTag({self.__dict__!r})"
+
+
+def _coerce(owner, name, spec, value):
+    kind = spec.get("type")
+    if value is None:
+        if spec.get("nullable") or kind in ("value", "date"):
+            return None
+        if kind in ("string", "text", "uri", "color"):
+            return ""
+        raise TypeError(f"{owner}.{name} cannot be None")
+    if kind in ("string", "text", "uri", "color"):
+        return value if isinstance(value, str) else str(value)
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{owner}.{name} must be a number, not {type(value).__name__}")
+        return value
+    if kind == "boolean":
+        return bool(value)
+    if kind == "enum":
+        options = spec.get("options", ())
+        if value not in options:
+            raise ValueError(f"{owner}.{name} must be one of {', '.join(options)}, not {value!r}")
+        return value
+    if kind == "items":
+        return list(value)
+    return value
+
+
+def _property(name, help_text):
+    def fget(self):
+        return self._get(name)
+
+    def fset(self, value):
+        self._set(name, value)
+
+    return property(fget, fset, None, help_text)
+
+
+def component(kind):
+    """Class decorator: give the class the catalogue's properties and events of `kind`."""
+
+    def install(cls):
+        spec = COMPONENTS[kind]
+        cls._kind = kind
+        cls._specs = spec["properties"]
+        cls._event_names = spec["events"]
+        cls._layout_specs = spec["layout_properties"]
+        for name, prop in spec["properties"].items():
+            if name not in cls.__dict__:
+                setattr(cls, name, _property(name, prop.get("help", "")))
+        return cls
+
+    return install
+
+
+class Component:
+    """The base of every component."""
+
+    _kind = "Component"
+    _specs = {}
+    _event_names = ()
+    _layout_specs = {}
+    _invisible = False
+    """True for components with no appearance (Timer)."""
+
+    def __init__(self, **properties):
+        self._setup()
+        for name, value in properties.items():
+            if name not in self._specs:
+                raise TypeError(f"{self._kind} has no property {name!r}")
+            setattr(self, name, value)
+
+    # -- set-up and properties ------------------------------------------------------------
+
+    def _setup(self):
+        """Create the component's state and element (once; a form does it in __new__)."""
+        if "_props" in self.__dict__:
+            return
+        self._props = {}
+        for name, spec in self._specs.items():
+            default = spec.get("default")
+            self._props[name] = list(default) if isinstance(default, list) else default
+        self._handlers = {}
+        self._shown = False
+        self._parent = None
+        self._wrapper = None
+        self._classes = {}
+        self.tag = ComponentTag()
+        self._dom = self._build()
+        dom = _platform.get()
+        dom.set_class(self._dom, "anvil-component", True)
+        dom.set_class(self._dom, "anvil-" + self._kind.lower(), True)
+        for name in self._specs:
+            self._render(name)
+        self._wire()
+
+    def _build(self):
+        """The component's element."""
+        return _platform.get().create("div")
+
+    def _wire(self):
+        """Listen to the element's DOM events (components with events override this)."""
+
+    def _target(self):
+        """The element that text styles (font, colours) apply to."""
+        return self._dom
+
+    def _control(self):
+        """The element that takes input (enabled, placeholder)."""
+        return self._dom
+
+    def _get(self, name):
+        return self._props[name]
+
+    def _set(self, name, value):
+        spec = self._specs[name]
+        self._props[name] = _coerce(self._kind, name, spec, value)
+        self._render(name)
+
+    def _render(self, name):
+        method = getattr(self, "_render_" + name, None)
+        if method is not None:
+            method(self._props[name])
+            return
+        common = _COMMON.get(name)
+        if common is not None:
+            common(self, self._props[name])
+
+    def _swap_class(self, slot, name, element=None):
+        """Replace the class this component keeps in `slot` (e.g. its alignment's)."""
+        element = self._dom if element is None else element
+        dom = _platform.get()
+        old = self._classes.get(slot)
+        if old:
+            dom.set_class(element, old, False)
+        if name:
+            dom.set_class(element, name, True)
+        self._classes[slot] = name
+
+    def _listen(self, element, event, fn):
+        _platform.get().listen(element, event, guarded(fn))
+
+    # -- events -----------------------------------------------------------------------------
+
+    def _check_event(self, event_name):
+        if event_name not in self._event_names and not str(event_name).startswith("x-"):
+            known = ", ".join(self._event_names) or "none"
+            raise ValueError(
+                f"{self._kind} has no event {event_name!r} (its events: {known}; "
+                "your own events start with 'x-')"
+            )
+
+    def set_event_handler(self, event_name, handler):
+        """Make `handler` the only handler of `event_name` (None: no handler)."""
+        self._check_event(event_name)
+        self._handlers[event_name] = [] if handler is None else [handler]
+
+    def add_event_handler(self, event_name, handler):
+        self._check_event(event_name)
+        self._handlers.setdefault(event_name, []).append(handler)
+
+    def remove_event_handler(self, event_name, handler=None):
+        """Remove `handler`, or every handler of `event_name`."""
+        self._check_event(event_name)
+        if handler is None:
+            self._handlers[event_name] = []
+        elif handler in self._handlers.get(event_name, []):
+            self._handlers[event_name].remove(handler)
+
+    def get_event_handlers(self, event_name):
+        self._check_event(event_name)
+        return tuple(self._handlers.get(event_name, ()))
+
+    def raise_event(self, event_name, **event_args):
+        """Call the handlers of `event_name` with `sender` and `event_name` (and
+        `event_args`) as keyword arguments."""
+        self._check_event(event_name)
+        for handler in list(self._handlers.get(event_name, ())):
+            handler(sender=self, event_name=event_name, **event_args)
+
+    # -- place and visibility ---------------------------------------------------------------
+
+    @property
+    def parent(self):
+        """The container holding this component, or None."""
+        return self._parent
+
+    def remove_from_parent(self):
+        if self._parent is not None:
+            self._parent._remove(self)
+
+    def scroll_into_view(self, smooth=False):
+        _platform.get().call(self._dom, "scrollIntoView")
+
+    @property
+    def dom_node(self):
+        """The component's element (a JavaScript object on the page)."""
+        return self._dom
+
+    def _set_shown(self, shown):
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self._shown_changed(shown)
+        for child in self._child_list():
+            child._set_shown(shown)
+        event = "show" if shown else "hide"
+        if event in self._event_names:
+            self.raise_event(event)
+
+    def _shown_changed(self, shown):
+        """Called when the component appears on or leaves the open form."""
+
+    def _child_list(self):
+        return ()
+
+    def __repr__(self):
+        return f"<anvil.{self._kind}>"
+
+
+# -- renderers of the common properties -------------------------------------------------------
+
+
+def _px(value):
+    return None if value is None else f"{value}px"
+
+
+def _visible(self, value):
+    dom = _platform.get()
+    dom.set_class(self._dom, "anvil-hidden", not value)
+    if self._wrapper is not None:
+        dom.set_class(self._wrapper, "anvil-hidden", not value)
+
+
+def _style(css, make=None):
+    def render(self, value):
+        shown = make(value) if make is not None else (value or None)
+        _platform.get().set_style(self._target(), css, shown)
+
+    return render
+
+
+def _classed(slot, prefix, target=False):
+    def render(self, value):
+        element = self._target() if target else self._dom
+        self._swap_class(slot, f"{prefix}{value}" if value else "", element)
+
+    return render
+
+
+def _enabled(self, value):
+    dom = _platform.get()
+    dom.set_prop(self._control(), "disabled", not value)
+    dom.set_class(self._dom, "anvil-disabled", not value)
+
+
+def _background(self, value):
+    _platform.get().set_style(self._target(), "background-color", value or None)
+
+
+_COMMON = {
+    "visible": _visible,
+    "tooltip": lambda self, value: _platform.get().set_attr(self._dom, "title", value or None),
+    "role": _classed("role", "anvil-role-"),
+    "spacing_above": _classed("above", "anvil-spacing-above-"),
+    "spacing_below": _classed("below", "anvil-spacing-below-"),
+    "align": _classed("align", "anvil-align-"),
+    "foreground": _style("color"),
+    "background": _background,
+    "font": _style("font-family"),
+    "font_size": _style("font-size", _px),
+    "bold": _style("font-weight", lambda on: "bold" if on else None),
+    "italic": _style("font-style", lambda on: "italic" if on else None),
+    "underline": _style("text-decoration", lambda on: "underline" if on else None),
+    "enabled": _enabled,
+    "height": _style("height", _px),
+    "placeholder": lambda self, value: _platform.get().set_attr(
+        self._control(), "placeholder", value or None
+    ),
+}
+
+
+class Container(Component):
+    """A component that holds others, in order, each with its layout properties."""
+
+    def _setup(self):
+        if "_props" in self.__dict__:
+            return
+        self._children = []
+        Component._setup(self)
+
+    def _wrap(self, child, layout):
+        """The element that holds `child` inside this container."""
+        wrapper = _platform.get().create("div")
+        _platform.get().set_class(wrapper, "anvil-slot", True)
+        return wrapper
+
+    def add_component(self, component, index=None, **layout_properties):
+        """Add `component` at the end (or before position `index`). Layout properties this
+        container does not have are ignored."""
+        if not isinstance(component, Component):
+            raise TypeError(f"add_component() needs a component, not {type(component).__name__}")
+        if component._parent is not None:
+            raise ValueError(
+                "this component is already in a container; call remove_from_parent() first"
+            )
+        if component is self:
+            raise ValueError("a container cannot hold itself")
+        layout = {}
+        for name, spec in self._layout_specs.items():
+            layout[name] = layout_properties.get(name, spec.get("default"))
+        dom = _platform.get()
+        wrapper = self._wrap(component, layout)
+        dom.append(wrapper, component._dom)
+        if index is None or index >= len(self._children):
+            dom.append(self._dom, wrapper)
+            self._children.append(component)
+        else:
+            index = max(0, index)
+            dom.insert(self._dom, wrapper, self._children[index]._wrapper)
+            self._children.insert(index, component)
+        component._parent = self
+        component._wrapper = wrapper
+        component._layout = layout
+        dom.set_class(wrapper, "anvil-hidden", not component._props.get("visible", True))
+        if component._invisible:
+            dom.set_class(wrapper, "anvil-invisible", True)
+        if self._shown:
+            component._set_shown(True)
+
+    def _remove(self, component):
+        dom = _platform.get()
+        dom.detach(component._wrapper)
+        dom.detach(component._dom)
+        self._children.remove(component)
+        component._parent = None
+        component._wrapper = None
+        if component._shown:
+            component._set_shown(False)
+
+    def clear(self):
+        """Remove every component."""
+        for child in list(self._children):
+            child.remove_from_parent()
+
+    def get_components(self):
+        """The components in this container, in order."""
+        return list(self._children)
+
+    def _child_list(self):
+        return list(self._children)

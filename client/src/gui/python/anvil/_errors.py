@@ -1,0 +1,72 @@
+"""Uncaught errors in client code: a visible, dismissible notice in the app, and the whole
+traceback in the browser's console."""
+
+from . import _platform
+
+MAX_NOTICES = 5
+_notices = []
+
+
+def describe(exc):
+    """'ValueError: message' (the exception's class and message, as Python prints them)."""
+    name = type(exc).__name__
+    try:
+        message = str(exc)
+    except Exception:
+        message = "<the message could not be shown>"
+    return f"{name}: {message}" if message else name
+
+
+def _traceback(exc):
+    try:
+        import traceback
+
+        return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception:
+        return describe(exc)
+
+
+def report(exc):
+    """Show `exc` to the visitor and log it for the developer."""
+    dom = _platform.get()
+    dom.console_error("Uncaught error in the app's code:\n" + _traceback(exc))
+    notice = dom.create("div")
+    dom.set_class(notice, "wb-notice", True)
+    dom.set_class(notice, "wb-error", True)
+    dom.set_attr(notice, "role", "alert")
+    text = dom.create("span")
+    dom.set_class(text, "wb-notice-text", True)
+    dom.set_text(text, describe(exc))
+    close = dom.create("button")
+    dom.set_attr(close, "type", "button")
+    dom.set_attr(close, "aria-label", "Dismiss")
+    dom.set_class(close, "wb-notice-close", True)
+    dom.set_text(close, "\u00d7")
+    dom.append(notice, text)
+    dom.append(notice, close)
+    dom.listen(close, "click", lambda event: _dismiss(notice))
+    dom.append(dom.overlay(), notice)
+    _notices.append(notice)
+    while len(_notices) > MAX_NOTICES:
+        _dismiss(_notices[0])
+    return notice
+
+
+def _dismiss(notice):
+    if notice in _notices:
+        _notices.remove(notice)
+    _platform.get().detach(notice)
+
+
+def guarded(fn):
+    """`fn`, reporting what it raises instead of letting it escape into the runtime (for
+    everything the browser calls: events, timers)."""
+
+    def run(*args):
+        try:
+            return fn(*args)
+        except Exception as exc:
+            report(exc)
+            return None
+
+    return run

@@ -1,0 +1,233 @@
+"""The client `anvil` package on the host's CPython: a fake page behind the adapter interface
+(`anvil._platform`), so the component library is unit-tested without a browser. The browser
+tier runs the same code on Brython and Pyodide."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+CLIENT_PYTHON = REPO / "client" / "src" / "gui" / "python"
+CATALOGUE = REPO / "client" / "src" / "gui" / "components.json"
+
+
+@dataclass(eq=False)
+class Element:
+    tag: str
+    attrs: dict[str, str] = field(default_factory=dict)
+    style: dict[str, str] = field(default_factory=dict)
+    classes: set[str] = field(default_factory=set)
+    props: dict[str, Any] = field(default_factory=dict)
+    children: list[Element] = field(default_factory=list)
+    parent: Element | None = None
+    text: str = ""
+    listeners: dict[str, list[Callable[[Any], Any]]] = field(default_factory=dict)
+
+    def all_text(self) -> str:
+        return self.text + "".join(child.all_text() for child in self.children)
+
+    def walk(self) -> Iterator[Element]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def find(self, css_class: str) -> list[Element]:
+        return [element for element in self.walk() if css_class in element.classes]
+
+    def find_tag(self, tag: str) -> list[Element]:
+        return [element for element in self.walk() if element.tag == tag]
+
+
+class Event:
+    def __init__(self, target: Element, key: str | None = None) -> None:
+        self.target = target
+        self.key = key
+        self.default_prevented = False
+        self.stopped = False
+
+    def preventDefault(self) -> None:
+        self.default_prevented = True
+
+    def stopPropagation(self) -> None:
+        self.stopped = True
+
+
+class FakeAdapter:
+    """The adapter interface of `anvil._platform`, over `Element`s."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.page_root = Element("div", attrs={"id": "wb-app"})
+        self.page_overlay = Element("div", attrs={"id": "wb-overlay"})
+        self.console: list[str] = []
+        self.timers: dict[int, tuple[str, float, float, Callable[[], Any]]] = {}
+        self.now = 0.0
+        self._numbers = iter(range(1, 1_000_000))
+        self.requests: list[tuple[str, Any]] = []
+        self.answer: Callable[[dict[str, Any]], tuple[int, str]] = lambda payload: (
+            200,
+            json.dumps({"value": None}),
+        )
+        self.confirm_answer = True
+        self.is_ready = False
+
+    # the interface
+    def create(self, tag: str) -> Element:
+        return Element(tag)
+
+    def root(self) -> Element:
+        return self.page_root
+
+    def overlay(self) -> Element:
+        return self.page_overlay
+
+    def append(self, parent: Element, child: Element) -> None:
+        self.detach(child)
+        parent.children.append(child)
+        child.parent = parent
+
+    def insert(self, parent: Element, child: Element, before: Element) -> None:
+        self.detach(child)
+        parent.children.insert(parent.children.index(before), child)
+        child.parent = parent
+
+    def detach(self, element: Element) -> None:
+        if element.parent is not None:
+            element.parent.children.remove(element)
+            element.parent = None
+
+    def set_text(self, element: Element, text: str) -> None:
+        assert isinstance(text, str)
+        element.text = text
+
+    def set_attr(self, element: Element, name: str, value: str | None) -> None:
+        if value is None:
+            element.attrs.pop(name, None)
+        else:
+            element.attrs[name] = str(value)
+
+    def set_style(self, element: Element, name: str, value: str | None) -> None:
+        if value is None:
+            element.style.pop(name, None)
+        else:
+            element.style[name] = value
+
+    def set_class(self, element: Element, name: str, on: bool) -> None:
+        if on:
+            element.classes.add(name)
+        else:
+            element.classes.discard(name)
+
+    def set_prop(self, element: Element, name: str, value: Any) -> None:
+        element.props[name] = value
+
+    def get_prop(self, element: Element, name: str) -> Any:
+        defaults = {"value": "", "checked": False, "selectedIndex": -1}
+        return element.props.get(name, defaults.get(name))
+
+    def call(self, element: Element, method: str) -> None:
+        element.props.setdefault("calls", []).append(method)
+
+    def listen(self, element: Element, event: str, fn: Callable[[Any], Any]) -> None:
+        element.listeners.setdefault(event, []).append(fn)
+
+    def set_timeout(self, fn: Callable[[], Any], seconds: float) -> int:
+        number = next(self._numbers)
+        self.timers[number] = ("timeout", self.now + seconds, seconds, fn)
+        return number
+
+    def set_interval(self, fn: Callable[[], Any], seconds: float) -> int:
+        number = next(self._numbers)
+        self.timers[number] = ("interval", self.now + seconds, seconds, fn)
+        return number
+
+    def clear(self, handle: int) -> None:
+        self.timers.pop(handle, None)
+
+    def post(self, url: str, text: str) -> tuple[int, str]:
+        payload = json.loads(text)
+        self.requests.append((url, payload))
+        return self.answer(payload)
+
+    def json_dumps(self, value: Any) -> str:
+        return json.dumps(value)
+
+    def json_loads(self, text: str) -> Any:
+        return json.loads(text)
+
+    def console_error(self, text: str) -> None:
+        self.console.append(text)
+
+    def confirm(self, text: str) -> bool:
+        self.console.append(f"confirm: {text}")
+        return self.confirm_answer
+
+    def ready(self) -> None:
+        self.is_ready = True
+
+    # what a visitor does
+    def fire(self, element: Element, event: str, key: str | None = None) -> Event:
+        """Dispatch `event` at `element`, bubbling up through its ancestors."""
+        happened = Event(element, key)
+        node: Element | None = element
+        while node is not None and not happened.stopped:
+            for listener in list(node.listeners.get(event, [])):
+                listener(happened)
+            node = node.parent
+        return happened
+
+    def type_into(self, element: Element, text: str) -> None:
+        element.props["value"] = text
+        self.fire(element, "input")
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass, running the timers that fall due, in order."""
+        end = self.now + seconds
+        while True:
+            due = [(when, number) for number, (_, when, _, _) in self.timers.items() if when <= end]
+            if not due:
+                break
+            when, number = min(due)
+            kind, _, every, fn = self.timers[number]
+            self.now = when
+            if kind == "timeout":
+                del self.timers[number]
+            else:
+                self.timers[number] = (kind, when + every, every, fn)
+            fn()
+        self.now = end
+
+
+def install_package(folder: Path) -> None:
+    """Copy the client package into `folder`, with the catalogue as the loader hands it
+    over (a Python literal in `anvil/_catalogue_data.py`)."""
+    shutil.copytree(CLIENT_PYTHON / "anvil", folder / "anvil")
+    catalogue = json.loads(CATALOGUE.read_text())
+    (folder / "anvil" / "_catalogue_data.py").write_text(f"CATALOGUE = {catalogue!r}\n")
+
+
+def write_forms(folder: Path, forms: dict[str, tuple[dict[str, Any], str]]) -> None:
+    """forms/<Name>.py for each form, and the generated forms/_anvil_designer.py."""
+    package = folder / "forms"
+    package.mkdir(exist_ok=True)
+    (package / "__init__.py").write_text("")
+    lines = ["from anvil._forms import template as _template", ""]
+    for name, (design, code) in forms.items():
+        (package / f"{name}.py").write_text(code)
+        lines.append(f"{name}Template = _template({name!r}, {design!r})")
+    (package / "_anvil_designer.py").write_text("\n".join(lines) + "\n")
+
+
+def forget_modules() -> dict[str, Any]:
+    saved = {}
+    for name in list(sys.modules):
+        if name in ("anvil", "forms") or name.startswith(("anvil.", "forms.")):
+            saved[name] = sys.modules.pop(name)
+    return saved

@@ -1,0 +1,578 @@
+"""The client `anvil` package (client/src/gui/python/anvil/) on CPython behind a fake page:
+components, containers, forms from designs, events, dialogs, errors and server calls."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit._client_dom import (
+    CATALOGUE,
+    CLIENT_PYTHON,
+    Element,
+    FakeAdapter,
+    forget_modules,
+    install_package,
+    write_forms,
+)
+from widgetbox.host.gui.catalogue import catalogue
+
+pytestmark = pytest.mark.unit
+
+FORM1_DESIGN = {
+    "container": {"type": "ColumnPanel", "event_bindings": {"show": "form_show"}},
+    "components": [
+        {"name": "name_box", "type": "TextBox", "properties": {"placeholder": "Name"},
+         "event_bindings": {"pressed_enter": "greet_click"}},
+        {"name": "greet", "type": "Button", "properties": {"text": "Greet", "bold": True},
+         "event_bindings": {"click": "greet_click"}},
+        {"name": "answer", "type": "Label", "properties": {"foreground": "#336699"}},
+        {"name": "row", "type": "FlowPanel", "layout_properties": {"full_width_row": True},
+         "components": [
+             {"name": "left", "type": "Label", "properties": {"text": "L"},
+              "layout_properties": {"width": 120}},
+             {"name": "ticker", "type": "Timer", "properties": {"interval": 0.5},
+              "event_bindings": {"tick": "ticker_tick"}},
+         ]},
+    ],
+}  # fmt: skip
+
+FORM1_CODE = """\
+from ._anvil_designer import Form1Template
+from anvil import *
+import anvil.server
+
+
+class Form1(Form1Template):
+    def __init__(self, **properties):
+        self.calls = []
+        self.ticks = 0
+        self.init_components(**properties)
+
+    def form_show(self, **event_args):
+        self.calls.append(("show", event_args["sender"] is self))
+
+    def greet_click(self, sender, event_name, **event_args):
+        self.calls.append((event_name, sender))
+        self.answer.text = anvil.server.call("greet", self.name_box.text)
+
+    def ticker_tick(self, **event_args):
+        self.ticks += 1
+"""
+
+FORM2_CODE = """\
+from ._anvil_designer import Form2Template
+
+
+class Form2(Form2Template):
+    def __init__(self, greeting="", **properties):
+        self.init_components(**properties)
+        self.message.text = greeting
+
+    def form_hide(self, **event_args):
+        self.hidden = True
+"""
+
+FORM2_DESIGN = {
+    "container": {"type": "LinearPanel", "properties": {"background": "red"},
+                  "event_bindings": {"hide": "form_hide"}},
+    "components": [{"name": "message", "type": "Label"}],
+}  # fmt: skip
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[FakeAdapter]:
+    """The client package and two forms importable, the fake page installed."""
+    saved = forget_modules()
+    install_package(tmp_path)
+    write_forms(
+        tmp_path, {"Form1": (FORM1_DESIGN, FORM1_CODE), "Form2": (FORM2_DESIGN, FORM2_CODE)}
+    )
+    sys.path.insert(0, str(tmp_path))
+    adapter = FakeAdapter()
+    try:
+        import anvil._platform
+
+        anvil._platform.current = adapter
+        yield adapter
+    finally:
+        sys.path.remove(str(tmp_path))
+        forget_modules()
+        sys.modules.update(saved)
+
+
+@pytest.fixture
+def anvil(page: FakeAdapter) -> types.ModuleType:
+    import anvil
+
+    return anvil
+
+
+def answer_with(page: FakeAdapter, status: int, body: dict[str, Any]) -> None:
+    page.answer = lambda payload: (status, json.dumps(body))
+
+
+def start(page: FakeAdapter) -> Any:
+    from anvil import _forms, _start
+
+    _start.start(page, "Form1")
+    assert page.is_ready
+    return _forms.get_open_form()
+
+
+# -- the catalogue and the classes -------------------------------------------------------------
+
+
+def test_every_catalogue_component_is_a_class_with_its_properties_and_events(
+    anvil: types.ModuleType,
+) -> None:
+    cat = catalogue()
+    for name, kind in cat.components.items():
+        cls = getattr(anvil, name)
+        assert set(cls._specs) == set(kind.properties), name
+        assert set(cls._event_names) == set(kind.events), name
+        for prop in kind.properties:
+            assert isinstance(getattr(cls, prop), property), (name, prop)
+    assert set(cat.components) <= set(anvil.__all__)
+
+
+def test_members_of_components_and_forms_are_reserved_names(anvil: types.ModuleType) -> None:
+    """The host refuses component names that would hide a member (catalogue's
+    reserved_names); this keeps that list complete."""
+    from anvil._forms import template
+
+    cat = catalogue()
+    classes = [getattr(anvil, name) for name in cat.components]
+    classes.append(template("FormX", {"container": {"type": "ColumnPanel"}}))
+    for cls in classes:
+        public = {name for name in dir(cls) if not name.startswith("_")}
+        assert public <= cat.reserved_names, (cls.__name__, public - cat.reserved_names)
+
+
+def test_the_python_sources_list_in_python_js_is_complete() -> None:
+    """client/src/gui/python.js hands every module of the package to the runtimes."""
+    listing = (CATALOGUE.parent / "python.js").read_text()
+    for path in sorted((CLIENT_PYTHON / "anvil").glob("*.py")):
+        assert f'"anvil/{path.name}"' in listing, path.name
+
+
+# -- forms from designs --------------------------------------------------------------------------
+
+
+def test_the_startup_form_is_built_from_its_design(page: FakeAdapter) -> None:
+    form = start(page)
+    assert type(form).__name__ == "Form1"
+    assert type(form).__mro__[1].__name__ == "Form1Template"
+    assert form.calls == [("show", True)]  # shown once it is on the page
+    assert page.page_root.children == [form._dom]
+    box, button, answer = form.name_box, form.greet, form.answer
+    assert box._dom.attrs["placeholder"] == "Name"
+    assert button._button.text == "Greet"
+    assert button._button.style["font-weight"] == "bold"
+    assert answer._dom.style["color"] == "#336699"
+    assert form.get_components() == [box, button, answer, form.row]
+    assert form.row.get_components() == [form.left, form.ticker]
+    assert "anvil-full-width" in form.row._wrapper.classes
+    assert form.left._wrapper.style["width"] == "120px"
+
+
+def test_events_call_the_forms_methods_with_sender_and_event_name(page: FakeAdapter) -> None:
+    form = start(page)
+    answer_with(page, 200, {"value": "Hello, Ada!"})
+    page.type_into(form.name_box._dom, "Ada")
+    assert form.name_box.text == "Ada"
+    page.fire(form.greet._button, "click")
+    assert form.calls[-1] == ("click", form.greet)
+    assert form.answer.text == "Hello, Ada!"
+    assert form.answer._dom.text == "Hello, Ada!"
+    assert page.requests == [("/_/call", {"name": "greet", "args": ["Ada"], "kwargs": {}})]
+    page.fire(form.name_box._dom, "keydown", key="a")
+    assert len(page.requests) == 1
+    page.fire(form.name_box._dom, "keydown", key="Enter")
+    assert form.calls[-1] == ("pressed_enter", form.name_box)
+
+
+def test_a_missing_handler_is_reported_clearly(page: FakeAdapter, anvil: Any) -> None:
+    from anvil._forms import template
+
+    cls = template("Broken", {"components": [
+        {"name": "b", "type": "Button", "event_bindings": {"click": "nowhere"}}]})  # fmt: skip
+    with pytest.raises(AttributeError, match=r"no method nowhere\(\).*click event of b"):
+        cls()
+
+
+def test_timers_tick_only_while_their_form_is_open(page: FakeAdapter) -> None:
+    form = start(page)
+    page.advance(1.6)
+    assert form.ticks == 3
+    form.ticker.interval = 0
+    page.advance(2)
+    assert form.ticks == 3
+    form.ticker.interval = 1
+    page.advance(1)
+    assert form.ticks == 4
+    from anvil import open_form
+
+    open_form("Form2")
+    page.advance(5)
+    assert form.ticks == 4
+    assert page.timers == {}
+
+
+def test_open_form_by_name_and_by_instance(page: FakeAdapter, anvil: Any) -> None:
+    first = start(page)
+    second = anvil.open_form("Form2", greeting="hi")
+    assert anvil.get_open_form() is second
+    assert page.page_root.children == [second._dom]
+    assert second.message.text == "hi"
+    assert second._dom.style["background-color"] == "red"
+    assert first._shown is False
+    anvil.open_form(first)
+    assert second.hidden is True
+    assert page.page_root.children == [first._dom]
+    assert first.calls.count(("show", True)) == 2
+    with pytest.raises(TypeError):
+        anvil.open_form(first, 1)
+
+
+# -- components ----------------------------------------------------------------------------------
+
+
+def test_common_properties_render(anvil: Any) -> None:
+    label = anvil.Label(text="Hi", font_size=18, italic=True, align="center", role="title")
+    dom = label._dom
+    assert (dom.text, dom.style["font-size"], dom.style["font-style"]) == ("Hi", "18px", "italic")
+    assert {"anvil-align-center", "anvil-role-title", "anvil-label"} <= dom.classes
+    label.align = "right"
+    assert "anvil-align-center" not in dom.classes
+    assert "anvil-align-right" in dom.classes
+    label.visible = False
+    assert "anvil-hidden" in dom.classes
+    label.tooltip = "more"
+    assert dom.attrs["title"] == "more"
+    label.font_size = None
+    assert "font-size" not in dom.style
+    label.text = 42
+    assert label.text == "42"
+    with pytest.raises(ValueError, match="one of left, center, right, justify"):
+        label.align = "middle"
+    with pytest.raises(TypeError, match="has no property 'colour'"):
+        anvil.Label(colour="red")
+    label.tag.row = 3
+    assert label.tag.row == 3
+
+
+def test_buttons_can_be_disabled(anvil: Any, page: FakeAdapter) -> None:
+    button = anvil.Button(text="Go", enabled=False)
+    assert button._button.props["disabled"] is True
+    assert "anvil-disabled" in button._dom.classes
+    clicks = []
+    button.set_event_handler("click", lambda **event: clicks.append(event))
+    page.fire(button._button, "click")
+    assert clicks == [{"sender": button, "event_name": "click"}]
+    button.remove_event_handler("click")
+    page.fire(button._button, "click")
+    assert len(clicks) == 1
+    with pytest.raises(ValueError, match="has no event 'tick'"):
+        button.set_event_handler("tick", print)
+    button.add_event_handler("x-mine", lambda **event: clicks.append(event["value"]))
+    button.raise_event("x-mine", value=7)
+    assert clicks[-1] == 7
+
+
+def test_text_inputs(anvil: Any, page: FakeAdapter) -> None:
+    box = anvil.TextBox(text="a", type="number", hide_text=True)
+    assert box._dom.attrs["type"] == "password"
+    box.hide_text = False
+    assert box._dom.attrs["type"] == "number"
+    page.type_into(box._dom, " 12 ")
+    assert box.text == 12
+    page.type_into(box._dom, "1.5")
+    assert box.text == 1.5
+    page.type_into(box._dom, "")
+    assert box.text is None
+    area = anvil.TextArea(text="x\ny", height=120)
+    assert (area._dom.tag, area._dom.props["value"], area._dom.style["height"]) == (
+        "textarea",
+        "x\ny",
+        "120px",
+    )
+    changes = []
+    area.set_event_handler("change", lambda **event: changes.append(area.text))
+    area.set_event_handler("lost_focus", lambda **event: changes.append("blur"))
+    page.type_into(area._dom, "typed")
+    page.fire(area._dom, "blur")
+    assert changes == ["typed", "blur"]
+
+
+def test_check_boxes_and_radio_groups(anvil: Any, page: FakeAdapter) -> None:
+    check = anvil.CheckBox(text="Agree", checked=True, font_size=20)
+    assert check._input.props["checked"] is True
+    assert check._dom.style["font-size"] == "20px"  # fonts apply to the label's text
+    check._input.props["checked"] = False
+    assert check.checked is False
+    tea = anvil.RadioButton(text="Tea", value="tea", group_name="drinks")
+    coffee = anvil.RadioButton(text="Coffee", value="coffee", group_name="drinks")
+    other = anvil.RadioButton(text="Other", value="x", group_name="else", selected=True)
+    assert tea._input.attrs["name"] == "drinks"
+    assert tea.get_group_value() is None
+    coffee._input.props["checked"] = True
+    assert tea.get_group_value() == "coffee"
+    assert other.get_group_value() == "x"
+
+
+def test_drop_downs(anvil: Any, page: FakeAdapter) -> None:
+    drop = anvil.DropDown(items=["tea", ("Coffee", 2)], selected_value=2)
+    options = drop._select.find_tag("option")
+    assert [option.text for option in options] == ["tea", "Coffee"]
+    assert drop.selected_value == 2
+    drop.include_placeholder = True
+    drop.placeholder = "Pick one"
+    assert [o.text for o in drop._select.find_tag("option")] == ["Pick one", "tea", "Coffee"]
+    assert drop.selected_value == 2
+    drop.selected_value = None
+    assert drop._select.props["selectedIndex"] == 0
+    changed = []
+    drop.set_event_handler("change", lambda **event: changed.append(drop.selected_value))
+    drop._select.props["selectedIndex"] = 1
+    page.fire(drop._select, "change")
+    assert changed == ["tea"]
+
+
+def test_date_pickers(anvil: Any, page: FakeAdapter) -> None:
+    import datetime
+
+    picker = anvil.DatePicker(date="2026-11-24", min_date=datetime.date(2026, 1, 1))
+    assert picker._input.props["value"] == "2026-11-24"
+    assert picker._input.attrs["min"] == "2026-01-01"
+    assert picker.date == datetime.date(2026, 11, 24)
+    picker.pick_time = True
+    assert picker._input.attrs["type"] == "datetime-local"
+    assert picker._input.props["value"] == "2026-11-24T00:00"
+    picker._input.props["value"] = "2026-12-01T09:30"
+    assert picker.date == datetime.datetime(2026, 12, 1, 9, 30)
+    picker.date = None
+    assert picker.date is None
+    with pytest.raises(ValueError, match="not a date"):
+        picker.date = "soon"
+
+
+def test_links_images_and_spacers(anvil: Any, page: FakeAdapter) -> None:
+    link = anvil.Link(text="Docs", url="https://example.com/")
+    assert (link._dom.attrs["href"], link._dom.attrs["target"]) == (
+        "https://example.com/",
+        "_blank",
+    )
+    link.url = " javascript:alert(1)"
+    assert link._dom.attrs["href"] == "#"
+    clicks = []
+    link.set_event_handler("click", lambda **event: clicks.append(1))
+    assert page.fire(link._dom, "click").default_prevented
+    assert clicks == [1]
+    image = anvil.Image(source="data:image/png;base64,AAAA", display_mode="zoom_to_fill")
+    assert image._img.attrs["src"] == "data:image/png;base64,AAAA"
+    assert "anvil-image-zoom-to-fill" in image._dom.classes
+    image.source = "JAVASCRIPT:x"
+    assert "src" not in image._img.attrs
+    assert anvil.Spacer(height=10)._dom.style["height"] == "10px"
+
+
+# -- containers ----------------------------------------------------------------------------------
+
+
+def test_containers_add_insert_clear_and_remove(anvil: Any) -> None:
+    panel = anvil.LinearPanel()
+    a, b, c = anvil.Label(text="a"), anvil.Label(text="b"), anvil.Label(text="c")
+    panel.add_component(a)
+    panel.add_component(c, expand=True, unknown_layout=1)
+    panel.add_component(b, index=1)
+    assert panel.get_components() == [a, b, c]
+    assert [slot.all_text() for slot in panel._dom.children] == ["a", "b", "c"]
+    assert "anvil-expand" in c._wrapper.classes
+    assert b.parent is panel
+    with pytest.raises(ValueError, match="already in a container"):
+        anvil.ColumnPanel().add_component(b)
+    b.remove_from_parent()
+    assert (b.parent, panel.get_components()) == (None, [a, c])
+    assert [slot.all_text() for slot in panel._dom.children] == ["a", "c"]
+    panel.clear()
+    assert panel.get_components() == []
+    assert panel._dom.children == []
+    with pytest.raises(TypeError):
+        panel.add_component("text")
+
+
+def test_show_and_hide_reach_components_added_later(anvil: Any, page: FakeAdapter) -> None:
+    form = start(page)
+    events = []
+    label = anvil.Label()
+    label.set_event_handler("show", lambda **e: events.append("show"))
+    label.set_event_handler("hide", lambda **e: events.append("hide"))
+    form.row.add_component(label)
+    label.remove_from_parent()
+    assert events == ["show", "hide"]
+    label.visible = False
+    form.add_component(label)
+    assert "anvil-hidden" in label._wrapper.classes
+
+
+# -- dialogs and notifications ------------------------------------------------------------------
+
+
+def test_alert_shows_a_dialog_until_a_button_closes_it(anvil: Any, page: FakeAdapter) -> None:
+    closed = []
+    anvil.alert("Saved!", title="Done", buttons=["Yes", ("No", False)], on_close=closed.append)
+    backdrop = page.page_overlay.children[0]
+    assert "wb-modal-backdrop" in backdrop.classes
+    assert backdrop.find("wb-modal")[0].attrs["role"] == "alertdialog"
+    assert backdrop.find("wb-modal-body")[0].text == "Saved!"
+    buttons = backdrop.find("wb-modal-button")
+    assert [button.text for button in buttons] == ["Yes", "No"]
+    assert buttons[0].props["calls"] == ["focus"]
+    page.fire(buttons[1], "click")
+    assert closed == [False]
+    assert page.page_overlay.children == []
+
+
+def test_alerts_are_dismissed_outside_or_with_escape(anvil: Any, page: FakeAdapter) -> None:
+    closed = []
+    anvil.alert("one", on_close=closed.append)
+    backdrop = page.page_overlay.children[0]
+    page.fire(backdrop.find("wb-modal-body")[0], "click")  # inside: stays
+    assert page.page_overlay.children == [backdrop]
+    page.fire(backdrop, "click")
+    assert closed == [None]
+    anvil.alert(anvil.Label(text="a component"), on_close=closed.append)
+    modal = page.page_overlay.children[0].find("wb-modal")[0]
+    assert "a component" in modal.all_text()
+    page.fire(modal, "keydown", key="Escape")
+    assert closed == [None, None]
+    anvil.alert("stays", dismissible=False)
+    page.fire(page.page_overlay.children[0], "click")
+    assert len(page.page_overlay.children) == 1
+
+
+def test_confirm_waits_for_the_browsers_dialog(anvil: Any, page: FakeAdapter) -> None:
+    page.confirm_answer = False
+    assert anvil.confirm("Delete it?") is False
+    assert page.console[-1] == "confirm: Delete it?"
+
+
+def test_notifications_show_and_go(anvil: Any, page: FakeAdapter) -> None:
+    note = anvil.Notification("Saved", title="Done", style="success", timeout=1).show()
+    toast = page.page_overlay.children[0]
+    assert {"wb-toast", "wb-toast-success"} <= toast.classes
+    assert toast.attrs["role"] == "status"
+    assert toast.all_text() == "DoneSaved"
+    page.advance(1.1)
+    assert page.page_overlay.children == []
+    with anvil.Notification("Working..."):
+        assert len(page.page_overlay.children) == 1
+        page.advance(10)
+        assert len(page.page_overlay.children) == 1
+    assert page.page_overlay.children == []
+    note.show()
+    page.fire(page.page_overlay.children[0], "click")
+    assert page.page_overlay.children == []
+    with pytest.raises(ValueError, match="style"):
+        anvil.Notification("x", style="loud")
+
+
+# -- uncaught errors -----------------------------------------------------------------------------
+
+
+def test_an_uncaught_error_shows_a_dismissible_notice_and_goes_to_the_console(
+    anvil: Any, page: FakeAdapter
+) -> None:
+    button = anvil.Button()
+
+    def fails(**event_args: Any) -> None:
+        raise ValueError("boom")
+
+    button.set_event_handler("click", fails)
+    page.fire(button._button, "click")
+    notice = page.page_overlay.children[0]
+    assert {"wb-notice", "wb-error"} <= notice.classes
+    assert notice.attrs["role"] == "alert"
+    assert notice.find("wb-notice-text")[0].text == "ValueError: boom"
+    assert "Traceback" in page.console[-1]
+    assert "in fails" in page.console[-1]
+    page.fire(notice.find("wb-notice-close")[0], "click")
+    assert page.page_overlay.children == []
+
+
+def test_a_startup_error_is_reported_and_the_app_still_says_ready(page: FakeAdapter) -> None:
+    from anvil import _start
+
+    _start.start(page, "Missing")
+    assert page.is_ready
+    assert "ModuleNotFoundError" in page.page_overlay.children[0].all_text()
+
+
+# -- server calls --------------------------------------------------------------------------------
+
+
+def test_calls_pass_values_by_anvils_rules(anvil: Any, page: FakeAdapter) -> None:
+    import datetime
+
+    import anvil.server
+
+    answer_with(page, 200, {"value": {"when": {"$wb": "date", "v": "2026-11-24"}, "n": [1]}})
+    value = anvil.server.call("f", (1, 2), when=datetime.date(2026, 1, 2))
+    assert value == {"when": datetime.date(2026, 11, 24), "n": [1]}
+    assert page.requests[-1][1] == {
+        "name": "f",
+        "args": [[1, 2]],
+        "kwargs": {"when": {"$wb": "date", "v": "2026-01-02"}},
+    }
+    with pytest.raises(anvil.server.SerializationError):
+        anvil.server.call("f", {1, 2})
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected", "message"),
+    [
+        (200, {"exception": {"type": "anvil.server.NoServerFunctionError", "message": "none"}},
+         "NoServerFunctionError", "none"),
+        (200, {"exception": {"type": "anvil.server.TimeoutError",
+                             "message": "Server code took too long"}},
+         "TimeoutError", "Server code took too long"),
+        (200, {"exception": {"type": "ValueError", "message": "bad value"}},
+         "AnvilWrappedError", "bad value"),
+        (200, {"exception": {"type": "anvil.server.Nonsense", "message": "m"}},
+         "AnvilWrappedError", "m"),
+        (429, {"error": {"message": "slow down"}}, "QuotaExceededError", "slow down"),
+        (503, {"error": {"message": "busy"}}, "RuntimeUnavailableError", "busy"),
+        (404, {"error": {"message": "gone"}}, "SessionExpiredError", "gone"),
+        (500, {"error": {"message": "oops"}}, "InternalError", "oops"),
+        (0, {}, "AppOfflineError", "could not be reached"),
+    ],
+)  # fmt: skip
+def test_errors_arrive_as_anvil_server_exceptions(
+    anvil: Any, page: FakeAdapter, status: int, body: dict[str, Any], expected: str, message: str
+) -> None:
+    import anvil.server
+
+    answer_with(page, status, body)
+    with pytest.raises(anvil.server.AnvilWrappedError) as caught:
+        anvil.server.call("f")
+    assert type(caught.value).__name__ == expected
+    assert message in str(caught.value)
+
+
+def test_a_garbled_answer_is_an_internal_error(anvil: Any, page: FakeAdapter) -> None:
+    import anvil.server
+
+    page.answer = lambda payload: (502, "<html>bad gateway</html>")
+    with pytest.raises(anvil.server.InternalError, match="HTTP 502"):
+        anvil.server.call("f")
+
+
+def test_the_elements_of_the_fake_page_are_plain(page: FakeAdapter) -> None:
+    assert isinstance(page.create("div"), Element)
