@@ -23,6 +23,11 @@ from .api.schedules import WidgetSchedule, preview
 from .api.widgets import WidgetController, explore
 from .config import Config
 from .errors import body, handle
+from .gui import apps as gui_apps
+from .gui.handoff import open_app
+from .gui.hosts import PREFIX as APPS_PREFIX
+from .gui.hosts import AppHosts, Widgetbox
+from .gui.tokens import AppTokens
 from .security import (
     SameOriginMiddleware,
     SessionCache,
@@ -40,9 +45,10 @@ CLIENT_DIR = Path(__file__).resolve().parent.parent / "client"
 OPENAPI_PATH = "/api/schema"
 """The OpenAPI document is served at /api/schema/openapi.json (and .yaml)."""
 
-PUBLIC_WRITE_PATHS: tuple[str, ...] = (http_api.PREFIX,)
-"""Paths that take state-changing requests from anywhere (widgets' own HTTP APIs); they are
-excluded from the CSRF and same-origin checks, and never see Widgetbox's cookies."""
+PUBLIC_WRITE_PATHS: tuple[str, ...] = (http_api.PREFIX, APPS_PREFIX)
+"""Paths that take state-changing requests from anywhere (widgets' own HTTP APIs, GUI apps on
+their own origins, which check their own origin); they are excluded from the CSRF and
+same-origin checks, and never see Widgetbox's cookies."""
 
 
 def _schema_router() -> Router:
@@ -71,9 +77,16 @@ def create_app(config: Config) -> Litestar:
     secret = server_secret(config.data_dir)
     services = Services(config)
     assets = pages.Assets(CLIENT_DIR / "build")
-    state = State({"config": config, "sessions": SessionCache(), "secret_box": services.secret_box})
+    state = State(
+        {
+            "config": config,
+            "sessions": SessionCache(),
+            "secret_box": services.secret_box,
+            "app_tokens": AppTokens(secret),
+        }
+    )
 
-    return Litestar(
+    app = Widgetbox(
         route_handlers=[
             *auth.routers(config),
             WidgetController,
@@ -84,6 +97,8 @@ def create_app(config: Config) -> Litestar:
             preview,
             *api.ROUTES,
             http_api.router(config, widget_rate_limit(config).middleware),
+            *gui_apps.routes(config, assets),
+            open_app,
             pages.router(),
             pages.static_route(assets),
         ],
@@ -122,3 +137,5 @@ def create_app(config: Config) -> Litestar:
         ),
         debug=False,
     )
+    app.app_hosts = AppHosts(config)
+    return app

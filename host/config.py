@@ -2,7 +2,7 @@
 `WIDGETBOX_*` environment variables, and validated before anything starts.
 
 The file groups settings in sections (`[server]`, `[security]`, `[sandbox]`, `[runs]`,
-`[http]`, `[outbound]`, `[packages]`); each setting's
+`[http]`, `[gui]`, `[outbound]`, `[packages]`); each setting's
 environment variable is `WIDGETBOX_` plus its name in capitals (names are unique across
 sections). The environment wins over the file; the file over the defaults. Every setting has
 a default, so no file is needed. docs/configuration.md lists them all (a test checks it).
@@ -132,6 +132,15 @@ def _host_list(value: Any) -> tuple[str, ...]:
     return hosts
 
 
+def _optional_domain(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    text = _text(value).lower().rstrip(".")
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", text) or ".." in text:
+        raise ValueError("expected a domain name, optionally with a port, such as apps.example.com")
+    return text
+
+
 def _level(value: Any) -> str:
     text = _text(value).upper()
     if text not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -235,6 +244,20 @@ SETTINGS: tuple[Setting, ...] = (
         _int_range(1, 10_000_000),
     ),
     Setting(
+        "gui", "apps_domain", None,
+        "The domain under which GUI widgets' apps are served, each at <slug>.<domain>, an origin "
+        "apart from Widgetbox's own (so apps never see its cookies); with a port if needed, e.g. "
+        "apps.example.com or localhost:8000. Default: localhost on Widgetbox's port. Point a "
+        "wildcard DNS name (and certificate) at Widgetbox to use your own.",
+        _optional_domain,
+    ),
+    Setting(
+        "gui", "app_calls_per_minute", 300,
+        "Server calls (anvil.server.call) one visitor's address may make per minute to GUI apps "
+        "(beyond it the call raises anvil.server.QuotaExceededError).",
+        _int_range(1, 10_000_000),
+    ),
+    Setting(
         "outbound", "outbound_allow_private", False,
         "Let widget code reach loopback, private and link-local addresses (off: only the "
         "public internet, and never cloud metadata addresses).",
@@ -317,6 +340,8 @@ class Config:
     min_schedule_minutes: float
     http_max_body_bytes: int
     http_requests_per_minute: int
+    apps_domain: str | None
+    app_calls_per_minute: int
     outbound_allow_private: bool
     outbound_allowlist: tuple[str, ...]
     outbound_timeout: float
@@ -356,6 +381,17 @@ class Config:
     @property
     def https(self) -> bool:
         return self.origin.startswith("https://")
+
+    @property
+    def apps_host(self) -> str:
+        """The domain (and port) apps live under: `apps_domain`, or localhost:PORT."""
+        return self.apps_domain or f"localhost:{self.port}"
+
+    def app_origin(self, slug: str) -> str:
+        """The origin of a GUI widget's app. https when Widgetbox is served over https and
+        the apps domain is set; the default (localhost) is plain http."""
+        scheme = "https" if self.https and self.apps_domain else "http"
+        return f"{scheme}://{slug}.{self.apps_host}"
 
     @property
     def database_path(self) -> Path:
@@ -403,6 +439,14 @@ def load(
             values[name] = _parse(by_name[name], raw, f"--{name.replace('_', '-')}")
             sources[name] = "command line"
     config = Config(**values, sources=sources)
+    ide_host = urlsplit(config.origin).hostname or ""
+    apps = config.apps_host.split(":")[0]
+    if ide_host.endswith("." + apps):
+        raise ConfigError(
+            f"apps_domain {config.apps_host!r} contains Widgetbox's own host name {ide_host!r}: "
+            "a widget whose slug matched would be served on Widgetbox's origin; use a domain "
+            "of its own (e.g. apps.example.com for widgets.example.com)"
+        )
     if config.session_max_days < config.session_idle_days:
         raise ConfigError(
             "session_max_days must be at least session_idle_days "

@@ -12,6 +12,8 @@ See ARCHITECTURE.md ("The sandbox") for how it works and `Limits` for every limi
 from ._artifacts import ArtifactError, Interpreter, Pin
 from ._bridge import Bridge, HostCall, HostCallError
 from ._codec import SerializationError
+from ._codec import decode as decode_value
+from ._codec import encode as encode_value
 from ._engine import estimated_compile_seconds
 from ._guest import GuestError
 from ._http import HttpRequest, HttpResponse
@@ -48,6 +50,8 @@ __all__ = [
     "SerializationError",
     "Status",
     "UserError",
+    "decode_value",
+    "encode_value",
     "estimated_compile_seconds",
     "prepare",
 ]

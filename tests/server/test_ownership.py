@@ -8,8 +8,10 @@ tested). No response to anyone, the owner included, ever holds the value of a se
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import httpx
@@ -20,8 +22,12 @@ from litestar import Litestar
 from tests.server._client import Browser, assert_error, assert_error_shape
 from tests.server._data import add_run_and_schedule
 from tests.server.conftest import Server
+from widgetbox.host.gui.tokens import Grant
+from widgetbox.host.templates import TEMPLATES
 
 pytestmark = pytest.mark.server
+
+BUILD = Path(__file__).resolve().parents[2] / "client" / "build"
 
 
 @dataclass(frozen=True)
@@ -29,13 +35,20 @@ class WidgetRoute:
     """A route about one widget (`{slug}`) or one of its runs (`{run_id}`), who may use it,
     and a request that works."""
 
-    rule: Literal["read", "owner", "fork", "run", "http", "page", "owner-page"]
+    rule: Literal[
+        "read", "owner", "fork", "run", "http", "page", "owner-page",
+        "app-link", "app", "app-enter", "app-static",
+    ]  # fmt: skip
     """read: anyone who can see the widget; owner: its owner only; fork: any signed-in
     user who can see it; run: a run of the widget, private to its owner (404 to anyone else,
     whatever the widget's visibility); http: the widget's own HTTP API, its owner's only
     while private, and everyone's (the widget's answer) when unlisted or public; page and
     owner-page: the IDE's HTML pages, like read and owner, except that a visitor who is not
-    signed in is sent to log in (303) from an owner's page."""
+    signed in is sent to log in (303) from an owner's page. GUI apps: app-link, Widgetbox's
+    link to an app (303 to it, 404 when private); app, the app's page and server calls on
+    the app's own origin (anyone's unless private; the owner enters with a token);
+    app-enter, redeeming that token (no one else has one); app-static, the loader and
+    runtime files (the same for every app, nothing of the widget's)."""
     body: dict[str, Any] | None = None
     query: dict[str, Any] = field(default_factory=dict)
     kind: str = "script"
@@ -104,6 +117,15 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
     ("GET", "/widgets/{slug:str}/versions"): WidgetRoute("owner-page"),
     ("GET", "/widgets/{slug:str}/schedule"): WidgetRoute("owner-page", kind="scheduled"),
     ("GET", "/widgets/{slug:str}/settings"): WidgetRoute("owner-page"),
+    # a GUI widget's app, on its own origin (details: test_gui_apps)
+    ("GET", "/widgets/{slug:str}/app"): WidgetRoute("app-link", kind="gui"),
+    ("GET", "/_apps/{slug:str}"): WidgetRoute("app", kind="gui"),
+    ("POST", "/_apps/{slug:str}/_/call"): WidgetRoute(
+        "app", body={"name": "hello", "args": [], "kwargs": {}}, kind="gui"
+    ),
+    ("GET", "/_apps/{slug:str}/_/enter"): WidgetRoute("app-enter", kind="gui"),
+    ("GET", "/_apps/{slug:str}/_/static/{path:path}"): WidgetRoute("app-static", kind="gui"),
+    ("HEAD", "/_apps/{slug:str}/_/static/{path:path}"): WidgetRoute("app-static", kind="gui"),
     # the widget's own HTTP API, every method
     **{
         (method, path): WidgetRoute(
@@ -162,7 +184,28 @@ def named(name, **params):
 """
 """The HTTP API of the walk's widgets: it answers every method at / and /{name} with what
 it saw (and its source holds the same marker as the other kinds' second version)."""
-FILES = {"script": {"main.py": "print('v2')\n"}, "http": {"main.py": HTTP_API}}
+GUI_SERVER = """\
+# print('v2')
+import anvil.server
+
+
+@anvil.server.callable
+def hello():
+    return "hi"
+"""
+FILES = {
+    "script": {"main.py": "print('v2')\n"},
+    "http": {"main.py": HTTP_API},
+    "gui": {**TEMPLATES["gui"], "server.py": GUI_SERVER},
+}
+APPS = "/_apps/{slug:str}"
+RUNTIME_FILE = "runtimes/{runtime}/brython.min.js"
+"""A file the app origin serves (the runtime's folder name is filled in from the build)."""
+
+
+def runtime_folder() -> str:
+    manifest = json.loads((BUILD / "manifest.json").read_text())
+    return str(manifest["runtimes"]["brython"]["base"]).split("/")[1]
 
 
 def app_routes(app: Litestar) -> set[tuple[str, str]]:
@@ -202,6 +245,10 @@ class Target:
 
 
 def url_for(path: str, target: Target) -> str:
+    if path.startswith(APPS):  # on the app's own origin
+        rest = path.removeprefix(APPS).replace("{path:path}", RUNTIME_FILE) or "/"
+        rest = rest.replace("{runtime}", runtime_folder())
+        return f"http://{target.slug}.localhost:8000{rest}"
     url = (
         path.replace("{slug:str}", target.slug)
         .replace("{number:int}", "1")
@@ -277,6 +324,45 @@ def expected(rule: str, visibility: str, who: str) -> tuple[int, str | None]:
 
 
 PAGES = ("page", "owner-page")
+APP_RULES = ("app-link", "app", "app-enter", "app-static")
+
+
+def expected_app(rule: str, visibility: str) -> int:
+    """The status of an app's route for someone who does not own the widget."""
+    if rule == "app-static":
+        return 200
+    if rule == "app-enter" or visibility == "private":
+        return 404  # no token of theirs; a private app is not revealed
+    return 303 if rule == "app-link" else 200
+
+
+def send_app(
+    server: Server,
+    browser: Browser,
+    method: str,
+    url: str,
+    route: WidgetRoute,
+    target: Target,
+    owner: bool,
+) -> httpx.Response:
+    """A request to an app, as its owner's or a visitor's browser makes it. The owner enters
+    a private app from Widgetbox first (the token is for them alone); others have a token of
+    their own at best, which lets no one else in."""
+    params: dict[str, str] = {}
+    if route.rule == "app-enter":
+        user = browser.whoami()
+        grant = Grant(target.id, user["id"] if user else -1)
+        params["token"] = server.app.state.app_tokens.entry(grant)
+    elif route.rule == "app" and owner:
+        hop = browser.client.get(f"/widgets/{target.slug}/app", follow_redirects=False)
+        if "/_/enter" in hop.headers.get("location", ""):
+            browser.client.get(hop.headers["location"], follow_redirects=False)
+    headers = {}
+    if method == "POST":
+        headers["origin"] = url.split("/_/", maxsplit=1)[0]
+    return browser.client.request(
+        method, url, json=route.body, params=params, headers=headers, follow_redirects=False
+    )
 
 
 def expected_page(rule: str, visibility: str, who: str) -> int:
@@ -286,6 +372,29 @@ def expected_page(rule: str, visibility: str, who: str) -> int:
     if rule == "page":
         return 200
     return 403 if who == "other" else 303  # 303: to the log-in form, and back afterwards
+
+
+def request_for(
+    server: Server,
+    browser: Browser,
+    method: str,
+    path: str,
+    target: Target,
+    route: WidgetRoute,
+    owner: bool = False,
+) -> httpx.Response:
+    url = url_for(path, target)
+    if route.rule in APP_RULES:
+        return send_app(server, browser, method, url, route, target, owner)
+    return send(browser, method, url, route)
+
+
+def check_app_answer(response: httpx.Response, rule: str, visibility: str, context: str) -> None:
+    assert response.status_code == expected_app(rule, visibility), context
+    if response.status_code == 404:
+        assert "Target" not in response.text, context
+    if rule == "app-link" and response.status_code == 303:
+        assert "token=" not in response.headers["location"], context  # tokens are the owner's
 
 
 def send(browser: Browser, method: str, url: str, route: WidgetRoute) -> httpx.Response:
@@ -317,7 +426,7 @@ def test_the_ownership_walk(server: Server, visibility: str) -> None:
     secret = f"wb-walk-secret-{uuid.uuid4().hex}"
     targets = {
         kind: owners_widget(server, owner, "Target", visibility, kind, secret)
-        for kind in ("script", "scheduled", "http")
+        for kind in ("script", "scheduled", "http", "gui")
     }
     before = {kind: snapshot(server, owner, target) for kind, target in targets.items()}
 
@@ -332,9 +441,12 @@ def test_the_ownership_walk(server: Server, visibility: str) -> None:
         target = targets[route.kind]
 
         for who, browser in others.items():
-            response = send(browser, method, url_for(path, target), route)
+            response = request_for(server, browser, method, path, target, route)
             context = f"{who} {method} {path} on a {visibility} widget"
             assert secret not in response.text, context
+            if route.rule in APP_RULES:
+                check_app_answer(response, route.rule, visibility, context)
+                continue
             if route.rule in PAGES:
                 page_status = expected_page(route.rule, visibility, who)
                 assert response.status_code == page_status, (context, response.text[:300])
@@ -368,8 +480,9 @@ def test_the_ownership_walk(server: Server, visibility: str) -> None:
         control = owners_widget(
             server, owner, f"Control {method} {path}", visibility, route.kind, secret
         )
-        done = send(owner, method, url_for(path, control), route)
-        assert done.status_code in {200, 201, 202, 204}, (method, path, done.text)
+        done = request_for(server, owner, method, path, control, route, owner=True)
+        ok = {200, 201, 202, 204} | ({303} if route.rule in ("app-link", "app-enter") else set())
+        assert done.status_code in ok, (method, path, done.text)
         assert secret not in done.text, (method, path)
 
     assert walked == WIDGET_ROUTES.keys()

@@ -1,0 +1,370 @@
+"""A GUI widget's app, on the app's own origin (see hosts.py): its page, the loader and the
+Python runtime's files, entering a private app, and server calls.
+
+- `/` the page: the loader, the runtime to start (Brython or Pyodide), the startup form and
+  the app's client files (`forms/**`, `app.json`; never its server code).
+- `/_/static/...` the loader, styles and runtimes, content-hashed or versioned, cached for a
+  year.
+- `/_/enter?token=...` a private app's owner, handed over from Widgetbox (tokens.py).
+- `/_/call` `anvil.server.call`: the call runs in a fresh sandbox through the interactive
+  lane of the run queue; values follow Anvil's rules; exceptions raised by server code come
+  back as data (`{"exception": {"type", "message"}}`) for the client to raise; calls are
+  rate-limited per visitor address and logged for the owner.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response, Router, get, post, route
+from litestar.datastructures import Cookie, State
+from litestar.enums import HttpMethod, MediaType
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from widgetbox.runtime import (
+    TOO_LONG,
+    RunResult,
+    SerializationError,
+    Status,
+    decode_value,
+    encode_value,
+)
+
+from .. import accounts, widgets
+from ..config import Config
+from ..db import Database
+from ..errors import body
+from ..pages import Assets
+from ..run_queue import QueueFull
+from ..runner import Runner
+from ..widgets import Widget
+from . import design
+from .hosts import PREFIX, app_of
+from .tokens import VISIT_SECONDS, AppTokens
+
+log = logging.getLogger("widgetbox.host")
+
+CALL_MAX_BYTES = 1024 * 1024
+MAX_NAME = 200
+STATIC = "/_/static/"
+STATIC_FOLDERS = ("gui/", "runtimes/")
+IMMUTABLE = "public, max-age=31536000, immutable"
+CONTENT_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".map": "application/json",
+    ".json": "application/json",
+    ".wasm": "application/wasm",
+    ".zip": "application/zip",
+    ".txt": "text/plain; charset=utf-8",
+}
+APP_CSP = (
+    "default-src 'self'; "
+    # Brython compiles Python to JavaScript in the page; Pyodide compiles WebAssembly
+    "script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; "
+    "style-src 'self'; img-src 'self' data: blob: https:; connect-src 'self'; "
+    "font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "content-security-policy": APP_CSP,
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+NOT_FOUND = (
+    "There is no app at this address, or it is private: if it is yours, open it from its page "
+    "in Widgetbox."
+)
+
+
+def visit_cookie_name(config: Config) -> str:
+    secure = config.app_origin("x").startswith("https://")
+    return "__Host-wb_app" if secure else "wb_app"
+
+
+def _state(request: Request[Any, Any, State]) -> State:
+    return request.app.state
+
+
+def _on_app_host(request: Request[Any, Any, State], slug: str) -> bool:
+    """Only requests routed here from the app's own host name (never a path typed on
+    Widgetbox's origin)."""
+    return app_of(request.scope) == slug != ""
+
+
+async def visible_app(request: Request[Any, Any, State], slug: str) -> Widget | None:
+    """The GUI widget whose app this is, if the visitor may open it."""
+    if not _on_app_host(request, slug):
+        return None
+    state = _state(request)
+    db: Database = state.db
+    widget = await db.read(widgets.find, slug)
+    if widget is None or widget.kind != "gui":
+        return None
+    if widget.visibility != "private":
+        return widget
+    tokens: AppTokens = state.app_tokens
+    grant = tokens.visitor(request.cookies.get(visit_cookie_name(state.config)))
+    if grant is None or grant.widget_id != widget.id:
+        return None
+    user = await db.read(accounts.get_user, grant.user_id)
+    return widget if widgets.is_owner(widget, user) else None
+
+
+def _not_found(message: str = NOT_FOUND) -> Response[Any]:
+    return Template(
+        "gui/missing.html",
+        context={"message": message},
+        status_code=404,
+        headers=PAGE_HEADERS,
+        media_type=MediaType.HTML,
+    )
+
+
+def _boot_json(data: dict[str, Any]) -> str:
+    """JSON safe inside a <script> element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _runtimes(assets: Assets) -> dict[str, Any]:
+    """The runtimes the build copied (build/manifest.json, "runtimes")."""
+    manifest: Path = assets.directory / "manifest.json"
+    try:
+        found: dict[str, Any] = json.loads(manifest.read_text()).get("runtimes", {})
+    except (OSError, ValueError):
+        return {}
+    return found
+
+
+async def _page(request: Request[Any, Any, State], slug: str, assets: Assets) -> Response[Any]:
+    widget = await visible_app(request, slug)
+    if widget is None:
+        return _not_found()
+    db: Database = _state(request).db
+    files = await db.read(widgets.head_files, widget)
+    settings = design.app_settings(files)
+    runtime = _runtimes(assets).get(settings.runtime)
+    if runtime is None:
+        log.error("the %s runtime is not built: run `just client`", settings.runtime)
+        return _not_found("This app cannot be served: its runtime is not installed.")
+    base = STATIC + runtime["base"]
+    boot = {
+        "runtime": settings.runtime,
+        "runtime_base": base,
+        "startup_form": settings.startup_form,
+        "files": design.client_files(files),
+    }
+    preload = (
+        [base + "brython.min.js", base + "brython_stdlib.js"]
+        if settings.runtime == "brython"
+        else []
+    )
+    return Template(
+        "gui/app.html",
+        context={
+            "title": widget.title,
+            "script": STATIC + assets.url("gui/boot.js").removeprefix("/static/"),
+            "style": STATIC + assets.url("gui/gui.css").removeprefix("/static/"),
+            "preload": preload,
+            "boot": _boot_json(boot),
+        },
+        headers=PAGE_HEADERS,
+        media_type=MediaType.HTML,
+    )
+
+
+def _static(
+    request: Request[Any, Any, State], slug: str, path: str, assets: Assets
+) -> Response[bytes]:
+    name = path.lstrip("/")
+    if not _on_app_host(request, slug) or not name.startswith(STATIC_FOLDERS):
+        return Response(b"", status_code=404)
+    data, gzipped = assets.read(name)
+    headers = {"cache-control": IMMUTABLE, "vary": "accept-encoding"}
+    if gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        data = gzipped
+        headers["content-encoding"] = "gzip"
+    media_type = CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
+    content = b"" if request.method == HttpMethod.HEAD else data
+    return Response(content, media_type=media_type, headers=headers)
+
+
+async def _enter(request: Request[Any, Any, State], slug: str, token: str) -> Response[Any]:
+    """Exchange an entry token for the visit cookie (the token's user must own the app)."""
+    state = _state(request)
+    if not _on_app_host(request, slug):
+        return _not_found()
+    tokens: AppTokens = state.app_tokens
+    grant = tokens.redeem(token)
+    db: Database = state.db
+    widget = await db.read(widgets.find, slug)
+    user = await db.read(accounts.get_user, grant.user_id) if grant else None
+    if (
+        grant is None
+        or widget is None
+        or grant.widget_id != widget.id
+        or not widgets.is_owner(widget, user)
+    ):
+        return _not_found(
+            "This link has expired or was used already: open the app again from its "
+            "page in Widgetbox."
+        )
+    config: Config = state.config
+    cookie = Cookie(
+        key=visit_cookie_name(config),
+        value=tokens.visit(grant),
+        path="/",
+        max_age=VISIT_SECONDS,
+        secure=config.app_origin(slug).startswith("https://"),
+        httponly=True,
+        samesite="lax",
+    )
+    return Redirect(
+        "/", status_code=303, cookies=[cookie], headers={"referrer-policy": "no-referrer"}
+    )
+
+
+async def _call(request: Request[Any, Any, State], slug: str) -> Response[Any]:
+    problem = _refused(request, slug, _state(request).config)
+    if problem is not None:
+        return problem
+    raw = await request.body()
+    if len(raw) > CALL_MAX_BYTES:
+        return _error(413, "too_large", f"A call may send at most {CALL_MAX_BYTES:,} bytes.")
+    parsed = _parse_call(raw)
+    if isinstance(parsed, Response):
+        return parsed
+    name, args, kwargs = parsed
+    widget = await visible_app(request, slug)
+    if widget is None:
+        return _error(404, "not_found", NOT_FOUND)
+    runner: Runner = _state(request).runner
+    try:
+        result = await runner.call(widget, name, args, kwargs)
+    except QueueFull as e:
+        response = _error(e.status, "busy", e.message)
+        response.headers["retry-after"] = str(e.retry_after)
+        return response
+    return Response(outcome(result), headers=CALL_HEADERS)
+
+
+def routes(config: Config, assets: Assets) -> list[Router]:
+    """The app origin's handlers (under hosts.PREFIX), server calls rate-limited per
+    visitor address."""
+
+    @get(PREFIX + "/{slug:str}/", include_in_schema=False)
+    async def page(request: Request[Any, Any, State], slug: FromPath[str]) -> Response[Any]:
+        return await _page(request, slug, assets)
+
+    @route(
+        PREFIX + "/{slug:str}/_/static/{path:path}",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        include_in_schema=False,
+        sync_to_thread=False,
+    )
+    def static(
+        request: Request[Any, Any, State], slug: FromPath[str], path: FromPath[str]
+    ) -> Response[bytes]:
+        return _static(request, slug, path, assets)
+
+    @get(PREFIX + "/{slug:str}/_/enter", include_in_schema=False)
+    async def enter(
+        request: Request[Any, Any, State], slug: FromPath[str], token: FromQuery[str] = ""
+    ) -> Response[Any]:
+        return await _enter(request, slug, token)
+
+    @post(PREFIX + "/{slug:str}/_/call", include_in_schema=False, status_code=200)
+    async def call(request: Request[Any, Any, State], slug: FromPath[str]) -> Response[Any]:
+        return await _call(request, slug)
+
+    limit = RateLimitConfig(
+        rate_limit=("minute", config.app_calls_per_minute),
+        set_rate_limit_headers=True,
+        store="app_call_rate_limits",
+    )
+    return [
+        Router(path="/", route_handlers=[page, static, enter], include_in_schema=False),
+        Router(
+            path="/",
+            route_handlers=[call],
+            middleware=[limit.middleware],
+            request_max_body_size=CALL_MAX_BYTES + 1,
+            include_in_schema=False,
+        ),
+    ]
+
+
+CALL_HEADERS = {"cache-control": "no-store", "content-security-policy": "sandbox"}
+
+
+def _error(status: int, code: str, message: str) -> Response[Any]:
+    return Response(body(status, code, message), status_code=status, headers=CALL_HEADERS)
+
+
+def _refused(request: Request[Any, Any, State], slug: str, config: Config) -> Response[Any] | None:
+    """Calls come from the app's own pages: its host name, its origin, JSON."""
+    if not _on_app_host(request, slug):
+        return _error(404, "not_found", NOT_FOUND)
+    origin = request.headers.get("origin")
+    site = request.headers.get("sec-fetch-site")
+    if (origin and origin != config.app_origin(slug)) or site in {"cross-site", "same-site"}:
+        return _error(403, "cross_origin", "Server calls must come from the app's own page.")
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        return _error(415, "unsupported_media_type", "A server call is sent as JSON.")
+    return None
+
+
+def _parse_call(raw: bytes) -> tuple[str, list[Any], dict[str, Any]] | Response[Any]:
+    def refuse(message: str) -> Response[Any]:
+        return _error(400, "bad_call", message)
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} cannot be sent")
+
+    try:
+        data = json.loads(raw, parse_constant=no_constants)
+    except (ValueError, RecursionError):
+        return refuse("The call is not valid JSON.")
+    if not isinstance(data, dict) or set(data) - {"name", "args", "kwargs"}:
+        return refuse('A call is {"name": ..., "args": [...], "kwargs": {...}}.')
+    name, args, kwargs = data.get("name"), data.get("args", []), data.get("kwargs", {})
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
+        return refuse(f"A call names a server function (1 to {MAX_NAME} characters).")
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        return refuse('A call\'s "args" is a list and its "kwargs" an object.')
+    try:
+        return name, decode_value(args), decode_value(kwargs)
+    except SerializationError as e:
+        return refuse(f"The arguments cannot be read: {e}.")
+
+
+def _exception(kind: str, message: str) -> dict[str, Any]:
+    return {"exception": {"type": kind, "message": message}}
+
+
+def outcome(result: RunResult) -> dict[str, Any]:
+    """The answer to a finished call: its value, or the exception the client raises."""
+    if result.ok:
+        return {"value": encode_value(result.value)}
+    if result.status is Status.TIMEOUT:
+        return _exception("anvil.server.TimeoutError", TOO_LONG)
+    if result.status in (Status.MEMORY, Status.OUTPUT_LIMIT, Status.KILLED):
+        return _exception(
+            "anvil.server.ExecutionTerminatedError",
+            f"Server code exited unexpectedly: {result.message or result.status.value}",
+        )
+    error = result.error
+    if error is None:
+        return _exception(
+            "anvil.server.InternalError",
+            "The server code failed; the app's owner can see why in the widget's logs.",
+        )
+    return _exception(error.qualified_type or error.type, error.message)

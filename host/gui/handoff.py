@@ -1,0 +1,37 @@
+"""Opening an app from Widgetbox: `/widgets/<slug>/app` on Widgetbox's own origin sends the
+visitor to the app's origin; a private app's owner (or the admin) goes with an entry token
+(tokens.py), since the app's origin never sees Widgetbox's session."""
+
+from __future__ import annotations
+
+from litestar import get
+from litestar.datastructures import State
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from .. import widgets
+from ..config import Config
+from ..db import Database
+from ..errors import ApiError
+from ..security import Viewer
+from .tokens import AppTokens, Grant
+
+
+@get("/widgets/{slug:str}/app", include_in_schema=False)
+async def open_app(slug: FromPath[str], viewer: Viewer, state: State) -> Redirect:
+    db: Database = state.db
+    widget = await db.read(widgets.readable, slug, viewer)  # 404 unless the viewer may see it
+    if widget.kind != "gui":
+        raise ApiError(404, "not_an_app", f"{slug!r} is not a GUI widget.")
+    config: Config = state.config
+    origin = config.app_origin(widget.slug)
+    if widget.visibility != "private" or viewer is None:
+        return Redirect(f"{origin}/", status_code=303)
+    tokens: AppTokens = state.app_tokens
+    token = tokens.entry(Grant(widget.id, viewer.id))
+    headers = {"referrer-policy": "no-referrer", "cache-control": "no-store"}
+    return Redirect(f"{origin}/_/enter?token={token}", status_code=303, headers=headers)
+
+
+def app_url(config: Config, slug: str) -> str:
+    return config.app_origin(slug) + "/"
