@@ -8,7 +8,7 @@ import sys
 
 from ._report import save, show
 
-GROUPS = ["runtime", "host", "execution", "packages", "browser"]
+GROUPS = ["runtime", "host", "execution", "packages", "browser", "gui"]
 
 
 def main() -> int:
