@@ -25,8 +25,8 @@ const pages = readdirSync(join(src, "pages"))
   .filter((name) => name.endsWith(".js"))
   .map((name) => join(src, "pages", name));
 
-// GUI apps' page: its loader and styles (see src/gui/ and runtimes.mjs)
-const gui = [join(src, "gui", "boot.js"), join(src, "gui", "gui.css")];
+// GUI apps' page: its loader and styles; the designer's styles (see src/gui/, runtimes.mjs)
+const gui = [join(src, "gui", "boot.js"), join(src, "gui", "gui.css"), join(src, "gui", "designer.css")];
 
 const options = {
   entryPoints: [...pages, join(src, "app.css"), ...gui],

@@ -6,6 +6,7 @@ Python runtime's files, entering a private app, and server calls.
 - `/_/static/...` the loader, styles and runtimes, content-hashed or versioned, cached for a
   year.
 - `/_/enter?token=...` a private app's owner, handed over from Widgetbox (tokens.py).
+- `/_/preview` the designer's live preview: runs the files the IDE's page posts to it.
 - `/_/call` `anvil.server.call`: the call runs in a fresh sandbox through the interactive
   lane of the run queue; values follow Anvil's rules; exceptions raised by server code come
   back as data (`{"exception": {"type", "message"}}`) for the client to raise; calls are
@@ -52,7 +53,9 @@ log = logging.getLogger("widgetbox.host")
 CALL_MAX_BYTES = 1024 * 1024
 MAX_NAME = 200
 STATIC = "/_/static/"
-STATIC_FOLDERS = ("gui/", "runtimes/")
+PREVIEW = "/_/preview"
+STATIC_FOLDERS = ("gui/", "chunks/", "runtimes/")
+"""The loader and its chunks (code it shares with the designer), styles and runtimes."""
 IMMUTABLE = "public, max-age=31536000, immutable"
 CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
@@ -196,7 +199,45 @@ def _static(
     return Response(content, media_type=media_type, headers=headers)
 
 
-async def _enter(request: Request[Any, Any, State], slug: str, token: str) -> Response[Any]:
+def _preview(request: Request[Any, Any, State], slug: str, assets: Assets) -> Response[Any]:
+    """The live preview's shell: it runs what the IDE's design page posts to it (files that
+    may not be saved yet). It holds nothing of any widget's, so it is the same for every app
+    (and for none); only Widgetbox's own pages may frame it and send it code."""
+    if not _on_app_host(request, slug):
+        return _not_found()
+    config: Config = _state(request).config
+    # CSP source expressions cannot name IPv6 literals ([::1]): that name cannot frame it
+    ide = sorted(origin for origin in config.allowed_origins if "[" not in origin)
+    boot = {
+        "preview": True,
+        "ide_origins": ide,
+        "runtime_bases": {
+            name: STATIC + found["base"] for name, found in _runtimes(assets).items()
+        },
+    }
+    headers = {
+        **PAGE_HEADERS,
+        "content-security-policy": APP_CSP.replace(
+            "frame-ancestors 'none'", "frame-ancestors " + " ".join(ide)
+        ),
+    }
+    return Template(
+        "gui/app.html",
+        context={
+            "title": "Preview",
+            "script": STATIC + assets.url("gui/boot.js").removeprefix("/static/"),
+            "style": STATIC + assets.url("gui/gui.css").removeprefix("/static/"),
+            "preload": [],
+            "boot": _boot_json(boot),
+        },
+        headers=headers,
+        media_type=MediaType.HTML,
+    )
+
+
+async def _enter(
+    request: Request[Any, Any, State], slug: str, token: str, to: str = ""
+) -> Response[Any]:
     """Exchange an entry token for the visit cookie (the token's user must own the app)."""
     state = _state(request)
     if not _on_app_host(request, slug):
@@ -227,7 +268,10 @@ async def _enter(request: Request[Any, Any, State], slug: str, token: str) -> Re
         samesite="lax",
     )
     return Redirect(
-        "/", status_code=303, cookies=[cookie], headers={"referrer-policy": "no-referrer"}
+        PREVIEW if to == "preview" else "/",
+        status_code=303,
+        cookies=[cookie],
+        headers={"referrer-policy": "no-referrer"},
     )
 
 
@@ -276,9 +320,16 @@ def routes(config: Config, assets: Assets) -> list[Router]:
 
     @get(PREFIX + "/{slug:str}/_/enter", include_in_schema=False)
     async def enter(
-        request: Request[Any, Any, State], slug: FromPath[str], token: FromQuery[str] = ""
+        request: Request[Any, Any, State],
+        slug: FromPath[str],
+        token: FromQuery[str] = "",
+        to: FromQuery[str] = "",
     ) -> Response[Any]:
-        return await _enter(request, slug, token)
+        return await _enter(request, slug, token, to)
+
+    @get(PREFIX + "/{slug:str}" + PREVIEW, include_in_schema=False, sync_to_thread=False)
+    def preview(request: Request[Any, Any, State], slug: FromPath[str]) -> Response[Any]:
+        return _preview(request, slug, assets)
 
     @post(PREFIX + "/{slug:str}/_/call", include_in_schema=False, status_code=200)
     async def call(request: Request[Any, Any, State], slug: FromPath[str]) -> Response[Any]:
@@ -290,7 +341,7 @@ def routes(config: Config, assets: Assets) -> list[Router]:
         store="app_call_rate_limits",
     )
     return [
-        Router(path="/", route_handlers=[page, static, enter], include_in_schema=False),
+        Router(path="/", route_handlers=[page, static, enter, preview], include_in_schema=False),
         Router(
             path="/",
             route_handlers=[call],

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from litestar import get
 from litestar.datastructures import State
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from .. import widgets
@@ -14,23 +14,29 @@ from ..config import Config
 from ..db import Database
 from ..errors import ApiError
 from ..security import Viewer
+from .apps import PREVIEW
 from .tokens import AppTokens, Grant
 
 
 @get("/widgets/{slug:str}/app", include_in_schema=False)
-async def open_app(slug: FromPath[str], viewer: Viewer, state: State) -> Redirect:
+async def open_app(
+    slug: FromPath[str], viewer: Viewer, state: State, view: FromQuery[str] = ""
+) -> Redirect:
+    """`?view=preview`: to the designer's live preview (on the app's origin) instead."""
     db: Database = state.db
     widget = await db.read(widgets.readable, slug, viewer)  # 404 unless the viewer may see it
     if widget.kind != "gui":
         raise ApiError(404, "not_an_app", f"{slug!r} is not a GUI widget.")
     config: Config = state.config
     origin = config.app_origin(widget.slug)
+    preview = view == "preview"
     if widget.visibility != "private" or viewer is None:
-        return Redirect(f"{origin}/", status_code=303)
+        return Redirect(origin + (PREVIEW if preview else "/"), status_code=303)
     tokens: AppTokens = state.app_tokens
     token = tokens.entry(Grant(widget.id, viewer.id))
     headers = {"referrer-policy": "no-referrer", "cache-control": "no-store"}
-    return Redirect(f"{origin}/_/enter?token={token}", status_code=303, headers=headers)
+    target = f"{origin}/_/enter?token={token}" + ("&to=preview" if preview else "")
+    return Redirect(target, status_code=303, headers=headers)
 
 
 def app_url(config: Config, slug: str) -> str:

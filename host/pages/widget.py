@@ -90,6 +90,8 @@ async def code(slug: Slug, viewer: Viewer, state: State) -> Template:
         return widget, files, last, task
 
     widget, files, last, task = await db(state).read(read)
+    if widget.kind == "gui":
+        return _design_page(state, widget, viewer, files)
     schedule = None
     if task is not None:
         schedule = {
@@ -116,6 +118,33 @@ async def code(slug: Slug, viewer: Viewer, state: State) -> Template:
         runnable=widget.kind in RUNNABLE,
         active="code",
     )
+
+
+def _design_page(
+    state: State, widget: Widget, viewer: User | None, files: dict[str, str]
+) -> Template:
+    """A GUI widget's page: the designer and the code editor. Its live preview runs on the
+    app's own origin, in a frame this page may hold (and nothing else)."""
+    config: Config = state.config
+    app_origin = config.app_origin(widget.slug)
+    data = {
+        "files": files,
+        "app_origin": app_origin,
+        "preview_url": f"/widgets/{widget.slug}/app?view=preview",
+    }
+    template = _widget_page(
+        "widget/design.html",
+        widget,
+        viewer,
+        "pages/design.js",
+        data,
+        style_nonce=True,
+        files=files,
+        active="code",
+    )
+    # 'self': the frame opens through /widgets/<slug>/app, which hands the owner over
+    template.headers["content-security-policy"] += f"; frame-src 'self' {app_origin}"
+    return template
 
 
 @get("/widgets/{slug:str}/runs", include_in_schema=False)

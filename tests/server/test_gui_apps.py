@@ -422,3 +422,49 @@ def test_the_api_refuses_requests_from_an_apps_origin(
     )
     assert "access-control-allow-origin" not in preflight.headers
     assert [w["title"] for w in alice.get("/api/widgets").json()["widgets"]] == ["Greeter"]
+
+
+# -- the designer's live preview ----------------------------------------------------------
+
+
+def test_the_preview_shell_is_empty_and_framed_only_by_widgetbox(
+    server: Server, anon: Browser, app: str
+) -> None:
+    for slug in (app, "no-such-app"):  # the same for every app: nothing of any widget's
+        page = anon.client.get(app_url(server, slug, "/_/preview"))
+        assert page.status_code == 200
+        boot = boot_of(page)
+        assert boot["preview"] is True
+        assert "files" not in boot
+        assert sorted(boot["runtime_bases"]) == ["brython", "pyodide"]
+        assert boot["ide_origins"] == ["http://127.0.0.1:8000", "http://localhost:8000"]
+        csp = page.headers["content-security-policy"]
+        assert csp.endswith("frame-ancestors http://127.0.0.1:8000 http://localhost:8000")
+        assert "Greeter" not in page.text
+    assert anon.client.get(f"/_apps/{app}/_/preview").status_code == 404
+
+
+def test_the_preview_opens_through_widgetbox_like_the_app(server: Server, alice: Browser) -> None:
+    public = make_app(alice, "Previewed")
+    hop = alice.client.get(f"/widgets/{public}/app?view=preview", follow_redirects=False)
+    assert hop.headers["location"] == app_url(server, public, "/_/preview")
+    private = make_app(alice, "Private previewed", visibility="private")
+    hop = alice.client.get(f"/widgets/{private}/app?view=preview", follow_redirects=False)
+    assert hop.headers["location"].endswith("&to=preview")
+    landed = alice.client.get(hop.headers["location"], follow_redirects=False)
+    assert landed.headers["location"] == "/_/preview"
+    assert call(alice, server, private, "greet", "me").json() == {"value": "Hello, me!"}
+
+
+def test_the_design_page_may_frame_only_its_apps_origin(
+    server: Server, alice: Browser, app: str
+) -> None:
+    page = alice.client.get(f"/widgets/{app}")
+    assert page.status_code == 200
+    assert 'class="designer"' in page.text
+    csp = page.headers["content-security-policy"]
+    assert csp.endswith(f"; frame-src 'self' {app_url(server, app, '').rstrip('/')}")
+    assert "frame-ancestors 'none'" in csp  # and nothing may frame the page itself
+    data = json.loads(re.search(r'id="page-data">(.*?)</script>', page.text, re.S).group(1))  # type: ignore[union-attr]
+    assert data["app_origin"] == app_url(server, app, "").rstrip("/")
+    assert data["preview_url"] == f"/widgets/{app}/app?view=preview"

@@ -47,8 +47,9 @@ class WidgetRoute:
     signed in is sent to log in (303) from an owner's page. GUI apps: app-link, Widgetbox's
     link to an app (303 to it, 404 when private); app, the app's page and server calls on
     the app's own origin (anyone's unless private; the owner enters with a token);
-    app-enter, redeeming that token (no one else has one); app-static, the loader and
-    runtime files (the same for every app, nothing of the widget's)."""
+    app-enter, redeeming that token (no one else has one); app-static, the loader, the
+    runtime files and the live preview's empty shell (the same for every app, nothing of
+    the widget's)."""
     body: dict[str, Any] | None = None
     query: dict[str, Any] = field(default_factory=dict)
     kind: str = "script"
@@ -126,6 +127,7 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
     ("GET", "/_apps/{slug:str}/_/enter"): WidgetRoute("app-enter", kind="gui"),
     ("GET", "/_apps/{slug:str}/_/static/{path:path}"): WidgetRoute("app-static", kind="gui"),
     ("HEAD", "/_apps/{slug:str}/_/static/{path:path}"): WidgetRoute("app-static", kind="gui"),
+    ("GET", "/_apps/{slug:str}/_/preview"): WidgetRoute("app-static", kind="gui"),
     # the widget's own HTTP API, every method
     **{
         (method, path): WidgetRoute(

@@ -1,19 +1,20 @@
 // The app page's one script: reads what the host put in the page (#wb-boot: the runtime, where
 // its files are, the startup form, the app's client files), starts Brython or Pyodide with the
 // app's modules, and shows a notice if anything fails before the app's own code runs.
+//
+// The designer's live preview is the same page in preview mode: it holds no files, and runs
+// those that Widgetbox's own design page (one of `ide_origins`, its parent frame) posts to it.
 
 import { appModules } from "./modules.js";
 import { markReady, showError } from "./page.js";
 import { startBrython } from "./run-brython.js";
 import { startPyodide } from "./run-pyodide.js";
 
-async function boot() {
-  const boot = JSON.parse(document.getElementById("wb-boot").textContent);
-  globalThis.wbReady = markReady;
-  const modules = appModules(boot.files);
-  const start = boot.runtime === "pyodide" ? startPyodide : startBrython;
+async function start(runtime, base, files, startupForm) {
+  const modules = appModules(files);
+  const run = runtime === "pyodide" ? startPyodide : startBrython;
   try {
-    await start(boot.runtime_base, modules, boot.startup_form);
+    await run(base, modules, startupForm);
   } catch (error) {
     console.error("The app could not start:", error);
     showError(`The app could not start: ${error?.message ?? error}`);
@@ -21,4 +22,39 @@ async function boot() {
   }
 }
 
-boot();
+function isFiles(files) {
+  return (
+    files !== null &&
+    typeof files === "object" &&
+    Object.entries(files).every(([path, text]) => typeof path === "string" && typeof text === "string")
+  );
+}
+
+function preview(boot) {
+  if (window.parent === window) {
+    showError("This is the designer's preview: open it from the app's page in Widgetbox.");
+    markReady();
+    return;
+  }
+  let started = false;
+  window.addEventListener("message", (event) => {
+    const data = event.data;
+    if (started || event.source !== window.parent || !boot.ide_origins.includes(event.origin)) return;
+    if (data?.type !== "wb-preview-run" || !isFiles(data.files)) return;
+    const base = boot.runtime_bases[data.runtime];
+    if (!base || typeof data.startup_form !== "string") return;
+    started = true;
+    globalThis.wbReady = () => {
+      markReady();
+      window.parent.postMessage({ type: "wb-preview-ready" }, event.origin);
+    };
+    start(data.runtime, base, data.files, data.startup_form);
+  });
+  // nothing secret in it: it only says the preview can take the files now
+  window.parent.postMessage({ type: "wb-preview-waiting" }, "*");
+}
+
+const boot = JSON.parse(document.getElementById("wb-boot").textContent);
+globalThis.wbReady = markReady;
+if (boot.preview) preview(boot);
+else start(boot.runtime, boot.runtime_base, boot.files, boot.startup_form);

@@ -1,0 +1,55 @@
+// The component catalogue (../components.json) for the designer: each component's properties
+// with its groups expanded, the names new components get, and their first properties.
+
+import data from "../components.json";
+
+export const COMPONENTS = Object.fromEntries(
+  Object.entries(data.components).map(([type, spec]) => {
+    const properties = { ...(spec.properties || {}) };
+    for (const group of spec.include || []) Object.assign(properties, data.groups[group]);
+    return [
+      type,
+      {
+        type,
+        category: spec.category,
+        help: spec.help,
+        properties,
+        events: spec.events || [],
+        container: Boolean(spec.container),
+        invisible: Boolean(spec.invisible),
+        layout: spec.layout_properties || {},
+        first: spec.new || {},
+      },
+    ];
+  }),
+);
+export const FORM_EVENTS = data.form_events;
+export const CONTAINERS = Object.values(COMPONENTS).filter((c) => c.container).map((c) => c.type);
+export const LIMITS = data.limits;
+
+const PYTHON_KEYWORDS = new Set(
+  ("False None True and as assert async await break class continue def del elif else except finally for " +
+    "from global if import in is lambda nonlocal not or pass raise return try while with yield").split(" "),
+);
+const RESERVED = new Set([
+  ...data.reserved_names,
+  ...Object.values(COMPONENTS).flatMap((c) => Object.keys(c.properties)),
+]);
+
+/** Why `name` cannot name a component, or "" (the host checks the same on save). */
+export function nameProblem(name, taken) {
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name) || name.length > LIMITS.name_length)
+    return `A name starts with a letter and has only letters, digits and _ (at most ${LIMITS.name_length}).`;
+  if (PYTHON_KEYWORDS.has(name)) return `${name} is a Python keyword.`;
+  if (RESERVED.has(name)) return `${name} is the name of a property or method.`;
+  if (taken.has(name)) return `Another component is called ${name}.`;
+  return "";
+}
+
+/** "TextBox" → "text_box". */
+export function snake(type) {
+  return type.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
+/** The property groups in the order the inspector shows them. */
+export const GROUPS = ["text", "interaction", "appearance", "layout", "tooltip"];

@@ -1,0 +1,202 @@
+// The inspector: the selected component's name, properties (an editor for each type from
+// the catalogue), layout properties in its container, and events; or, with nothing
+// selected, the form's.
+
+import { COMPONENTS, FORM_EVENTS, GROUPS, nameProblem } from "./catalogue.js";
+
+let ids = 0;
+
+function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value == null) continue;
+    element.setAttribute(name, value === true ? "" : value);
+  }
+  element.append(...children.filter((child) => child != null && child !== false));
+  return element;
+}
+
+function words(name) {
+  return name.replaceAll("_", " ");
+}
+
+/** Items as the designer edits them: one per line, `text` or `text|value`. */
+function itemsToText(items) {
+  return (items || []).map((item) => (Array.isArray(item) ? `${item[0]}|${item[1] ?? ""}` : item)).join("\n");
+}
+
+function textToItems(text) {
+  return text
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .filter((line) => line)
+    .map((line) => (line.includes("|") ? line.split("|", 2) : line));
+}
+
+/** An editor for one property; `commit(value)` is called with the new value. */
+function editor(name, spec, value, commit, disabled) {
+  const id = `wb-prop-${++ids}`;
+  const label = h("label", { for: id, title: spec.help || "" }, words(name));
+  let control;
+  switch (spec.type) {
+    case "boolean":
+      control = h("input", { id, type: "checkbox" });
+      control.checked = Boolean(value);
+      control.addEventListener("change", () => commit(control.checked));
+      return h("div", { class: "wb-i-row wb-i-check" }, control, label);
+    case "enum":
+      control = h("select", { id });
+      for (const option of spec.options) control.append(h("option", { value: option }, option));
+      control.value = value;
+      control.addEventListener("change", () => commit(control.value));
+      break;
+    case "number":
+      control = h("input", { id, type: "number", step: "any", min: spec.min, max: spec.max, placeholder: spec.nullable ? "default" : null });
+      control.value = value ?? "";
+      control.addEventListener("change", () => {
+        const text = control.value.trim();
+        if (text === "") return commit(spec.nullable ? null : spec.default);
+        const number = Number(text);
+        if (Number.isFinite(number)) commit(number);
+      });
+      break;
+    case "text":
+      control = h("textarea", { id, rows: 2 });
+      control.value = value ?? "";
+      control.addEventListener("change", () => commit(control.value));
+      break;
+    case "items":
+      control = h("textarea", { id, rows: 4, placeholder: "one item per line; text|value for a value of its own" });
+      control.value = itemsToText(value);
+      control.addEventListener("change", () => commit(textToItems(control.value)));
+      break;
+    case "date":
+      control = h("input", { id, type: "date" });
+      control.value = value ?? "";
+      control.addEventListener("change", () => commit(control.value || null));
+      break;
+    case "color": {
+      control = h("input", { id, type: "text", placeholder: "e.g. #336699", spellcheck: "false" });
+      control.value = value ?? "";
+      const swatch = h("input", { type: "color", "aria-label": `Pick the ${words(name)} colour`, tabindex: "-1" });
+      if (/^#[0-9a-f]{6}$/i.test(value || "")) swatch.value = value;
+      swatch.addEventListener("input", () => {
+        control.value = swatch.value;
+        commit(swatch.value);
+      });
+      control.addEventListener("change", () => commit(control.value.trim()));
+      control.disabled = disabled;
+      swatch.disabled = disabled;
+      return h("div", { class: "wb-i-row" }, label, h("div", { class: "wb-i-color" }, control, swatch));
+    }
+    case "value":
+      control = h("input", { id, type: "text" });
+      control.value = value ?? "";
+      control.addEventListener("change", () => commit(control.value === "" ? null : control.value));
+      break;
+    default:
+      control = h("input", { id, type: spec.type === "uri" ? "url" : "text", spellcheck: "false" });
+      control.value = value ?? "";
+      control.addEventListener("change", () => commit(control.value));
+  }
+  control.disabled = disabled;
+  return h("div", { class: "wb-i-row" }, label, control);
+}
+
+export class Inspector {
+  constructor(root, handlers) {
+    this.root = root;
+    this.on = handlers;
+  }
+
+  render(design, selected, editable) {
+    const type = design.typeOf(selected);
+    const spec = COMPONENTS[type];
+    const parts = [];
+    const heading = selected ? `${selected}` : `${design.name} (the form)`;
+    parts.push(h("h2", { class: "wb-i-title" }, heading, h("span", { class: "wb-i-type" }, type)));
+    if (selected) parts.push(this.#name(design, selected, editable));
+
+    const groups = new Map(GROUPS.map((group) => [group, []]));
+    for (const [name, prop] of Object.entries(spec.properties)) {
+      const row = editor(name, prop, design.property(selected, name), (value) => this.on.property(selected, name, value), !editable);
+      (groups.get(prop.group) ?? groups.get("appearance")).push(row);
+    }
+    const properties = h("section", { class: "wb-i-section", "aria-label": "Properties" }, h("h3", {}, "Properties"));
+    for (const [group, rows] of groups) {
+      if (!rows.length) continue;
+      properties.append(h("h4", {}, group), ...rows);
+    }
+    parts.push(properties);
+
+    if (selected) {
+      const found = design.find(selected);
+      const parentType = design.typeOf(found.parent);
+      const layout = COMPONENTS[parentType].layout;
+      if (Object.keys(layout).length) {
+        const section = h("section", { class: "wb-i-section", "aria-label": "Layout" }, h("h3", {}, `Layout in the ${parentType}`));
+        for (const [name, prop] of Object.entries(layout)) {
+          const value = found.node.layout_properties?.[name] ?? prop.default;
+          section.append(editor(name, { ...prop, group: "layout" }, value, (v) => this.on.layout(selected, name, v, prop), !editable));
+        }
+        parts.push(section);
+      }
+    }
+
+    parts.push(this.#events(design, selected, selected ? spec.events : FORM_EVENTS, editable));
+    if (selected && editable) {
+      const remove = h("button", { type: "button", class: "danger small", "data-action": "delete-component" }, `Delete ${selected}`);
+      remove.addEventListener("click", () => this.on.remove(selected));
+      parts.push(h("div", { class: "wb-i-section" }, remove));
+    }
+    this.root.replaceChildren(...parts);
+  }
+
+  #name(design, selected, editable) {
+    const id = `wb-prop-${++ids}`;
+    const input = h("input", { id, type: "text", spellcheck: "false", autocapitalize: "none" });
+    input.value = selected;
+    input.disabled = !editable;
+    const error = h("p", { class: "wb-i-error", role: "alert", hidden: true });
+    const rename = () => {
+      const fresh = input.value.trim();
+      if (fresh === selected) return;
+      const taken = design.names();
+      taken.delete(selected);
+      const problem = nameProblem(fresh, taken);
+      error.textContent = problem;
+      error.hidden = !problem;
+      input.setAttribute("aria-invalid", problem ? "true" : "false");
+      if (!problem) this.on.rename(selected, fresh);
+    };
+    input.addEventListener("change", rename);
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        rename();
+      }
+    });
+    return h("div", { class: "wb-i-section" }, h("div", { class: "wb-i-row" }, h("label", { for: id }, "name"), input), error);
+  }
+
+  #events(design, selected, events, editable) {
+    const section = h("section", { class: "wb-i-section", "aria-label": "Events" }, h("h3", {}, "Events"));
+    for (const event of events) {
+      const id = `wb-prop-${++ids}`;
+      const method = design.event(selected, event);
+      const input = h("input", { id, type: "text", spellcheck: "false", placeholder: "method name" });
+      input.value = method;
+      input.disabled = !editable;
+      input.addEventListener("change", () => this.on.event(selected, event, input.value.trim()));
+      const go = h(
+        "button",
+        { type: "button", class: "small", "data-event": event, disabled: !editable && !method },
+        method ? "Edit code" : "Add handler",
+      );
+      go.setAttribute("aria-label", method ? `Edit ${method} in the code` : `Add a handler for ${event}`);
+      go.addEventListener("click", () => this.on.handler(selected, event, input.value.trim()));
+      section.append(h("div", { class: "wb-i-row wb-i-event" }, h("label", { for: id }, event), input, go));
+    }
+    return section;
+  }
+}

@@ -1,0 +1,438 @@
+// A GUI widget's page: the designer (palette, canvas, inspector, undo and redo, live preview)
+// for each form, the code editor for each form's client code and the server code, the app's
+// settings, and saving (a version per save). The live preview runs on the app's own origin.
+
+import { api } from "../lib/api.js";
+import { h, pageData, toast } from "../lib/dom.js";
+import { Editor } from "../lib/editor.js";
+import { ready } from "../lib/page.js";
+import { Canvas, paletteDrag } from "../gui/designer/canvas.js";
+import { COMPONENTS } from "../gui/designer/catalogue.js";
+import { Inspector } from "../gui/designer/inspector.js";
+import { FormDesign } from "../gui/designer/model.js";
+
+const data = pageData();
+const widget = data.widget;
+const slug = widget.slug;
+const canEdit = widget.can_edit;
+const FORM_FILE = /^forms\/([A-Za-z][A-Za-z0-9_]*)\.json$/;
+let headVersion = widget.head_version;
+
+// -- the files ------------------------------------------------------------------------------
+
+const designs = new Map();
+let savedDesigns = new Map();
+let savedApp = "";
+let app = {};
+const codeFiles = {};
+
+function load(files) {
+  designs.clear();
+  for (const key of Object.keys(codeFiles)) delete codeFiles[key];
+  for (const [path, text] of Object.entries(files)) {
+    const form = FORM_FILE.exec(path);
+    if (form) designs.set(form[1], new FormDesign(form[1], text));
+    else if (path !== "app.json") codeFiles[path] = text;
+  }
+  app = { startup_form: "Form1", runtime: "brython", ...JSON.parse(files["app.json"] || "{}") };
+  markSaved();
+}
+
+function markSaved() {
+  savedDesigns = new Map([...designs].map(([name, design]) => [name, JSON.stringify(design.data)]));
+  savedApp = JSON.stringify(app);
+}
+
+function formNames() {
+  return [...designs.keys()].sort();
+}
+
+function appText() {
+  return JSON.stringify({ startup_form: app.startup_form, runtime: app.runtime }) + "\n";
+}
+
+/** Every file as it is now. */
+function currentFiles() {
+  const files = editor.files();
+  for (const [name, design] of designs) files[`forms/${name}.json`] = design.text();
+  files["app.json"] = appText();
+  return files;
+}
+
+function designDirty(name) {
+  return savedDesigns.get(name) !== JSON.stringify(designs.get(name).data);
+}
+
+function dirty() {
+  return (
+    editor.isDirty() ||
+    JSON.stringify(app) !== savedApp ||
+    formNames().some(designDirty) ||
+    savedDesigns.size !== designs.size
+  );
+}
+
+load(data.files);
+
+// -- the page's parts ---------------------------------------------------------------------------
+
+const tabBar = document.querySelector(".designer-tabs");
+const designerView = document.querySelector(".designer");
+const codeView = document.querySelector(".code-view");
+const saveState = document.querySelector(".save-state");
+const saveButton = document.querySelector("[data-action=save]");
+const undoButton = document.querySelector("[data-action=undo]");
+const redoButton = document.querySelector("[data-action=redo]");
+const baseTitle = document.title;
+
+let view = { kind: "design", form: designs.has(app.startup_form) ? app.startup_form : formNames()[0] };
+const selection = new Map();
+
+const editor = new Editor(document.getElementById("editor"), {
+  files: codeFiles,
+  entry: `forms/${view.form}.py` in codeFiles ? `forms/${view.form}.py` : "server.py",
+  readOnly: !canEdit,
+  label: `Code of ${widget.title}`,
+  styleNonce: data.style_nonce,
+  onChange: () => refreshState(),
+  keys: canEdit ? [{ key: "Mod-s", preventDefault: true, run: () => (save(), true) }] : [],
+});
+
+const canvas = new Canvas(document.querySelector(".wb-canvas"), {
+  editable: canEdit,
+  onSelect: (name) => select(name),
+  onDrop: ({ type, name, container, index }) => {
+    const design = current();
+    if (type) {
+      const added = design.add(type, container, index);
+      if (added) select(added);
+    } else if (name && design.move(name, container, index)) {
+      select(name);
+    }
+  },
+  onDelete: (name) => removeComponent(name),
+});
+
+const inspector = new Inspector(document.querySelector(".wb-inspector"), {
+  property: (name, property, value) => change(() => current().setProperty(name, property, value)),
+  layout: (name, property, value, spec) => change(() => current().setLayout(name, property, value, spec)),
+  event: (name, event, method) => change(() => current().setEvent(name, event, method)),
+  rename: (name, fresh) => {
+    current().rename(name, fresh);
+    select(fresh);
+  },
+  remove: (name) => removeComponent(name),
+  handler: (name, event, method) => addHandler(name, event, method),
+});
+
+function current() {
+  return designs.get(view.form);
+}
+
+function change(edit) {
+  edit();
+  showDesign();
+}
+
+function select(name) {
+  selection.set(view.form, name || "");
+  showDesign();
+}
+
+function removeComponent(name) {
+  current().remove(name);
+  select("");
+  document.querySelector(".wb-canvas").focus();
+}
+
+// -- tabs -----------------------------------------------------------------------------------------
+
+function tabs() {
+  const list = [];
+  for (const form of formNames()) {
+    list.push({ kind: "design", form, label: form, title: `Design of ${form}` });
+    list.push({ kind: "code", path: `forms/${form}.py`, label: `${form}.py`, title: `Client code of ${form}` });
+  }
+  list.push({ kind: "code", path: "server.py", label: "Server code", title: "server.py: runs in the sandbox" });
+  const shown = new Set(list.map((tab) => tab.path).filter(Boolean));
+  for (const path of editor.paths.sort()) {
+    if (!shown.has(path)) list.push({ kind: "code", path, label: path, title: path });
+  }
+  return list;
+}
+
+function same(tab) {
+  return tab.kind === view.kind && (tab.kind === "design" ? tab.form === view.form : tab.path === view.path);
+}
+
+function showTabs() {
+  tabBar.replaceChildren(
+    ...tabs().map((tab) => {
+      const button = h(
+        "button",
+        { type: "button", role: "tab", class: `file tab-${tab.kind}`, title: tab.title, "aria-selected": same(tab) ? "true" : "false" },
+        tab.kind === "design" ? h("span", { class: "wb-tab-icon", "aria-hidden": "true" }, "▦ ") : null,
+        tab.label,
+      );
+      const changed = canEdit && (tab.kind === "design" ? designDirty(tab.form) : editor.isDirty(tab.path));
+      if (changed) button.append(h("span", { class: "dirty", "aria-hidden": "true" }, "●"));
+      const name = tab.kind === "design" ? `${tab.form} design` : tab.label;
+      button.setAttribute("aria-label", changed ? `${name} (unsaved)` : name);
+      button.addEventListener("click", () => open(tab));
+      return button;
+    }),
+  );
+}
+
+function open(tab) {
+  view = tab.kind === "design" ? { kind: "design", form: tab.form } : { kind: "code", path: tab.path };
+  designerView.hidden = view.kind !== "design";
+  codeView.hidden = view.kind !== "code";
+  if (view.kind === "code") {
+    editor.open(view.path);
+    editor.focus();
+  } else {
+    showDesign();
+  }
+  showTabs();
+}
+
+// -- the designer ---------------------------------------------------------------------------------
+
+function showDesign() {
+  const design = current();
+  let selected = selection.get(view.form) || "";
+  if (selected && !design.find(selected)) selected = "";
+  canvas.render(design, selected);
+  inspector.render(design, selected, canEdit);
+  undoButton.disabled = !canEdit || !design.past.length;
+  redoButton.disabled = !canEdit || !design.future.length;
+  showTabs();
+  refreshState();
+}
+
+function palette() {
+  const box = document.querySelector(".wb-palette-items");
+  const order = ["basic", "container"];
+  for (const category of order) {
+    const group = h("div", { class: "wb-palette-group", role: "group", "aria-label": category === "basic" ? "Components" : "Containers" });
+    for (const spec of Object.values(COMPONENTS).filter((c) => c.category === category)) {
+      const item = h("button", { type: "button", class: "wb-palette-item", "data-type": spec.type, title: `${spec.help} Drag it onto the form, or click to add it.` }, spec.type);
+      item.disabled = !canEdit;
+      if (canEdit) paletteDrag(item, spec.type);
+      item.addEventListener("click", () => {
+        const design = current();
+        const selected = selection.get(view.form) || "";
+        const into = selected && COMPONENTS[design.typeOf(selected)]?.container ? selected : "";
+        const added = design.add(spec.type, into);
+        if (added) select(added);
+      });
+      group.append(item);
+    }
+    box.append(group);
+  }
+}
+
+function addHandler(name, event, method) {
+  const design = current();
+  if (!method) {
+    method = `${name || "form"}_${event}`.replace(/-/g, "_");
+    if (canEdit) design.setEvent(name, event, method);
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(method)) {
+    toast(`${method} is not a method name: letters, digits and _`, "bad");
+    return;
+  }
+  const path = `forms/${view.form}.py`;
+  if (!(path in editor.files())) return;
+  open({ kind: "code", path });
+  const text = editor.view.state.doc.toString();
+  const definition = new RegExp(`^[ \\t]*def[ \\t]+${method}[ \\t]*\\(`, "m");
+  const found = definition.exec(text);
+  if (!found && canEdit) {
+    const who = name ? `${name}'s` : "the form's";
+    const stub = `${text.endsWith("\n") ? "" : "\n"}\n    def ${method}(self, **event_args):\n        """Runs on ${who} ${event} event."""\n        pass\n`;
+    editor.view.dispatch({ changes: { from: text.length, insert: stub } });
+  }
+  const updated = editor.view.state.doc.toString();
+  const at = definition.exec(updated);
+  if (at) editor.goTo(updated.slice(0, at.index).split("\n").length);
+  showTabs();
+  refreshState();
+}
+
+undoButton.addEventListener("click", () => current().undo() && showDesign());
+redoButton.addEventListener("click", () => current().redo() && showDesign());
+
+document.addEventListener("keydown", (event) => {
+  if (view.kind !== "design" || !canEdit || !(event.ctrlKey || event.metaKey)) return;
+  if (event.target.closest?.("input, textarea, select, .cm-editor")) return;
+  const key = event.key.toLowerCase();
+  if (key === "z" && !event.shiftKey) {
+    event.preventDefault();
+    if (current().undo()) showDesign();
+  } else if ((key === "z" && event.shiftKey) || key === "y") {
+    event.preventDefault();
+    if (current().redo()) showDesign();
+  } else if (key === "s") {
+    event.preventDefault();
+    save();
+  }
+});
+
+// -- the app's settings and new forms ---------------------------------------------------------
+
+const startupSelect = document.querySelector("[name=startup_form]");
+const runtimeSelect = document.querySelector("[name=runtime]");
+
+function showSettings() {
+  startupSelect.replaceChildren(...formNames().map((form) => h("option", { value: form }, form)));
+  startupSelect.value = app.startup_form;
+  runtimeSelect.value = app.runtime;
+  startupSelect.disabled = runtimeSelect.disabled = !canEdit;
+}
+
+startupSelect.addEventListener("change", () => {
+  app.startup_form = startupSelect.value;
+  refreshState();
+});
+runtimeSelect.addEventListener("change", () => {
+  app.runtime = runtimeSelect.value;
+  refreshState();
+});
+
+const FORM_CODE = (name) => `from ._anvil_designer import ${name}Template
+from anvil import *
+import anvil.server
+
+
+class ${name}(${name}Template):
+    def __init__(self, **properties):
+        self.init_components(**properties)
+`;
+
+document.querySelector("[data-action=add-form]")?.addEventListener("click", (event) => {
+  const add = event.currentTarget;
+  const input = h("input", { "aria-label": "New form's name", placeholder: "Form2", spellcheck: "false", autocapitalize: "none" });
+  const form = h("form", { class: "new-file" }, input, h("button", { type: "submit", class: "small" }, "Add"));
+  const close = () => {
+    form.remove();
+    add.hidden = false;
+  };
+  form.addEventListener("submit", (submit) => {
+    submit.preventDefault();
+    const name = input.value.trim();
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+      input.setAttribute("aria-invalid", "true");
+      toast("A form's name starts with a letter and has only letters, digits and _", "bad");
+      return;
+    }
+    if (designs.has(name) || `forms/${name}.py` in editor.files()) {
+      toast(`There is a form or file called ${name} already`, "bad");
+      return;
+    }
+    close();
+    designs.set(name, new FormDesign(name, '{"container": {"type": "ColumnPanel"}, "components": []}'));
+    editor.addFile(`forms/${name}.py`, FORM_CODE(name));
+    showSettings();
+    open({ kind: "design", form: name });
+  });
+  input.addEventListener("keydown", (key) => {
+    if (key.key === "Escape") close();
+  });
+  add.hidden = true;
+  add.after(form);
+  input.focus();
+});
+
+// -- the live preview -----------------------------------------------------------------------------
+
+const previewBox = document.querySelector(".wb-preview");
+const previewFrame = previewBox?.querySelector("iframe");
+const previewState = document.querySelector(".wb-preview-state");
+const modeButtons = document.querySelectorAll("[data-mode]");
+
+function setMode(mode) {
+  for (const button of modeButtons) button.setAttribute("aria-pressed", String(button.dataset.mode === mode));
+  document.querySelector(".wb-canvas").hidden = mode !== "design";
+  previewBox.hidden = mode !== "preview";
+  if (mode === "preview") startPreview();
+}
+
+function startPreview() {
+  previewState.textContent = "Starting…";
+  previewFrame.src = `${data.preview_url}&run=${Date.now()}`;
+}
+
+window.addEventListener("message", (event) => {
+  if (event.origin !== data.app_origin || event.source !== previewFrame?.contentWindow) return;
+  if (event.data?.type === "wb-preview-waiting") {
+    const files = Object.fromEntries(
+      Object.entries(currentFiles()).filter(([path]) => path.startsWith("forms/") || path === "app.json"),
+    );
+    event.source.postMessage(
+      { type: "wb-preview-run", files, runtime: app.runtime, startup_form: view.kind === "design" ? view.form : app.startup_form },
+      data.app_origin,
+    );
+  } else if (event.data?.type === "wb-preview-ready") {
+    previewState.textContent = `Running ${view.form} on ${app.runtime === "pyodide" ? "Pyodide" : "Brython"}, unsaved changes included; server calls use the saved server code.`;
+  }
+});
+
+for (const button of modeButtons) button.addEventListener("click", () => setMode(button.dataset.mode));
+document.querySelector("[data-action=restart-preview]")?.addEventListener("click", startPreview);
+
+// -- saving ---------------------------------------------------------------------------------------
+
+function refreshState() {
+  if (!canEdit) return;
+  const changed = dirty();
+  document.title = changed ? `● ${baseTitle}` : baseTitle;
+  if (saving) return;
+  setSaveState(changed ? "dirty" : "saved");
+}
+
+function setSaveState(state, text) {
+  const texts = { saved: `Saved · version ${headVersion}`, dirty: "Unsaved changes", saving: "Saving…", error: "Not saved" };
+  saveState.dataset.state = state;
+  saveState.querySelector(".text").textContent = text || texts[state];
+}
+
+let saving = null;
+
+async function save() {
+  if (!canEdit || saving) return;
+  const files = currentFiles();
+  setSaveState("saving");
+  saving = api("POST", `/api/widgets/${slug}/versions`, { base_version: headVersion, files, message: "" });
+  try {
+    const saved = await saving;
+    headVersion = saved.version;
+    editor.markSaved(editor.files());
+    markSaved();
+    setSaveState("saved");
+  } catch (error) {
+    const text =
+      error.code === "version_conflict"
+        ? `Not saved: version ${error.details.head_version} was saved elsewhere; reload to see it (your changes stay here until you do).`
+        : `Not saved: ${error.message}`;
+    setSaveState("error", text);
+    toast(text, "bad");
+  } finally {
+    saving = null;
+    showTabs();
+    if (saveState.dataset.state !== "error") refreshState();
+  }
+}
+
+saveButton?.addEventListener("click", save);
+window.addEventListener("beforeunload", (event) => {
+  if (canEdit && dirty()) event.preventDefault();
+});
+
+// -- start ----------------------------------------------------------------------------------------
+
+palette();
+showSettings();
+open(view);
+ready();
