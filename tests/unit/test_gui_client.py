@@ -576,3 +576,23 @@ def test_a_garbled_answer_is_an_internal_error(anvil: Any, page: FakeAdapter) ->
 
 def test_the_elements_of_the_fake_page_are_plain(page: FakeAdapter) -> None:
     assert isinstance(page.create("div"), Element)
+
+
+def test_the_client_package_imports_only_what_both_runtimes_have() -> None:
+    """The shared modules import the standard library and each other; only the adapters
+    import their runtime's own modules (`browser`, `javascript` on Brython; `js`, `pyodide`
+    on Pyodide), and nothing imports `json` or `re` (slow to import on Brython)."""
+    import ast
+
+    adapters = {"_brython.py": {"browser", "javascript"}, "_pyodide.py": {"js", "pyodide", "json"}}
+    for path in sorted((CLIENT_PYTHON / "anvil").glob("*.py")):
+        allowed = {"anvil", "datetime", "math", "sys", "traceback", *adapters.get(path.name, ())}
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
