@@ -247,8 +247,10 @@ SETTINGS: tuple[Setting, ...] = (
         "gui", "apps_domain", None,
         "The domain under which GUI widgets' apps are served, each at <slug>.<domain>, an origin "
         "apart from Widgetbox's own (so apps never see its cookies); with a port if needed, e.g. "
-        "apps.example.com or localhost:8000. Default: localhost on Widgetbox's port. Point a "
-        "wildcard DNS name (and certificate) at Widgetbox to use your own.",
+        "example-apps.net or localhost:8000. Default: localhost on Widgetbox's port. Point a "
+        "wildcard DNS name (and certificate) at Widgetbox to use your own; on a public server "
+        "prefer a registrable domain of its own, since a page can set cookies for its parent "
+        "domain.",
         _optional_domain,
     ),
     Setting(
