@@ -109,5 +109,6 @@ EXAMPLES = (
     Example("script", "Hello, script", {"main.py": SCRIPT}),
     Example("scheduled", "A scheduled report", {"main.py": SCHEDULED}),
     Example("http", "Hello API", {"main.py": HTTP}),
+    Example("gui", "Hello, app", TEMPLATES["gui"]),
 )
-"""Given to the first account (one of each code kind), so its dashboard is never empty."""
+"""Given to the first account (one of each kind), so its dashboard is never empty."""

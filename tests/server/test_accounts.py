@@ -108,12 +108,14 @@ def test_first_account_is_admin_with_one_example_of_each_kind(server: Server) ->
     assert me is not None
     assert me["is_admin"] is True
     mine = admin.get("/api/widgets").json()["widgets"]
-    assert sorted(w["kind"] for w in mine) == ["http", "scheduled", "script"]
+    assert sorted(w["kind"] for w in mine) == ["gui", "http", "scheduled", "script"]
     for widget in mine:
         assert widget["owner"] == "admin"
         assert widget["visibility"] == "private"
         assert widget["head_version"] == 1
-        assert admin.widget(widget["slug"])["files"]["main.py"].strip()
+        files = admin.widget(widget["slug"])["files"]
+        entry = "server.py" if widget["kind"] == "gui" else "main.py"
+        assert files[entry].strip()
 
 
 def test_later_accounts_are_not_admins_and_start_empty(admin: Browser, server: Server) -> None:

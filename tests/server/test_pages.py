@@ -68,7 +68,7 @@ def test_a_new_account_sees_an_empty_dashboard(alice: Browser) -> None:
 def test_the_admin_dashboard_shows_the_examples(admin: Browser) -> None:
     html = page(admin)
     assert 'href="/admin"' in html
-    for title in ("Hello, script", "A scheduled report", "Hello API"):
+    for title in ("Hello, script", "A scheduled report", "Hello API", "Hello, app"):
         assert title.replace("'", "&#39;") in html
 
 
