@@ -1,6 +1,12 @@
 """The client `anvil` package on the host's CPython: a fake page behind the adapter interface
 (`anvil._platform`), so the component library is unit-tested without a browser. The browser
-tier runs the same code on Brython and Pyodide."""
+tier runs the same code on Brython and Pyodide.
+
+The components' drawing is JavaScript (client/src/gui/draw.js, shared with the designer), so
+the fake does not draw: a component's element records what the Python side asked the drawing
+to show (`Element.drawn`, checked to be plain values), and its control keeps what the real
+drawing leaves there for the Python side to read back (a text box's value, a box's checked).
+How the drawing looks is tested in the browser tier (tests/browser/test_gui_draw.py)."""
 
 from __future__ import annotations
 
@@ -27,10 +33,13 @@ class Element:
     children: list[Element] = field(default_factory=list)
     parent: Element | None = None
     text: str = ""
+    kind: str = ""
+    drawn: dict[str, Any] = field(default_factory=dict)
     listeners: dict[str, list[Callable[[Any], Any]]] = field(default_factory=dict)
 
     def all_text(self) -> str:
-        return self.text + "".join(child.all_text() for child in self.children)
+        own = self.text + str(self.drawn.get("text", ""))
+        return own + "".join(child.all_text() for child in self.children)
 
     def walk(self) -> Iterator[Element]:
         yield self
@@ -58,6 +67,31 @@ class Event:
         self.stopped = True
 
 
+PLAIN = (str, bool, int, float)
+WITH_CONTROL = {"Button", "CheckBox", "RadioButton", "DropDown", "DatePicker"}
+"""Components whose control is an element inside their own (see draw.js's `control`)."""
+
+
+def _check_plain(props: dict[str, Any]) -> None:
+    """What the drawing takes: plain values (lists of texts for items), never None."""
+    for name, value in props.items():
+        assert value is not None, name
+        if isinstance(value, list):
+            assert all(isinstance(item, str) for item in value), (name, value)
+        else:
+            assert isinstance(value, PLAIN), (name, value)
+
+
+def _shown_date(value: Any, pick_time: Any) -> str:
+    """A date's text as draw.js puts it into the date input."""
+    if not value:
+        return ""
+    text = str(value)
+    if not pick_time:
+        return text[:10]
+    return text[:16] if "T" in text else text[:10] + "T00:00"
+
+
 class FakeAdapter:
     """The adapter interface of `anvil._platform`, over `Element`s."""
 
@@ -78,7 +112,42 @@ class FakeAdapter:
         self.confirm_answer = True
         self.is_ready = False
 
-    # the interface
+    # the interface: the drawing
+    def draw(self, kind: str, props: dict[str, Any]) -> Element:
+        _check_plain(props)
+        element = Element(kind, kind=kind)
+        if kind in WITH_CONTROL:
+            self.append(element, Element("control", kind=kind))
+        for name in props:
+            self.update(element, kind, name, props)
+        return element
+
+    def update(self, element: Element, kind: str, name: str, props: dict[str, Any]) -> None:
+        assert element.kind == kind
+        _check_plain(props)
+        value = props.get(name)
+        if value is None:
+            element.drawn.pop(name, None)
+        else:
+            element.drawn[name] = value
+        control = self.control(element, kind)
+        if name == "text" and kind in ("TextBox", "TextArea"):
+            control.props["value"] = value or ""
+        elif name in ("checked", "selected"):
+            control.props["checked"] = bool(value)
+        elif kind == "DatePicker" and (
+            name == "date" or (name == "pick_time" and props.get("date"))
+        ):
+            control.props["value"] = _shown_date(props.get("date"), props.get("pick_time"))
+
+    def control(self, element: Element, kind: str) -> Element:
+        return element.children[0] if kind in WITH_CONTROL else element
+
+    def slot(self, parent_kind: str, layout: dict[str, Any]) -> Element:
+        _check_plain(layout)
+        return Element("slot", kind=parent_kind, drawn=dict(layout))
+
+    # the interface: the page
     def create(self, tag: str) -> Element:
         return Element(tag)
 

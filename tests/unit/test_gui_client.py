@@ -172,14 +172,19 @@ def test_the_startup_form_is_built_from_its_design(page: FakeAdapter) -> None:
     assert form.calls == [("show", True)]  # shown once it is on the page
     assert page.page_root.children == [form._dom]
     box, button, answer = form.name_box, form.greet, form.answer
-    assert box._dom.attrs["placeholder"] == "Name"
-    assert button._button.text == "Greet"
-    assert button._button.style["font-weight"] == "bold"
-    assert answer._dom.style["color"] == "#336699"
+    assert box._dom.drawn["placeholder"] == "Name"
+    assert (button._dom.drawn["text"], button._dom.drawn["bold"]) == ("Greet", True)
+    assert answer._dom.drawn["foreground"] == "#336699"
+    assert (form._dom.kind, form.row._dom.kind, form.ticker._dom.kind) == (
+        "ColumnPanel",
+        "FlowPanel",
+        "Timer",
+    )
     assert form.get_components() == [box, button, answer, form.row]
     assert form.row.get_components() == [form.left, form.ticker]
-    assert "anvil-full-width" in form.row._wrapper.classes
-    assert form.left._wrapper.style["width"] == "120px"
+    assert form.row._wrapper.drawn == {"full_width_row": True}
+    assert form.row._wrapper.kind == "ColumnPanel"
+    assert form.left._wrapper.drawn == {"width": 120, "expand": False}
 
 
 def test_events_call_the_forms_methods_with_sender_and_event_name(page: FakeAdapter) -> None:
@@ -190,7 +195,7 @@ def test_events_call_the_forms_methods_with_sender_and_event_name(page: FakeAdap
     page.fire(form.greet._button, "click")
     assert form.calls[-1] == ("click", form.greet)
     assert form.answer.text == "Hello, Ada!"
-    assert form.answer._dom.text == "Hello, Ada!"
+    assert form.answer._dom.drawn["text"] == "Hello, Ada!"
     assert page.requests == [("/_/call", {"name": "greet", "args": ["Ada"], "kwargs": {}})]
     page.fire(form.name_box._dom, "keydown", key="a")
     assert len(page.requests) == 1
@@ -231,7 +236,7 @@ def test_open_form_by_name_and_by_instance(page: FakeAdapter, anvil: Any) -> Non
     assert anvil.get_open_form() is second
     assert page.page_root.children == [second._dom]
     assert second.message.text == "hi"
-    assert second._dom.style["background-color"] == "red"
+    assert second._dom.drawn["background"] == "red"
     assert first._shown is False
     anvil.open_form(first)
     assert second.hidden is True
@@ -246,20 +251,19 @@ def test_open_form_by_name_and_by_instance(page: FakeAdapter, anvil: Any) -> Non
 
 def test_common_properties_render(anvil: Any) -> None:
     label = anvil.Label(text="Hi", font_size=18, italic=True, align="center", role="title")
-    dom = label._dom
-    assert (dom.text, dom.style["font-size"], dom.style["font-style"]) == ("Hi", "18px", "italic")
-    assert {"anvil-align-center", "anvil-role-title", "anvil-label"} <= dom.classes
+    drawn = label._dom.drawn
+    assert (drawn["text"], drawn["font_size"], drawn["italic"]) == ("Hi", 18, True)
+    assert (drawn["align"], drawn["role"], label._dom.kind) == ("center", "title", "Label")
     label.align = "right"
-    assert "anvil-align-center" not in dom.classes
-    assert "anvil-align-right" in dom.classes
+    assert drawn["align"] == "right"
     label.visible = False
-    assert "anvil-hidden" in dom.classes
+    assert drawn["visible"] is False
     label.tooltip = "more"
-    assert dom.attrs["title"] == "more"
+    assert drawn["tooltip"] == "more"
     label.font_size = None
-    assert "font-size" not in dom.style
+    assert "font_size" not in drawn
     label.text = 42
-    assert label.text == "42"
+    assert (label.text, drawn["text"]) == ("42", "42")
     with pytest.raises(ValueError, match="one of left, center, right, justify"):
         label.align = "middle"
     with pytest.raises(TypeError, match="has no property 'colour'"):
@@ -270,8 +274,8 @@ def test_common_properties_render(anvil: Any) -> None:
 
 def test_buttons_can_be_disabled(anvil: Any, page: FakeAdapter) -> None:
     button = anvil.Button(text="Go", enabled=False)
-    assert button._button.props["disabled"] is True
-    assert "anvil-disabled" in button._dom.classes
+    assert button._dom.drawn["enabled"] is False
+    assert button._button.kind == "Button"  # its control: the button inside
     clicks = []
     button.set_event_handler("click", lambda **event: clicks.append(event))
     page.fire(button._button, "click")
@@ -288,9 +292,10 @@ def test_buttons_can_be_disabled(anvil: Any, page: FakeAdapter) -> None:
 
 def test_text_inputs(anvil: Any, page: FakeAdapter) -> None:
     box = anvil.TextBox(text="a", type="number", hide_text=True)
-    assert box._dom.attrs["type"] == "password"
+    assert (box._dom.drawn["type"], box._dom.drawn["hide_text"]) == ("number", True)
+    assert box.text is None  # "a" is no number
     box.hide_text = False
-    assert box._dom.attrs["type"] == "number"
+    assert box._dom.drawn["hide_text"] is False
     page.type_into(box._dom, " 12 ")
     assert box.text == 12
     page.type_into(box._dom, "1.5")
@@ -298,11 +303,7 @@ def test_text_inputs(anvil: Any, page: FakeAdapter) -> None:
     page.type_into(box._dom, "")
     assert box.text is None
     area = anvil.TextArea(text="x\ny", height=120)
-    assert (area._dom.tag, area._dom.props["value"], area._dom.style["height"]) == (
-        "textarea",
-        "x\ny",
-        "120px",
-    )
+    assert (area._dom.kind, area.text, area._dom.drawn["height"]) == ("TextArea", "x\ny", 120)
     changes = []
     area.set_event_handler("change", lambda **event: changes.append(area.text))
     area.set_event_handler("lost_focus", lambda **event: changes.append("blur"))
@@ -314,13 +315,14 @@ def test_text_inputs(anvil: Any, page: FakeAdapter) -> None:
 def test_check_boxes_and_radio_groups(anvil: Any, page: FakeAdapter) -> None:
     check = anvil.CheckBox(text="Agree", checked=True, font_size=20)
     assert check._input.props["checked"] is True
-    assert check._dom.style["font-size"] == "20px"  # fonts apply to the label's text
+    assert check._dom.drawn["font_size"] == 20
     check._input.props["checked"] = False
     assert check.checked is False
     tea = anvil.RadioButton(text="Tea", value="tea", group_name="drinks")
     coffee = anvil.RadioButton(text="Coffee", value="coffee", group_name="drinks")
     other = anvil.RadioButton(text="Other", value="x", group_name="else", selected=True)
-    assert tea._input.attrs["name"] == "drinks"
+    assert tea._dom.drawn["group_name"] == "drinks"
+    assert "value" not in tea._dom.drawn  # a value is the app's own, not drawn
     assert tea.get_group_value() is None
     coffee._input.props["checked"] = True
     assert tea.get_group_value() == "coffee"
@@ -329,12 +331,15 @@ def test_check_boxes_and_radio_groups(anvil: Any, page: FakeAdapter) -> None:
 
 def test_drop_downs(anvil: Any, page: FakeAdapter) -> None:
     drop = anvil.DropDown(items=["tea", ("Coffee", 2)], selected_value=2)
-    options = drop._select.find_tag("option")
-    assert [option.text for option in options] == ["tea", "Coffee"]
+    assert drop._dom.drawn["items"] == ["tea", "Coffee"]  # texts only: values stay here
+    assert "selected_value" not in drop._dom.drawn
+    assert drop._select.props["selectedIndex"] == 1
     assert drop.selected_value == 2
     drop.include_placeholder = True
     drop.placeholder = "Pick one"
-    assert [o.text for o in drop._select.find_tag("option")] == ["Pick one", "tea", "Coffee"]
+    drawn = drop._dom.drawn
+    assert (drawn["include_placeholder"], drawn["placeholder"]) == (True, "Pick one")
+    assert drop._select.props["selectedIndex"] == 2
     assert drop.selected_value == 2
     drop.selected_value = None
     assert drop._select.props["selectedIndex"] == 0
@@ -349,11 +354,11 @@ def test_date_pickers(anvil: Any, page: FakeAdapter) -> None:
     import datetime
 
     picker = anvil.DatePicker(date="2026-11-24", min_date=datetime.date(2026, 1, 1))
-    assert picker._input.props["value"] == "2026-11-24"
-    assert picker._input.attrs["min"] == "2026-01-01"
+    assert picker._dom.drawn["date"] == "2026-11-24"
+    assert picker._dom.drawn["min_date"] == "2026-01-01"
     assert picker.date == datetime.date(2026, 11, 24)
     picker.pick_time = True
-    assert picker._input.attrs["type"] == "datetime-local"
+    assert picker._dom.drawn["pick_time"] is True
     assert picker._input.props["value"] == "2026-11-24T00:00"
     picker._input.props["value"] = "2026-12-01T09:30"
     assert picker.date == datetime.datetime(2026, 12, 1, 9, 30)
@@ -365,22 +370,18 @@ def test_date_pickers(anvil: Any, page: FakeAdapter) -> None:
 
 def test_links_images_and_spacers(anvil: Any, page: FakeAdapter) -> None:
     link = anvil.Link(text="Docs", url="https://example.com/")
-    assert (link._dom.attrs["href"], link._dom.attrs["target"]) == (
-        "https://example.com/",
-        "_blank",
-    )
+    assert link._dom.drawn["url"] == "https://example.com/"
+    assert not page.fire(link._dom, "click").default_prevented
     link.url = " javascript:alert(1)"
-    assert link._dom.attrs["href"] == "#"
+    assert link._dom.drawn["url"] == " javascript:alert(1)"  # draw.js refuses it (browser tier)
     clicks = []
     link.set_event_handler("click", lambda **event: clicks.append(1))
     assert page.fire(link._dom, "click").default_prevented
     assert clicks == [1]
     image = anvil.Image(source="data:image/png;base64,AAAA", display_mode="zoom_to_fill")
-    assert image._img.attrs["src"] == "data:image/png;base64,AAAA"
-    assert "anvil-image-zoom-to-fill" in image._dom.classes
-    image.source = "JAVASCRIPT:x"
-    assert "src" not in image._img.attrs
-    assert anvil.Spacer(height=10)._dom.style["height"] == "10px"
+    assert image._dom.drawn["source"] == "data:image/png;base64,AAAA"
+    assert image._dom.drawn["display_mode"] == "zoom_to_fill"
+    assert anvil.Spacer(height=10)._dom.drawn["height"] == 10
 
 
 # -- containers ----------------------------------------------------------------------------------
@@ -394,7 +395,7 @@ def test_containers_add_insert_clear_and_remove(anvil: Any) -> None:
     panel.add_component(b, index=1)
     assert panel.get_components() == [a, b, c]
     assert [slot.all_text() for slot in panel._dom.children] == ["a", "b", "c"]
-    assert "anvil-expand" in c._wrapper.classes
+    assert c._wrapper.drawn == {"expand": True}
     assert b.parent is panel
     with pytest.raises(ValueError, match="already in a container"):
         anvil.ColumnPanel().add_component(b)

@@ -5,6 +5,7 @@
 // The designer's live preview is the same page in preview mode: it holds no files, and runs
 // those that Widgetbox's own design page (one of `ide_origins`, its parent frame) posts to it.
 
+import { control, draw, slot, update } from "./draw.js";
 import { appModules } from "./modules.js";
 import { markReady, showError } from "./page.js";
 import { startBrython } from "./run-brython.js";
@@ -53,6 +54,9 @@ function preview(boot) {
   // nothing secret in it: it only says the preview can take the files now
   window.parent.postMessage({ type: "wb-preview-waiting" }, "*");
 }
+
+// the components' drawing, shared with the designer: the Python components call it (anvil/_platform.py)
+globalThis.wbDraw = Object.freeze({ draw, update, control, slot });
 
 const boot = JSON.parse(document.getElementById("wb-boot").textContent);
 globalThis.wbReady = markReady;

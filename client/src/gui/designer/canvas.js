@@ -1,13 +1,13 @@
-// The designer's canvas: the form drawn with the components' own classes and look
-// (../components.css), selection, and drag and drop (new components from the palette, and
-// moving components between and within containers). Invisible components (Timer) sit in a
-// tray under the form.
+// The designer's canvas: the form drawn by the running app's own drawing (../draw.js, with
+// the look of ../components.css), selection, and drag and drop (new components from the
+// palette, and moving components between and within containers). Invisible components
+// (Timer) sit in a tray under the form.
 
+import { control, draw, slot } from "../draw.js";
 import { COMPONENTS } from "./catalogue.js";
 
 const NEW = "application/x-widgetbox-new";
 const MOVE = "application/x-widgetbox-move";
-const SLOTS = { ColumnPanel: "anvil-cp-row", LinearPanel: "anvil-lp-item", FlowPanel: "anvil-fp-item" };
 
 function el(tag, classes = "", text) {
   const element = document.createElement(tag);
@@ -16,105 +16,49 @@ function el(tag, classes = "", text) {
   return element;
 }
 
-/** The element of one component, as the running app draws it (without behaviour). */
-function draw(type, props) {
-  const text = props.text ?? "";
-  let outer;
-  let target;
+/** The element of one component, drawn as the running app draws it (../draw.js), made
+ * still for the canvas: nothing takes focus or input, hidden components show (their slot is
+ * dimmed instead), and empty ones stay visible and clickable. */
+function drawStill(type, props) {
+  const element = draw(type, props);
+  element.classList.remove("anvil-hidden");
+  const input = control(element, type);
+  if (input !== element || ["TextBox", "TextArea"].includes(type)) {
+    input.tabIndex = -1;
+    input.disabled = false; // a disabled control would swallow the click that selects it
+  }
   switch (type) {
     case "Label":
-      outer = target = el("div", "", text || "\u00a0");
-      if (!text) outer.classList.add("wb-d-empty");
-      break;
     case "Button": {
-      outer = el("div");
-      target = el("button", "", text || "\u00a0");
-      target.type = "button";
-      target.tabIndex = -1;
-      outer.append(target);
+      const label = type === "Label" ? element : input;
+      if (!label.textContent) {
+        label.textContent = "\u00a0";
+        if (type === "Label") element.classList.add("wb-d-empty");
+      }
       break;
     }
     case "TextBox":
     case "TextArea":
-      outer = target = el(type === "TextBox" ? "input" : "textarea");
-      outer.value = text;
-      outer.placeholder = props.placeholder || "";
-      outer.readOnly = true;
-      outer.tabIndex = -1;
+      input.readOnly = true;
       break;
     case "CheckBox":
-    case "RadioButton": {
-      outer = target = el("label");
-      const box = el("input");
-      box.type = type === "CheckBox" ? "checkbox" : "radio";
-      box.checked = Boolean(props.checked ?? props.selected);
-      box.tabIndex = -1;
-      box.inert = true;
-      outer.append(box, el("span", "", text));
+    case "RadioButton":
+      input.inert = true;
       break;
-    }
-    case "DropDown": {
-      outer = el("div");
-      target = el("select");
-      target.tabIndex = -1;
-      const items = props.include_placeholder ? [props.placeholder || ""] : [];
-      for (const item of props.items || []) items.push(Array.isArray(item) ? item[0] : item);
-      for (const item of items.length ? items : [""]) target.append(el("option", "", item));
-      outer.append(target);
+    case "DropDown":
+      if (!input.options.length) input.append(el("option"));
       break;
-    }
-    case "DatePicker": {
-      outer = el("div");
-      target = el("input");
-      target.type = props.pick_time ? "datetime-local" : "date";
-      target.tabIndex = -1;
-      if (props.date) target.value = props.pick_time ? `${props.date}T00:00` : props.date;
-      outer.append(target);
+    case "Image":
+      if (!element.firstElementChild.getAttribute("src")) element.append(el("div", "wb-d-image", "Image"));
       break;
-    }
-    case "Image": {
-      outer = target = el("div");
-      if (props.source && !/^\s*(javascript|vbscript):/i.test(props.source)) {
-        const image = el("img");
-        image.alt = "";
-        image.src = props.source;
-        outer.append(image);
-      } else {
-        outer.append(el("div", "wb-d-image", "Image"));
-      }
-      if (props.height != null) outer.style.height = `${props.height}px`;
-      outer.classList.add(`anvil-image-${props.display_mode.replaceAll("_", "-")}`);
-      break;
-    }
     case "Link":
-      outer = target = el("a", "", text || "link");
+      if (!element.textContent) element.textContent = "link";
       break;
     case "Spacer":
-      outer = target = el("div", "wb-d-spacer");
-      outer.style.height = `${props.height}px`;
+      element.classList.add("wb-d-spacer");
       break;
-    default:
-      outer = target = el("div");
   }
-  outer.classList.add("anvil-component", `anvil-${type.toLowerCase()}`);
-  style(outer, target, props);
-  return outer;
-}
-
-function style(outer, target, props) {
-  if (props.align) outer.classList.add(`anvil-align-${props.align}`);
-  if (props.spacing_above) outer.classList.add(`anvil-spacing-above-${props.spacing_above}`);
-  if (props.spacing_below) outer.classList.add(`anvil-spacing-below-${props.spacing_below}`);
-  if (props.role) outer.classList.add(`anvil-role-${props.role}`);
-  if (props.foreground) target.style.color = props.foreground;
-  if (props.background) target.style.backgroundColor = props.background;
-  if (props.font) target.style.fontFamily = props.font;
-  if (props.font_size != null) target.style.fontSize = `${props.font_size}px`;
-  if (props.bold) target.style.fontWeight = "bold";
-  if (props.italic) target.style.fontStyle = "italic";
-  if (props.underline) target.style.textDecoration = "underline";
-  if (props.enabled === false) outer.classList.add("anvil-disabled");
-  if (props.tooltip) outer.title = props.tooltip;
+  return element;
 }
 
 function valuesOf(type, node) {
@@ -171,13 +115,11 @@ export class Canvas {
   }
 
   #container(type, name, props, children) {
-    const box = el("div");
+    const box = drawStill(type, props);
     box.dataset.name = name;
     box.dataset.container = name;
     box.dataset.type = type;
-    box.classList.add("anvil-component", `anvil-${type.toLowerCase()}`, "wb-d-container");
-    style(box, box, props);
-    if (type === "FlowPanel") box.classList.add(`anvil-gap-${props.spacing}`);
+    box.classList.add("wb-d-container");
     const shown = children.filter((node) => !COMPONENTS[node.type]?.invisible);
     for (const node of shown) box.append(this.#slot(type, node));
     if (!shown.length) box.append(el("div", "wb-d-placeholder", "Drop components here"));
@@ -188,20 +130,18 @@ export class Canvas {
     const type = node.type;
     const props = valuesOf(type, node);
     const layout = node.layout_properties || {};
-    const slot = el("div", `${SLOTS[parentType]} wb-d-slot`);
-    slot.dataset.name = node.name;
-    slot.setAttribute("aria-label", `${node.name} (${type})`);
-    if (this.editable) slot.draggable = true;
-    if (layout.full_width_row) slot.classList.add("anvil-full-width");
-    if (layout.expand) slot.classList.add("anvil-expand");
-    if (layout.width != null) slot.style.width = `${layout.width}px`;
+    const holder = slot(parentType, layout);
+    holder.classList.add("wb-d-slot");
+    holder.dataset.name = node.name;
+    holder.setAttribute("aria-label", `${node.name} (${type})`);
+    if (this.editable) holder.draggable = true;
     const inner = COMPONENTS[type].container
       ? this.#container(type, node.name, props, node.components || [])
-      : draw(type, props);
+      : drawStill(type, props);
     if (COMPONENTS[type].container) delete inner.dataset.name; // the slot carries the name
-    if (props.visible === false) slot.classList.add("wb-d-invisible");
-    slot.append(inner, el("span", "wb-d-badge", node.name));
-    return slot;
+    if (props.visible === false) holder.classList.add("wb-d-invisible");
+    holder.append(inner, el("span", "wb-d-badge", node.name));
+    return holder;
   }
 
   #invisible(list, tray) {

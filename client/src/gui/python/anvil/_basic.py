@@ -1,5 +1,6 @@
 """The basic components: Label, Button, TextBox, TextArea, CheckBox, RadioButton, DropDown,
-DatePicker, Image, Link, Spacer, Timer."""
+DatePicker, Image, Link, Spacer, Timer. How they look is client/src/gui/draw.js (shared with
+the designer); here is what they do."""
 
 from . import _platform
 from ._component import Component, component
@@ -24,30 +25,13 @@ def _datetime():
 class Label(Component):
     """Shows text."""
 
-    def _render_text(self, value):
-        _platform.get().set_text(self._dom, value)
-
 
 @component("Button")
 class Button(Component):
     """A button; raises `click`."""
 
-    def _build(self):
-        dom = _platform.get()
-        outer = dom.create("div")
-        self._button = dom.create("button")
-        dom.set_attr(self._button, "type", "button")
-        dom.append(outer, self._button)
-        return outer
-
-    def _target(self):
-        return self._button
-
-    def _control(self):
-        return self._button
-
-    def _render_text(self, value):
-        _platform.get().set_text(self._button, value)
+    def _parts(self, dom):
+        self._button = dom.control(self._dom, self._kind)
 
     def _wire(self):
         self._listen(self._button, "click", lambda event: self.raise_event("click"))
@@ -56,18 +40,10 @@ class Button(Component):
 class _TextInput(Component):
     """What TextBox and TextArea share: the text lives in the element."""
 
-    _tag = "input"
-
-    def _build(self):
-        return _platform.get().create(self._tag)
-
     def _get(self, name):
         if name == "text":
             return _platform.get().get_prop(self._dom, "value")
         return self._props[name]
-
-    def _render_text(self, value):
-        _platform.get().set_prop(self._dom, "value", value)
 
     def _wire(self):
         self._listen(self._dom, "input", lambda event: self.raise_event("change"))
@@ -90,17 +66,10 @@ class TextBox(_TextInput):
             return _number(_platform.get().get_prop(self._dom, "value"))
         return _TextInput._get(self, name)
 
-    def _set(self, name, value):
+    def _coerce(self, name, value):
         if name == "text":
             value = "" if value is None else str(value)
-        Component._set(self, name, value)
-
-    def _render_type(self, value):
-        self._render_hide_text(self._props["hide_text"])
-
-    def _render_hide_text(self, value):
-        kind = "password" if value else self._props["type"]
-        _platform.get().set_attr(self._dom, "type", kind)
+        return Component._coerce(self, name, value)
 
     def _wire(self):
         _TextInput._wire(self)
@@ -129,29 +98,12 @@ def _number(text):
 class TextArea(_TextInput):
     """Several lines of text."""
 
-    _tag = "textarea"
-
 
 class _Choice(Component):
     """A labelled box or button: CheckBox and RadioButton."""
 
-    _input_type = "checkbox"
-
-    def _build(self):
-        dom = _platform.get()
-        outer = dom.create("label")
-        self._input = dom.create("input")
-        dom.set_attr(self._input, "type", self._input_type)
-        self._label = dom.create("span")
-        dom.append(outer, self._input)
-        dom.append(outer, self._label)
-        return outer
-
-    def _control(self):
-        return self._input
-
-    def _render_text(self, value):
-        _platform.get().set_text(self._label, value)
+    def _parts(self, dom):
+        self._input = dom.control(self._dom, self._kind)
 
 
 @component("CheckBox")
@@ -162,9 +114,6 @@ class CheckBox(_Choice):
         if name == "checked":
             return bool(_platform.get().get_prop(self._input, "checked"))
         return self._props[name]
-
-    def _render_checked(self, value):
-        _platform.get().set_prop(self._input, "checked", bool(value))
 
     def _wire(self):
         self._listen(self._input, "change", lambda event: self.raise_event("change"))
@@ -177,22 +126,21 @@ _radio_groups = {}
 class RadioButton(_Choice):
     """One of several choices with the same `group_name`; raises `clicked` and `change`."""
 
-    _input_type = "radio"
-
     def _get(self, name):
         if name == "selected":
             return bool(_platform.get().get_prop(self._input, "checked"))
         return self._props[name]
 
-    def _render_selected(self, value):
-        _platform.get().set_prop(self._input, "checked", bool(value))
+    def _drawn_again(self, name):
+        _Choice._drawn_again(self, name)
+        if name == "group_name":
+            for members in _radio_groups.values():
+                if self in members:
+                    members.remove(self)
+            _radio_groups.setdefault(self._props[name], []).append(self)
 
-    def _render_group_name(self, value):
-        for members in _radio_groups.values():
-            if self in members:
-                members.remove(self)
-        _radio_groups.setdefault(value, []).append(self)
-        _platform.get().set_attr(self._input, "name", value)
+    def _draw_value(self, name, value):
+        return None if name == "value" else value  # the value is the app's own
 
     def _wire(self):
         self._listen(self._input, "click", lambda event: self.raise_event("clicked"))
@@ -210,20 +158,8 @@ class RadioButton(_Choice):
 class DropDown(Component):
     """A list to choose from: `items` are text, or (text, value) pairs."""
 
-    def _build(self):
-        dom = _platform.get()
-        outer = dom.create("div")
-        self._select = dom.create("select")
-        dom.append(outer, self._select)
-        self._options = []
-        self._values = []
-        return outer
-
-    def _target(self):
-        return self._select
-
-    def _control(self):
-        return self._select
+    def _parts(self, dom):
+        self._select = dom.control(self._dom, self._kind)
 
     def _wire(self):
         self._listen(self._select, "change", self._changed)
@@ -243,45 +179,27 @@ class DropDown(Component):
             return self._read()
         return self._props[name]
 
-    def _render_items(self, value):
-        self._rebuild()
+    def _draw_value(self, name, value):
+        if name == "selected_value":
+            return None  # the values are the app's own: selected below, by position
+        if name == "items":
+            return [item if isinstance(item, str) else str(item[0]) for item in value]
+        return value
 
-    def _render_include_placeholder(self, value):
-        self._rebuild()
+    def _drawn_again(self, name):
+        Component._drawn_again(self, name)
+        if name in ("items", "include_placeholder", "placeholder", "selected_value"):
+            self._select_value(self._props["selected_value"])
 
-    def _render_placeholder(self, value):
-        self._rebuild()
-
-    def _render_selected_value(self, value):
-        self._select_value(value)
-
-    def _rebuild(self):
-        if "items" not in self._props or "placeholder" not in self._props:
-            return
-        dom = _platform.get()
-        current = self._props.get("selected_value")
-        for option in self._options:
-            dom.detach(option)
-        self._options = []
-        self._values = []
-        entries = []
-        if self._props.get("include_placeholder"):
-            entries.append((self._props.get("placeholder") or "", None))
+    def _entries(self):
+        """The value of each option, in order."""
+        values = [None] if self._props["include_placeholder"] else []
         for item in self._props["items"]:
-            if isinstance(item, str):
-                entries.append((item, item))
-            else:
-                text, value = item
-                entries.append((str(text), value))
-        for text, value in entries:
-            option = dom.create("option")
-            dom.set_text(option, text)
-            dom.append(self._select, option)
-            self._options.append(option)
-            self._values.append(value)
-        self._select_value(current)
+            values.append(item if isinstance(item, str) else item[1])
+        return values
 
     def _select_value(self, value):
+        self._values = self._entries()
         index = -1
         for position, candidate in enumerate(self._values):
             if candidate == value:
@@ -302,29 +220,21 @@ class DropDown(Component):
 class DatePicker(Component):
     """A date (`datetime.date`), or a date and time (`datetime.datetime`) with `pick_time`."""
 
-    def _build(self):
-        dom = _platform.get()
-        outer = dom.create("div")
-        self._input = dom.create("input")
-        dom.set_attr(self._input, "type", "date")
-        dom.append(outer, self._input)
-        return outer
-
-    def _target(self):
-        return self._input
-
-    def _control(self):
-        return self._input
+    def _parts(self, dom):
+        self._input = dom.control(self._dom, self._kind)
 
     def _wire(self):
         self._listen(self._input, "change", lambda event: self.raise_event("change"))
 
-    def _set(self, name, value):
+    def _coerce(self, name, value):
         if name in ("date", "min_date", "max_date"):
-            self._props[name] = self._to_date(value, name)
-            self._render(name)
-            return
-        Component._set(self, name, value)
+            return self._to_date(value, name)
+        return Component._coerce(self, name, value)
+
+    def _draw_value(self, name, value):
+        if name in ("date", "min_date", "max_date") and value is not None:
+            return value.isoformat()  # the drawing shows it as the input takes it
+        return value
 
     def _to_date(self, value, name):
         if value is None or value == "":
@@ -341,16 +251,6 @@ class DatePicker(Component):
             return value
         raise TypeError(f"DatePicker.{name} must be a date, not {type(value).__name__}")
 
-    def _text(self, value):
-        if value is None:
-            return ""
-        if self._props.get("pick_time"):
-            datetime = _datetime()
-            if not isinstance(value, datetime.datetime):
-                value = datetime.datetime(value.year, value.month, value.day)
-            return value.strftime("%Y-%m-%dT%H:%M")
-        return value.isoformat()[:10]
-
     def _get(self, name):
         if name != "date":
             return self._props[name]
@@ -362,64 +262,15 @@ class DatePicker(Component):
             return datetime.datetime.fromisoformat(text)
         return datetime.date.fromisoformat(text)
 
-    def _render_date(self, value):
-        _platform.get().set_prop(self._input, "value", self._text(value))
-
-    def _render_pick_time(self, value):
-        current = self._props.get("date")
-        dom = _platform.get()
-        dom.set_attr(self._input, "type", "datetime-local" if value else "date")
-        if "min_date" in self._props:
-            self._render_min_date(self._props["min_date"])
-            self._render_max_date(self._props["max_date"])
-        if current is not None:
-            self._render_date(current)
-
-    def _render_min_date(self, value):
-        _platform.get().set_attr(self._input, "min", self._text(value) or None)
-
-    def _render_max_date(self, value):
-        _platform.get().set_attr(self._input, "max", self._text(value) or None)
-
 
 @component("Image")
 class Image(Component):
     """A picture from a URL."""
 
-    def _build(self):
-        dom = _platform.get()
-        outer = dom.create("div")
-        self._img = dom.create("img")
-        dom.set_attr(self._img, "alt", "")
-        dom.append(outer, self._img)
-        return outer
-
-    def _render_source(self, value):
-        _platform.get().set_attr(self._img, "src", _safe_url(value) or None)
-
-    def _render_display_mode(self, value):
-        self._swap_class("mode", "anvil-image-" + value.replace("_", "-"))
-
-    def _render_height(self, value):
-        _platform.get().set_style(self._dom, "height", None if value is None else f"{value}px")
-
 
 @component("Link")
 class Link(Component):
     """A link: opens `url` in a new tab; raises `click` either way."""
-
-    def _build(self):
-        return _platform.get().create("a")
-
-    def _render_text(self, value):
-        _platform.get().set_text(self._dom, value)
-
-    def _render_url(self, value):
-        dom = _platform.get()
-        url = _safe_url(value)
-        dom.set_attr(self._dom, "href", url or "#")
-        dom.set_attr(self._dom, "target", "_blank" if url else None)
-        dom.set_attr(self._dom, "rel", "noopener noreferrer" if url else None)
 
     def _wire(self):
         self._listen(self._dom, "click", self._clicked)
@@ -441,17 +292,16 @@ class Timer(Component):
 
     _invisible = True
 
-    def _setup(self):
+    def _setup(self, properties=None):
         if "_props" in self.__dict__:
             return
         self._handle = None
-        Component._setup(self)
+        Component._setup(self, properties)
 
-    def _build(self):
-        return _platform.get().create("span")
-
-    def _render_interval(self, value):
-        self._restart()
+    def _drawn_again(self, name):
+        Component._drawn_again(self, name)
+        if name == "interval":
+            self._restart()
 
     def _shown_changed(self, shown):
         self._restart()

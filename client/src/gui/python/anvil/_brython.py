@@ -1,5 +1,6 @@
-"""The adapter for Brython: the DOM through `browser`, JSON through JavaScript's own parser
-(Brython's `json` module is slow to import), server calls as synchronous requests."""
+"""The adapter for Brython: the DOM through `browser`, the components' drawing through
+`window.wbDraw` (client/src/gui/draw.js), JSON through JavaScript's own parser (Brython's
+`json` module is slow to import), server calls as synchronous requests."""
 
 import javascript
 from browser import document, window
@@ -11,6 +12,20 @@ class Adapter:
     def __init__(self):
         self._root = document.getElementById("wb-app")
         self._overlay = document.getElementById("wb-overlay")
+        self._draw = window.wbDraw
+
+    # props: a fresh dict each time (Brython keeps a dict's JavaScript twin), no None in it
+    def draw(self, kind, props):
+        return self._draw.draw(kind, props)
+
+    def update(self, element, kind, name, props):
+        self._draw.update(element, kind, name, props)
+
+    def control(self, element, kind):
+        return self._draw.control(element, kind)
+
+    def slot(self, parent_kind, layout):
+        return self._draw.slot(parent_kind, layout)
 
     def create(self, tag):
         return document.createElement(tag)

@@ -3,14 +3,14 @@ place in a container, and being shown on the open form.
 
 A component's properties are attributes (`self.label_1.text = "Hi"`); each is declared once,
 in the catalogue, and installed on the class by `component("Label")`. Setting one stores the
-value and renders it into the component's element through the runtime's adapter.
+value and has the page draw it: the drawing itself is client/src/gui/draw.js, the same one the
+designer's canvas uses, reached through the runtime's adapter (`draw`, `update`, `control`,
+`slot`). What stays here is behaviour: values, events, containers, show and hide.
 """
 
 from . import _platform
 from ._catalogue import COMPONENTS
 from ._errors import guarded
-
-SIZES = ("none", "small", "medium", "large")
 
 
 class ComponentTag:
@@ -84,7 +84,9 @@ class Component:
     """True for components with no appearance (Timer)."""
 
     def __init__(self, **properties):
-        self._setup()
+        if "_props" not in self.__dict__:
+            self._setup(properties)
+            return
         for name, value in properties.items():
             if name not in self._specs:
                 raise TypeError(f"{self._kind} has no property {name!r}")
@@ -92,70 +94,72 @@ class Component:
 
     # -- set-up and properties ------------------------------------------------------------
 
-    def _setup(self):
-        """Create the component's state and element (once; a form does it in __new__)."""
+    def _setup(self, properties=None):
+        """Create the component's state and element (once; a form does it in __new__), with
+        `properties` given at creation instead of the catalogue's defaults."""
         if "_props" in self.__dict__:
             return
+        properties = properties or {}
+        for name in properties:
+            if name not in self._specs:
+                raise TypeError(f"{self._kind} has no property {name!r}")
         self._props = {}
         for name, spec in self._specs.items():
-            default = spec.get("default")
-            self._props[name] = list(default) if isinstance(default, list) else default
+            if name in properties:
+                self._props[name] = self._coerce(name, properties[name])
+            else:
+                default = spec.get("default")
+                self._props[name] = list(default) if isinstance(default, list) else default
         self._handlers = {}
         self._shown = False
         self._parent = None
         self._wrapper = None
-        self._classes = {}
         self.tag = ComponentTag()
-        self._dom = self._build()
         dom = _platform.get()
-        dom.set_class(self._dom, "anvil-component", True)
-        dom.set_class(self._dom, "anvil-" + self._kind.lower(), True)
+        self._dom = dom.draw(self._kind, self._drawn())
+        self._parts(dom)
         for name in self._specs:
-            self._render(name)
+            self._drawn_again(name)
         self._wire()
 
-    def _build(self):
-        """The component's element."""
-        return _platform.get().create("div")
+    def _parts(self, dom):
+        """Keep the drawn element's parts that behaviour needs (e.g. a Button's button)."""
 
     def _wire(self):
         """Listen to the element's DOM events (components with events override this)."""
 
-    def _target(self):
-        """The element that text styles (font, colours) apply to."""
-        return self._dom
-
-    def _control(self):
-        """The element that takes input (enabled, placeholder)."""
-        return self._dom
-
     def _get(self, name):
         return self._props[name]
 
+    def _coerce(self, name, value):
+        return _coerce(self._kind, name, self._specs[name], value)
+
     def _set(self, name, value):
-        spec = self._specs[name]
-        self._props[name] = _coerce(self._kind, name, spec, value)
+        self._props[name] = self._coerce(name, value)
         self._render(name)
 
-    def _render(self, name):
-        method = getattr(self, "_render_" + name, None)
-        if method is not None:
-            method(self._props[name])
-            return
-        common = _COMMON.get(name)
-        if common is not None:
-            common(self, self._props[name])
+    def _drawn(self):
+        """The properties as the drawing takes them: plain values, none left out."""
+        found = {}
+        for name, value in self._props.items():
+            drawn = self._draw_value(name, value)
+            if drawn is not None:
+                found[name] = drawn
+        return found
 
-    def _swap_class(self, slot, name, element=None):
-        """Replace the class this component keeps in `slot` (e.g. its alignment's)."""
-        element = self._dom if element is None else element
-        dom = _platform.get()
-        old = self._classes.get(slot)
-        if old:
-            dom.set_class(element, old, False)
-        if name:
-            dom.set_class(element, name, True)
-        self._classes[slot] = name
+    def _draw_value(self, name, value):
+        """`value` of property `name` for the drawing (None: none)."""
+        return value
+
+    def _render(self, name):
+        _platform.get().update(self._dom, self._kind, name, self._drawn())
+        self._drawn_again(name)
+
+    def _drawn_again(self, name):
+        """After property `name` was drawn: what the component does about it beyond its
+        look (e.g. a DropDown selects its value again)."""
+        if name == "visible" and self._wrapper is not None:
+            _platform.get().set_class(self._wrapper, "anvil-hidden", not self._props[name])
 
     def _listen(self, element, event, fn):
         _platform.get().listen(element, event, guarded(fn))
@@ -238,82 +242,14 @@ class Component:
         return f"<anvil.{self._kind}>"
 
 
-# -- renderers of the common properties -------------------------------------------------------
-
-
-def _px(value):
-    return None if value is None else f"{value}px"
-
-
-def _visible(self, value):
-    dom = _platform.get()
-    dom.set_class(self._dom, "anvil-hidden", not value)
-    if self._wrapper is not None:
-        dom.set_class(self._wrapper, "anvil-hidden", not value)
-
-
-def _style(css, make=None):
-    def render(self, value):
-        shown = make(value) if make is not None else (value or None)
-        _platform.get().set_style(self._target(), css, shown)
-
-    return render
-
-
-def _classed(slot, prefix, target=False):
-    def render(self, value):
-        element = self._target() if target else self._dom
-        self._swap_class(slot, f"{prefix}{value}" if value else "", element)
-
-    return render
-
-
-def _enabled(self, value):
-    dom = _platform.get()
-    dom.set_prop(self._control(), "disabled", not value)
-    dom.set_class(self._dom, "anvil-disabled", not value)
-
-
-def _background(self, value):
-    _platform.get().set_style(self._target(), "background-color", value or None)
-
-
-_COMMON = {
-    "visible": _visible,
-    "tooltip": lambda self, value: _platform.get().set_attr(self._dom, "title", value or None),
-    "role": _classed("role", "anvil-role-"),
-    "spacing_above": _classed("above", "anvil-spacing-above-"),
-    "spacing_below": _classed("below", "anvil-spacing-below-"),
-    "align": _classed("align", "anvil-align-"),
-    "foreground": _style("color"),
-    "background": _background,
-    "font": _style("font-family"),
-    "font_size": _style("font-size", _px),
-    "bold": _style("font-weight", lambda on: "bold" if on else None),
-    "italic": _style("font-style", lambda on: "italic" if on else None),
-    "underline": _style("text-decoration", lambda on: "underline" if on else None),
-    "enabled": _enabled,
-    "height": _style("height", _px),
-    "placeholder": lambda self, value: _platform.get().set_attr(
-        self._control(), "placeholder", value or None
-    ),
-}
-
-
 class Container(Component):
     """A component that holds others, in order, each with its layout properties."""
 
-    def _setup(self):
+    def _setup(self, properties=None):
         if "_props" in self.__dict__:
             return
         self._children = []
-        Component._setup(self)
-
-    def _wrap(self, child, layout):
-        """The element that holds `child` inside this container."""
-        wrapper = _platform.get().create("div")
-        _platform.get().set_class(wrapper, "anvil-slot", True)
-        return wrapper
+        Component._setup(self, properties)
 
     def add_component(self, component, index=None, **layout_properties):
         """Add `component` at the end (or before position `index`). Layout properties this
@@ -330,7 +266,8 @@ class Container(Component):
         for name, spec in self._layout_specs.items():
             layout[name] = layout_properties.get(name, spec.get("default"))
         dom = _platform.get()
-        wrapper = self._wrap(component, layout)
+        drawn = {name: value for name, value in layout.items() if value is not None}
+        wrapper = dom.slot(self._kind, drawn)
         dom.append(wrapper, component._dom)
         if index is None or index >= len(self._children):
             dom.append(self._dom, wrapper)

@@ -5,6 +5,10 @@ CPython with a fake adapter, in the unit tests).
 
 An adapter offers:
 
+    draw(kind, props) -> element    update(element, kind, name, props)
+    control(element, kind) -> element         slot(parent_kind, layout) -> element
+                                    the components' drawing, client/src/gui/draw.js (shared
+                                    with the designer); props: plain values, no None
     create(tag) -> element          root() / overlay() -> element
     append(parent, child)           insert(parent, child, before)     detach(element)
     set_text(element, text)         set_attr(element, name, value | None)

@@ -1,10 +1,11 @@
-"""The adapter for Pyodide: the DOM through `js`, Python callbacks kept alive as proxies,
-server calls as synchronous requests."""
+"""The adapter for Pyodide: the DOM through `js`, the components' drawing through
+`js.wbDraw` (client/src/gui/draw.js), Python callbacks kept alive as proxies, server calls as
+synchronous requests."""
 
 import json
 
 import js
-from pyodide.ffi import create_once_callable, create_proxy
+from pyodide.ffi import create_once_callable, create_proxy, to_js
 
 
 class Adapter:
@@ -14,6 +15,22 @@ class Adapter:
         self._root = js.document.getElementById("wb-app")
         self._overlay = js.document.getElementById("wb-overlay")
         self._listeners = []
+        self._draw = js.wbDraw
+
+    def _js(self, props):
+        return to_js(props, dict_converter=js.Object.fromEntries)
+
+    def draw(self, kind, props):
+        return self._draw.draw(kind, self._js(props))
+
+    def update(self, element, kind, name, props):
+        self._draw.update(element, kind, name, self._js(props))
+
+    def control(self, element, kind):
+        return self._draw.control(element, kind)
+
+    def slot(self, parent_kind, layout):
+        return self._draw.slot(parent_kind, self._js(layout))
 
     def create(self, tag):
         return js.document.createElement(tag)
