@@ -23,7 +23,7 @@ from litestar.datastructures import State
 from litestar.enums import HttpMethod
 from litestar.params import FromPath
 
-from widgetbox.runtime import TOO_LONG, HttpRequest, HttpResponse, RunResult, Status
+from widgetbox.runtime import TOO_LONG, Code, HttpRequest, HttpResponse, RunResult, Status
 
 from . import widgets
 from .config import Config
@@ -32,6 +32,7 @@ from .errors import ApiError, body
 from .run_queue import QueueFull
 from .runner import Runner
 from .security import current_viewer
+from .widgets import Widget
 
 log = logging.getLogger("widgetbox.host")
 
@@ -125,8 +126,13 @@ async def _serve(request: Request[Any, Any, State], slug: str, path: str) -> Res
     db: Database = state.db
     runner: Runner = state.runner
     viewer = await current_viewer(request, state)
+
+    def find(database: Any) -> tuple[Widget, Code | None]:
+        widget = widgets.readable(database, slug, viewer)
+        return widget, runner.code_in(database, widget) if widget.kind == "http" else None
+
     try:
-        widget = await db.read(widgets.readable, slug, viewer)
+        widget, code = await db.read(find)  # one trip to the database per request
     except ApiError:
         return _error(404, "not_found", f"There is no HTTP API at {PREFIX}{slug}.")
     if widget.kind != "http":
@@ -160,6 +166,7 @@ async def _serve(request: Request[Any, Any, State], slug: str, path: str) -> Res
             call,
             {"method": request.method, "path": call.path, "client": client},
             check=response_problem,
+            code=code,
         )
     except QueueFull as e:
         response = _error(e.status, "busy", e.message)

@@ -74,15 +74,15 @@ class Runner:
         self.log = RequestLog(db)
         self.log.start()
 
+    def code_in(self, db: sqlite_utils.Database, widget: Widget) -> Code:
+        """The widget's latest files, with the packages they run with (their own once
+        installed, until then the previous version's), read inside a `Database.read`: a
+        handler that reads the widget anyway reads its code in the same trip."""
+        packages = self._packages_folder(db, widget.id, widget.head_version)
+        return Code(widgets.head_files(db, widget), widget.entry, packages)
+
     async def _code(self, widget: Widget) -> Code:
-        """The widget's latest files, with the packages they run with: their own once
-        installed, until then the previous version's."""
-
-        def read(db: sqlite_utils.Database) -> Code:
-            packages = self._packages_folder(db, widget.id, widget.head_version)
-            return Code(widgets.head_files(db, widget), widget.entry, packages)
-
-        return await self.db.read(read)
+        return await self.db.read(self.code_in, widget)
 
     # -- scripts and scheduled tasks --------------------------------------------------------
 
@@ -161,10 +161,12 @@ class Runner:
         request: HttpRequest,
         log_request: dict[str, Any],
         check: Callable[[HttpResponse], str | None] | None = None,
+        code: Code | None = None,
     ) -> RunResult:
         """Answer one HTTP request with a fresh interpreter, and log it for the owner.
-        `check` says why a response cannot be sent (then the run is an error)."""
-        job = Route(await self._code(widget), request)
+        `check` says why a response cannot be sent (then the run is an error); `code` is
+        the widget's, when the caller has read it already (`code_in`)."""
+        job = Route(code or await self._code(widget), request)
         async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
             result = await self.runtime.run_async(
                 job, limits=Limits.request(), context=self._context(widget, None)
