@@ -19,9 +19,93 @@ An adapter offers:
     post(url, text) -> (status, text)   a synchronous request to the app's own origin
     json_dumps(value) / json_loads(text)
     console_error(text)             confirm(text) -> bool       ready()
+
+`DomAdapter` holds what both adapters do alike (the DOM's own methods); each adds how values
+and callbacks cross into JavaScript on its runtime.
 """
 
 current = None
+
+
+class DomAdapter:
+    """What both adapters do alike: the DOM's own methods, reached the same way from Brython
+    and from Pyodide once given the page's `document` and `window`. Each runtime's adapter
+    adds how values and callbacks cross into JavaScript (draw, update, slot, listen, timers,
+    JSON)."""
+
+    def __init__(self, document, window):
+        self._document = document
+        self._window = window
+        self._root = document.getElementById("wb-app")
+        self._overlay = document.getElementById("wb-overlay")
+        self._draw = window.wbDraw
+
+    def control(self, element, kind):
+        return self._draw.control(element, kind)
+
+    def create(self, tag):
+        return self._document.createElement(tag)
+
+    def root(self):
+        return self._root
+
+    def overlay(self):
+        return self._overlay
+
+    def append(self, parent, child):
+        parent.appendChild(child)
+
+    def insert(self, parent, child, before):
+        parent.insertBefore(child, before)
+
+    def detach(self, element):
+        element.remove()
+
+    def set_text(self, element, text):
+        element.textContent = text
+
+    def set_attr(self, element, name, value):
+        if value is None:
+            element.removeAttribute(name)
+        else:
+            element.setAttribute(name, value)
+
+    def set_style(self, element, name, value):
+        if value is None:
+            element.style.removeProperty(name)
+        else:
+            element.style.setProperty(name, value)
+
+    def set_class(self, element, name, on):
+        element.classList.toggle(name, bool(on))
+
+    def set_prop(self, element, name, value):
+        setattr(element, name, value)
+
+    def get_prop(self, element, name):
+        return getattr(element, name)
+
+    def call(self, element, method):
+        getattr(element, method)()
+
+    def post(self, url, text):
+        request = self._window.XMLHttpRequest.new()
+        request.open("POST", url, False)
+        request.setRequestHeader("content-type", "application/json")
+        try:
+            request.send(text)
+        except Exception:
+            return 0, ""
+        return request.status, request.responseText
+
+    def console_error(self, text):
+        self._window.console.error(text)
+
+    def confirm(self, text):
+        return bool(self._window.confirm(text))
+
+    def ready(self):
+        self._window.wbReady()
 
 
 def get():
