@@ -64,3 +64,36 @@ export async function busy(button, action) {
 }
 
 export const isMac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
+
+/** A small inline form after `button` asking for a name (the button hides meanwhile).
+ * `problem(name)` says what is wrong with a name, or returns "" for a good one; `done(name)`
+ * takes a good one. Escape closes the form and returns focus to the button. */
+export function askName(button, { label, placeholder, problem, done }) {
+  const input = h("input", { "aria-label": label, placeholder, spellcheck: "false", autocapitalize: "none" });
+  const form = h("form", { class: "new-file" }, input, h("button", { type: "submit", class: "small" }, "Add"));
+  const close = () => {
+    form.remove();
+    button.hidden = false;
+  };
+  form.addEventListener("submit", (submit) => {
+    submit.preventDefault();
+    const name = input.value.trim();
+    const wrong = problem(name);
+    if (wrong) {
+      input.setAttribute("aria-invalid", "true");
+      toast(wrong, "bad");
+      return;
+    }
+    close();
+    done(name);
+  });
+  input.addEventListener("keydown", (key) => {
+    if (key.key === "Escape") {
+      close();
+      button.focus();
+    }
+  });
+  button.hidden = true;
+  button.after(form);
+  input.focus();
+}

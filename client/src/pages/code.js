@@ -4,7 +4,7 @@
 
 import { api } from "../lib/api.js";
 import { RunConsole } from "../lib/console.js";
-import { h, pageData, toast } from "../lib/dom.js";
+import { askName, h, pageData, toast } from "../lib/dom.js";
 import { Editor } from "../lib/editor.js";
 import { FINISHED, follow } from "../lib/live.js";
 import { FILE as REQUIREMENTS, Packages } from "../lib/packages.js";
@@ -118,39 +118,21 @@ function removeFile(path) {
 }
 
 fileBar.querySelector("[data-action=add-file]")?.addEventListener("click", (event) => {
-  const add = event.currentTarget;
-  const input = h("input", { "aria-label": "New file name", placeholder: "helpers.py", spellcheck: "false", autocapitalize: "none" });
-  const form = h("form", { class: "new-file" }, input, h("button", { type: "submit", class: "small" }, "Add"));
-  const close = () => {
-    form.remove();
-    add.hidden = false;
-  };
-  form.addEventListener("submit", (submit) => {
-    submit.preventDefault();
-    const path = input.value.trim();
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/.test(path) || path.includes("..") || path.endsWith("/")) {
-      input.setAttribute("aria-invalid", "true");
-      toast("A file name is letters, digits, _, -, . and / (for folders), e.g. helpers.py", "bad");
-      return;
-    }
-    if (editor.paths.includes(path)) {
-      toast(`${path} exists already`, "bad");
-      return;
-    }
-    close();
-    editor.addFile(path, "");
-    showFiles();
-    editor.focus();
+  askName(event.currentTarget, {
+    label: "New file name",
+    placeholder: "helpers.py",
+    problem: (path) => {
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/.test(path) || path.includes("..") || path.endsWith("/")) {
+        return "A file name is letters, digits, _, -, . and / (for folders), e.g. helpers.py";
+      }
+      return editor.paths.includes(path) ? `${path} exists already` : "";
+    },
+    done: (path) => {
+      editor.addFile(path, "");
+      showFiles();
+      editor.focus();
+    },
   });
-  input.addEventListener("keydown", (key) => {
-    if (key.key === "Escape") {
-      close();
-      add.focus();
-    }
-  });
-  add.hidden = true;
-  add.after(form);
-  input.focus();
 });
 
 // -- saving -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // settings, and saving (a version per save). The live preview runs on the app's own origin.
 
 import { api } from "../lib/api.js";
-import { h, pageData, toast } from "../lib/dom.js";
+import { askName, h, pageData, toast } from "../lib/dom.js";
 import { Editor } from "../lib/editor.js";
 import { ready } from "../lib/page.js";
 import { Canvas, paletteDrag } from "../gui/designer/canvas.js";
@@ -312,37 +312,23 @@ class ${name}(${name}Template):
 `;
 
 document.querySelector("[data-action=add-form]")?.addEventListener("click", (event) => {
-  const add = event.currentTarget;
-  const input = h("input", { "aria-label": "New form's name", placeholder: "Form2", spellcheck: "false", autocapitalize: "none" });
-  const form = h("form", { class: "new-file" }, input, h("button", { type: "submit", class: "small" }, "Add"));
-  const close = () => {
-    form.remove();
-    add.hidden = false;
-  };
-  form.addEventListener("submit", (submit) => {
-    submit.preventDefault();
-    const name = input.value.trim();
-    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
-      input.setAttribute("aria-invalid", "true");
-      toast("A form's name starts with a letter and has only letters, digits and _", "bad");
-      return;
-    }
-    if (designs.has(name) || `forms/${name}.py` in editor.files()) {
-      toast(`There is a form or file called ${name} already`, "bad");
-      return;
-    }
-    close();
-    designs.set(name, new FormDesign(name, '{"container": {"type": "ColumnPanel"}, "components": []}'));
-    editor.addFile(`forms/${name}.py`, FORM_CODE(name));
-    showSettings();
-    open({ kind: "design", form: name });
+  askName(event.currentTarget, {
+    label: "New form's name",
+    placeholder: "Form2",
+    problem: (name) => {
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+        return "A form's name starts with a letter and has only letters, digits and _";
+      }
+      const taken = designs.has(name) || `forms/${name}.py` in editor.files();
+      return taken ? `There is a form or file called ${name} already` : "";
+    },
+    done: (name) => {
+      designs.set(name, new FormDesign(name, '{"container": {"type": "ColumnPanel"}, "components": []}'));
+      editor.addFile(`forms/${name}.py`, FORM_CODE(name));
+      showSettings();
+      open({ kind: "design", form: name });
+    },
   });
-  input.addEventListener("keydown", (key) => {
-    if (key.key === "Escape") close();
-  });
-  add.hidden = true;
-  add.after(form);
-  input.focus();
 });
 
 // -- the live preview -----------------------------------------------------------------------------
