@@ -113,10 +113,6 @@ class PackageService:
         """How far the version's install has come, while it is queued or running."""
         return self._progress.get((widget_id, version))
 
-    async def environment(self, widget_id: int, version: int) -> Path | None:
-        """The folder of the environment `version` runs with (see `folder_for`)."""
-        return await self.db.read(self.folder_for, widget_id, version)
-
     def folder_for(self, db: sqlite_utils.Database, widget_id: int, version: int) -> Path | None:
         """The folder of the environment `version` runs with, ready to mount read-only at a
         path on the guest's `sys.path`; None when it runs without packages. While a new

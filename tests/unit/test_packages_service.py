@@ -190,6 +190,10 @@ class Harness:
         numpy = Builtin("numpy", Version("2.5.2"), ())
         self.service = PackageService(self.config, self.db, builtins=lambda: {"numpy": numpy})
 
+    async def folder(self, widget_id: int, version: int) -> Path | None:
+        """The environment folder the version runs with, as the runner reads it."""
+        return await self.db.read(self.service.folder_for, widget_id, version)
+
     def run(self, scenario: Callable[[], Awaitable[None]]) -> None:
         """Run `scenario` with the service started; stop it and close the database after."""
 
@@ -227,7 +231,7 @@ def test_two_widgets_with_the_same_requirements_share_one_environment(
         assert first.status == second.status == "ready", (first.message, second.message)
         assert first.environment == second.environment is not None
         assert sorted(p.name for p in h.config.packages_dir.iterdir()) == [first.environment]
-        path = await h.service.environment(one.id, 1)
+        path = await h.folder(one.id, 1)
         assert path == h.config.packages_dir / first.environment
         assert (path / "demo_lib" / "__init__.py").is_file()
         assert {p.name for p in first.lock.packages if p.builtin} == {"numpy"}  # type: ignore[union-attr]
@@ -252,12 +256,12 @@ def test_a_failed_install_says_why_and_keeps_the_previous_environment(
     async def scenario() -> None:
         widget = make(h.db, h.owner, "helper\n")
         assert (await h.settle(widget, 1)).status == "ready"
-        before = await h.service.environment(widget.id, 1)
+        before = await h.folder(widget.id, 1)
         v2 = save(h.db, h.owner, widget, **{"requirements.txt": "helper\nsdistonly\n"})
         failed = await h.settle(widget, v2)
         assert failed.status == "failed"
         assert failed.message.startswith("sdistonly 1.0 publishes no wheel")
-        assert await h.service.environment(widget.id, v2) == before is not None
+        assert await h.folder(widget.id, v2) == before is not None
         assert h.service.progress(widget.id, v2) is None
         # a retry runs again (and fails again, for the same reason)
         assert await h.service.retry(widget.id, v2)
@@ -307,7 +311,7 @@ def test_pending_installs_resume_at_start_and_a_missing_folder_is_reinstalled(
             assert found.environment
             folder = h.config.packages_dir / found.environment
             shutil.rmtree(folder)
-            assert await h.service.environment(widget.id, 1) is None
+            assert await h.folder(widget.id, 1) is None
             index.requests.clear()
             again = await h.settle(widget, 1)  # request() notices, installs the same lock
             assert again.lock == found.lock
