@@ -62,6 +62,8 @@ class Activity:
         self.report: dict[str, Any] | None = None
         self.host_calls = 0
         self.result_frames = 0
+        self.open_files: set[int] = set()
+        """Descriptors the guest opened in this turn and has not closed (see `_wasi`)."""
         self.abandoned: list[Future[Any]] = []
         """Host calls that outlived their timeout and may still occupy a bridge worker."""
         self._cancel = cancel

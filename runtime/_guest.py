@@ -248,15 +248,20 @@ class Guest:
         on_output: OutputCallback | None = None,
         cancel: threading.Event | None = None,
         context: dict[str, Any] | None = None,
+        deadline: float | None = None,
     ) -> RunResult:
         """Run one job (the driver's payload) with the widget's files (and any compiled
-        bytecode for them, by relative .pyc path); then the guest is spent."""
+        bytecode for them, by relative .pyc path); then the guest is spent. `deadline`
+        (`time.monotonic()`) ends the run earlier than `limits.timeout` from now: the
+        runtime's deadline, which counts from when it sent the run."""
         with self._lock:
             if self._closed or self._running:
                 raise GuestError("a guest serves exactly one run")
             self._running = True
         try:
-            return self._run(job, code, bytecode or {}, limits, on_output, cancel, context)
+            return self._run(
+                job, code, bytecode or {}, limits, on_output, cancel, context, deadline
+            )
         finally:
             with self._lock:
                 self._running = False
@@ -273,8 +278,13 @@ class Guest:
         on_output: OutputCallback | None,
         cancel: threading.Event | None,
         context: dict[str, Any] | None,
+        deadline: float | None,
     ) -> RunResult:
+        # With the runtime's deadline, the run counts from when the runtime sent it, so its
+        # wall time and its limit are measured from the same moment.
         started = time.monotonic()
+        if deadline is not None:
+            started = min(started, deadline - limits.timeout)
         files = {relative: text.encode("utf-8") for relative, text in code.items()}
         for relative, content in {**files, **bytecode}.items():
             path = self.code_dir / relative

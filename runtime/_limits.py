@@ -27,6 +27,10 @@ class Limits:
     with OSError (ENOSPC)."""
     scratch_files: int = 1000
     """Files, folders and links the run may create in its scratch area."""
+    open_files: int = 256
+    """Files and folders the run may have open at once; beyond it `open()` fails with
+    OSError (EMFILE). Each is a descriptor of the sandbox process, which its other guests
+    share."""
     host_calls: int = 1000
     """Calls through the bridge; the next one fails with a LimitExceeded error."""
     host_request_bytes: int = 1 * MiB
@@ -62,6 +66,7 @@ class Limits:
             "output",
             "scratch_bytes",
             "scratch_files",
+            "open_files",
             "host_calls",
             "host_request_bytes",
             "host_response_bytes",

@@ -3,7 +3,13 @@
 `SandboxProcess` starts one process, sends it runs and compile jobs, and dispatches what
 comes back on a reader thread: output to the run's listener, host calls to the runtime's
 Bridge (with the run's context), results to the waiting caller. When the process dies, its
-runs fail with GuestError and `on_exit` lets the runtime start a replacement.
+runs end as killed (with what they printed so far and a message saying why) and `on_exit`
+lets the runtime start a replacement.
+
+Every run carries its deadline, on the system's monotonic clock, which both processes
+share. A run still going a second past it is stuck in host-side work that fuel and epochs
+cannot see (a host function is not interruptible); `overdue` finds such runs, and the
+runtime's watchdog kills the process (`kill`), so no bug of that kind holds a core longer.
 """
 
 from __future__ import annotations
@@ -22,13 +28,13 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ._bridge import Bridge, HostCall, error_frame
 from ._guest import GuestError
-from ._limits import Limits
+from ._limits import TOO_LONG, Limits
 from ._output import OutputCallback
-from ._result import RunResult
+from ._result import RunResult, Status
 from ._wire import (
     MAX_MESSAGE,
     WireError,
@@ -49,16 +55,60 @@ CANCEL_POLL = 0.01
 """How often a waiting run checks its cancel event (a cancel stops a run within a tick)."""
 STOP_TIMEOUT = 10.0
 
+PROCESS_LOST = (
+    "The run was stopped: the sandbox process running it ended unexpectedly ({cause}); run it again"
+)
+REPLACED = (
+    "The run was stopped: the sandbox process running it was replaced because another run "
+    "in it did not stop at its deadline; run it again"
+)
+
+
+class ProcessGone(GuestError):
+    """The process had stopped before the run reached it: nothing ran, so the run may be
+    sent to another process."""
+
 
 @dataclass
 class _Run:
     on_output: OutputCallback | None
     context: Mapping[str, Any]
+    limits: Limits
+    deadline: float
+    """`time.monotonic()` after which the guest must have stopped (same clock in both
+    processes)."""
+    started: float = field(default_factory=time.monotonic)
     done: threading.Event = field(default_factory=threading.Event)
     result: RunResult | None = None
     failure: str = ""
+    ended: Status | None = None
+    """Set when the process is killed under the run: how the run is reported."""
+    ended_why: str = ""
+    printed: dict[str, list[str]] = field(default_factory=lambda: {"stdout": [], "stderr": []})
+    """What the run printed so far, kept (up to its output limit) so that a run whose
+    process dies still reports its output."""
+    printed_bytes: int = 0
     abandoned: list[Future[Any]] = field(default_factory=list)
     """Host-call handlers of this run that outlived their timeout (see Bridge.dispatch)."""
+
+    def keep_output(self, stream: str, text: str) -> None:
+        room = self.limits.output - self.printed_bytes
+        if room > 0 and stream in self.printed:
+            kept = text[:room]
+            self.printed[stream].append(kept)
+            self.printed_bytes += len(kept)
+
+    def lost(self) -> RunResult:
+        """The result of a run whose process died under it."""
+        return RunResult(
+            status=self.ended or Status.KILLED,
+            stdout="".join(self.printed["stdout"]),
+            stderr="".join(self.printed["stderr"]),
+            wall_time=time.monotonic() - self.started,
+            fuel=None,
+            peak_memory=0,
+            message=self.ended_why or PROCESS_LOST.format(cause="see the server's log"),
+        )
 
 
 class SandboxProcess:
@@ -79,15 +129,22 @@ class SandboxProcess:
         self._send_lock = threading.Lock()
         self.alive = True
         self.closing = False
+        self.killed = False
+        """Whether the watchdog killed it (see `kill`)."""
         ours, theirs = socket.socketpair()
         with theirs:
-            command = [sys.executable, "-m", "widgetbox.runtime._worker"]
+            # Isolated mode (-I: no script folder or working directory on sys.path, no
+            # PYTHON* variables, no user site-packages), started in the runtime's private
+            # work folder: a stray `zlib.py` beside where `widgetbox` was started, or a
+            # PYTHONPATH, can never be imported by the process that runs guests.
+            command = [sys.executable, "-I", "-m", "widgetbox.runtime._worker"]
             command += [str(theirs.fileno()), json.dumps(settings)]
             self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 command,
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
+                cwd=settings["work_dir"],
             )
         self._connection = Connection(ours.detach())
         try:
@@ -109,6 +166,29 @@ class SandboxProcess:
     @property
     def active(self) -> int:
         return len(self._runs)
+
+    def overdue(self, now: float, grace: float) -> list[int]:
+        """Runs still in progress `grace` seconds after their deadline."""
+        with self._lock:
+            return [run_id for run_id, run in self._runs.items() if now > run.deadline + grace]
+
+    def kill(self, overdue: list[int]) -> None:
+        """Kill the process because `overdue` runs are stuck in it: those end as timed
+        out, the others in it as killed, and the runtime starts a replacement."""
+        with self._lock:
+            for run_id, run in self._runs.items():
+                if run.ended is None:
+                    stuck = run_id in overdue
+                    run.ended = Status.TIMEOUT if stuck else Status.KILLED
+                    run.ended_why = TOO_LONG if stuck else REPLACED
+        log.error(
+            "a sandbox process is killed: %d run(s) in it passed their deadline and did not "
+            "stop (host-side work the deadline cannot interrupt)",
+            len(overdue),
+        )
+        self.killed = True
+        with contextlib.suppress(OSError):
+            self._process.kill()
 
     def _await_ready(self) -> None:
         if not self._connection.poll(START_TIMEOUT):
@@ -144,31 +224,40 @@ class SandboxProcess:
     ) -> RunResult:
         """Run one job in this process and wait for its result. `lane` is "batch" for
         scripts, which run at a lower priority, or "interactive"; `packages` is the folder
-        of installed packages the job's guest mounts."""
-        run = _Run(on_output, context)
+        of installed packages the job's guest mounts. Raises ProcessGone when the process
+        had stopped before the run was sent, GuestError when it failed to run it; a
+        process that dies under the run makes it end as killed."""
+        run = _Run(on_output, context, limits, time.monotonic() + limits.timeout)
         with self._lock:
             if not self.alive:
-                raise GuestError("the sandbox process has stopped")
+                raise ProcessGone("the sandbox process has stopped")
             self._runs[run_id] = run
         try:
-            self._send(
-                "run", run=run_id, lane=lane, job=job, files=files, limits=limits_out(limits),
-                bytecode={path: bytes_out(data) for path, data in bytecode.items()},
-                packages=None if packages is None else str(packages),
-            )  # fmt: skip
+            try:
+                self._send(
+                    "run", run=run_id, lane=lane, job=job, files=files,
+                    limits=limits_out(limits), deadline=run.deadline,
+                    bytecode={path: bytes_out(data) for path, data in bytecode.items()},
+                    packages=None if packages is None else str(packages),
+                )  # fmt: skip
+            except OSError:
+                with self._lock:
+                    self.alive = False  # so it is not picked again; the reader cleans up
+                raise ProcessGone("the sandbox process has stopped") from None
             cancelled = False
             while not run.done.wait(CANCEL_POLL):
                 if cancel is not None and cancel.is_set() and not cancelled:
-                    self._send("cancel", run=run_id)
+                    with contextlib.suppress(OSError):  # it has died: the reader ends the run
+                        self._send("cancel", run=run_id)
                     cancelled = True
-        except OSError:
-            run.failure = "the sandbox process stopped"
         finally:
             with self._lock:
                 self._runs.pop(run_id, None)
-        if run.result is None:
-            raise GuestError(run.failure or "the sandbox process stopped")
-        return run.result
+        if run.result is not None:
+            return run.result
+        if run.failure:
+            raise GuestError(run.failure)
+        return run.lost()
 
     def request(self, kind: str, wait: float, **fields: Any) -> dict[str, Any]:
         """Send a request that is answered by one message with the same id."""
@@ -200,36 +289,58 @@ class SandboxProcess:
         self._exited()
 
     def _handle(self, message: dict[str, Any]) -> None:
-        kind = message["kind"]
-        if kind == "output":
-            run = self._runs.get(message["run"])
-            if run is not None and run.on_output is not None:
-                try:
-                    run.on_output(_text(message["stream"]), _text(message["text"]))
-                except Exception:  # a broken listener must not break the run
-                    log.exception("output callback failed")
-        elif kind == "call":
-            self._host_calls.submit(self._host_call, message)
-        elif kind == "done":
-            run = self._runs.get(message["run"])
-            if run is not None:
-                run.result = result_in(message["result"])
-                run.done.set()
-        elif kind == "failed":
-            run = self._runs.get(message["run"])
-            if run is not None:
-                run.failure = f"the sandbox failed: {_text(message['message'])}"
-                run.done.set()
-        elif kind == "log":
-            logging.getLogger(_text(message["name"])).log(
-                int(message["level"]), "sandbox process: %s", _text(message["text"])
-            )
-        elif kind in ("compiled", "pool"):
-            answer = self._requests.get(message["id"])
-            if answer is not None:
-                answer.set_result(message)
-        else:
-            raise WireError(f"unknown message kind {kind!r}")
+        handler = self._HANDLERS.get(message["kind"])
+        if handler is None:
+            raise WireError(f"unknown message kind {message['kind']!r}")
+        handler(self, message)
+
+    def _output(self, message: dict[str, Any]) -> None:
+        run = self._runs.get(message["run"])
+        if run is None:
+            return
+        stream, text = _text(message["stream"]), _text(message["text"])
+        run.keep_output(stream, text)
+        if run.on_output is not None:
+            try:
+                run.on_output(stream, text)
+            except Exception:  # a broken listener must not break the run
+                log.exception("output callback failed")
+
+    def _call(self, message: dict[str, Any]) -> None:
+        self._host_calls.submit(self._host_call, message)
+
+    def _done(self, message: dict[str, Any]) -> None:
+        run = self._runs.get(message["run"])
+        if run is not None:
+            run.result = result_in(message["result"])
+            run.done.set()
+
+    def _failed(self, message: dict[str, Any]) -> None:
+        run = self._runs.get(message["run"])
+        if run is not None:
+            run.failure = f"the sandbox failed: {_text(message['message'])}"
+            run.done.set()
+
+    def _log(self, message: dict[str, Any]) -> None:
+        logging.getLogger(_text(message["name"])).log(
+            int(message["level"]), "sandbox process: %s", _text(message["text"])
+        )
+
+    def _answer(self, message: dict[str, Any]) -> None:
+        answer = self._requests.get(message["id"])
+        if answer is not None:
+            answer.set_result(message)
+
+    _HANDLERS: ClassVar[dict[str, Callable[[SandboxProcess, dict[str, Any]], None]]] = {
+        "output": _output,
+        "call": _call,
+        "done": _done,
+        "failed": _failed,
+        "log": _log,
+        "compiled": _answer,
+        "pool": _answer,
+    }
+    """What the process may send, and what handles each kind."""
 
     def _host_call(self, message: dict[str, Any]) -> None:
         try:
@@ -252,10 +363,12 @@ class SandboxProcess:
             runs = list(self._runs.values())
             requests = list(self._requests.values())
         status = self._process.wait()
-        if not self.closing:
+        if not (self.closing or self.killed):
             log.error("a sandbox process stopped unexpectedly (exit status %s)", status)
+        cause = f"killed by signal {-status}" if status < 0 else f"exit status {status}"
         for run in runs:
-            run.failure = run.failure or "the sandbox process stopped unexpectedly"
+            if run.ended is None:
+                run.ended, run.ended_why = Status.KILLED, PROCESS_LOST.format(cause=cause)
             run.done.set()
         for answer in requests:
             if not answer.done():

@@ -24,7 +24,7 @@ from ._guest import GuestError
 from ._jobs import Job, Script
 from ._limits import Limits
 from ._output import OutputCallback
-from ._processes import SandboxProcess, pyc_from
+from ._processes import ProcessGone, SandboxProcess, pyc_from
 from ._pycache import PACKAGES_COMPILE_LIMITS, BytecodeCache, CompileFailed
 from ._result import RunResult
 
@@ -33,11 +33,19 @@ log = logging.getLogger("widgetbox.runtime")
 SHUTDOWN_WAIT = 10.0
 """Seconds `close()` waits for running work to stop (it stops within a tick)."""
 RESTART_DELAY = 1.0
-"""Seconds before a sandbox process that died is replaced."""
+"""Seconds before a sandbox process that died is replaced (doubled, up to a minute, while
+starting one fails)."""
+PICK_WAIT = 15.0
+"""Seconds a run waits for a replacement when no sandbox process is alive."""
 COMPILE_WAIT = 120.0
 """Seconds a background compile job may take before its answer is given up on."""
 MAX_HOMES = 1000
 """Packages folders whose process is remembered, at most."""
+OVERDUE_GRACE = 1.0
+"""Seconds past its deadline after which a run still going is stuck where the deadline
+cannot reach (host-side work), and its sandbox process is killed and replaced."""
+WATCH_INTERVAL = 0.2
+"""How often the watchdog looks for such runs."""
 
 
 class Runtime:
@@ -82,6 +90,8 @@ class Runtime:
         }
         self._host_calls = ThreadPoolExecutor(32, thread_name_prefix="widgetbox-hostcall")
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        """Notified when a process is replaced (runs waiting for a live one wake up)."""
         self._closed = False
         self._processes: list[SandboxProcess] = []
         try:
@@ -99,6 +109,26 @@ class Runtime:
         """The process that last ran with each packages folder (it keeps a spare guest)."""
         self._active = 0
         self._idle = threading.Condition()
+        self._stop_watching = threading.Event()
+        self._watchdog = threading.Thread(
+            target=self._watch, name="widgetbox-watchdog", daemon=True
+        )
+        self._watchdog.start()
+
+    def _watch(self) -> None:
+        """Kill a sandbox process in which a run is stuck past its deadline. Fuel and
+        epochs stop wasm code, but nothing interrupts the host's own work for a guest
+        (a host function, a WASI call); this bounds any future bug of that kind to the
+        run's deadline plus `OVERDUE_GRACE`, at the price of the other runs in that
+        process, which end as killed and say why."""
+        while not self._stop_watching.wait(WATCH_INTERVAL):
+            now = time.monotonic()
+            with self._lock:
+                processes = list(self._processes)
+            for process in processes:
+                overdue = process.overdue(now, OVERDUE_GRACE)
+                if overdue and process.alive and not process.closing:
+                    process.kill(overdue)
 
     def _start_process(self) -> SandboxProcess:
         return SandboxProcess(self._settings, self.bridge, self._host_calls, self._process_exited)
@@ -113,24 +143,35 @@ class Runtime:
         ).start()
 
     def _replace(self, dead: SandboxProcess) -> None:
-        time.sleep(RESTART_DELAY)  # a process that dies at once is not restarted in a loop
-        try:
-            fresh = self._start_process()
-        except Exception:
-            log.exception("could not restart a sandbox process")
-            return
+        delay = RESTART_DELAY  # a process that dies at once is not restarted in a loop
+        while True:
+            time.sleep(delay)
+            with self._lock:
+                if self._closed:
+                    return
+            try:
+                fresh = self._start_process()
+                break
+            except Exception:
+                log.exception("could not restart a sandbox process; trying again in %.0f s", delay)
+                delay = min(delay * 2, 60.0)
         with self._lock:
-            if self._closed:
-                fresh.begin_close()
-                fresh.finish_close()
+            if not self._closed:
+                self._processes = [fresh if p is dead else p for p in self._processes]
+                self._changed.notify_all()
                 return
-            self._processes = [fresh if p is dead else p for p in self._processes]
+        fresh.begin_close()
+        fresh.finish_close()
 
     def _pick(self, packages: Path | None = None) -> SandboxProcess:
         """The live process with the fewest runs in progress; for code with packages, the
         one that ran with that folder last (its spare guest is there) unless it is busier
-        than the others by more than a run."""
+        than the others by more than a run. When none is alive (all were lost at once),
+        waits up to `PICK_WAIT` for a replacement."""
         with self._lock:
+            self._changed.wait_for(
+                lambda: self._closed or any(p.alive for p in self._processes), PICK_WAIT
+            )
             alive = [process for process in self._processes if process.alive]
             if not alive:
                 raise GuestError("no sandbox process is running (see the log for why)")
@@ -186,8 +227,10 @@ class Runtime:
 
         `on_output(stream, text)` is called as the guest prints; `cancel` stops the run
         within a tick (10 ms) of being set; `context` is passed to bridge handlers.
-        Raises ValueError (or SerializationError) for a job that cannot be run at all, and
-        GuestError when the sandbox itself failed.
+        A run whose sandbox process dies under it (or is killed by the watchdog) ends as
+        killed, or timed out if it was the one stuck past its deadline, with what it
+        printed and a message saying why. Raises ValueError (or SerializationError) for a
+        job that cannot be run at all, and GuestError when the sandbox itself failed.
         """
         if self._closed:
             raise RuntimeError("the runtime is closed")
@@ -196,19 +239,23 @@ class Runtime:
         with self._idle:
             self._active += 1
         packages = job.code.packages
+        send = functools.partial(
+            SandboxProcess.run,
+            job=payload,
+            files=dict(job.code.files),
+            limits=limits,
+            bytecode=self._bytecode.lookup(job.code),
+            lane="batch" if isinstance(job, Script) else "interactive",
+            packages=packages,
+            on_output=on_output,
+            cancel=cancel,
+            context=dict(context or {}),
+        )
         try:
-            return self._pick(packages).run(
-                next(self._run_ids),
-                payload,
-                dict(job.code.files),
-                limits,
-                self._bytecode.lookup(job.code),
-                "batch" if isinstance(job, Script) else "interactive",
-                packages,
-                on_output,
-                cancel,
-                dict(context or {}),
-            )
+            try:
+                return send(self._pick(packages), next(self._run_ids))
+            except ProcessGone:  # it died before the run reached it: nothing ran
+                return send(self._pick(packages), next(self._run_ids))
         finally:
             with self._idle:
                 self._active -= 1
@@ -244,6 +291,9 @@ class Runtime:
                 return
             self._closed = True
             processes = list(self._processes)
+            self._changed.notify_all()
+        if hasattr(self, "_stop_watching"):
+            self._stop_watching.set()
         for process in processes:
             process.begin_close()  # running guests stop within a tick and report "killed"
         if hasattr(self, "_idle"):

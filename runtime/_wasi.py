@@ -2,8 +2,13 @@
 
 - `fd_write` to stdout/stderr is captured here (wasmtime never sees it), so output streams
   live and is capped.
+- Files opened by the run are counted (`path_open`, `fd_close`; the interpreter imports no
+  other call that makes a descriptor): beyond `Limits.open_files` an open fails with EMFILE,
+  so a guest cannot use up the descriptors of the sandbox process it shares with others.
 - Writes, file creation and growth are counted against the run's scratch quota; beyond it
-  the guest gets ENOSPC, as from a full disk.
+  the guest gets ENOSPC, as from a full disk. Shrinking a file is never refused.
+  `fd_allocate` (posix_fallocate) needs no guard: the interpreter does not import it (and
+  wasmtime answers it ENOTSUP); tests/security/test_scratch_quota.py keeps that checked.
 - `poll_oneoff` on clocks (`time.sleep`) sleeps here in short slices, so a sleeping guest is
   still stopped by its deadline or a cancel (a wasmtime-side sleep would not be).
 
@@ -25,12 +30,22 @@ from ._activity import Activity, current
 from ._fastcall import define
 
 WASI = "wasi_snapshot_preview1"
-ERRNO_SUCCESS, ERRNO_FAULT, ERRNO_INVAL, ERRNO_NOENT, ERRNO_NOSPC = 0, 21, 28, 44, 51
+ERRNO_SUCCESS, ERRNO_FAULT, ERRNO_INVAL, ERRNO_MFILE, ERRNO_NOENT, ERRNO_NOSPC = (
+    0,
+    21,
+    28,
+    33,
+    44,
+    51,
+)
 O_CREAT, O_EXCL = 1, 4
 STDOUT, STDERR = 1, 2
 MAX_IOVECS = 1024
+U64 = (1 << 64) - 1
 MAX_SUBSCRIPTIONS = 4096
 SLICE = 0.01  # seconds a guest sleep waits between checks for a stop
+
+_FILESTAT = struct.Struct("<QQB7xQQQQQ")  # dev, ino, filetype, nlink, size, atim, mtim, ctim
 
 _SUBSCRIPTION = struct.Struct("<QB7xIxxxxQQH6x")  # userdata, tag, clock, timeout, precision, flags
 _EVENT = struct.Struct("<QHB5xQH6x")  # userdata, errno, type, nbytes, flags
@@ -45,7 +60,7 @@ def _wat_type(t: wasmtime.ValType) -> str:
     return "i64" if t == _I64 else "i32"
 
 
-# The WASI calls this module shadows, and clock_time_get, which the poll shadow reads.
+# The WASI calls this module shadows, and the ones the shadows read through wasmtime.
 _SIGNATURES: dict[str, list[wasmtime.ValType]] = {
     "fd_write": [_I32, _I32, _I32, _I32],
     "fd_pwrite": [_I32, _I32, _I32, _I64, _I32],
@@ -56,8 +71,12 @@ _SIGNATURES: dict[str, list[wasmtime.ValType]] = {
     "fd_filestat_set_size": [_I32, _I64],
     "poll_oneoff": [_I32, _I32, _I32, _I32],
     "clock_time_get": [_I32, _I64, _I32],
+    "fd_filestat_get": [_I32, _I32],
+    "fd_close": [_I32],
 }
-_SHADOWED = [name for name in _SIGNATURES if name != "clock_time_get"]
+_CALLED = {"clock_time_get", "fd_filestat_get"}
+"""Called by the shadows through wasmtime, not shadowed themselves."""
+_SHADOWED = [name for name in _SIGNATURES if name not in _CALLED]
 FORWARDED = {name: [_wat_type(p) for p in params] for name, params in _SIGNATURES.items()}
 """The wasmtime WASI functions the trampoline exports, with their parameter kinds."""
 
@@ -145,8 +164,20 @@ def define_guards(linker: wasmtime.Linker) -> None:
             # At the limit, opening a file that already exists still works.
             retry = (*args[:4], oflags & ~O_CREAT, *args[5:])
             errno = int(act.wasi["path_open"](caller, *retry))
-            return ERRNO_NOSPC if errno == ERRNO_NOENT else errno
-        return int(act.wasi["path_open"](caller, *args))
+            if errno == ERRNO_NOENT:
+                return ERRNO_NOSPC
+        else:
+            errno = int(act.wasi["path_open"](caller, *args))
+        if errno == ERRNO_SUCCESS:
+            return _within_open_files(act, caller, args[-1])
+        return errno
+
+    def fd_close(caller: Any, fd: int) -> int:
+        act = current()
+        errno = int(act.wasi["fd_close"](caller, fd))
+        if errno == ERRNO_SUCCESS:
+            act.open_files.discard(fd)
+        return errno
 
     def creating(name: str) -> Callable[..., int]:
         def create(caller: Any, *args: int) -> int:
@@ -159,7 +190,10 @@ def define_guards(linker: wasmtime.Linker) -> None:
 
     def fd_filestat_set_size(caller: Any, fd: int, size: int) -> int:
         act = current()
-        if not act.quota.admit_bytes(size):
+        # Growth is counted (it may not pass the quota even as a hole); a shrink frees space,
+        # so it is never refused, as on a full disk.
+        wanted, before = size & U64, _file_size(act, caller, fd)  # size comes signed
+        if wanted > before and not act.quota.admit_bytes(wanted - before):
             return ERRNO_NOSPC
         return int(act.wasi["fd_filestat_set_size"](caller, fd, size))
 
@@ -170,6 +204,7 @@ def define_guards(linker: wasmtime.Linker) -> None:
         "fd_write": fd_write,
         "fd_pwrite": fd_pwrite,
         "path_open": path_open,
+        "fd_close": fd_close,
         "path_create_directory": creating("path_create_directory"),
         "path_symlink": creating("path_symlink"),
         "path_link": creating("path_link"),
@@ -217,6 +252,38 @@ def _poll_oneoff(
     memory.write(caller, out, events)
     memory.write(caller, struct.pack("<I", len(fired)), nevents)
     return ERRNO_SUCCESS
+
+
+def _within_open_files(act: Activity, caller: Any, fd_ptr: int) -> int:
+    """After a successful open: keep count of the run's open files, and refuse the open
+    (EMFILE) beyond its `open_files`. Each guest file is a descriptor of the sandbox
+    process, which every guest in it shares, so one guest must not use them all up."""
+    memory = caller["memory"]
+    if not _in_bounds(memory, caller, fd_ptr, 4):
+        return ERRNO_FAULT
+    (fd,) = struct.unpack("<I", bytes(memory.read(caller, fd_ptr, fd_ptr + 4)))
+    if len(act.open_files) >= act.limits.open_files:
+        act.wasi["fd_close"](caller, fd)
+        return ERRNO_MFILE
+    act.open_files.add(fd)
+    return ERRNO_SUCCESS
+
+
+def _file_size(act: Activity, caller: Any, fd: int) -> int:
+    """The size of the file open as `fd`, read through wasmtime; 0 when it has none (a bad
+    descriptor: the call that follows fails the same way). wasmtime answers into guest
+    memory, so 64 bytes of it are borrowed and restored: the guest is waiting on this call,
+    and nothing else reads or writes its memory meanwhile."""
+    memory = caller["memory"]
+    if not _in_bounds(memory, caller, 0, _FILESTAT.size):
+        return 0
+    saved = bytes(memory.read(caller, 0, _FILESTAT.size))
+    try:
+        if act.wasi["fd_filestat_get"](caller, fd, 0) != ERRNO_SUCCESS:
+            return 0
+        return int(_FILESTAT.unpack(bytes(memory.read(caller, 0, _FILESTAT.size)))[4])
+    finally:
+        memory.write(caller, saved, 0)
 
 
 def _guest_clock(act: Activity, caller: Any, clock: int, scratch: int) -> int:

@@ -21,6 +21,7 @@ import itertools
 import json
 import logging
 import os
+import resource
 import signal
 import socket
 import sys
@@ -198,6 +199,7 @@ class Worker:
                     on_output=output,
                     cancel=self.cancels[run_id],
                     context={"run": run_id},
+                    deadline=float(message["deadline"]),
                 )
             finally:
                 self.pool.retire(guest, urgent)
@@ -267,10 +269,20 @@ def _when_idle() -> None:
         os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
 
 
+def _raise_open_files_limit() -> None:
+    """Every file a guest opens is a descriptor of this process: allow as many as the
+    system lets us (each run may hold `Limits.open_files` of them)."""
+    with contextlib.suppress(ValueError, OSError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main() -> None:
     # Ctrl-C in a terminal reaches the whole process group: the runtime stops this process
     # in order (its runs end as killed) rather than have it die mid-run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _raise_open_files_limit()
     connection = Connection(socket.socket(fileno=int(sys.argv[1])).detach())
     settings = json.loads(sys.argv[2])
     link = Link(connection)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests._timing import by_deadline, within
 from widgetbox.runtime import TOO_LONG, Code, Limits, Runtime, Script, Status
 from widgetbox.runtime._limits import MiB
 
@@ -23,14 +24,14 @@ def test_the_wall_clock_limit_stops_a_busy_loop(runtime: Runtime) -> None:
     result = run(runtime, "print('started')\nwhile True: pass")
     assert (result.status, result.message) == (Status.TIMEOUT, TOO_LONG)
     assert result.stdout == "started\n"  # output before the stop is kept
-    assert 1.0 <= result.wall_time < 3
+    assert by_deadline(result.wall_time, 1.0)
     assert result.fuel is None  # an epoch interrupt leaves wasmtime's counter stale
 
 
 def test_the_wall_clock_limit_stops_a_sleep(runtime: Runtime) -> None:
     result = run(runtime, "import time\ntime.sleep(60)")
     assert result.status is Status.TIMEOUT
-    assert result.wall_time < 3
+    assert by_deadline(result.wall_time, 1.0)
 
 
 def test_short_sleeps_sleep_for_their_time(runtime: Runtime) -> None:
@@ -139,15 +140,15 @@ def test_a_cancel_stops_the_run_within_100_ms(runtime: Runtime) -> None:
     )
     ended = time.monotonic()
     assert (result.status, result.message) == (Status.KILLED, "The run was cancelled")
-    assert ended - stopped_after[0] < 0.1
+    assert within(ended - stopped_after[0], 0.01)  # a tick
 
 
 def test_a_cancel_also_stops_a_sleeping_run(runtime: Runtime) -> None:
     cancel = threading.Event()
     threading.Timer(0.2, cancel.set).start()
     result = run(runtime, "import time\ntime.sleep(30)", Limits.script(), cancel=cancel)
-    assert result.status is Status.KILLED
-    assert result.wall_time < 1
+    assert result.status is Status.KILLED  # by the cancel: its time limit is 5 minutes
+    assert within(result.wall_time, 0.2 + 0.01)
 
 
 def test_requests_default_to_thirty_seconds_and_scripts_to_five_minutes() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from widgetbox.runtime import Code, GuestError, Runtime, Script, Status
+from widgetbox.runtime import Code, RunResult, Runtime, Script, Status
 
 pytestmark = pytest.mark.sandbox
 
@@ -32,29 +32,67 @@ def _policies(pid: int) -> set[int]:
     return policies
 
 
-def test_a_process_that_dies_fails_its_runs_and_is_replaced() -> None:
+def _wait_replaced(runtime: Runtime, victim: int) -> None:
+    deadline = time.monotonic() + 15
+    while victim in _pids(runtime) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert victim not in _pids(runtime)
+
+
+def test_a_process_that_dies_ends_its_runs_as_killed_and_is_replaced() -> None:
     with Runtime(pool_size=0, processes=1) as runtime:
         (victim,) = _pids(runtime)
-        failures: list[BaseException] = []
+        results: list[RunResult] = []
+        printed = threading.Event()
+        source = "print('working', flush=True)\nwhile True: pass"
 
         def run() -> None:
-            try:
-                runtime.run(Script(Code.single("while True: pass")))
-            except GuestError as e:
-                failures.append(e)
+            results.append(
+                runtime.run(
+                    Script(Code.single(source)), on_output=lambda stream, text: printed.set()
+                )
+            )
 
         thread = threading.Thread(target=run)
         thread.start()
-        time.sleep(0.5)
+        assert printed.wait(10)
         os.kill(victim, signal.SIGKILL)  # as a crash in wasmtime would
         thread.join(10)
         assert not thread.is_alive()
-        assert "stopped unexpectedly" in str(failures[0])
-        deadline = time.monotonic() + 15
-        while _pids(runtime) == [victim] and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _pids(runtime) != [victim]
+        (result,) = results
+        assert result.status is Status.KILLED
+        assert "ended unexpectedly (killed by signal 9)" in result.message
+        assert result.stdout == "working\n"  # what it printed before is kept
+        # a run sent meanwhile waits for the replacement instead of failing
         assert runtime.run(Script(Code.single("print('after')"))).stdout == "after\n"
+        _wait_replaced(runtime, victim)
+
+
+def test_only_the_runs_of_the_lost_process_notice() -> None:
+    with Runtime(pool_size=0, processes=2) as runtime:
+        results: dict[int, RunResult] = {}
+        printing = [threading.Event(), threading.Event()]
+
+        def run(index: int) -> None:
+            source = "print('started', flush=True)\nimport time\ntime.sleep(1.5)\nprint('done')"
+            results[index] = runtime.run(
+                Script(Code.single(source)), on_output=lambda stream, text: printing[index].set()
+            )
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for thread, started in zip(threads, printing, strict=True):
+            thread.start()  # the second goes to the other process, which has no run yet
+            assert started.wait(10)
+        victim, survivor = _pids(runtime)
+        os.kill(victim, signal.SIGKILL)
+        for thread in threads:
+            thread.join(15)
+        assert sorted(result.status.value for result in results.values()) == ["killed", "ok"]
+        assert [r.stdout for r in results.values() if r.ok] == ["started\ndone\n"]
+        _wait_replaced(runtime, victim)
+        assert survivor in _pids(runtime)
+        for _ in range(4):
+            assert runtime.run(Script(Code.single("print('after')"))).ok
 
 
 def test_ctrl_c_in_a_terminal_does_not_reach_the_sandbox_processes(runtime: Runtime) -> None:

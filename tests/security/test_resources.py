@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests._timing import LOADED_MARGIN, by_deadline
 from tests.security._helpers import run
 from widgetbox.runtime import TOO_LONG, Limits, Runtime, Status
 from widgetbox.runtime._limits import MiB
@@ -31,7 +32,7 @@ SMALL_MEMORY = Limits.script().with_(timeout=3.0, memory=64 * MiB)
 def test_the_wall_clock_limit_stops_everything(runtime: Runtime, source: str) -> None:
     result = run(runtime, source, ONE_SECOND, prelude=False)
     assert (result.status, result.message) == (Status.TIMEOUT, TOO_LONG)
-    assert 1.0 <= result.wall_time < 2.0
+    assert by_deadline(result.wall_time, 1.0)
     assert result.error is None
 
 
@@ -40,7 +41,6 @@ def test_a_fuel_budget_stops_a_busy_loop(runtime: Runtime) -> None:
     result = run(runtime, "while True: pass", limits, prelude=False)
     assert result.status is Status.KILLED
     assert result.message == "The run used up its fuel budget of 50,000,000 units"
-    assert result.wall_time < 5.0
 
 
 class TestMemory:
@@ -150,7 +150,6 @@ class TestTheStack:
         assert result.message == (
             "The interpreter's stack overflowed (recursion or nesting too deep for C code)"
         )
-        assert result.wall_time < 3.0
 
     @pytest.mark.parametrize("memory", [64 * MiB, 256 * MiB], ids=["64MiB", "256MiB"])
     def test_unbounded_python_recursion_ends_the_run(self, runtime: Runtime, memory: int) -> None:
@@ -161,7 +160,8 @@ class TestTheStack:
         result = run(
             runtime,
             "import sys\nsys.setrecursionlimit(10 ** 6)\ndef f(n):\n    return f(n + 1)\nf(0)",
-            Limits.script().with_(timeout=5.0, memory=memory),
+            # filling 256 MiB with frames takes seconds, more on a loaded machine
+            Limits.script().with_(timeout=5.0 + LOADED_MARGIN * 4, memory=memory),
             prelude=False,
         )
         assert result.status is Status.ERROR
@@ -171,7 +171,6 @@ class TestTheStack:
             "The run ended without reporting a result",
         )
         assert result.peak_memory <= memory
-        assert result.wall_time < 4.0
 
 
 class TestOutput:
@@ -201,7 +200,6 @@ class TestOutput:
         assert result.stdout.endswith(self.MARKER)
         assert len(result.stdout.encode()) == self.LIMIT + len(self.MARKER)
         assert result.stderr == ""
-        assert result.wall_time < 2.0
 
     def test_stdout_and_stderr_share_one_limit(self, runtime: Runtime) -> None:
         limits = Limits.script().with_(timeout=3.0, output=self.LIMIT)
@@ -232,3 +230,26 @@ class TestOutput:
         assert result.status is Status.OUTPUT_LIMIT
         body = result.stdout.removesuffix(self.MARKER)
         assert len(body) <= self.LIMIT  # characters, each from at least one byte
+
+
+OPEN_MANY = """
+import os
+held, refused = [], None
+for i in range(1000):
+    try:
+        held.append(open("/widget/main.py"))
+    except OSError as e:
+        refused = (i, e.errno == __import__("errno").EMFILE)
+        break
+print(refused[1], len(held) <= 256)
+for f in held[:10]:
+    f.close()
+held.append(open("/widget/main.py"))  # a closed descriptor can be opened again
+with os.scandir("/tmp"):
+    print("reopened")
+"""
+
+
+def test_one_run_cannot_use_up_the_sandbox_process_s_descriptors(runtime: Runtime) -> None:
+    result = run(runtime, OPEN_MANY, prelude=False)
+    assert (result.status, result.stdout) == (Status.OK, "True True\nreopened\n"), result.stderr

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlite_utils
 
+from tests._timing import within
 from tests.server._client import Browser, assert_error, login
 from tests.server._data import widget_id
 from tests.server._live import serve
@@ -247,7 +248,7 @@ def test_cancelling_a_running_run_stops_it_at_once(
     assert response.status_code == 202
     assert response.json() == {"run": run["id"], "cancelled": True}
     stopped = wait_for_run(alice, run["id"])
-    assert time.monotonic() - asked < 3
+    assert within(time.monotonic() - asked, 0.5)  # a tick, and the record written
     assert (stopped["status"], stopped["message"]) == ("killed", CANCELLED)
     assert stopped["stdout"] == "spinning\n"
     assert stopped["started_at"] is not None
