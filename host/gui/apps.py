@@ -10,7 +10,8 @@ Python runtime's files, entering a private app, and server calls.
 - `/_/call` `anvil.server.call`: the call runs in a fresh sandbox through the interactive
   lane of the run queue; values follow Anvil's rules; exceptions raised by server code come
   back as data (`{"exception": {"type", "message"}}`) for the client to raise; calls are
-  rate-limited per visitor address and logged for the owner.
+  rate-limited per visitor address and logged for the owner. The JSON's objects are bounded
+  before the sandbox decodes them (hash flooding: `http_api.JsonBounds`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from .. import accounts, widgets
 from ..config import Config
 from ..db import Database
 from ..errors import body
+from ..http_api import JsonBounds, TooManyMembers
 from ..pages import Assets
 from ..run_queue import QueueFull
 from ..runner import Runner
@@ -381,7 +383,10 @@ def _parse_call(raw: bytes) -> tuple[str, list[Any], dict[str, Any]] | Response[
         raise ValueError(f"{name} cannot be sent")
 
     try:
-        data = json.loads(raw, parse_constant=no_constants)
+        # bounded before the guest decodes any of it (hash flooding: see http_api.JsonBounds)
+        data = json.loads(raw, parse_constant=no_constants, object_pairs_hook=JsonBounds())
+    except TooManyMembers as e:
+        return _error(413, "too_large", f"A call's arguments are refused: {e}.")
     except (ValueError, RecursionError):
         return refuse("The call is not valid JSON.")
     if not isinstance(data, dict) or set(data) - {"name", "args", "kwargs"}:
