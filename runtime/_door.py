@@ -8,7 +8,9 @@ into memory the guest allocates with its `host_alloc` export. Return values: 0 a
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from ._activity import Activity, current
 from ._bridge import (
@@ -20,12 +22,31 @@ from ._bridge import (
     ok_frame,
     parse_request,
 )
+from ._limits import MiB
 
 ANSWERED, FAULT = 0, -2
 MASK32 = 0xFFFFFFFF
 
-RESULT_FRAME_BYTES = 32 * 1024 * 1024
-"""Largest result report (a route's whole response travels in one)."""
+
+@dataclass(frozen=True)
+class ReportCap:
+    """How large a result report may be for a run of one mode, checked before decoding."""
+
+    max_bytes: int
+    max_values: int
+    """Containers and scalars (an object's keys aside), counted by `check_frame`: what a
+    decoded tree costs in memory and time, whatever its bytes."""
+
+
+REPORT_CAPS = {
+    "route": ReportCap(32 * MiB, 10_000),
+    "call": ReportCap(8 * MiB, 250_000),
+    "script": ReportCap(1 * MiB, 10_000),
+}
+"""A route's whole response travels in its report, but its body is one base64 string, so
+32 MiB needs only a status and headers beside it; a call's value is a tree of up to 8 MiB;
+a script reports only how it ended. Every cap holds the driver's largest error report
+(`_widgetbox/errors.py` trims it), and the refusal it falls back to."""
 RESULT_FRAMES = 3
 """Result reports accepted per run; the driver sends one (two when the first is refused).
 The last one wins, so code that reports early cannot hide the driver's report; code that
@@ -36,6 +57,10 @@ levels), inside the frame's own envelope."""
 JOB, RESULT = RESERVED_PREFIX + "job", RESERVED_PREFIX + "result"
 _JOB_FRAME = b'{"op":"' + JOB.encode() + b'","data":null}'  # exactly what the driver sends
 _RESULT_START = b'{"op":"' + RESULT.encode() + b'"'
+
+_modes: WeakKeyDictionary[Activity, str] = WeakKeyDictionary()
+"""The mode of each run whose job has been handed over (which the job itself no longer
+says once it is): it chooses the run's report cap."""
 
 
 def host_call(
@@ -69,6 +94,7 @@ def _answer(
 ) -> bytes:
     if act.job is not None and length == len(_JOB_FRAME) and _peek(memory, caller, ptr, _JOB_FRAME):
         job, act.job = act.job, None  # handed over once, before any widget code runs
+        _modes[act] = str(job.get("mode"))
         return ok_frame(job)
     if length >= len(_RESULT_START) and _peek(memory, caller, ptr, _RESULT_START):
         return _result(act, memory, caller, ptr, length)
@@ -84,7 +110,7 @@ def _answer(
             f"a request may be at most {limits.host_request_bytes:,} bytes, not {length:,}",
         )
     try:
-        op, data = parse_request(bytes(memory.read(caller, ptr, ptr + length)))
+        op, data = parse_request(memory.read(caller, ptr, ptr + length))
     except HostCallError as e:
         return error_frame(e.kind, e.message)
     if op.startswith(RESERVED_PREFIX):
@@ -105,17 +131,25 @@ def _peek(memory: Any, caller: Any, ptr: int, expected: bytes) -> bool:
     return bytes(memory.read(caller, ptr, ptr + len(expected))) == expected
 
 
+def report_cap(act: Activity) -> ReportCap:
+    """The cap for this run's reports; a run whose job was not handed over yet (no widget
+    code has run) gets the smallest."""
+    return REPORT_CAPS.get(_modes.get(act, "script"), REPORT_CAPS["script"])
+
+
 def _result(act: Activity, memory: Any, caller: Any, ptr: int, length: int) -> bytes:
     act.result_frames += 1
     if act.result_frames > RESULT_FRAMES:
         act.report = None
         return error_frame("LimitExceeded", "the result was reported too many times")
-    if length > RESULT_FRAME_BYTES:
+    cap = report_cap(act)
+    if length > cap.max_bytes:
         return error_frame(
-            "BadRequest", f"a result may be at most {RESULT_FRAME_BYTES:,} bytes to report"
+            "BadRequest", f"a result may be at most {cap.max_bytes:,} bytes to report"
         )
     try:
-        _op, data = parse_request(bytes(memory.read(caller, ptr, ptr + length)), RESULT_DEPTH)
+        frame = memory.read(caller, ptr, ptr + length)  # a copy already: no bytes() of it
+        _op, data = parse_request(frame, RESULT_DEPTH, cap.max_values, "result")
     except HostCallError as e:
         return error_frame(e.kind, e.message)
     if not isinstance(data, dict):

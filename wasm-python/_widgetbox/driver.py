@@ -23,6 +23,7 @@ SCRATCH_DIR = "/tmp"  # noqa: S108 - the sandbox's own, per-run scratch area
 RESERVE_BYTES = 256 * 1024
 JOB = "widgetbox.job"
 RESULT = "widgetbox.result"
+EXIT_CODES = (-(2**31), 2**31 - 1)
 
 
 # Memory kept back so that a run that used up its memory can still describe its MemoryError.
@@ -42,7 +43,9 @@ def serve() -> None:
     _flush()
     try:
         bridge.call(RESULT, report)
-    except bridge.HostCallError as exc:  # e.g. a value too large or deep to report
+    except (bridge.HostCallError, ValueError) as exc:  # too large, deep or wide to report,
+        # or an int too long for JSON. The refusal fits any report cap: a one-line message
+        # from the host or CPython, and no frames of the widget's.
         bridge.call(RESULT, {"status": "error", "error": errors.describe(exc)})
 
 
@@ -98,12 +101,13 @@ def _script(job: dict) -> dict:
 
 def _exit_report(exc: SystemExit) -> dict:
     """`sys.exit()` ends a script as CPython's would: None or an int is the exit status
-    (0 is success); anything else is printed to stderr and the status is 1."""
+    (0 is success); anything else is printed to stderr and the status is 1. An int beyond
+    what the host accepts (a C int) is status 1 too."""
     code = exc.code
     if code is None:
         return {"status": "ok"}
     if isinstance(code, int):
-        status = int(code)
+        status = int(code) if EXIT_CODES[0] <= code <= EXIT_CODES[1] else 1
     else:
         print(code, file=sys.stderr)
         status = 1

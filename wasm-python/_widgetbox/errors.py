@@ -2,6 +2,9 @@
 
 Only frames from files under the widget's folder are kept, with paths relative to it, so a
 traceback never shows the driver, the standard library's internals or any host path.
+
+Texts are trimmed, with a marker, so that a report fits the host's smallest report cap (1 MiB,
+`runtime/_door.py`) and passes its checks (`runtime/_outcome.py` allows these lengths).
 """
 
 import collections
@@ -9,6 +12,29 @@ import collections
 WIDGET_ROOT = "/widget/"
 MAX_CHAIN = 5
 MAX_FRAMES = 100
+MAX_MESSAGE = 64 * 1024
+"""Characters kept of an exception's message (its start)."""
+MAX_TRACEBACK = 256 * 1024
+"""Characters kept of the formatted traceback (its end, where the error is)."""
+MAX_TEXT = 1024
+"""Characters kept of a type's name, a file's, a function's, and a source line."""
+MAX_LINENO = 10**7
+"""Largest line number reported; a SyntaxError made by hand may claim any (then 0)."""
+TRIMMED = " [...trimmed]"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text`, or as much of its start as fits in `limit` characters with the marker."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRIMMED)] + TRIMMED
+
+
+def clip_start(text: str, limit: int) -> str:
+    """`text`, or the marker and as much of its end as fits in `limit` characters."""
+    if len(text) <= limit:
+        return text
+    return TRIMMED.lstrip() + "\n" + text[len(text) - limit + len(TRIMMED) :]
 
 
 def user_path(filename: str) -> str | None:
@@ -41,9 +67,13 @@ def _frames(tb) -> list[dict]:
         code = tb.tb_frame.f_code
         name = user_path(code.co_filename)
         if name is not None:
-            line = source_line(code.co_filename, tb.tb_lineno)
             frames.append(
-                {"filename": name, "lineno": tb.tb_lineno, "name": code.co_name, "line": line}
+                {
+                    "filename": clip(name, MAX_TEXT),
+                    "lineno": _lineno(tb.tb_lineno),
+                    "name": clip(code.co_name, MAX_TEXT),
+                    "line": clip(source_line(code.co_filename, tb.tb_lineno), MAX_TEXT),
+                }
             )
         tb = tb.tb_next
     return list(frames)
@@ -75,12 +105,16 @@ def _syntax_location(exc: SyntaxError) -> tuple[str, dict | None] | None:
     frame = None
     if name is not None:
         frame = {
-            "filename": name,
-            "lineno": exc.lineno or 0,
+            "filename": clip(name, MAX_TEXT),
+            "lineno": _lineno(exc.lineno),
             "name": "<module>",
-            "line": (exc.text or "").strip(),
+            "line": clip((exc.text or "").strip(), MAX_TEXT),
         }
     return shown, frame
+
+
+def _lineno(value: object) -> int:
+    return value if type(value) is int and 0 <= value <= MAX_LINENO else 0
 
 
 def _message_of(exc: BaseException) -> str:
@@ -157,9 +191,9 @@ def describe(exc: BaseException) -> dict:
             lines.extend(["", chain[index - 1][1], ""])
         lines.extend(_format_one(link, _traceback_frames(link)))
     return {
-        "type": type(exc).__name__,
-        "qualified_type": _qualified(exc),
-        "message": _message_of(exc),
+        "type": clip(type(exc).__name__, MAX_TEXT),
+        "qualified_type": clip(_qualified(exc), MAX_TEXT),
+        "message": clip(_message_of(exc), MAX_MESSAGE),
         "frames": _own_frames(exc),
-        "traceback": "\n".join(lines) + "\n",
+        "traceback": clip_start("\n".join(lines) + "\n", MAX_TRACEBACK),
     }
