@@ -6,6 +6,7 @@ executes in a fresh sandbox, and is recorded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -32,12 +33,17 @@ from widgetbox.runtime import (
 from . import runs, widgets
 from .accounts import User
 from .db import Database
+from .errors import DiskFullLog, disk_full_error, is_disk_full
 from .live import Channel, LiveRuns
 from .request_log import Entry, RequestLog
 from .run_queue import Lane, RunQueue, Ticket
 from .widgets import Widget
 
 log = logging.getLogger("widgetbox.host")
+
+RECORD_RETRY_FIRST = 0.25
+RECORD_RETRY_MAX = 2.0
+"""Seconds between attempts to record how a run ended while the disk is full."""
 
 ContextFactory = Callable[[Widget, int | None], Mapping[str, Any]]
 """Builds the bridge context of a run (widget id, services' per-run budgets)."""
@@ -71,6 +77,8 @@ class Runner:
         self.live = live
         self._context = context
         self._active: dict[int, _Active] = {}
+        self._stopping = asyncio.Event()
+        self._disk_full = DiskFullLog("runs' records are waiting for room to be written")
         self.log = RequestLog(db)
         self.log.start()
 
@@ -96,8 +104,11 @@ class Runner:
             user_id = user.id if user else None
             version = widget.head_version
             run_id = await self.db.write(runs.create, widget, version, user_id, trigger)
-        except BaseException:
+        except BaseException as e:
             self.queue.give_back(ticket)
+            if isinstance(e, Exception) and is_disk_full(e):
+                what = "the run could not be recorded, so it was not started"
+                raise disk_full_error(503, what) from e
             raise
         channel = self.live.open(run_id)
         channel.status("queued", run=run_id)
@@ -116,32 +127,92 @@ class Runner:
         cancel: threading.Event,
     ) -> None:
         try:
-            async with self.queue.hold(ticket):
-                self._active[run_id].started = True
-                await self.db.write(runs.started, run_id)
-                channel.status("running", run=run_id)
-                result = await self.runtime.run_async(
-                    Script(code),
-                    limits=Limits.script(),
-                    on_output=channel.output,
-                    cancel=cancel,
-                    context=self._context(widget, run_id),
+            try:
+                async with self.queue.hold(ticket):
+                    self._active[run_id].started = True
+                    await self.db.write(runs.started, run_id)
+                    channel.status("running", run=run_id)
+                    result = await self.runtime.run_async(
+                        Script(code),
+                        limits=Limits.script(),
+                        on_output=channel.output,
+                        cancel=cancel,
+                        context=self._context(widget, run_id),
+                    )
+            except asyncio.CancelledError:  # cancelled before it reached the sandbox
+                await self._end(
+                    run_id, channel, "killed", "The run was cancelled before it started"
                 )
-            await self.db.write(runs.finished, run_id, result)
-            channel.done(summary(run_id, result))
-        except asyncio.CancelledError:  # cancelled before it reached the sandbox
-            message = "The run was cancelled before it started"
-            await self.db.write(runs.ended_without_running, run_id, "killed", message)
-            channel.done({"run": run_id, "status": "killed", "message": message})
-        except Exception:
-            log.exception("run %s failed in the host", run_id)
-            message = "Widgetbox could not run this; the error has been logged"
-            await self.db.write(runs.ended_without_running, run_id, "error", message)
-            channel.done({"run": run_id, "status": "error", "message": message})
+            except Exception as e:
+                if is_disk_full(e):  # the write that marks it started
+                    self._disk_full.failed(e)
+                    message = (
+                        "The server's disk was full: the run could not be recorded as "
+                        "started, so it did not start"
+                    )
+                else:
+                    log.exception("run %s failed in the host", run_id)
+                    message = "Widgetbox could not run this; the error has been logged"
+                await self._end(run_id, channel, "error", message)
+            else:
+                await self._finish(run_id, channel, summary(run_id, result), runs.finished, result)
         finally:
             self.queue.give_back(ticket)  # when cancelled before it began to wait
             self._active.pop(run_id, None)
             self.live.finish(run_id)
+
+    async def _end(self, run_id: int, channel: Channel, status: str, message: str) -> None:
+        """A run that ended without a result from the sandbox."""
+        done = {"run": run_id, "status": status, "message": message}
+        await self._finish(run_id, channel, done, runs.ended_without_running, status, message)
+
+    async def _finish(
+        self,
+        run_id: int,
+        channel: Channel,
+        done: dict[str, Any],
+        record: Callable[..., None],
+        *args: Any,
+    ) -> None:
+        """Record how a run ended (`record(db, run_id, *args)`), then tell its watchers.
+
+        A run is never left half-recorded: while the disk is full the record is tried
+        again, with waits growing to `RECORD_RETRY_MAX`, until it fits (the watchers are
+        told at once meanwhile); a record that fails for another reason is replaced by a
+        plain `error`. Only when Widgetbox stops first does the run stay unfinished, and
+        the next start marks it interrupted."""
+        told = False
+        wait = RECORD_RETRY_FIRST
+        try:
+            while True:
+                try:
+                    await self.db.write(record, run_id, *args)
+                except Exception as e:
+                    if not is_disk_full(e):
+                        raise
+                    self._disk_full.failed(e)
+                    if not told:
+                        channel.done(done)
+                        told = True
+                    if self._stopping.is_set():
+                        return
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), wait)
+                    wait = min(wait * 2, RECORD_RETRY_MAX)
+                else:
+                    self._disk_full.worked()
+                    return
+        except Exception:
+            log.exception("the end of run %s could not be recorded", run_id)
+            message = "Widgetbox could not record how this run ended; the error has been logged"
+            done = {"run": run_id, "status": "error", "message": message}
+            try:
+                await self.db.write(runs.ended_without_running, run_id, "error", message)
+            except Exception:
+                log.exception("run %s stays unfinished until Widgetbox restarts", run_id)
+        finally:
+            if not told:
+                channel.done(done)
 
     def cancel(self, run_id: int) -> bool:
         """Stop a queued or running run; False when it is not in progress."""
@@ -198,6 +269,7 @@ class Runner:
 
     async def stop(self) -> None:
         """Tell every run to stop and wait (briefly) for them to be recorded."""
+        self._stopping.set()  # records waiting for room on the disk give up
         for run_id in list(self._active):
             self.cancel(run_id)
         tasks = [active.task for active in self._active.values()]

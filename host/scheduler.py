@@ -23,7 +23,7 @@ import sqlite_utils
 from . import runs, schedules, widgets
 from .accounts import iso, parse_iso
 from .db import Database
-from .errors import ApiError
+from .errors import ApiError, DiskFullLog, is_disk_full
 from .run_queue import QueueFull
 from .runner import Runner
 from .widgets import Widget
@@ -32,6 +32,8 @@ log = logging.getLogger("widgetbox.host")
 
 POLL = 30.0
 """Seconds between looks at the schedules when nothing is due sooner."""
+DISK_FULL_RETRY = 5.0
+"""Seconds between attempts to fire due tasks while the disk is full."""
 
 
 class Clock(Protocol):
@@ -163,6 +165,7 @@ class Scheduler:
         self.clock = clock or SystemClock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._disk_full = DiskFullLog("due scheduled tasks wait for room to be recorded")
 
     def poke(self) -> None:
         """A schedule changed: look again now."""
@@ -178,13 +181,18 @@ class Scheduler:
 
     async def _loop(self) -> None:
         while True:
-            try:
-                await self.tick()
-                earliest = await self.db.read(_earliest)
-            except Exception:
-                log.exception("the scheduler failed; trying again shortly")
-                earliest = None
             wait = POLL
+            try:
+                if await self.tick():
+                    self._disk_full.worked()
+                earliest = await self.db.read(_earliest)
+            except Exception as e:
+                if is_disk_full(e):  # due tasks fire once there is room again
+                    self._disk_full.failed(e)
+                    wait = DISK_FULL_RETRY
+                else:
+                    log.exception("the scheduler failed; trying again shortly")
+                earliest = None
             if earliest is not None:
                 wait = min(POLL, (parse_iso(earliest) - self.clock.now()).total_seconds())
             self._wake.clear()

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import secrets
 import time
@@ -32,7 +33,9 @@ from . import accounts
 from .accounts import User
 from .config import Config
 from .db import Database
-from .errors import ApiError
+from .errors import ApiError, is_disk_full
+
+log = logging.getLogger("widgetbox.host")
 
 CSRF_HEADER = "x-csrf-token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -156,7 +159,13 @@ async def current_viewer(request: Request[Any, Any, State], state: State) -> Use
         if found is None:
             return None
         if found.needs_touch:
-            await db.write(accounts.touch_session, found.session_id)
+            try:
+                await db.write(accounts.touch_session, found.session_id)
+            except Exception as e:
+                if not is_disk_full(e):
+                    raise
+                # a session's last use is a courtesy write: reading must work on a full disk
+                log.warning("a session's last use could not be recorded: the disk is full")
         cache.put(token, found)
     return found.user
 

@@ -15,6 +15,8 @@ _MEANINGS = {
     422: "The request is well-formed but a value breaks a rule (the message says which).",
     429: "Too many attempts; wait a minute.",
     500: "Something went wrong on the server; the message carries an incident id.",
+    503: "Busy, or the disk is full: try again after `Retry-After` seconds.",
+    507: "The server's disk is full: nothing was changed; try again after `Retry-After`.",
 }
 
 ERRORS = {

@@ -172,6 +172,17 @@ def pending(db: sqlite_utils.Database) -> list[tuple[int, int]]:
     return [(int(w), int(v)) for w, v in rows]
 
 
+def ready_environments(db: sqlite_utils.Database) -> list[tuple[int, int, str]]:
+    """(widget, version, environment key) of every widget's latest version whose packages
+    are ready (start-up checks that their folders are there)."""
+    rows = db.execute(
+        "SELECT p.widget_id, p.version, p.environment FROM version_packages AS p "
+        "JOIN widgets AS w ON w.id = p.widget_id AND w.head_version = p.version "
+        "WHERE p.status = 'ready' AND p.environment IS NOT NULL"
+    ).fetchall()
+    return [(int(w), int(v), str(key)) for w, v, key in rows]
+
+
 def skip_superseded(db: sqlite_utils.Database) -> int:
     """Pending installs of versions that are no longer their widget's latest will not run:
     mark them skipped (at start-up)."""

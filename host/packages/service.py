@@ -63,7 +63,9 @@ class PackageService:
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Clean up after interrupted installs and resume the pending ones."""
+        """Clean up after interrupted installs and resume the pending ones. A widget's
+        latest version whose environment folder is gone (a restored backup, which holds the
+        database only, or a removed `packages/` folder) is installed again from its lock."""
         await asyncio.to_thread(self.environments.start)
         self._queue = asyncio.Queue()
         self._workers = [
@@ -71,6 +73,10 @@ class PackageService:
             for n in range(self.config.package_installs)
         ]
         await self.db.write(records.skip_superseded)
+        for widget_id, version, key in await self.db.read(records.ready_environments):
+            if not self.environments.exists(key):
+                log.warning("environment %s is missing; installing it again", key)
+                await self.db.write(records.set_pending, widget_id, version)
         for widget_id, version in await self.db.read(records.pending):
             self._enqueue(widget_id, version)
 

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from ..accounts import User
 from ..db import Database
-from ..errors import ApiError, handle
+from ..errors import ApiError, disk_full_error, handle, is_disk_full
 from ..security import SECURITY_HEADERS, current_viewer
 
 PAGE_CSP = SECURITY_HEADERS["content-security-policy"]
@@ -93,6 +93,8 @@ def error_page(request: Request[Any, Any, State], exc: Exception) -> Response[An
     """Errors on pages as a page (the JSON API keeps its JSON error shape)."""
     if isinstance(exc, LoginFirst) or (isinstance(exc, ApiError) and exc.code == "login_required"):
         return to_login(request)
+    if is_disk_full(exc):
+        exc = disk_full_error()
     if isinstance(exc, ApiError):
         status, message = exc.status_code, exc.message
     elif isinstance(exc, NotFoundException):

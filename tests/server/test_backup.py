@@ -1,7 +1,9 @@
-"""`widgetbox backup`: a consistent copy of the live database."""
+"""`widgetbox backup`: a consistent copy of the live database; `widgetbox restore`: a
+checked copy put in place in a new data folder, with the secrets key."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -11,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.server._client import Browser, login
+from tests.server._runs import script_widget, start_run, wait_for_run
 from tests.server.conftest import Server
 from widgetbox.host.cli import main
 
@@ -136,3 +139,155 @@ def test_backup_reports_a_missing_database(tmp_path: Path, monkeypatch: pytest.M
     assert "there is no database at" in output
     assert str(empty / "widgetbox.db") in output
     assert not target.exists()
+
+
+# -- widgetbox restore ---------------------------------------------------------------------
+
+SECRET_SCRIPT = "import anvil.secrets\nprint(anvil.secrets.get_secret('TOKEN'))\n"
+
+
+def restore(backup_file: Path, data_dir: Path, *options: str) -> tuple[int, str]:
+    args = ["restore", str(backup_file), "--data-dir", str(data_dir), *options]
+    result = CliRunner().invoke(main, args)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def backed_up(alice: Browser, server: Server, tmp_path: Path) -> Path:
+    """A backup of a server where alice has a script that prints its secret TOKEN."""
+    slug = script_widget(alice, SECRET_SCRIPT, title="Keeper")
+    assert (
+        alice.put(f"/api/widgets/{slug}/secrets/TOKEN", json={"value": "s3cret"}).status_code == 200
+    )
+    code, output = backup(tmp_path / "backup.db", server.config.data_dir)
+    assert code == 0, output
+    return tmp_path / "backup.db"
+
+
+def test_restore_brings_back_the_database_and_the_keys(
+    alice: Browser,
+    backed_up: Path,
+    server: Server,
+    make_server: Callable[..., Server],
+    tmp_path: Path,
+) -> None:
+    restored_dir = tmp_path / "restored"
+    keys = {name: server.config.data_dir / name for name in ("secrets.key", "server.key")}
+
+    code, output = restore(
+        backed_up, restored_dir, "--key", str(keys["secrets.key"]),
+        "--server-key", str(keys["server.key"]),
+    )  # fmt: skip
+
+    assert code == 0, output
+    assert "integrity ok" in output
+    assert "1 secrets" in output
+    assert "opens the backup's secrets" in output
+    assert f"widgetbox serve --data-dir {restored_dir}" in output
+    for name, original in keys.items():
+        installed = restored_dir / name
+        assert installed.read_bytes() == original.read_bytes()
+        assert installed.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in restored_dir.iterdir()) == [
+        "secrets.key", "server.key", "widgetbox.db"
+    ]  # fmt: skip
+    assert not list(backed_up.parent.glob("backup.db-*"))  # nothing left beside the backup
+    restored = make_server(data_dir=restored_dir)
+    again = restored.browser()
+    assert login(again, "alice").status_code == 200
+    run = wait_for_run(again, start_run(again, "keeper")["id"])
+    assert (run["status"], run["stdout"]) == ("ok", "s3cret\n")
+    # a browser signed in before the backup goes on as it was: session and CSRF cookie
+    before = restored.browser()
+    before.client.cookies.update(alice.client.cookies)
+    assert before.whoami() is not None
+    assert before.save("keeper", {"main.py": "print('still me')"}, 2).status_code == 201
+
+
+def test_restore_never_replaces_a_database(backed_up: Path, server: Server) -> None:
+    database = server.config.database_path
+    before = slugs_in(database)
+
+    code, output = restore(backed_up, server.config.data_dir)
+
+    assert code == 1
+    assert f"{database} already exists" in output
+    assert "move the data folder" in output
+    assert slugs_in(database) == before
+
+
+def test_restore_without_the_key_warns_that_secrets_cannot_be_read(
+    backed_up: Path, tmp_path: Path
+) -> None:
+    code, output = restore(backed_up, tmp_path / "restored")
+    assert code == 0, output
+    assert "WARNING" in output
+    assert "cannot be read" in output
+    assert "secrets.key" in output
+    assert not (tmp_path / "restored" / "secrets.key").exists()
+
+
+def test_restore_refuses_a_key_that_does_not_open_the_secrets(
+    backed_up: Path, tmp_path: Path
+) -> None:
+    wrong = tmp_path / "wrong.key"
+    wrong.write_bytes(os.urandom(32))
+    code, output = restore(backed_up, tmp_path / "restored", "--key", str(wrong))
+    assert code == 1
+    assert "does not decrypt the backup's secrets" in output
+    assert not (tmp_path / "restored" / "widgetbox.db").exists()
+    assert not (tmp_path / "restored" / "secrets.key").exists()
+
+
+def test_restore_refuses_another_key_already_in_the_folder(
+    backed_up: Path, server: Server, tmp_path: Path
+) -> None:
+    restored_dir = tmp_path / "restored"
+    restored_dir.mkdir()
+    (restored_dir / "secrets.key").write_bytes(os.urandom(32))
+    key = server.config.data_dir / "secrets.key"
+    code, output = restore(backed_up, restored_dir, "--key", str(key))
+    assert code == 1
+    assert "already exists and is a different key" in output
+    code, output = restore(backed_up, restored_dir)  # and without --key: it is checked too
+    assert code == 1
+    assert "does not decrypt the backup's secrets" in output
+    assert not (restored_dir / "widgetbox.db").exists()
+
+
+def test_restore_refuses_what_is_not_a_good_widgetbox_backup(
+    backed_up: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.db"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.commit()
+    connection.close()
+    newer = tmp_path / "newer.db"
+    newer.write_bytes(backed_up.read_bytes())
+    connection = sqlite3.connect(newer)
+    connection.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('widgetbox', 'm999_from_the_future', '2030-01-01')"
+    )
+    connection.commit()
+    connection.close()
+    damaged = tmp_path / "damaged.db"
+    data = bytearray(backed_up.read_bytes())
+    page = 4096
+    data[3 * page : 5 * page] = os.urandom(2 * page)
+    damaged.write_bytes(bytes(data))
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+
+    for source, reason in [
+        (tmp_path / "missing.db", "there is no backup at"),
+        (garbage, "is not a readable SQLite database"),
+        (other, "is not a Widgetbox database"),
+        (newer, "was made by a newer Widgetbox (its schema has m999_from_the_future"),
+        (damaged, "restore an older backup"),
+    ]:
+        code, output = restore(source, tmp_path / "restored")
+        assert code == 1, (source, output)
+        assert reason in output, output
+        assert not (tmp_path / "restored" / "widgetbox.db").exists()

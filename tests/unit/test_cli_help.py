@@ -13,11 +13,12 @@ pytestmark = pytest.mark.unit
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        ([], ["prepare", "run", "serve", "backup", "settings"]),
+        ([], ["prepare", "run", "serve", "backup", "restore", "settings"]),
         (["prepare"], ["sha256", "once"]),
         (["run"], ["--timeout", "--memory", "--json", "Exit status", "3 timeout"]),
         (["serve"], ["--host", "--port", "--data-dir", "--config", "WIDGETBOX_"]),
         (["backup"], ["TARGET", "integrity", "--data-dir", "--config"]),
+        (["restore"], ["BACKUP", "--key", "secrets.key", "--data-dir", "--config", "Refuses"]),
         (["settings"], ["where it came from"]),
     ],
 )

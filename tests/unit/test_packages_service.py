@@ -322,3 +322,31 @@ def test_pending_installs_resume_at_start_and_a_missing_folder_is_reinstalled(
             h.db.close()
 
     h.run(scenario)
+
+
+def test_a_latest_version_whose_folder_is_gone_is_installed_again_at_start(
+    tmp_path: Path, index: PackageIndex
+) -> None:
+    """As after restoring a backup (which holds the database only): no save or run asks."""
+    h = Harness(tmp_path, index)
+
+    async def scenario() -> None:
+        widget = make(h.db, h.owner, "demo-lib\n")
+        installed = await h.settle(widget, 1)
+        assert installed.status == "ready"
+        assert installed.environment
+        await h.service.stop()
+        shutil.rmtree(h.config.packages_dir / installed.environment)
+        index.requests.clear()
+        h.service = PackageService(h.config, h.db, builtins=h.service.builtins)
+        await h.service.start()
+        deadline = time.monotonic() + 20
+        while await h.folder(widget.id, 1) is None:
+            assert time.monotonic() < deadline, "not installed again"
+            await asyncio.sleep(0.01)
+        again = await h.db.read(records.get, widget.id, 1)
+        assert again is not None
+        assert (again.status, again.lock) == ("ready", installed.lock)
+        assert index.pages() == []  # from the lock: no resolution
+
+    h.run(scenario)
