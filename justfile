@@ -82,13 +82,19 @@ test *options: setup chromium
 bench *options: setup chromium
     {{python}} -m tests.bench {{options}}
 
-# Lint (ruff), check formatting and type-check (mypy, strict).
+# Run the reliability scenarios in full (load, overload, crashes, full disks; about an hour): prints figures, writes soak-results/*.json. `just soak --short sustained` runs one scenario's CI version.
+soak *options: setup
+    {{python}} -m tests.soak {{options}}
+
+# Lint and check formatting (ruff; Biome for the client's JavaScript, client/biome.json) and type-check (mypy, strict).
 lint: setup
     {{venv}}/bin/ruff check .
     {{venv}}/bin/ruff format --check .
     {{python}} tests/typecheck.py
+    cd client && node_modules/.bin/biome ci --error-on-warnings
 
-# Format the code and apply ruff's safe fixes.
+# Format the code and apply the linters' safe fixes (ruff; Biome for the client's JavaScript).
 fmt: setup
     {{venv}}/bin/ruff check --fix .
     {{venv}}/bin/ruff format .
+    cd client && node_modules/.bin/biome check --write

@@ -8,12 +8,12 @@
 // the chunks it imports, so the host can name them in the page (and preload the chunks).
 // Each file also gets a gzip twin (.gz), which the host sends to browsers that accept it.
 
-import * as esbuild from "esbuild";
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync, constants } from "node:zlib";
+import { constants, gzipSync } from "node:zlib";
+import * as esbuild from "esbuild";
 import { copyRuntimes } from "./runtimes.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -74,12 +74,14 @@ let runtimes = {};
 function finish(result) {
   compress(result.metafile);
   const entries = manifest(result.metafile);
-  const text = JSON.stringify({ entries, runtimes }, null, 2) + "\n";
+  const text = `${JSON.stringify({ entries, runtimes }, null, 2)}\n`;
   const version = createHash("sha256").update(text).digest("hex").slice(0, 12);
   writeFileSync(join(out, "manifest.json"), text);
   const files = Object.keys(result.metafile.outputs).filter((f) => !f.endsWith(".map"));
   const bytes = files.reduce((sum, f) => sum + readFileSync(join(here, f)).length, 0);
-  console.log(`client: built ${files.length} files (${(bytes / 1024).toFixed(0)} KiB) in ${basename(out)}/, manifest ${version}`);
+  console.log(
+    `client: built ${files.length} files (${(bytes / 1024).toFixed(0)} KiB) in ${basename(out)}/, manifest ${version}`,
+  );
 }
 
 rmSync(out, { recursive: true, force: true });

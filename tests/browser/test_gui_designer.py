@@ -1,7 +1,9 @@
 """The designer in Chromium: a form designed by dragging a TextBox, a Button and a Label onto
 the canvas, properties set and a component renamed in the inspector, undo and redo, the
 button's click bound (the handler is added to the client code), the code written, the live
-preview used, saved, and the app used by an anonymous visitor on Brython and on Pyodide."""
+preview used, saved, and the app used by an anonymous visitor on Brython and on Pyodide.
+A save that conflicts with a newer version is compared, never overwritten, as on the code
+page."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser._helpers import editor_text, set_editor_text
+from tests.browser._helpers import PASSWORD, editor_text, set_editor_text
 from tests.browser.conftest import ARTIFACTS, IDE
 
 pytestmark = pytest.mark.browser
@@ -183,3 +185,69 @@ def test_others_read_the_design_but_cannot_change_it(ide: IDE) -> None:
     expect(page.get_by_role("link", name="Open the app")).to_have_attribute(
         "href", f"/widgets/{slug}/app"
     )
+
+
+def test_a_conflicting_design_save_is_compared_and_either_side_can_be_kept(ide: IDE) -> None:
+    owner = ide.visitor("designer", viewport={"width": 1400, "height": 900})
+    username = owner.signup()
+    slug = owner.api("POST", "/api/widgets", {"kind": "gui", "title": "Shared app"})["slug"]
+    elsewhere = ide.visitor("elsewhere", viewport={"width": 1400, "height": 900})
+    elsewhere.api("POST", "/api/auth/login", {"username": username, "password": PASSWORD})
+    first = owner.goto(f"/widgets/{slug}")
+    second = elsewhere.goto(f"/widgets/{slug}")
+    expect(second.locator(".save-state")).to_have_text("Saved · version 1")
+
+    # the first browser adds a Label and saves version 2
+    palette(first, "Label").click()
+    assert slots(first) == ["text_box_1", "button_1", "label_1", "label_2"]
+    first.get_by_role("button", name="Save", exact=True).click()
+    expect(first.locator(".save-state")).to_have_text("Saved · version 2")
+
+    # the second, still on version 1, changes the button's text: unsaved, on the tab and title
+    second.locator('.wb-d-slot[data-name="button_1"]').click()
+    inspector_field(second, "text").fill("Send")
+    inspector_field(second, "text").press("Enter")
+    expect(second.get_by_role("tab", name="Form1 design (unsaved)", exact=True)).to_be_visible()
+    expect(second).to_have_title(re.compile(r"^● "))
+
+    # its save is refused, and says so
+    elsewhere.watch.expect_error(r"status of 409")
+    second.keyboard.press("ControlOrMeta+s")
+    banner = second.locator(".conflict")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("version 2 was saved elsewhere")
+    expect(banner).to_contain_text("Nothing was overwritten")
+    expect(second.locator(".save-state")).to_have_text("Not saved: conflict")
+    assert owner.api("GET", f"/api/widgets/{slug}")["head_version"] == 2
+
+    # comparing shows the design's two texts (app.json and the code did not change)
+    banner.get_by_role("button", name="Compare").click()
+    diff = banner.locator(".diff")
+    expect(diff.locator(".hunk")).to_have_count(1)
+    expect(diff.locator(".hunk")).to_contain_text("forms/Form1.json")
+    expect(diff.locator(".add")).to_have_text([re.compile(r'^\+ +"text": "Send"$')])
+    expect(diff.locator(".del")).to_contain_text(['"text": "Greet"', '"name": "label_2"'])
+
+    # keeping mine makes version 3 (version 2 stays in the history)
+    banner.get_by_role("button", name="Save mine as version 3").click()
+    expect(banner).to_be_hidden()
+    expect(second.locator(".save-state")).to_have_text("Saved · version 3")
+    expect(second).not_to_have_title(re.compile(r"^● "))
+    saved = json.loads(owner.api("GET", f"/api/widgets/{slug}")["files"]["forms/Form1.json"])
+    assert [c["name"] for c in saved["components"]] == ["text_box_1", "button_1", "label_1"]
+    assert saved["components"][1]["properties"]["text"] == "Send"
+    versions = owner.api("GET", f"/api/widgets/{slug}/versions")["versions"]
+    assert [v["number"] for v in versions] == [3, 2, 1]
+
+    # the first browser's next save conflicts too; it loads the latest instead
+    palette(first, "TextBox").click()
+    owner.watch.expect_error(r"status of 409")
+    first.get_by_role("button", name="Save", exact=True).click()
+    expect(first.locator(".conflict")).to_be_visible()
+    first.once("dialog", lambda dialog: dialog.accept())
+    first.get_by_role("button", name="Discard mine, load version 3").click()
+    expect(first.locator(".save-state")).to_have_text("Saved · version 3")
+    expect(first.locator(".conflict")).to_be_hidden()
+    assert slots(first) == ["text_box_1", "button_1", "label_1"]
+    expect(first.locator('.wb-d-slot[data-name="button_1"] button')).to_have_text("Send")
+    expect(first).not_to_have_title(re.compile(r"^● "))

@@ -149,7 +149,7 @@ const TYPES = {
     text: (element, value) => {
       element.value = value ?? "";
     },
-    type: (element, value, props) => setAttr(element, "type", props.hide_text ? "password" : props.type),
+    type: (element, _value, props) => setAttr(element, "type", props.hide_text ? "password" : props.type),
     hide_text: (element, value, props) => setAttr(element, "type", value ? "password" : props.type),
   },
   TextArea: {
@@ -172,9 +172,9 @@ const TYPES = {
     value: () => {},
   },
   DropDown: {
-    items: (element, value, props) => options(element.firstElementChild, props),
-    include_placeholder: (element, value, props) => options(element.firstElementChild, props),
-    placeholder: (element, value, props) => options(element.firstElementChild, props),
+    items: (element, _value, props) => options(element.firstElementChild, props),
+    include_placeholder: (element, _value, props) => options(element.firstElementChild, props),
+    placeholder: (element, _value, props) => options(element.firstElementChild, props),
     selected_value: () => {}, // the caller selects (values are its own)
   },
   DatePicker: {
@@ -208,8 +208,10 @@ const TYPES = {
   FlowPanel: { spacing: (element, value) => swapClass(element, "anvil-gap-", value) },
 };
 
-const styled = (css, make = (value) => value) => (element, value, props, type) =>
-  setStyle(target(element, type), css, value == null || value === false ? null : make(value));
+const styled =
+  (css, make = (value) => value) =>
+  (element, value, _props, type) =>
+    setStyle(target(element, type), css, value == null || value === false ? null : make(value));
 
 const COMMON = {
   visible: (element, value) => element.classList.toggle("anvil-hidden", !value),
@@ -226,11 +228,11 @@ const COMMON = {
   italic: styled("font-style", () => "italic"),
   underline: styled("text-decoration", () => "underline"),
   height: styled("height", px),
-  enabled: (element, value, props, type) => {
+  enabled: (element, value, _props, type) => {
     control(element, type).disabled = !value;
     element.classList.toggle("anvil-disabled", !value);
   },
-  placeholder: (element, value, props, type) => setAttr(control(element, type), "placeholder", value),
+  placeholder: (element, value, _props, type) => setAttr(control(element, type), "placeholder", value),
 };
 
 /** The element that holds a child inside a container of `parentType`. */

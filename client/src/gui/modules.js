@@ -20,6 +20,6 @@ export function appModules(files) {
     }
   }
   modules["forms/__init__.py"] ??= "";
-  modules["forms/_anvil_designer.py"] = templates.join("\n") + "\n";
+  modules["forms/_anvil_designer.py"] = `${templates.join("\n")}\n`;
   return modules;
 }

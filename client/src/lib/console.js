@@ -2,7 +2,7 @@
 // the traceback of a failed run.
 
 import { h } from "./dom.js";
-import { STATUS_LABELS, duration, fuel, setBadge } from "./format.js";
+import { duration, fuel, STATUS_LABELS, setBadge } from "./format.js";
 
 export class RunConsole {
   /** @param {HTMLElement} root the `.console` (or run page) element */
@@ -43,7 +43,10 @@ export class RunConsole {
     if (this.badge) setBadge(this.badge, status);
     if (status === "running" && !this.timer) {
       const started = performance.now();
-      this.timer = setInterval(() => this.setField(this.durationField, duration((performance.now() - started) / 1000)), 100);
+      this.timer = setInterval(
+        () => this.setField(this.durationField, duration((performance.now() - started) / 1000)),
+        100,
+      );
     }
   }
 

@@ -6,10 +6,10 @@ import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } 
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
 import { python } from "@codemirror/lang-python";
 import {
-  HighlightStyle,
   bracketMatching,
   foldGutter,
   foldKeymap,
+  HighlightStyle,
   indentOnInput,
   indentUnit,
   syntaxHighlighting,
@@ -18,10 +18,10 @@ import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/sea
 import { EditorState, Prec, RangeSet, StateEffect, StateField } from "@codemirror/state";
 import {
   Decoration,
-  EditorView,
-  GutterMarker,
   drawSelection,
   dropCursor,
+  EditorView,
+  GutterMarker,
   gutterLineClass,
   highlightActiveLine,
   highlightActiveLineGutter,
@@ -95,7 +95,10 @@ export class Editor {
    *          label?: string, styleNonce?: string}} options
    *   `styleNonce` lets CodeMirror add its style sheet under the page's CSP.
    */
-  constructor(parent, { files, entry, readOnly = false, onChange = () => {}, keys = [], label = "Code", styleNonce = "" }) {
+  constructor(
+    parent,
+    { files, entry, readOnly = false, onChange = () => {}, keys = [], label = "Code", styleNonce = "" },
+  ) {
     this.readOnly = readOnly;
     this.onChange = onChange;
     this.entry = entry;
@@ -184,7 +187,12 @@ export class Editor {
   load(files) {
     this.states = new Map(Object.entries(files).map(([path, text]) => [path, this.#state(path, text)]));
     this.saved = { ...files };
-    this.current = files[this.current] !== undefined ? this.current : files[this.entry] !== undefined ? this.entry : Object.keys(files)[0];
+    this.current =
+      files[this.current] !== undefined
+        ? this.current
+        : files[this.entry] !== undefined
+          ? this.entry
+          : Object.keys(files)[0];
     this.view.setState(this.states.get(this.current));
     this.onChange();
   }

@@ -27,7 +27,7 @@ export function follow(runId, on) {
   });
   source.addEventListener("error", () => {
     if (finished) return;
-    source.close();  // no automatic reconnect: it would replay the output from the start
+    source.close(); // no automatic reconnect: it would replay the output from the start
     poll(runId, on, () => finished).catch((error) => on.failed?.(error));
   });
   return () => {

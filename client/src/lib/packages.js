@@ -11,7 +11,11 @@ const POLL_MS = 250;
 
 /** Bytes as the host writes them in its messages: 1.5 MB, 12 kB (decimal units). */
 export function size(count) {
-  for (const [unit, scale] of [["GB", 1e9], ["MB", 1e6], ["kB", 1e3]]) {
+  for (const [unit, scale] of [
+    ["GB", 1e9],
+    ["MB", 1e6],
+    ["kB", 1e3],
+  ]) {
     if (count >= scale) return `${Number((count / scale).toPrecision(3))} ${unit}`;
   }
   return `${count} bytes`;
@@ -74,7 +78,7 @@ export class Packages {
       this.timer = setTimeout(() => this.refresh(), 4000);
       return;
     }
-    if (ask !== this.asked) return;  // a newer question was asked meanwhile
+    if (ask !== this.asked) return; // a newer question was asked meanwhile
     this.show(status);
     if (status.status === "pending") this.timer = setTimeout(() => this.refresh(), POLL_MS);
   }
@@ -122,7 +126,7 @@ export class Packages {
       this.bar.max = progress.total;
       this.bar.value = progress.done;
     } else {
-      this.bar.removeAttribute("value");  // indeterminate
+      this.bar.removeAttribute("value"); // indeterminate
     }
 
     this.message.hidden = status.status !== "failed";
@@ -131,7 +135,9 @@ export class Packages {
 
     const active = status.active_version;
     this.note.hidden = !(pending || status.status === "failed") || !active || active === status.version;
-    this.note.textContent = this.note.hidden ? "" : `Runs keep the packages of version ${active} until these are ready.`;
+    this.note.textContent = this.note.hidden
+      ? ""
+      : `Runs keep the packages of version ${active} until these are ready.`;
 
     this.list.replaceChildren(
       ...(status.status === "ready" ? status.packages : []).map((p) =>
@@ -140,7 +146,11 @@ export class Packages {
           { title: p.sha256 ? `${p.filename} · sha256 ${p.sha256}` : "compiled into the sandbox's Python" },
           h("span", { class: "name" }, p.name),
           ` ${p.version}`,
-          p.builtin ? h("span", { class: "muted" }, " · built in") : p.size != null ? h("span", { class: "muted" }, ` · ${size(p.size)}`) : null,
+          p.builtin
+            ? h("span", { class: "muted" }, " · built in")
+            : p.size != null
+              ? h("span", { class: "muted" }, ` · ${size(p.size)}`)
+              : null,
         ),
       ),
     );

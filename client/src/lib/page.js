@@ -11,7 +11,7 @@ async function copy(text) {
     await navigator.clipboard.writeText(text);
     return;
   }
-  const area = document.createElement("textarea");  // plain-HTTP origins have no clipboard API
+  const area = document.createElement("textarea"); // plain-HTTP origins have no clipboard API
   area.value = text;
   area.setAttribute("readonly", "");
   area.style.position = "fixed";

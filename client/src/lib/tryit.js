@@ -1,22 +1,9 @@
-// "Try it" for HTTP API widgets: the routes found in the code, and a request sent to the
-// widget's URL with its status, headers, body and time shown.
+// "Try it" for HTTP API widgets: the routes found in the code (routes.js), and a request sent
+// to the widget's URL with its status, headers, body and time shown.
 
 import { h } from "./dom.js";
 import { statusTone } from "./format.js";
-
-const ROUTE = /@(?:anvil\.server\.)?(?:route|http_endpoint)\(\s*(["'])(.*?)\1([^)]*)\)/g;
-const METHODS = /methods\s*=\s*\[([^\]]*)\]/;
-
-/** `[{path, methods}]` for every `@anvil.server.route("/path", methods=[...])` in `source`. */
-export function findRoutes(source) {
-  const found = [];
-  for (const match of source.matchAll(ROUTE)) {
-    const methods = METHODS.exec(match[3]);
-    const list = methods ? [...methods[1].matchAll(/["']([A-Za-z]+)["']/g)].map((m) => m[1].toUpperCase()) : [];
-    found.push({ path: match[2], methods: list.length ? list : ["GET"] });
-  }
-  return found;
-}
+import { findRoutes } from "./routes.js";
 
 export class TryIt {
   constructor(root, { apiPath, source, beforeSend }) {
@@ -131,7 +118,9 @@ export class TryIt {
     status.className = `badge ${statusTone(tone)}`;
     status.textContent = `${response.status} ${response.statusText}`.trim();
     this.response.querySelector("[data-field=time]").textContent = `${Math.round(ms)} ms`;
-    const rows = [...response.headers].map(([name, value]) => h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, value)));
+    const rows = [...response.headers].map(([name, value]) =>
+      h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, value)),
+    );
     this.response.querySelector(".headers tbody").replaceChildren(...rows);
     this.response.querySelector("summary").textContent = `Headers (${rows.length})`;
     let body = text;

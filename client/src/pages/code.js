@@ -1,33 +1,28 @@
-// The widget's code page: the editor, saving (a version per save; conflicts shown, never
-// overwritten), and beside it the run console (scripts and tasks) or "try it" (HTTP APIs),
-// and the widget's packages (its requirements.txt, their install and lock).
+// The widget's code page: the editor, saving (lib/saving.js: a version per save; conflicts
+// compared, never overwritten), and beside it the run console (scripts and tasks) or "try it"
+// (HTTP APIs), and the widget's packages (its requirements.txt, their install and lock).
 
 import { api } from "../lib/api.js";
 import { RunConsole } from "../lib/console.js";
 import { askName, h, pageData, toast } from "../lib/dom.js";
 import { Editor } from "../lib/editor.js";
 import { FINISHED, follow } from "../lib/live.js";
-import { FILE as REQUIREMENTS, Packages } from "../lib/packages.js";
+import { Packages, FILE as REQUIREMENTS } from "../lib/packages.js";
 import { ready } from "../lib/page.js";
+import { Saving } from "../lib/saving.js";
 import { TryIt } from "../lib/tryit.js";
 
 const data = pageData();
 const widget = data.widget;
 const slug = widget.slug;
 const canEdit = widget.can_edit;
-let headVersion = widget.head_version;
 
-const saveState = document.querySelector(".save-state");
-const saveButton = document.querySelector("[data-action=save]");
-const conflict = document.querySelector(".conflict");
 const fileBar = document.querySelector(".files");
 const runButton = document.querySelector("[data-action=run]");
 const stopButton = document.querySelector("[data-action=stop]");
-const baseTitle = document.title;
 
-let saving = null;
-let conflictShown = false;
-let packages = null;  // the packages panel (owners only), set up below
+let saving = null; // set up below, once the editor is
+let packages = null; // the packages panel (owners only), set up below
 
 // -- the editor ---------------------------------------------------------------------------
 
@@ -38,41 +33,19 @@ const editor = new Editor(document.getElementById("editor"), {
   label: `Code of ${widget.title}`,
   styleNonce: data.style_nonce,
   onChange: () => refreshState(),
-  keys: canEdit
-    ? [
-        { key: "Mod-s", preventDefault: true, run: () => (save({ explicit: true }), true) },
-        { key: "Mod-Enter", preventDefault: true, run: () => (runButton ? (run(), true) : false) },
-      ]
-    : [],
+  keys: canEdit ? [{ key: "Mod-Enter", preventDefault: true, run: runFromKeyboard }] : [],
 });
 
 function refreshState() {
   if (!canEdit) return;
-  const dirty = editor.isDirty();
-  for (const button of fileBar.querySelectorAll("button.file[data-file]")) {
-    const path = button.dataset.file;
-    const changed = editor.isDirty(path);
-    let mark = button.querySelector(".dirty");
-    if (changed && !mark) button.append(h("span", { class: "dirty", "aria-label": "(unsaved)" }, "●"));
-    if (!changed && mark) mark.remove();
-  }
-  document.title = dirty ? `● ${baseTitle}` : baseTitle;
-  packages?.setUnsaved(editor.paths.includes(REQUIREMENTS) ? editor.isDirty(REQUIREMENTS) : REQUIREMENTS in editor.saved);
-  if (saving || conflictShown) return;
-  setSaveState(dirty ? "dirty" : "saved");
+  showRequirementsUnsaved();
+  saving?.refresh();
 }
 
-function setSaveState(state, text) {
-  if (!saveState) return;
-  const texts = {
-    saved: `Saved · version ${headVersion}`,
-    dirty: "Unsaved changes",
-    saving: "Saving…",
-    conflict: "Not saved: conflict",
-    error: "Not saved",
-  };
-  saveState.dataset.state = state;
-  saveState.querySelector(".text").textContent = text || texts[state];
+/** The packages panel says when requirements.txt has changes that a save would install. */
+function showRequirementsUnsaved() {
+  const path = REQUIREMENTS;
+  packages?.setUnsaved(editor.paths.includes(path) ? editor.isDirty(path) : path in editor.saved);
 }
 
 // -- files --------------------------------------------------------------------------------
@@ -83,7 +56,11 @@ function showFiles() {
   for (const path of editor.paths) {
     fileBar.insertBefore(h("button", { type: "button", class: "file", "data-file": path }, path), add);
     if (canEdit && path !== widget.entry) {
-      const remove = h("button", { type: "button", class: "file-remove quiet", "data-remove": path, title: `Remove ${path}` }, "×");
+      const remove = h(
+        "button",
+        { type: "button", class: "file-remove quiet", "data-remove": path, title: `Remove ${path}` },
+        "×",
+      );
       remove.setAttribute("aria-label", `Remove ${path}`);
       fileBar.insertBefore(remove, add);
     }
@@ -122,7 +99,7 @@ fileBar.querySelector("[data-action=add-file]")?.addEventListener("click", (even
     label: "New file name",
     placeholder: "helpers.py",
     problem: (path) => {
-      if (!/^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/.test(path) || path.includes("..") || path.endsWith("/")) {
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(path) || path.includes("..") || path.endsWith("/")) {
         return "A file name is letters, digits, _, -, . and / (for folders), e.g. helpers.py";
       }
       return editor.paths.includes(path) ? `${path} exists already` : "";
@@ -137,117 +114,24 @@ fileBar.querySelector("[data-action=add-file]")?.addEventListener("click", (even
 
 // -- saving -------------------------------------------------------------------------------
 
-/** Saves every file as a new version; resolves to true when saved (or nothing to save).
- * `explicit`: the person asked to save (Ctrl-S, the Save button), so say so even when
- * nothing changed. */
-function save({ base, explicit = false } = {}) {
-  if (!canEdit) return Promise.resolve(false);
-  if (saving) return saving;
-  if (conflictShown && base === undefined) {
-    conflict.querySelector("[data-action=compare]").focus();
-    return Promise.resolve(false);
-  }
-  if (!editor.isDirty() && base === undefined) {
-    if (explicit) setSaveState("saved", `Saved · version ${headVersion} · nothing changed`);
-    return Promise.resolve(true);
-  }
-  const files = editor.files();
-  setSaveState("saving");
-  saveButton?.setAttribute("aria-busy", "true");
-  saving = (async () => {
-    try {
-      const saved = await api("POST", `/api/widgets/${slug}/versions`, {
-        base_version: base ?? headVersion,
-        files,
-        message: "",
-      });
-      headVersion = saved.version;
-      const requirementsChanged = (editor.saved[REQUIREMENTS] ?? "") !== (files[REQUIREMENTS] ?? "");
-      editor.markSaved(files);
-      if (requirementsChanged) packages?.load(REQUIREMENTS in files);
-      hideConflict();
-      setSaveState(editor.isDirty() ? "dirty" : "saved");
-      return true;
-    } catch (error) {
-      if (error.code === "version_conflict") {
-        showConflict(error);
-      } else {
-        setSaveState("error", `Not saved: ${error.message}`);
-        toast(error.message, "bad");
-      }
-      return false;
-    } finally {
-      saving = null;
-      saveButton?.removeAttribute("aria-busy");
-      refreshState();
-    }
-  })();
-  return saving;
-}
-
-saveButton?.addEventListener("click", () => save({ explicit: true }));
-
-function showConflict(error) {
-  conflictShown = true;
-  const latest = error.details.head_version;
-  conflict.dataset.latest = latest;
-  conflict.querySelector(".text").textContent =
-    `Not saved: version ${latest} was saved elsewhere after the version you are editing (${headVersion}). ` +
-    "Nothing was overwritten. Compare the two, then keep yours as a new version or load the latest.";
-  conflict.querySelector(".diff").hidden = true;
-  conflict.querySelector("[data-action=save-anyway]").textContent = `Save mine as version ${latest + 1}`;
-  conflict.querySelector("[data-action=load-latest]").textContent = `Discard mine, load version ${latest}`;
-  conflict.hidden = false;
-  setSaveState("conflict");
-  conflict.querySelector("[data-action=compare]").focus();
-}
-
-function hideConflict() {
-  conflictShown = false;
-  conflict.hidden = true;
-}
-
-conflict?.querySelector("[data-action=compare]").addEventListener("click", async () => {
-  const [latest, { diffLines }] = await Promise.all([api("GET", `/api/widgets/${slug}`), import("diff")]);
-  const mine = editor.files();
-  const view = conflict.querySelector(".diff");
-  view.replaceChildren();
-  const paths = [...new Set([...Object.keys(latest.files), ...Object.keys(mine)])].sort();
-  for (const path of paths) {
-    const theirs = latest.files[path] ?? "";
-    const ours = mine[path] ?? "";
-    if (theirs === ours) continue;
-    view.append(h("span", { class: "hunk" }, `${path}: − version ${latest.head_version}, + yours`));
-    for (const part of diffLines(theirs, ours)) {
-      const tone = part.added ? "add" : part.removed ? "del" : "same";
-      const sign = part.added ? "+" : part.removed ? "-" : " ";
-      for (const line of part.value.replace(/\n$/, "").split("\n")) view.append(h("span", { class: tone }, `${sign} ${line}`));
-    }
-  }
-  if (!view.childElementCount) view.append(h("span", { class: "same" }, "Your text is the same as the latest version's."));
-  view.hidden = false;
-  view.focus();
-});
-
-conflict?.querySelector("[data-action=save-anyway]").addEventListener("click", async () => {
-  const latest = Number(conflict.dataset.latest);
-  hideConflict();
-  if (await save({ base: latest })) toast(`Saved your text as version ${headVersion}`);
-});
-
-conflict?.querySelector("[data-action=load-latest]").addEventListener("click", async () => {
-  if (!confirm("Discard your unsaved changes and load the latest version?")) return;
-  const latest = await api("GET", `/api/widgets/${slug}`);
-  headVersion = latest.head_version;
-  hideConflict();
-  editor.load(latest.files);
-  showFiles();
-  packages?.load(REQUIREMENTS in latest.files);
-  toast(`Loaded version ${headVersion}`);
-});
-
-window.addEventListener("beforeunload", (event) => {
-  if (canEdit && editor.isDirty()) event.preventDefault();
+saving = new Saving({
+  slug,
+  version: widget.head_version,
+  canEdit,
+  files: () => editor.files(),
+  isDirty: () => editor.isDirty(),
+  tabs: () => [...fileBar.querySelectorAll("button.file[data-file]")].map((b) => [b, editor.isDirty(b.dataset.file)]),
+  markSaved: (files) => {
+    const requirementsChanged = (editor.saved[REQUIREMENTS] ?? "") !== (files[REQUIREMENTS] ?? "");
+    editor.markSaved(files);
+    showRequirementsUnsaved();
+    if (requirementsChanged) packages?.load(REQUIREMENTS in files);
+  },
+  load: (files) => {
+    editor.load(files);
+    showFiles();
+    packages?.load(REQUIREMENTS in files);
+  },
 });
 
 // -- running ------------------------------------------------------------------------------
@@ -290,7 +174,7 @@ async function run() {
   if (!runButton || runButton.disabled) return;
   runButton.disabled = true;
   try {
-    if (!(await save())) return;
+    if (!(await saving.save())) return;
     editor.clearErrors();
     const started = await api("POST", `/api/widgets/${slug}/runs`);
     watch(started.id);
@@ -299,6 +183,13 @@ async function run() {
   } finally {
     if (!currentRun) runButton.disabled = false;
   }
+}
+
+/** Ctrl/Cmd-Enter: runs scripts and tasks (HTTP APIs have no Run button). */
+function runFromKeyboard() {
+  if (!runButton) return false;
+  run();
+  return true;
 }
 
 runButton?.addEventListener("click", run);
@@ -344,7 +235,7 @@ if (tryRoot) {
   new TryIt(tryRoot, {
     apiPath: data.api_path,
     source: () => editor.files()[widget.entry] ?? "",
-    beforeSend: () => save(),
+    beforeSend: () => saving.save(),
   });
 }
 

@@ -1,46 +1,46 @@
 // A GUI widget's page: the designer (palette, canvas, inspector, undo and redo, live preview)
 // for each form, the code editor for each form's client code and the server code, the app's
-// settings, and saving (a version per save). The live preview runs on the app's own origin.
+// settings, and saving (lib/saving.js, as on the code page: a version per save; conflicts
+// compared, never overwritten). The live preview runs on the app's own origin.
 
-import { api } from "../lib/api.js";
-import { askName, h, pageData, toast } from "../lib/dom.js";
-import { Editor } from "../lib/editor.js";
-import { ready } from "../lib/page.js";
 import { Canvas, paletteDrag } from "../gui/designer/canvas.js";
 import { COMPONENTS } from "../gui/designer/catalogue.js";
 import { Inspector } from "../gui/designer/inspector.js";
 import { FormDesign } from "../gui/designer/model.js";
+import { askName, h, pageData, toast } from "../lib/dom.js";
+import { Editor } from "../lib/editor.js";
+import { ready } from "../lib/page.js";
+import { Saving } from "../lib/saving.js";
 
 const data = pageData();
 const widget = data.widget;
 const slug = widget.slug;
 const canEdit = widget.can_edit;
 const FORM_FILE = /^forms\/([A-Za-z][A-Za-z0-9_]*)\.json$/;
-let headVersion = widget.head_version;
 
 // -- the files ------------------------------------------------------------------------------
+// Designs and app.json are data the designer edits; every other file is the editor's. Their
+// texts are laid out as the designer writes them, so what is compared is what is saved.
 
 const designs = new Map();
-let savedDesigns = new Map();
-let savedApp = "";
 let app = {};
-const codeFiles = {};
+let savedData = {}; // the designs' and app.json's texts as last saved or loaded
+let saving = null; // set up below, once the editor is
 
-function load(files) {
+const isData = (path) => FORM_FILE.test(path) || path === "app.json";
+
+/** Takes a version's files: the designs and settings here; returns the code files. */
+function read(files) {
   designs.clear();
-  for (const key of Object.keys(codeFiles)) delete codeFiles[key];
+  const code = {};
   for (const [path, text] of Object.entries(files)) {
     const form = FORM_FILE.exec(path);
     if (form) designs.set(form[1], new FormDesign(form[1], text));
-    else if (path !== "app.json") codeFiles[path] = text;
+    else if (path !== "app.json") code[path] = text;
   }
   app = { startup_form: "Form1", runtime: "brython", ...JSON.parse(files["app.json"] || "{}") };
-  markSaved();
-}
-
-function markSaved() {
-  savedDesigns = new Map([...designs].map(([name, design]) => [name, JSON.stringify(design.data)]));
-  savedApp = JSON.stringify(app);
+  savedData = dataFiles();
+  return code;
 }
 
 function formNames() {
@@ -48,44 +48,60 @@ function formNames() {
 }
 
 function appText() {
-  return JSON.stringify({ startup_form: app.startup_form, runtime: app.runtime }) + "\n";
+  return `${JSON.stringify({ startup_form: app.startup_form, runtime: app.runtime })}\n`;
 }
 
-/** Every file as it is now. */
-function currentFiles() {
-  const files = editor.files();
+/** The designs' and app.json's texts as they are now. */
+function dataFiles() {
+  const files = {};
   for (const [name, design] of designs) files[`forms/${name}.json`] = design.text();
   files["app.json"] = appText();
   return files;
 }
 
+/** Every file as it is now. */
+function currentFiles() {
+  return { ...editor.files(), ...dataFiles() };
+}
+
 function designDirty(name) {
-  return savedDesigns.get(name) !== JSON.stringify(designs.get(name).data);
+  return savedData[`forms/${name}.json`] !== designs.get(name)?.text();
 }
 
 function dirty() {
-  return (
-    editor.isDirty() ||
-    JSON.stringify(app) !== savedApp ||
-    formNames().some(designDirty) ||
-    savedDesigns.size !== designs.size
-  );
+  if (editor.isDirty()) return true;
+  const now = dataFiles();
+  return [...new Set([...Object.keys(now), ...Object.keys(savedData)])].some((path) => now[path] !== savedData[path]);
 }
 
-load(data.files);
+/** A file's text as the conflict view compares it: designs and settings laid out as saved. */
+function comparable(path, text) {
+  try {
+    const form = FORM_FILE.exec(path);
+    if (form) return new FormDesign(form[1], text).text();
+    if (path === "app.json") return `${JSON.stringify(JSON.parse(text), null, 2)}\n`;
+  } catch {
+    // not JSON: compared as it is
+  }
+  return text;
+}
+
+const codeFiles = read(data.files);
 
 // -- the page's parts ---------------------------------------------------------------------------
 
 const tabBar = document.querySelector(".designer-tabs");
 const designerView = document.querySelector(".designer");
 const codeView = document.querySelector(".code-view");
-const saveState = document.querySelector(".save-state");
-const saveButton = document.querySelector("[data-action=save]");
 const undoButton = document.querySelector("[data-action=undo]");
 const redoButton = document.querySelector("[data-action=redo]");
-const baseTitle = document.title;
 
-let view = { kind: "design", form: designs.has(app.startup_form) ? app.startup_form : formNames()[0] };
+/** The form to show first: the startup form, else the first. */
+function startForm() {
+  return designs.has(app.startup_form) ? app.startup_form : formNames()[0];
+}
+
+let view = { kind: "design", form: startForm() };
 const selection = new Map();
 
 const editor = new Editor(document.getElementById("editor"), {
@@ -95,7 +111,6 @@ const editor = new Editor(document.getElementById("editor"), {
   label: `Code of ${widget.title}`,
   styleNonce: data.style_nonce,
   onChange: () => refreshState(),
-  keys: canEdit ? [{ key: "Mod-s", preventDefault: true, run: () => (save(), true) }] : [],
 });
 
 const canvas = new Canvas(document.querySelector(".wb-canvas"), {
@@ -165,23 +180,38 @@ function same(tab) {
   return tab.kind === view.kind && (tab.kind === "design" ? tab.form === view.form : tab.path === view.path);
 }
 
+let tabButtons = []; // [button, tab] for each tab shown
+
+function tabDirty(tab) {
+  return tab.kind === "design" ? designDirty(tab.form) : editor.isDirty(tab.path);
+}
+
 function showTabs() {
-  tabBar.replaceChildren(
-    ...tabs().map((tab) => {
-      const button = h(
-        "button",
-        { type: "button", role: "tab", class: `file tab-${tab.kind}`, title: tab.title, "aria-selected": same(tab) ? "true" : "false" },
-        tab.kind === "design" ? h("span", { class: "wb-tab-icon", "aria-hidden": "true" }, "▦ ") : null,
-        tab.label,
-      );
-      const changed = canEdit && (tab.kind === "design" ? designDirty(tab.form) : editor.isDirty(tab.path));
-      if (changed) button.append(h("span", { class: "dirty", "aria-hidden": "true" }, "●"));
-      const name = tab.kind === "design" ? `${tab.form} design` : tab.label;
-      button.setAttribute("aria-label", changed ? `${name} (unsaved)` : name);
-      button.addEventListener("click", () => open(tab));
-      return button;
-    }),
-  );
+  tabButtons = tabs().map((tab) => {
+    const label =
+      tab.kind === "design"
+        ? [
+            h("span", { class: "wb-tab-icon", "aria-hidden": "true" }, "▦ "),
+            tab.label,
+            h("span", { class: "sr-only" }, " design"),
+          ]
+        : [tab.label];
+    const button = h(
+      "button",
+      {
+        type: "button",
+        role: "tab",
+        class: `file tab-${tab.kind}`,
+        title: tab.title,
+        "aria-selected": same(tab) ? "true" : "false",
+      },
+      ...label,
+    );
+    button.addEventListener("click", () => open(tab));
+    return [button, tab];
+  });
+  tabBar.replaceChildren(...tabButtons.map(([button]) => button));
+  refreshState();
 }
 
 function open(tab) {
@@ -208,16 +238,28 @@ function showDesign() {
   undoButton.disabled = !canEdit || !design.past.length;
   redoButton.disabled = !canEdit || !design.future.length;
   showTabs();
-  refreshState();
 }
 
 function palette() {
   const box = document.querySelector(".wb-palette-items");
   const order = ["basic", "container"];
   for (const category of order) {
-    const group = h("div", { class: "wb-palette-group", role: "group", "aria-label": category === "basic" ? "Components" : "Containers" });
+    const group = h("div", {
+      class: "wb-palette-group",
+      role: "group",
+      "aria-label": category === "basic" ? "Components" : "Containers",
+    });
     for (const spec of Object.values(COMPONENTS).filter((c) => c.category === category)) {
-      const item = h("button", { type: "button", class: "wb-palette-item", "data-type": spec.type, title: `${spec.help} Drag it onto the form, or click to add it.` }, spec.type);
+      const item = h(
+        "button",
+        {
+          type: "button",
+          class: "wb-palette-item",
+          "data-type": spec.type,
+          title: `${spec.help} Drag it onto the form, or click to add it.`,
+        },
+        spec.type,
+      );
       item.disabled = !canEdit;
       if (canEdit) paletteDrag(item, spec.type);
       item.addEventListener("click", () => {
@@ -258,7 +300,6 @@ function addHandler(name, event, method) {
   const at = definition.exec(updated);
   if (at) editor.goTo(updated.slice(0, at.index).split("\n").length);
   showTabs();
-  refreshState();
 }
 
 undoButton.addEventListener("click", () => current().undo() && showDesign());
@@ -274,9 +315,6 @@ document.addEventListener("keydown", (event) => {
   } else if ((key === "z" && event.shiftKey) || key === "y") {
     event.preventDefault();
     if (current().redo()) showDesign();
-  } else if (key === "s") {
-    event.preventDefault();
-    save();
   }
 });
 
@@ -357,7 +395,12 @@ window.addEventListener("message", (event) => {
       Object.entries(currentFiles()).filter(([path]) => path.startsWith("forms/") || path === "app.json"),
     );
     event.source.postMessage(
-      { type: "wb-preview-run", files, runtime: app.runtime, startup_form: view.kind === "design" ? view.form : app.startup_form },
+      {
+        type: "wb-preview-run",
+        files,
+        runtime: app.runtime,
+        startup_form: view.kind === "design" ? view.form : app.startup_form,
+      },
       data.app_origin,
     );
   } else if (event.data?.type === "wb-preview-ready") {
@@ -371,49 +414,28 @@ document.querySelector("[data-action=restart-preview]")?.addEventListener("click
 // -- saving ---------------------------------------------------------------------------------------
 
 function refreshState() {
-  if (!canEdit) return;
-  const changed = dirty();
-  document.title = changed ? `● ${baseTitle}` : baseTitle;
-  if (saving) return;
-  setSaveState(changed ? "dirty" : "saved");
+  saving?.refresh();
 }
 
-function setSaveState(state, text) {
-  const texts = { saved: `Saved · version ${headVersion}`, dirty: "Unsaved changes", saving: "Saving…", error: "Not saved" };
-  saveState.dataset.state = state;
-  saveState.querySelector(".text").textContent = text || texts[state];
-}
-
-let saving = null;
-
-async function save() {
-  if (!canEdit || saving) return;
-  const files = currentFiles();
-  setSaveState("saving");
-  saving = api("POST", `/api/widgets/${slug}/versions`, { base_version: headVersion, files, message: "" });
-  try {
-    const saved = await saving;
-    headVersion = saved.version;
-    editor.markSaved(editor.files());
-    markSaved();
-    setSaveState("saved");
-  } catch (error) {
-    const text =
-      error.code === "version_conflict"
-        ? `Not saved: version ${error.details.head_version} was saved elsewhere; reload to see it (your changes stay here until you do).`
-        : `Not saved: ${error.message}`;
-    setSaveState("error", text);
-    toast(text, "bad");
-  } finally {
-    saving = null;
-    showTabs();
-    if (saveState.dataset.state !== "error") refreshState();
-  }
-}
-
-saveButton?.addEventListener("click", save);
-window.addEventListener("beforeunload", (event) => {
-  if (canEdit && dirty()) event.preventDefault();
+saving = new Saving({
+  slug,
+  version: widget.head_version,
+  canEdit,
+  files: currentFiles,
+  isDirty: dirty,
+  tabs: () => tabButtons.map(([button, tab]) => [button, tabDirty(tab)]),
+  comparable,
+  markSaved: (files) => {
+    editor.markSaved(Object.fromEntries(Object.entries(files).filter(([path]) => !isData(path))));
+    savedData = Object.fromEntries(Object.entries(files).filter(([path]) => isData(path)));
+  },
+  load: (files) => {
+    editor.load(read(files));
+    selection.clear();
+    showSettings();
+    if (view.kind === "code" && editor.paths.includes(view.path)) open(view);
+    else open({ kind: "design", form: designs.has(view.form) ? view.form : startForm() });
+  },
 });
 
 // -- start ----------------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ function rule() {
   if (type === "cron") {
     const cron = fields.cron.value.trim().replace(/\s+/g, " ");
     if (!cron) return { problem: "Enter a cron expression, e.g. 0 9 * * 1-5." };
-    if (cron.split(" ").length !== 5) return { problem: "A cron expression has five fields: minute, hour, day of month, month and day of week." };
+    if (cron.split(" ").length !== 5)
+      return { problem: "A cron expression has five fields: minute, hour, day of month, month and day of week." };
     return { rule: { type, cron, timezone: zone.value } };
   }
   const every = Number(fields.every.value);
@@ -42,14 +43,20 @@ function showParts() {
   const type = form.elements.type.value;
   const unit = form.elements.unit.value;
   for (const part of form.querySelectorAll("[data-when]")) part.hidden = part.dataset.when !== type;
-  for (const part of form.querySelectorAll("[data-when-unit]")) part.hidden = !part.dataset.whenUnit.split(" ").includes(unit);
+  for (const part of form.querySelectorAll("[data-when-unit]"))
+    part.hidden = !part.dataset.whenUnit.split(" ").includes(unit);
 }
 
 function times(list, isoTimes, timeZone) {
   list.replaceChildren(
     ...isoTimes.map((iso) => {
       const date = new Date(iso);
-      return h("li", {}, h("time", { datetime: iso, title: fullTime(date) }, fullTime(date, timeZone)), h("span", { class: "muted" }, ` (${relative(date)})`));
+      return h(
+        "li",
+        {},
+        h("time", { datetime: iso, title: fullTime(date) }, fullTime(date, timeZone)),
+        h("span", { class: "muted" }, ` (${relative(date)})`),
+      );
     }),
   );
 }

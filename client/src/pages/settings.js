@@ -39,8 +39,19 @@ const secretForm = document.querySelector("[data-form=secret]");
 function showRow(secret) {
   const body = table.querySelector("tbody");
   body.querySelector(`tr[data-secret="${CSS.escape(secret.name)}"]`)?.remove();
-  const remove = h("button", { type: "button", class: "small quiet danger-text", "data-action": "delete-secret", "data-name": secret.name }, "Delete", h("span", { class: "sr-only" }, ` ${secret.name}`));
-  const row = h("tr", { "data-secret": secret.name }, h("td", {}, h("code", {}, secret.name)), h("td", {}, "just now"), h("td", { class: "end" }, remove));
+  const remove = h(
+    "button",
+    { type: "button", class: "small quiet danger-text", "data-action": "delete-secret", "data-name": secret.name },
+    "Delete",
+    h("span", { class: "sr-only" }, ` ${secret.name}`),
+  );
+  const row = h(
+    "tr",
+    { "data-secret": secret.name },
+    h("td", {}, h("code", {}, secret.name)),
+    h("td", {}, "just now"),
+    h("td", { class: "end" }, remove),
+  );
   body.append(row);
   table.hidden = false;
   none.hidden = true;

@@ -13,14 +13,22 @@ const restore = document.querySelector("[data-action=restore]");
 let chosen = null;
 
 function diffBlock(file) {
-  const lines = file.diff.replace(/\n$/, "").split("\n").filter((line) => !line.startsWith("---") && !line.startsWith("+++"));
+  const lines = file.diff
+    .replace(/\n$/, "")
+    .split("\n")
+    .filter((line) => !line.startsWith("---") && !line.startsWith("+++"));
   const pre = h("pre", { class: "diff", tabindex: "0", "aria-label": `Changes in ${file.path}` });
   for (const line of lines) {
     const tone = line.startsWith("@@") ? "hunk" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "same";
     pre.append(h("span", { class: tone }, line));
   }
   const status = { added: "added since", removed: "removed since", changed: "changed since" }[file.status];
-  return h("section", { class: "diff-file" }, h("h3", {}, file.path, h("span", { class: "muted small" }, `${status} v${chosen}`)), pre);
+  return h(
+    "section",
+    { class: "diff-file" },
+    h("h3", {}, file.path, h("span", { class: "muted small" }, `${status} v${chosen}`)),
+    pre,
+  );
 }
 
 async function choose(number) {
@@ -37,12 +45,16 @@ async function choose(number) {
     return;
   }
   title.textContent = `Version ${number} compared with the current version (${head})`;
-  hint.textContent = "Lines marked − are in version " + number + "; lines marked + are in the current version.";
+  hint.textContent = `Lines marked − are in version ${number}; lines marked + are in the current version.`;
   try {
     const diff = await api("GET", `/api/widgets/${widget.slug}/diff?old=${number}&new=${head}`);
     if (chosen !== number) return;
     const changed = diff.files.filter((file) => file.status !== "unchanged");
-    view.replaceChildren(...(changed.length ? changed.map(diffBlock) : [h("p", { class: "muted" }, `Version ${number} has the same files as the current version.`)]));
+    view.replaceChildren(
+      ...(changed.length
+        ? changed.map(diffBlock)
+        : [h("p", { class: "muted" }, `Version ${number} has the same files as the current version.`)]),
+    );
   } catch (error) {
     view.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));
   }

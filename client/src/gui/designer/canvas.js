@@ -162,7 +162,7 @@ export class Canvas {
     const root = this.root;
     root.addEventListener("dragstart", (event) => {
       const slot = event.target.closest("[data-name]");
-      if (!slot || !slot.dataset.name) return;
+      if (!slot?.dataset.name) return;
       event.dataTransfer.setData(MOVE, slot.dataset.name);
       event.dataTransfer.setData("text/plain", slot.dataset.name);
       event.dataTransfer.effectAllowed = "move";
@@ -202,7 +202,9 @@ export class Canvas {
     if (!box || !this.root.contains(box)) return null;
     const container = box.dataset.container;
     const horizontal = box.dataset.type === "FlowPanel";
-    const slots = [...box.children].filter((child) => child.dataset?.name !== undefined && child.classList.contains("wb-d-slot"));
+    const slots = [...box.children].filter(
+      (child) => child.dataset?.name !== undefined && child.classList.contains("wb-d-slot"),
+    );
     let index = slots.length;
     for (let i = 0; i < slots.length; i++) {
       const rect = slots[i].getBoundingClientRect();

@@ -24,12 +24,16 @@ export const COMPONENTS = Object.fromEntries(
   }),
 );
 export const FORM_EVENTS = data.form_events;
-export const CONTAINERS = Object.values(COMPONENTS).filter((c) => c.container).map((c) => c.type);
+export const CONTAINERS = Object.values(COMPONENTS)
+  .filter((c) => c.container)
+  .map((c) => c.type);
 export const LIMITS = data.limits;
 
 const PYTHON_KEYWORDS = new Set(
-  ("False None True and as assert async await break class continue def del elif else except finally for " +
-    "from global if import in is lambda nonlocal not or pass raise return try while with yield").split(" "),
+  (
+    "False None True and as assert async await break class continue def del elif else except finally for " +
+    "from global if import in is lambda nonlocal not or pass raise return try while with yield"
+  ).split(" "),
 );
 const RESERVED = new Set([
   ...data.reserved_names,

@@ -51,7 +51,14 @@ function editor(name, spec, value, commit, disabled) {
       control.addEventListener("change", () => commit(control.value));
       break;
     case "number":
-      control = h("input", { id, type: "number", step: "any", min: spec.min, max: spec.max, placeholder: spec.nullable ? "default" : null });
+      control = h("input", {
+        id,
+        type: "number",
+        step: "any",
+        min: spec.min,
+        max: spec.max,
+        placeholder: spec.nullable ? "default" : null,
+      });
       control.value = value ?? "";
       control.addEventListener("change", () => {
         const text = control.value.trim();
@@ -119,7 +126,13 @@ export class Inspector {
 
     const groups = new Map(GROUPS.map((group) => [group, []]));
     for (const [name, prop] of Object.entries(spec.properties)) {
-      const row = editor(name, prop, design.property(selected, name), (value) => this.on.property(selected, name, value), !editable);
+      const row = editor(
+        name,
+        prop,
+        design.property(selected, name),
+        (value) => this.on.property(selected, name, value),
+        !editable,
+      );
       (groups.get(prop.group) ?? groups.get("appearance")).push(row);
     }
     const properties = h("section", { class: "wb-i-section", "aria-label": "Properties" }, h("h3", {}, "Properties"));
@@ -134,10 +147,22 @@ export class Inspector {
       const parentType = design.typeOf(found.parent);
       const layout = COMPONENTS[parentType].layout;
       if (Object.keys(layout).length) {
-        const section = h("section", { class: "wb-i-section", "aria-label": "Layout" }, h("h3", {}, `Layout in the ${parentType}`));
+        const section = h(
+          "section",
+          { class: "wb-i-section", "aria-label": "Layout" },
+          h("h3", {}, `Layout in the ${parentType}`),
+        );
         for (const [name, prop] of Object.entries(layout)) {
           const value = found.node.layout_properties?.[name] ?? prop.default;
-          section.append(editor(name, { ...prop, group: "layout" }, value, (v) => this.on.layout(selected, name, v, prop), !editable));
+          section.append(
+            editor(
+              name,
+              { ...prop, group: "layout" },
+              value,
+              (v) => this.on.layout(selected, name, v, prop),
+              !editable,
+            ),
+          );
         }
         parts.push(section);
       }
@@ -145,7 +170,11 @@ export class Inspector {
 
     parts.push(this.#events(design, selected, selected ? spec.events : FORM_EVENTS, editable));
     if (selected && editable) {
-      const remove = h("button", { type: "button", class: "danger small", "data-action": "delete-component" }, `Delete ${selected}`);
+      const remove = h(
+        "button",
+        { type: "button", class: "danger small", "data-action": "delete-component" },
+        `Delete ${selected}`,
+      );
       remove.addEventListener("click", () => this.on.remove(selected));
       parts.push(h("div", { class: "wb-i-section" }, remove));
     }
@@ -176,7 +205,12 @@ export class Inspector {
         rename();
       }
     });
-    return h("div", { class: "wb-i-section" }, h("div", { class: "wb-i-row" }, h("label", { for: id }, "name"), input), error);
+    return h(
+      "div",
+      { class: "wb-i-section" },
+      h("div", { class: "wb-i-row" }, h("label", { for: id }, "name"), input),
+      error,
+    );
   }
 
   #events(design, selected, events, editable) {

@@ -24,7 +24,7 @@ export class FormDesign {
   }
 
   text() {
-    return JSON.stringify(this.data, null, 2) + "\n";
+    return `${JSON.stringify(this.data, null, 2)}\n`;
   }
 
   // -- finding ----------------------------------------------------------------------------
@@ -79,7 +79,7 @@ export class FormDesign {
 
   isInside(name, ancestor) {
     let current = this.find(name);
-    while (current && current.parent) {
+    while (current?.parent) {
       if (current.parent === ancestor) return true;
       current = this.find(current.parent);
     }
