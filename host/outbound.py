@@ -296,6 +296,8 @@ BAD_PORTS = frozenset(
 mail, shell or database services is an attack, never an API call."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate: JSON can carry one, UTF-8 (and so a URL) cannot."""
 _HOST_NAME = re.compile(
     r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*"
 )
@@ -354,6 +356,8 @@ def parse_url(url: object) -> Target:
         raise HostCallError("BadRequest", f"the URL is longer than {MAX_URL_LENGTH:,} characters")
     if _CONTROL.search(url):
         raise HostCallError("BadRequest", "the URL contains control characters")
+    if _SURROGATE.search(url):
+        raise HostCallError("BadRequest", "the URL is not valid Unicode text")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -473,7 +477,11 @@ def basic_auth(username: object, password: object) -> str | None:
         raise HostCallError("BadRequest", "username and password must be strings")
     if ":" in username:
         raise HostCallError("BadRequest", "a username for Basic authentication may not contain ':'")
-    token = base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
+    try:
+        credentials = f"{username}:{password or ''}".encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        raise HostCallError("BadRequest", "username and password must be Unicode text") from None
+    token = base64.b64encode(credentials).decode("ascii")
     return f"Basic {token}"
 
 
@@ -529,8 +537,9 @@ def parse_request(data: object) -> OutboundRequest:
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
     ):
         raise HostCallError("BadRequest", "timeout must be a positive number of seconds")
+    # min(): an integer too large for a float (JSON carries them) is just a long timeout
     return OutboundRequest(
-        target, method, headers, body, None if timeout is None else float(timeout)
+        target, method, headers, body, None if timeout is None else float(min(timeout, 1e300))
     )
 
 

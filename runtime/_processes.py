@@ -322,13 +322,17 @@ class SandboxProcess:
             run.done.set()
 
     def _log(self, message: dict[str, Any]) -> None:
-        logging.getLogger(_text(message["name"])).log(
-            int(message["level"]), "sandbox process: %s", _text(message["text"])
-        )
+        # Only Widgetbox's own loggers, at a level that exists: a subverted process must not
+        # grow the logging registry with names of its choosing.
+        name, level = _text(message["name"]), int(message["level"])
+        if name != "widgetbox" and not name.startswith("widgetbox."):
+            name = "widgetbox.runtime"
+        level = min(max(level, logging.DEBUG), logging.CRITICAL)
+        logging.getLogger(name).log(level, "sandbox process: %s", _text(message["text"]))
 
     def _answer(self, message: dict[str, Any]) -> None:
         answer = self._requests.get(message["id"])
-        if answer is not None:
+        if answer is not None and not answer.done():  # a second answer is ignored
             answer.set_result(message)
 
     _HANDLERS: ClassVar[dict[str, Callable[[SandboxProcess, dict[str, Any]], None]]] = {
@@ -349,7 +353,7 @@ class SandboxProcess:
             if run is None:  # the run has ended meanwhile
                 frame = error_frame("HostError", "the run has ended")
             else:
-                call = HostCall(op=op, context=run.context, timeout=float(timeout))
+                call = HostCall(op=op, context=run.context, timeout=_seconds(timeout, run))
                 frame = self._bridge.dispatch(op, message["data"], call, run.abandoned)
             self._send("answer", call=call_id, frame=frame.decode())
         except (KeyError, TypeError, ValueError):
@@ -398,6 +402,15 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise WireError("expected text")
     return value
+
+
+def _seconds(timeout: Any, run: _Run) -> float:
+    """A forwarded call's timeout: what the process asked for, never past the run's deadline
+    (a process could ask for any number, and one too large for a lock's wait raises)."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise WireError("expected a number of seconds")
+    left = max(0.0, run.deadline - time.monotonic())
+    return float(max(timeout, 0)) if timeout < left else left  # NaN is not < left
 
 
 def pyc_from(answer: dict[str, Any]) -> dict[str, bytes]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import math
 from typing import Any, TypeVar
 
 from ._codec import decode, encode
@@ -34,13 +35,26 @@ def pack(kind: str, **fields: Any) -> bytes:
 
 
 def unpack(data: bytes) -> dict[str, Any]:
+    """A message, as strict JSON: `pack` never writes NaN or an infinity, so one that holds
+    them (or a number that overflows to one, `1e400`) did not come from `pack`."""
     try:
-        message = json.loads(data)
+        message = json.loads(data, parse_constant=_not_json, parse_float=_finite)
     except (ValueError, RecursionError):
         raise WireError("a message is not valid JSON") from None
     if not isinstance(message, dict) or not isinstance(message.get("kind"), str):
         raise WireError("a message is not an object with a kind")
     return message
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number overflows")
+    return value
 
 
 def bytes_out(data: bytes) -> str:
@@ -92,7 +106,7 @@ def result_in(data: Any) -> RunResult:
     """The RunResult a sandbox process reported, checked field by field."""
     try:
         return _result_in(data)
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, OverflowError) as e:  # float(10**400) overflows
         raise WireError(f"a malformed run result: {e}") from None
 
 

@@ -389,6 +389,26 @@ def test_tunnelling_and_tracing_methods_are_refused(method: str) -> None:
     refused("Refused", parse_request, {"url": "http://example.com/", "method": method})
 
 
+# Found by the fuzzer (`just fuzz`): a lone surrogate (JSON carries one as "\ud800") has no
+# UTF-8 form, and an integer timeout past any float overflowed; both were a HostError.
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"url": "http://example.com/\ud800"},
+        {"url": "http://example.com/?q=\udfff"},
+        {"url": "http://example.com/", "username": "\ud800"},
+        {"url": "http://example.com/", "username": "ann", "password": "\udc00"},
+    ],
+)
+def test_text_without_a_utf_8_form_is_a_bad_request(data: Any) -> None:
+    assert "Unicode" in refused("BadRequest", parse_request, data)
+
+
+def test_a_timeout_too_large_for_a_float_is_just_long() -> None:
+    request = parse_request({"url": "http://example.com/", "timeout": 10**400})
+    assert request.timeout == 1e300  # the policy's timeout bounds it (OutboundHandler)
+
+
 # -- the budget and the handler before the network -------------------------------------------
 
 

@@ -106,3 +106,22 @@ def test_bytes_must_be_strict_base64() -> None:
     for bad in ("AP8", "A P8=", 5):
         with pytest.raises(WireError):
             bytes_in(bad)
+
+
+# Found by the fuzzer (`just fuzz`): `pack` never writes NaN or an infinity, but `unpack`
+# took them, so a subverted process could hand the runtime a result it cannot send on as
+# JSON (or a log level `int()` cannot take, which ended the reader thread).
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e400"])
+def test_a_message_with_a_number_json_cannot_carry_is_refused(number: bytes) -> None:
+    with pytest.raises(WireError):
+        unpack(b'{"kind": "log", "name": "x", "level": ' + number + b', "text": ""}')
+    data = pack("done", run=1, result=result_out(FULL)).replace(
+        b'"wall_time":0.25', b'"wall_time":' + number
+    )
+    with pytest.raises(WireError):
+        unpack(data)
+
+
+def test_a_result_with_a_number_too_large_for_a_float_is_refused() -> None:
+    with pytest.raises(WireError, match="malformed"):
+        result_in({**result_out(FULL), "wall_time": 10**400})
