@@ -113,7 +113,10 @@ def run_command(file: Path, timeout: float, memory: int, as_json: bool) -> None:
         target.flush()
 
     try:
-        with Runtime(pool_size=0, processes=1, progress=bar, cache_bytecode=False) as runtime:
+        # one process, for the script, at the priority of the command that was typed
+        with Runtime(
+            pool_size=0, processes=0, idle_scripts=False, progress=bar, cache_bytecode=False
+        ) as runtime:
             bar.done()
             result = runtime.run(Script(code), limits=limits, on_output=stream)
     except ArtifactError as e:

@@ -198,8 +198,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "sandbox", "pool_size", 2,
-        "Interpreters kept started ahead of demand, shared among the sandbox processes (one "
-        "per CPU core).",
+        "Interpreters kept started ahead of demand, shared among the sandbox processes for "
+        "requests (one per CPU core); the one for scripts keeps one more.",
         _int_range(0, 64),
     ),
     Setting(

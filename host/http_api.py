@@ -291,6 +291,12 @@ def _failure(result: RunResult) -> Response[Any]:
 
 
 async def _serve(request: Request[Any, Any, State], slug: str, path: str) -> Response[Any]:
+    runner: Runner = request.app.state.runner
+    with runner.runtime.handling_request():  # scripts give way meanwhile
+        return await _answer(request, slug, path)
+
+
+async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Response[Any]:
     state = request.app.state
     config: Config = state.config
     db: Database = state.db

@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import sqlite_utils
 
 from widgetbox.runtime import (
     Call,
+    Cancel,
     Code,
     HttpRequest,
     HttpResponse,
@@ -55,7 +55,7 @@ database read (`PackageService.folder_for`)."""
 @dataclass
 class _Active:
     task: asyncio.Task[None]
-    cancel: threading.Event
+    cancel: Cancel
     started: bool = False
     """Whether it left the queue for the sandbox (then a cancel stops the sandbox)."""
 
@@ -112,7 +112,7 @@ class Runner:
             raise
         channel = self.live.open(run_id)
         channel.status("queued", run=run_id)
-        cancel = threading.Event()
+        cancel = Cancel()
         task = asyncio.create_task(self._script(run_id, widget, code, ticket, channel, cancel))
         self._active[run_id] = _Active(task, cancel)
         return run_id
@@ -124,7 +124,7 @@ class Runner:
         code: Code,
         ticket: Ticket,
         channel: Channel,
-        cancel: threading.Event,
+        cancel: Cancel,
     ) -> None:
         try:
             try:

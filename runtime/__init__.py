@@ -11,6 +11,7 @@ See ARCHITECTURE.md ("The sandbox") for how it works and `Limits` for every limi
 
 from ._artifacts import ArtifactError, Interpreter, Pin
 from ._bridge import Bridge, HostCall, HostCallError
+from ._cancel import Cancel
 from ._codec import SerializationError
 from ._codec import decode as decode_value
 from ._codec import encode as encode_value
@@ -30,6 +31,7 @@ __all__ = [
     "ArtifactError",
     "Bridge",
     "Call",
+    "Cancel",
     "Code",
     "CompileFailed",
     "Frame",

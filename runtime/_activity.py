@@ -6,13 +6,16 @@ run they serve through `current()`, a context variable set for the duration of e
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from ._busy import NOT_COUNTED, Board, Executing, NotCounted
 from ._fastcall import StopGuest
 from ._limits import TOO_LONG, Limits
 from ._output import Output
@@ -20,6 +23,9 @@ from ._quota import ScratchQuota
 from ._result import Status
 
 _current: ContextVar[Activity] = ContextVar("widgetbox_activity")
+
+GIVE_WAY_SLICE = 0.001
+"""Seconds a script's guest sleeps between looks at whether requests still execute."""
 
 
 def current() -> Activity:
@@ -46,6 +52,8 @@ class Activity:
         shutdown: threading.Event,
         job: dict[str, Any] | None = None,
         context: dict[str, Any] | None = None,
+        executing: Executing | NotCounted = NOT_COUNTED,
+        give_way_to: Board | None = None,
     ) -> None:
         self.limits = limits
         self.output = output
@@ -66,6 +74,10 @@ class Activity:
         """Descriptors the guest opened in this turn and has not closed (see `_wasi`)."""
         self.abandoned: list[Future[Any]] = []
         """Host calls that outlived their timeout and may still occupy a bridge worker."""
+        self.executing = executing
+        """This guest's part in whether a request is executing (see `_busy`)."""
+        self.give_way_to = give_way_to
+        """For a script's guest: the board it pauses for while a request executes."""
         self._cancel = cancel
         self._shutdown = shutdown
 
@@ -98,11 +110,26 @@ class Activity:
             raise StopGuest
 
     def epoch_check(self) -> bool:
-        """From the epoch callback: whether to interrupt the guest."""
+        """From the epoch callback: whether to interrupt the guest. A script's guest first
+        waits while a request's guest executes (deadlines and cancels still apply)."""
+        board = self.give_way_to
+        if board is not None:
+            while board.busy() and not self.should_stop():
+                time.sleep(GIVE_WAY_SLICE)
         if self.should_stop():
             self.interrupted = True
             return True
         return False
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around a wait in a host function (a host call, a sleep): the guest is not
+        executing meanwhile, so scripts need not give way to it."""
+        self.executing.leave()
+        try:
+            yield
+        finally:
+            self.executing.enter()
 
 
 class activate:

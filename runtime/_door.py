@@ -116,9 +116,10 @@ def _answer(
     if op.startswith(RESERVED_PREFIX):
         return error_frame("UnknownOperation", f"the host has no operation named {op!r}")
     timeout = min(limits.host_call_timeout, act.remaining())
-    answer = bridge.dispatch(
-        op, data, HostCall(op=op, context=act.context, timeout=timeout), act.abandoned
-    )
+    with act.waiting():
+        answer = bridge.dispatch(
+            op, data, HostCall(op=op, context=act.context, timeout=timeout), act.abandoned
+        )
     if len(answer) > limits.host_response_bytes:
         return error_frame(
             "LimitExceeded",

@@ -33,6 +33,7 @@ import wasmtime
 from . import _bytecode, _epoch
 from ._activity import Activity, activate
 from ._bridge import Dispatcher
+from ._busy import NOT_COUNTED, Board, Executing, NotCounted
 from ._door import host_call
 from ._engine import Compiled
 from ._fastcall import FastCall, define
@@ -74,10 +75,23 @@ class GuestError(RuntimeError):
 class Sandbox:
     """What every guest of one runtime shares: the engine, the linked module, the ticker."""
 
-    def __init__(self, compiled: Compiled, bridge: Dispatcher, work_root: Path) -> None:
+    def __init__(
+        self,
+        compiled: Compiled,
+        bridge: Dispatcher,
+        work_root: Path,
+        *,
+        executing: Executing | NotCounted = NOT_COUNTED,
+        give_way_to: Board | None = None,
+    ) -> None:
+        """`executing` counts this process's runs while their guests execute (in request
+        processes); with `give_way_to`, every guest here pauses while a request's guest
+        executes (in scripts' processes). See `_busy`."""
         self.compiled = compiled
         self.bridge = bridge
         self.work_root = work_root
+        self.executing = executing
+        self.give_way_to = give_way_to
         self.shutdown = threading.Event()
         engine = compiled.engine
         linker = wasmtime.Linker(engine)
@@ -88,7 +102,9 @@ class Sandbox:
         self.wasi_linker = wasmtime.Linker(engine)
         self.wasi_linker.define_wasi()
         self.trampoline = wasmtime.Module(engine, trampoline_wat())
-        self.ticker = _epoch.Ticker(engine)
+        self.ticker = _epoch.Ticker(
+            engine, _epoch.TICK if give_way_to is None else _epoch.GIVE_WAY_TICK
+        )
         self.live: weakref.WeakSet[Guest] = weakref.WeakSet()
         atexit.register(self.close_all)
         # Guests import the guest package from source until the bytecode archive is ready.
@@ -209,6 +225,7 @@ class Guest:
         job: dict[str, Any] | None,
         context: dict[str, Any] | None,
     ) -> Activity:
+        sandbox = self._sandbox
         return Activity(
             limits=limits,
             output=Output(limits.output, on_output),
@@ -218,6 +235,10 @@ class Guest:
             shutdown=self._sandbox.shutdown,
             job=job,
             context=context,
+            # in a request process every turn counts, starting a guest ahead of demand too:
+            # scripts run at the same idle priority as the pool, and must not slow it down
+            executing=sandbox.executing,
+            give_way_to=sandbox.give_way_to,
         )
 
     def _turn(self, activity: Activity, source: str) -> int | BaseException:
@@ -226,6 +247,7 @@ class Guest:
         ticker = self._sandbox.ticker
         with activate(activity):
             ticker.enter()
+            activity.executing.enter()
             try:
                 self.store.set_epoch_deadline(1)
                 address = self._alloc(self.store, len(data)) & 0xFFFFFFFF
@@ -236,6 +258,7 @@ class Guest:
             except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
                 return e
             finally:
+                activity.executing.leave()
                 ticker.leave()
 
     def run(

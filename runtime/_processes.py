@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ._bridge import Bridge, HostCall, error_frame
+from ._cancel import Cancel
 from ._guest import GuestError
 from ._limits import TOO_LONG, Limits
 from ._output import OutputCallback
@@ -51,8 +52,6 @@ log = logging.getLogger("widgetbox.runtime")
 START_TIMEOUT = 120.0
 """Seconds a new process may take to be ready (it loads the compiled module from the
 cache, which the runtime filled before starting it)."""
-CANCEL_POLL = 0.01
-"""How often a waiting run checks its cancel event (a cancel stops a run within a tick)."""
 STOP_TIMEOUT = 10.0
 
 PROCESS_LOST = (
@@ -62,6 +61,11 @@ REPLACED = (
     "The run was stopped: the sandbox process running it was replaced because another run "
     "in it did not stop at its deadline; run it again"
 )
+
+
+INTERACTIVE, BATCH = "interactive", "batch"
+"""The roles of sandbox processes (and the lanes of runs): HTTP routes and server calls, or
+scripts and background compiles."""
 
 
 class ProcessGone(GuestError):
@@ -114,11 +118,16 @@ class _Run:
 class SandboxProcess:
     def __init__(
         self,
+        role: str,
+        slot: int | None,
         settings: dict[str, Any],
         bridge: Bridge,
         host_calls: Executor,
         on_exit: Callable[[SandboxProcess], None],
     ) -> None:
+        self.role = role
+        self.slot = slot
+        """Its slot of the runtime's busy board (request processes; see `_busy`)."""
         self._bridge = bridge
         self._host_calls = host_calls
         self._on_exit = on_exit
@@ -219,7 +228,7 @@ class SandboxProcess:
         lane: str,
         packages: Path | None,
         on_output: OutputCallback | None,
-        cancel: threading.Event | None,
+        cancel: Cancel | None,
         context: Mapping[str, Any],
     ) -> RunResult:
         """Run one job in this process and wait for its result. `lane` is "batch" for
@@ -244,12 +253,16 @@ class SandboxProcess:
                 with self._lock:
                     self.alive = False  # so it is not picked again; the reader cleans up
                 raise ProcessGone("the sandbox process has stopped") from None
-            cancelled = False
-            while not run.done.wait(CANCEL_POLL):
-                if cancel is not None and cancel.is_set() and not cancelled:
-                    with contextlib.suppress(OSError):  # it has died: the reader ends the run
-                        self._send("cancel", run=run_id)
-                    cancelled = True
+            # a cancel is sent from where it is set (on another thread: the setter's, such
+            # as the event loop, must not wait for this process's socket)
+            unsubscribe = (
+                cancel.when_set(lambda: self._cancel_soon(run_id)) if cancel is not None else None
+            )
+            try:
+                run.done.wait()  # set by its result, or by `_exited` when the process dies
+            finally:
+                if unsubscribe is not None:
+                    unsubscribe()
         finally:
             with self._lock:
                 self._runs.pop(run_id, None)
@@ -258,6 +271,16 @@ class SandboxProcess:
         if run.failure:
             raise GuestError(run.failure)
         return run.lost()
+
+    def _cancel_soon(self, run_id: int) -> None:
+        try:
+            self._host_calls.submit(self._send_cancel, run_id)
+        except RuntimeError:  # the runtime is closing: its runs are being stopped anyway
+            self._send_cancel(run_id)
+
+    def _send_cancel(self, run_id: int) -> None:
+        with contextlib.suppress(OSError):  # it has died: the reader ends the run
+            self._send("cancel", run=run_id)
 
     def request(self, kind: str, wait: float, **fields: Any) -> dict[str, Any]:
         """Send a request that is answered by one message with the same id."""

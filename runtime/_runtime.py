@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import itertools
 import logging
@@ -11,20 +12,22 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import _artifacts, _engine
+from . import _artifacts, _busy, _engine
 from ._bridge import Bridge
+from ._cancel import Cancel
 from ._engine import CompileProgress
 from ._guest import GuestError
 from ._jobs import Job, Script
 from ._limits import Limits
 from ._output import OutputCallback
-from ._processes import ProcessGone, SandboxProcess, pyc_from
+from ._processes import BATCH, INTERACTIVE, ProcessGone, SandboxProcess, pyc_from
 from ._pycache import PACKAGES_COMPILE_LIMITS, BytecodeCache, CompileFailed
 from ._result import RunResult
 
@@ -48,13 +51,22 @@ WATCH_INTERVAL = 0.2
 """How often the watchdog looks for such runs."""
 
 
+_handling: ContextVar[bool] = ContextVar("widgetbox_handling_request", default=False)
+"""Whether the current task is inside `Runtime.handling_request`."""
+
+
 class Runtime:
     """Runs widget code, each run in a fresh interpreter.
 
-    One per process is the normal case. The interpreters live in `processes` sandbox
-    processes (default: one per core; see `_worker` for why processes), each keeping its
-    share of `pool_size` interpreters started ahead of demand. `workers` bounds how many
-    `run_async` calls execute at once (default: the number of cores). With
+    One per process is the normal case. The interpreters live in sandbox processes (see
+    `_worker` for why processes): `processes` for HTTP routes and server calls (default:
+    one per core), each keeping its share of `pool_size` interpreters started ahead of
+    demand, and `script_processes` (default 1, with one interpreter ahead) for scripts and
+    background compiles. With `idle_scripts`, those run at idle priority (SCHED_IDLE): they
+    get the CPU time requests leave, and since the whole process is idle, a starved script
+    never holds the interpreter lock a request in its process waits for (it did when both
+    shared a process). `workers` bounds how many `run_async` calls execute at once
+    (default: the number of cores). With
     `cache_bytecode`, each version of a widget's files is compiled once in the background
     and later runs load the bytecode (worth it for a server, not for a one-off run). The
     guests' folders go under `work_dir` (default: /dev/shm when available, else the system's
@@ -67,6 +79,8 @@ class Runtime:
         pool_size: int = 2,
         workers: int | None = None,
         processes: int | None = None,
+        script_processes: int = 1,
+        idle_scripts: bool = True,
         bridge: Bridge | None = None,
         work_dir: Path | None = None,
         progress: CompileProgress | None = None,
@@ -78,15 +92,36 @@ class Runtime:
         _engine.ensure_cached(self.interpreter, progress)  # so no process compiles it
         self.bridge = bridge or Bridge()
         self.workers = workers or os.cpu_count() or 1
-        count = max(1, processes or os.cpu_count() or 1)
+        count = (os.cpu_count() or 1) if processes is None else processes
+        if count < 0 or script_processes < 1:
+            raise ValueError("a runtime needs a script process, and no negative counts")
         self.pool_size = pool_size
         self._work = Path(tempfile.mkdtemp(prefix="widgetbox-", dir=work_dir or _memory_dir()))
-        self._settings = {
+        # a slot per request process, and one for this process (`handling_request`)
+        self._board = _busy.Board(_busy.create(self._work, count + 1))
+        self._handling = _busy.Executing(self._board, count)
+        common = {
             "work_dir": str(self._work),
-            "pool_size": -(-pool_size // count),  # the share of each, rounded up
+            "board": str(self._work / _busy.BOARD_FILE),
             "threads": self.workers,
             "log_level": logging.getLogger("widgetbox").getEffectiveLevel(),
             "verified": _artifacts.verified(),
+        }
+        self._settings = {
+            # the share of each, rounded up
+            INTERACTIVE: {
+                **common,
+                "pool_size": -(-pool_size // max(count, 1)),
+                "idle": False,
+                "give_way": False,
+            },
+            BATCH: {
+                **common,
+                "pool_size": min(pool_size, 1),
+                "idle": idle_scripts,
+                "give_way": idle_scripts,
+                "slot": None,
+            },
         }
         self._host_calls = ThreadPoolExecutor(32, thread_name_prefix="widgetbox-hostcall")
         self._lock = threading.Lock()
@@ -94,10 +129,12 @@ class Runtime:
         """Notified when a process is replaced (runs waiting for a live one wake up)."""
         self._closed = False
         self._processes: list[SandboxProcess] = []
+        # request processes each write their own slot of the board
+        roles: list[tuple[str, int | None]] = [(INTERACTIVE, slot) for slot in range(count)]
+        roles += [(BATCH, None)] * script_processes
         try:
-            with ThreadPoolExecutor(count) as starting:  # in parallel: each takes ~0.4 s
-                for process in starting.map(lambda _: self._start_process(), range(count)):
-                    self._processes.append(process)
+            with ThreadPoolExecutor(len(roles)) as starting:  # in parallel: each takes ~0.4 s
+                self._processes.extend(starting.map(lambda r: self._start_process(*r), roles))
         except BaseException:
             self.close()
             raise
@@ -130,8 +167,13 @@ class Runtime:
                 if overdue and process.alive and not process.closing:
                     process.kill(overdue)
 
-    def _start_process(self) -> SandboxProcess:
-        return SandboxProcess(self._settings, self.bridge, self._host_calls, self._process_exited)
+    def _start_process(self, role: str, slot: int | None) -> SandboxProcess:
+        settings = self._settings[role]
+        if role == INTERACTIVE:
+            settings = {**settings, "slot": slot}
+        return SandboxProcess(
+            role, slot, settings, self.bridge, self._host_calls, self._process_exited
+        )
 
     def _process_exited(self, process: SandboxProcess) -> None:
         """Replace a process that died (a crash in wasmtime, or killed from outside)."""
@@ -149,8 +191,10 @@ class Runtime:
             with self._lock:
                 if self._closed:
                     return
+            if dead.slot is not None:
+                self._board.clear(dead.slot)  # it may have died with guests executing
             try:
-                fresh = self._start_process()
+                fresh = self._start_process(dead.role, dead.slot)
                 break
             except Exception:
                 log.exception("could not restart a sandbox process; trying again in %.0f s", delay)
@@ -163,16 +207,18 @@ class Runtime:
         fresh.begin_close()
         fresh.finish_close()
 
-    def _pick(self, packages: Path | None = None) -> SandboxProcess:
-        """The live process with the fewest runs in progress; for code with packages, the
-        one that ran with that folder last (its spare guest is there) unless it is busier
-        than the others by more than a run. When none is alive (all were lost at once),
-        waits up to `PICK_WAIT` for a replacement."""
+    def _pick(self, role: str, packages: Path | None = None) -> SandboxProcess:
+        """The live process of `role` with the fewest runs in progress; for code with
+        packages, the one that ran with that folder last (its spare guest is there) unless
+        it is busier than the others by more than a run. When none is alive (all were lost
+        at once), waits up to `PICK_WAIT` for a replacement."""
+
+        def live() -> list[SandboxProcess]:
+            return [p for p in self._processes if p.role == role and p.alive]
+
         with self._lock:
-            self._changed.wait_for(
-                lambda: self._closed or any(p.alive for p in self._processes), PICK_WAIT
-            )
-            alive = [process for process in self._processes if process.alive]
+            self._changed.wait_for(lambda: self._closed or bool(live()), PICK_WAIT)
+            alive = live()
             if not alive:
                 raise GuestError("no sandbox process is running (see the log for why)")
             chosen = min(alive, key=lambda process: process.active)
@@ -186,7 +232,7 @@ class Runtime:
             return chosen
 
     def _compile_files(self, files: dict[str, str]) -> dict[str, bytes]:
-        answer = self._pick().request("compile", COMPILE_WAIT, files=files)
+        answer = self._pick(BATCH).request("compile", COMPILE_WAIT, files=files)
         if "error" in answer:
             raise CompileFailed(str(answer["error"]), quiet=bool(answer.get("quiet")))
         return pyc_from(answer)
@@ -196,7 +242,7 @@ class Runtime:
         `_pycache.compile_packages`), in a sandbox that mounts it writable; returns how many
         modules were compiled. Raises CompileFailed."""
         wait = PACKAGES_COMPILE_LIMITS.timeout + 30.0
-        answer = self._pick().request("compile_packages", wait, folder=str(folder))
+        answer = self._pick(BATCH).request("compile_packages", wait, folder=str(folder))
         if "error" in answer:
             raise CompileFailed(str(answer["error"]), quiet=bool(answer.get("quiet")))
         return int(answer["modules"])
@@ -220,7 +266,7 @@ class Runtime:
         *,
         limits: Limits | None = None,
         on_output: OutputCallback | None = None,
-        cancel: threading.Event | None = None,
+        cancel: Cancel | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Run `job` (from this thread, in a sandbox process) and return what happened.
@@ -239,13 +285,14 @@ class Runtime:
         with self._idle:
             self._active += 1
         packages = job.code.packages
+        role = BATCH if isinstance(job, Script) else INTERACTIVE
         send = functools.partial(
             SandboxProcess.run,
             job=payload,
             files=dict(job.code.files),
             limits=limits,
             bytecode=self._bytecode.lookup(job.code),
-            lane="batch" if isinstance(job, Script) else "interactive",
+            lane=role,
             packages=packages,
             on_output=on_output,
             cancel=cancel,
@@ -253,13 +300,27 @@ class Runtime:
         )
         try:
             try:
-                return send(self._pick(packages), next(self._run_ids))
+                return send(self._pick(role, packages), next(self._run_ids))
             except ProcessGone:  # it died before the run reached it: nothing ran
-                return send(self._pick(packages), next(self._run_ids))
+                return send(self._pick(role, packages), next(self._run_ids))
         finally:
             with self._idle:
                 self._active -= 1
                 self._idle.notify_all()
+
+    @contextlib.contextmanager
+    def handling_request(self) -> Iterator[None]:
+        """Around a server's handling of someone's request (an HTTP API call, a GUI app's
+        server call): scripts give way meanwhile, as they do while the request's guest
+        executes, except while `run_async` waits for that guest (which counts itself only
+        while it executes, not while it waits for the network)."""
+        token = _handling.set(True)
+        self._handling.enter()
+        try:
+            yield
+        finally:
+            self._handling.leave()
+            _handling.reset(token)
 
     async def run_async(
         self,
@@ -267,22 +328,29 @@ class Runtime:
         *,
         limits: Limits | None = None,
         on_output: OutputCallback | None = None,
-        cancel: threading.Event | None = None,
+        cancel: Cancel | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """`run` on the runtime's worker threads. Cancelling the awaiting task cancels the
         run (and waits for the sandbox to stop, which takes at most a tick)."""
-        cancel = cancel or threading.Event()
+        cancel = cancel or Cancel()
         call = functools.partial(
             self.run, job, limits=limits, on_output=on_output, cancel=cancel, context=context
         )
-        future = asyncio.get_running_loop().run_in_executor(self._executor, call)
+        handling = _handling.get()
+        if handling:
+            self._handling.leave()  # the sandbox process counts the guest from here
         try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            cancel.set()
-            await asyncio.wait([future])
-            raise
+            future = asyncio.get_running_loop().run_in_executor(self._executor, call)
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                cancel.set()
+                await asyncio.wait([future])
+                raise
+        finally:
+            if handling:
+                self._handling.enter()
 
     def close(self) -> None:
         """Stop every run, stop the sandbox processes and remove the runtime's files."""
@@ -305,6 +373,8 @@ class Runtime:
             process.finish_close()
         self._host_calls.shutdown(wait=False, cancel_futures=True)
         self.bridge.close()
+        if hasattr(self, "_board"):
+            self._board.close()
         shutil.rmtree(self._work, ignore_errors=True)
 
     def __enter__(self) -> Runtime:

@@ -242,9 +242,10 @@ def _poll_oneoff(
             wait -= _guest_clock(act, caller, clock, events) / 1e9
         due.append((now + max(0.0, wait), userdata))
     first = min(when for when, _ in due)
-    while (left := first - time.monotonic()) > 0:
-        act.stop_if_requested()
-        time.sleep(min(SLICE, left))
+    with act.waiting():
+        while (left := first - time.monotonic()) > 0:
+            act.stop_if_requested()
+            time.sleep(min(SLICE, left))
     act.stop_if_requested()
     now = time.monotonic()
     fired = [userdata for when, userdata in due if when <= now]

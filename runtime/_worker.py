@@ -33,6 +33,7 @@ from typing import Any
 
 from . import _artifacts, _engine
 from ._bridge import HostCall, error_frame
+from ._busy import NOT_COUNTED, Board, Executing
 from ._guest import Guest, Sandbox
 from ._pool import Pool
 from ._pycache import CompileFailed, compile_in_guest, compile_packages
@@ -138,7 +139,16 @@ class Worker:
         self.link = link
         self.bridge = RemoteBridge(link)
         compiled = _engine.compiled(_artifacts.locate())
-        self.sandbox = Sandbox(compiled, self.bridge, Path(settings["work_dir"]))
+        # request processes count their executing guests; scripts' processes give way to them
+        self.board = Board(Path(settings["board"]))
+        slot = settings["slot"]
+        self.sandbox = Sandbox(
+            compiled,
+            self.bridge,
+            Path(settings["work_dir"]),
+            executing=NOT_COUNTED if slot is None else Executing(self.board, slot),
+            give_way_to=self.board if slot is None and settings["give_way"] else None,
+        )
         self.make_guest = functools.partial(Guest, self.sandbox)
         self.pool = Pool(self.make_guest, settings["pool_size"], thread_setup=_when_idle)
         threads = settings["threads"]
@@ -283,8 +293,10 @@ def main() -> None:
     # in order (its runs end as killed) rather than have it die mid-run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _raise_open_files_limit()
-    connection = Connection(socket.socket(fileno=int(sys.argv[1])).detach())
     settings = json.loads(sys.argv[2])
+    if settings["idle"]:
+        _when_idle()  # before any thread starts: every thread of the process inherits it
+    connection = Connection(socket.socket(fileno=int(sys.argv[1])).detach())
     link = Link(connection)
     _artifacts.trust(settings["verified"])
     root = logging.getLogger()

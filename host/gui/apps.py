@@ -335,7 +335,9 @@ def routes(config: Config, assets: Assets) -> list[Router]:
 
     @post(PREFIX + "/{slug:str}/_/call", include_in_schema=False, status_code=200)
     async def call(request: Request[Any, Any, State], slug: FromPath[str]) -> Response[Any]:
-        return await _call(request, slug)
+        runner: Runner = request.app.state.runner
+        with runner.runtime.handling_request():  # scripts give way meanwhile
+            return await _call(request, slug)
 
     limit = RateLimitConfig(
         rate_limit=("minute", config.app_calls_per_minute),

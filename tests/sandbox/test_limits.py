@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests._timing import by_deadline, within
-from widgetbox.runtime import TOO_LONG, Code, Limits, Runtime, Script, Status
+from widgetbox.runtime import TOO_LONG, Cancel, Code, Limits, Runtime, Script, Status
 from widgetbox.runtime._limits import MiB
 
 pytestmark = pytest.mark.sandbox
@@ -120,7 +120,7 @@ def test_fuel_is_counted_without_a_budget(runtime: Runtime) -> None:
 
 
 def test_a_cancel_stops_the_run_within_100_ms(runtime: Runtime) -> None:
-    cancel = threading.Event()
+    cancel = Cancel()
     started = threading.Event()
     stopped_after: list[float] = []
 
@@ -144,7 +144,7 @@ def test_a_cancel_stops_the_run_within_100_ms(runtime: Runtime) -> None:
 
 
 def test_a_cancel_also_stops_a_sleeping_run(runtime: Runtime) -> None:
-    cancel = threading.Event()
+    cancel = Cancel()
     threading.Timer(0.2, cancel.set).start()
     result = run(runtime, "import time\ntime.sleep(30)", Limits.script(), cancel=cancel)
     assert result.status is Status.KILLED  # by the cancel: its time limit is 5 minutes

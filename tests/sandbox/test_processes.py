@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from widgetbox.runtime import Code, RunResult, Runtime, Script, Status
+from widgetbox.runtime import Cancel, Code, RunResult, Runtime, Script, Status
 
 pytestmark = pytest.mark.sandbox
 
 SCHED_IDLE = 5
 
 
-def _pids(runtime: Runtime) -> list[int]:
-    return [process.pid for process in runtime._processes]
+def _pids(runtime: Runtime, role: str | None = None) -> list[int]:
+    return [p.pid for p in runtime._processes if role is None or p.role == role]
 
 
 def _policies(pid: int) -> set[int]:
@@ -40,7 +40,7 @@ def _wait_replaced(runtime: Runtime, victim: int) -> None:
 
 
 def test_a_process_that_dies_ends_its_runs_as_killed_and_is_replaced() -> None:
-    with Runtime(pool_size=0, processes=1) as runtime:
+    with Runtime(pool_size=0, processes=0) as runtime:  # only the scripts' process
         (victim,) = _pids(runtime)
         results: list[RunResult] = []
         printed = threading.Event()
@@ -69,7 +69,7 @@ def test_a_process_that_dies_ends_its_runs_as_killed_and_is_replaced() -> None:
 
 
 def test_only_the_runs_of_the_lost_process_notice() -> None:
-    with Runtime(pool_size=0, processes=2) as runtime:
+    with Runtime(pool_size=0, processes=0, script_processes=2) as runtime:
         results: dict[int, RunResult] = {}
         printing = [threading.Event(), threading.Event()]
 
@@ -102,11 +102,15 @@ def test_ctrl_c_in_a_terminal_does_not_reach_the_sandbox_processes(runtime: Runt
     assert runtime.run(Script(Code.single("print('still here')"))).stdout == "still here\n"
 
 
-def test_scripts_run_at_idle_priority() -> None:
+def test_scripts_run_at_idle_priority_in_processes_of_their_own() -> None:
+    """Every thread of the scripts' process is idle, so a starved script never holds the
+    interpreter lock that a request waits for: requests run in other processes."""
     with Runtime(pool_size=0, processes=1) as runtime:
-        (pid,) = _pids(runtime)
-        assert SCHED_IDLE not in _policies(pid)
-        cancel = threading.Event()
+        (requests,) = _pids(runtime, "interactive")
+        (scripts,) = _pids(runtime, "batch")
+        assert _policies(scripts) == {SCHED_IDLE}
+        assert SCHED_IDLE not in _policies(requests)
+        cancel = Cancel()
         thread = threading.Thread(
             target=runtime.run,
             args=(Script(Code.single("while True: pass")),),
@@ -115,9 +119,10 @@ def test_scripts_run_at_idle_priority() -> None:
         thread.start()
         try:
             deadline = time.monotonic() + 5
-            while SCHED_IDLE not in _policies(pid) and time.monotonic() < deadline:
+            while runtime._processes[1].active == 0 and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert SCHED_IDLE in _policies(pid)
+            assert [p.active for p in runtime._processes] == [0, 1]
+            assert _policies(scripts) == {SCHED_IDLE}  # its run's thread too
         finally:
             cancel.set()
             thread.join(5)
@@ -126,7 +131,7 @@ def test_scripts_run_at_idle_priority() -> None:
 def test_closing_the_runtime_ends_its_processes() -> None:
     runtime = Runtime(pool_size=2, processes=2)
     pids = _pids(runtime)
-    assert len(set(pids)) == 2
+    assert len(set(pids)) == 3  # two for requests, one for scripts
     result = runtime.run(Script(Code.single("print(1)")))
     assert result.status is Status.OK
     runtime.close()

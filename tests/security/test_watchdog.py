@@ -23,7 +23,7 @@ MARGIN = 10.0
 
 
 def test_a_run_stuck_past_its_deadline_loses_its_process_and_times_out() -> None:
-    with Runtime(pool_size=0, processes=1) as runtime:
+    with Runtime(pool_size=0, processes=0) as runtime:  # only the scripts' process
         (pid,) = [process.pid for process in runtime._processes]
         results: dict[str, RunResult] = {}
         printing = {name: threading.Event() for name in ("stuck", "neighbour")}
