@@ -86,6 +86,10 @@ bench *options: setup chromium
 soak *options: setup
     {{python}} -m tests.soak {{options}}
 
+# Fuzz the bridge (frame parsing, result reports, the wire to sandbox processes, host handlers, end to end) for a few minutes; prints a seed to replay with `--seed`. `just fuzz --minutes 1 door` runs one target.
+fuzz *options: setup
+    {{python}} -m tests.fuzz {{options}}
+
 # Lint and check formatting (ruff; Biome for the client's JavaScript, client/biome.json) and type-check (mypy, strict).
 lint: setup
     {{venv}}/bin/ruff check .

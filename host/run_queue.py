@@ -6,11 +6,18 @@ Two lanes share the machine:
   core), and one user at most `per_user` of them; the rest wait in order.
 - Interactive (HTTP API requests, GUI server calls): someone is waiting for the answer, so
   they have `workers` slots of their own, on top: busy scripts never hold up an API, and a
-  burst of API calls never starves scripts. They wait at most `INTERACTIVE_WAIT` seconds.
+  burst of API calls never starves scripts. A request waits for a slot only when its
+  expected wait is at most `MAX_EXPECTED_WAIT`; otherwise it is refused at once (503 with
+  `Retry-After`), so under overload the excess is turned away in milliseconds instead of
+  queueing until it times out. The expected wait is the number of requests ahead of it plus
+  one, times the lane's service time (a moving average of how long recent requests held
+  their slot, or longer while every slot is held by runs older than that), divided by the
+  slots. A request that was let wait is refused after `INTERACTIVE_WAIT` after all, which
+  happens only when the runs holding the slots take far longer than recent ones did.
 
-At most `queue_size` runs wait; beyond that, new work is refused at once (503 with
-`Retry-After`) rather than piling up. One user may keep at most `PER_USER_WAITING` scripts
-waiting (429).
+At most `queue_size` runs wait in each lane; beyond that, new work is refused at once (503
+with `Retry-After`) rather than piling up. One user may keep at most `PER_USER_WAITING`
+scripts waiting (429).
 
 The queue only decides when a run may start; the sandbox work itself runs on the runtime's
 threads, so waiting and running never block the event loop, page serving or database writes.
@@ -19,11 +26,18 @@ threads, so waiting and running never block the event loop, page serving or data
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import math
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from enum import IntEnum
 
+MAX_EXPECTED_WAIT = 1.0
+"""Seconds an interactive request may expect to wait for a slot; beyond it, refused at once."""
 INTERACTIVE_WAIT = 10.0
+"""Seconds an interactive request that was let wait waits at most."""
+SERVICE_WEIGHT = 0.2
+"""The weight of the latest request in the moving average of the interactive service time."""
 PER_USER_WAITING = 20
 RETRY_AFTER = 5
 
@@ -54,16 +68,29 @@ class Ticket:
         self.user_id = user_id
         self.granted = granted
         self.given_back = False
+        self.started = 0.0
+        """When it got its slot (by the queue's clock)."""
 
 
 class RunQueue:
-    def __init__(self, workers: int, per_user: int, queue_size: int) -> None:
+    def __init__(
+        self,
+        workers: int,
+        per_user: int,
+        queue_size: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.workers = workers
         self.per_user = per_user
         self.queue_size = queue_size
         self._running = {Lane.INTERACTIVE: 0, Lane.BATCH: 0}
         self._running_by_user: dict[int, int] = {}
         self._waiting: dict[Lane, list[Ticket]] = {Lane.INTERACTIVE: [], Lane.BATCH: []}
+        self._serving: set[Ticket] = set()
+        """The interactive tickets holding a slot."""
+        self.service_time = 0.0
+        """Moving average of the seconds interactive runs held their slot (0: none yet)."""
+        self._clock = clock
 
     @property
     def capacity(self) -> int:
@@ -78,6 +105,16 @@ class RunQueue:
     def waiting(self) -> int:
         return sum(len(tickets) for tickets in self._waiting.values())
 
+    def expected_wait(self) -> float:
+        """Seconds a new interactive request would wait for a slot, as far as can be told:
+        the requests ahead of it and itself, each taking the service time on one of the
+        `workers` slots. While every slot is held by a run older than the average, that
+        age is the better guess of the service time."""
+        now = self._clock()
+        youngest = min((now - ticket.started for ticket in self._serving), default=0.0)
+        service = max(self.service_time, youngest)
+        return (len(self._waiting[Lane.INTERACTIVE]) + 1) * service / self.workers
+
     def reserve(self, user_id: int, lane: Lane) -> Ticket:
         """Take a place for a new run at once, or raise QueueFull (before anything is
         recorded, so a refused run leaves no trace). Every ticket must be held or given
@@ -89,8 +126,14 @@ class RunQueue:
         if self._may_start(user_id, lane):
             self._start(ticket)
             return ticket
-        if self.waiting >= self.queue_size:
+        if len(self._waiting[lane]) >= self.queue_size:
             raise QueueFull(503, "Widgetbox is busy: too many runs are waiting. Try again soon.")
+        if lane is Lane.INTERACTIVE and (expected := self.expected_wait()) > MAX_EXPECTED_WAIT:
+            raise QueueFull(
+                503,
+                "Widgetbox is busy: the request would wait too long for a free slot.",
+                retry_after=min(RETRY_AFTER, math.ceil(expected)),
+            )
         mine = sum(1 for waiting in self._waiting[Lane.BATCH] if waiting.user_id == user_id)
         if lane is Lane.BATCH and mine >= PER_USER_WAITING:
             raise QueueFull(
@@ -146,7 +189,10 @@ class RunQueue:
 
     def _start(self, ticket: Ticket) -> None:
         self._running[ticket.lane] += 1
-        if ticket.lane is Lane.BATCH:
+        ticket.started = self._clock()
+        if ticket.lane is Lane.INTERACTIVE:
+            self._serving.add(ticket)
+        else:
             user_id = ticket.user_id
             self._running_by_user[user_id] = self._running_by_user.get(user_id, 0) + 1
         ticket.granted.set_result(None)
@@ -154,7 +200,12 @@ class RunQueue:
     def _release(self, ticket: Ticket) -> None:
         lane = ticket.lane
         self._running[lane] -= 1
-        if lane is Lane.BATCH:
+        if lane is Lane.INTERACTIVE:
+            self._serving.discard(ticket)
+            held = self._clock() - ticket.started
+            average = self.service_time
+            self.service_time = held if not average else average + SERVICE_WEIGHT * (held - average)
+        else:
             left = self._running_by_user[ticket.user_id] - 1
             if left:
                 self._running_by_user[ticket.user_id] = left

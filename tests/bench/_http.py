@@ -47,9 +47,8 @@ def server(command: list[str], port: int, env: dict[str, str] | None = None) -> 
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"server did not start: {process.stderr.read()[-2000:]}"
-                    ) from None
+                    log = process.stderr.read() if process.stderr else ""
+                    raise RuntimeError(f"server did not start: {log[-2000:]}") from None
                 time.sleep(0.1)
         yield base
     finally:
@@ -60,11 +59,39 @@ def server(command: list[str], port: int, env: dict[str, str] | None = None) -> 
             process.kill()
 
 
+FAILED = 0
+"""The status recorded for a request whose connection failed (refused, reset, closed
+before the whole answer arrived)."""
+
+
+@dataclass
+class Sample:
+    """One request of an open-loop load (`run_paced`), for figures about single requests."""
+
+    status: int
+    """The answer's status, or FAILED."""
+    due: float
+    """Seconds from the start of the load to when the request was due."""
+    sent: float
+    """Seconds from when it was due to when it was sent (waiting for a free connection)."""
+    latency: float
+    """Seconds from when it was due to the whole answer."""
+    retry_after: str | None = None
+    """The answer's `Retry-After` header, if any."""
+
+    @property
+    def answered_in(self) -> float:
+        """Seconds from when it was sent to the whole answer."""
+        return self.latency - self.sent
+
+
 @dataclass
 class Load:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    samples: list[Sample] = field(default_factory=list)
+    """Each request of a `run_paced` load, in the order they were answered."""
 
     @property
     def rate(self) -> float:
@@ -72,27 +99,35 @@ class Load:
 
     @property
     def errors(self) -> int:
-        return sum(count for status, count in self.statuses.items() if status >= 400)
+        return sum(
+            count for status, count in self.statuses.items() if status >= 400 or status == FAILED
+        )
 
 
 async def _exchange(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, request: Request
-) -> int:
-    """Send one request on a keep-alive connection and read the whole response; its status."""
+) -> tuple[int, str | None]:
+    """Send one request on a keep-alive connection and read the whole response; its status
+    and `Retry-After` header."""
     method, path, headers, body = request
     head = f"{method} {path} HTTP/1.1\r\nhost: {host}\r\n"
     head += f"content-length: {len(body)}\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     writer.write(head.encode() + body)
     status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionResetError("the server closed the connection")
     status = int(status_line.split()[1])
     length = 0
+    retry_after = None
     while (line := await reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.decode("latin-1").partition(":")
         if name.lower() == "content-length":
             length = int(value)
+        elif name.lower() == "retry-after":
+            retry_after = value.strip()
     await reader.readexactly(length)
-    return status
+    return status, retry_after
 
 
 def _record(load: Load, status: int, latency: float) -> None:
@@ -113,7 +148,7 @@ def run_load(
         try:
             while time.perf_counter() < stop:
                 started = time.perf_counter()
-                status = await _exchange(reader, writer, f"{host}:{port}", next_request(slot))
+                status, _ = await _exchange(reader, writer, f"{host}:{port}", next_request(slot))
                 _record(load, status, time.perf_counter() - started)
         finally:
             writer.close()
@@ -133,22 +168,39 @@ def run_paced(
 ) -> Load:
     """Requests sent at a steady `rate` per second for `seconds` (an open loop, as traffic
     arrives). Each latency counts from when its request was due, so a request that had to
-    wait for a free connection is not measured as fast."""
+    wait for a free connection is not measured as fast. Each request is also kept in
+    `samples`; one whose connection fails counts as FAILED (an error) and the connection is
+    opened again."""
     host, port = base.removeprefix("http://").split(":")
     load = Load()
     total = int(rate * seconds)
     taken = iter(range(total))
 
     async def connection(started: float) -> None:
-        reader, writer = await asyncio.open_connection(host, int(port))
+        streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         try:
             for index in taken:
                 due = started + index / rate
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                status = await _exchange(reader, writer, f"{host}:{port}", request)
-                _record(load, status, time.perf_counter() - due)
+                sent = time.perf_counter()
+                try:
+                    if streams is None:
+                        streams = await asyncio.open_connection(host, int(port))
+                    reader, writer = streams
+                    status, retry_after = await _exchange(reader, writer, f"{host}:{port}", request)
+                except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                    status, retry_after = FAILED, None
+                    if streams is not None:
+                        streams[1].close()
+                    streams = None
+                now = time.perf_counter()
+                _record(load, status, now - due)
+                load.samples.append(
+                    Sample(status, due - started, sent - due, now - due, retry_after)
+                )
         finally:
-            writer.close()
+            if streams is not None:
+                streams[1].close()
 
     async def main() -> None:
         started = time.perf_counter()

@@ -58,8 +58,13 @@ def show(group: str, figures: list[Figure]) -> None:
 
 
 def save(group: str, figures: list[Figure]) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{group}.json"
+    return write(RESULTS, group, figures)
+
+
+def write(folder: Path, group: str, figures: list[Figure]) -> Path:
+    """The figures as `folder/<group>.json`, with when and where they were measured."""
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{group}.json"
     record = {
         "group": group,
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

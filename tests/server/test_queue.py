@@ -1,11 +1,14 @@
 """Admission to the sandbox (`host.run_queue.RunQueue`): how many runs execute at once, who
-waits and in what order, who is refused, and that no way of leaving the queue leaks a slot;
-then the same refusals through the app, in the one error shape with `Retry-After`."""
+waits and in what order, who is refused (a request that would wait too long, at once), and
+that no way of leaving the queue leaks a slot; then the same refusals through the app, in
+the one error shape with `Retry-After`."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -14,7 +17,8 @@ from tests.server._client import Browser, assert_error
 from tests.server._runs import Gates, gate, history, script_widget, start_run, wait_for_run
 from tests.server.conftest import Server
 from widgetbox.host import accounts, run_queue, widgets
-from widgetbox.host.run_queue import RETRY_AFTER, Lane, QueueFull, RunQueue
+from widgetbox.host.run_queue import MAX_EXPECTED_WAIT, RETRY_AFTER, Lane, QueueFull, RunQueue
+from widgetbox.host.templates import TEMPLATES
 
 pytestmark = pytest.mark.server
 
@@ -50,6 +54,24 @@ async def settle() -> None:
     """Let every task that can run do so."""
     for _ in range(5):
         await asyncio.sleep(0)
+
+
+class Clock:
+    """The queue's clock, moved by the test (times here are exact in binary)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def learn(queue: RunQueue, clock: Clock, held: float) -> None:
+    """One request holds its slot for `held` seconds."""
+    holder = Holder(queue, 1, INTERACTIVE, [], "learn")
+    await settle()
+    clock.now += held
+    await holder.release()
 
 
 def test_at_most_workers_scripts_execute_at_once() -> None:
@@ -178,6 +200,90 @@ def test_a_request_waits_only_so_long(monkeypatch: pytest.MonkeyPatch) -> None:
         assert refused.value.retry_after == RETRY_AFTER
         assert queue.waiting == 0
         await busy.release()
+        assert (queue.running, queue.waiting) == (0, 0)
+
+    run(test)
+
+
+def test_a_request_waits_only_when_its_expected_wait_is_short() -> None:
+    async def test() -> None:
+        clock = Clock()
+        queue = RunQueue(workers=2, per_user=10, queue_size=100, clock=clock)
+        await learn(queue, clock, 0.25)
+        await learn(queue, clock, 0.25)
+        assert queue.service_time == 0.25  # how long recent requests held their slot
+        log: list[str] = []
+        busy = [Holder(queue, 1, INTERACTIVE, log, f"busy{n}") for n in range(2)]
+        await settle()
+        # with both slots taken, the n-th to wait expects n x 0.25 s / 2 slots: eight may
+        waiters = [Holder(queue, 2, INTERACTIVE, log, f"waiter{n}") for n in range(8)]
+        await settle()
+        assert queue.waiting == 8
+        assert queue.expected_wait() == 1.125
+        with pytest.raises(QueueFull) as refused:  # the ninth is refused at once
+            queue.reserve(3, INTERACTIVE)
+        assert refused.value.status == 503
+        assert refused.value.retry_after == 2  # by when the line ahead is expected to clear
+        assert "busy" in refused.value.message
+        assert (queue.running, queue.waiting) == (2, 8)  # the refusal left nothing behind
+        script = queue.reserve(3, BATCH)  # scripts have slots of their own
+        async with queue.hold(script):
+            pass
+        for holder in busy + waiters:
+            await holder.release()
+        assert log == [f"busy{n}" for n in range(2)] + [f"waiter{n}" for n in range(8)]
+        assert (queue.running, queue.waiting) == (0, 0)
+
+    run(test)
+
+
+def test_while_every_slot_is_held_longer_than_usual_requests_are_refused_at_once() -> None:
+    async def test() -> None:
+        clock = Clock()
+        queue = RunQueue(workers=2, per_user=10, queue_size=100, clock=clock)
+        await learn(queue, clock, 0.25)
+        log: list[str] = []
+        busy = [Holder(queue, 1, INTERACTIVE, log, f"busy{n}") for n in range(2)]
+        await settle()
+        assert queue.expected_wait() == 0.125
+        clock.now += 3.0  # both have held their slot for 3 s: the average says too little
+        assert queue.expected_wait() == 1.5
+        with pytest.raises(QueueFull) as refused:
+            queue.reserve(2, INTERACTIVE)
+        assert (refused.value.status, refused.value.retry_after) == (503, 2)
+        clock.now += 60.0
+        with pytest.raises(QueueFull) as later:
+            queue.reserve(2, INTERACTIVE)
+        assert later.value.retry_after == RETRY_AFTER  # at most
+        for holder in busy:
+            await holder.release()
+        assert queue.service_time > 0.25  # the long holds raised the average
+        async with queue.slot(2, INTERACTIVE):  # a free slot is taken whatever the average
+            assert queue.running == 1
+
+    run(test)
+
+
+def test_requests_and_scripts_wait_in_queues_of_their_own() -> None:
+    async def test() -> None:
+        queue = RunQueue(workers=1, per_user=10, queue_size=2)
+        log: list[str] = []
+        holders = [
+            Holder(queue, 1, lane, log, f"busy {lane.name}") for lane in (BATCH, INTERACTIVE)
+        ]
+        holders += [Holder(queue, 2, INTERACTIVE, log, f"request{n}") for n in range(2)]
+        await settle()
+        assert queue.waiting == 2
+        with pytest.raises(QueueFull) as refused:  # the requests' queue is full ...
+            queue.reserve(3, INTERACTIVE)
+        assert refused.value.status == 503
+        holders += [Holder(queue, 3, BATCH, log, f"script{n}") for n in range(2)]
+        await settle()
+        assert queue.waiting == 4  # ... and scripts still get in line, and so on
+        with pytest.raises(QueueFull):
+            queue.reserve(4, BATCH)
+        for holder in holders:
+            await holder.release()
         assert (queue.running, queue.waiting) == (0, 0)
 
     run(test)
@@ -312,3 +418,61 @@ def test_runs_started_together_for_the_last_place_one_is_refused_and_the_other_r
     gates.open("hold")
     finished = wait_for_run(alice, first)
     assert (finished["status"], finished["stdout"]) == ("ok", "accepted\n")
+
+
+HOLDING_API = f"""\
+import anvil.server
+
+@anvil.server.route("/hold")
+def hold(**params):
+    {gate("hold")}
+    return "held"
+
+@anvil.server.route("/hello")
+def hello(**params):
+    return "hello"
+"""
+CALLABLE = """\
+import anvil.server
+
+@anvil.server.callable
+def greet():
+    return "hello"
+"""
+
+
+def test_a_request_or_server_call_that_would_wait_too_long_is_refused_at_once(
+    make_server: Callable[..., Server],
+) -> None:
+    server = make_server(workers=1)
+    server.user("admin")
+    alice = server.user("alice")
+    gates = Gates(server.app.state.runtime.bridge)
+    api = script_widget(alice, HOLDING_API, kind="http", title="Holds", visibility="public")
+    app = alice.create_widget("gui", "Greets", visibility="public")["slug"]
+    assert alice.save(app, {**TEMPLATES["gui"], "server.py": CALLABLE}, 1).status_code == 201
+    app_origin = f"http://{app}.{server.config.apps_host}"
+    anon, holder = server.browser(), server.browser()
+
+    def call() -> Any:
+        body = {"name": "greet", "args": [], "kwargs": {}}
+        return anon.client.post(f"{app_origin}/_/call", json=body, headers={"origin": app_origin})
+
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(holder.get, f"/w/{api}/hold")
+        try:
+            gates.wait_reached("hold")  # the one slot for requests is taken
+            # recent requests held their slot for 3 s: the next would expect to wait 3 s
+            server.app.state.runner.queue.service_time = 3.0
+            for refuse in (lambda: anon.get(f"/w/{api}/hello"), call):
+                began = time.monotonic()
+                refused = refuse()
+                assert time.monotonic() - began < MAX_EXPECTED_WAIT  # not after waiting
+                error = assert_error(refused, 503, "busy")
+                assert "would wait too long" in error["message"]
+                assert refused.headers["retry-after"] == "3"
+        finally:
+            gates.open("hold")
+        assert held.result().text == "held"
+    assert anon.get(f"/w/{api}/hello").text == "hello"  # a free slot is taken at once
+    assert call().status_code == 200
