@@ -5,6 +5,7 @@ SIGKILL, start it again on the same data, and read its processes' memory."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -90,8 +91,10 @@ class Server:
         assert self.process is not None, "the server is not running"
         return self.process.pid
 
-    def sandbox_pids(self) -> list[int]:
-        """The server's sandbox processes (its children running the sandbox worker)."""
+    def sandbox_pids(self, role: str | None = None) -> list[int]:
+        """The server's sandbox processes (its children running the sandbox worker); with
+        `role`, only those for "requests" or for "scripts" (told apart by their settings,
+        the worker's last argument: only a request process has a slot of its own)."""
         found = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -102,8 +105,13 @@ class Server:
             except OSError:
                 continue
             parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == self.pid and WORKER_MODULE.encode() in cmdline:
-                found.append(int(entry.name))
+            if parent != self.pid or WORKER_MODULE.encode() not in cmdline:
+                continue
+            if role is not None:
+                settings = json.loads(cmdline[-2] if cmdline[-1] == b"" else cmdline[-1])
+                if role != ("scripts" if settings.get("slot") is None else "requests"):
+                    continue
+            found.append(int(entry.name))
         return sorted(found)
 
     def memory(self) -> dict[str, int]:

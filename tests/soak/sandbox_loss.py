@@ -3,7 +3,8 @@
 An HTTP API widget is called at a steady 50 requests/s, and script runs that print a line
 every tenth of a second for five seconds are kept going (as many as the batch lane runs
 at once; another starts whenever one ends). One sandbox process is killed with SIGKILL,
-several times (the short version: twice), a few seconds apart.
+several times (the short version: twice), a few seconds apart: a request process and the
+scripts' process in turn.
 
 Guarantees: only the runs in the killed process fail. A script run in it ends as "killed"
 with the message that its sandbox process ended unexpectedly, which its owner reads at
@@ -62,7 +63,8 @@ def run(short: bool) -> list[Figure]:
         running_at_kill: list[int] = []
         for kill in range(kills):
             time.sleep(max(0.0, origin + FIRST_KILL + kill * gap - time.perf_counter()))
-            victim = server.sandbox_pids()[kill % pool]
+            # a request process and the scripts' process in turn
+            victim = server.sandbox_pids("requests" if kill % 2 == 0 else "scripts")[0]
             running_at_kill.append(len(scripts.running()))
             os.kill(victim, signal.SIGKILL)
             killed_at.append(time.perf_counter())
