@@ -115,7 +115,8 @@ class Server:
         return sorted(found)
 
     def memory(self) -> dict[str, int]:
-        """Resident bytes of the server process and of all its sandbox processes."""
+        """Resident bytes (anonymous: see `rss`) of the server process and of all its
+        sandbox processes."""
         return {
             "server": rss(self.pid),
             "sandbox": sum(rss(pid) for pid in self.sandbox_pids()),
@@ -140,10 +141,14 @@ class Server:
 
 
 def rss(pid: int) -> int:
-    """Resident set size of a process in bytes (0 when it has gone)."""
+    """The resident memory a process owns, in bytes (0 when it has gone): its anonymous
+    pages (`RssAnon`), where a leak would grow. Not the whole resident set: that also counts
+    the pages of files it maps as it touches them, such as the compiled interpreter every
+    sandbox process maps from the cache, which grows for minutes as more of its code runs
+    and is shared by all of them."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith("RssAnon:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass

@@ -4,8 +4,9 @@ open-loop, as traffic arrives. The server's capacity is measured
 first, in the same run (8 connections calling it back to back), so a reader can tell load
 the machine cannot carry from a fault.
 
-Guarantees: zero errors, and memory flat. The resident memory of the server process and of
-its sandbox processes (together) is sampled every few seconds; after a warm-up (the first
+Guarantees: zero errors, and memory flat. The anonymous resident memory (where a leak
+grows: see `_server.rss`) of the server process and of its sandbox processes (together) is
+sampled every few seconds; after a warm-up (the first
 10% of the time, while caches, the pool and the allocator's arenas fill) the growth is the
 slope of a least-squares line through the samples, which a single noisy sample cannot move
 much, times the length of the window measured. Growth beyond the larger of `LEAK_MIB` and
