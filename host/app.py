@@ -16,19 +16,22 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 
-from . import api, http_api, pages
-from .api import auth
-from .api.runs import Runs, WidgetRuns
-from .api.schedules import WidgetSchedule, preview
-from .api.widgets import WidgetController, explore
-from .config import Config
-from .errors import body, handle
-from .gui import apps as gui_apps
-from .gui.handoff import open_app
-from .gui.hosts import PREFIX as APPS_PREFIX
-from .gui.hosts import AppHosts, Widgetbox
-from .gui.tokens import AppTokens
-from .security import (
+from widgetbox.host.accounts import api as auth
+from widgetbox.host.config import Config
+from widgetbox.host.endpoints import serve as http_api
+from widgetbox.host.gui import apps as gui_apps
+from widgetbox.host.gui.handoff import open_app
+from widgetbox.host.gui.hosts import PREFIX as APPS_PREFIX
+from widgetbox.host.gui.hosts import AppHosts, Widgetbox
+from widgetbox.host.gui.tokens import AppTokens
+from widgetbox.host.packages.api import PackageController
+from widgetbox.host.runs.api import Runs, WidgetRuns
+from widgetbox.host.schedules.api import WidgetSchedule, preview
+from widgetbox.host.secrets.api import SecretController
+from widgetbox.host.services import Services
+from widgetbox.host.web import pages
+from widgetbox.host.web.errors import body, handle
+from widgetbox.host.web.security import (
     SameOriginMiddleware,
     SessionCache,
     add_security_headers,
@@ -37,7 +40,7 @@ from .security import (
     server_secret,
     widget_rate_limit,
 )
-from .services import Services
+from widgetbox.host.widgets.api import WidgetController, explore
 
 log = logging.getLogger("widgetbox.host")
 
@@ -95,7 +98,8 @@ def create_app(config: Config) -> Litestar:
             Runs,
             WidgetSchedule,
             preview,
-            *api.ROUTES,
+            SecretController,
+            PackageController,
             http_api.router(config, widget_rate_limit(config).middleware),
             *gui_apps.routes(config, assets),
             open_app,

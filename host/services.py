@@ -13,19 +13,21 @@ from pathlib import Path
 
 from litestar import Litestar
 
+from widgetbox.host.accounts import users as accounts
+from widgetbox.host.accounts.users import iso, now
+from widgetbox.host.config import Config
+from widgetbox.host.outbound import client as outbound
+from widgetbox.host.packages import PackageError, PackageService
+from widgetbox.host.runs import records as runs
+from widgetbox.host.runs.admission import RunQueue
+from widgetbox.host.runs.live import LiveRuns
+from widgetbox.host.runs.runner import Runner
+from widgetbox.host.schedules.scheduler import Scheduler, SystemClock
+from widgetbox.host.secrets import store as secrets
+from widgetbox.host.storage.database import Database
+from widgetbox.host.web.security import limits
+from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import CompileFailed, Runtime
-
-from . import accounts, outbound, runs, secrets
-from .accounts import iso, now
-from .config import Config
-from .db import Database
-from .live import LiveRuns
-from .packages import PackageError, PackageService
-from .run_queue import RunQueue
-from .runner import Runner
-from .scheduler import Scheduler, SystemClock
-from .security import limits
-from .widgets import Widget
 
 log = logging.getLogger("widgetbox.host")
 

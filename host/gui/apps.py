@@ -28,6 +28,19 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from widgetbox.host.accounts import users as accounts
+from widgetbox.host.config import Config
+from widgetbox.host.endpoints.serve import JsonBounds, TooManyMembers
+from widgetbox.host.gui import design
+from widgetbox.host.gui.hosts import PREFIX, app_of
+from widgetbox.host.gui.tokens import VISIT_SECONDS, AppTokens
+from widgetbox.host.runs.admission import QueueFull
+from widgetbox.host.runs.runner import Runner
+from widgetbox.host.storage.database import Database
+from widgetbox.host.web.errors import body
+from widgetbox.host.web.pages import Assets
+from widgetbox.host.widgets import records as widgets
+from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import (
     TOO_LONG,
     RunResult,
@@ -36,19 +49,6 @@ from widgetbox.runtime import (
     decode_value,
     encode_value,
 )
-
-from .. import accounts, widgets
-from ..config import Config
-from ..db import Database
-from ..errors import body
-from ..http_api import JsonBounds, TooManyMembers
-from ..pages import Assets
-from ..run_queue import QueueFull
-from ..runner import Runner
-from ..widgets import Widget
-from . import design
-from .hosts import PREFIX, app_of
-from .tokens import VISIT_SECONDS, AppTokens
 
 log = logging.getLogger("widgetbox.host")
 

@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ApiError
-from .catalogue import Catalogue, ComponentType, Limits, Property, catalogue
+from widgetbox.host.gui.catalogue import Catalogue, ComponentType, Limits, Property, catalogue
+from widgetbox.host.web.errors import ApiError
 
 FORMS_DIR = "forms/"
 APP_FILE = "app.json"

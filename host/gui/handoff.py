@@ -9,13 +9,13 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from .. import widgets
-from ..config import Config
-from ..db import Database
-from ..errors import ApiError
-from ..security import Viewer
-from .apps import PREVIEW
-from .tokens import AppTokens, Grant
+from widgetbox.host.config import Config
+from widgetbox.host.gui.apps import PREVIEW
+from widgetbox.host.gui.tokens import AppTokens, Grant
+from widgetbox.host.storage.database import Database
+from widgetbox.host.web.errors import ApiError
+from widgetbox.host.web.security import Viewer
+from widgetbox.host.widgets import records as widgets
 
 
 @get("/widgets/{slug:str}/app", include_in_schema=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
-from ..config import Config
+from widgetbox.host.config import Config
 
 PREFIX = "/_apps"
 STATE_KEY = "widgetbox_app"

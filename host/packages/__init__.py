@@ -13,13 +13,13 @@ shared content-addressed environments, and their records. See ARCHITECTURE.md ("
     service.py        the background queue, progress, the runner's lookup, collection
 """
 
-from . import records
-from .errors import Cancelled, LimitExceeded, PackageError, RequirementsError
-from .lock import Lock, Locked
-from .progress import Progress
-from .requirements import FILE, Requirements, parse
-from .service import PackageService
-from .target import SANDBOX, Target
+from widgetbox.host.packages import records
+from widgetbox.host.packages.errors import Cancelled, LimitExceeded, PackageError, RequirementsError
+from widgetbox.host.packages.lock import Lock, Locked
+from widgetbox.host.packages.progress import Progress
+from widgetbox.host.packages.requirements import FILE, Requirements, parse
+from widgetbox.host.packages.service import PackageService
+from widgetbox.host.packages.target import SANDBOX, Target
 
 __all__ = [
     "FILE",

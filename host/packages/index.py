@@ -21,8 +21,8 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit, urlunsplit
 import httpx
 from packaging.utils import canonicalize_name
 
-from .errors import PackageError
-from .limits import Budget
+from widgetbox.host.packages.errors import PackageError
+from widgetbox.host.packages.limits import Budget
 
 ACCEPT = (
     "application/vnd.pypi.simple.v1+json, "

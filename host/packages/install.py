@@ -23,17 +23,17 @@ from installer.records import RecordEntry
 from installer.sources import WheelContentElement, WheelFile
 from installer.utils import Scheme
 
-from .builtin import Builtins
-from .environments import Environments, folder_size
-from .errors import LimitExceeded, PackageError
-from .index import Index, Link
-from .limits import Budget, size_text
-from .lock import Lock, Locked
-from .progress import OnProgress, Progress
-from .requirements import parse
-from .resolve import resolve
-from .target import SANDBOX, Target
-from .wheels import Downloads
+from widgetbox.host.packages.builtin import Builtins
+from widgetbox.host.packages.environments import Environments, folder_size
+from widgetbox.host.packages.errors import LimitExceeded, PackageError
+from widgetbox.host.packages.index import Index, Link
+from widgetbox.host.packages.limits import Budget, size_text
+from widgetbox.host.packages.lock import Lock, Locked
+from widgetbox.host.packages.progress import OnProgress, Progress
+from widgetbox.host.packages.requirements import parse
+from widgetbox.host.packages.resolve import resolve
+from widgetbox.host.packages.target import SANDBOX, Target
+from widgetbox.host.packages.wheels import Downloads
 
 if TYPE_CHECKING:
     from installer.scripts import ScriptSection

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from .errors import Cancelled, LimitExceeded
+from widgetbox.host.packages.errors import Cancelled, LimitExceeded
 
 REQUEST_TIMEOUT = 30.0
 """Seconds one HTTP exchange may wait for the index at most (less when the install's own

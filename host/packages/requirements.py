@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from .errors import RequirementsError
+from widgetbox.host.packages.errors import RequirementsError
 
 FILE = "requirements.txt"
 """The widget file that holds the requirements."""

@@ -36,14 +36,14 @@ from resolvelib import (
 )
 from resolvelib.structs import RequirementInformation
 
-from .builtin import Builtins
-from .errors import PackageError
-from .index import Index, Link
-from .limits import Budget
-from .lock import Lock, Locked
-from .requirements import Requirements
-from .target import Target
-from .wheels import Downloads
+from widgetbox.host.packages.builtin import Builtins
+from widgetbox.host.packages.errors import PackageError
+from widgetbox.host.packages.index import Index, Link
+from widgetbox.host.packages.limits import Budget
+from widgetbox.host.packages.lock import Lock, Locked
+from widgetbox.host.packages.requirements import Requirements
+from widgetbox.host.packages.target import Target
+from widgetbox.host.packages.wheels import Downloads
 
 PYTHON = "<python>"
 """The virtual package that stands for the sandbox's Python."""

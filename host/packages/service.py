@@ -20,15 +20,15 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ..config import Config
-from ..db import Database
-from . import builtin, install, records
-from .builtin import Builtins
-from .environments import Environments
-from .errors import Cancelled, PackageError
-from .install import Installed, Job, Prepare
-from .limits import size_text
-from .progress import Progress
+from widgetbox.host.config import Config
+from widgetbox.host.packages import builtin, install, records
+from widgetbox.host.packages.builtin import Builtins
+from widgetbox.host.packages.environments import Environments
+from widgetbox.host.packages.errors import Cancelled, PackageError
+from widgetbox.host.packages.install import Installed, Job, Prepare
+from widgetbox.host.packages.limits import size_text
+from widgetbox.host.packages.progress import Progress
+from widgetbox.host.storage.database import Database
 
 log = logging.getLogger("widgetbox.host")
 

@@ -14,10 +14,10 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .errors import PackageError
-from .index import Index, Link
-from .limits import Budget
-from .progress import OnProgress, Progress
+from widgetbox.host.packages.errors import PackageError
+from widgetbox.host.packages.index import Index, Link
+from widgetbox.host.packages.limits import Budget
+from widgetbox.host.packages.progress import OnProgress, Progress
 
 OnBytes = Callable[[int], None]
 

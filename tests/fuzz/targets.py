@@ -666,9 +666,9 @@ class HandlerEnv:
     """The handlers, a local HTTP server, a database with a widget and its secrets."""
 
     def __init__(self, folder: Path) -> None:
-        from widgetbox.host import secrets
-        from widgetbox.host.db import Database
-        from widgetbox.host.outbound import OutboundPolicy
+        from widgetbox.host.outbound.client import OutboundPolicy
+        from widgetbox.host.secrets import store as secrets
+        from widgetbox.host.storage.database import Database
 
         self.folder = folder
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LocalServer)
@@ -702,7 +702,7 @@ class HandlerEnv:
         self.database.close()
 
     def context(self, case: HandlerCase) -> dict[str, Any]:
-        from widgetbox.host.outbound import OutboundBudget
+        from widgetbox.host.outbound.client import OutboundBudget
 
         contexts: dict[str, dict[str, Any]] = {
             "widget": {"widget_id": self.widget, "outbound": OutboundBudget(case.budget)},
@@ -735,7 +735,7 @@ def local_only(policy: Any, port: int) -> Any:
     """The real `http.request` handler, its resolver faked and every connection it makes
     sent to the local server (so nothing leaves the machine); a connection to an address
     the policy refuses is a broken contract."""
-    from widgetbox.host.outbound import OutboundHandler, address_refusal
+    from widgetbox.host.outbound.client import OutboundHandler, address_refusal
 
     class LocalOnly(OutboundHandler):
         def _connection(self, target: Any, ip: Any, timeout: float) -> Any:

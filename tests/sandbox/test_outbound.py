@@ -25,8 +25,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests._timing import LOADED_MARGIN, within
-from widgetbox.host import outbound
-from widgetbox.host.outbound import OutboundBudget, OutboundPolicy
+from widgetbox.host.outbound import client as outbound
+from widgetbox.host.outbound.client import OutboundBudget, OutboundPolicy
 from widgetbox.runtime import Code, HostCall, HostCallError, Limits, Runtime, Script, Status
 
 pytestmark = pytest.mark.sandbox

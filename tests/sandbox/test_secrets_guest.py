@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from widgetbox.host import secrets
-from widgetbox.host.accounts import iso, now
-from widgetbox.host.db import Database
-from widgetbox.host.secrets import SecretBox, SecretsHandler
+from widgetbox.host.accounts.users import iso, now
+from widgetbox.host.secrets import store as secrets
+from widgetbox.host.secrets.store import SecretBox, SecretsHandler
+from widgetbox.host.storage.database import Database
 from widgetbox.runtime import Code, Limits, RunResult, Runtime, Script, Status
 
 pytestmark = pytest.mark.sandbox

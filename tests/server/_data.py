@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
-from widgetbox.host.accounts import iso, now
-from widgetbox.host.db import Database
+from widgetbox.host.accounts.users import iso, now
+from widgetbox.host.storage.database import Database
 
 
 def widget_id(db: sqlite_utils.Database, slug: str) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from tests.server._client import Browser
-from widgetbox.host.runs import FINISHED
+from widgetbox.host.runs.records import FINISHED
 from widgetbox.runtime import Bridge, HostCall
 
 GATE_OP = "test.gate"

@@ -20,7 +20,7 @@ from tests.server._client import (
 )
 from tests.server._data import sessions_of, set_session_times
 from tests.server.conftest import Server
-from widgetbox.host import accounts
+from widgetbox.host.accounts import users as accounts
 
 pytestmark = pytest.mark.server
 

@@ -25,9 +25,9 @@ import pytest
 from tests.server._client import Browser, assert_error
 from tests.server._runs import Gates, gate, script_widget, start_run, wait_for_run
 from tests.server.conftest import Server
-from widgetbox.host.accounts import iso, now
-from widgetbox.host.db import Database
-from widgetbox.host.errors import is_disk_full
+from widgetbox.host.accounts.users import iso, now
+from widgetbox.host.storage.database import Database
+from widgetbox.host.web.errors import is_disk_full
 
 pytestmark = pytest.mark.server
 

@@ -15,7 +15,7 @@ import pytest
 from tests.server._client import Browser, assert_error, assert_error_shape
 from tests.server.conftest import Server
 from widgetbox.host.gui.apps import APP_CSP
-from widgetbox.host.templates import TEMPLATES
+from widgetbox.host.widgets.starters import TEMPLATES
 from widgetbox.runtime import TOO_LONG, Limits
 
 pytestmark = pytest.mark.server

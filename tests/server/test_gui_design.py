@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.server._client import Browser, assert_error
-from widgetbox.host.templates import TEMPLATES
+from widgetbox.host.widgets.starters import TEMPLATES
 
 pytestmark = pytest.mark.server
 

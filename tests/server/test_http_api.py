@@ -20,7 +20,7 @@ import pytest
 
 from tests.server._client import assert_error
 from tests.server._live import Client, Live, serve
-from widgetbox.host.templates import TEMPLATES
+from widgetbox.host.widgets.starters import TEMPLATES
 from widgetbox.runtime import TOO_LONG, Limits
 
 pytestmark = pytest.mark.server

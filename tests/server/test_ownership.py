@@ -23,7 +23,7 @@ from tests.server._client import Browser, assert_error, assert_error_shape
 from tests.server._data import add_run_and_schedule
 from tests.server.conftest import Server
 from widgetbox.host.gui.tokens import Grant
-from widgetbox.host.templates import TEMPLATES
+from widgetbox.host.widgets.starters import TEMPLATES
 
 pytestmark = pytest.mark.server
 

@@ -16,9 +16,11 @@ import pytest
 from tests.server._client import Browser, assert_error
 from tests.server._runs import Gates, gate, history, script_widget, start_run, wait_for_run
 from tests.server.conftest import Server
-from widgetbox.host import accounts, run_queue, widgets
-from widgetbox.host.run_queue import MAX_EXPECTED_WAIT, RETRY_AFTER, Lane, QueueFull, RunQueue
-from widgetbox.host.templates import TEMPLATES
+from widgetbox.host.accounts import users as accounts
+from widgetbox.host.runs import admission as run_queue
+from widgetbox.host.runs.admission import MAX_EXPECTED_WAIT, RETRY_AFTER, Lane, QueueFull, RunQueue
+from widgetbox.host.widgets import records as widgets
+from widgetbox.host.widgets.starters import TEMPLATES
 
 pytestmark = pytest.mark.server
 

@@ -25,10 +25,10 @@ from tests.server._client import Browser, assert_error
 from tests.server._data import widget_id
 from tests.server.conftest import Server
 from tests.server.test_openapi import problems
-from widgetbox.host import secrets
 from widgetbox.host.app import create_app
 from widgetbox.host.config import load
-from widgetbox.host.db import backup
+from widgetbox.host.secrets import store as secrets
+from widgetbox.host.storage.database import backup
 
 SECRETS_PATH = "/api/widgets/{slug:str}/secrets"
 

@@ -18,12 +18,13 @@ from litestar.testing import TestClient
 from tests.server._client import Browser, assert_error, login
 from tests.server._data import add_run_and_schedule, rows_of, widget_id
 from tests.server.conftest import Server
-from widgetbox.host import accounts, widgets
+from widgetbox.host.accounts import users as accounts
 from widgetbox.host.app import create_app
 from widgetbox.host.config import load
-from widgetbox.host.db import Database
-from widgetbox.host.errors import ApiError
-from widgetbox.host.templates import EXAMPLES
+from widgetbox.host.storage.database import Database
+from widgetbox.host.web.errors import ApiError
+from widgetbox.host.widgets import records as widgets
+from widgetbox.host.widgets.starters import EXAMPLES
 
 pytestmark = pytest.mark.server
 

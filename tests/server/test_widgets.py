@@ -11,7 +11,7 @@ import sqlite_utils
 from tests.server._client import Browser, assert_error
 from tests.server._data import add_run_and_schedule, rows_of
 from tests.server.conftest import Server
-from widgetbox.host.templates import ENTRY, TEMPLATES
+from widgetbox.host.widgets.starters import ENTRY, TEMPLATES
 
 pytestmark = pytest.mark.server
 

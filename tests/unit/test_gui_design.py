@@ -10,7 +10,7 @@ import pytest
 
 from widgetbox.host.gui import design
 from widgetbox.host.gui.catalogue import PROPERTY_TYPES, catalogue
-from widgetbox.host.templates import TEMPLATES
+from widgetbox.host.widgets.starters import TEMPLATES
 
 pytestmark = pytest.mark.unit
 

@@ -16,12 +16,12 @@ import sqlite_utils
 from packaging.version import Version
 
 from tests.package_index import PackageIndex, sdist, wheel
-from widgetbox.host import widgets
-from widgetbox.host.accounts import User, create_user
+from widgetbox.host.accounts.users import User, create_user
 from widgetbox.host.config import load
-from widgetbox.host.db import Database
 from widgetbox.host.packages import Lock, Locked, PackageService, records
 from widgetbox.host.packages.builtin import Builtin
+from widgetbox.host.storage.database import Database
+from widgetbox.host.widgets import records as widgets
 
 pytestmark = pytest.mark.unit
 

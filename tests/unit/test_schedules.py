@@ -13,15 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from widgetbox.host.errors import ApiError
-from widgetbox.host.schedules import (
-    UNITS,
-    Rule,
-    missed,
-    next_times,
-    parse_rule,
-    rule_to_json,
-)
+from widgetbox.host.schedules.rules import UNITS, Rule, missed, next_times, parse_rule, rule_to_json
+from widgetbox.host.web.errors import ApiError
 
 pytestmark = pytest.mark.unit
 

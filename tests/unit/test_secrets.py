@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from widgetbox.host import secrets
-from widgetbox.host.accounts import iso, now
-from widgetbox.host.db import Database
-from widgetbox.host.errors import ApiError
-from widgetbox.host.secrets import SecretBox, SecretDecryptError, SecretKeyError
+from widgetbox.host.accounts.users import iso, now
+from widgetbox.host.secrets import store as secrets
+from widgetbox.host.secrets.store import SecretBox, SecretDecryptError, SecretKeyError
+from widgetbox.host.storage.database import Database
+from widgetbox.host.web.errors import ApiError
 from widgetbox.runtime import Bridge, HostCall, HostCallError
 from widgetbox.runtime._bridge import error_frame, parse_request
 

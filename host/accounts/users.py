@@ -1,0 +1,215 @@
+"""Accounts and sessions: the rules, as functions of the database (no HTTP here).
+
+Passwords are hashed with Argon2id (argon2-cffi's defaults) after a length check, so an
+enormous password cannot make hashing expensive. A session is a random token kept by the
+browser in a cookie; the database stores only its sha256, so a copy of the database does not
+let anyone log in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from widgetbox.host.web.errors import ApiError
+
+USERNAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{1,30})[a-z0-9]$")
+MIN_PASSWORD, MAX_PASSWORD = 8, 256
+TOUCH_EVERY = timedelta(minutes=5)
+"""A session's last use is recorded at most this often (it is a write)."""
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not a real password, for equal timing")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    is_admin: bool
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> User:
+        return cls(
+            id=row["id"],
+            username=row["username"],
+            is_admin=bool(row["is_admin"]),
+            created_at=row["created_at"],
+        )
+
+
+def check_username(username: str) -> str:
+    name = username.strip().lower()
+    if not USERNAME.match(name):
+        raise ApiError(
+            422,
+            "invalid_username",
+            "A username is 3 to 32 characters: lowercase letters, digits, '-' and '_', "
+            "starting and ending with a letter or digit.",
+        )
+    return name
+
+
+def check_password(password: str) -> str:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise ApiError(
+            422,
+            "invalid_password",
+            f"A password is {MIN_PASSWORD} to {MAX_PASSWORD} characters long.",
+        )
+    return password
+
+
+def hash_password(password: str) -> str:
+    """Slow on purpose (tens of milliseconds): call it off the event loop."""
+    return _hasher.hash(check_password(password))
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Constant work whether or not the user exists (pass None for an unknown user)."""
+    if len(password) > MAX_PASSWORD:
+        return False
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# -- users ---------------------------------------------------------------------------------
+
+
+def find_user(db: sqlite_utils.Database, username: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM users WHERE username = ?", [username.strip().lower()]))
+    return rows[0] if rows else None
+
+
+def get_user(db: sqlite_utils.Database, user_id: int) -> User | None:
+    rows = list(db.query("SELECT * FROM users WHERE id = ?", [user_id]))
+    return User.from_row(rows[0]) if rows else None
+
+
+def create_user(
+    db: sqlite_utils.Database, username: str, password_hash: str, open_signup_default: bool
+) -> User:
+    """Sign-up, in one write transaction: the first account becomes the admin and is always
+    allowed; later ones only while sign-up is open."""
+    first = db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+    if not first and not signup_open(db, open_signup_default):
+        raise ApiError(403, "signup_closed", "Sign-up is closed on this server; ask its admin.")
+    if find_user(db, username) is not None:
+        raise ApiError(409, "username_taken", f"The username {username!r} is taken.")
+    user_id = (
+        db.table("users")
+        .insert(
+            {
+                "username": username,
+                "password_hash": password_hash,
+                "is_admin": int(first),
+                "created_at": iso(now()),
+            }
+        )
+        .last_pk
+    )
+    user = get_user(db, int(user_id or 0))
+    assert user is not None
+    return user
+
+
+# -- site settings -------------------------------------------------------------------------
+
+
+def signup_open(db: sqlite_utils.Database, default: bool) -> bool:
+    rows = list(db.query("SELECT value FROM site_settings WHERE key = 'open_signup'"))
+    return default if not rows else rows[0]["value"] == "true"
+
+
+def set_signup_open(db: sqlite_utils.Database, value: bool) -> None:
+    db.table("site_settings").upsert(
+        {"key": "open_signup", "value": "true" if value else "false"}, pk="key"
+    )
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+def token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_session(db: sqlite_utils.Database, user_id: int) -> str:
+    """Start a session; returns the token for the cookie (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    stamp = iso(now())
+    db.table("sessions").insert(
+        {"id": token_id(token), "user_id": user_id, "created_at": stamp, "last_seen_at": stamp}
+    )
+    return token
+
+
+def end_session(db: sqlite_utils.Database, token: str) -> None:
+    db.execute("DELETE FROM sessions WHERE id = ?", [token_id(token)])
+
+
+@dataclass(frozen=True)
+class SessionState:
+    user: User
+    session_id: str
+    needs_touch: bool
+
+
+def session_user(
+    db: sqlite_utils.Database, token: str, idle: timedelta, lifetime: timedelta
+) -> SessionState | None:
+    """The user a token belongs to, if its session has neither idled out nor outlived
+    its lifetime."""
+    rows = list(
+        db.query(
+            "SELECT sessions.id AS session_id, sessions.created_at AS session_created, "
+            "sessions.last_seen_at, users.* FROM sessions "
+            "JOIN users ON users.id = sessions.user_id WHERE sessions.id = ?",
+            [token_id(token)],
+        )
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    moment = now()
+    last_seen = parse_iso(row["last_seen_at"])
+    if moment - last_seen > idle or moment - parse_iso(row["session_created"]) > lifetime:
+        return None
+    return SessionState(User.from_row(row), row["session_id"], moment - last_seen > TOUCH_EVERY)
+
+
+def touch_session(db: sqlite_utils.Database, session_id: str) -> None:
+    db.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", [iso(now()), session_id])
+
+
+def prune_sessions(db: sqlite_utils.Database, idle: timedelta, lifetime: timedelta) -> int:
+    """Delete every session that can no longer be used."""
+    moment = now()
+    cursor = db.execute(
+        "DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
+        [iso(moment - idle), iso(moment - lifetime)],
+    )
+    return int(cursor.rowcount)

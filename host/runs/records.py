@@ -1,0 +1,237 @@
+"""Run records: every script run, scheduled run, HTTP request and server call, as functions
+of the database. A run is written when it is queued, when it starts and when it ends; its
+output is stored once, at the end (it streams live through `live.py` meanwhile)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from widgetbox.host.accounts.users import User, iso, now
+from widgetbox.host.web.errors import ApiError
+from widgetbox.host.widgets.records import Widget, owned
+from widgetbox.runtime import RunResult, UserError
+
+FINISHED = ("ok", "error", "timeout", "memory", "output_limit", "killed", "interrupted", "skipped")
+HISTORY_TRIGGERS = ("manual", "schedule")
+"""What a widget's run history shows; its logs show the rest (HTTP requests and calls)."""
+LOG_TRIGGERS = ("http", "call")
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    widget_id: int
+    widget: str
+    """The widget's slug."""
+    version: int
+    trigger: str
+    status: str
+    user: str | None
+    queued_at: str
+    started_at: str | None
+    finished_at: str | None
+    wall_time: float | None
+    fuel: int | None
+    peak_memory: int | None
+    host_calls: int | None
+    stdout: str
+    stderr: str
+    output_truncated: bool
+    message: str
+    error: dict[str, Any] | None
+    request: dict[str, Any] | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Run:
+        return cls(
+            id=row["id"],
+            widget_id=row["widget_id"],
+            widget=row["slug"],
+            version=row["version"],
+            trigger=row["trigger"],
+            status=row["status"],
+            user=row["username"],
+            queued_at=row["queued_at"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            wall_time=row["wall_time"],
+            fuel=row["fuel"],
+            peak_memory=row["peak_memory"],
+            host_calls=row["host_calls"],
+            stdout=row["stdout"],
+            stderr=row["stderr"],
+            output_truncated=bool(row["output_truncated"]),
+            message=row["message"],
+            error=json.loads(row["error"]) if row["error"] else None,
+            request=json.loads(row["request"]) if row["request"] else None,
+        )
+
+
+_SELECT = (
+    "SELECT runs.*, widgets.slug, users.username FROM runs "
+    "JOIN widgets ON widgets.id = runs.widget_id LEFT JOIN users ON users.id = runs.user_id "
+)
+
+
+def create(
+    db: sqlite_utils.Database,
+    widget: Widget,
+    version: int,
+    user_id: int | None,
+    trigger: str,
+    status: str = "queued",
+    message: str = "",
+    request: dict[str, Any] | None = None,
+) -> int:
+    stamp = iso(now())
+    row = {
+        "widget_id": widget.id,
+        "version": version,
+        "user_id": user_id,
+        "trigger": trigger,
+        "status": status,
+        "queued_at": stamp,
+        "message": message,
+        "request": json.dumps(request) if request else None,
+    }
+    if status in FINISHED:
+        row["finished_at"] = stamp
+    return int(db.table("runs").insert(row).last_pk or 0)
+
+
+def started(db: sqlite_utils.Database, run_id: int) -> None:
+    db.execute(
+        "UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
+        [iso(now()), run_id],
+    )
+
+
+def error_data(error: UserError | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    return {
+        "type": error.type,
+        "message": error.message,
+        "traceback": error.traceback,
+        "lineno": error.lineno,
+        "frames": [
+            {"filename": f.filename, "lineno": f.lineno, "name": f.name, "line": f.line}
+            for f in error.frames
+        ],
+    }
+
+
+def finished(
+    db: sqlite_utils.Database,
+    run_id: int,
+    result: RunResult,
+    request: dict[str, Any] | None = None,
+) -> None:
+    """Record how a run ended, with its output (already capped by the sandbox)."""
+    changes: dict[str, Any] = {
+        "status": result.status.value,
+        "finished_at": iso(now()),
+        "wall_time": result.wall_time,
+        "fuel": result.fuel,
+        "peak_memory": result.peak_memory,
+        "host_calls": result.host_calls,
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+        "output_truncated": int(result.output_truncated),
+        "message": result.message,
+        "error": json.dumps(error_data(result.error)) if result.error else None,
+    }
+    if request is not None:
+        changes["request"] = json.dumps(request)
+    db.table("runs").update(run_id, changes)
+
+
+def ended_without_running(
+    db: sqlite_utils.Database, run_id: int, status: str, message: str
+) -> None:
+    """A run that never reached the sandbox: cancelled while queued, refused, interrupted."""
+    db.execute(
+        "UPDATE runs SET status = ?, message = ?, finished_at = ? WHERE id = ?",
+        [status, message, iso(now()), run_id],
+    )
+
+
+def interrupt_unfinished(db: sqlite_utils.Database) -> int:
+    """At start-up: runs left queued or running by a stopped server are marked interrupted,
+    so nothing stays "running" forever."""
+    cursor = db.execute(
+        "UPDATE runs SET status = 'interrupted', finished_at = ?, "
+        "message = 'Widgetbox stopped while this run was queued or running' "
+        "WHERE status IN ('queued', 'running')",
+        [iso(now())],
+    )
+    return int(cursor.rowcount)
+
+
+def get(db: sqlite_utils.Database, run_id: int, viewer: User | None) -> Run:
+    """A run of a widget the viewer owns (404 otherwise: runs are private to the owner)."""
+    rows = list(db.query(_SELECT + "WHERE runs.id = ?", [run_id])) if 0 < run_id < 2**63 else []
+    if not rows:
+        raise ApiError(404, "no_such_run", f"There is no run {run_id}.")
+    run = Run.from_row(rows[0])
+    try:
+        owned(db, run.widget, viewer)
+    except ApiError:
+        raise ApiError(404, "no_such_run", f"There is no run {run_id}.") from None
+    return run
+
+
+def listing(
+    db: sqlite_utils.Database,
+    widget: Widget,
+    triggers: tuple[str, ...],
+    limit: int,
+    offset: int,
+) -> list[Run]:
+    marks = ", ".join("?" for _ in triggers)
+    rows = db.query(
+        _SELECT + f"WHERE runs.widget_id = ? AND runs.trigger IN ({marks}) "
+        "ORDER BY runs.id DESC LIMIT ? OFFSET ?",
+        [widget.id, *triggers, limit, offset],
+    )
+    return [Run.from_row(row) for row in rows]
+
+
+def active_scheduled(db: sqlite_utils.Database, widget_id: int) -> bool:
+    """Whether a scheduled run of the widget is queued or running (tasks never overlap)."""
+    return bool(
+        db.execute(
+            "SELECT 1 FROM runs WHERE widget_id = ? AND trigger = 'schedule' "
+            "AND status IN ('queued', 'running') LIMIT 1",
+            [widget_id],
+        ).fetchone()
+    )
+
+
+def prune_output(db: sqlite_utils.Database, keep_newest: int, older_than: str) -> int:
+    """Clear the output of runs older than `older_than`, except each widget's newest
+    `keep_newest` runs (their records stay: status, times, fuel)."""
+    cursor = db.execute(
+        """
+        UPDATE runs SET stdout = '', stderr = '', error = NULL,
+            message = CASE WHEN message = '' THEN 'Output deleted after the retention period'
+                           ELSE message END
+        WHERE queued_at < ? AND (stdout != '' OR stderr != '' OR error IS NOT NULL)
+          AND id NOT IN (
+            SELECT id FROM (
+              SELECT id, ROW_NUMBER() OVER (PARTITION BY widget_id ORDER BY id DESC) AS n
+              FROM runs
+            ) WHERE n <= ?
+          )
+        """,
+        [older_than, keep_newest],
+    )
+    return int(cursor.rowcount)

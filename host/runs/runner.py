@@ -1,0 +1,292 @@
+"""Running widgets: scripts and scheduled tasks in the background with live output, HTTP
+requests and server calls while their caller waits. Every run goes through the queue,
+executes in a fresh sandbox, and is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from widgetbox.host.accounts.users import User
+from widgetbox.host.runs import records as runs
+from widgetbox.host.runs.admission import Lane, RunQueue, Ticket
+from widgetbox.host.runs.live import Channel, LiveRuns
+from widgetbox.host.runs.request_log import Entry, RequestLog
+from widgetbox.host.storage.database import Database
+from widgetbox.host.web.errors import DiskFullLog, disk_full_error, is_disk_full
+from widgetbox.host.widgets import records as widgets
+from widgetbox.host.widgets.records import Widget
+from widgetbox.runtime import (
+    Call,
+    Cancel,
+    Code,
+    HttpRequest,
+    HttpResponse,
+    Limits,
+    Route,
+    RunResult,
+    Runtime,
+    Script,
+    Status,
+)
+
+log = logging.getLogger("widgetbox.host")
+
+RECORD_RETRY_FIRST = 0.25
+RECORD_RETRY_MAX = 2.0
+"""Seconds between attempts to record how a run ended while the disk is full."""
+
+ContextFactory = Callable[[Widget, int | None], Mapping[str, Any]]
+"""Builds the bridge context of a run (widget id, services' per-run budgets)."""
+PackagesFolder = Callable[[sqlite_utils.Database, int, int], Path | None]
+"""The folder of the packages a widget version runs with (None: it has none), read in a
+database read (`PackageService.folder_for`)."""
+
+
+@dataclass
+class _Active:
+    task: asyncio.Task[None]
+    cancel: Cancel
+    started: bool = False
+    """Whether it left the queue for the sandbox (then a cancel stops the sandbox)."""
+
+
+class Runner:
+    def __init__(
+        self,
+        runtime: Runtime,
+        db: Database,
+        queue: RunQueue,
+        live: LiveRuns,
+        context: ContextFactory,
+        packages_folder: PackagesFolder = lambda db, widget_id, version: None,
+    ) -> None:
+        self.runtime = runtime
+        self._packages_folder = packages_folder
+        self.db = db
+        self.queue = queue
+        self.live = live
+        self._context = context
+        self._active: dict[int, _Active] = {}
+        self._stopping = asyncio.Event()
+        self._disk_full = DiskFullLog("runs' records are waiting for room to be written")
+        self.log = RequestLog(db)
+        self.log.start()
+
+    def code_in(self, db: sqlite_utils.Database, widget: Widget) -> Code:
+        """The widget's latest files, with the packages they run with (their own once
+        installed, until then the previous version's), read inside a `Database.read`: a
+        handler that reads the widget anyway reads its code in the same trip."""
+        packages = self._packages_folder(db, widget.id, widget.head_version)
+        return Code(widgets.head_files(db, widget), widget.entry, packages)
+
+    async def _code(self, widget: Widget) -> Code:
+        return await self.db.read(self.code_in, widget)
+
+    # -- scripts and scheduled tasks --------------------------------------------------------
+
+    async def start(self, widget: Widget, user: User | None, trigger: str) -> int:
+        """Queue a script run of the widget's latest version; returns the run's id at once.
+        Raises QueueFull when the run cannot even wait."""
+        # the place is taken before the first await, so a run that is accepted always runs
+        ticket = self.queue.reserve(widget.owner_id, Lane.BATCH)
+        try:
+            code = await self._code(widget)
+            user_id = user.id if user else None
+            version = widget.head_version
+            run_id = await self.db.write(runs.create, widget, version, user_id, trigger)
+        except BaseException as e:
+            self.queue.give_back(ticket)
+            if isinstance(e, Exception) and is_disk_full(e):
+                what = "the run could not be recorded, so it was not started"
+                raise disk_full_error(503, what) from e
+            raise
+        channel = self.live.open(run_id)
+        channel.status("queued", run=run_id)
+        cancel = Cancel()
+        task = asyncio.create_task(self._script(run_id, widget, code, ticket, channel, cancel))
+        self._active[run_id] = _Active(task, cancel)
+        return run_id
+
+    async def _script(
+        self,
+        run_id: int,
+        widget: Widget,
+        code: Code,
+        ticket: Ticket,
+        channel: Channel,
+        cancel: Cancel,
+    ) -> None:
+        try:
+            try:
+                async with self.queue.hold(ticket):
+                    self._active[run_id].started = True
+                    await self.db.write(runs.started, run_id)
+                    channel.status("running", run=run_id)
+                    result = await self.runtime.run_async(
+                        Script(code),
+                        limits=Limits.script(),
+                        on_output=channel.output,
+                        cancel=cancel,
+                        context=self._context(widget, run_id),
+                    )
+            except asyncio.CancelledError:  # cancelled before it reached the sandbox
+                await self._end(
+                    run_id, channel, "killed", "The run was cancelled before it started"
+                )
+            except Exception as e:
+                if is_disk_full(e):  # the write that marks it started
+                    self._disk_full.failed(e)
+                    message = (
+                        "The server's disk was full: the run could not be recorded as "
+                        "started, so it did not start"
+                    )
+                else:
+                    log.exception("run %s failed in the host", run_id)
+                    message = "Widgetbox could not run this; the error has been logged"
+                await self._end(run_id, channel, "error", message)
+            else:
+                await self._finish(run_id, channel, summary(run_id, result), runs.finished, result)
+        finally:
+            self.queue.give_back(ticket)  # when cancelled before it began to wait
+            self._active.pop(run_id, None)
+            self.live.finish(run_id)
+
+    async def _end(self, run_id: int, channel: Channel, status: str, message: str) -> None:
+        """A run that ended without a result from the sandbox."""
+        done = {"run": run_id, "status": status, "message": message}
+        await self._finish(run_id, channel, done, runs.ended_without_running, status, message)
+
+    async def _finish(
+        self,
+        run_id: int,
+        channel: Channel,
+        done: dict[str, Any],
+        record: Callable[..., None],
+        *args: Any,
+    ) -> None:
+        """Record how a run ended (`record(db, run_id, *args)`), then tell its watchers.
+
+        A run is never left half-recorded: while the disk is full the record is tried
+        again, with waits growing to `RECORD_RETRY_MAX`, until it fits (the watchers are
+        told at once meanwhile); a record that fails for another reason is replaced by a
+        plain `error`. Only when Widgetbox stops first does the run stay unfinished, and
+        the next start marks it interrupted."""
+        told = False
+        wait = RECORD_RETRY_FIRST
+        try:
+            while True:
+                try:
+                    await self.db.write(record, run_id, *args)
+                except Exception as e:
+                    if not is_disk_full(e):
+                        raise
+                    self._disk_full.failed(e)
+                    if not told:
+                        channel.done(done)
+                        told = True
+                    if self._stopping.is_set():
+                        return
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), wait)
+                    wait = min(wait * 2, RECORD_RETRY_MAX)
+                else:
+                    self._disk_full.worked()
+                    return
+        except Exception:
+            log.exception("the end of run %s could not be recorded", run_id)
+            message = "Widgetbox could not record how this run ended; the error has been logged"
+            done = {"run": run_id, "status": "error", "message": message}
+            try:
+                await self.db.write(runs.ended_without_running, run_id, "error", message)
+            except Exception:
+                log.exception("run %s stays unfinished until Widgetbox restarts", run_id)
+        finally:
+            if not told:
+                channel.done(done)
+
+    def cancel(self, run_id: int) -> bool:
+        """Stop a queued or running run; False when it is not in progress."""
+        active = self._active.get(run_id)
+        if active is None:
+            return False
+        active.cancel.set()  # a running sandbox stops within a tick and is recorded as killed
+        if not active.started:
+            active.task.cancel()  # a queued run leaves the queue
+        return True
+
+    # -- requests that wait for their answer ------------------------------------------------
+
+    async def request(
+        self,
+        widget: Widget,
+        request: HttpRequest,
+        log_request: dict[str, Any],
+        check: Callable[[HttpResponse], str | None] | None = None,
+        code: Code | None = None,
+    ) -> RunResult:
+        """Answer one HTTP request with a fresh interpreter, and log it for the owner.
+        `check` says why a response cannot be sent (then the run is an error); `code` is
+        the widget's, when the caller has read it already (`code_in`)."""
+        job = Route(code or await self._code(widget), request)
+        async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
+            result = await self.runtime.run_async(
+                job, limits=Limits.request(), context=self._context(widget, None)
+            )
+        problem = check(result.response) if check and result.ok and result.response else None
+        if problem is not None:
+            message = f"The widget's response could not be sent: {problem}"
+            result = dataclasses.replace(
+                result, status=Status.ERROR, response=None, message=message
+            )
+        status = result.response.status if result.ok and result.response else 500
+        request_log = {**log_request, "status": status}
+        self.log.add(Entry(widget, widget.head_version, "http", result, request_log))
+        return result
+
+    async def call(
+        self, widget: Widget, name: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> RunResult:
+        """Call one of the widget's `@anvil.server.callable` functions (GUI server calls)."""
+        job = Call(await self._code(widget), name, args, kwargs)
+        async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
+            result = await self.runtime.run_async(
+                job, limits=Limits.request(), context=self._context(widget, None)
+            )
+        self.log.add(Entry(widget, widget.head_version, "call", result, {"function": name}))
+        return result
+
+    # -- shutting down ----------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        """Tell every run to stop and wait (briefly) for them to be recorded."""
+        self._stopping.set()  # records waiting for room on the disk give up
+        for run_id in list(self._active):
+            self.cancel(run_id)
+        tasks = [active.task for active in self._active.values()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+        await self.log.stop()
+
+
+def summary(run_id: int, result: RunResult) -> dict[str, Any]:
+    """What the console shows when a run ends."""
+    return {
+        "run": run_id,
+        "status": result.status.value,
+        "message": result.message,
+        "wall_time": result.wall_time,
+        "fuel": result.fuel,
+        "peak_memory": result.peak_memory,
+        "output_truncated": result.output_truncated,
+        "error": runs.error_data(result.error),
+    }

@@ -1,0 +1,480 @@
+"""Widgets, their versions and forks: the rules, as functions of the database.
+
+Every function here runs inside one `Database.read` or `Database.write` call; writes are
+therefore atomic (`BEGIN IMMEDIATE`), so the conflict check of a save and the save itself
+cannot be separated by another writer.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from widgetbox.host.accounts.users import User, iso, now
+from widgetbox.host.gui import design
+from widgetbox.host.packages import records as package_records
+from widgetbox.host.storage.migrations import VISIBILITIES, WIDGET_KINDS
+from widgetbox.host.web.errors import ApiError
+from widgetbox.host.widgets.starters import ENTRY, EXAMPLES, TEMPLATES
+from widgetbox.runtime import Code
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]$")
+RESERVED_SLUGS = frozenset(
+    {"api", "admin", "app", "apps", "static", "assets", "explore", "login", "logout", "signup",
+     "settings", "new", "widgets", "w", "u", "docs", "health"}
+)  # fmt: skip
+MAX_TITLE = 100
+MAX_MESSAGE = 500
+
+_WIDGET_COLUMNS = """
+    widgets.*, owner.username AS owner_username,
+    origin.slug AS origin_slug, origin.title AS origin_title,
+    origin_owner.username AS origin_owner_username, origin.visibility AS origin_visibility
+"""
+_WIDGET_FROM = """
+    FROM widgets
+    JOIN users AS owner ON owner.id = widgets.owner_id
+    LEFT JOIN widgets AS origin ON origin.id = widgets.forked_from_id
+    LEFT JOIN users AS origin_owner ON origin_owner.id = origin.owner_id
+"""
+
+
+@dataclass(frozen=True)
+class Widget:
+    id: int
+    slug: str
+    title: str
+    kind: str
+    visibility: str
+    owner_id: int
+    owner: str
+    head_version: int
+    created_at: str
+    updated_at: str
+    forked_from: dict[str, str] | None
+    """The origin (slug, title, owner) when it still exists and is not private."""
+
+    @property
+    def entry(self) -> str:
+        return ENTRY[self.kind]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Widget:
+        origin = None
+        if row.get("origin_slug") and row.get("origin_visibility") != "private":
+            origin = {
+                "slug": row["origin_slug"],
+                "title": row["origin_title"],
+                "owner": row["origin_owner_username"],
+            }
+        return cls(
+            id=row["id"],
+            slug=row["slug"],
+            title=row["title"],
+            kind=row["kind"],
+            visibility=row["visibility"],
+            owner_id=row["owner_id"],
+            owner=row["owner_username"],
+            head_version=row["head_version"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            forked_from=origin,
+        )
+
+
+# -- who may do what -----------------------------------------------------------------------
+
+
+def is_owner(widget: Widget, viewer: User | None) -> bool:
+    return viewer is not None and (viewer.id == widget.owner_id or viewer.is_admin)
+
+
+def can_read(widget: Widget, viewer: User | None) -> bool:
+    return widget.visibility != "private" or is_owner(widget, viewer)
+
+
+def readable(db: sqlite_utils.Database, slug: str, viewer: User | None) -> Widget:
+    """The widget, if `viewer` may see it; otherwise 404 (a private widget's existence is
+    not revealed)."""
+    widget = find(db, slug)
+    if widget is None or not can_read(widget, viewer):
+        raise ApiError(404, "not_found", f"There is no widget {slug!r}.")
+    return widget
+
+
+def owned(db: sqlite_utils.Database, slug: str, viewer: User | None) -> Widget:
+    """The widget, if `viewer` owns it (or is the admin): 404 when they cannot even see it,
+    403 when they can see it but not change it."""
+    widget = readable(db, slug, viewer)
+    if not is_owner(widget, viewer):
+        if viewer is None:
+            raise ApiError(403, "login_required", "Log in to do this.")
+        raise ApiError(
+            403,
+            "not_owner",
+            "Only the owner can do this; fork the widget to get a copy of your own.",
+        )
+    return widget
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def find(db: sqlite_utils.Database, slug: str) -> Widget | None:
+    rows = list(db.query(f"SELECT {_WIDGET_COLUMNS} {_WIDGET_FROM} WHERE widgets.slug = ?", [slug]))
+    return Widget.from_row(rows[0]) if rows else None
+
+
+def _by_id(db: sqlite_utils.Database, widget_id: int) -> Widget:
+    rows = list(
+        db.query(f"SELECT {_WIDGET_COLUMNS} {_WIDGET_FROM} WHERE widgets.id = ?", [widget_id])
+    )
+    return Widget.from_row(rows[0])
+
+
+def list_owned(db: sqlite_utils.Database, owner_id: int, limit: int, offset: int) -> list[Widget]:
+    rows = db.query(
+        f"SELECT {_WIDGET_COLUMNS} {_WIDGET_FROM} WHERE widgets.owner_id = ? "
+        "ORDER BY widgets.updated_at DESC, widgets.id DESC LIMIT ? OFFSET ?",
+        [owner_id, limit, offset],
+    )
+    return [Widget.from_row(row) for row in rows]
+
+
+def list_public(db: sqlite_utils.Database, limit: int, offset: int) -> list[Widget]:
+    rows = db.query(
+        f"SELECT {_WIDGET_COLUMNS} {_WIDGET_FROM} WHERE widgets.visibility = 'public' "
+        "ORDER BY widgets.updated_at DESC, widgets.id DESC LIMIT ? OFFSET ?",
+        [limit, offset],
+    )
+    return [Widget.from_row(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    message: str
+    author: str | None
+    created_at: str
+    restored_from: int | None
+    files: dict[str, str]
+
+
+_VERSIONS = (
+    "SELECT widget_versions.*, users.username AS author FROM widget_versions "
+    "LEFT JOIN users ON users.id = widget_versions.author_id "
+    "WHERE widget_versions.widget_id = :widget "
+    "AND (:number IS NULL OR widget_versions.number = :number) "
+    "ORDER BY widget_versions.number DESC"
+)
+
+
+def _version_rows(db: sqlite_utils.Database, widget_id: int, number: int | None) -> list[Version]:
+    rows = db.query(_VERSIONS, {"widget": widget_id, "number": number})
+    return [
+        Version(
+            number=row["number"],
+            message=row["message"],
+            author=row["author"],
+            created_at=row["created_at"],
+            restored_from=row["restored_from"],
+            files=json.loads(row["files"]),
+        )
+        for row in rows
+    ]
+
+
+def versions(db: sqlite_utils.Database, widget: Widget) -> list[Version]:
+    return _version_rows(db, widget.id, None)
+
+
+def version(db: sqlite_utils.Database, widget: Widget, number: int) -> Version:
+    found = _version_rows(db, widget.id, number) if 0 < number < 2**63 else []
+    if not found:
+        raise ApiError(404, "no_such_version", f"{widget.slug!r} has no version {number}.")
+    return found[0]
+
+
+def head_files(db: sqlite_utils.Database, widget: Widget) -> dict[str, str]:
+    return version(db, widget, widget.head_version).files
+
+
+def diff(db: sqlite_utils.Database, widget: Widget, old: int, new: int) -> list[dict[str, str]]:
+    """What changed from version `old` to version `new`, file by file (unified diffs)."""
+    before, after = version(db, widget, old).files, version(db, widget, new).files
+    changes = []
+    for path in sorted(before.keys() | after.keys()):
+        a, b = before.get(path), after.get(path)
+        if a == b:
+            status = "unchanged"
+        elif a is None:
+            status = "added"
+        elif b is None:
+            status = "removed"
+        else:
+            status = "changed"
+        text = "".join(
+            difflib.unified_diff(
+                (a or "").splitlines(keepends=True),
+                (b or "").splitlines(keepends=True),
+                fromfile=f"v{old}/{path}" if a is not None else "/dev/null",
+                tofile=f"v{new}/{path}" if b is not None else "/dev/null",
+            )
+        )
+        changes.append({"path": path, "status": status, "diff": text})
+    return changes
+
+
+# -- validation ----------------------------------------------------------------------------
+
+
+def check_kind(kind: str) -> str:
+    if kind not in WIDGET_KINDS:
+        raise ApiError(422, "invalid_kind", f"A widget's kind is one of {', '.join(WIDGET_KINDS)}.")
+    return kind
+
+
+def check_visibility(visibility: str) -> str:
+    if visibility not in VISIBILITIES:
+        raise ApiError(
+            422, "invalid_visibility", f"Visibility is one of {', '.join(VISIBILITIES)}."
+        )
+    return visibility
+
+
+def check_title(title: str) -> str:
+    text = " ".join(title.split())
+    if not 1 <= len(text) <= MAX_TITLE:
+        raise ApiError(422, "invalid_title", f"A title is 1 to {MAX_TITLE} characters.")
+    return text
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG.match(slug) or "--" in slug or slug in RESERVED_SLUGS:
+        raise ApiError(
+            422,
+            "invalid_slug",
+            "A slug is 3 to 60 lowercase letters, digits and single hyphens, starting and "
+            "ending with a letter or digit, and not a reserved word.",
+        )
+    return slug
+
+
+def check_files(kind: str, files: dict[str, str]) -> dict[str, str]:
+    try:
+        Code(files=files, entry=ENTRY[kind])
+    except ValueError as e:
+        raise ApiError(422, "invalid_files", f"The files cannot be saved: {e}.") from None
+    if kind == "gui":
+        try:
+            design.check(files)
+        except design.DesignError as e:
+            raise e.api_error() from None
+    return dict(files)
+
+
+def slugify(title: str) -> str:
+    words = re.findall(r"[a-z0-9]+", title.lower())
+    slug = "-".join(words)[:50].strip("-")
+    return slug if len(slug) >= 3 else f"widget-{slug}".strip("-")
+
+
+def free_slug(db: sqlite_utils.Database, base: str) -> str:
+    """`base`, or `base-2`, `base-3`, ... whichever is free (and allowed)."""
+    base = base if SLUG.match(base) and base not in RESERVED_SLUGS else f"w-{base}"[:58]
+    candidate, n = base, 1
+    while db.execute("SELECT 1 FROM widgets WHERE slug = ?", [candidate]).fetchone():
+        n += 1
+        candidate = f"{base[:54]}-{n}"
+    return candidate
+
+
+def _claim_slug(db: sqlite_utils.Database, slug: str, widget_id: int | None = None) -> str:
+    check_slug(slug)
+    row = db.execute("SELECT id FROM widgets WHERE slug = ?", [slug]).fetchone()
+    if row and row[0] != widget_id:
+        raise ApiError(409, "slug_taken", f"The slug {slug!r} is taken; choose another.")
+    return slug
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def create(
+    db: sqlite_utils.Database,
+    owner: User,
+    kind: str,
+    title: str,
+    slug: str | None = None,
+    visibility: str = "private",
+    files: dict[str, str] | None = None,
+    forked_from_id: int | None = None,
+    message: str = "Created",
+    packages_from: tuple[int, int] | None = None,
+) -> Widget:
+    check_kind(kind)
+    title = check_title(title)
+    check_visibility(visibility)
+    files = check_files(kind, files if files is not None else TEMPLATES[kind])
+    slug = _claim_slug(db, slug) if slug else free_slug(db, slugify(title))
+    stamp = iso(now())
+    widget_id = (
+        db.table("widgets")
+        .insert(
+            {
+                "owner_id": owner.id,
+                "kind": kind,
+                "title": title,
+                "slug": slug,
+                "visibility": visibility,
+                "forked_from_id": forked_from_id,
+                "head_version": 0,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+        )
+        .last_pk
+    )
+    widget = _by_id(db, int(widget_id or 0))
+    _add_version(db, widget, owner, files, message, None, packages_from)
+    return _by_id(db, widget.id)
+
+
+def update(
+    db: sqlite_utils.Database,
+    widget: Widget,
+    title: str | None = None,
+    slug: str | None = None,
+    visibility: str | None = None,
+) -> Widget:
+    changes: dict[str, Any] = {}
+    if title is not None:
+        changes["title"] = check_title(title)
+    if slug is not None and slug != widget.slug:
+        changes["slug"] = _claim_slug(db, slug, widget.id)
+    if visibility is not None:
+        changes["visibility"] = check_visibility(visibility)
+    if changes:
+        changes["updated_at"] = iso(now())
+        db.table("widgets").update(widget.id, changes)
+    return _by_id(db, widget.id)
+
+
+def delete(db: sqlite_utils.Database, widget: Widget) -> None:
+    db.execute("DELETE FROM widgets WHERE id = ?", [widget.id])
+
+
+def _add_version(
+    db: sqlite_utils.Database,
+    widget: Widget,
+    author: User,
+    files: dict[str, str],
+    message: str,
+    restored_from: int | None,
+    packages_from: tuple[int, int] | None,
+) -> int:
+    """Add the next version. Its packages keep the lock of `packages_from` (widget id,
+    version: where its files came from) when it asks for the same ones."""
+    number = widget.head_version + 1
+    stamp = iso(now())
+    db.table("widget_versions").insert(
+        {
+            "widget_id": widget.id,
+            "number": number,
+            "files": json.dumps(files, sort_keys=True, ensure_ascii=False),
+            "message": message[:MAX_MESSAGE],
+            "author_id": author.id,
+            "restored_from": restored_from,
+            "created_at": stamp,
+        }
+    )
+    db.execute(
+        "UPDATE widgets SET head_version = ?, updated_at = ? WHERE id = ?",
+        [number, stamp, widget.id],
+    )
+    package_records.record_version(db, widget.id, number, files, packages_from)
+    return number
+
+
+def _check_base(widget: Widget, base_version: int) -> None:
+    if base_version != widget.head_version:
+        raise ApiError(
+            409,
+            "version_conflict",
+            f"This widget was saved elsewhere: you edited version {base_version}, but the "
+            f"latest is version {widget.head_version}. Reload it, reapply your change and "
+            "save again (nothing was overwritten).",
+            {"base_version": base_version, "head_version": widget.head_version},
+        )
+
+
+def save(
+    db: sqlite_utils.Database,
+    widget: Widget,
+    author: User,
+    base_version: int,
+    files: dict[str, str],
+    message: str = "",
+) -> tuple[Widget, int]:
+    """A new version with `files`, refused when `base_version` is not the latest."""
+    _check_base(widget, base_version)
+    files = check_files(widget.kind, files)
+    number = _add_version(
+        db, widget, author, files, message, None, (widget.id, widget.head_version)
+    )
+    return _by_id(db, widget.id), number
+
+
+def restore(
+    db: sqlite_utils.Database,
+    widget: Widget,
+    author: User,
+    number: int,
+    base_version: int | None = None,
+) -> tuple[Widget, int]:
+    """A new version with the files of version `number` (history is never rewritten)."""
+    if base_version is not None:
+        _check_base(widget, base_version)
+    old = version(db, widget, number)
+    new = _add_version(
+        db, widget, author, old.files, f"Restored version {number}", number, (widget.id, number)
+    )
+    return _by_id(db, widget.id), new
+
+
+def fork(
+    db: sqlite_utils.Database,
+    widget: Widget,
+    owner: User,
+    title: str | None = None,
+    slug: str | None = None,
+) -> Widget:
+    """A private copy of the widget's latest files for `owner`, linked to its origin, with
+    the same packages (its lock). Secrets, schedules and runs stay behind."""
+    files = head_files(db, widget)
+    suffix = " (fork)"
+    return create(
+        db,
+        owner,
+        widget.kind,
+        title or widget.title[: MAX_TITLE - len(suffix)] + suffix,
+        # slugify: a username may hold '_', and the cut may end on a '-'
+        slug or free_slug(db, slugify(f"{widget.slug[:40]}-{owner.username}")),
+        "private",
+        files,
+        forked_from_id=widget.id,
+        message=f"Forked from {widget.owner}/{widget.slug} version {widget.head_version}",
+        packages_from=(widget.id, widget.head_version),
+    )
+
+
+def add_examples(db: sqlite_utils.Database, owner: User) -> list[Widget]:
+    return [
+        create(db, owner, example.kind, example.title, None, "private", example.files)
+        for example in EXAMPLES
+    ]
