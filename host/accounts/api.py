@@ -12,8 +12,8 @@ from litestar.params import JSONBody
 from widgetbox.host.accounts import users as accounts
 from widgetbox.host.accounts.users import User
 from widgetbox.host.config import Config
+from widgetbox.host.errors import BadCredentials
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import ApiError
 from widgetbox.host.web.openapi import ERRORS
 from widgetbox.host.web.schemas import Credentials, SessionOut, SiteSettings
 from widgetbox.host.web.security import (
@@ -78,7 +78,7 @@ async def login(
     row = await db.read(accounts.find_user, data.username)
     stored = row["password_hash"] if row else None
     if not await asyncio.to_thread(accounts.verify_password, stored, data.password) or row is None:
-        raise ApiError(401, "bad_credentials", "That username and password do not match.")
+        raise BadCredentials("bad_credentials", "That username and password do not match.")
     old = request.cookies.get(session_cookie_name(config))
     if old:
         state.sessions.forget(old)

@@ -19,7 +19,7 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from widgetbox.host.web.errors import ApiError
+from widgetbox.host.errors import Conflict, Forbidden, Invalid
 
 USERNAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{1,30})[a-z0-9]$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
@@ -62,8 +62,7 @@ class User:
 def check_username(username: str) -> str:
     name = username.strip().lower()
     if not USERNAME.match(name):
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid_username",
             "A username is 3 to 32 characters: lowercase letters, digits, '-' and '_', "
             "starting and ending with a letter or digit.",
@@ -73,8 +72,7 @@ def check_username(username: str) -> str:
 
 def check_password(password: str) -> str:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid_password",
             f"A password is {MIN_PASSWORD} to {MAX_PASSWORD} characters long.",
         )
@@ -116,9 +114,9 @@ def create_user(
     allowed; later ones only while sign-up is open."""
     first = db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
     if not first and not signup_open(db, open_signup_default):
-        raise ApiError(403, "signup_closed", "Sign-up is closed on this server; ask its admin.")
+        raise Forbidden("signup_closed", "Sign-up is closed on this server; ask its admin.")
     if find_user(db, username) is not None:
-        raise ApiError(409, "username_taken", f"The username {username!r} is taken.")
+        raise Conflict("username_taken", f"The username {username!r} is taken.")
     user_id = (
         db.table("users")
         .insert(

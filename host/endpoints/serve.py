@@ -32,10 +32,11 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath
 
 from widgetbox.host.config import Config
-from widgetbox.host.runs.admission import QueueFull
+from widgetbox.host.errors import NotFound
+from widgetbox.host.runs.admission import QUEUE_FULL
 from widgetbox.host.runs.runner import Runner
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import ApiError, body
+from widgetbox.host.web.errors import body, respond
 from widgetbox.host.web.security import current_viewer
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
@@ -308,7 +309,7 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
 
     try:
         widget, code = await db.read(find)  # one trip to the database per request
-    except ApiError:
+    except NotFound:
         return _error(404, "not_found", f"There is no HTTP API at {PREFIX}{slug}.")
     if widget.kind != "http":
         return _error(404, "not_found", f"{slug!r} is not an HTTP API widget.")
@@ -353,10 +354,8 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
             check=response_problem,
             code=code,
         )
-    except QueueFull as e:
-        response = _error(e.status, "busy", e.message)
-        response.headers["retry-after"] = str(e.retry_after)
-        return response
+    except QUEUE_FULL as e:
+        return respond(e, WIDGET_RESPONSE_HEADERS)
     if not result.ok or result.response is None:
         return _failure(result)
     answer = result.response

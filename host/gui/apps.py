@@ -34,10 +34,10 @@ from widgetbox.host.endpoints.serve import JsonBounds, TooManyMembers
 from widgetbox.host.gui import design
 from widgetbox.host.gui.hosts import PREFIX, app_of
 from widgetbox.host.gui.tokens import VISIT_SECONDS, AppTokens
-from widgetbox.host.runs.admission import QueueFull
+from widgetbox.host.runs.admission import QUEUE_FULL
 from widgetbox.host.runs.runner import Runner
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import body
+from widgetbox.host.web.errors import body, respond
 from widgetbox.host.web.pages import Assets
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
@@ -294,10 +294,8 @@ async def _call(request: Request[Any, Any, State], slug: str) -> Response[Any]:
     runner: Runner = _state(request).runner
     try:
         result = await runner.call(widget, name, args, kwargs)
-    except QueueFull as e:
-        response = _error(e.status, "busy", e.message)
-        response.headers["retry-after"] = str(e.retry_after)
-        return response
+    except QUEUE_FULL as e:
+        return respond(e, CALL_HEADERS)
     return Response(outcome(result), headers=CALL_HEADERS)
 
 

@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from widgetbox.host.errors import Malformed
 from widgetbox.host.gui.catalogue import Catalogue, ComponentType, Limits, Property, catalogue
-from widgetbox.host.web.errors import ApiError
 
 FORMS_DIR = "forms/"
 APP_FILE = "app.json"
@@ -53,27 +53,23 @@ _SCHEME = re.compile(r"^[\x00-\x20]*([a-zA-Z][a-zA-Z0-9+.-]*):")
 _REFUSED_SCHEMES = frozenset({"javascript", "vbscript"})
 
 
-class DesignError(Exception):
-    """What is wrong, and where: the file and the place in it."""
+class DesignError(Malformed):
+    """What is wrong, and where: the file and the place in it (`problem` says what)."""
 
-    def __init__(self, file: str, where: str, message: str) -> None:
+    def __init__(self, file: str, where: str, problem: str) -> None:
         self.file = file
         self.where = where
-        self.message = message
-        super().__init__(self.text)
+        self.problem = problem
+        super().__init__(
+            "invalid_design",
+            f"The app cannot be saved: {self.text}",
+            {"file": file, "where": where},
+        )
 
     @property
     def text(self) -> str:
         place = f"{self.file}: {self.where}: " if self.where else f"{self.file}: "
-        return place + self.message
-
-    def api_error(self) -> ApiError:
-        return ApiError(
-            400,
-            "invalid_design",
-            f"The app cannot be saved: {self.text}",
-            {"file": self.file, "where": self.where},
-        )
+        return place + self.problem
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from widgetbox.host.config import Config
+from widgetbox.host.errors import NotFound
 from widgetbox.host.gui.apps import PREVIEW
 from widgetbox.host.gui.tokens import AppTokens, Grant
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import ApiError
 from widgetbox.host.web.security import Viewer
 from widgetbox.host.widgets import records as widgets
 
@@ -26,7 +26,7 @@ async def open_app(
     db: Database = state.db
     widget = await db.read(widgets.readable, slug, viewer)  # 404 unless the viewer may see it
     if widget.kind != "gui":
-        raise ApiError(404, "not_an_app", f"{slug!r} is not a GUI widget.")
+        raise NotFound("not_an_app", f"{slug!r} is not a GUI widget.")
     config: Config = state.config
     origin = config.app_origin(widget.slug)
     preview = view == "preview"

@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter
 
 from widgetbox.host.accounts.users import User
+from widgetbox.host.errors import Invalid
 from widgetbox.host.packages import (
     FILE,
     PackageService,
@@ -21,7 +22,6 @@ from widgetbox.host.packages import (
     records,
 )
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import ApiError
 from widgetbox.host.web.openapi import ERRORS
 from widgetbox.host.web.security import Viewer, require_user
 from widgetbox.host.widgets import records as widgets
@@ -194,7 +194,7 @@ class PackageController(Controller):
         try:
             parse(text)
         except RequirementsError as e:
-            raise ApiError(422, "invalid_requirements", e.message, {"line": e.line}) from None
+            raise Invalid("invalid_requirements", e.message, {"line": e.line}) from None
         message = data.message or "Changed the requirements"
 
         def save(db: Any) -> tuple[int, int]:

@@ -32,6 +32,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from enum import IntEnum
 
+from widgetbox.host.errors import Busy, TooMany
+
 MAX_EXPECTED_WAIT = 1.0
 """Seconds an interactive request may expect to wait for a slot; beyond it, refused at once."""
 INTERACTIVE_WAIT = 10.0
@@ -49,14 +51,9 @@ class Lane(IntEnum):
     """Scripts and scheduled tasks."""
 
 
-class QueueFull(Exception):
-    """New work is refused; `status` is 429 (this user's fault) or 503 (the server's)."""
-
-    def __init__(self, status: int, message: str, retry_after: int = RETRY_AFTER) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.retry_after = retry_after
+QUEUE_FULL = (Busy, TooMany)
+"""What refusing new work raises: `TooMany` when it is this user's doing (too many scripts
+waiting), `Busy` when it is the server's (slots and queue full); both say when to retry."""
 
 
 class Ticket:
@@ -116,7 +113,7 @@ class RunQueue:
         return (len(self._waiting[Lane.INTERACTIVE]) + 1) * service / self.workers
 
     def reserve(self, user_id: int, lane: Lane) -> Ticket:
-        """Take a place for a new run at once, or raise QueueFull (before anything is
+        """Take a place for a new run at once, or raise Busy or TooMany (before anything is
         recorded, so a refused run leaves no trace). Every ticket must be held or given
         back."""
         ticket = Ticket(lane, user_id, asyncio.get_running_loop().create_future())
@@ -127,17 +124,21 @@ class RunQueue:
             self._start(ticket)
             return ticket
         if len(self._waiting[lane]) >= self.queue_size:
-            raise QueueFull(503, "Widgetbox is busy: too many runs are waiting. Try again soon.")
+            raise Busy(
+                "busy",
+                "Widgetbox is busy: too many runs are waiting. Try again soon.",
+                retry_after=RETRY_AFTER,
+            )
         if lane is Lane.INTERACTIVE and (expected := self.expected_wait()) > MAX_EXPECTED_WAIT:
-            raise QueueFull(
-                503,
+            raise Busy(
+                "busy",
                 "Widgetbox is busy: the request would wait too long for a free slot.",
                 retry_after=min(RETRY_AFTER, math.ceil(expected)),
             )
         mine = sum(1 for waiting in self._waiting[Lane.BATCH] if waiting.user_id == user_id)
         if lane is Lane.BATCH and mine >= PER_USER_WAITING:
-            raise QueueFull(
-                429,
+            raise TooMany(
+                "too_many_runs",
                 f"You have {mine} runs waiting already; wait for them to finish.",
                 retry_after=RETRY_AFTER * 2,
             )
@@ -154,8 +155,10 @@ class RunQueue:
                     async with asyncio.timeout(INTERACTIVE_WAIT):
                         await asyncio.shield(ticket.granted)
                 except TimeoutError:
-                    raise QueueFull(
-                        503, "Widgetbox is busy: the request waited too long for a free slot."
+                    raise Busy(
+                        "busy",
+                        "Widgetbox is busy: the request waited too long for a free slot.",
+                        retry_after=RETRY_AFTER,
                     ) from None
             else:
                 # shielded: only dispatch decides the future, so give_back can tell a

@@ -13,11 +13,10 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from widgetbox.host.errors import Forbidden, Invalid, LoginRequired
 from widgetbox.host.runs import records as runs
-from widgetbox.host.runs.admission import QueueFull
 from widgetbox.host.runs.runner import Runner
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import ApiError
 from widgetbox.host.web.openapi import ERRORS
 from widgetbox.host.web.schemas import (
     Cancelled,
@@ -63,11 +62,6 @@ def run_detail(run: runs.Run) -> RunDetail:
     )
 
 
-def queue_full(e: QueueFull) -> ApiError:
-    code = "too_many_runs" if e.status == 429 else "busy"
-    return ApiError(e.status, code, e.message, headers={"retry-after": str(e.retry_after)})
-
-
 class WidgetRuns(Controller):
     path = "/api/widgets/{slug:str}"
     tags = ["runs"]  # noqa: RUF012 - Litestar's declaration style
@@ -87,26 +81,21 @@ class WidgetRuns(Controller):
         def find(db: Any) -> widgets.Widget:
             widget = widgets.readable(db, slug, viewer)
             if viewer is None:  # as for every owner-only action: log in first
-                raise ApiError(403, "login_required", "Log in to do this.")
+                raise LoginRequired("login_required", "Log in to do this.")
             if not widgets.is_owner(widget, viewer):
-                raise ApiError(
-                    403,
+                raise Forbidden(
                     "not_owner",
                     "Only the owner can run this widget; fork it to run your own copy.",
                 )
             if widget.kind not in RUNNABLE:
-                raise ApiError(
-                    422,
+                raise Invalid(
                     "not_runnable",
                     f"A {widget.kind} widget is not run with Run: it answers requests.",
                 )
             return widget
 
         widget = await db.read(find)
-        try:
-            run_id = await runner.start(widget, viewer, "manual")
-        except QueueFull as e:
-            raise queue_full(e) from None
+        run_id = await runner.start(widget, viewer, "manual")  # Busy, TooMany: answered as such
         return run_out(await db.read(runs.get, run_id, viewer))
 
     @get("/runs", summary="The widget's run history, newest first (owner)", responses=ERRORS)

@@ -11,7 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from widgetbox.host.accounts.users import User, iso, now
-from widgetbox.host.web.errors import ApiError
+from widgetbox.host.errors import Forbidden, LoginRequired, NotFound
 from widgetbox.host.widgets.records import Widget, owned
 from widgetbox.runtime import RunResult, UserError
 
@@ -180,12 +180,12 @@ def get(db: sqlite_utils.Database, run_id: int, viewer: User | None) -> Run:
     """A run of a widget the viewer owns (404 otherwise: runs are private to the owner)."""
     rows = list(db.query(_SELECT + "WHERE runs.id = ?", [run_id])) if 0 < run_id < 2**63 else []
     if not rows:
-        raise ApiError(404, "no_such_run", f"There is no run {run_id}.")
+        raise NotFound("no_such_run", f"There is no run {run_id}.")
     run = Run.from_row(rows[0])
     try:
         owned(db, run.widget, viewer)
-    except ApiError:
-        raise ApiError(404, "no_such_run", f"There is no run {run_id}.") from None
+    except (NotFound, LoginRequired, Forbidden):
+        raise NotFound("no_such_run", f"There is no run {run_id}.") from None
     return run
 
 

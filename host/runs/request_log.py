@@ -20,7 +20,7 @@ from typing import Any
 
 from widgetbox.host.runs import records as runs
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import DiskFullLog, is_disk_full
+from widgetbox.host.storage.full_disk import DiskFullLog, is_disk_full
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import RunResult
 

@@ -17,12 +17,13 @@ from typing import Any
 import sqlite_utils
 
 from widgetbox.host.accounts.users import User
+from widgetbox.host.errors import DiskFull
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.admission import Lane, RunQueue, Ticket
 from widgetbox.host.runs.live import Channel, LiveRuns
 from widgetbox.host.runs.request_log import Entry, RequestLog
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import DiskFullLog, disk_full_error, is_disk_full
+from widgetbox.host.storage.full_disk import DiskFullLog, is_disk_full
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import (
@@ -96,7 +97,7 @@ class Runner:
 
     async def start(self, widget: Widget, user: User | None, trigger: str) -> int:
         """Queue a script run of the widget's latest version; returns the run's id at once.
-        Raises QueueFull when the run cannot even wait."""
+        Raises Busy or TooMany when the run cannot even wait."""
         # the place is taken before the first await, so a run that is accepted always runs
         ticket = self.queue.reserve(widget.owner_id, Lane.BATCH)
         try:
@@ -108,7 +109,7 @@ class Runner:
             self.queue.give_back(ticket)
             if isinstance(e, Exception) and is_disk_full(e):
                 what = "the run could not be recorded, so it was not started"
-                raise disk_full_error(503, what) from e
+                raise DiskFull(what, could_not_start=True) from e
             raise
         channel = self.live.open(run_id)
         channel.status("queued", run=run_id)

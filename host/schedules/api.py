@@ -13,9 +13,9 @@ from litestar.params import JSONBody, Parameter
 
 from widgetbox.host.accounts.users import iso
 from widgetbox.host.config import Config
+from widgetbox.host.errors import Invalid, NotFound
 from widgetbox.host.schedules import rules as schedules
 from widgetbox.host.schedules import scheduler
-from widgetbox.host.web.errors import ApiError
 from widgetbox.host.web.openapi import ERRORS
 from widgetbox.host.web.schemas import ScheduleOut, SchedulePreview, ScheduleRule
 from widgetbox.host.web.security import Viewer, require_user
@@ -70,7 +70,7 @@ async def preview(data: JSONBody[ScheduleRule], viewer: Viewer, state: State) ->
 def _task(db: Any, slug: str, viewer: Any) -> widgets.Widget:
     widget = widgets.owned(db, slug, viewer)
     if widget.kind != "scheduled":
-        raise ApiError(422, "not_a_task", "Only scheduled-task widgets have a schedule.")
+        raise Invalid("not_a_task", "Only scheduled-task widgets have a schedule.")
     return widget
 
 
@@ -96,7 +96,7 @@ class WidgetSchedule(Controller):
         def read(db: Any) -> scheduler.Schedule:
             found = scheduler.get(db, _task(db, slug, viewer))
             if found is None:
-                raise ApiError(404, "no_schedule", f"{slug!r} has no schedule yet.")
+                raise NotFound("no_schedule", f"{slug!r} has no schedule yet.")
             return found
 
         return _out(state, await state.db.read(read))

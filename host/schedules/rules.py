@@ -1,7 +1,7 @@
 """Schedule rules: when a scheduled widget runs. Pure logic; every "now" is an argument.
 
 A `Rule` is an interval (every N minutes, hours, days or weeks) or a cron expression, in a
-named IANA time zone. `parse_rule` turns what a person sends into a `Rule`, or an `ApiError`
+named IANA time zone. `parse_rule` turns what a person sends into a `Rule`, or an `Invalid`
 (422 `invalid_schedule`) saying what to change; `rule_to_json` is the stored form;
 `next_times` and `missed` say when it fires.
 
@@ -60,7 +60,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from cronsim import CronSim, CronSimError
 
-from widgetbox.host.web.errors import ApiError
+from widgetbox.host.errors import Invalid
 
 Kind = Literal["interval", "cron"]
 Unit = Literal["minutes", "hours", "days", "weeks"]
@@ -178,7 +178,7 @@ class Rule:
 
 
 def parse_rule(data: dict[str, Any], *, anchor: datetime, min_interval: timedelta) -> Rule:
-    """The rule `data` describes, checked; raises ApiError(422, "invalid_schedule") saying
+    """The rule `data` describes, checked; raises Invalid("invalid_schedule") saying
     what is wrong and how to fix it. Accepted shapes:
 
         {"type": "interval", "every": 15, "unit": "minutes", "timezone": "UTC"}
@@ -366,7 +366,7 @@ _WEEKDAY_FORMAT = (
 
 
 def _invalid(message: str, field: str | None = None) -> NoReturn:
-    raise ApiError(422, "invalid_schedule", message, {"field": field} if field else None)
+    raise Invalid("invalid_schedule", message, {"field": field} if field else None)
 
 
 def _show(value: Any) -> str:

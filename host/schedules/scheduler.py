@@ -21,12 +21,13 @@ from typing import Any, Protocol
 import sqlite_utils
 
 from widgetbox.host.accounts.users import iso, parse_iso
+from widgetbox.host.errors import NotFound
 from widgetbox.host.runs import records as runs
-from widgetbox.host.runs.admission import QueueFull
+from widgetbox.host.runs.admission import QUEUE_FULL
 from widgetbox.host.runs.runner import Runner
 from widgetbox.host.schedules import rules as schedules
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import ApiError, DiskFullLog, is_disk_full
+from widgetbox.host.storage.full_disk import DiskFullLog, is_disk_full
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
 
@@ -108,7 +109,7 @@ def set_paused(db: sqlite_utils.Database, widget: Widget, paused: bool, now: dat
     """Pause, or resume from now on (slots missed while paused are not run)."""
     current = get(db, widget)
     if current is None:
-        raise ApiError(404, "no_schedule", f"{widget.slug!r} has no schedule.")
+        raise NotFound("no_schedule", f"{widget.slug!r} has no schedule.")
     upcoming = None if paused else schedules.next_times(current.rule, now, 1)
     db.execute(
         "UPDATE schedules SET paused = ?, next_run_at = COALESCE(?, next_run_at), updated_at = ? "
@@ -122,7 +123,7 @@ def set_paused(db: sqlite_utils.Database, widget: Widget, paused: bool, now: dat
 
 def delete(db: sqlite_utils.Database, widget: Widget) -> None:
     if not db.execute("DELETE FROM schedules WHERE widget_id = ?", [widget.id]).rowcount:
-        raise ApiError(404, "no_schedule", f"{widget.slug!r} has no schedule.")
+        raise NotFound("no_schedule", f"{widget.slug!r} has no schedule.")
 
 
 def _due(db: sqlite_utils.Database, now: datetime) -> list[tuple[Widget, Schedule]]:
@@ -214,7 +215,7 @@ class Scheduler:
         else:
             try:
                 await self.runner.start(widget, None, "schedule")
-            except QueueFull as e:
+            except QUEUE_FULL as e:
                 await self._skip(widget, f"Widgetbox was too busy to start it: {e.message}")
         await self.db.write(_advance, widget.id, schedule.rule, now)
 

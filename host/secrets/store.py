@@ -32,8 +32,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from widgetbox.host.accounts.users import iso, now
+from widgetbox.host.errors import Invalid, NotFound
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import ApiError
 from widgetbox.runtime import Bridge, HostCall, HostCallError
 
 log = logging.getLogger("widgetbox.host.secrets.store")
@@ -202,8 +202,7 @@ def _sync_folder(folder: Path) -> None:
 
 def check_name(name: str) -> str:
     if not isinstance(name, str) or NAME.fullmatch(name) is None:
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid_secret_name",
             f"A secret's name is 1 to {MAX_NAME} letters, digits, '_' and '-', "
             "starting with a letter.",
@@ -214,16 +213,15 @@ def check_name(name: str) -> str:
 def check_value(value: str) -> str:
     # The message never repeats the value.
     if not isinstance(value, str):
-        raise ApiError(422, "invalid_secret_value", "A secret's value is text.")
+        raise Invalid("invalid_secret_value", "A secret's value is text.")
     try:
         size = len(value.encode("utf-8"))
     except UnicodeEncodeError:
-        raise ApiError(
-            422, "invalid_secret_value", "A secret's value must be valid Unicode text."
+        raise Invalid(
+            "invalid_secret_value", "A secret's value must be valid Unicode text."
         ) from None
     if size > MAX_VALUE_BYTES:
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid_secret_value",
             f"A secret's value is at most {MAX_VALUE_BYTES // 1024} KiB of UTF-8 text "
             f"(this one is {size:,} bytes).",
@@ -274,7 +272,7 @@ def delete_secret(db: sqlite_utils.Database, widget_id: int, name: str) -> None:
     check_name(name)
     cursor = db.execute("DELETE FROM secrets WHERE widget_id = ? AND name = ?", [widget_id, name])
     if cursor.rowcount == 0:
-        raise ApiError(404, "no_such_secret", f"There is no secret {name!r}.")
+        raise NotFound("no_such_secret", f"There is no secret {name!r}.")
 
 
 def list_secrets(db: sqlite_utils.Database, widget_id: int) -> list[SecretInfo]:

@@ -20,7 +20,7 @@ from litestar import Request, Response, route
 from litestar.enums import HttpMethod
 from litestar.params import FromPath
 
-from widgetbox.host.web.errors import ApiError
+from widgetbox.host.errors import NotFound
 
 log = logging.getLogger("widgetbox.host")
 
@@ -106,7 +106,7 @@ class Assets:
         """A built file's bytes and its gzipped twin's (None when there is none)."""
         built = self._current()
         if built is None or path not in built.files:
-            raise ApiError(404, "not_found", "There is nothing here.")
+            raise NotFound("not_found", "There is nothing here.")
         found = self._cache.get(path)
         if found is None:
             data = (self.directory / path).read_bytes()

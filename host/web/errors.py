@@ -1,23 +1,23 @@
-"""One error shape for the whole JSON API, and the handler that renders every error in it.
+"""Every error becomes an answer here, in one shape:
 
     {"error": {"status": 409, "code": "version_conflict", "message": "...", "details": {...}}}
 
-`message` is written for people; `code` is stable for programs. A 500 never shows internals:
-the exception goes to the server log with an id, and the response carries only that id.
+Domain errors (`widgetbox.host.errors`) carry no HTTP: `answer` gives each its status, body
+and headers, and everything that answers errors uses it: the JSON API's handler (`handle`),
+the IDE's error page, widgets' HTTP APIs and GUI apps' server calls. `message` is written
+for people; `code` is stable for programs. A 500 never shows internals: the exception goes
+to the server log with an id, and the response carries only that id.
 
 A full disk is not a bug: SQLite's "database or disk is full" and `OSError` ENOSPC or
-EDQUOT, raised anywhere while a request is handled, become 507 `disk_full` here (the one
-place that knows how a full disk shows itself); callers that must answer another status
-(a run that cannot be recorded: 503) build theirs with `disk_full_error`.
+EDQUOT, raised anywhere while a request is handled, become `DiskFull` (507; 503 for work
+that could not start because it could not be recorded).
 """
 
 from __future__ import annotations
 
-import errno
 import logging
 import secrets
-import sqlite3
-import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -30,24 +30,65 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from widgetbox.host.errors import (
+    BadCredentials,
+    Busy,
+    Conflict,
+    DiskFull,
+    DomainError,
+    Forbidden,
+    Invalid,
+    LoginRequired,
+    Malformed,
+    NotFound,
+    TooMany,
+)
+from widgetbox.host.storage.full_disk import DiskFullLog, is_disk_full
+
 log = logging.getLogger("widgetbox.host")
 
+STATUSES: dict[type[DomainError], int] = {
+    Malformed: 400,
+    BadCredentials: 401,
+    LoginRequired: 403,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    TooMany: 429,
+    Busy: 503,
+    DiskFull: 507,
+}
+"""The HTTP status of each domain error (a full disk that stopped work from starting: 503)."""
 
-class ApiError(HTTPException):
-    """An error with a stable `code` and a message meant for the person who caused it."""
 
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        details: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(status_code=status, detail=message, extra=details or {}, headers=headers)
-        self.code = code
-        self.message = message
-        self.details = details or {}
+@dataclass(frozen=True)
+class Answer:
+    """An error as HTTP: status, body (the one shape) and headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def domain_error(exc: BaseException) -> DomainError | None:
+    """`exc` as a domain error: itself, or `DiskFull` for the forms a full disk takes."""
+    if isinstance(exc, DomainError):
+        return exc
+    if not isinstance(exc, HTTPException) and is_disk_full(exc):
+        _refused.failed(exc)
+        return DiskFull()
+    return None
+
+
+def answer(error: DomainError) -> Answer:
+    """How a domain error is answered, wherever it is answered."""
+    if isinstance(error, DiskFull) and error.could_not_start:
+        status = 503
+    else:
+        status = next(code for kind, code in STATUSES.items() if isinstance(error, kind))
+    headers = {} if error.retry_after is None else {"retry-after": str(error.retry_after)}
+    return Answer(status, body(status, error.code, error.message, error.details), headers)
 
 
 _CODES = {
@@ -65,84 +106,6 @@ _CODES = {
 }
 
 
-DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
-DISK_FULL_RETRY_AFTER = 30
-"""Seconds a client is told to wait before trying again while the disk is full."""
-
-
-def is_disk_full(exc: BaseException | None) -> bool:
-    """Whether `exc`, or an exception it was raised from or while handling, says the
-    server's disk (or the data folder's quota) is full: SQLITE_FULL, or an OSError with
-    ENOSPC or EDQUOT."""
-    seen: set[int] = set()
-    pending: list[BaseException] = [exc] if exc is not None else []
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, sqlite3.Error):
-            code = getattr(current, "sqlite_errorcode", None)
-            if (isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_FULL) or (
-                "database or disk is full" in str(current)
-            ):
-                return True
-        elif isinstance(current, OSError) and current.errno in DISK_FULL_ERRNOS:
-            return True
-        if isinstance(current, BaseExceptionGroup):
-            pending.extend(current.exceptions)
-        if current.__cause__ is not None:
-            pending.append(current.__cause__)
-        if current.__context__ is not None and not current.__suppress_context__:
-            pending.append(current.__context__)
-    return False
-
-
-def disk_full_error(status: int = 507, what: str = "this change could not be saved") -> ApiError:
-    """The one answer to a full disk: 507 for a write that could not be stored, 503 for
-    work that cannot start because it could not be recorded. Both say to try again later."""
-    return ApiError(
-        status,
-        "disk_full",
-        f"The server's disk is full: {what}. Nothing else was changed; free some space on "
-        "the server (or ask its administrator to) and try again.",
-        headers={"retry-after": str(DISK_FULL_RETRY_AFTER)},
-    )
-
-
-class DiskFullLog:
-    """Says once that the disk is full and once that writing works again, instead of a
-    traceback on every attempt (background writers retry every fraction of a second)."""
-
-    def __init__(self, what: str, repeat_every: float = 60.0) -> None:
-        self.what = what
-        self.repeat_every = repeat_every
-        self._since: float | None = None
-        self._said: float | None = None
-
-    @property
-    def full(self) -> bool:
-        return self._since is not None
-
-    def failed(self, exc: BaseException) -> None:
-        moment = time.monotonic()
-        if self._since is None:
-            self._since = moment
-        if self._said is None or moment - self._said >= self.repeat_every:
-            self._said = moment
-            log.error("the disk is full: %s (%s)", self.what, exc)
-
-    def worked(self) -> None:
-        if self._since is not None:
-            log.warning(
-                "there is room on the disk again: %s (after %.0f s)",
-                self.what,
-                time.monotonic() - self._since,
-            )
-            self._since = None
-            self._said = None
-
-
 _refused = DiskFullLog("requests that must write are refused with 507 disk_full")
 
 
@@ -152,15 +115,25 @@ def body(
     return {"error": {"status": status, "code": code, "message": message, "details": details or {}}}
 
 
+def respond(error: DomainError, headers: dict[str, str] | None = None) -> Response[Any]:
+    """A domain error as a JSON response, with `headers` added (a widget API's or a GUI
+    call's own security headers)."""
+    answered = answer(error)
+    return Response(
+        answered.body,
+        status_code=answered.status,
+        media_type=MediaType.JSON,
+        headers={**answered.headers, **(headers or {})},
+    )
+
+
 def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Every exception the app raises ends here."""
     headers: dict[str, str] = {}
-    if not isinstance(exc, HTTPException) and is_disk_full(exc):
-        _refused.failed(exc)
-        exc = disk_full_error()
-    if isinstance(exc, ApiError):
-        status, payload = exc.status_code, body(exc.status_code, exc.code, exc.message, exc.details)
-        headers = dict(exc.headers or {})
+    error = domain_error(exc)
+    if error is not None:
+        answered = answer(error)
+        status, payload, headers = answered.status, answered.body, answered.headers
     elif isinstance(exc, ValidationException):
         status = 400
         payload = body(

@@ -13,8 +13,9 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import Redirect, Template
 
 from widgetbox.host.accounts.users import User
+from widgetbox.host.errors import LoginRequired
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import ApiError, disk_full_error, handle, is_disk_full
+from widgetbox.host.web.errors import answer, domain_error, handle
 from widgetbox.host.web.security import SECURITY_HEADERS, current_viewer
 
 PAGE_CSP = SECURITY_HEADERS["content-security-policy"]
@@ -91,12 +92,11 @@ TITLES = {400: "That did not work", 403: "Not yours", 404: "Not found", 409: "Co
 
 def error_page(request: Request[Any, Any, State], exc: Exception) -> Response[Any]:
     """Errors on pages as a page (the JSON API keeps its JSON error shape)."""
-    if isinstance(exc, LoginFirst) or (isinstance(exc, ApiError) and exc.code == "login_required"):
+    error = domain_error(exc)
+    if isinstance(exc, LoginFirst) or isinstance(error, LoginRequired):
         return to_login(request)
-    if is_disk_full(exc):
-        exc = disk_full_error()
-    if isinstance(exc, ApiError):
-        status, message = exc.status_code, exc.message
+    if error is not None:
+        status, message = answer(error).status, error.message
     elif isinstance(exc, NotFoundException):
         status, message = 404, "There is nothing here."
     elif isinstance(exc, HTTPException) and exc.status_code < 500:

@@ -32,8 +32,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from widgetbox.host.accounts import users as accounts
 from widgetbox.host.accounts.users import User
 from widgetbox.host.config import Config
+from widgetbox.host.errors import Forbidden, LoginRequired
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import ApiError, is_disk_full
+from widgetbox.host.storage.full_disk import is_disk_full
 
 log = logging.getLogger("widgetbox.host")
 
@@ -176,14 +177,14 @@ Viewer = NamedDependency[User | None]
 
 def require_user(viewer: User | None) -> User:
     if viewer is None:
-        raise ApiError(403, "login_required", "Log in to do this.")
+        raise LoginRequired("login_required", "Log in to do this.")
     return viewer
 
 
 def require_admin(viewer: User | None) -> User:
     user = require_user(viewer)
     if not user.is_admin:
-        raise ApiError(403, "admin_only", "Only the admin can do this.")
+        raise Forbidden("admin_only", "Only the admin can do this.")
     return user
 
 
@@ -213,8 +214,7 @@ class SameOriginMiddleware:
             origin = headers.get("origin")
             site = headers.get("sec-fetch-site")
             if (origin and origin not in self.origins) or site in {"cross-site", "same-site"}:
-                raise ApiError(
-                    403,
+                raise Forbidden(
                     "cross_origin",
                     "Requests that change something must come from Widgetbox's own pages.",
                 )

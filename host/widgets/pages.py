@@ -16,11 +16,11 @@ from litestar.response import Template
 from widgetbox.host.accounts.users import User, iso
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints.serve import PREFIX as API_PREFIX
+from widgetbox.host.errors import NotFound
 from widgetbox.host.runs import records as runs
 from widgetbox.host.schedules import rules as schedules
 from widgetbox.host.schedules import scheduler
 from widgetbox.host.secrets import store as secrets
-from widgetbox.host.web.errors import ApiError
 from widgetbox.host.web.rendering import db, page
 from widgetbox.host.web.security import Viewer
 from widgetbox.host.widgets import records as widgets
@@ -173,7 +173,7 @@ async def run(slug: Slug, run_id: FromPath[int], viewer: Viewer, state: State) -
         widget = widgets.owned(database, slug, viewer)
         found = runs.get(database, run_id, viewer)
         if found.widget_id != widget.id:
-            raise ApiError(404, "no_such_run", f"There is no run {run_id}.")
+            raise NotFound("no_such_run", f"There is no run {run_id}.")
         return widget, found
 
     widget, found = await db(state).read(read)
@@ -226,7 +226,7 @@ async def schedule(slug: Slug, viewer: Viewer, state: State) -> Template:
     def read(database: Any) -> tuple[Widget, scheduler.Schedule | None]:
         widget = widgets.owned(database, slug, viewer)
         if widget.kind != "scheduled":
-            raise ApiError(404, "not_a_task", "Only scheduled-task widgets have a schedule.")
+            raise NotFound("not_a_task", "Only scheduled-task widgets have a schedule.")
         return widget, scheduler.get(database, widget)
 
     widget, found = await db(state).read(read)

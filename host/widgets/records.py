@@ -16,10 +16,10 @@ from typing import Any
 import sqlite_utils
 
 from widgetbox.host.accounts.users import User, iso, now
+from widgetbox.host.errors import Conflict, Forbidden, Invalid, LoginRequired, NotFound
 from widgetbox.host.gui import design
 from widgetbox.host.packages import records as package_records
 from widgetbox.host.storage.migrations import VISIBILITIES, WIDGET_KINDS
-from widgetbox.host.web.errors import ApiError
 from widgetbox.host.widgets.starters import ENTRY, EXAMPLES, TEMPLATES
 from widgetbox.runtime import Code
 
@@ -103,7 +103,7 @@ def readable(db: sqlite_utils.Database, slug: str, viewer: User | None) -> Widge
     not revealed)."""
     widget = find(db, slug)
     if widget is None or not can_read(widget, viewer):
-        raise ApiError(404, "not_found", f"There is no widget {slug!r}.")
+        raise NotFound("not_found", f"There is no widget {slug!r}.")
     return widget
 
 
@@ -113,9 +113,8 @@ def owned(db: sqlite_utils.Database, slug: str, viewer: User | None) -> Widget:
     widget = readable(db, slug, viewer)
     if not is_owner(widget, viewer):
         if viewer is None:
-            raise ApiError(403, "login_required", "Log in to do this.")
-        raise ApiError(
-            403,
+            raise LoginRequired("login_required", "Log in to do this.")
+        raise Forbidden(
             "not_owner",
             "Only the owner can do this; fork the widget to get a copy of your own.",
         )
@@ -196,7 +195,7 @@ def versions(db: sqlite_utils.Database, widget: Widget) -> list[Version]:
 def version(db: sqlite_utils.Database, widget: Widget, number: int) -> Version:
     found = _version_rows(db, widget.id, number) if 0 < number < 2**63 else []
     if not found:
-        raise ApiError(404, "no_such_version", f"{widget.slug!r} has no version {number}.")
+        raise NotFound("no_such_version", f"{widget.slug!r} has no version {number}.")
     return found[0]
 
 
@@ -235,29 +234,26 @@ def diff(db: sqlite_utils.Database, widget: Widget, old: int, new: int) -> list[
 
 def check_kind(kind: str) -> str:
     if kind not in WIDGET_KINDS:
-        raise ApiError(422, "invalid_kind", f"A widget's kind is one of {', '.join(WIDGET_KINDS)}.")
+        raise Invalid("invalid_kind", f"A widget's kind is one of {', '.join(WIDGET_KINDS)}.")
     return kind
 
 
 def check_visibility(visibility: str) -> str:
     if visibility not in VISIBILITIES:
-        raise ApiError(
-            422, "invalid_visibility", f"Visibility is one of {', '.join(VISIBILITIES)}."
-        )
+        raise Invalid("invalid_visibility", f"Visibility is one of {', '.join(VISIBILITIES)}.")
     return visibility
 
 
 def check_title(title: str) -> str:
     text = " ".join(title.split())
     if not 1 <= len(text) <= MAX_TITLE:
-        raise ApiError(422, "invalid_title", f"A title is 1 to {MAX_TITLE} characters.")
+        raise Invalid("invalid_title", f"A title is 1 to {MAX_TITLE} characters.")
     return text
 
 
 def check_slug(slug: str) -> str:
     if not SLUG.match(slug) or "--" in slug or slug in RESERVED_SLUGS:
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid_slug",
             "A slug is 3 to 60 lowercase letters, digits and single hyphens, starting and "
             "ending with a letter or digit, and not a reserved word.",
@@ -269,12 +265,9 @@ def check_files(kind: str, files: dict[str, str]) -> dict[str, str]:
     try:
         Code(files=files, entry=ENTRY[kind])
     except ValueError as e:
-        raise ApiError(422, "invalid_files", f"The files cannot be saved: {e}.") from None
+        raise Invalid("invalid_files", f"The files cannot be saved: {e}.") from None
     if kind == "gui":
-        try:
-            design.check(files)
-        except design.DesignError as e:
-            raise e.api_error() from None
+        design.check(files)  # a DesignError names the file and the place
     return dict(files)
 
 
@@ -298,7 +291,7 @@ def _claim_slug(db: sqlite_utils.Database, slug: str, widget_id: int | None = No
     check_slug(slug)
     row = db.execute("SELECT id FROM widgets WHERE slug = ?", [slug]).fetchone()
     if row and row[0] != widget_id:
-        raise ApiError(409, "slug_taken", f"The slug {slug!r} is taken; choose another.")
+        raise Conflict("slug_taken", f"The slug {slug!r} is taken; choose another.")
     return slug
 
 
@@ -403,8 +396,7 @@ def _add_version(
 
 def _check_base(widget: Widget, base_version: int) -> None:
     if base_version != widget.head_version:
-        raise ApiError(
-            409,
+        raise Conflict(
             "version_conflict",
             f"This widget was saved elsewhere: you edited version {base_version}, but the "
             f"latest is version {widget.head_version}. Reload it, reapply your change and "

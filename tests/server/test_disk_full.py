@@ -27,7 +27,7 @@ from tests.server._runs import Gates, gate, script_widget, start_run, wait_for_r
 from tests.server.conftest import Server
 from widgetbox.host.accounts.users import iso, now
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import is_disk_full
+from widgetbox.host.storage.full_disk import is_disk_full
 
 pytestmark = pytest.mark.server
 

@@ -18,7 +18,14 @@ from tests.server._runs import Gates, gate, history, script_widget, start_run, w
 from tests.server.conftest import Server
 from widgetbox.host.accounts import users as accounts
 from widgetbox.host.runs import admission as run_queue
-from widgetbox.host.runs.admission import MAX_EXPECTED_WAIT, RETRY_AFTER, Lane, QueueFull, RunQueue
+from widgetbox.host.runs.admission import (
+    MAX_EXPECTED_WAIT,
+    QUEUE_FULL,
+    RETRY_AFTER,
+    Lane,
+    RunQueue,
+)
+from widgetbox.host.web.errors import answer
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.starters import TEMPLATES
 
@@ -145,14 +152,14 @@ def test_a_full_queue_refuses_new_work_at_once() -> None:
         holders = [Holder(queue, user, BATCH, log, f"run{user}") for user in range(3)]
         await settle()
         assert (queue.running, queue.waiting) == (1, 2)
-        with pytest.raises(QueueFull) as refused:
+        with pytest.raises(QUEUE_FULL) as refused:
             queue.reserve(9, BATCH)
-        assert (refused.value.status, refused.value.retry_after) == (503, RETRY_AFTER)
+        assert (answer(refused.value).status, refused.value.retry_after) == (503, RETRY_AFTER)
         assert "busy" in refused.value.message
-        with pytest.raises(QueueFull) as also:
+        with pytest.raises(QUEUE_FULL) as also:
             async with queue.slot(9, BATCH):
                 pytest.fail("a refused run must not start")
-        assert also.value.status == 503
+        assert answer(also.value).status == 503
         assert (queue.running, queue.waiting) == (1, 2)  # the refusal left nothing behind
         for holder in holders:
             await holder.release()
@@ -170,9 +177,9 @@ def test_one_user_may_not_fill_the_queue() -> None:
         ]
         await settle()
         assert queue.waiting == run_queue.PER_USER_WAITING
-        with pytest.raises(QueueFull) as refused:
+        with pytest.raises(QUEUE_FULL) as refused:
             queue.reserve(1, BATCH)
-        assert (refused.value.status, refused.value.retry_after) == (429, 2 * RETRY_AFTER)
+        assert (answer(refused.value).status, refused.value.retry_after) == (429, 2 * RETRY_AFTER)
         others = queue.reserve(2, BATCH)  # another user still may
         async with queue.hold(queue.reserve(1, INTERACTIVE)):  # and so may their API callers
             pass
@@ -194,11 +201,11 @@ def test_a_request_waits_only_so_long(monkeypatch: pytest.MonkeyPatch) -> None:
         await settle()
         loop = asyncio.get_running_loop()
         began = loop.time()
-        with pytest.raises(QueueFull) as refused:
+        with pytest.raises(QUEUE_FULL) as refused:
             async with queue.slot(2, INTERACTIVE):
                 pytest.fail("no slot was free")
         assert loop.time() - began >= 0.05
-        assert refused.value.status == 503
+        assert answer(refused.value).status == 503
         assert refused.value.retry_after == RETRY_AFTER
         assert queue.waiting == 0
         await busy.release()
@@ -222,9 +229,9 @@ def test_a_request_waits_only_when_its_expected_wait_is_short() -> None:
         await settle()
         assert queue.waiting == 8
         assert queue.expected_wait() == 1.125
-        with pytest.raises(QueueFull) as refused:  # the ninth is refused at once
+        with pytest.raises(QUEUE_FULL) as refused:  # the ninth is refused at once
             queue.reserve(3, INTERACTIVE)
-        assert refused.value.status == 503
+        assert answer(refused.value).status == 503
         assert refused.value.retry_after == 2  # by when the line ahead is expected to clear
         assert "busy" in refused.value.message
         assert (queue.running, queue.waiting) == (2, 8)  # the refusal left nothing behind
@@ -250,11 +257,11 @@ def test_while_every_slot_is_held_longer_than_usual_requests_are_refused_at_once
         assert queue.expected_wait() == 0.125
         clock.now += 3.0  # both have held their slot for 3 s: the average says too little
         assert queue.expected_wait() == 1.5
-        with pytest.raises(QueueFull) as refused:
+        with pytest.raises(QUEUE_FULL) as refused:
             queue.reserve(2, INTERACTIVE)
-        assert (refused.value.status, refused.value.retry_after) == (503, 2)
+        assert (answer(refused.value).status, refused.value.retry_after) == (503, 2)
         clock.now += 60.0
-        with pytest.raises(QueueFull) as later:
+        with pytest.raises(QUEUE_FULL) as later:
             queue.reserve(2, INTERACTIVE)
         assert later.value.retry_after == RETRY_AFTER  # at most
         for holder in busy:
@@ -276,13 +283,13 @@ def test_requests_and_scripts_wait_in_queues_of_their_own() -> None:
         holders += [Holder(queue, 2, INTERACTIVE, log, f"request{n}") for n in range(2)]
         await settle()
         assert queue.waiting == 2
-        with pytest.raises(QueueFull) as refused:  # the requests' queue is full ...
+        with pytest.raises(QUEUE_FULL) as refused:  # the requests' queue is full ...
             queue.reserve(3, INTERACTIVE)
-        assert refused.value.status == 503
+        assert answer(refused.value).status == 503
         holders += [Holder(queue, 3, BATCH, log, f"script{n}") for n in range(2)]
         await settle()
         assert queue.waiting == 4  # ... and scripts still get in line, and so on
-        with pytest.raises(QueueFull):
+        with pytest.raises(QUEUE_FULL):
             queue.reserve(4, BATCH)
         for holder in holders:
             await holder.release()
@@ -415,8 +422,8 @@ def test_runs_started_together_for_the_last_place_one_is_refused_and_the_other_r
 
     first, second = server.call(start_two)
     assert isinstance(first, int)  # the place is taken before the first run awaits anything
-    assert isinstance(second, QueueFull)
-    assert second.status == 503
+    assert isinstance(second, QUEUE_FULL)
+    assert answer(second).status == 503
     gates.open("hold")
     finished = wait_for_run(alice, first)
     assert (finished["status"], finished["stdout"]) == ("ok", "accepted\n")

@@ -21,8 +21,8 @@ from tests.server.conftest import Server
 from widgetbox.host.accounts import users as accounts
 from widgetbox.host.app import create_app
 from widgetbox.host.config import load
+from widgetbox.host.errors import Conflict, DomainError
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import ApiError
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.starters import EXAMPLES
 
@@ -206,10 +206,10 @@ def test_concurrent_saves_from_one_base_make_one_version(alice: Browser, server:
 
     results = asyncio.run(race())
     won = [r for r in results if isinstance(r, int)]
-    lost = [r for r in results if isinstance(r, ApiError)]
+    lost = [r for r in results if isinstance(r, DomainError)]
     assert won == [2]
     assert len(lost) == THREADS - 1
-    assert {(e.status_code, e.code) for e in lost} == {(409, "version_conflict")}
+    assert {(type(e), e.code) for e in lost} == {(Conflict, "version_conflict")}
     assert rows_of(server.db, slug)["widget_versions"] == 2
 
 

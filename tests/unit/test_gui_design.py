@@ -10,6 +10,7 @@ import pytest
 
 from widgetbox.host.gui import design
 from widgetbox.host.gui.catalogue import PROPERTY_TYPES, catalogue
+from widgetbox.host.web.errors import answer
 from widgetbox.host.widgets.starters import TEMPLATES
 
 pytestmark = pytest.mark.unit
@@ -211,8 +212,8 @@ def test_only_client_files_reach_the_browser() -> None:
 
 def test_the_error_becomes_a_400_in_the_one_error_shape() -> None:
     bad = copy.deepcopy(design_of({"name": "b", "type": "Nope"}))
-    error = refused(files_with(bad)).api_error()
-    assert error.status_code == 400
+    error = refused(files_with(bad))
+    assert answer(error).status == 400
     assert error.code == "invalid_design"
     assert error.details == {"file": "forms/Form1.json", "where": "b.type"}
     assert error.message.startswith("The app cannot be saved: forms/Form1.json: b.type: ")

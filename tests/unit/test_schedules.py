@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from widgetbox.host.errors import DomainError, Invalid
 from widgetbox.host.schedules.rules import UNITS, Rule, missed, next_times, parse_rule, rule_to_json
-from widgetbox.host.web.errors import ApiError
 
 pytestmark = pytest.mark.unit
 
@@ -54,10 +54,10 @@ def local(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def error_of(data: Any, minimum: timedelta = NO_MINIMUM) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+def error_of(data: Any, minimum: timedelta = NO_MINIMUM) -> DomainError:
+    with pytest.raises(DomainError) as caught:
         parse_rule(data, anchor=ANCHOR, min_interval=minimum)
-    assert caught.value.status_code == 422
+    assert isinstance(caught.value, Invalid)
     assert caught.value.code == "invalid_schedule"
     return caught.value
 
@@ -281,15 +281,15 @@ def test_a_rule_made_directly_equals_the_parsed_one() -> None:
 
 
 def test_making_an_invalid_rule_directly_is_refused_too() -> None:
-    with pytest.raises(ApiError, match='"at"'):
+    with pytest.raises(DomainError, match='"at"'):
         Rule(kind="interval", every=5, unit="minutes", at=time(9, 0), anchor=ANCHOR)
-    with pytest.raises(ApiError, match="weekday"):
+    with pytest.raises(DomainError, match="weekday"):
         Rule(kind="interval", every=1, unit="weeks", weekday=7, anchor=ANCHOR)
-    with pytest.raises(ApiError, match="HH:MM"):
+    with pytest.raises(DomainError, match="HH:MM"):
         Rule(kind="interval", every=1, unit="days", at=time(9, 0, 30), anchor=ANCHOR)
-    with pytest.raises(ApiError, match='"every" does not apply to a cron schedule'):
+    with pytest.raises(DomainError, match='"every" does not apply to a cron schedule'):
         Rule(kind="cron", cron="0 9 * * *", every=5, anchor=ANCHOR)
-    with pytest.raises(ApiError, match='"cron" does not apply to an interval schedule'):
+    with pytest.raises(DomainError, match='"cron" does not apply to an interval schedule'):
         Rule(kind="interval", cron="0 9 * * *", anchor=ANCHOR)
 
 
@@ -944,9 +944,9 @@ def test_missed_fires_at_most_once(rule: Rule, last_due: datetime, downtime: tim
 def test_any_cron_text_is_accepted_or_refused_with_a_422(text: str) -> None:
     try:
         rule = parse({"type": "cron", "cron": text})
-    except ApiError as e:
+    except DomainError as e:
         error = e
     else:
         assert next_times(rule, ANCHOR, 1)
         return
-    assert (error.status_code, error.code) == (422, "invalid_schedule")
+    assert (type(error), error.code) == (Invalid, "invalid_schedule")

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from widgetbox.host.accounts.users import iso, now
+from widgetbox.host.errors import DomainError, Invalid, NotFound
 from widgetbox.host.secrets import store as secrets
 from widgetbox.host.secrets.store import SecretBox, SecretDecryptError, SecretKeyError
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.errors import ApiError
 from widgetbox.runtime import Bridge, HostCall, HostCallError
 from widgetbox.runtime._bridge import error_frame, parse_request
 
@@ -287,13 +287,13 @@ def test_valid_names(name: str) -> None:
     ],
 )
 def test_invalid_names(name: str) -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         secrets.check_name(name)
-    assert (refused.value.status_code, refused.value.code) == (422, "invalid_secret_name")
+    assert (type(refused.value), refused.value.code) == (Invalid, "invalid_secret_name")
 
 
 def test_a_name_that_is_not_text_is_refused() -> None:
-    with pytest.raises(ApiError, match="letters"):
+    with pytest.raises(DomainError, match="letters"):
         secrets.check_name(5)  # type: ignore[arg-type]
 
 
@@ -313,14 +313,14 @@ def test_valid_values(value: str) -> None:
     ],
 )
 def test_invalid_values(value: str) -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         secrets.check_value(value)
-    assert (refused.value.status_code, refused.value.code) == (422, "invalid_secret_value")
+    assert (type(refused.value), refused.value.code) == (Invalid, "invalid_secret_value")
     assert value not in refused.value.message
 
 
 def test_a_value_that_is_not_text_is_refused() -> None:
-    with pytest.raises(ApiError, match="text"):
+    with pytest.raises(DomainError, match="text"):
         secrets.check_value(b"bytes")  # type: ignore[arg-type]
 
 
@@ -387,9 +387,9 @@ def test_set_list_get_delete(database: Database, box: SecretBox) -> None:
 
     database.write_now(secrets.delete_secret, widget, "B_KEY")
     assert [s.name for s in database.read_now(secrets.list_secrets, widget)] == ["A_KEY"]
-    with pytest.raises(ApiError) as missing:
+    with pytest.raises(DomainError) as missing:
         database.write_now(secrets.delete_secret, widget, "B_KEY")
-    assert (missing.value.status_code, missing.value.code) == (404, "no_such_secret")
+    assert (type(missing.value), missing.value.code) == (NotFound, "no_such_secret")
 
 
 def test_setting_again_replaces_the_value_and_keeps_the_creation_time(
@@ -420,9 +420,9 @@ def test_names_are_per_widget_and_case_sensitive(database: Database, box: Secret
 
 def test_set_validates_before_storing(database: Database, box: SecretBox) -> None:
     widget = add_widget(database, "one")
-    with pytest.raises(ApiError, match="name"):
+    with pytest.raises(DomainError, match="name"):
         database.write_now(secrets.set_secret, box, widget, "1bad", VALUE)
-    with pytest.raises(ApiError, match="KiB"):
+    with pytest.raises(DomainError, match="KiB"):
         database.write_now(secrets.set_secret, box, widget, "OK", "x" * 70_000)
     assert database.read_now(secrets.list_secrets, widget) == []
 
