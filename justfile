@@ -28,13 +28,15 @@ setup:
     # Fetch, verify and compile the pinned interpreter (a no-op when the cache is warm).
     {{venv}}/bin/widgetbox prepare
     # The browser client: its npm packages when package.json or the lock changed, its bundle
-    # when anything that feeds esbuild changed (see `just client`).
+    # when anything that feeds esbuild changed (see `just client`), including the sources it
+    # bundles from outside client/: the guest's `anvil` package (the value codec and the
+    # `anvil.server` exceptions, see client/src/gui/python.js) and runtime/statuses.json.
     deps=$(cat client/package.json client/package-lock.json | sha256sum | cut -d' ' -f1)
     if [ "$(cat client/node_modules/.widgetbox-installed 2>/dev/null)" != "$deps" ]; then
         {{just_executable()}} client-packages
         echo "$deps" > client/node_modules/.widgetbox-installed
     fi
-    sources=$( (echo "$deps"; find client/src client/build.mjs client/runtimes.mjs -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)
+    sources=$( (echo "$deps"; find client/src client/build.mjs client/runtimes.mjs wasm-python/anvil runtime/statuses.json -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)
     if [ "$(cat client/build/.widgetbox-built 2>/dev/null)" != "$sources" ]; then
         {{just_executable()}} client-build
         echo "$sources" > client/build/.widgetbox-built

@@ -8,7 +8,6 @@ from typing import Any
 
 from litestar import Litestar, MediaType, Response, Router
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -16,35 +15,28 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 
-from widgetbox.host.accounts import api as auth
+from widgetbox.host.accounts.sessions import SessionCache
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints import serve as http_api
-from widgetbox.host.gui import apps as gui_apps
-from widgetbox.host.gui.handoff import open_app
 from widgetbox.host.gui.hosts import PREFIX as APPS_PREFIX
 from widgetbox.host.gui.hosts import AppHosts, Widgetbox
 from widgetbox.host.gui.tokens import AppTokens
-from widgetbox.host.packages.api import PackageController
-from widgetbox.host.runs.api import Runs, WidgetRuns
-from widgetbox.host.schedules.api import WidgetSchedule, preview
-from widgetbox.host.secrets.api import SecretController
+from widgetbox.host.routes import routes
 from widgetbox.host.services import Services
 from widgetbox.host.web import pages
+from widgetbox.host.web.dependencies import DEPENDENCIES
 from widgetbox.host.web.errors import body, handle
-from widgetbox.host.web.security import (
+from widgetbox.host.web.guards import (
     SameOriginMiddleware,
-    SessionCache,
     add_security_headers,
     csrf_config,
-    current_viewer,
     server_secret,
-    widget_rate_limit,
 )
-from widgetbox.host.widgets.api import WidgetController, explore
 
 log = logging.getLogger("widgetbox.host")
 
 CLIENT_DIR = Path(__file__).resolve().parent.parent / "client"
+"""What browsers get: client/ in a checkout, `widgetbox/client/` in a wheel (pyproject.toml)."""
 OPENAPI_PATH = "/api/schema"
 """The OpenAPI document is served at /api/schema/openapi.json (and .yaml)."""
 
@@ -90,24 +82,9 @@ def create_app(config: Config) -> Litestar:
     )
 
     app = Widgetbox(
-        route_handlers=[
-            *auth.routers(config),
-            WidgetController,
-            explore,
-            WidgetRuns,
-            Runs,
-            WidgetSchedule,
-            preview,
-            SecretController,
-            PackageController,
-            http_api.router(config, widget_rate_limit(config).middleware),
-            *gui_apps.routes(config, assets),
-            open_app,
-            pages.router(),
-            pages.static_route(assets),
-        ],
+        route_handlers=routes(config, assets),
         state=state,
-        dependencies={"viewer": Provide(current_viewer)},
+        dependencies=DEPENDENCIES,
         on_startup=[services.start],
         on_shutdown=[services.stop],
         exception_handlers={Exception: handle},

@@ -2,10 +2,10 @@
 `WIDGETBOX_*` environment variables, and validated before anything starts.
 
 The file groups settings in sections (`[server]`, `[security]`, `[sandbox]`, `[runs]`,
-`[http]`, `[gui]`, `[outbound]`, `[packages]`); each setting's
-environment variable is `WIDGETBOX_` plus its name in capitals (names are unique across
-sections). The environment wins over the file; the file over the defaults. Every setting has
-a default, so no file is needed. docs/configuration.md lists them all (a test checks it).
+`[http]`, `[gui]`, `[outbound]`, `[packages]`); each setting's environment variable is
+`WIDGETBOX_` plus its name in capitals (names are unique across sections). The environment
+wins over the file; the file over the defaults. Every setting has a default, so no file is
+needed. README.md's "Configuration" table lists them all (a test checks it).
 """
 
 from __future__ import annotations
@@ -355,7 +355,7 @@ class Config:
     package_installs: int
     cache_dir: Path | None
     sources: dict[str, str] = field(default_factory=dict, compare=False)
-    """Where each setting that is not a default came from (for `widgetbox config`)."""
+    """Where each setting that is not a default came from (for `widgetbox settings`)."""
 
     @property
     def origin(self) -> str:

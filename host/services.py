@@ -13,19 +13,18 @@ from pathlib import Path
 
 from litestar import Litestar
 
-from widgetbox.host.accounts import users as accounts
-from widgetbox.host.accounts.users import iso, now
+from widgetbox.host import outbound, secrets
+from widgetbox.host.accounts import sessions
+from widgetbox.host.accounts.sessions import limits
 from widgetbox.host.config import Config
-from widgetbox.host.outbound import client as outbound
 from widgetbox.host.packages import PackageError, PackageService
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.admission import RunQueue
 from widgetbox.host.runs.live import LiveRuns
 from widgetbox.host.runs.runner import Runner
 from widgetbox.host.schedules.scheduler import Scheduler, SystemClock
-from widgetbox.host.secrets import store as secrets
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.security import limits
+from widgetbox.host.storage.times import iso, now
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import CompileFailed, Runtime
 
@@ -113,7 +112,7 @@ class Services:
         """Forget expired sessions, old runs' output and unused package environments."""
         idle, lifetime = limits(self.config)
         try:
-            await db.write(accounts.prune_sessions, idle, lifetime)
+            await db.write(sessions.prune_sessions, idle, lifetime)
             cutoff = iso(now() - timedelta(days=self.config.run_output_days))
             await db.write(runs.prune_output, self.config.runs_kept, cutoff)
             if self.packages is not None:

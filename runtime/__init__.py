@@ -10,6 +10,7 @@ See ARCHITECTURE.md ("The sandbox") for how it works and `Limits` for every limi
 """
 
 from ._artifacts import ArtifactError, Interpreter, Pin
+from ._artifacts import locate as locate_interpreter
 from ._bridge import Bridge, HostCall, HostCallError
 from ._cancel import Cancel
 from ._codec import SerializationError
@@ -25,8 +26,10 @@ from ._prepare import prepare
 from ._pycache import CompileFailed
 from ._result import Frame, RunResult, Status, UserError
 from ._runtime import Runtime
+from ._statuses import RUN_STATUSES, RunStatus
 
 __all__ = [
+    "RUN_STATUSES",
     "TOO_LONG",
     "ArtifactError",
     "Bridge",
@@ -47,6 +50,7 @@ __all__ = [
     "Pin",
     "Route",
     "RunResult",
+    "RunStatus",
     "Runtime",
     "Script",
     "SerializationError",
@@ -55,5 +59,6 @@ __all__ = [
     "decode_value",
     "encode_value",
     "estimated_compile_seconds",
+    "locate_interpreter",
     "prepare",
 ]

@@ -8,16 +8,17 @@ errors (`{"error": {"kind", "message"}}`) it can catch; no host exception text c
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import math
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, count
 from typing import Any, Protocol
 
 log = logging.getLogger("widgetbox.runtime.bridge")
@@ -68,6 +69,7 @@ class Bridge:
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="widgetbox-bridge")
+        self._timeouts = _Timeouts()
 
     def register(self, op: str, handler: Handler) -> None:
         if not op or op.startswith(RESERVED_PREFIX):
@@ -86,45 +88,221 @@ class Bridge:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._timeouts.close()
 
     def dispatch(
         self, op: str, data: Any, call: HostCall, abandoned: list[Future[Any]] | None = None
     ) -> bytes:
-        """Run the handler for `op` (already parsed and counted) and frame its answer.
+        """`submit`, waiting for its answer (at most `call.timeout`)."""
+        return self.submit(op, data, call, abandoned).result()
+
+    def submit(
+        self, op: str, data: Any, call: HostCall, abandoned: list[Future[Any]] | None = None
+    ) -> Future[bytes]:
+        """Start the handler for `op` (already parsed and counted) on the bridge's workers;
+        the future is the frame that answers it, set when the handler returns or when its
+        timeout passes, whichever comes first (no thread waits for it meanwhile: one timer
+        thread keeps every call's timeout).
 
         A handler cannot be interrupted; one that outlives its timeout keeps its worker
         until it returns. `abandoned` holds the calling run's such handlers: a run with
         `MAX_ABANDONED` of them still running may not start another, so one run cannot
-        occupy every worker (handlers should honour `call.timeout` themselves).
+        occupy every worker (handlers should honour `call.timeout` themselves). A handler
+        is counted there before its Timeout answer is set, so the run's next call sees it.
         """
+        answer: Future[bytes] = Future()
         with self._lock:
             handler = self._handlers.get(op)
+            busy = False
+            if handler is not None and abandoned is not None:
+                abandoned[:] = [future for future in abandoned if not future.done()]
+                busy = len(abandoned) >= MAX_ABANDONED
         if handler is None:
-            return error_frame("UnknownOperation", f"the host has no operation named {op!r}")
-        if abandoned is not None:
-            abandoned[:] = [future for future in abandoned if not future.done()]
-            if len(abandoned) >= MAX_ABANDONED:
-                return error_frame(
-                    "LimitExceeded", "earlier host calls of this run are still running"
-                )
-        future = self._executor.submit(handler, call, data)
-        try:
-            answer = future.result(timeout=call.timeout)
-        except FutureTimeout:
-            if not future.cancel() and abandoned is not None:
-                abandoned.append(future)
-            log.warning("host call %r did not answer within %.1f s", op, call.timeout)
-            return error_frame("Timeout", f"the host did not answer {op!r} in time")
-        except HostCallError as e:
-            return error_frame(e.kind, e.message)
-        except Exception:
-            log.exception("host call %r failed", op)
-            return error_frame("HostError", f"the host failed while answering {op!r}")
-        try:
-            return ok_frame(answer)
-        except (TypeError, ValueError):
-            log.exception("host call %r answered with a value that is not JSON", op)
-            return error_frame("HostError", f"the host failed while answering {op!r}")
+            answer.set_result(
+                error_frame("UnknownOperation", f"the host has no operation named {op!r}")
+            )
+        elif busy:
+            answer.set_result(
+                error_frame("LimitExceeded", "earlier host calls of this run are still running")
+            )
+        else:
+            try:
+                work = self._executor.submit(handler, call, data)
+            except RuntimeError:  # closed
+                answer.set_result(error_frame("HostError", "the host is shutting down"))
+                return answer
+            pending = _Pending(self, op, call.timeout, work, answer, abandoned)
+            pending.stop_timer = self._timeouts.after(call.timeout, pending.expired)
+            work.add_done_callback(pending.returned)
+        return answer
+
+
+class _Pending:
+    """One handler's call: answered once, by whichever comes first, the handler's return or
+    its timeout."""
+
+    __slots__ = (
+        "_answered",
+        "abandoned",
+        "answer",
+        "bridge",
+        "op",
+        "stop_timer",
+        "timeout",
+        "work",
+    )
+
+    def __init__(
+        self,
+        bridge: Bridge,
+        op: str,
+        timeout: float,
+        work: Future[Any],
+        answer: Future[bytes],
+        abandoned: list[Future[Any]] | None,
+    ) -> None:
+        self.bridge, self.op, self.timeout = bridge, op, timeout
+        self.work, self.answer, self.abandoned = work, answer, abandoned
+        self.stop_timer: Callable[[], None] = _nothing
+        self._answered = threading.Lock()
+
+    def _first(self) -> bool:
+        """Whether this is the first to answer (the handler or its timeout)."""
+        return self._answered.acquire(blocking=False)
+
+    def returned(self, work: Future[Any]) -> None:
+        if not self._first():
+            return  # it timed out first
+        self.stop_timer()
+        self.answer.set_result(_frame_of(self.op, work))
+
+    def expired(self) -> None:
+        if not self._first():
+            return  # it returned first
+        if not self.work.cancel() and self.abandoned is not None:  # it is running
+            with self.bridge._lock:
+                self.abandoned.append(self.work)
+        log.warning("host call %r did not answer within %.1f s", self.op, self.timeout)
+        self.answer.set_result(
+            error_frame("Timeout", f"the host did not answer {self.op!r} in time")
+        )
+
+
+def _frame_of(op: str, work: Future[Any]) -> bytes:
+    """The frame answering a handler that returned, raised or was cancelled."""
+    if work.cancelled():  # the bridge closed before it started
+        return error_frame("HostError", "the host is shutting down")
+    error = work.exception()
+    if isinstance(error, HostCallError):
+        return error_frame(error.kind, error.message)
+    if error is not None:
+        log.error("host call %r failed", op, exc_info=error)
+        return error_frame("HostError", f"the host failed while answering {op!r}")
+    try:
+        return ok_frame(work.result())
+    except (TypeError, ValueError):
+        log.exception("host call %r answered with a value that is not JSON", op)
+        return error_frame("HostError", f"the host failed while answering {op!r}")
+
+
+def _nothing() -> None:
+    pass
+
+
+class _Timeouts:
+    """One thread that calls each function given to `after` when its time comes, unless it
+    was stopped first: the timeouts of every host call, with no thread waiting per call."""
+
+    LONGEST_WAIT = 3600.0
+    """A condition cannot wait for just any number of seconds; the thread looks again."""
+
+    def __init__(self) -> None:
+        self._due: list[_Due] = []
+        self._stopped = 0
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._order = count()
+
+    def after(self, seconds: float, fn: Callable[[], None]) -> Callable[[], None]:
+        """Call `fn` on the timer's thread in `seconds`; returns what stops that."""
+        due = _Due(time.monotonic() + (seconds if seconds > 0 else 0.0), next(self._order), fn)
+        with self._changed:
+            if not self._closed:
+                heapq.heappush(self._due, due)
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._serve, name="widgetbox-bridge-timeouts", daemon=True
+                    )
+                    self._thread.start()
+                elif self._due[0] is due:
+                    self._changed.notify()
+                return lambda: self._stop(due)
+        fn()  # closed: at once
+        return _nothing
+
+    def _stop(self, due: _Due) -> None:
+        with self._changed:
+            if due.fn is None:
+                return
+            due.fn = None
+            self._stopped += 1
+            # answered calls leave their entries behind: swept once they are most of them
+            if self._stopped > 1024 and 2 * self._stopped > len(self._due):
+                self._due = [entry for entry in self._due if entry.fn is not None]
+                heapq.heapify(self._due)
+                self._stopped = 0
+
+    def _serve(self) -> None:
+        with self._changed:
+            while not self._closed:
+                if not self._due:
+                    self._changed.wait()
+                    continue
+                wait = self._due[0].when - time.monotonic()
+                if wait > 0:
+                    self._changed.wait(min(wait, self.LONGEST_WAIT))
+                    continue
+                due = heapq.heappop(self._due)
+                fn, due.fn = due.fn, None
+                if fn is None:
+                    self._stopped -= 1
+                    continue
+                self._changed.release()
+                try:
+                    _call_safely(fn)
+                finally:
+                    self._changed.acquire()
+
+    def close(self) -> None:
+        """Stop the thread, and call what is still due at once (nothing waits forever)."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify()
+            due = [entry.fn for entry in sorted(self._due) if entry.fn is not None]
+            for entry in self._due:
+                entry.fn = None
+            self._due = []
+        for fn in due:
+            _call_safely(fn)
+
+
+def _call_safely(fn: Callable[[], None]) -> None:
+    try:
+        fn()
+    except Exception:
+        log.exception("a host call's timeout failed")
+
+
+class _Due:
+    __slots__ = ("fn", "order", "when")
+
+    def __init__(self, when: float, order: int, fn: Callable[[], None]) -> None:
+        self.when, self.order = when, order
+        self.fn: Callable[[], None] | None = fn
+
+    def __lt__(self, other: _Due) -> bool:
+        return (self.when, self.order) < (other.when, other.order)
 
 
 def ok_frame(value: Any) -> bytes:

@@ -3,72 +3,46 @@
 JSON types pass as they are; tuples arrive as lists; dicts must have string keys; `date`
 and `datetime` survive the trip. Special values travel as tagged objects
 (`{"$wb": "date", "v": "2026-11-24"}`); a dict that itself has a `"$wb"` key is wrapped
-so it cannot be mistaken for a tag. The guest's `anvil._serialize` implements the same
-format; a sandbox test checks that the two agree.
+so it cannot be mistaken for a tag.
+
+The codec has one source, the guest's `anvil/_serialize.py`, which the guest and the browser
+client run too. The host loads that file by path from the guest folder the runtime mounts
+(`_paths.GUEST_DIR`), as a module of its own named after this one: nothing is imported from
+the guest's packages (there is no `anvil` on the host), and a copy can never drift. This is
+the one place the host runs guest code; tests/unit/test_import_rules.py allows exactly it.
 """
 
 from __future__ import annotations
 
-import datetime
-import math
+import importlib.util
+from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
-TAG = "$wb"
-MAX_DEPTH = 100
+from ._paths import GUEST_DIR
+
+SOURCE = GUEST_DIR / "anvil" / "_serialize.py"
+"""The codec's one source."""
 
 
-class SerializationError(ValueError):
-    """A value that cannot cross the sandbox boundary (Anvil's `SerializationError`)."""
+def _load() -> ModuleType:
+    # Named after this module, so what it defines reports a module where it can be found
+    # (`widgetbox.runtime._codec.SerializationError`); it is not entered in sys.modules.
+    spec = importlib.util.spec_from_file_location(__name__, SOURCE)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the value codec from {SOURCE}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def encode(value: Any, _depth: int = 0) -> Any:
-    """A JSON-ready form of `value`."""
-    if _depth > MAX_DEPTH:
-        raise SerializationError(f"value is nested more than {MAX_DEPTH} levels deep")
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise SerializationError(f"cannot serialize the float {value!r}")
-        return value
-    if isinstance(value, (list, tuple)):
-        return [encode(item, _depth + 1) for item in value]
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise SerializationError(
-                    f"dict keys must be strings, not {type(key).__name__} ({key!r})"
-                )
-            out[key] = encode(item, _depth + 1)
-        return {TAG: "dict", "v": out} if TAG in out else out
-    # datetime is a subclass of date: test it first.
-    if isinstance(value, datetime.datetime):
-        return {TAG: "datetime", "v": value.isoformat()}
-    if isinstance(value, datetime.date):
-        return {TAG: "date", "v": value.isoformat()}
-    raise SerializationError(f"cannot serialize a {type(value).__name__} object")
+_source = _load()
 
-
-def decode(value: Any, _depth: int = 0) -> Any:
-    """The Python value an `encode`d form stands for."""
-    if _depth > MAX_DEPTH:
-        raise SerializationError(f"value is nested more than {MAX_DEPTH} levels deep")
-    if isinstance(value, list):
-        return [decode(item, _depth + 1) for item in value]
-    if isinstance(value, dict):
-        tag = value.get(TAG)
-        if tag is None:
-            return {key: decode(item, _depth + 1) for key, item in value.items()}
-        payload = value.get("v")
-        try:
-            if tag == "dict" and isinstance(payload, dict):
-                return {key: decode(item, _depth + 1) for key, item in payload.items()}
-            if tag == "datetime" and isinstance(payload, str):
-                return datetime.datetime.fromisoformat(payload)
-            if tag == "date" and isinstance(payload, str):
-                return datetime.date.fromisoformat(payload)
-        except ValueError as e:
-            raise SerializationError(f"bad {tag} value {payload!r}: {e}") from None
-        raise SerializationError(f"unknown tagged value {tag!r}")
-    return value
+TAG: str = _source.TAG
+MAX_DEPTH: int = _source.MAX_DEPTH
+SerializationError: type[ValueError] = _source.SerializationError
+"""A value that cannot cross the sandbox boundary (Anvil's `SerializationError`)."""
+encode: Callable[[Any], Any] = _source.encode
+"""A JSON-ready form of a value; raises SerializationError."""
+decode: Callable[[Any], Any] = _source.decode
+"""The Python value an `encode`d form stands for; raises SerializationError."""

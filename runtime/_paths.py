@@ -5,15 +5,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# runtime/ sits beside wasm-python/ in the checkout (an editable install maps
-# `widgetbox.runtime` onto runtime/, so this holds for the installed package too).
-REPO_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+"""runtime/ in a checkout (an editable install maps `widgetbox.runtime` onto it), or
+`widgetbox/runtime/` in an installed wheel, beside `widgetbox/guest/` (see pyproject.toml)."""
 
-GUEST_DIR = REPO_ROOT / "wasm-python"
-"""The guest side: the driver and the `anvil` package, mounted read-only in every sandbox."""
+_INSTALLED_GUEST = _PACKAGE.parent / "guest"
+GUEST_DIR = _INSTALLED_GUEST if _INSTALLED_GUEST.is_dir() else _PACKAGE.parent / "wasm-python"
+"""The guest side: the driver and the `anvil` package, mounted read-only in every sandbox
+(wasm-python/ in a checkout, `widgetbox/guest/` in a wheel)."""
 
 PIN_FILE = GUEST_DIR / "interpreter.toml"
 """The interpreter pin: wheel version and the sha256 of every artifact used."""
+
+STATUS_FILE = Path(__file__).resolve().parent / "statuses.json"
+"""The run-status vocabulary (`_statuses.py`), beside the runtime's modules: the browser's
+scripts bundle it too (client/src/lib/format.js)."""
 
 
 def cache_dir() -> Path:

@@ -1,10 +1,13 @@
 """The runtime's side of its sandbox processes (see `_worker` for theirs).
 
 `SandboxProcess` starts one process, sends it runs and compile jobs, and dispatches what
-comes back on a reader thread: output to the run's listener, host calls to the runtime's
-Bridge (with the run's context), results to the waiting caller. When the process dies, its
-runs end as killed (with what they printed so far and a message saying why) and `on_exit`
-lets the runtime start a replacement.
+comes back (the messages declared in `_wire`) on a reader thread, through `_HANDLERS`:
+output to the run's listener, host calls to the runtime's Bridge (with the run's context,
+answered by a callback when the handler returns or times out, no thread waiting), results
+to the waiting caller. Threads that must not wait for the process's socket (the bridge's,
+a cancel's setter) post their messages to a writer thread. When the process dies, its runs
+end as killed (with what they printed so far and a message saying why) and `on_exit` lets
+the runtime start a replacement.
 
 Every run carries its deadline, on the system's monotonic clock, which both processes
 share. A run still going a second past it is stuck in host-side work that fuel and epochs
@@ -18,34 +21,26 @@ import contextlib
 import itertools
 import json
 import logging
+import queue
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any, ClassVar
 
+from . import _wire as wire
 from ._bridge import Bridge, HostCall, error_frame
 from ._cancel import Cancel
 from ._guest import GuestError
 from ._limits import TOO_LONG, Limits
 from ._output import OutputCallback
 from ._result import RunResult, Status
-from ._wire import (
-    MAX_MESSAGE,
-    WireError,
-    bytes_in,
-    bytes_out,
-    limits_out,
-    pack,
-    result_in,
-    unpack,
-)
+from ._wire import MAX_MESSAGE, Lane, RunRequest, WireError, pack, unpack
 
 log = logging.getLogger("widgetbox.runtime")
 
@@ -61,11 +56,6 @@ REPLACED = (
     "The run was stopped: the sandbox process running it was replaced because another run "
     "in it did not stop at its deadline; run it again"
 )
-
-
-INTERACTIVE, BATCH = "interactive", "batch"
-"""The roles of sandbox processes (and the lanes of runs): HTTP routes and server calls, or
-scripts and background compiles."""
 
 
 class ProcessGone(GuestError):
@@ -93,7 +83,7 @@ class _Run:
     process dies still reports its output."""
     printed_bytes: int = 0
     abandoned: list[Future[Any]] = field(default_factory=list)
-    """Host-call handlers of this run that outlived their timeout (see Bridge.dispatch)."""
+    """Host-call handlers of this run that outlived their timeout (see Bridge.submit)."""
 
     def keep_output(self, stream: str, text: str) -> None:
         room = self.limits.output - self.printed_bytes
@@ -118,24 +108,24 @@ class _Run:
 class SandboxProcess:
     def __init__(
         self,
-        role: str,
+        role: Lane,
         slot: int | None,
         settings: dict[str, Any],
         bridge: Bridge,
-        host_calls: Executor,
         on_exit: Callable[[SandboxProcess], None],
     ) -> None:
         self.role = role
         self.slot = slot
         """Its slot of the runtime's busy board (request processes; see `_busy`)."""
         self._bridge = bridge
-        self._host_calls = host_calls
         self._on_exit = on_exit
         self._runs: dict[int, _Run] = {}
-        self._requests: dict[int, Future[dict[str, Any]]] = {}
+        self._requests: dict[int, Future[wire.Reply]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
+        self._outgoing: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        """Messages posted by threads that must not wait for the socket (see `_post`)."""
         self.alive = True
         self.closing = False
         self.killed = False
@@ -163,6 +153,10 @@ class SandboxProcess:
             self._process.wait()
             self._connection.close()
             raise
+        self._writer = threading.Thread(
+            target=self._write, name="widgetbox-sandbox-writer", daemon=True
+        )
+        self._writer.start()
         self._reader = threading.Thread(
             target=self._read, name="widgetbox-sandbox-reader", daemon=True
         )
@@ -200,42 +194,68 @@ class SandboxProcess:
             self._process.kill()
 
     def _await_ready(self) -> None:
-        if not self._connection.poll(START_TIMEOUT):
-            raise GuestError("a sandbox process did not start in time")
-        try:
-            message = unpack(self._connection.recv_bytes(MAX_MESSAGE))
-        except (EOFError, OSError, WireError):
-            raise GuestError(
-                f"a sandbox process failed to start (exit status {self._process.wait()})"
-            ) from None
-        if message["kind"] != "ready":
-            raise GuestError(f"a sandbox process failed to start: {message.get('message')}")
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:  # its log records may come first
+            if not self._connection.poll(max(0.0, deadline - time.monotonic())):
+                raise GuestError("a sandbox process did not start in time")
+            try:
+                message = unpack(self._connection.recv_bytes(MAX_MESSAGE), wire.FROM_PROCESS)
+            except (EOFError, OSError, WireError):
+                raise GuestError(
+                    f"a sandbox process failed to start (exit status {self._process.wait()})"
+                ) from None
+            match message:
+                case wire.Ready():
+                    return
+                case wire.Log():
+                    self._log(message)
+                case wire.FailedToStart(message=why):
+                    raise GuestError(f"a sandbox process failed to start: {why}")
+                case _:
+                    raise GuestError(f"a sandbox process failed to start: sent {message.kind!r}")
 
     # -- sending -----------------------------------------------------------------------------
 
-    def _send(self, kind: str, **fields: Any) -> None:
-        data = pack(kind, **fields)
+    def _send(self, message: wire.Message) -> None:
+        """Send from this thread, which may wait while the process reads (raises OSError
+        when it has gone)."""
+        data = pack(message)
         with self._send_lock:
             self._connection.send_bytes(data)
+
+    def _post(self, message: wire.Message) -> None:
+        """Send from the writer thread: for threads that must not wait for this process's
+        socket (a cancel's setter, such as the event loop; the bridge's workers and its
+        timer thread, shared by every process). Never blocks; lost if the process has gone,
+        whose runs end on their own."""
+        self._outgoing.put(pack(message))
+
+    def _write(self) -> None:
+        gone = False
+        while (data := self._outgoing.get()) is not None:
+            if gone:
+                continue
+            try:
+                with self._send_lock:
+                    self._connection.send_bytes(data)
+            except OSError:
+                gone = True  # the reader sees it too, and ends its runs
 
     def run(
         self,
         run_id: int,
-        job: dict[str, Any],
-        files: dict[str, str],
-        limits: Limits,
-        bytecode: dict[str, bytes],
-        lane: str,
-        packages: Path | None,
+        request: RunRequest,
+        *,
         on_output: OutputCallback | None,
         cancel: Cancel | None,
         context: Mapping[str, Any],
     ) -> RunResult:
-        """Run one job in this process and wait for its result. `lane` is "batch" for
-        scripts, which run at a lower priority, or "interactive"; `packages` is the folder
-        of installed packages the job's guest mounts. Raises ProcessGone when the process
-        had stopped before the run was sent, GuestError when it failed to run it; a
-        process that dies under the run makes it end as killed."""
+        """Run one job in this process and wait for its result. `request` is what the
+        process needs; `on_output`, `cancel` and `context` (which host calls are answered
+        with) stay here. Raises ProcessGone when the process had stopped before the run
+        was sent, GuestError when it failed to run it; a process that dies under the run
+        makes it end as killed."""
+        limits = request.limits
         run = _Run(on_output, context, limits, time.monotonic() + limits.timeout)
         with self._lock:
             if not self.alive:
@@ -243,20 +263,17 @@ class SandboxProcess:
             self._runs[run_id] = run
         try:
             try:
-                self._send(
-                    "run", run=run_id, lane=lane, job=job, files=files,
-                    limits=limits_out(limits), deadline=run.deadline,
-                    bytecode={path: bytes_out(data) for path, data in bytecode.items()},
-                    packages=None if packages is None else str(packages),
-                )  # fmt: skip
+                self._send(wire.Run(run=run_id, request=request, deadline=run.deadline))
             except OSError:
                 with self._lock:
                     self.alive = False  # so it is not picked again; the reader cleans up
                 raise ProcessGone("the sandbox process has stopped") from None
-            # a cancel is sent from where it is set (on another thread: the setter's, such
-            # as the event loop, must not wait for this process's socket)
+            # a cancel is sent from where it is set, through the writer: the setter (such
+            # as the event loop) must not wait for this process's socket
             unsubscribe = (
-                cancel.when_set(lambda: self._cancel_soon(run_id)) if cancel is not None else None
+                cancel.when_set(lambda: self._post(wire.Cancel(run=run_id)))
+                if cancel is not None
+                else None
             )
             try:
                 run.done.wait()  # set by its result, or by `_exited` when the process dies
@@ -272,26 +289,16 @@ class SandboxProcess:
             raise GuestError(run.failure)
         return run.lost()
 
-    def _cancel_soon(self, run_id: int) -> None:
-        try:
-            self._host_calls.submit(self._send_cancel, run_id)
-        except RuntimeError:  # the runtime is closing: its runs are being stopped anyway
-            self._send_cancel(run_id)
-
-    def _send_cancel(self, run_id: int) -> None:
-        with contextlib.suppress(OSError):  # it has died: the reader ends the run
-            self._send("cancel", run=run_id)
-
-    def request(self, kind: str, wait: float, **fields: Any) -> dict[str, Any]:
-        """Send a request that is answered by one message with the same id."""
-        answer: Future[dict[str, Any]] = Future()
+    def request(self, make: Callable[[int], wire.Message], wait: float) -> wire.Reply:
+        """Send the request `make(id)` and wait for the reply with the same id."""
+        answer: Future[wire.Reply] = Future()
         request_id = next(self._ids)
         with self._lock:
             if not self.alive:
                 raise GuestError("the sandbox process has stopped")
             self._requests[request_id] = answer
         try:
-            self._send(kind, id=request_id, **fields)
+            self._send(make(request_id))
             return answer.result(wait)
         finally:
             with self._lock:
@@ -302,7 +309,7 @@ class SandboxProcess:
     def _read(self) -> None:
         try:
             while True:
-                self._handle(unpack(self._connection.recv_bytes(MAX_MESSAGE)))
+                self._handle(unpack(self._connection.recv_bytes(MAX_MESSAGE), wire.FROM_PROCESS))
         except (EOFError, OSError):
             pass
         except (WireError, KeyError, TypeError, ValueError):
@@ -311,78 +318,76 @@ class SandboxProcess:
             self._process.kill()
         self._exited()
 
-    def _handle(self, message: dict[str, Any]) -> None:
-        handler = self._HANDLERS.get(message["kind"])
+    def _handle(self, message: wire.Message) -> None:
+        handler = self._HANDLERS.get(type(message))
         if handler is None:
-            raise WireError(f"unknown message kind {message['kind']!r}")
+            raise WireError(f"a {message.kind!r} message is not expected now")
         handler(self, message)
 
-    def _output(self, message: dict[str, Any]) -> None:
-        run = self._runs.get(message["run"])
+    def _output(self, message: wire.Output) -> None:
+        run = self._runs.get(message.run)
         if run is None:
             return
-        stream, text = _text(message["stream"]), _text(message["text"])
-        run.keep_output(stream, text)
+        run.keep_output(message.stream, message.text)
         if run.on_output is not None:
             try:
-                run.on_output(stream, text)
+                run.on_output(message.stream, message.text)
             except Exception:  # a broken listener must not break the run
                 log.exception("output callback failed")
 
-    def _call(self, message: dict[str, Any]) -> None:
-        self._host_calls.submit(self._host_call, message)
+    def _call(self, message: wire.Call) -> None:
+        """A forwarded host call: started on the Bridge's workers from this thread, and
+        answered (through the writer) when the handler returns or its timeout passes."""
+        run = self._runs.get(message.run)
+        if run is None:  # the run has ended meanwhile
+            self._answer(message.call, error_frame("HostError", "the run has ended"))
+            return
+        call = HostCall(op=message.op, context=run.context, timeout=_seconds(message.timeout, run))
+        answer = self._bridge.submit(message.op, message.data, call, run.abandoned)
+        answer.add_done_callback(lambda done: self._answer(message.call, done.result()))
 
-    def _done(self, message: dict[str, Any]) -> None:
-        run = self._runs.get(message["run"])
+    def _answer(self, call_id: int, frame: bytes) -> None:
+        self._post(wire.Answer(call=call_id, frame=frame.decode()))
+
+    def _done(self, message: wire.Done) -> None:
+        run = self._runs.get(message.run)
         if run is not None:
-            run.result = result_in(message["result"])
+            run.result = message.result
             run.done.set()
 
-    def _failed(self, message: dict[str, Any]) -> None:
-        run = self._runs.get(message["run"])
+    def _failed(self, message: wire.Failed) -> None:
+        run = self._runs.get(message.run)
         if run is not None:
-            run.failure = f"the sandbox failed: {_text(message['message'])}"
+            run.failure = f"the sandbox failed: {message.message}"
             run.done.set()
 
-    def _log(self, message: dict[str, Any]) -> None:
+    def _log(self, message: wire.Log) -> None:
         # Only Widgetbox's own loggers, at a level that exists: a subverted process must not
         # grow the logging registry with names of its choosing.
-        name, level = _text(message["name"]), int(message["level"])
+        name, level = message.name, message.level
         if name != "widgetbox" and not name.startswith("widgetbox."):
             name = "widgetbox.runtime"
         level = min(max(level, logging.DEBUG), logging.CRITICAL)
-        logging.getLogger(name).log(level, "sandbox process: %s", _text(message["text"]))
+        logging.getLogger(name).log(level, "sandbox process: %s", message.text)
 
-    def _answer(self, message: dict[str, Any]) -> None:
-        answer = self._requests.get(message["id"])
+    def _reply(self, message: wire.Reply) -> None:
+        answer = self._requests.get(message.id)
         if answer is not None and not answer.done():  # a second answer is ignored
             answer.set_result(message)
 
-    _HANDLERS: ClassVar[dict[str, Callable[[SandboxProcess, dict[str, Any]], None]]] = {
-        "output": _output,
-        "call": _call,
-        "done": _done,
-        "failed": _failed,
-        "log": _log,
-        "compiled": _answer,
-        "pool": _answer,
+    _HANDLERS: ClassVar[dict[type[wire.Message], Callable[[SandboxProcess, Any], None]]] = {
+        wire.Output: _output,
+        wire.Call: _call,
+        wire.Done: _done,
+        wire.Failed: _failed,
+        wire.Log: _log,
+        wire.Compiled: _reply,
+        wire.PackagesCompiled: _reply,
+        wire.NotCompiled: _reply,
+        wire.Pool: _reply,
     }
-    """What the process may send, and what handles each kind."""
-
-    def _host_call(self, message: dict[str, Any]) -> None:
-        try:
-            call_id, op, timeout = message["call"], _text(message["op"]), message["timeout"]
-            run = self._runs.get(message["run"])
-            if run is None:  # the run has ended meanwhile
-                frame = error_frame("HostError", "the run has ended")
-            else:
-                call = HostCall(op=op, context=run.context, timeout=_seconds(timeout, run))
-                frame = self._bridge.dispatch(op, message["data"], call, run.abandoned)
-            self._send("answer", call=call_id, frame=frame.decode())
-        except (KeyError, TypeError, ValueError):
-            log.exception("a sandbox process sent a malformed host call")
-        except OSError:
-            pass  # the process has gone; its runs fail on their own
+    """What a running process may send (`wire.FROM_PROCESS` but for Ready and
+    FailedToStart, which only `_await_ready` reads), and what handles each."""
 
     def _exited(self) -> None:
         with self._lock:
@@ -400,7 +405,9 @@ class SandboxProcess:
         for answer in requests:
             if not answer.done():
                 answer.set_exception(GuestError("the sandbox process stopped"))
-        self._connection.close()
+        self._outgoing.put(None)  # the writer stops
+        with self._send_lock:  # never under a send (its descriptor could be reused)
+            self._connection.close()
         self._on_exit(self)
 
     # -- stopping ----------------------------------------------------------------------------
@@ -409,7 +416,7 @@ class SandboxProcess:
         """Tell the process to stop its runs (they end as killed) and exit."""
         self.closing = True
         with contextlib.suppress(OSError):  # it has gone already
-            self._send("close")
+            self._send(wire.Close())
 
     def finish_close(self, timeout: float = STOP_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
@@ -419,23 +426,11 @@ class SandboxProcess:
             log.warning("a sandbox process did not stop in time; killing it")
             self._process.kill()
         self._reader.join(max(0.0, deadline - time.monotonic()) + 1.0)
+        self._writer.join(max(0.0, deadline - time.monotonic()) + 1.0)
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise WireError("expected text")
-    return value
-
-
-def _seconds(timeout: Any, run: _Run) -> float:
+def _seconds(timeout: float, run: _Run) -> float:
     """A forwarded call's timeout: what the process asked for, never past the run's deadline
     (a process could ask for any number, and one too large for a lock's wait raises)."""
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise WireError("expected a number of seconds")
     left = max(0.0, run.deadline - time.monotonic())
-    return float(max(timeout, 0)) if timeout < left else left  # NaN is not < left
-
-
-def pyc_from(answer: dict[str, Any]) -> dict[str, bytes]:
-    """The pyc files of a "compiled" answer."""
-    return {_text(path): bytes_in(data) for path, data in answer["pyc"].items()}
+    return max(timeout, 0.0) if timeout < left else left

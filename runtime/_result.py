@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import StrEnum, auto
 from typing import Any
 
 from ._http import HttpResponse
+from ._statuses import OUTCOMES
 
 
 class Status(StrEnum):
-    """How a run ended."""
+    """How a run ended: the outcomes of the run-status vocabulary (statuses.json). The
+    members are named here for the type checker; their values are their names in lower case
+    and must be the vocabulary's outcomes, in its order (checked as the runtime is imported)."""
 
-    OK = "ok"
+    OK = auto()
     """It finished normally."""
-    ERROR = "error"
+    ERROR = auto()
     """The widget's code raised (or exited non-zero); `RunResult.error` says what."""
-    TIMEOUT = "timeout"
+    TIMEOUT = auto()
     """It hit its wall-clock limit ("Server code took too long")."""
-    MEMORY = "memory"
+    MEMORY = auto()
     """It ran out of its memory limit."""
-    OUTPUT_LIMIT = "output_limit"
+    OUTPUT_LIMIT = auto()
     """It printed more than its output limit; the output is truncated with a marker."""
-    KILLED = "killed"
+    KILLED = auto()
     """It was cancelled, spent its fuel budget, or the runtime shut down."""
+
+
+if tuple(Status) != OUTCOMES:
+    raise ImportError(f"Status {tuple(Status)} is not statuses.json's outcomes {OUTCOMES}")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from . import _artifacts, _busy, _engine
+from . import _wire as wire
 from ._bridge import Bridge
 from ._cancel import Cancel
 from ._engine import CompileProgress
@@ -27,9 +28,10 @@ from ._guest import GuestError
 from ._jobs import Job, Script
 from ._limits import Limits
 from ._output import OutputCallback
-from ._processes import BATCH, INTERACTIVE, ProcessGone, SandboxProcess, pyc_from
+from ._processes import ProcessGone, SandboxProcess
 from ._pycache import PACKAGES_COMPILE_LIMITS, BytecodeCache, CompileFailed
 from ._result import RunResult
+from ._wire import BATCH, INTERACTIVE, Lane, RunRequest
 
 log = logging.getLogger("widgetbox.runtime")
 
@@ -123,14 +125,13 @@ class Runtime:
                 "slot": None,
             },
         }
-        self._host_calls = ThreadPoolExecutor(32, thread_name_prefix="widgetbox-hostcall")
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         """Notified when a process is replaced (runs waiting for a live one wake up)."""
         self._closed = False
         self._processes: list[SandboxProcess] = []
         # request processes each write their own slot of the board
-        roles: list[tuple[str, int | None]] = [(INTERACTIVE, slot) for slot in range(count)]
+        roles: list[tuple[Lane, int | None]] = [(INTERACTIVE, slot) for slot in range(count)]
         roles += [(BATCH, None)] * script_processes
         try:
             with ThreadPoolExecutor(len(roles)) as starting:  # in parallel: each takes ~0.4 s
@@ -167,13 +168,11 @@ class Runtime:
                 if overdue and process.alive and not process.closing:
                     process.kill(overdue)
 
-    def _start_process(self, role: str, slot: int | None) -> SandboxProcess:
+    def _start_process(self, role: Lane, slot: int | None) -> SandboxProcess:
         settings = self._settings[role]
         if role == INTERACTIVE:
             settings = {**settings, "slot": slot}
-        return SandboxProcess(
-            role, slot, settings, self.bridge, self._host_calls, self._process_exited
-        )
+        return SandboxProcess(role, slot, settings, self.bridge, self._process_exited)
 
     def _process_exited(self, process: SandboxProcess) -> None:
         """Replace a process that died (a crash in wasmtime, or killed from outside)."""
@@ -207,7 +206,7 @@ class Runtime:
         fresh.begin_close()
         fresh.finish_close()
 
-    def _pick(self, role: str, packages: Path | None = None) -> SandboxProcess:
+    def _pick(self, role: Lane, packages: Path | None = None) -> SandboxProcess:
         """The live process of `role` with the fewest runs in progress; for code with
         packages, the one that ran with that folder last (its spare guest is there) unless
         it is busier than the others by more than a run. When none is alive (all were lost
@@ -232,20 +231,28 @@ class Runtime:
             return chosen
 
     def _compile_files(self, files: dict[str, str]) -> dict[str, bytes]:
-        answer = self._pick(BATCH).request("compile", COMPILE_WAIT, files=files)
-        if "error" in answer:
-            raise CompileFailed(str(answer["error"]), quiet=bool(answer.get("quiet")))
-        return pyc_from(answer)
+        process = self._pick(BATCH)
+        match process.request(functools.partial(wire.Compile, files=files), COMPILE_WAIT):
+            case wire.Compiled(pyc=pyc):
+                return pyc
+            case wire.NotCompiled(error=error, quiet=quiet):
+                raise CompileFailed(error, quiet=quiet)
+            case other:
+                raise GuestError(f"a sandbox process answered a compile job with {other.kind!r}")
 
     def compile_packages(self, folder: Path) -> int:
         """Compile the modules of a folder of installed packages to bytecode in place (see
         `_pycache.compile_packages`), in a sandbox that mounts it writable; returns how many
         modules were compiled. Raises CompileFailed."""
         wait = PACKAGES_COMPILE_LIMITS.timeout + 30.0
-        answer = self._pick(BATCH).request("compile_packages", wait, folder=str(folder))
-        if "error" in answer:
-            raise CompileFailed(str(answer["error"]), quiet=bool(answer.get("quiet")))
-        return int(answer["modules"])
+        process = self._pick(BATCH)
+        match process.request(functools.partial(wire.CompilePackages, folder=folder), wait):
+            case wire.PackagesCompiled(modules=modules):
+                return modules
+            case wire.NotCompiled(error=error, quiet=quiet):
+                raise CompileFailed(error, quiet=quiet)
+            case other:
+                raise GuestError(f"a sandbox process answered a compile job with {other.kind!r}")
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until every process has its share of started interpreters (benchmarks and
@@ -255,8 +262,8 @@ class Runtime:
             processes = list(self._processes)
         for process in processes:
             left = max(0.0, deadline - time.monotonic())
-            answer = process.request("wait_ready", left + 1.0, timeout=left)
-            if not answer["ready"]:
+            answer = process.request(functools.partial(wire.WaitReady, timeout=left), left + 1.0)
+            if not isinstance(answer, wire.Pool) or not answer.ready:
                 return False
         return True
 
@@ -282,27 +289,34 @@ class Runtime:
             raise RuntimeError("the runtime is closed")
         payload = job.payload()
         limits = limits or (Limits.script() if isinstance(job, Script) else Limits.request())
-        with self._idle:
-            self._active += 1
-        packages = job.code.packages
-        role = BATCH if isinstance(job, Script) else INTERACTIVE
-        send = functools.partial(
-            SandboxProcess.run,
+        lane: Lane = BATCH if isinstance(job, Script) else INTERACTIVE
+        request = RunRequest(
             job=payload,
             files=dict(job.code.files),
             limits=limits,
             bytecode=self._bytecode.lookup(job.code),
-            lane=role,
-            packages=packages,
-            on_output=on_output,
-            cancel=cancel,
-            context=dict(context or {}),
+            lane=lane,
+            packages=job.code.packages,
         )
+        run_context = dict(context or {})  # stays here: host calls are answered here
+
+        def send() -> RunResult:
+            process = self._pick(lane, request.packages)
+            return process.run(
+                next(self._run_ids),
+                request,
+                on_output=on_output,
+                cancel=cancel,
+                context=run_context,
+            )
+
+        with self._idle:
+            self._active += 1
         try:
             try:
-                return send(self._pick(role, packages), next(self._run_ids))
+                return send()
             except ProcessGone:  # it died before the run reached it: nothing ran
-                return send(self._pick(role, packages), next(self._run_ids))
+                return send()
         finally:
             with self._idle:
                 self._active -= 1
@@ -371,7 +385,6 @@ class Runtime:
             self._executor.shutdown(wait=True)
         for process in processes:
             process.finish_close()
-        self._host_calls.shutdown(wait=False, cancel_futures=True)
         self.bridge.close()
         if hasattr(self, "_board"):
             self._board.close()

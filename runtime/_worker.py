@@ -26,18 +26,20 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from . import _artifacts, _engine
+from . import _wire as wire
 from ._bridge import HostCall, error_frame
 from ._busy import NOT_COUNTED, Board, Executing
 from ._guest import Guest, Sandbox
 from ._pool import Pool
 from ._pycache import CompileFailed, compile_in_guest, compile_packages
-from ._wire import MAX_MESSAGE, bytes_in, bytes_out, limits_in, pack, result_out, unpack
+from ._wire import MAX_MESSAGE, pack, unpack
 
 log = logging.getLogger("widgetbox.runtime")
 
@@ -53,13 +55,15 @@ class Link:
         self._connection = connection
         self._lock = threading.Lock()
 
-    def send(self, kind: str, **fields: Any) -> None:
-        data = pack(kind, **fields)
+    def send(self, message: wire.Message) -> None:
+        data = pack(message)
         with self._lock:
             self._connection.send_bytes(data)
 
-    def receive(self) -> dict[str, Any]:
-        return unpack(self._connection.recv_bytes(MAX_MESSAGE))
+    def receive(self) -> wire.Message:
+        """The runtime's next message (raises WireError for one that is not declared in
+        `wire.TO_PROCESS`, EOFError or OSError when the runtime has gone)."""
+        return unpack(self._connection.recv_bytes(MAX_MESSAGE), wire.TO_PROCESS)
 
 
 class _Answer:
@@ -90,9 +94,10 @@ class RemoteBridge:
             self._waiting[call_id] = answer
         try:
             self._link.send(
-                "call", run=call.context["run"], call=call_id, op=op, data=data,
-                timeout=call.timeout,
-            )  # fmt: skip
+                wire.Call(
+                    run=call.context["run"], call=call_id, op=op, data=data, timeout=call.timeout
+                )
+            )
             if answer.ready.wait(call.timeout + ANSWER_GRACE):
                 return answer.frame
             return error_frame("Timeout", f"the host did not answer {op!r} in time")
@@ -129,7 +134,7 @@ class _ForwardLogs(logging.Handler):
             text = record.getMessage()
             if record.exc_info:
                 text += "\n" + logging.Formatter().formatException(record.exc_info)
-            self._link.send("log", level=record.levelno, name=record.name, text=text)
+            self._link.send(wire.Log(level=record.levelno, name=record.name, text=text))
         except Exception:  # noqa: S110 - logging must never break a run
             pass
 
@@ -160,100 +165,119 @@ class Worker:
         }
         self.compiles = ThreadPoolExecutor(1, thread_name_prefix="widgetbox-compile")
         self.cancels: dict[int, threading.Event] = {}
+        self.closing = False
 
     def serve(self) -> None:
         """Handle the runtime's messages until it says close or goes away."""
-        while True:
+        while not self.closing:
             try:
                 message = self.link.receive()
             except (EOFError, OSError):
                 break
-            kind = message["kind"]
-            if kind == "close":
+            except wire.WireError:
+                log.exception("the runtime sent a malformed message; this process stops")
                 break
-            if kind == "run":
-                # registered before the run is queued, so an early cancel is not lost
-                self.cancels[message["run"]] = threading.Event()
-                self.runs[message["lane"]].submit(self._run, message)
-            elif kind == "cancel":
-                cancel = self.cancels.get(message["run"])
-                if cancel is not None:
-                    cancel.set()
-            elif kind == "answer":
-                self.bridge.answered(message["call"], message["frame"].encode())
-            elif kind == "compile":
-                self.compiles.submit(self._compile, message)
-            elif kind == "compile_packages":
-                self.compiles.submit(self._compile_packages, message)
-            elif kind == "wait_ready":
-                threading.Thread(target=self._wait_ready, args=(message,), daemon=True).start()
+            self._HANDLERS[type(message)](self, message)
         self._shutdown()
 
-    def _run(self, message: dict[str, Any]) -> None:
-        run_id = message["run"]
+    def _run(self, message: wire.Run) -> None:
+        # registered before the run is queued, so an early cancel is not lost
+        self.cancels[message.run] = threading.Event()
+        self.runs[message.request.lane].submit(self._execute, message)
+
+    def _cancel(self, message: wire.Cancel) -> None:
+        cancel = self.cancels.get(message.run)
+        if cancel is not None:
+            cancel.set()
+
+    def _answer(self, message: wire.Answer) -> None:
+        self.bridge.answered(message.call, message.frame.encode())
+
+    def _compile(self, message: wire.Compile) -> None:
+        self.compiles.submit(self._compile_files, message)
+
+    def _compile_packages(self, message: wire.CompilePackages) -> None:
+        self.compiles.submit(self._compile_folder, message)
+
+    def _wait_ready(self, message: wire.WaitReady) -> None:
+        threading.Thread(target=self._pool_ready, args=(message,), daemon=True).start()
+
+    def _close(self, message: wire.Close) -> None:
+        self.closing = True
+
+    _HANDLERS: ClassVar[dict[type[wire.Message], Callable[[Worker, Any], None]]] = {
+        wire.Run: _run,
+        wire.Cancel: _cancel,
+        wire.Answer: _answer,
+        wire.Compile: _compile,
+        wire.CompilePackages: _compile_packages,
+        wire.WaitReady: _wait_ready,
+        wire.Close: _close,
+    }
+    """What the runtime may send (`wire.TO_PROCESS`), and what handles each."""
+
+    def _execute(self, message: wire.Run) -> None:
+        run_id, request = message.run, message.request
 
         def output(stream: str, text: str) -> None:
-            self.link.send("output", run=run_id, stream=stream, text=text)
+            self.link.send(wire.Output(run=run_id, stream=cast(wire.Stream, stream), text=text))
 
         try:
-            bytecode = {path: bytes_in(data) for path, data in message["bytecode"].items()}
-            urgent = message["lane"] == "interactive"
-            packages = Path(message["packages"]) if message.get("packages") else None
-            guest = self.pool.take(urgent, packages)
+            urgent = request.lane == wire.INTERACTIVE
+            guest = self.pool.take(urgent, request.packages)
             try:
                 result = guest.run(
-                    message["job"],
-                    message["files"],
-                    limits_in(message["limits"]),
-                    bytecode=bytecode,
+                    request.job,
+                    request.files,
+                    request.limits,
+                    bytecode=request.bytecode,
                     on_output=output,
                     cancel=self.cancels[run_id],
                     context={"run": run_id},
-                    deadline=float(message["deadline"]),
+                    deadline=message.deadline,
                 )
             finally:
                 self.pool.retire(guest, urgent)
-            self.link.send("done", run=run_id, result=result_out(result))
+            self.link.send(wire.Done(run=run_id, result=result))
         except Exception as e:
             log.exception("a run failed in the sandbox process")
-            self.link.send("failed", run=run_id, message=str(e))
+            self.link.send(wire.Failed(run=run_id, message=str(e)))
         finally:
             self.cancels.pop(run_id, None)
 
-    def _compile(self, message: dict[str, Any]) -> None:
-        answer: dict[str, Any]
+    def _compile_files(self, message: wire.Compile) -> None:
+        answer: wire.Message
         try:
             guest = self.make_guest()
             try:
-                made = compile_in_guest(guest, message["files"])
+                answer = wire.Compiled(id=message.id, pyc=compile_in_guest(guest, message.files))
             finally:
                 guest.close()
-            answer = {"pyc": {path: bytes_out(data) for path, data in made.items()}}
         except CompileFailed as e:
-            answer = {"error": str(e), "quiet": e.quiet}
+            answer = wire.NotCompiled(id=message.id, error=str(e), quiet=e.quiet)
         except Exception as e:
             log.exception("a compile job failed in the sandbox process")
-            answer = {"error": str(e), "quiet": False}
-        self.link.send("compiled", id=message["id"], **answer)
+            answer = wire.NotCompiled(id=message.id, error=str(e), quiet=False)
+        self.link.send(answer)
 
-    def _compile_packages(self, message: dict[str, Any]) -> None:
-        answer: dict[str, Any]
+    def _compile_folder(self, message: wire.CompilePackages) -> None:
+        answer: wire.Message
         try:
-            guest = Guest(self.sandbox, Path(message["folder"]), writable_packages=True)
+            guest = Guest(self.sandbox, message.folder, writable_packages=True)
             try:
-                answer = {"modules": compile_packages(guest)}
+                answer = wire.PackagesCompiled(id=message.id, modules=compile_packages(guest))
             finally:
                 guest.close()
         except CompileFailed as e:
-            answer = {"error": str(e), "quiet": e.quiet}
+            answer = wire.NotCompiled(id=message.id, error=str(e), quiet=e.quiet)
         except Exception as e:
             log.exception("compiling a packages folder failed in the sandbox process")
-            answer = {"error": str(e), "quiet": False}
-        self.link.send("compiled", id=message["id"], **answer)
+            answer = wire.NotCompiled(id=message.id, error=str(e), quiet=False)
+        self.link.send(answer)
 
-    def _wait_ready(self, message: dict[str, Any]) -> None:
-        ready = self.pool.wait_ready(message["timeout"])
-        self.link.send("pool", id=message["id"], ready=ready)
+    def _pool_ready(self, message: wire.WaitReady) -> None:
+        ready = self.pool.wait_ready(message.timeout)
+        self.link.send(wire.Pool(id=message.id, ready=ready))
 
     def _shutdown(self) -> None:
         self.sandbox.shutdown.set()  # running guests stop within a tick
@@ -305,9 +329,9 @@ def main() -> None:
     try:
         worker = Worker(link, settings)
     except Exception as e:
-        link.send("failed_to_start", message=str(e), error=type(e).__name__)
+        link.send(wire.FailedToStart(message=str(e), error=type(e).__name__))
         sys.exit(1)
-    link.send("ready", pid=os.getpid())
+    link.send(wire.Ready(pid=os.getpid()))
     worker.serve()
 
 

@@ -6,32 +6,24 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, Router, get, post, put
-from litestar.datastructures import State
 from litestar.params import JSONBody
 
+from widgetbox.host.accounts import sessions
 from widgetbox.host.accounts import users as accounts
+from widgetbox.host.accounts.schemas import Credentials, SessionOut, SiteSettings, user_out
+from widgetbox.host.accounts.sessions import cookie_name as session_cookie_name
+from widgetbox.host.accounts.sessions import expired_session_cookie, session_cookie
 from widgetbox.host.accounts.users import User
 from widgetbox.host.config import Config
 from widgetbox.host.errors import BadCredentials
-from widgetbox.host.storage.database import Database
+from widgetbox.host.web.dependencies import ConfigDep, DbDep, SessionCacheDep, Viewer, require_admin
+from widgetbox.host.web.limits import rate_limit
 from widgetbox.host.web.openapi import ERRORS
-from widgetbox.host.web.schemas import Credentials, SessionOut, SiteSettings
-from widgetbox.host.web.security import (
-    Viewer,
-    expired_session_cookie,
-    rate_limit,
-    require_admin,
-    session_cookie,
-    session_cookie_name,
-)
 from widgetbox.host.widgets import records as widgets
-from widgetbox.host.widgets.convert import user_out
 
 
 @get("/api/session", tags=["accounts"], summary="Who is signed in", responses=ERRORS)
-async def session(viewer: Viewer, state: State) -> SessionOut:
-    db: Database = state.db
-    config: Config = state.config
+async def session(viewer: Viewer, db: DbDep, config: ConfigDep) -> SessionOut:
     is_open = await db.read(accounts.signup_open, config.open_signup)
     return SessionOut(user=user_out(viewer) if viewer else None, open_signup=is_open)
 
@@ -40,7 +32,7 @@ def _sign_up(db: Any, username: str, password_hash: str, open_default: bool) -> 
     user = accounts.create_user(db, username, password_hash, open_default)
     if user.is_admin:  # the first account gets an example of each kind of widget
         widgets.add_examples(db, user)
-    return user, accounts.new_session(db, user.id)
+    return user, sessions.new_session(db, user.id)
 
 
 @post(
@@ -50,10 +42,8 @@ def _sign_up(db: Any, username: str, password_hash: str, open_default: bool) -> 
     status_code=201,
     responses=ERRORS,
 )
-async def signup(data: JSONBody[Credentials], state: State) -> Response[SessionOut]:
+async def signup(data: JSONBody[Credentials], db: DbDep, config: ConfigDep) -> Response[SessionOut]:
     """The first account becomes the admin; later ones need sign-up to be open."""
-    db: Database = state.db
-    config: Config = state.config
     username = accounts.check_username(data.username)
     password_hash = await asyncio.to_thread(accounts.hash_password, data.password)
     user, token = await db.write(_sign_up, username, password_hash, config.open_signup)
@@ -65,23 +55,25 @@ async def signup(data: JSONBody[Credentials], state: State) -> Response[SessionO
 
 def _log_in(db: Any, user_id: int, old_token: str | None) -> str:
     if old_token:
-        accounts.end_session(db, old_token)  # a new token at every log-in
-    return accounts.new_session(db, user_id)
+        sessions.end_session(db, old_token)  # a new token at every log-in
+    return sessions.new_session(db, user_id)
 
 
 @post("/api/auth/login", tags=["accounts"], summary="Sign in", status_code=200, responses=ERRORS)
 async def login(
-    data: JSONBody[Credentials], state: State, request: Request[Any, Any, Any]
+    data: JSONBody[Credentials],
+    db: DbDep,
+    config: ConfigDep,
+    session_cache: SessionCacheDep,
+    request: Request[Any, Any, Any],
 ) -> Response[SessionOut]:
-    db: Database = state.db
-    config: Config = state.config
     row = await db.read(accounts.find_user, data.username)
     stored = row["password_hash"] if row else None
     if not await asyncio.to_thread(accounts.verify_password, stored, data.password) or row is None:
         raise BadCredentials("bad_credentials", "That username and password do not match.")
     old = request.cookies.get(session_cookie_name(config))
     if old:
-        state.sessions.forget(old)
+        session_cache.forget(old)
     token = await db.write(_log_in, row["id"], old)
     user = User.from_row(row)
     body = SessionOut(
@@ -91,14 +83,14 @@ async def login(
 
 
 @post("/api/auth/logout", tags=["accounts"], summary="Sign out", status_code=200, responses=ERRORS)
-async def logout(state: State, request: Request[Any, Any, Any]) -> Response[SessionOut]:
+async def logout(
+    db: DbDep, config: ConfigDep, session_cache: SessionCacheDep, request: Request[Any, Any, Any]
+) -> Response[SessionOut]:
     """Ends the session; answers with the signed-out state."""
-    db: Database = state.db
-    config: Config = state.config
     token = request.cookies.get(session_cookie_name(config))
     if token:
-        state.sessions.forget(token)
-        await db.write(accounts.end_session, token)
+        session_cache.forget(token)
+        await db.write(sessions.end_session, token)
     body = SessionOut(
         user=None, open_signup=await db.read(accounts.signup_open, config.open_signup)
     )
@@ -106,18 +98,16 @@ async def logout(state: State, request: Request[Any, Any, Any]) -> Response[Sess
 
 
 @get("/api/admin/settings", tags=["admin"], summary="Site settings (admin)", responses=ERRORS)
-async def get_settings(viewer: Viewer, state: State) -> SiteSettings:
+async def get_settings(viewer: Viewer, db: DbDep, config: ConfigDep) -> SiteSettings:
     require_admin(viewer)
-    db: Database = state.db
-    return SiteSettings(open_signup=await db.read(accounts.signup_open, state.config.open_signup))
+    return SiteSettings(open_signup=await db.read(accounts.signup_open, config.open_signup))
 
 
 @put(
     "/api/admin/settings", tags=["admin"], summary="Change site settings (admin)", responses=ERRORS
 )
-async def put_settings(data: JSONBody[SiteSettings], viewer: Viewer, state: State) -> SiteSettings:
+async def put_settings(data: JSONBody[SiteSettings], viewer: Viewer, db: DbDep) -> SiteSettings:
     require_admin(viewer)
-    db: Database = state.db
     await db.write(accounts.set_signup_open, data.open_signup)
     return data
 

@@ -1,18 +1,14 @@
-"""Accounts and sessions: the rules, as functions of the database (no HTTP here).
+"""Widgetbox's accounts: users, their passwords, and whether anyone may sign up (the rules,
+as functions of the database; sessions are in `sessions.py`).
 
 Passwords are hashed with Argon2id (argon2-cffi's defaults) after a length check, so an
-enormous password cannot make hashing expensive. A session is a random token kept by the
-browser in a cookie; the database stores only its sha256, so a copy of the database does not
-let anyone log in.
+enormous password cannot make hashing expensive. The first account is the admin.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -20,26 +16,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from widgetbox.host.errors import Conflict, Forbidden, Invalid
+from widgetbox.host.storage.times import iso, now
 
 USERNAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{1,30})[a-z0-9]$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
-TOUCH_EVERY = timedelta(minutes=5)
-"""A session's last use is recorded at most this often (it is a write)."""
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password, for equal timing")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)
@@ -146,68 +129,3 @@ def set_signup_open(db: sqlite_utils.Database, value: bool) -> None:
     db.table("site_settings").upsert(
         {"key": "open_signup", "value": "true" if value else "false"}, pk="key"
     )
-
-
-# -- sessions ------------------------------------------------------------------------------
-
-
-def token_id(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_session(db: sqlite_utils.Database, user_id: int) -> str:
-    """Start a session; returns the token for the cookie (only its hash is stored)."""
-    token = secrets.token_urlsafe(32)
-    stamp = iso(now())
-    db.table("sessions").insert(
-        {"id": token_id(token), "user_id": user_id, "created_at": stamp, "last_seen_at": stamp}
-    )
-    return token
-
-
-def end_session(db: sqlite_utils.Database, token: str) -> None:
-    db.execute("DELETE FROM sessions WHERE id = ?", [token_id(token)])
-
-
-@dataclass(frozen=True)
-class SessionState:
-    user: User
-    session_id: str
-    needs_touch: bool
-
-
-def session_user(
-    db: sqlite_utils.Database, token: str, idle: timedelta, lifetime: timedelta
-) -> SessionState | None:
-    """The user a token belongs to, if its session has neither idled out nor outlived
-    its lifetime."""
-    rows = list(
-        db.query(
-            "SELECT sessions.id AS session_id, sessions.created_at AS session_created, "
-            "sessions.last_seen_at, users.* FROM sessions "
-            "JOIN users ON users.id = sessions.user_id WHERE sessions.id = ?",
-            [token_id(token)],
-        )
-    )
-    if not rows:
-        return None
-    row = rows[0]
-    moment = now()
-    last_seen = parse_iso(row["last_seen_at"])
-    if moment - last_seen > idle or moment - parse_iso(row["session_created"]) > lifetime:
-        return None
-    return SessionState(User.from_row(row), row["session_id"], moment - last_seen > TOUCH_EVERY)
-
-
-def touch_session(db: sqlite_utils.Database, session_id: str) -> None:
-    db.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", [iso(now()), session_id])
-
-
-def prune_sessions(db: sqlite_utils.Database, idle: timedelta, lifetime: timedelta) -> int:
-    """Delete every session that can no longer be used."""
-    moment = now()
-    cursor = db.execute(
-        "DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
-        [iso(moment - idle), iso(moment - lifetime)],
-    )
-    return int(cursor.rowcount)

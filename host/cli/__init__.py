@@ -16,7 +16,7 @@ import click
 from widgetbox.host import config
 from widgetbox.host.cli.progress import CompileBar, say
 from widgetbox.host.config import Config
-from widgetbox.host.secrets.store import KEY_BYTES, KEY_FILE, SecretKeyError
+from widgetbox.host.secrets import KEY_BYTES, KEY_FILE, SecretKeyError
 from widgetbox.runtime import (
     ArtifactError,
     Code,
@@ -168,7 +168,7 @@ def serve_command(
     """Start Widgetbox: the web application on an embedded SQLite database.
 
     Settings come from widgetbox.toml, WIDGETBOX_* environment variables and these options
-    (see docs/configuration.md). Stops cleanly on Ctrl-C or SIGTERM.
+    (see README.md, "Configuration"). Stops cleanly on Ctrl-C or SIGTERM.
     """
     import uvicorn
 
@@ -205,7 +205,7 @@ def backup_command(target: Path, data_dir: Path | None, config_file: Path | None
     Uses SQLite's online backup and checks the copy with an integrity check. TARGET must
     not exist yet.
     """
-    from widgetbox.host.storage.database import backup
+    from widgetbox.host.storage.backups import backup
 
     settings = _config(config_file, data_dir=data_dir)
     try:
@@ -258,7 +258,7 @@ def restore_command(
     the key, the widgets' secrets cannot be read. Then start Widgetbox on the folder;
     installed packages are not in backups and are reinstalled from each version's lock.
     """
-    from widgetbox.host.storage import database as db
+    from widgetbox.host.storage import backups as db
 
     settings = _config(config_file, data_dir=data_dir)
     database, key_target = settings.database_path, settings.data_dir / KEY_FILE
@@ -357,8 +357,8 @@ def _key_to_install(
 def _check_key(key: bytes, backup_file: Path, installed: Path | None = None) -> None:
     """Refuse a key that does not decrypt the backup's secrets (a key from another data
     folder would make every secret unreadable)."""
-    from widgetbox.host.secrets.store import SecretBox, SecretDecryptError
-    from widgetbox.host.storage import database as db
+    from widgetbox.host.secrets import SecretBox, SecretDecryptError
+    from widgetbox.host.storage import backups as db
 
     sample = db.sample_secret(backup_file)
     if sample is None:

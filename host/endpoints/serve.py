@@ -2,17 +2,11 @@
 
 What the widget's code sees is exactly the request, minus Widgetbox's own credentials: the
 `Cookie` header (Widgetbox's session and CSRF cookies live on this origin) and the CSRF
-header are removed before the request enters the sandbox. What comes back is checked: only
-headers on an allow-list reach the caller (`allowed_response_header`), so a widget cannot set
-cookies or policies for Widgetbox's origin, and every response carries
+header are removed before the request enters the sandbox, and what it would make the guest
+hash is bounded first (`bounds.py`). What comes back is checked (`answers.py`): only headers
+on an allow-list reach the caller, and every response carries
 `Content-Security-Policy: sandbox`, so HTML a widget returns runs, if at all, in an opaque
 origin that cannot act as the signed-in user.
-
-What a request can make the guest hash before the widget's code runs is bounded (hash
-flooding: every interpreter starts from one memory snapshot, so string hashes are the same
-in every run): query and form parameters, headers, and the members of JSON objects in a
-JSON body are counted, linearly, and refused past their limits before anything enters the
-sandbox.
 
 Private widgets' APIs answer only their owner (404 for everyone else); unlisted and public
 ones answer anyone. Requests are rate-limited per client address and bodies are capped.
@@ -20,9 +14,7 @@ ones answer anyone. Requests are rate-limited per client address and bodies are 
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -32,91 +24,30 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath
 
 from widgetbox.host.config import Config
+from widgetbox.host.endpoints import bounds
+from widgetbox.host.endpoints.answers import (
+    NO_BODY_STATUSES,
+    WIDGET_RESPONSE_HEADERS,
+    allowed_response_header,
+    response_problem,
+)
 from widgetbox.host.errors import NotFound
 from widgetbox.host.runs.admission import QUEUE_FULL
 from widgetbox.host.runs.runner import Runner
 from widgetbox.host.storage.database import Database
+from widgetbox.host.web.dependencies import current_viewer
 from widgetbox.host.web.errors import body, respond
-from widgetbox.host.web.security import current_viewer
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
-from widgetbox.runtime import TOO_LONG, Code, HttpRequest, HttpResponse, RunResult, Status
+from widgetbox.runtime import TOO_LONG, Code, HttpRequest, RunResult, Status
 
 log = logging.getLogger("widgetbox.host")
 
 PREFIX = "/w/"
 HIDDEN_REQUEST_HEADERS = frozenset({"cookie", "x-csrf-token"})
+"""Widgetbox's own credentials (its session and CSRF cookies live on this origin): never
+passed to the widget."""
 
-ALLOWED_RESPONSE_HEADERS = frozenset(
-    {
-        # the content and how it is encoded (Widgetbox never re-encodes a widget's body)
-        "content-type",
-        "content-disposition",
-        "content-language",
-        "content-encoding",
-        "content-range",
-        "accept-ranges",
-        # validators and freshness; `cache-control` stays Widgetbox's `no-store`
-        "etag",
-        "last-modified",
-        "expires",
-        "vary",
-        "age",
-        # CORS as Anvil's `enable_cors` sends it, never with credentials
-        "access-control-allow-origin",
-        "access-control-allow-methods",
-        "access-control-allow-headers",
-        "access-control-expose-headers",
-        "access-control-max-age",
-        # redirects, authentication, and the answers routing gives
-        "location",
-        "www-authenticate",
-        "retry-after",
-        "allow",
-    }
-)
-"""The headers of a widget's response that reach the caller, besides `x-*` ones
-(`allowed_response_header`). Everything else is dropped: cookies (`set-cookie`),
-navigation (`refresh`, `link`), policies that belong to Widgetbox's origin (CSP,
-`permissions-policy`, `cross-origin-*-policy`, `referrer-policy`, HSTS), state the browser
-keeps for the whole origin (`clear-site-data`, `alt-svc`, `nel`, `report-to`, `accept-ch`,
-`origin-trial`, `service-worker-allowed`...), credentialed or private-network CORS, and
-framing the server computes itself (`content-length`, `transfer-encoding`, `connection`)."""
-
-DROPPED_X_HEADERS = frozenset(
-    {
-        # security headers: Widgetbox's own (or its middleware's) always apply
-        "x-frame-options",
-        "x-content-type-options",
-        "x-xss-protection",
-        "x-permitted-cross-domain-policies",
-        "x-dns-prefetch-control",
-        "x-download-options",
-        "x-ua-compatible",
-        "x-content-security-policy",
-        "x-content-security-policy-report-only",
-        "x-webkit-csp",
-        "x-webkit-csp-report-only",
-        # Widgetbox's CSRF header, and the usual other names of one
-        "x-csrf-token",
-        "x-xsrf-token",
-        "x-csrftoken",
-        # instructions to a reverse proxy in front of Widgetbox (serve a file, an internal
-        # location or another URL instead; cache the answer)
-        "x-sendfile",
-        "x-lighttpd-send-file",
-        "x-reproxy-url",
-    }
-)
-DROPPED_X_PREFIXES = ("x-accel-", "x-litespeed-", "x-sendfile-")
-"""nginx's `X-Accel-Redirect`, `-Expires`, `-Buffering`...; LiteSpeed's cache controls."""
-
-WIDGET_RESPONSE_HEADERS = {
-    "content-security-policy": "sandbox",
-    "x-content-type-options": "nosniff",
-    "cross-origin-resource-policy": "cross-origin",
-    "cache-control": "no-store",
-}
 ALL_METHODS = [
     HttpMethod.GET,
     HttpMethod.POST,
@@ -126,146 +57,6 @@ ALL_METHODS = [
     HttpMethod.OPTIONS,
     HttpMethod.HEAD,
 ]
-
-MAX_PARAMETERS = 1000
-"""Query and form parameters one request may carry, together: the guest builds a dict of
-each and merges them into the route's keyword arguments. PHP (`max_input_vars`) and Django
-(`DATA_UPLOAD_MAX_NUMBER_FIELDS`) stop at the same number, against the same attack."""
-MAX_HEADERS = 100
-"""Header fields one request may carry into the sandbox (Widgetbox's cookie and CSRF header
-never get there, so they do not count). Browsers send 10 to 20, proxies add a few; Apache
-refuses more than 100 by default (`LimitRequestFields`)."""
-MAX_JSON_MEMBERS = 10_000
-"""Members one JSON object may have, at any depth: in a JSON body of an HTTP API (what
-`anvil.server.request.body_json` decodes) and in a GUI app's server call."""
-MAX_JSON_MEMBERS_BY_NAMES = 2 * MAX_JSON_MEMBERS**2
-"""Members in all times different member names, in one JSON document. The decoder keeps
-every name it reads in one dict for the whole document, so each member costs a lookup among
-all the different names: a limit per object does not bound that. Twice what one object of
-MAX_JSON_MEMBERS different names costs; a list of records (a few names, however many
-members) or one map of up to MAX_JSON_MEMBERS entries stays below it."""
-
-
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
-"""An HTTP token (the sandbox reports header names in lower case)."""
-_BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-NO_BODY_STATUSES = frozenset({204, 304})
-
-
-def allowed_response_header(name: str) -> bool:
-    """Whether a widget's response may carry this header: one on the allow-list, or a custom
-    `x-*` header that means nothing to browsers or proxies."""
-    name = name.lower()
-    if name in ALLOWED_RESPONSE_HEADERS:
-        return True
-    return (
-        name.startswith("x-")
-        and name not in DROPPED_X_HEADERS
-        and not name.startswith(DROPPED_X_PREFIXES)
-    )
-
-
-class TooManyMembers(Exception):
-    """JSON with an object of more than MAX_JSON_MEMBERS members, or more members times
-    different member names than MAX_JSON_MEMBERS_BY_NAMES; the message says which."""
-
-
-class JsonBounds:
-    """An `object_pairs_hook` for `json.loads` that checks the limits as the decoder goes.
-    The decoder collects an object's pairs in a list (nothing hashed yet) and calls the hook
-    when the object closes, so an oversized object is refused before any dict is built.
-    `build=False` only counts (no dict at all); one instance per document."""
-
-    def __init__(self, *, build: bool = True) -> None:
-        self.build = build
-        self.members = 0
-        self.names: set[str] = set()  # the host's hashes are randomised: no flooding here
-
-    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any] | None:
-        if len(pairs) > MAX_JSON_MEMBERS:
-            raise TooManyMembers(f"an object may have at most {MAX_JSON_MEMBERS:,} members")
-        self.members += len(pairs)
-        self.names.update(name for name, _ in pairs)
-        if self.members * len(self.names) > MAX_JSON_MEMBERS_BY_NAMES:
-            raise TooManyMembers(
-                f"its members ({self.members:,} so far) times its different member names "
-                f"({len(self.names):,}) may be at most {MAX_JSON_MEMBERS_BY_NAMES:,}"
-            )
-        return dict(pairs) if self.build else None
-
-
-def _field_count(encoded: bytes) -> int:
-    """The most fields `parse_qsl` can find in `encoded`: one per `&`-separated piece (the
-    count its own `max_num_fields` checks), found without parsing anything."""
-    return encoded.count(b"&") + 1 if encoded else 0
-
-
-def _json_problem(raw: bytes) -> Response[Any] | None:
-    """Why a JSON body is refused, or None. Every member of an object has its own `:`, so a
-    body with no more `:` than MAX_JSON_MEMBERS (nearly all) is within both limits at once.
-    Otherwise it is decoded here, building no dict (`JsonBounds` only counts).
-
-    A body that is not valid JSON is refused then too: the guest's decoder would fill the
-    dicts of the objects still open where the error is before it failed."""
-    if raw.count(b":") <= MAX_JSON_MEMBERS:
-        return None
-    try:
-        json.loads(raw, object_pairs_hook=JsonBounds(build=False))
-    except TooManyMembers as e:
-        return _error(413, "too_large", f"A JSON body is refused: {e}.")
-    except (ValueError, RecursionError):
-        return _error(
-            400,
-            "invalid_json",
-            "The body is not valid JSON; a JSON body with more than "
-            f"{MAX_JSON_MEMBERS:,} ':' must be, so that its members can be counted.",
-        )
-    return None
-
-
-def _bounds_problem(request: Request[Any, Any, State]) -> Response[Any] | None:
-    """Why a request carries too many headers or query parameters for the sandbox, or None:
-    counted from the raw request, before anything is parsed."""
-    headers = sum(
-        1
-        for name, _ in request.scope["headers"]
-        if name.decode("latin-1").lower() not in HIDDEN_REQUEST_HEADERS
-    )
-    if headers > MAX_HEADERS:
-        return _error(
-            431, "too_many_headers", f"A request may carry at most {MAX_HEADERS} headers."
-        )
-    if _field_count(request.scope.get("query_string", b"")) > MAX_PARAMETERS:
-        return _too_many_parameters()
-    return None
-
-
-def _too_many_parameters() -> Response[Any]:
-    return _error(
-        400,
-        "too_many_parameters",
-        f"A request may carry at most {MAX_PARAMETERS:,} query and form parameters together.",
-    )
-
-
-def response_problem(answer: HttpResponse) -> str | None:
-    """Why the widget's response cannot be sent over HTTP, or None. Checked before the
-    request is logged, so the owner reads the reason there; the caller gets a 500."""
-    if answer.status < 200:
-        return f"an HTTP API answers with a status from 200 to 599, not {answer.status}"
-    for name, value in answer.headers.items():
-        if not _HEADER_NAME.fullmatch(name):
-            return f"{name[:60]!r} is not a valid HTTP header name"
-        if _BAD_HEADER_VALUE.search(value):
-            return f"the value of the header {name!r} contains a control character"
-        try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            return (
-                f"the value of the header {name!r} is not Latin-1 text "
-                "(percent-encode other characters)"
-            )
-    return None
 
 
 def _error(status: int, code: str, message: str) -> Response[Any]:
@@ -313,9 +104,11 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
         return _error(404, "not_found", f"There is no HTTP API at {PREFIX}{slug}.")
     if widget.kind != "http":
         return _error(404, "not_found", f"{slug!r} is not an HTTP API widget.")
-    refused = _bounds_problem(request)
+    refused = bounds.request_problem(
+        (name for name, _ in request.scope["headers"]), request.scope.get("query_string", b"")
+    )
     if refused is not None:
-        return refused
+        return _error(refused.status, refused.code, refused.message)
     body_bytes = await request.body()
     if len(body_bytes) > config.http_max_body_bytes:
         return _error(
@@ -327,14 +120,14 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
     form: dict[str, str] = {}
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "application/x-www-form-urlencoded":
-        parameters = _field_count(request.scope.get("query_string", b""))
-        if parameters + _field_count(body_bytes) > MAX_PARAMETERS:
-            return _too_many_parameters()
+        refused = bounds.form_problem(request.scope.get("query_string", b""), body_bytes)
+        if refused is not None:
+            return _error(refused.status, refused.code, refused.message)
         form = dict(parse_qsl(body_bytes.decode("utf-8", "replace"), keep_blank_values=True))
     elif media_type == "application/json" or media_type.endswith("+json"):
-        refused = _json_problem(body_bytes)
+        refused = bounds.json_problem(body_bytes)
         if refused is not None:
-            return refused
+            return _error(refused.status, refused.code, refused.message)
     client = request.client.host if request.client else ""
     call = HttpRequest(
         method=request.method,

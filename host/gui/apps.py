@@ -21,6 +21,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
 from litestar import Request, Response, Router, get, post, route
 from litestar.datastructures import Cookie, State
 from litestar.enums import HttpMethod, MediaType
@@ -30,7 +31,7 @@ from litestar.response import Redirect, Template
 
 from widgetbox.host.accounts import users as accounts
 from widgetbox.host.config import Config
-from widgetbox.host.endpoints.serve import JsonBounds, TooManyMembers
+from widgetbox.host.endpoints.bounds import JsonBounds, TooManyMembers
 from widgetbox.host.gui import design
 from widgetbox.host.gui.hosts import PREFIX, app_of
 from widgetbox.host.gui.tokens import VISIT_SECONDS, AppTokens
@@ -43,6 +44,7 @@ from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import (
     TOO_LONG,
+    Code,
     RunResult,
     SerializationError,
     Status,
@@ -103,23 +105,31 @@ def _on_app_host(request: Request[Any, Any, State], slug: str) -> bool:
     return app_of(request.scope) == slug != ""
 
 
-async def visible_app(request: Request[Any, Any, State], slug: str) -> Widget | None:
-    """The GUI widget whose app this is, if the visitor may open it."""
+async def visible_app(
+    request: Request[Any, Any, State], slug: str, *, with_code: bool = False
+) -> tuple[Widget, Code | None] | None:
+    """The GUI widget whose app this is, if the visitor may open it, and with `with_code`
+    its code for a server call (read in the same trip to the database)."""
     if not _on_app_host(request, slug):
         return None
     state = _state(request)
     db: Database = state.db
-    widget = await db.read(widgets.find, slug)
-    if widget is None or widget.kind != "gui":
-        return None
-    if widget.visibility != "private":
-        return widget
     tokens: AppTokens = state.app_tokens
     grant = tokens.visitor(request.cookies.get(visit_cookie_name(state.config)))
-    if grant is None or grant.widget_id != widget.id:
-        return None
-    user = await db.read(accounts.get_user, grant.user_id)
-    return widget if widgets.is_owner(widget, user) else None
+    runner: Runner = state.runner
+
+    def find(database: sqlite_utils.Database) -> tuple[Widget, Code | None] | None:
+        widget = widgets.find(database, slug)
+        if widget is None or widget.kind != "gui":
+            return None
+        if widget.visibility == "private":
+            if grant is None or grant.widget_id != widget.id:
+                return None
+            if not widgets.is_owner(widget, accounts.get_user(database, grant.user_id)):
+                return None
+        return widget, runner.code_in(database, widget) if with_code else None
+
+    return await db.read(find)
 
 
 def _not_found(message: str = NOT_FOUND) -> Response[Any]:
@@ -149,11 +159,10 @@ def _runtimes(assets: Assets) -> dict[str, Any]:
 
 
 async def _page(request: Request[Any, Any, State], slug: str, assets: Assets) -> Response[Any]:
-    widget = await visible_app(request, slug)
-    if widget is None:
+    found = await visible_app(request, slug, with_code=True)  # one trip to the database
+    if found is None or (code := found[1]) is None:
         return _not_found()
-    db: Database = _state(request).db
-    files = await db.read(widgets.head_files, widget)
+    widget, files = found[0], dict(code.files)
     settings = design.app_settings(files)
     runtime = _runtimes(assets).get(settings.runtime)
     if runtime is None:
@@ -288,12 +297,13 @@ async def _call(request: Request[Any, Any, State], slug: str) -> Response[Any]:
     if isinstance(parsed, Response):
         return parsed
     name, args, kwargs = parsed
-    widget = await visible_app(request, slug)
-    if widget is None:
+    found = await visible_app(request, slug, with_code=True)
+    if found is None:
         return _error(404, "not_found", NOT_FOUND)
+    widget, code = found
     runner: Runner = _state(request).runner
     try:
-        result = await runner.call(widget, name, args, kwargs)
+        result = await runner.call(widget, name, args, kwargs, code)
     except QUEUE_FULL as e:
         return respond(e, CALL_HEADERS)
     return Response(outcome(result), headers=CALL_HEADERS)

@@ -14,7 +14,7 @@ from widgetbox.host.errors import NotFound
 from widgetbox.host.gui.apps import PREVIEW
 from widgetbox.host.gui.tokens import AppTokens, Grant
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.security import Viewer
+from widgetbox.host.web.dependencies import Viewer
 from widgetbox.host.widgets import records as widgets
 
 

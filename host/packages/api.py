@@ -4,14 +4,13 @@ in the background); install again after a failure."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
+import sqlite_utils
 from litestar import Controller, get, post, put
-from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter
 
-from widgetbox.host.accounts.users import User
 from widgetbox.host.errors import Invalid
 from widgetbox.host.packages import (
     FILE,
@@ -22,11 +21,11 @@ from widgetbox.host.packages import (
     records,
 )
 from widgetbox.host.storage.database import Database
+from widgetbox.host.web.dependencies import DbDep, OwnedWidget, PackagesDep, Viewer, require_user
 from widgetbox.host.web.openapi import ERRORS
-from widgetbox.host.web.security import Viewer, require_user
 from widgetbox.host.widgets import records as widgets
+from widgetbox.host.widgets.records import Widget
 
-Slug = Annotated[str, Parameter(max_length=100, description="The widget's slug")]
 MAX_TEXT = 64 * 1024
 
 
@@ -98,37 +97,25 @@ class InstallRequest(msgspec.Struct, forbid_unknown_fields=True):
     """The version whose packages to install (default: the latest)."""
 
 
-def _db(state: State) -> Database:
-    db: Database = state.db
-    return db
-
-
-def _service(state: State) -> PackageService:
-    service: PackageService = state.packages
-    return service
-
-
-async def after_change(state: State, widget_id: int, version: int) -> None:
-    """Start installing a new version's packages when it needs any (saves, restores and
-    forks call this after their write)."""
-    await _service(state).request(widget_id, version)
-
-
-def _owned_version(db: Any, slug: str, viewer: User | None, version: int | None) -> tuple[int, int]:
-    """(widget id, version number) of the owner's widget at `version` (default: latest);
-    404 `no_such_version` for a version it does not have."""
-    widget = widgets.owned(db, slug, viewer)
+def _version_of(db: sqlite_utils.Database, widget: Widget, version: int | None) -> int:
+    """`version` of the widget (default: the latest); NotFound `no_such_version` for a version
+    it does not have."""
     number = version or widget.head_version
     widgets.version(db, widget, number)
-    return widget.id, number
+    return number
 
 
-async def _status(state: State, widget_id: int, version: int) -> PackagesOut:
-    def read(db: Any) -> tuple[records.VersionPackages | None, int]:
-        return records.get(db, widget_id, version), records.active(db, widget_id, version)[0]
+async def _status(
+    db: Database, packages: PackageService, widget_id: int, version: int
+) -> PackagesOut:
+    def read(
+        database: sqlite_utils.Database,
+    ) -> tuple[records.VersionPackages | None, int]:
+        found = records.get(database, widget_id, version)
+        return found, records.active(database, widget_id, version)[0]
 
-    found, active = await _db(state).read(read)
-    progress = _service(state).progress(widget_id, version)
+    found, active = await db.read(read)
+    progress = packages.progress(widget_id, version)
     if found is None:
         return PackagesOut(version, "", "none", "", None, [], None, active)
     return PackagesOut(
@@ -168,15 +155,15 @@ class PackageController(Controller):
     )
     async def read(
         self,
-        slug: Slug,
-        viewer: Viewer,
-        state: State,
+        owned_widget: OwnedWidget,
+        db: DbDep,
+        packages: PackagesDep,
         version: Annotated[
             int | None, Parameter(ge=1, le=2**62, description="The version (default: latest)")
         ] = None,
     ) -> PackagesOut:
-        widget_id, number = await _db(state).read(_owned_version, slug, viewer, version)
-        return await _status(state, widget_id, number)
+        number = await db.read(_version_of, owned_widget, version)
+        return await _status(db, packages, owned_widget.id, number)
 
     @put(
         "/requirements",
@@ -185,7 +172,12 @@ class PackageController(Controller):
         responses=ERRORS,
     )
     async def set_requirements(
-        self, slug: Slug, data: JSONBody[RequirementsIn], viewer: Viewer, state: State
+        self,
+        owned_widget: OwnedWidget,
+        data: JSONBody[RequirementsIn],
+        viewer: Viewer,
+        db: DbDep,
+        packages: PackagesDep,
     ) -> PackagesOut:
         """422 `invalid_requirements` names the line that is not a plain requirement from the
         package index (options, URLs and paths are refused); 409 `version_conflict` when
@@ -196,21 +188,22 @@ class PackageController(Controller):
         except RequirementsError as e:
             raise Invalid("invalid_requirements", e.message, {"line": e.line}) from None
         message = data.message or "Changed the requirements"
+        user = require_user(viewer)
 
-        def save(db: Any) -> tuple[int, int]:
-            widget = widgets.owned(db, slug, viewer)  # 404 unless visible, then 403
-            files = dict(widgets.head_files(db, widget))
+        def save(database: sqlite_utils.Database) -> tuple[int, int]:
+            widget = widgets.fresh(database, owned_widget)
+            files = dict(widgets.head_files(database, widget))
             if text.strip():
                 files[FILE] = text if text.endswith("\n") else text + "\n"
             else:
                 files.pop(FILE, None)
             base = widget.head_version if data.base_version is None else data.base_version
-            saved, number = widgets.save(db, widget, require_user(viewer), base, files, message)
+            saved, number = widgets.save(database, widget, user, base, files, message)
             return saved.id, number
 
-        widget_id, number = await _db(state).write(save)
-        await after_change(state, widget_id, number)
-        return await _status(state, widget_id, number)
+        widget_id, number = await db.write(save)
+        await packages.request(widget_id, number)
+        return await _status(db, packages, widget_id, number)
 
     @post(
         "/install",
@@ -219,10 +212,16 @@ class PackageController(Controller):
         responses=ERRORS,
     )
     async def install(
-        self, slug: Slug, data: JSONBody[InstallRequest], viewer: Viewer, state: State
+        self,
+        owned_widget: OwnedWidget,
+        data: JSONBody[InstallRequest],
+        db: DbDep,
+        packages: PackagesDep,
     ) -> PackagesOut:
         """Send `{}` for the latest version. Nothing happens when its packages are ready."""
+        number = await db.read(_version_of, owned_widget, data.version)
+        await packages.retry(owned_widget.id, number)
+        return await _status(db, packages, owned_widget.id, number)
 
-        widget_id, number = await _db(state).read(_owned_version, slug, viewer, data.version)
-        await _service(state).retry(widget_id, number)
-        return await _status(state, widget_id, number)
+
+ROUTES = [PackageController]

@@ -73,8 +73,6 @@ def of_sandbox() -> Builtins:
 
 @functools.cache
 def _locate() -> Interpreter:
-    # `widgetbox.runtime` exports the Interpreter but not yet the function that finds the
-    # verified one in the cache; until it does, this is the one place that reaches in.
-    from widgetbox.runtime import _artifacts
+    from widgetbox.runtime import locate_interpreter
 
-    return _artifacts.locate()
+    return locate_interpreter()

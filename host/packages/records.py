@@ -16,9 +16,9 @@ from typing import Any
 
 import sqlite_utils
 
-from widgetbox.host.accounts.users import iso, now
 from widgetbox.host.packages.lock import Lock
 from widgetbox.host.packages.requirements import canonical_or_text, of_files
+from widgetbox.host.storage.times import iso, now
 
 
 @dataclass(frozen=True)

@@ -4,35 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from widgetbox.host.errors import Forbidden, Invalid, LoginRequired
+from widgetbox.host.errors import Invalid
 from widgetbox.host.runs import records as runs
-from widgetbox.host.runs.runner import Runner
-from widgetbox.host.storage.database import Database
-from widgetbox.host.web.openapi import ERRORS
-from widgetbox.host.web.schemas import (
-    Cancelled,
-    ErrorOut,
-    FrameOut,
-    RunDetail,
-    RunList,
-    RunOut,
-    UserErrorOut,
-)
-from widgetbox.host.web.security import Viewer
-from widgetbox.host.widgets import records as widgets
+from widgetbox.host.runs.schemas import Cancelled, RunDetail, RunList, RunOut, run_detail, run_out
+from widgetbox.host.web.dependencies import DbDep, LiveDep, OwnedWidget, RunnerDep, Viewer
+from widgetbox.host.web.openapi import ERRORS, ErrorOut
 
 Limit = Annotated[int, Parameter(ge=1, le=200, description="At most this many")]
 Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Skip this many")]
-Slug = Annotated[str, Parameter(max_length=100, description="The widget's slug")]
 RUNNABLE = ("script", "scheduled")
 START_ERRORS = {
     **ERRORS,
@@ -41,25 +27,6 @@ START_ERRORS = {
         description="Too many runs are waiting; try again after `Retry-After` seconds.",
     ),
 }
-
-
-def run_out(run: runs.Run) -> RunOut:
-    return RunOut(**{field: getattr(run, field) for field in RunOut.__struct_fields__})
-
-
-def run_detail(run: runs.Run) -> RunDetail:
-    error = None
-    if run.error:
-        error = UserErrorOut(
-            type=run.error["type"],
-            message=run.error["message"],
-            traceback=run.error["traceback"],
-            lineno=run.error.get("lineno"),
-            frames=[FrameOut(**frame) for frame in run.error.get("frames", [])],
-        )
-    return RunDetail(
-        **msgspec.structs.asdict(run_out(run)), stdout=run.stdout, stderr=run.stderr, error=error
-    )
 
 
 class WidgetRuns(Controller):
@@ -72,37 +39,25 @@ class WidgetRuns(Controller):
         status_code=202,
         responses=START_ERRORS,
     )
-    async def start(self, slug: Slug, viewer: Viewer, state: State) -> RunOut:
+    async def start(
+        self, owned_widget: OwnedWidget, viewer: Viewer, db: DbDep, runner: RunnerDep
+    ) -> RunOut:
         """The run is queued and executes in a fresh sandbox; follow it at
         `/api/runs/{id}/events`. Anyone but the owner is refused and may fork instead."""
-        db: Database = state.db
-        runner: Runner = state.runner
-
-        def find(db: Any) -> widgets.Widget:
-            widget = widgets.readable(db, slug, viewer)
-            if viewer is None:  # as for every owner-only action: log in first
-                raise LoginRequired("login_required", "Log in to do this.")
-            if not widgets.is_owner(widget, viewer):
-                raise Forbidden(
-                    "not_owner",
-                    "Only the owner can run this widget; fork it to run your own copy.",
-                )
-            if widget.kind not in RUNNABLE:
-                raise Invalid(
-                    "not_runnable",
-                    f"A {widget.kind} widget is not run with Run: it answers requests.",
-                )
-            return widget
-
-        widget = await db.read(find)
-        run_id = await runner.start(widget, viewer, "manual")  # Busy, TooMany: answered as such
+        if owned_widget.kind not in RUNNABLE:
+            raise Invalid(
+                "not_runnable",
+                f"A {owned_widget.kind} widget is not run with Run: it answers requests.",
+            )
+        run_id = await runner.start(owned_widget, viewer, "manual")  # Busy, TooMany: answered
         return run_out(await db.read(runs.get, run_id, viewer))
 
     @get("/runs", summary="The widget's run history, newest first (owner)", responses=ERRORS)
     async def history(
-        self, slug: Slug, viewer: Viewer, state: State, limit: Limit = 50, offset: Offset = 0
+        self, owned_widget: OwnedWidget, db: DbDep, limit: Limit = 50, offset: Offset = 0
     ) -> RunList:
-        return await _listing(state, slug, viewer, runs.HISTORY_TRIGGERS, limit, offset)
+        found = await db.read(runs.listing, owned_widget, runs.HISTORY_TRIGGERS, limit, offset)
+        return RunList(runs=[run_out(run) for run in found], limit=limit, offset=offset)
 
     @get(
         "/logs",
@@ -110,20 +65,16 @@ class WidgetRuns(Controller):
         responses=ERRORS,
     )
     async def logs(
-        self, slug: Slug, viewer: Viewer, state: State, limit: Limit = 50, offset: Offset = 0
+        self,
+        owned_widget: OwnedWidget,
+        db: DbDep,
+        runner: RunnerDep,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> RunList:
-        await state.runner.log.flush()  # the newest requests too, not only those written
-        return await _listing(state, slug, viewer, runs.LOG_TRIGGERS, limit, offset)
-
-
-async def _listing(
-    state: State, slug: str, viewer: Any, triggers: tuple[str, ...], limit: int, offset: int
-) -> RunList:
-    def listing(db: Any) -> list[runs.Run]:
-        return runs.listing(db, widgets.owned(db, slug, viewer), triggers, limit, offset)
-
-    found = await state.db.read(listing)
-    return RunList(runs=[run_out(run) for run in found], limit=limit, offset=offset)
+        await runner.log.flush()  # the newest requests too, not only those written
+        found = await db.read(runs.listing, owned_widget, runs.LOG_TRIGGERS, limit, offset)
+        return RunList(runs=[run_out(run) for run in found], limit=limit, offset=offset)
 
 
 class Runs(Controller):
@@ -131,15 +82,16 @@ class Runs(Controller):
     tags = ["runs"]  # noqa: RUF012 - Litestar's declaration style
 
     @get("/", summary="One run with its output and error (owner)", responses=ERRORS)
-    async def detail(self, run_id: FromPath[int], viewer: Viewer, state: State) -> RunDetail:
-        return run_detail(await state.db.read(runs.get, run_id, viewer))
+    async def detail(self, run_id: FromPath[int], viewer: Viewer, db: DbDep) -> RunDetail:
+        return run_detail(await db.read(runs.get, run_id, viewer))
 
     @post(
         "/cancel", summary="Stop a queued or running run (owner)", status_code=202, responses=ERRORS
     )
-    async def cancel(self, run_id: FromPath[int], viewer: Viewer, state: State) -> Cancelled:
-        await state.db.read(runs.get, run_id, viewer)  # 404 unless the viewer owns it
-        runner: Runner = state.runner
+    async def cancel(
+        self, run_id: FromPath[int], viewer: Viewer, db: DbDep, runner: RunnerDep
+    ) -> Cancelled:
+        await db.read(runs.get, run_id, viewer)  # NotFound unless the viewer owns it
         return Cancelled(run=run_id, cancelled=runner.cancel(run_id))
 
     @get(
@@ -149,11 +101,13 @@ class Runs(Controller):
         response_description="A stream of Server-Sent Events: `status`, `output`, `done`",
         responses=ERRORS,
     )
-    async def events(self, run_id: FromPath[int], viewer: Viewer, state: State) -> ServerSentEvent:
+    async def events(
+        self, run_id: FromPath[int], viewer: Viewer, db: DbDep, live: LiveDep
+    ) -> ServerSentEvent:
         """Events: `status` ({status}), `output` ({stream, text}), and a final `done` with
         the run's summary. A finished run replays its stored record."""
-        run = await state.db.read(runs.get, run_id, viewer)
-        channel = state.live.get(run_id)
+        run = await db.read(runs.get, run_id, viewer)
+        channel = live.get(run_id)
 
         async def stream() -> AsyncIterator[ServerSentEventMessage]:
             if channel is not None:
@@ -171,3 +125,6 @@ class Runs(Controller):
             yield ServerSentEventMessage(event="done", data=json.dumps(done))
 
         return ServerSentEvent(stream())
+
+
+ROUTES = [WidgetRuns, Runs]

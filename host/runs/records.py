@@ -10,12 +10,14 @@ from typing import Any
 
 import sqlite_utils
 
-from widgetbox.host.accounts.users import User, iso, now
+from widgetbox.host.accounts.users import User
 from widgetbox.host.errors import Forbidden, LoginRequired, NotFound
+from widgetbox.host.storage.times import iso, now
 from widgetbox.host.widgets.records import Widget, owned
-from widgetbox.runtime import RunResult, UserError
+from widgetbox.runtime import RUN_STATUSES, RunResult, UserError
 
-FINISHED = ("ok", "error", "timeout", "memory", "output_limit", "killed", "interrupted", "skipped")
+FINISHED = tuple(name for name, status in RUN_STATUSES.items() if status.finished)
+"""The statuses of runs that are over (runtime/statuses.json declares them all)."""
 HISTORY_TRIGGERS = ("manual", "schedule")
 """What a widget's run history shows; its logs show the rest (HTTP requests and calls)."""
 LOG_TRIGGERS = ("http", "call")

@@ -30,8 +30,10 @@ from widgetbox.runtime import (
     Call,
     Cancel,
     Code,
+    GuestError,
     HttpRequest,
     HttpResponse,
+    Job,
     Limits,
     Route,
     RunResult,
@@ -238,11 +240,7 @@ class Runner:
         """Answer one HTTP request with a fresh interpreter, and log it for the owner.
         `check` says why a response cannot be sent (then the run is an error); `code` is
         the widget's, when the caller has read it already (`code_in`)."""
-        job = Route(code or await self._code(widget), request)
-        async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
-            result = await self.runtime.run_async(
-                job, limits=Limits.request(), context=self._context(widget, None)
-            )
+        result = await self._wait(widget, Route(code or await self._code(widget), request))
         problem = check(result.response) if check and result.ok and result.response else None
         if problem is not None:
             message = f"The widget's response could not be sent: {problem}"
@@ -255,16 +253,43 @@ class Runner:
         return result
 
     async def call(
-        self, widget: Widget, name: str, args: list[Any], kwargs: dict[str, Any]
+        self,
+        widget: Widget,
+        name: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        code: Code | None = None,
     ) -> RunResult:
-        """Call one of the widget's `@anvil.server.callable` functions (GUI server calls)."""
-        job = Call(await self._code(widget), name, args, kwargs)
-        async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
-            result = await self.runtime.run_async(
-                job, limits=Limits.request(), context=self._context(widget, None)
-            )
+        """Call one of the widget's `@anvil.server.callable` functions (GUI server calls);
+        `code` as for `request`."""
+        job = Call(code or await self._code(widget), name, args, kwargs)
+        result = await self._wait(widget, job)
         self.log.add(Entry(widget, widget.head_version, "call", result, {"function": name}))
         return result
+
+    async def _wait(self, widget: Widget, job: Job) -> RunResult:
+        """The one path of a run someone waits for (HTTP requests, GUI server calls): a slot
+        in the interactive lane (Busy or TooMany when it cannot have one, answered as such
+        by the caller's protocol), a fresh sandbox with the request limits, and a result
+        whatever happens: a failure of the sandbox itself becomes a failed run whose message
+        the owner reads in the widget's logs (the caller gets the generic answer to a failed
+        run), not an unhandled error."""
+        async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
+            try:
+                return await self.runtime.run_async(
+                    job, limits=Limits.request(), context=self._context(widget, None)
+                )
+            except GuestError as e:
+                log.exception("the sandbox failed while running widget %s", widget.slug)
+                return RunResult(
+                    status=Status.ERROR,
+                    stdout="",
+                    stderr="",
+                    wall_time=0.0,
+                    fuel=None,
+                    peak_memory=0,
+                    message=f"Widgetbox's sandbox failed while running this: {e}",
+                )
 
     # -- shutting down ----------------------------------------------------------------------
 

@@ -2,44 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Annotated, Any
+from datetime import timedelta
 
 import msgspec
 from litestar import Controller, delete, get, post, put
-from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 
-from widgetbox.host.accounts.users import iso
+from widgetbox.host import schedules
 from widgetbox.host.config import Config
 from widgetbox.host.errors import Invalid, NotFound
-from widgetbox.host.schedules import rules as schedules
-from widgetbox.host.schedules import scheduler
+from widgetbox.host.schedules import records
+from widgetbox.host.schedules.scheduler import Scheduler
+from widgetbox.host.schedules.schemas import ScheduleOut, SchedulePreview, ScheduleRule
+from widgetbox.host.storage.database import Database
+from widgetbox.host.storage.times import iso
+from widgetbox.host.web.dependencies import (
+    ConfigDep,
+    DbDep,
+    OwnedWidget,
+    SchedulerDep,
+    Viewer,
+    require_user,
+)
 from widgetbox.host.web.openapi import ERRORS
-from widgetbox.host.web.schemas import ScheduleOut, SchedulePreview, ScheduleRule
-from widgetbox.host.web.security import Viewer, require_user
-from widgetbox.host.widgets import records as widgets
+from widgetbox.host.widgets.records import Widget
 
-Slug = Annotated[str, Parameter(max_length=100, description="The widget's slug")]
 UPCOMING = 5
 
 
-def _rule(state: State, data: ScheduleRule) -> schedules.Rule:
-    config: Config = state.config
+def _rule(scheduler: Scheduler, config: Config, data: ScheduleRule) -> schedules.Rule:
     fields = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
     return schedules.parse_rule(
         fields,
-        anchor=state.scheduler.clock.now(),
+        anchor=scheduler.clock.now(),
         min_interval=timedelta(minutes=config.min_schedule_minutes),
     )
 
 
-def _out(state: State, found: scheduler.Schedule) -> ScheduleOut:
+def _out(scheduler: Scheduler, found: records.Schedule) -> ScheduleOut:
     upcoming = (
-        []
-        if found.paused
-        else schedules.next_times(found.rule, state.scheduler.clock.now(), UPCOMING)
+        [] if found.paused else schedules.next_times(found.rule, scheduler.clock.now(), UPCOMING)
     )
     return ScheduleOut(
         rule=schedules.rule_to_json(found.rule),
@@ -59,60 +62,58 @@ def _out(state: State, found: scheduler.Schedule) -> ScheduleOut:
     status_code=200,
     responses=ERRORS,
 )
-async def preview(data: JSONBody[ScheduleRule], viewer: Viewer, state: State) -> SchedulePreview:
+async def preview(
+    data: JSONBody[ScheduleRule], viewer: Viewer, scheduler: SchedulerDep, config: ConfigDep
+) -> SchedulePreview:
     """Check a rule before saving it: invalid rules answer 422 with what to fix."""
     require_user(viewer)
-    rule = _rule(state, data)
-    upcoming = schedules.next_times(rule, state.scheduler.clock.now(), UPCOMING)
+    rule = _rule(scheduler, config, data)
+    upcoming = schedules.next_times(rule, scheduler.clock.now(), UPCOMING)
     return SchedulePreview(description=rule.describe(), next=[iso(moment) for moment in upcoming])
 
 
-def _task(db: Any, slug: str, viewer: Any) -> widgets.Widget:
-    widget = widgets.owned(db, slug, viewer)
-    if widget.kind != "scheduled":
+async def scheduled_task(owned_widget: OwnedWidget) -> Widget:
+    """The owner's widget, which must be a scheduled task (422 `not_a_task` otherwise)."""
+    if owned_widget.kind != "scheduled":
         raise Invalid("not_a_task", "Only scheduled-task widgets have a schedule.")
-    return widget
+    return owned_widget
 
 
-async def _change(
-    state: State,
-    slug: str,
-    viewer: Any,
-    change: Callable[[Any, widgets.Widget, datetime], scheduler.Schedule],
-) -> ScheduleOut:
-    """Apply `change(db, task, now)` to the owner's task in one write; wake the scheduler."""
-    now = state.scheduler.clock.now()
-    found = await state.db.write(lambda db: change(db, _task(db, slug, viewer), now))
-    state.scheduler.poke()
-    return _out(state, found)
+Task = NamedDependency[Widget]
 
 
 class WidgetSchedule(Controller):
+    """Every route finds its task through the `task` guard; changes are one write each, after
+    which the scheduler is woken to look at the new fire times."""
+
     path = "/api/widgets/{slug:str}/schedule"
     tags = ["schedules"]  # noqa: RUF012 - Litestar's declaration style
+    dependencies = {"task": Provide(scheduled_task)}  # noqa: RUF012
 
     @get("/", summary="The task's schedule (owner)", responses=ERRORS)
-    async def read(self, slug: Slug, viewer: Viewer, state: State) -> ScheduleOut:
-        def read(db: Any) -> scheduler.Schedule:
-            found = scheduler.get(db, _task(db, slug, viewer))
-            if found is None:
-                raise NotFound("no_schedule", f"{slug!r} has no schedule yet.")
-            return found
-
-        return _out(state, await state.db.read(read))
+    async def read(self, task: Task, db: DbDep, scheduler: SchedulerDep) -> ScheduleOut:
+        found = await db.read(records.get, task)
+        if found is None:
+            raise NotFound("no_schedule", f"{task.slug!r} has no schedule yet.")
+        return _out(scheduler, found)
 
     @put("/", summary="Set the task's schedule (owner)", responses=ERRORS)
     async def set(
-        self, slug: Slug, data: JSONBody[ScheduleRule], viewer: Viewer, state: State
+        self,
+        task: Task,
+        data: JSONBody[ScheduleRule],
+        db: DbDep,
+        scheduler: SchedulerDep,
+        config: ConfigDep,
     ) -> ScheduleOut:
-        rule = _rule(state, data)
-        return await _change(
-            state, slug, viewer, lambda db, task, now: scheduler.put(db, task, rule, now)
-        )
+        rule = _rule(scheduler, config, data)
+        found = await db.write(records.put, task, rule, scheduler.clock.now())
+        scheduler.poke()
+        return _out(scheduler, found)
 
     @post("/pause", summary="Pause the schedule (owner)", status_code=200, responses=ERRORS)
-    async def pause(self, slug: Slug, viewer: Viewer, state: State) -> ScheduleOut:
-        return await self._set_paused(slug, viewer, state, True)
+    async def pause(self, task: Task, db: DbDep, scheduler: SchedulerDep) -> ScheduleOut:
+        return await _set_paused(task, db, scheduler, paused=True)
 
     @post(
         "/resume",
@@ -120,29 +121,21 @@ class WidgetSchedule(Controller):
         status_code=200,
         responses=ERRORS,
     )
-    async def resume(self, slug: Slug, viewer: Viewer, state: State) -> ScheduleOut:
-        return await self._set_paused(slug, viewer, state, False)
-
-    async def _set_paused(self, slug: str, viewer: Any, state: State, paused: bool) -> ScheduleOut:
-        return await _change(
-            state, slug, viewer, lambda db, task, now: scheduler.set_paused(db, task, paused, now)
-        )
+    async def resume(self, task: Task, db: DbDep, scheduler: SchedulerDep) -> ScheduleOut:
+        return await _set_paused(task, db, scheduler, paused=False)
 
     @delete("/", summary="Remove the schedule (owner)", status_code=204, responses=ERRORS)
-    async def remove(self, slug: Slug, viewer: Viewer, state: State) -> None:
-        def remove(db: Any) -> None:
-            scheduler.delete(db, _task(db, slug, viewer))
-
-        await state.db.write(remove)
-        state.scheduler.poke()
+    async def remove(self, task: Task, db: DbDep, scheduler: SchedulerDep) -> None:
+        await db.write(records.delete, task)
+        scheduler.poke()
 
 
-async def _set_paused(slug: str, viewer: Any, state: State, *, paused: bool) -> ScheduleOut:
-    now = state.scheduler.clock.now()
+async def _set_paused(
+    task: Widget, db: Database, scheduler: Scheduler, *, paused: bool
+) -> ScheduleOut:
+    found = await db.write(records.set_paused, task, paused, scheduler.clock.now())
+    scheduler.poke()
+    return _out(scheduler, found)
 
-    def change(db: Any) -> scheduler.Schedule:
-        return scheduler.set_paused(db, _task(db, slug, viewer), paused, now)
 
-    found = await state.db.write(change)
-    state.scheduler.poke()
-    return _out(state, found)
+ROUTES = [WidgetSchedule, preview]

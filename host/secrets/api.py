@@ -3,20 +3,16 @@ and never comes back out: the API answers names and times only."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, put
-from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter
 
-from widgetbox.host.secrets import store as secrets
-from widgetbox.host.storage.database import Database
+from widgetbox.host import secrets
+from widgetbox.host.web.dependencies import DbDep, OwnedWidget, SecretBoxDep
 from widgetbox.host.web.openapi import ERRORS
-from widgetbox.host.web.security import Viewer
-from widgetbox.host.widgets import records as widgets
 
-Slug = Annotated[str, Parameter(max_length=100, description="The widget's slug")]
 Name = Annotated[
     str,
     Parameter(
@@ -52,16 +48,6 @@ class SecretValue(msgspec.Struct, forbid_unknown_fields=True):
     ]
 
 
-def _db(state: State) -> Database:
-    db: Database = state.db
-    return db
-
-
-def _box(state: State) -> secrets.SecretBox:
-    box: secrets.SecretBox = state.secret_box
-    return box
-
-
 def secret_out(info: secrets.SecretInfo) -> SecretOut:
     return SecretOut(name=info.name, created_at=info.created_at, updated_at=info.updated_at)
 
@@ -73,11 +59,8 @@ class SecretController(Controller):
     @get(
         "/", summary="The widget's secrets: names and times, never values (owner)", responses=ERRORS
     )
-    async def names(self, slug: Slug, viewer: Viewer, state: State) -> SecretList:
-        def names(db: Any) -> list[secrets.SecretInfo]:
-            return secrets.list_secrets(db, widgets.owned(db, slug, viewer).id)
-
-        found = await _db(state).read(names)
+    async def names(self, owned_widget: OwnedWidget, db: DbDep) -> SecretList:
+        found = await db.read(secrets.list_secrets, owned_widget.id)
         return SecretList(secrets=[secret_out(info) for info in found])
 
     @put(
@@ -86,15 +69,15 @@ class SecretController(Controller):
         responses=ERRORS,
     )
     async def store(
-        self, slug: Slug, name: Name, data: JSONBody[SecretValue], viewer: Viewer, state: State
+        self,
+        owned_widget: OwnedWidget,
+        name: Name,
+        data: JSONBody[SecretValue],
+        db: DbDep,
+        secret_box: SecretBoxDep,
     ) -> SecretOut:
-        box, value = _box(state), data.value
-
-        def store(db: Any) -> secrets.SecretInfo:
-            widget = widgets.owned(db, slug, viewer)  # 404 unless visible, then 403 unless owner
-            return secrets.set_secret(db, box, widget.id, name, value)
-
-        return secret_out(await _db(state).write(store))
+        stored = await db.write(secrets.set_secret, secret_box, owned_widget.id, name, data.value)
+        return secret_out(stored)
 
     @delete(
         "/{name:str}",
@@ -102,10 +85,9 @@ class SecretController(Controller):
         status_code=204,
         responses=ERRORS,
     )
-    async def remove(self, slug: Slug, name: Name, viewer: Viewer, state: State) -> None:
+    async def remove(self, owned_widget: OwnedWidget, name: Name, db: DbDep) -> None:
         """404 `no_such_secret` when the widget has no secret by that name."""
+        await db.write(secrets.delete_secret, owned_widget.id, name)
 
-        def remove(db: Any) -> None:
-            secrets.delete_secret(db, widgets.owned(db, slug, viewer).id, name)
 
-        await _db(state).write(remove)
+ROUTES = [SecretController]

@@ -1,20 +1,14 @@
 """Template filters: times, durations, fuel and statuses as people read them. The page
-scripts format live values the same way (client/src/lib/format.js)."""
+scripts format live values the same way (client/src/lib/format.js), with the same statuses
+(runtime/statuses.json)."""
 
 from __future__ import annotations
 
-STATUS_LABELS = {
-    "queued": "Queued",
-    "running": "Running",
-    "ok": "OK",
-    "error": "Error",
-    "timeout": "Timed out",
-    "memory": "Out of memory",
-    "output_limit": "Output limit",
-    "killed": "Stopped",
-    "interrupted": "Interrupted",
-    "skipped": "Skipped",
-}
+from widgetbox.runtime import RUN_STATUSES
+
+STATUS_LABELS = {name: status.label for name, status in RUN_STATUSES.items()}
+"""From the run-status vocabulary (`widgetbox.runtime.RUN_STATUSES`), which the page scripts
+bundle too."""
 TRIGGER_LABELS = {
     "manual": "Run button",
     "schedule": "Schedule",
@@ -30,15 +24,8 @@ def status_label(status: str) -> str:
 
 def status_tone(status: str) -> str:
     """The badge colour: ok, bad, busy, warn or idle."""
-    if status == "ok":
-        return "ok"
-    if status == "error":
-        return "bad"
-    if status in ("queued", "running"):
-        return "busy"
-    if status in ("timeout", "memory", "output_limit", "killed", "interrupted"):
-        return "warn"
-    return "idle"
+    known = RUN_STATUSES.get(status)
+    return known.tone if known else "idle"
 
 
 def stamp(iso: str | None) -> str:

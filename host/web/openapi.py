@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 
-from widgetbox.host.web.schemas import ErrorOut
+
+class ErrorDetail(msgspec.Struct):
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorOut(msgspec.Struct):
+    """Every error the API returns has this shape."""
+
+    error: ErrorDetail
+
 
 _MEANINGS = {
     400: "The request is malformed or its body does not match the schema.",

@@ -17,8 +17,6 @@ from litestar.template.config import TemplateConfig
 from widgetbox.host.web.assets import Assets, static_route
 from widgetbox.host.web.format import FILTERS
 from widgetbox.host.web.rendering import error_page, remember_viewer
-from widgetbox.host.widgets import home_pages as home
-from widgetbox.host.widgets import pages as widget
 
 __all__ = ["Assets", "router", "static_route", "template_config"]
 
@@ -36,9 +34,8 @@ def template_config(directory: Path, assets: Assets) -> TemplateConfig[JinjaTemp
     )
 
 
-def router() -> Router:
-    """Every page, with errors shown as a page."""
-    handlers: list[Any] = [*home.ROUTES, *widget.ROUTES]
+def router(handlers: list[Any]) -> Router:
+    """The IDE's pages (each domain's `PAGES`), with errors shown as a page."""
     return Router(
         path="/",
         route_handlers=handlers,

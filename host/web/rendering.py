@@ -14,17 +14,12 @@ from litestar.response import Redirect, Template
 
 from widgetbox.host.accounts.users import User
 from widgetbox.host.errors import LoginRequired
-from widgetbox.host.storage.database import Database
+from widgetbox.host.web.dependencies import current_viewer
 from widgetbox.host.web.errors import answer, domain_error, handle
-from widgetbox.host.web.security import SECURITY_HEADERS, current_viewer
+from widgetbox.host.web.guards import SECURITY_HEADERS
 
 PAGE_CSP = SECURITY_HEADERS["content-security-policy"]
 assert "style-src 'self';" in PAGE_CSP, "the pages' style nonce extends style-src 'self'"
-
-
-def db(state: State) -> Database:
-    found: Database = state.db
-    return found
 
 
 def page(

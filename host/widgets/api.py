@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, Parameter
 
 from widgetbox.host.accounts.users import User
-from widgetbox.host.packages.api import after_change
 from widgetbox.host.storage.database import Database
+from widgetbox.host.web.dependencies import (
+    DbDep,
+    OwnedWidget,
+    PackagesDep,
+    ReadableWidget,
+    Viewer,
+    require_user,
+)
 from widgetbox.host.web.openapi import ERRORS
-from widgetbox.host.web.schemas import (
+from widgetbox.host.widgets import records as widgets
+from widgetbox.host.widgets.records import Widget
+from widgetbox.host.widgets.schemas import (
     DiffOut,
     FileDiff,
     ForkRequest,
@@ -26,50 +34,47 @@ from widgetbox.host.web.schemas import (
     WidgetDetail,
     WidgetList,
     WidgetOut,
+    version_detail,
+    version_out,
+    widget_detail,
+    widget_out,
 )
-from widgetbox.host.web.security import Viewer, require_user
-from widgetbox.host.widgets import records as widgets
-from widgetbox.host.widgets.convert import version_detail, version_out, widget_detail, widget_out
 
 Limit = Annotated[int, Parameter(ge=1, le=200, description="At most this many")]
 Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Skip this many")]
-Slug = Annotated[str, Parameter(max_length=100, description="The widget's slug")]
-
-
-def _db(state: State) -> Database:
-    db: Database = state.db
-    return db
 
 
 class WidgetController(Controller):
+    """Every `/{slug}` route finds its widget through a guard: `readable_widget` (NotFound
+    unless the viewer may see it) or `owned_widget` (then Forbidden unless they own it).
+    Writes read it again in their own transaction (`records.fresh`)."""
+
     path = "/api/widgets"
     tags = ["widgets"]  # noqa: RUF012 - Litestar's declaration style
 
     @get("/", summary="My widgets, most recently changed first", responses=ERRORS)
     async def mine(
-        self, viewer: Viewer, state: State, limit: Limit = 50, offset: Offset = 0
+        self, viewer: Viewer, db: DbDep, limit: Limit = 50, offset: Offset = 0
     ) -> WidgetList:
         user = require_user(viewer)
-        found = await _db(state).read(widgets.list_owned, user.id, limit, offset)
+        found = await db.read(widgets.list_owned, user.id, limit, offset)
         return WidgetList(widgets=[widget_out(w, user) for w in found], limit=limit, offset=offset)
 
     @post(
         "/", summary="Create a widget from its kind's template", status_code=201, responses=ERRORS
     )
-    async def create(self, data: JSONBody[NewWidget], viewer: Viewer, state: State) -> WidgetDetail:
+    async def create(self, data: JSONBody[NewWidget], viewer: Viewer, db: DbDep) -> WidgetDetail:
         user = require_user(viewer)
-        widget = await _db(state).write(
+        widget = await db.write(
             widgets.create, user, data.kind, data.title, data.slug, data.visibility
         )
-        return await _detail(state, widget, user)
+        return await _detail(db, widget, user)
 
     @get("/{slug:str}", summary="A widget and its latest files", responses=ERRORS)
-    async def read(self, slug: Slug, viewer: Viewer, state: State) -> WidgetDetail:
-        def read(db: Any) -> WidgetDetail:
-            widget = widgets.readable(db, slug, viewer)
-            return widget_detail(widget, viewer, widgets.head_files(db, widget))
-
-        return await _db(state).read(read)
+    async def read(
+        self, readable_widget: ReadableWidget, viewer: Viewer, db: DbDep
+    ) -> WidgetDetail:
+        return await _detail(db, readable_widget, viewer)
 
     @patch(
         "/{slug:str}",
@@ -77,13 +82,12 @@ class WidgetController(Controller):
         responses=ERRORS,
     )
     async def change(
-        self, slug: Slug, data: JSONBody[WidgetChanges], viewer: Viewer, state: State
+        self, owned_widget: OwnedWidget, data: JSONBody[WidgetChanges], viewer: Viewer, db: DbDep
     ) -> WidgetOut:
-        def change(db: Any) -> widgets.Widget:
-            widget = widgets.owned(db, slug, viewer)
-            return widgets.update(db, widget, data.title, data.slug, data.visibility)
-
-        return widget_out(await _db(state).write(change), viewer)
+        changed = await db.write(
+            widgets.update, owned_widget, data.title, data.slug, data.visibility
+        )
+        return widget_out(changed, viewer)
 
     @delete(
         "/{slug:str}",
@@ -91,26 +95,19 @@ class WidgetController(Controller):
         status_code=204,
         responses=ERRORS,
     )
-    async def remove(self, slug: Slug, viewer: Viewer, state: State) -> None:
-        def remove(db: Any) -> None:
-            widgets.delete(db, widgets.owned(db, slug, viewer))
-
-        await _db(state).write(remove)
+    async def remove(self, owned_widget: OwnedWidget, db: DbDep) -> None:
+        await db.write(widgets.delete, owned_widget)
 
     @get(
         "/{slug:str}/versions",
         summary="Every saved version, newest first (owner)",
         responses=ERRORS,
     )
-    async def versions(self, slug: Slug, viewer: Viewer, state: State) -> VersionList:
-        def versions(db: Any) -> VersionList:
-            widget = widgets.owned(db, slug, viewer)
-            found = widgets.versions(db, widget)
-            return VersionList(
-                versions=[version_out(v) for v in found], head_version=widget.head_version
-            )
-
-        return await _db(state).read(versions)
+    async def versions(self, owned_widget: OwnedWidget, db: DbDep) -> VersionList:
+        found = await db.read(widgets.versions, owned_widget)
+        return VersionList(
+            versions=[version_out(v) for v in found], head_version=owned_widget.head_version
+        )
 
     @post(
         "/{slug:str}/versions",
@@ -119,17 +116,19 @@ class WidgetController(Controller):
         responses=ERRORS,
     )
     async def save(
-        self, slug: Slug, data: JSONBody[NewVersion], viewer: Viewer, state: State
+        self,
+        owned_widget: OwnedWidget,
+        data: JSONBody[NewVersion],
+        viewer: Viewer,
+        db: DbDep,
+        packages: PackagesDep,
     ) -> SavedVersion:
         """Refused with 409 `version_conflict` when `base_version` is not the latest."""
-
-        def save(db: Any) -> tuple[widgets.Widget, int]:
-            widget = widgets.owned(db, slug, viewer)  # 404 unless visible, then 403 unless owner
-            user = require_user(viewer)
-            return widgets.save(db, widget, user, data.base_version, data.files, data.message)
-
-        widget, number = await _db(state).write(save)
-        await after_change(state, widget.id, number)  # installs its packages if it needs any
+        user = require_user(viewer)
+        widget, number = await db.write(
+            widgets.save, owned_widget, user, data.base_version, data.files, data.message
+        )
+        await packages.request(widget.id, number)  # installs its packages if it needs any
         return SavedVersion(widget=widget_out(widget, viewer), version=number)
 
     @get(
@@ -138,31 +137,24 @@ class WidgetController(Controller):
         responses=ERRORS,
     )
     async def version(
-        self, slug: Slug, number: FromPath[int], viewer: Viewer, state: State
+        self, owned_widget: OwnedWidget, number: FromPath[int], db: DbDep
     ) -> VersionDetail:
-        def version(db: Any) -> VersionDetail:
-            return version_detail(widgets.version(db, widgets.owned(db, slug, viewer), number))
-
-        return await _db(state).read(version)
+        return version_detail(await db.read(widgets.version, owned_widget, number))
 
     @get("/{slug:str}/diff", summary="What changed between two versions (owner)", responses=ERRORS)
     async def diff(
         self,
-        slug: Slug,
-        viewer: Viewer,
-        state: State,
+        owned_widget: OwnedWidget,
+        db: DbDep,
         old: Annotated[int, Parameter(ge=1, description="The earlier version")],
         new: Annotated[
             int | None, Parameter(ge=1, description="The later version (default: latest)")
         ] = None,
     ) -> DiffOut:
-        def diff(db: Any) -> DiffOut:
-            widget = widgets.owned(db, slug, viewer)
-            later = new or widget.head_version
-            files = [FileDiff(**change) for change in widgets.diff(db, widget, old, later)]  # type: ignore[arg-type]
-            return DiffOut(old=old, new=later, files=files)
-
-        return await _db(state).read(diff)
+        later = new or owned_widget.head_version
+        changes = await db.read(widgets.diff, owned_widget, old, later)
+        files = [FileDiff(**change) for change in changes]  # type: ignore[arg-type]
+        return DiffOut(old=old, new=later, files=files)
 
     @post(
         "/{slug:str}/versions/{number:int}/restore",
@@ -172,21 +164,17 @@ class WidgetController(Controller):
     )
     async def restore(
         self,
-        slug: Slug,
+        owned_widget: OwnedWidget,
         number: FromPath[int],
         viewer: Viewer,
-        state: State,
+        db: DbDep,
+        packages: PackagesDep,
         data: JSONBody[Restore],
     ) -> SavedVersion:
         """Send `{}`, or `{"base_version": n}` to refuse the restore if the widget changed."""
-        base = data.base_version
-
-        def restore(db: Any) -> tuple[widgets.Widget, int]:
-            widget = widgets.owned(db, slug, viewer)  # 404 unless visible, then 403 unless owner
-            return widgets.restore(db, widget, require_user(viewer), number, base)
-
-        widget, new = await _db(state).write(restore)
-        await after_change(state, widget.id, new)
+        user = require_user(viewer)
+        widget, new = await db.write(widgets.restore, owned_widget, user, number, data.base_version)
+        await packages.request(widget.id, new)
         return SavedVersion(widget=widget_out(widget, viewer), version=new)
 
     @post(
@@ -196,19 +184,19 @@ class WidgetController(Controller):
         responses=ERRORS,
     )
     async def fork(
-        self, slug: Slug, data: JSONBody[ForkRequest], viewer: Viewer, state: State
+        self,
+        readable_widget: ReadableWidget,
+        data: JSONBody[ForkRequest],
+        viewer: Viewer,
+        db: DbDep,
+        packages: PackagesDep,
     ) -> WidgetDetail:
         """The copy is private, links to its origin, and takes no secrets, schedules or runs.
         Send `{}` for the default title and slug."""
-        title, new_slug = data.title, data.slug
-
-        def fork(db: Any) -> widgets.Widget:
-            origin = widgets.readable(db, slug, viewer)  # 404 unless visible
-            return widgets.fork(db, origin, require_user(viewer), title, new_slug)  # then 403
-
-        widget = await _db(state).write(fork)
-        await after_change(state, widget.id, widget.head_version)
-        return await _detail(state, widget, viewer)
+        user = require_user(viewer)  # after the guard: 404 unless visible, then 403
+        widget = await db.write(widgets.fork, readable_widget, user, data.title, data.slug)
+        await packages.request(widget.id, widget.head_version)
+        return await _detail(db, widget, viewer)
 
 
 @get(
@@ -217,13 +205,14 @@ class WidgetController(Controller):
     summary="Public widgets, most recently changed first",
     responses=ERRORS,
 )
-async def explore(
-    viewer: Viewer, state: State, limit: Limit = 50, offset: Offset = 0
-) -> WidgetList:
-    found = await _db(state).read(widgets.list_public, limit, offset)
+async def explore(viewer: Viewer, db: DbDep, limit: Limit = 50, offset: Offset = 0) -> WidgetList:
+    found = await db.read(widgets.list_public, limit, offset)
     return WidgetList(widgets=[widget_out(w, viewer) for w in found], limit=limit, offset=offset)
 
 
-async def _detail(state: State, widget: widgets.Widget, viewer: User | None) -> WidgetDetail:
-    files = await _db(state).read(widgets.head_files, widget)
+async def _detail(db: Database, widget: Widget, viewer: User | None) -> WidgetDetail:
+    files = await db.read(widgets.head_files, widget)
     return widget_detail(widget, viewer, files)
+
+
+ROUTES = [WidgetController, explore]

@@ -1,39 +1,127 @@
-"""A widget's pages: its code (the editor with the run console or the "try it" panel), its
-runs and one run, its HTTP requests, versions, schedule and settings. Everyone who may read
-a widget sees its code, read-only unless they own it; the other pages are the owner's."""
+"""The widget pages of the IDE: the dashboard (with the landing page for visitors), the
+first-run page, creating a widget, exploring public ones, and a widget's own pages: its code
+(the editor with the run console, "try it", or the GUI designer), versions and settings.
+Everyone who may read a widget sees its code, read-only unless they own it; the other pages
+are the owner's. `widget_page` is the frame every widget page shares (runs and schedules
+use it too)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
-from zoneinfo import available_timezones
 
 import msgspec
+import sqlite_utils
 from litestar import get
-from litestar.datastructures import State
-from litestar.params import FromPath, Parameter
-from litestar.response import Template
+from litestar.params import FromQuery, QueryParameter
+from litestar.response import Redirect, Template
 
-from widgetbox.host.accounts.users import User, iso
+from widgetbox.host import secrets
+from widgetbox.host.accounts import users as accounts
+from widgetbox.host.accounts.users import User
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints.serve import PREFIX as API_PREFIX
-from widgetbox.host.errors import NotFound
 from widgetbox.host.runs import records as runs
-from widgetbox.host.schedules import rules as schedules
-from widgetbox.host.schedules import scheduler
-from widgetbox.host.secrets import store as secrets
-from widgetbox.host.web.rendering import db, page
-from widgetbox.host.web.security import Viewer
+from widgetbox.host.schedules import records as schedule_records
+from widgetbox.host.web.dependencies import ConfigDep, DbDep, OwnedWidget, ReadableWidget, Viewer
+from widgetbox.host.web.rendering import page, require_viewer, safe_next
 from widgetbox.host.widgets import records as widgets
-from widgetbox.host.widgets.convert import widget_out
 from widgetbox.host.widgets.records import Widget
+from widgetbox.host.widgets.schemas import widget_out
+from widgetbox.host.widgets.starters import TEMPLATES
 
-Slug = Annotated[str, Parameter(max_length=100)]
 RUNNABLE = ("script", "scheduled")
-PAGE_SIZE = 50
-UPCOMING = 5
 
 
-def _tabs(widget: Widget, viewer: User | None) -> list[tuple[str, str]]:
+KINDS = (
+    ("script", "Script", "Runs top to bottom when you click Run; output streams in live."),
+    ("scheduled", "Scheduled task", "Runs like a script, on an interval or a cron rule."),
+    ("http", "HTTP API", "Functions marked @route answer requests at the widget's URL."),
+)
+"""The kinds the IDE creates (GUI widgets arrive with the designer)."""
+NextPage = Annotated[str | None, QueryParameter(name="next", max_length=2000)]
+"""Where to go after logging in (`?next=/widgets/...`)."""
+
+
+@get("/", include_in_schema=False)
+async def home(
+    viewer: Viewer, db: DbDep, config: ConfigDep, next_: NextPage = None
+) -> Template | Redirect:
+    """The landing page (sign up or log in), or the dashboard once signed in."""
+    if viewer is None:
+        is_open = await db.read(accounts.signup_open, config.open_signup)
+        data = {"next": safe_next(next_)}
+        return page("home.html", None, "pages/home.js", data=data, signup_open=is_open)
+    if next_ and safe_next(next_) != "/":
+        return Redirect(safe_next(next_), status_code=303)
+
+    def read(database: Any) -> tuple[list[widgets.Widget], dict[int, LastRun]]:
+        mine = widgets.list_owned(database, viewer.id, 200, 0)
+        return mine, last_runs(database, [w.id for w in mine])
+
+    mine, last = await db.read(read)
+    return page(
+        "dashboard.html",
+        viewer,
+        "pages/dashboard.js",
+        widgets=mine,
+        last_runs=last,
+        kinds=KINDS,
+    )
+
+
+@get("/welcome", include_in_schema=False)
+async def welcome(viewer: Viewer, db: DbDep) -> Template:
+    """The first-run page: what to do next."""
+    user = require_viewer(viewer)
+    count = len(await db.read(widgets.list_owned, user.id, 10, 0))
+    return page("welcome.html", user, kinds=KINDS, examples=count)
+
+
+@get("/new", include_in_schema=False)
+async def new(viewer: Viewer, kind: FromQuery[str | None] = None) -> Template:
+    """Create a widget: choose its kind, title and visibility."""
+    user = require_viewer(viewer)
+    chosen = kind if kind in TEMPLATES and kind != "gui" else "script"
+    return page("new.html", user, "pages/new.js", kinds=KINDS, chosen=chosen)
+
+
+@get("/explore", include_in_schema=False)
+async def explore(viewer: Viewer, db: DbDep) -> Template:
+    """Public widgets, newest first."""
+    found = await db.read(widgets.list_public, 200, 0)
+    return page("explore.html", viewer, widgets=found)
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """The newest run of a widget: a run, a scheduled run, an HTTP request or a call."""
+
+    id: int
+    trigger: str
+    status: str
+    at: str
+    """When it finished, or when it was queued while it is not finished."""
+    wall_time: float | None
+
+
+def last_runs(db: sqlite_utils.Database, widget_ids: list[int]) -> dict[int, LastRun]:
+    """Each widget's newest run, by widget id (widgets that never ran are left out)."""
+    if not widget_ids:
+        return {}
+    marks = ", ".join("?" for _ in widget_ids)
+    # The query is built from "?" marks only; the ids travel as parameters.
+    rows = db.execute(
+        "SELECT runs.widget_id, runs.id, runs.trigger, runs.status, "  # noqa: S608
+        "COALESCE(runs.finished_at, runs.queued_at), runs.wall_time FROM runs "
+        "WHERE runs.id IN (SELECT MAX(id) FROM runs "
+        f"WHERE widget_id IN ({marks}) GROUP BY widget_id)",
+        widget_ids,
+    ).fetchall()
+    return {row[0]: LastRun(*row[1:]) for row in rows}
+
+
+def tabs(widget: Widget, viewer: User | None) -> list[tuple[str, str]]:
     """(path under the widget, label) of the tabs the viewer may open."""
     if not widgets.is_owner(widget, viewer):
         return []
@@ -49,7 +137,7 @@ def _tabs(widget: Widget, viewer: User | None) -> list[tuple[str, str]]:
     return tabs
 
 
-def _widget_page(
+def widget_page(
     template: str,
     widget: Widget,
     viewer: User | None,
@@ -67,22 +155,24 @@ def _widget_page(
         style_nonce=style_nonce,
         widget=widget,
         can_edit=info["can_edit"],
-        tabs=_tabs(widget, viewer),
+        tabs=tabs(widget, viewer),
         **context,
     )
 
 
-def _public_url(state: State, widget: Widget) -> str:
-    config: Config = state.config
+def _public_url(config: Config, widget: Widget) -> str:
     return f"{config.origin}{API_PREFIX}{widget.slug}"
 
 
 @get("/widgets/{slug:str}", include_in_schema=False)
-async def code(slug: Slug, viewer: Viewer, state: State) -> Template:
-    """The editor; for scripts and tasks the run console, for HTTP APIs "try it"."""
+async def code(
+    readable_widget: ReadableWidget, viewer: Viewer, db: DbDep, config: ConfigDep
+) -> Template:
+    """The editor; for scripts and tasks the run console, for HTTP APIs "try it"; for GUI
+    widgets the designer."""
+    widget = readable_widget
 
-    def read(database: Any) -> tuple[Widget, dict[str, str], int | None, Any]:
-        widget = widgets.readable(database, slug, viewer)
+    def read(database: sqlite_utils.Database) -> tuple[dict[str, str], int | None, Any]:
         files = widgets.head_files(database, widget)
         last = None
         task = None
@@ -90,12 +180,12 @@ async def code(slug: Slug, viewer: Viewer, state: State) -> Template:
             found = runs.listing(database, widget, runs.HISTORY_TRIGGERS, 1, 0)
             last = found[0].id if found else None
         if widgets.is_owner(widget, viewer) and widget.kind == "scheduled":
-            task = scheduler.get(database, widget)
-        return widget, files, last, task
+            task = schedule_records.get(database, widget)
+        return files, last, task
 
-    widget, files, last, task = await db(state).read(read)
+    files, last, task = await db.read(read)
     if widget.kind == "gui":
-        return _design_page(state, widget, viewer, files)
+        return _design_page(config, widget, viewer, files)
     schedule = None
     if task is not None:
         schedule = {
@@ -106,10 +196,10 @@ async def code(slug: Slug, viewer: Viewer, state: State) -> Template:
     data = {
         "files": files,
         "last_run": last,
-        "public_url": _public_url(state, widget),
+        "public_url": _public_url(config, widget),
         "api_path": f"{API_PREFIX}{widget.slug}",
     }
-    return _widget_page(
+    return widget_page(
         "widget/code.html",
         widget,
         viewer,
@@ -118,25 +208,24 @@ async def code(slug: Slug, viewer: Viewer, state: State) -> Template:
         style_nonce=True,
         files=files,
         schedule=schedule,
-        public_url=_public_url(state, widget),
+        public_url=_public_url(config, widget),
         runnable=widget.kind in RUNNABLE,
         active="code",
     )
 
 
 def _design_page(
-    state: State, widget: Widget, viewer: User | None, files: dict[str, str]
+    config: Config, widget: Widget, viewer: User | None, files: dict[str, str]
 ) -> Template:
     """A GUI widget's page: the designer and the code editor. Its live preview runs on the
     app's own origin, in a frame this page may hold (and nothing else)."""
-    config: Config = state.config
     app_origin = config.app_origin(widget.slug)
     data = {
         "files": files,
         "app_origin": app_origin,
         "preview_url": f"/widgets/{widget.slug}/app?view=preview",
     }
-    template = _widget_page(
+    template = widget_page(
         "widget/design.html",
         widget,
         viewer,
@@ -151,128 +240,28 @@ def _design_page(
     return template
 
 
-@get("/widgets/{slug:str}/runs", include_in_schema=False)
-async def history(slug: Slug, viewer: Viewer, state: State) -> Template:
-    """The widget's runs (manual and scheduled), newest first."""
-
-    def read(database: Any) -> tuple[Widget, list[runs.Run]]:
-        widget = widgets.owned(database, slug, viewer)
-        return widget, runs.listing(database, widget, runs.HISTORY_TRIGGERS, PAGE_SIZE, 0)
-
-    widget, found = await db(state).read(read)
-    return _widget_page(
-        "widget/runs.html", widget, viewer, "pages/runs.js", runs=found, active="runs"
-    )
-
-
-@get("/widgets/{slug:str}/runs/{run_id:int}", include_in_schema=False)
-async def run(slug: Slug, run_id: FromPath[int], viewer: Viewer, state: State) -> Template:
-    """One run: how it ended, its output and its error (live while it runs)."""
-
-    def read(database: Any) -> tuple[Widget, runs.Run]:
-        widget = widgets.owned(database, slug, viewer)
-        found = runs.get(database, run_id, viewer)
-        if found.widget_id != widget.id:
-            raise NotFound("no_such_run", f"There is no run {run_id}.")
-        return widget, found
-
-    widget, found = await db(state).read(read)
-    active = "logs" if found.trigger in runs.LOG_TRIGGERS else "runs"
-    data = {"run": {"id": found.id, "status": found.status, "finished": found.finished}}
-    return _widget_page(
-        "widget/run.html", widget, viewer, "pages/run.js", data, run=found, active=active
-    )
-
-
-@get("/widgets/{slug:str}/logs", include_in_schema=False)
-async def logs(slug: Slug, viewer: Viewer, state: State) -> Template:
-    """The widget's HTTP requests and server calls, newest first."""
-    await state.runner.log.flush()  # the newest requests too, not only those written
-
-    def read(database: Any) -> tuple[Widget, list[runs.Run]]:
-        widget = widgets.owned(database, slug, viewer)
-        return widget, runs.listing(database, widget, runs.LOG_TRIGGERS, PAGE_SIZE, 0)
-
-    widget, found = await db(state).read(read)
-    return _widget_page(
-        "widget/logs.html", widget, viewer, "pages/runs.js", runs=found, active="logs"
-    )
-
-
 @get("/widgets/{slug:str}/versions", include_in_schema=False)
-async def versions(slug: Slug, viewer: Viewer, state: State) -> Template:
+async def versions(owned_widget: OwnedWidget, viewer: Viewer, db: DbDep) -> Template:
     """Every saved version; a diff of any against the latest; restore."""
-
-    def read(database: Any) -> tuple[Widget, list[widgets.Version]]:
-        widget = widgets.owned(database, slug, viewer)
-        return widget, widgets.versions(database, widget)
-
-    widget, found = await db(state).read(read)
-    return _widget_page(
+    found = await db.read(widgets.versions, owned_widget)
+    return widget_page(
         "widget/versions.html",
-        widget,
+        owned_widget,
         viewer,
         "pages/versions.js",
-        {"head_version": widget.head_version},
+        {"head_version": owned_widget.head_version},
         versions=found,
         active="versions",
     )
 
 
-@get("/widgets/{slug:str}/schedule", include_in_schema=False)
-async def schedule(slug: Slug, viewer: Viewer, state: State) -> Template:
-    """The task's schedule: set it (with the next five fire times first), pause, resume."""
-
-    def read(database: Any) -> tuple[Widget, scheduler.Schedule | None]:
-        widget = widgets.owned(database, slug, viewer)
-        if widget.kind != "scheduled":
-            raise NotFound("not_a_task", "Only scheduled-task widgets have a schedule.")
-        return widget, scheduler.get(database, widget)
-
-    widget, found = await db(state).read(read)
-    current = None
-    if found is not None:
-        upcoming = (
-            []
-            if found.paused
-            else schedules.next_times(found.rule, state.scheduler.clock.now(), UPCOMING)
-        )
-        current = {
-            "rule": schedules.rule_to_json(found.rule),
-            "description": found.rule.describe(),
-            "timezone": found.rule.timezone,
-            "paused": found.paused,
-            "next_run_at": found.next_run_at,
-            "last_run_at": found.last_run_at,
-            "next": [iso(moment) for moment in upcoming],
-        }
-    config: Config = state.config
-    return _widget_page(
-        "widget/schedule.html",
-        widget,
-        viewer,
-        "pages/schedule.js",
-        {"schedule": current},
-        schedule=current,
-        zones=_zones(),
-        weekdays=schedules.WEEKDAYS,
-        min_minutes=config.min_schedule_minutes,
-        active="schedule",
-    )
-
-
 @get("/widgets/{slug:str}/settings", include_in_schema=False)
-async def settings(slug: Slug, viewer: Viewer, state: State) -> Template:
+async def settings(owned_widget: OwnedWidget, viewer: Viewer, db: DbDep) -> Template:
     """Title, slug, visibility, secrets, and deleting the widget."""
-
-    def read(database: Any) -> tuple[Widget, list[secrets.SecretInfo]]:
-        widget = widgets.owned(database, slug, viewer)
-        return widget, secrets.list_secrets(database, widget.id)
-
-    widget, found = await db(state).read(read)
-    return _widget_page(
+    found = await db.read(secrets.list_secrets, owned_widget.id)
+    return widget_page(
         "widget/settings.html",
-        widget,
+        owned_widget,
         viewer,
         "pages/settings.js",
         secrets=found,
@@ -281,18 +270,4 @@ async def settings(slug: Slug, viewer: Viewer, state: State) -> Template:
     )
 
 
-_ZONES: list[str] = []
-
-
-def _zones() -> list[str]:
-    """IANA time zone names of places, UTC first (read once). The legacy aliases ("EST5EDT",
-    "Etc/GMT+5", whose sign is the reverse of what people expect) are left out."""
-    if not _ZONES:
-        names = sorted(
-            name for name in available_timezones() if "/" in name and not name.startswith("Etc/")
-        )
-        _ZONES.extend(["UTC", *(name for name in names if name != "UTC")])
-    return _ZONES
-
-
-ROUTES = [code, history, run, logs, versions, schedule, settings]
+PAGES = [home, welcome, new, explore, code, versions, settings]

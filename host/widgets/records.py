@@ -15,11 +15,12 @@ from typing import Any
 
 import sqlite_utils
 
-from widgetbox.host.accounts.users import User, iso, now
+from widgetbox.host.accounts.users import User
 from widgetbox.host.errors import Conflict, Forbidden, Invalid, LoginRequired, NotFound
 from widgetbox.host.gui import design
 from widgetbox.host.packages import records as package_records
 from widgetbox.host.storage.migrations import VISIBILITIES, WIDGET_KINDS
+from widgetbox.host.storage.times import iso, now
 from widgetbox.host.widgets.starters import ENTRY, EXAMPLES, TEMPLATES
 from widgetbox.runtime import Code
 
@@ -127,6 +128,18 @@ def owned(db: sqlite_utils.Database, slug: str, viewer: User | None) -> Widget:
 def find(db: sqlite_utils.Database, slug: str) -> Widget | None:
     rows = list(db.query(f"SELECT {_WIDGET_COLUMNS} {_WIDGET_FROM} WHERE widgets.slug = ?", [slug]))
     return Widget.from_row(rows[0]) if rows else None
+
+
+def fresh(db: sqlite_utils.Database, widget: Widget) -> Widget:
+    """The widget as it is now, inside the caller's transaction: a write checks versions
+    against this, not against what was read before the transaction began (the guards that
+    found the widget read it earlier). NotFound when it was deleted meanwhile."""
+    rows = list(
+        db.query(f"SELECT {_WIDGET_COLUMNS} {_WIDGET_FROM} WHERE widgets.id = ?", [widget.id])
+    )
+    if not rows:
+        raise NotFound("not_found", f"There is no widget {widget.slug!r}.")
+    return Widget.from_row(rows[0])
 
 
 def _by_id(db: sqlite_utils.Database, widget_id: int) -> Widget:
@@ -345,6 +358,7 @@ def update(
     slug: str | None = None,
     visibility: str | None = None,
 ) -> Widget:
+    widget = fresh(db, widget)
     changes: dict[str, Any] = {}
     if title is not None:
         changes["title"] = check_title(title)
@@ -414,6 +428,7 @@ def save(
     message: str = "",
 ) -> tuple[Widget, int]:
     """A new version with `files`, refused when `base_version` is not the latest."""
+    widget = fresh(db, widget)
     _check_base(widget, base_version)
     files = check_files(widget.kind, files)
     number = _add_version(
@@ -430,6 +445,7 @@ def restore(
     base_version: int | None = None,
 ) -> tuple[Widget, int]:
     """A new version with the files of version `number` (history is never rewritten)."""
+    widget = fresh(db, widget)
     if base_version is not None:
         _check_base(widget, base_version)
     old = version(db, widget, number)
@@ -448,6 +464,7 @@ def fork(
 ) -> Widget:
     """A private copy of the widget's latest files for `owner`, linked to its origin, with
     the same packages (its lock). Secrets, schedules and runs stay behind."""
+    widget = fresh(db, widget)
     files = head_files(db, widget)
     suffix = " (fork)"
     return create(

@@ -22,17 +22,18 @@ import inspect
 import ipaddress
 import json
 import logging
+import queue
 import signal
 import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests._timing import LOADED_MARGIN
@@ -50,6 +51,7 @@ from widgetbox.runtime import (
     Status,
     _outcome,
 )
+from widgetbox.runtime import _wire as wire
 from widgetbox.runtime._activity import Activity
 from widgetbox.runtime._bridge import _finite_float, _no_constants, check_frame, parse_request
 from widgetbox.runtime._codec import decode, encode
@@ -407,29 +409,11 @@ def report_session() -> Iterator[Check]:
 # -- 3. the wire ---------------------------------------------------------------------------
 
 WIRE_SECONDS = 2.0
-"""One message handled: host calls are answered inline, within their (clamped) timeout."""
+"""One message handled, or every host call of a sequence answered (the fuzz handlers answer
+at once; the runtime answers any other call at its clamped timeout, without waiting)."""
 READER_CATCHES = (WireError, KeyError, TypeError, ValueError)
 """What `SandboxProcess._read` treats as a broken protocol (it kills the process); anything
 else would end the reader thread and leave the process running, its runs waiting forever."""
-
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
-
-
-class Inline(Executor):
-    """Runs each submitted call at once, keeping its future (and any exception in it)."""
-
-    def __init__(self) -> None:
-        self.futures: list[Future[Any]] = []
-
-    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
-        future: Future[_T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as e:
-            future.set_exception(e)
-        self.futures.append(future)
-        return future
 
 
 class Sent:
@@ -444,12 +428,12 @@ class Sent:
 
 class Fake:
     """A SandboxProcess without a process: two runs and two requests waiting, host calls
-    answered inline by a real Bridge, what it sends kept."""
+    answered by a real Bridge, what it sends (from the caller's thread) or posts (to its
+    writer) kept."""
 
     def __init__(self, bridge: Bridge) -> None:
         self.process = object.__new__(SandboxProcess)
         self.printed: list[tuple[str, str]] = []
-        self.calls = Inline()
         self.sent = Sent()
         deadline = time.monotonic() + 30.0
         runs = {
@@ -461,16 +445,30 @@ class Fake:
             )
             for run_id in (1, 2)
         }
-        requests: dict[int, Future[dict[str, Any]]] = {1: Future(), 2: Future()}
+        requests: dict[int, Future[wire.Reply]] = {1: Future(), 2: Future()}
         process = self.process
         process._bridge = bridge
-        process._host_calls = self.calls
         process._runs = runs
         process._requests = requests
         process._lock = threading.Lock()
         process._send_lock = threading.Lock()
+        process._outgoing = queue.SimpleQueue()
         process._connection = self.sent  # type: ignore[assignment]
         process.alive, process.closing, process.killed = True, False, False
+
+    def posted(self, count: int, wait: float) -> list[bytes]:
+        """What was posted for the writer: at least `count` messages if they come within
+        `wait` seconds, and any more already there."""
+        got: list[bytes | None] = []
+        deadline = time.monotonic() + wait
+        with contextlib.suppress(queue.Empty):
+            while len(got) < count:
+                got.append(
+                    self.process._outgoing.get(timeout=max(0.0, deadline - time.monotonic()))
+                )
+            while True:
+                got.append(self.process._outgoing.get_nowait())
+        return [data for data in got if data is not None]
 
 
 def well_formed_answer(frame: Any) -> bool:
@@ -502,27 +500,30 @@ def require_sendable(result: RunResult, rule: str) -> None:
 
 
 def check_handle(messages: list[bytes], bridge: Bridge) -> None:
-    """The reader's loop on a sequence of messages: `_handle(unpack(data))` returns or
-    raises only what the reader catches (each message, whatever came before); a host call
-    is answered by one well-formed frame (or, malformed, logged), never by an exception in
-    its thread; a result the runtime keeps can be sent on as strict JSON."""
+    """The reader's loop on a sequence of messages: `_handle(unpack(data, FROM_PROCESS))`
+    returns or raises only what the reader catches (each message, whatever came before);
+    each host call that passed is answered by exactly one well-formed frame, posted within
+    two seconds, and nothing else is sent; a result the runtime keeps can be sent on as
+    strict JSON."""
     fake = Fake(bridge)
+    calls = 0
     for data in messages:
         try:
             with within(WIRE_SECONDS, "handling a message"):
-                fake.process._handle(unpack(data))
+                message = unpack(data, wire.FROM_PROCESS)
+                fake.process._handle(message)
         except READER_CATCHES:
             # The reader would kill the process here; the next message is handled all the
             # same, since any message may come first (and the state it meets is no less odd).
             continue
-    for future in fake.calls.futures:
-        error = future.exception()
-        if error is not None:
-            raise ContractError(
-                f"{type(error).__name__} escaped from a host call at {where(error)}",
-                str(error)[:200],
-            ) from error
-    for sent in fake.sent.messages:
+        calls += isinstance(message, wire.Call)
+    posted = fake.posted(calls, WIRE_SECONDS)
+    require(
+        len(posted) == calls,
+        "host calls were not answered once each",
+        f"{calls} calls, {len(posted)} answers",
+    )
+    for sent in [*fake.sent.messages, *posted]:
         answer = json.loads(sent)
         require(answer.get("kind") == "answer", "the runtime sent something else", repr(answer))
         require(well_formed_answer(answer.get("frame")), "a host call's answer is malformed")
@@ -532,32 +533,26 @@ def check_handle(messages: list[bytes], bridge: Bridge) -> None:
 
 
 def check_wire(case: WireCase, bridge: Bridge) -> None:
-    """`unpack` returns an object with a text kind or raises WireError; `result_in` returns a
-    RunResult or raises WireError (and one that came through `unpack` can be sent on as
-    strict JSON); `bytes_in` returns bytes or raises WireError; `limits_in` returns Limits
-    or raises TypeError or ValueError (the worker's catch-all logs those). Each within two
-    seconds."""
+    """`unpack` returns a message of a declared kind or raises WireError; `result_in` returns
+    a RunResult or raises WireError (and one that came through `unpack` can be sent on as
+    strict JSON); `bytes_in` returns bytes and `limits_in` Limits, or raise WireError. Each
+    within two seconds."""
     payload = case.payload
     if case.kind == "handle":
         check_handle(payload, bridge)
         return
     with within(WIRE_SECONDS, case.kind):
-        if case.kind == "limits_in":
-            try:
-                limits = limits_in(payload)
-            except (TypeError, ValueError):
-                return
-            require(isinstance(limits, Limits), "limits_in returned something else")
-            return
         try:
             if case.kind == "unpack":
-                message = unpack(payload)
+                message = unpack(payload, wire.FROM_PROCESS)
                 require(
-                    isinstance(message, dict) and isinstance(message.get("kind"), str),
+                    wire.FROM_PROCESS.get(message.kind) is type(message),
                     "unpack returned something else",
                 )
             elif case.kind == "result_in":
                 require(isinstance(result_in(payload), RunResult), "result_in returned another")
+            elif case.kind == "limits_in":
+                require(isinstance(limits_in(payload), Limits), "limits_in returned another")
             else:
                 require(isinstance(bytes_in(payload), bytes), "bytes_in returned something else")
         except WireError:
@@ -572,10 +567,12 @@ def _check_result_through_wire(payload: Any) -> None:
     except ValueError:
         return  # an integer too long to write: no process can send it either
     try:
-        result = result_in(unpack(text.encode("utf-8", "surrogatepass"))["result"])
+        message = unpack(text.encode("utf-8", "surrogatepass"), wire.FROM_PROCESS)
     except WireError:
         return
-    require_sendable(result, "result_in accepted a result that cannot be sent on")
+    require(isinstance(message, wire.Done), "unpack returned another message")
+    assert isinstance(message, wire.Done)
+    require_sendable(message.result, "result_in accepted a result that cannot be sent on")
 
 
 def _echo(call: HostCall, data: Any) -> Any:
@@ -666,8 +663,8 @@ class HandlerEnv:
     """The handlers, a local HTTP server, a database with a widget and its secrets."""
 
     def __init__(self, folder: Path) -> None:
-        from widgetbox.host.outbound.client import OutboundPolicy
-        from widgetbox.host.secrets import store as secrets
+        from widgetbox.host import secrets
+        from widgetbox.host.outbound import OutboundPolicy
         from widgetbox.host.storage.database import Database
 
         self.folder = folder
@@ -702,7 +699,7 @@ class HandlerEnv:
         self.database.close()
 
     def context(self, case: HandlerCase) -> dict[str, Any]:
-        from widgetbox.host.outbound.client import OutboundBudget
+        from widgetbox.host.outbound import OutboundBudget
 
         contexts: dict[str, dict[str, Any]] = {
             "widget": {"widget_id": self.widget, "outbound": OutboundBudget(case.budget)},
@@ -735,16 +732,16 @@ def local_only(policy: Any, port: int) -> Any:
     """The real `http.request` handler, its resolver faked and every connection it makes
     sent to the local server (so nothing leaves the machine); a connection to an address
     the policy refuses is a broken contract."""
-    from widgetbox.host.outbound.client import OutboundHandler, address_refusal
+    from widgetbox.host.outbound import OutboundClient, OutboundHandler, address_refusal
 
-    class LocalOnly(OutboundHandler):
+    class LocalOnly(OutboundClient):
         def _connection(self, target: Any, ip: Any, timeout: float) -> Any:
             refusal = address_refusal(policy, target.host, ip)
             require(refusal is None, "a connection to an address the policy refuses", str(refusal))
             local = dataclasses.replace(target, port=port)
             return super()._connection(local, ipaddress.ip_address("127.0.0.1"), timeout)
 
-    return LocalOnly(policy, resolve=fake_resolve)
+    return OutboundHandler(LocalOnly(policy, resolve=fake_resolve))
 
 
 def _with_port(value: Any, port: int) -> Any:

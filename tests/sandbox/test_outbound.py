@@ -25,9 +25,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests._timing import LOADED_MARGIN, within
-from widgetbox.host.outbound import client as outbound
-from widgetbox.host.outbound.client import OutboundBudget, OutboundPolicy
-from widgetbox.runtime import Code, HostCall, HostCallError, Limits, Runtime, Script, Status
+from widgetbox.host import outbound
+from widgetbox.host.outbound import OutboundBudget, OutboundHandler, OutboundPolicy
+from widgetbox.runtime import Bridge, Code, HostCall, HostCallError, Limits, Runtime, Script, Status
 
 pytestmark = pytest.mark.sandbox
 
@@ -178,13 +178,9 @@ SHARED_POLICY = OutboundPolicy(allow_private=True, timeout=5.0, max_bytes=MAX_BY
 
 
 @pytest.fixture(scope="module", autouse=True)
-def registered(runtime: Runtime) -> None:
-    # The bridge is the session's; `http.request` may be registered on it only once.
-    existing = outbound.registered_policy(runtime.bridge)
-    if existing is None:
-        outbound.register(runtime.bridge, SHARED_POLICY, resolve=resolve)
-    else:
-        assert existing == SHARED_POLICY, "another module registered http.request differently"
+def registered(runtime: Runtime) -> OutboundHandler:
+    # The bridge is the session's; this module's handler answers `http.request` on it.
+    return outbound.register(runtime.bridge, SHARED_POLICY, resolve=resolve)
 
 
 PRELUDE = """
@@ -729,10 +725,23 @@ def test_a_request_outside_a_budget_is_refused(port: int) -> None:
     assert caught.value.kind == "Refused"
 
 
-def test_register_refuses_a_second_registration(runtime: Runtime) -> None:
-    with pytest.raises(ValueError, match="already registered"):
-        outbound.register(runtime.bridge, OutboundPolicy())
-    assert outbound.registered_policy(runtime.bridge) == SHARED_POLICY
+def test_register_returns_the_handler_it_offers(registered: OutboundHandler, port: int) -> None:
+    # The session's bridge answers with this module's handler; no registry keeps it.
+    assert registered.policy == SHARED_POLICY
+    bridge = Bridge(max_workers=1)
+    try:
+        url = {"url": f"http://127.0.0.1:{port}/json"}
+        strict = outbound.register(bridge, OutboundPolicy(), resolve=resolve)
+        assert strict.policy == OutboundPolicy()
+        refused = json.loads(bridge.dispatch(outbound.OP, url, call()))
+        assert refused["error"]["kind"] == "Refused"
+        assert "loopback address" in refused["error"]["message"]
+        # A later registration replaces the handler, as for any operation on a bridge.
+        outbound.register(bridge, SHARED_POLICY, resolve=resolve)
+        answered = json.loads(bridge.dispatch(outbound.OP, url, call()))
+        assert answered["ok"]["status"] == 200
+    finally:
+        bridge.close()
 
 
 # -- TLS: the vetted address, the original name ----------------------------------------------

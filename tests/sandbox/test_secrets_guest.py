@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from widgetbox.host.accounts.users import iso, now
-from widgetbox.host.secrets import store as secrets
-from widgetbox.host.secrets.store import SecretBox, SecretsHandler
+from widgetbox.host import secrets
+from widgetbox.host.secrets import SecretBox, SecretsHandler
 from widgetbox.host.storage.database import Database
+from widgetbox.host.storage.times import iso, now
 from widgetbox.runtime import Code, Limits, RunResult, Runtime, Script, Status
 
 pytestmark = pytest.mark.sandbox
@@ -30,17 +30,10 @@ VALUE = "sk_live_sandbox-ünïcødé-🔑-" + uuid.uuid4().hex
 
 @pytest.fixture(scope="session")
 def store(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretsHandler]:
-    """The handler on the session's bridge (registered here unless already registered: a
-    bridge takes `secrets.get` only once)."""
-    existing = secrets.registered(runtime.bridge)
-    if existing is not None:
-        yield existing
-        return
+    """The handler on the session's bridge, as `register` returned it."""
     folder = tmp_path_factory.mktemp("secrets")
     database = Database(folder / "widgetbox.db")
-    secrets.register(runtime.bridge, database, SecretBox(folder))
-    handler = secrets.registered(runtime.bridge)
-    assert handler is not None
+    handler = secrets.register(runtime.bridge, database, SecretBox(folder))
     yield handler
     database.close()
 

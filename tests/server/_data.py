@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
-from widgetbox.host.accounts.users import iso, now
 from widgetbox.host.storage.database import Database
+from widgetbox.host.storage.times import iso, now
 
 
 def widget_id(db: sqlite_utils.Database, slug: str) -> int:

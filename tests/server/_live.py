@@ -24,9 +24,10 @@ from litestar import Litestar
 
 from tests.server._client import PASSWORD, assert_error_shape
 from widgetbox.host.accounts import users as accounts
+from widgetbox.host.accounts.sessions import cookie_name as session_cookie_name
 from widgetbox.host.app import create_app
 from widgetbox.host.config import Config, load
-from widgetbox.host.web.security import csrf_cookie_name, session_cookie_name
+from widgetbox.host.web.guards import csrf_cookie_name
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 FINISHED = ("ok", "error", "timeout", "memory", "output_limit", "killed", "interrupted", "skipped")

@@ -15,10 +15,11 @@ from litestar.testing import TestClient
 
 from tests.server._client import Browser, signup
 from widgetbox.host.accounts import users as accounts
+from widgetbox.host.accounts.sessions import cookie_name as session_cookie_name
 from widgetbox.host.app import create_app
 from widgetbox.host.config import Config, load
 from widgetbox.host.storage.database import Database
-from widgetbox.host.web.security import csrf_cookie_name, session_cookie_name
+from widgetbox.host.web.guards import csrf_cookie_name
 
 REAL_HASHER = accounts._hasher
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)

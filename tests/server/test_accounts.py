@@ -20,7 +20,9 @@ from tests.server._client import (
 )
 from tests.server._data import sessions_of, set_session_times
 from tests.server.conftest import Server
+from widgetbox.host.accounts import sessions
 from widgetbox.host.accounts import users as accounts
+from widgetbox.host.storage import times
 
 pytestmark = pytest.mark.server
 
@@ -297,7 +299,7 @@ def test_only_a_hash_of_the_token_is_stored(alice: Browser, server: Server) -> N
     token = alice.session_token
     assert token
     [row] = sessions_of(server.db, "alice")
-    assert row["id"] == accounts.token_id(token)
+    assert row["id"] == sessions.token_id(token)
     assert token not in str(row)
 
 
@@ -319,7 +321,7 @@ def test_use_keeps_a_session_alive(alice: Browser, server: Server) -> None:
     before = sessions_of(server.db, "alice")[0]["last_seen_at"]
     assert alice.whoami() is not None
     after = sessions_of(server.db, "alice")[0]["last_seen_at"]
-    assert accounts.parse_iso(after) - accounts.parse_iso(before) > timedelta(days=12)
+    assert times.parse_iso(after) - times.parse_iso(before) > timedelta(days=12)
 
 
 def test_a_session_ends_at_its_lifetime_even_when_used(alice: Browser, server: Server) -> None:

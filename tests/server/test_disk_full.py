@@ -25,9 +25,9 @@ import pytest
 from tests.server._client import Browser, assert_error
 from tests.server._runs import Gates, gate, script_widget, start_run, wait_for_run
 from tests.server.conftest import Server
-from widgetbox.host.accounts.users import iso, now
 from widgetbox.host.storage.database import Database
 from widgetbox.host.storage.full_disk import is_disk_full
+from widgetbox.host.storage.times import iso, now
 
 pytestmark = pytest.mark.server
 

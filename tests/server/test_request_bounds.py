@@ -21,7 +21,7 @@ from tests.server._client import Browser, assert_error
 from tests.server._live import Live, serve
 from tests.server.conftest import Server
 from tests.server.test_gui_apps import app_url, make_app
-from widgetbox.host.endpoints.serve import (
+from widgetbox.host.endpoints.bounds import (
     MAX_HEADERS,
     MAX_JSON_MEMBERS,
     MAX_JSON_MEMBERS_BY_NAMES,

@@ -34,9 +34,9 @@ from tests.server._runs import (
     wait_for_run,
 )
 from tests.server.conftest import Server
-from widgetbox.host.accounts.users import iso, now
 from widgetbox.host.runs import live
 from widgetbox.host.runs import records as runs
+from widgetbox.host.storage.times import iso, now
 from widgetbox.runtime import TOO_LONG, Limits
 
 pytestmark = pytest.mark.server

@@ -19,8 +19,8 @@ from tests.server._client import Browser, assert_error, login
 from tests.server._data import widget_id
 from tests.server._runs import Gates, gate, history, script_widget, wait_for_run
 from tests.server.conftest import Server
-from widgetbox.host.accounts.users import iso
 from widgetbox.host.schedules.scheduler import POLL, Scheduler
+from widgetbox.host.storage.times import iso
 
 pytestmark = pytest.mark.server
 

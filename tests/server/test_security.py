@@ -15,7 +15,7 @@ import pytest
 
 from tests.server._client import PASSWORD, Browser, assert_error, login
 from tests.server.conftest import Server
-from widgetbox.host.web.security import SECURITY_HEADERS
+from widgetbox.host.web.guards import SECURITY_HEADERS
 from widgetbox.host.widgets import records as widgets
 
 pytestmark = pytest.mark.server

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from tests.server._live import Live, serve
-from widgetbox.host.endpoints.serve import WIDGET_RESPONSE_HEADERS, allowed_response_header
-from widgetbox.host.web.security import SECURITY_HEADERS
+from widgetbox.host.endpoints.answers import WIDGET_RESPONSE_HEADERS, allowed_response_header
+from widgetbox.host.web.guards import SECURITY_HEADERS
 
 pytestmark = [pytest.mark.server, pytest.mark.security]
 

@@ -11,7 +11,7 @@ How the drawing looks is tested in the browser tier (tests/browser/test_gui_draw
 from __future__ import annotations
 
 import json
-import shutil
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +21,20 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 CLIENT_PYTHON = REPO / "client" / "src" / "gui" / "python"
 CATALOGUE = REPO / "client" / "src" / "gui" / "components.json"
+PYTHON_JS = REPO / "client" / "src" / "gui" / "python.js"
+"""The package's listing: each module's name in the runtimes and the file it is bundled from."""
+
+
+def package_sources() -> dict[str, Path]:
+    """{"anvil/server.py": its source file} for every module python.js bundles, read from its
+    imports as esbuild reads them (some come from the guest's package, wasm-python/anvil/)."""
+    listing = PYTHON_JS.read_text()
+    files = {
+        name: (PYTHON_JS.parent / path).resolve()
+        for name, path in re.findall(r'^import (\w+) from "([^"]+\.py)";$', listing, re.M)
+    }
+    entries = re.findall(r'^  "([^"]+\.py)": (\w+),$', listing, re.M)
+    return {module: files[name] for module, name in entries}
 
 
 @dataclass(eq=False)
@@ -275,9 +289,13 @@ class FakeAdapter:
 
 
 def install_package(folder: Path) -> None:
-    """Copy the client package into `folder`, with the catalogue as the loader hands it
-    over (a Python literal in `anvil/_catalogue_data.py`)."""
-    shutil.copytree(CLIENT_PYTHON / "anvil", folder / "anvil")
+    """Write the client package into `folder` as the build bundles it (`package_sources`),
+    with the catalogue as the loader hands it over (a Python literal in
+    `anvil/_catalogue_data.py`)."""
+    for module, source in package_sources().items():
+        target = folder / module
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
     catalogue = json.loads(CATALOGUE.read_text())
     (folder / "anvil" / "_catalogue_data.py").write_text(f"CATALOGUE = {catalogue!r}\n")
 

@@ -221,6 +221,51 @@ def test_a_slow_handler_times_out() -> None:
     bridge.close()
 
 
+def test_timeouts_need_no_thread_per_call() -> None:
+    # One timer thread keeps every call's timeout: twenty calls past their timeout on two
+    # workers add those two workers and the timer, not a waiting thread each.
+    bridge = Bridge(max_workers=2)
+    release = threading.Event()
+    bridge.register("slow", lambda c, d: release.wait(30))
+    before = threading.active_count()
+    started = time.monotonic()
+    pending = [bridge.submit("slow", None, call("slow", timeout=0.2)) for _ in range(20)]
+    assert threading.active_count() <= before + 3
+    replies = [answer(future.result(10)) for future in pending]
+    assert within(time.monotonic() - started, 0.2)
+    release.set()
+    assert {reply["error"]["kind"] for reply in replies} == {"Timeout"}  # type: ignore[index]
+    bridge.close()
+
+
+def test_an_answer_is_given_once_whichever_comes_first() -> None:
+    bridge = Bridge(max_workers=4)
+    bridge.register("quick", lambda c, d: d)
+    for timeout in (0.0, 0.0001, 0.001, 1.0):
+        futures = [bridge.submit("quick", n, call("quick", timeout)) for n in range(50)]
+        for n, future in enumerate(futures):
+            reply = answer(future.result(10))
+            assert reply == {"ok": n} or reply["error"]["kind"] == "Timeout"  # type: ignore[index]
+    bridge.close()
+
+
+def test_closing_the_bridge_answers_every_call_still_waiting() -> None:
+    bridge = Bridge(max_workers=1)
+    release = threading.Event()
+    bridge.register("slow", lambda c, d: release.wait(30))
+    running = bridge.submit("slow", None, call("slow", timeout=60.0))
+    queued = bridge.submit("slow", None, call("slow", timeout=60.0))
+    bridge.close()
+    assert answer(running.result(5))["error"]["kind"] == "Timeout"  # type: ignore[index]
+    assert answer(queued.result(5)) == {
+        "error": {"kind": "HostError", "message": "the host is shutting down"}
+    }
+    assert answer(bridge.dispatch("slow", None, call("slow"))) == {
+        "error": {"kind": "HostError", "message": "the host is shutting down"}
+    }
+    release.set()
+
+
 @pytest.mark.parametrize("name", ["", "widgetbox.job", "widgetbox.anything"])
 def test_reserved_names_cannot_be_registered(name: str) -> None:
     with pytest.raises(ValueError, match="not a name"):

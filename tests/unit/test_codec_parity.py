@@ -1,320 +1,190 @@
-"""The host's codec (`widgetbox.runtime._codec`) and the guest's (`anvil._serialize`) must agree:
-the same encoding for every value, each decoding what the other wrote, the same refusals.
+"""A guard for the code and vocabulary the host, the guest and the browser share: each has one
+source, every side runs or reads that source, and what the build made from it equals it.
 
-hypothesis is not installed in the venv, so the values are a hand-written table plus a
-deterministic, seeded generator of nested values.
+- The value codec (`anvil._serialize`) and the `anvil.server` exception classes
+  (`anvil._server_errors`) live in wasm-python/anvil/. The guest imports them; the host loads
+  the codec by path (`widgetbox.runtime._codec`); the client's bundle takes both from there
+  (client/src/gui/python.js), and client/build must have been built from them as they are.
+- The run statuses live in runtime/statuses.json: the runtime's `Status`, the host and the page
+  scripts read it, and no other place spells the list out.
+
+What the codec does is tested once, in tests/unit/test_codec.py.
 """
 
 from __future__ import annotations
 
-import datetime
+import ast
 import json
-import math
-import random
+import re
+import sys
 import types
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from widgetbox.runtime import _codec as host
+from tests.unit._client_dom import CLIENT_PYTHON, forget_modules, install_package, package_sources
+from widgetbox.runtime import RUN_STATUSES, Status, _codec
+from widgetbox.runtime._paths import GUEST_DIR, STATUS_FILE
 
 pytestmark = pytest.mark.unit
 
-UTC = datetime.UTC
-IST = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
-WEST = datetime.timezone(datetime.timedelta(hours=-9, minutes=-30), "Marquesas")
-ODD = datetime.timezone(datetime.timedelta(hours=1, seconds=1))
+REPO = Path(__file__).resolve().parents[2]
+CLIENT_BUILD = REPO / "client" / "build"
+SHARED = {
+    "anvil/_serialize.py": GUEST_DIR / "anvil" / "_serialize.py",
+    "anvil/_server_errors.py": GUEST_DIR / "anvil" / "_server_errors.py",
+}
+"""The guest's modules the browser client runs too, by their name in both packages."""
 
 
 @pytest.fixture
-def guest(guest_modules: None) -> types.ModuleType:
+def guest_server(guest_modules: None) -> types.ModuleType:
+    import anvil.server
+
+    return anvil.server
+
+
+@pytest.fixture
+def client_server(tmp_path: Path) -> Iterator[types.ModuleType]:
+    """The client's `anvil.server`, installed as the build bundles the package."""
+    saved = forget_modules()
+    install_package(tmp_path)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import anvil.server
+
+        yield anvil.server
+    finally:
+        sys.path.remove(str(tmp_path))
+        forget_modules()
+        sys.modules.update(saved)
+
+
+# -- the codec and the exceptions --------------------------------------------------------------
+
+
+def test_the_host_runs_the_guest_codec(guest_modules: None) -> None:
     from anvil import _serialize
 
-    return _serialize
+    source = SHARED["anvil/_serialize.py"]
+    assert source == _codec.SOURCE
+    assert Path(_serialize.__file__) == source
+    for name in ("encode", "decode"):
+        host, guest = getattr(_codec, name), getattr(_serialize, name)
+        assert host.__code__.co_filename == str(source), name
+        assert host.__code__.co_code == guest.__code__.co_code, name
+    assert _codec.SerializationError.__module__ == "widgetbox.runtime._codec"
+    assert (_codec.TAG, _codec.MAX_DEPTH) == (_serialize.TAG, _serialize.MAX_DEPTH)
 
 
-def nested(depth: int, leaf: Any = 0, *, kind: str = "list") -> Any:
-    """`leaf` inside `depth` lists (or single-key dicts)."""
-    value = leaf
-    for _ in range(depth):
-        value = [value] if kind == "list" else {"k": value}
-    return value
+def test_the_browser_client_bundles_the_shared_modules_from_the_guest() -> None:
+    sources = package_sources()
+    for module, source in SHARED.items():
+        assert sources[module] == source, module
+        assert not (CLIENT_PYTHON / module).exists(), f"a copy of {module} in the client"
 
 
-TABLE: list[Any] = [
-    # JSON types as they are
-    None,
-    True,
-    False,
-    0,
-    -1,
-    2**63,
-    -(2**100),
-    0.0,
-    -0.0,
-    1.5,
-    1e308,
-    5e-324,
-    "",
-    "text",
-    "ünïcødé ✓ \U0001f600",
-    "\x00 control \n\t chars",
-    "$wb",
-    '{"$wb": "date"}',
-    [],
-    {},
-    [1, "a", None, True, 2.5],
-    {"a": {"b": [1, {"c": None}]}},
-    {"": "empty key", " ": "space"},
-    # tuples arrive as lists
-    (),
-    (1, 2),
-    (1, (2, (3,))),
-    [(), [()]],
-    {"t": (datetime.date(2026, 1, 1),)},
-    # dates and datetimes, naive and aware
-    datetime.date(2026, 11, 24),
-    datetime.date(1, 1, 1),
-    datetime.date(9999, 12, 31),
-    datetime.date(999, 3, 4),
-    datetime.datetime(2026, 11, 24, 9, 30),
-    datetime.datetime(2026, 11, 24, 9, 30, 15, 123456),
-    datetime.datetime(2026, 11, 24, 9, 30, 0, 1),
-    datetime.datetime(2026, 11, 24, 23, 59, 59, tzinfo=UTC),
-    datetime.datetime(2026, 11, 24, 9, 30, 15, 500, tzinfo=IST),
-    datetime.datetime(2026, 11, 24, 9, 30, tzinfo=WEST),
-    datetime.datetime(2026, 11, 24, 9, 30, tzinfo=ODD),
-    datetime.datetime.min,
-    datetime.datetime.max,
-    datetime.datetime(2026, 10, 25, 1, 30, fold=1),
-    [datetime.date(2026, 1, 2), datetime.datetime(2026, 1, 2, 3, 4, 5)],
-    # dicts with their own "$wb" key are wrapped, at any level
-    {"$wb": 1},
-    {"$wb": None},
-    {"$wb": "date", "v": "2026-01-01"},
-    {"$wb": "datetime", "v": "2026-01-01T00:00:00"},
-    {"$wb": "dict", "v": {"$wb": "dict", "v": {}}},
-    {"outer": {"$wb": [1, {"$wb": {"$wb": True}}]}},
-    [{"$wb": datetime.date(2026, 5, 6)}],
-    # nesting up to the limit
-    nested(host.MAX_DEPTH),
-    nested(host.MAX_DEPTH, kind="dict"),
-    nested(host.MAX_DEPTH - 1, datetime.date(2026, 1, 1)),
-    nested(50, {"$wb": 1}),
-]
+def _built_sources() -> dict[Path, str]:
+    """What the client's build read, from its source maps: {source file: its text then}."""
+    if not (CLIENT_BUILD / "manifest.json").is_file():
+        pytest.skip("the client is not built (`just client` builds it)")
+    found: dict[Path, str] = {}
+    for map_file in CLIENT_BUILD.rglob("*.js.map"):
+        sourcemap = json.loads(map_file.read_text())
+        for name, text in zip(sourcemap["sources"], sourcemap["sourcesContent"], strict=True):
+            found[(map_file.parent / name).resolve()] = text
+    return found
 
 
-def seeded_values(count: int, seed: int = 20261124) -> Iterator[Any]:
-    """Deterministic random nested values made of everything the codec accepts."""
-    rng = random.Random(seed)
-    zones = [None, UTC, IST, WEST, ODD]
-
-    def leaf() -> Any:
-        choice = rng.randrange(9)
-        if choice == 0:
-            return None
-        if choice == 1:
-            return rng.random() < 0.5
-        if choice == 2:
-            return rng.randint(-(2**70), 2**70)
-        if choice == 3:
-            return rng.uniform(-1e12, 1e12)
-        if choice == 4:
-            return "".join(rng.choice("ab$wvé\u2603\n ") for _ in range(rng.randrange(6)))
-        if choice == 5:
-            return datetime.date.fromordinal(rng.randint(1, 3_652_059))
-        if choice == 6:
-            moment = datetime.datetime(2000, 1, 1) + datetime.timedelta(
-                seconds=rng.randint(-(10**9), 10**9), microseconds=rng.randrange(10**6)
-            )
-            return moment.replace(tzinfo=rng.choice(zones))
-        if choice == 7:
-            return "$wb"
-        return rng.choice(["date", "datetime", "dict", "v"])
-
-    def value(depth: int) -> Any:
-        if depth > 5 or rng.random() < 0.3:
-            return leaf()
-        kind = rng.randrange(3)
-        items = [value(depth + 1) for _ in range(rng.randrange(4))]
-        if kind == 0:
-            return items
-        if kind == 1:
-            return tuple(items)
-        keys = ["$wb", "v", "a", "", "é"]
-        return {rng.choice(keys): item for item in items}
-
-    for _ in range(count):
-        yield value(0)
+def test_the_built_client_was_built_from_the_shared_sources_as_they_are() -> None:
+    built = _built_sources()
+    for source in [*SHARED.values(), STATUS_FILE]:
+        assert source in built, f"{source.name} is not in client/build"
+        assert built[source] == source.read_text(), (
+            f"client/build was built from an older {source.name}: run `just client`"
+        )
 
 
-VALUES = TABLE + list(seeded_values(300))
+def test_both_anvil_server_modules_offer_the_shared_exceptions(
+    guest_server: types.ModuleType,
+) -> None:
+    from anvil import _server_errors
+
+    assert _server_errors.EXCEPTIONS[0] is _server_errors.AnvilWrappedError
+    for cls in _server_errors.EXCEPTIONS:
+        assert getattr(guest_server, cls.__name__) is cls
+        assert cls.__name__ in guest_server.__all__
+        assert cls.__module__ == "anvil.server"
+        assert issubclass(cls, _server_errors.AnvilWrappedError)
 
 
-def plain(value: Any) -> Any:
-    """What a value should decode to, in a form that compares exactly: tuples are lists,
-    dates carry their type and ISO text (so naive/aware and date/datetime never mix up),
-    floats carry their sign (-0.0)."""
-    if isinstance(value, (list, tuple)):
-        return ["list", [plain(item) for item in value]]
-    if isinstance(value, dict):
-        return ["dict", {key: plain(item) for key, item in value.items()}]
-    if isinstance(value, datetime.datetime):
-        return ["datetime", value.isoformat(), value.utcoffset()]
-    if isinstance(value, datetime.date):
-        return ["date", value.isoformat()]
-    if isinstance(value, float):
-        return ["float", value, math.copysign(1.0, value)]
-    return [type(value).__name__, value]
+def test_the_client_raises_every_shared_exception_by_name(
+    client_server: types.ModuleType,
+) -> None:
+    from anvil import _server_errors
+
+    for cls in _server_errors.EXCEPTIONS:
+        assert getattr(client_server, cls.__name__) is cls
+        assert cls.__name__ in client_server.__all__
+        assert client_server._exception(f"anvil.server.{cls.__name__}", "m").__class__ is cls
 
 
-def wire(value: Any) -> Any:
-    """The encoded form as it crosses the boundary: JSON text and back."""
-    return json.loads(json.dumps(value, allow_nan=False, separators=(",", ":")))
+def test_the_host_names_only_shared_exceptions() -> None:
+    """The GUI call answers name `anvil.server` classes for the browser to raise."""
+    tree = ast.parse(SHARED["anvil/_server_errors.py"].read_text())
+    shared = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    text = "".join(path.read_text() for path in (REPO / "host").rglob("*.py"))
+    named = set(re.findall(r"\"anvil\.server\.(\w+)\"", text))
+    assert named, "the scan finds the names the host answers with"
+    assert named <= shared
 
 
-@pytest.mark.parametrize("index", range(len(VALUES)))
-def test_both_codecs_encode_alike_and_read_each_other(guest, index: int) -> None:
-    value = VALUES[index]
-    by_host, by_guest = host.encode(value), guest.encode(value)
-    assert by_host == by_guest
-    assert json.dumps(by_host, sort_keys=False) == json.dumps(by_guest, sort_keys=False)
-    expected = plain(value)
-    for encoded in (by_host, by_guest):
-        sent = wire(encoded)
-        assert plain(host.decode(sent)) == expected
-        assert plain(guest.decode(sent)) == expected
-    # And a value that made the trip once is encoded the same again.
-    assert guest.encode(host.decode(wire(by_guest))) == by_host
+# -- the run statuses --------------------------------------------------------------------------
 
 
-def test_the_generator_covers_the_interesting_cases() -> None:
-    text = json.dumps([host.encode(v) for v in VALUES])
-    for fragment in ('"$wb": "dict"', '"$wb": "date"', '"$wb": "datetime"', "+05:30", "-09:30"):
-        assert fragment in text
-    assert any(isinstance(v, tuple) for v in VALUES)
-
-
-def test_the_format_is_pinned(guest) -> None:
-    value = {
-        "d": datetime.date(2026, 11, 24),
-        "t": datetime.datetime(2026, 11, 24, 9, 30, 1, 5, tzinfo=IST),
-        "n": datetime.datetime(2026, 11, 24, 9, 30),
-        "w": {"$wb": "x"},
-        "l": (1, [2]),
+def test_the_status_enum_is_the_vocabularys_outcomes() -> None:
+    declared = json.loads(STATUS_FILE.read_text())["statuses"]
+    assert list(RUN_STATUSES) == list(declared)
+    assert [status.value for status in Status] == [
+        name for name, fields in declared.items() if fields["outcome"]
+    ]
+    assert {status.tone for status in RUN_STATUSES.values()} <= {
+        "ok",
+        "bad",
+        "busy",
+        "warn",
+        "idle",
     }
-    expected = {
-        "d": {"$wb": "date", "v": "2026-11-24"},
-        "t": {"$wb": "datetime", "v": "2026-11-24T09:30:01.000005+05:30"},
-        "n": {"$wb": "datetime", "v": "2026-11-24T09:30:00"},
-        "w": {"$wb": "dict", "v": {"$wb": "x"}},
-        "l": [1, [2]],
-    }
-    assert host.encode(value) == expected
-    assert guest.encode(value) == expected
 
 
-def test_the_constants_agree(guest) -> None:
-    assert guest.TAG == host.TAG == "$wb"
-    assert guest.MAX_DEPTH == host.MAX_DEPTH
+def test_the_page_scripts_read_the_vocabulary() -> None:
+    lib = REPO / "client" / "src" / "lib"
+    assert 'from "../../../runtime/statuses.json"' in (lib / "format.js").read_text()
 
 
-def test_tuples_become_lists_and_dates_keep_their_type(guest) -> None:
-    for codec in (host, guest):
-        back = codec.decode(wire(codec.encode((1, (datetime.date(2026, 1, 1),)))))
-        assert back == [1, [datetime.date(2026, 1, 1)]]
-        assert type(back[1]) is list
-        assert type(back[1][0]) is datetime.date
+FROZEN = {
+    "migrations.py": "a shipped migration's CHECK never changes: a new status needs a new one",
+    "schemas.py": "the API schema's Literal (msgspec and mypy need it spelled out)",
+}
+"""The host's modules allowed to spell the statuses out (by file name: they move), and why."""
 
 
-def test_aware_datetimes_keep_their_offset(guest) -> None:
-    moment = datetime.datetime(2026, 11, 24, 9, 30, tzinfo=WEST)
-    for decoder in (host, guest):
-        for encoder in (host, guest):
-            back = decoder.decode(wire(encoder.encode(moment)))
-            assert back == moment
-            assert back.utcoffset() == datetime.timedelta(hours=-9, minutes=-30)
-    naive = datetime.datetime(2026, 11, 24, 9, 30)
-    assert guest.decode(wire(host.encode(naive))).tzinfo is None
-    assert host.decode(wire(guest.encode(naive))).tzinfo is None
+def _spelled_lists(text: str, quote: str) -> Iterator[str]:
+    """Runs of three or more quoted status names, separated only by commas and spaces."""
+    names = "|".join(re.escape(name) for name in RUN_STATUSES)
+    item = rf"{quote}(?:{names}){quote}"
+    yield from (found.group(0) for found in re.finditer(rf"{item}(?:\s*,\s*{item}){{2,}}", text))
 
 
-# -- refusals --------------------------------------------------------------------------------
-
-
-class Thing:
-    pass
-
-
-REFUSED: list[Any] = [
-    float("nan"),
-    float("inf"),
-    float("-inf"),
-    [1, [2, float("nan")]],
-    {"a": {"b": float("-inf")}},
-    {1: "a"},
-    {None: 1},
-    {True: 1},
-    {(1, 2): 3},
-    {b"bytes": 1},
-    {"ok": {2.5: "no"}},
-    {1, 2},
-    frozenset(),
-    b"bytes",
-    bytearray(b"x"),
-    Thing(),
-    datetime.time(9, 30),
-    datetime.timedelta(days=1),
-    1 + 2j,
-    nested(host.MAX_DEPTH + 1),
-    nested(host.MAX_DEPTH + 1, kind="dict"),
-    nested(host.MAX_DEPTH, [datetime.date(2026, 1, 1)]),
-    nested(500),
-]
-
-
-@pytest.mark.parametrize("index", range(len(REFUSED)))
-def test_both_codecs_refuse_alike(guest, index: int) -> None:
-    value = REFUSED[index]
-    with pytest.raises(host.SerializationError) as on_host:
-        host.encode(value)
-    with pytest.raises(guest.SerializationError) as on_guest:
-        guest.encode(value)
-    assert str(on_host.value) == str(on_guest.value)
-    assert isinstance(on_guest.value, ValueError)
-
-
-def test_the_depth_limit_is_exact(guest) -> None:
-    for codec in (host, guest):
-        codec.encode(nested(codec.MAX_DEPTH))
-        codec.decode(nested(codec.MAX_DEPTH))
-        with pytest.raises(codec.SerializationError, match="nested more than 100 levels"):
-            codec.encode(nested(codec.MAX_DEPTH + 1))
-        with pytest.raises(codec.SerializationError, match="nested more than 100 levels"):
-            codec.decode(nested(codec.MAX_DEPTH + 1))
-
-
-BAD_WIRE: list[Any] = [
-    {"$wb": "date", "v": "not a date"},
-    {"$wb": "date", "v": "2026-02-30"},
-    {"$wb": "datetime", "v": "2026-11-24T25:00"},
-    {"$wb": "datetime", "v": 3},
-    {"$wb": "date"},
-    {"$wb": "dict", "v": [1]},
-    {"$wb": "nope", "v": 1},
-    {"$wb": 1, "v": 1},
-    {"$wb": ""},
-    [{"ok": {"$wb": "set", "v": [1]}}],
-    nested(host.MAX_DEPTH + 1),
-]
-
-
-@pytest.mark.parametrize("index", range(len(BAD_WIRE)))
-def test_both_codecs_refuse_bad_input_alike(guest, index: int) -> None:
-    value = BAD_WIRE[index]
-    with pytest.raises(host.SerializationError) as on_host:
-        host.decode(value)
-    with pytest.raises(guest.SerializationError) as on_guest:
-        guest.decode(value)
-    assert str(on_host.value) == str(on_guest.value)
+def test_no_other_place_spells_the_statuses_out() -> None:
+    found: dict[str, Any] = {}
+    for folder, pattern in (("host", "*.py"), ("runtime", "*.py"), ("client/src", "*.js")):
+        for path in sorted((REPO / folder).rglob(pattern)):
+            name = str(path.relative_to(REPO))
+            text = path.read_text()
+            lists = [*_spelled_lists(text, '"'), *_spelled_lists(text, "'")]
+            if lists and not (folder == "host" and path.name in FROZEN):
+                found[name] = lists
+    assert found == {}, "read the statuses from widgetbox.runtime.RUN_STATUSES or format.js"

@@ -16,7 +16,8 @@ GUEST_PACKAGES = {"anvil", "_widgetbox"}
 
 
 def imports(folder: str) -> list[tuple[Path, str, int]]:
-    """(file, absolute module name, level) for every import under `folder`."""
+    """(file, absolute module name, level) for every import under `folder`; a name imported
+    from a module counts as `module.name` too (it may be a module: `from a import _b`)."""
     found = []
     for path in sorted((REPO / folder).rglob("*.py")):
         if "__pycache__" in path.parts:
@@ -25,7 +26,9 @@ def imports(folder: str) -> list[tuple[Path, str, int]]:
             if isinstance(node, ast.Import):
                 found.extend((path, alias.name, 0) for alias in node.names)
             elif isinstance(node, ast.ImportFrom):
-                found.append((path, node.module or "", node.level))
+                module = node.module or ""
+                found.append((path, module, node.level))
+                found.extend((path, f"{module}.{alias.name}", node.level) for alias in node.names)
     return found
 
 
@@ -49,8 +52,8 @@ def test_host_uses_the_runtime_only_through_its_public_api() -> None:
             continue
         if top(name) == "wasmtime" or top(name) in GUEST_PACKAGES:
             bad.append(f"{path.name}: {name}")
-        if name.startswith("widgetbox.runtime.") or name == "runtime":
-            bad.append(f"{path.name}: {name} (use `widgetbox.runtime`)")
+        if name.startswith("widgetbox.runtime._") or name == "runtime":
+            bad.append(f"{path.name}: {name} (use `widgetbox.runtime`'s public names)")
     assert bad == []
 
 
@@ -72,6 +75,59 @@ def test_nothing_imports_the_guest_packages_on_the_host() -> None:
         if level == 0 and top(name) in GUEST_PACKAGES
     ]
     assert bad == []
+
+
+LOADERS = {
+    "__import__",
+    "eval",
+    "exec",
+    "exec_module",
+    "import_module",
+    "load_module",
+    "run_path",
+    "SourceFileLoader",
+    "spec_from_file_location",
+}
+"""Ways to run Python files without an `import` statement."""
+
+GUEST_CODE_ON_THE_HOST = {
+    ("runtime/_codec.py", "spec_from_file_location"),
+    ("runtime/_codec.py", "exec_module"),
+}
+"""The one exception: the value codec has one source, the guest's `anvil/_serialize.py`, and
+the runtime loads that file by path from the guest folder it mounts (`_paths.GUEST_DIR`)."""
+
+
+def loads(folder: str) -> set[tuple[str, str]]:
+    """(file, loader) for every call of a loader, or use of `sys.path`, under `folder`."""
+    found = set()
+    for path in sorted((REPO / folder).rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        name = str(path.relative_to(REPO))
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call):
+                called = node.func
+                called_name = called.attr if isinstance(called, ast.Attribute) else ""
+                if isinstance(called, ast.Name):
+                    called_name = called.id
+                if called_name in LOADERS:
+                    found.add((name, called_name))
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr == "path"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "sys"
+            ):
+                found.add((name, "sys.path"))
+    return found
+
+
+def test_the_host_runs_guest_code_only_to_load_the_codec() -> None:
+    """No module of runtime/ or host/ loads Python files by path or reaches `sys.path`, but
+    the codec's loader (a file load, not an import of the guest's packages)."""
+    found = loads("runtime") | loads("host")
+    assert found == GUEST_CODE_ON_THE_HOST
 
 
 def test_the_rules_see_real_imports() -> None:

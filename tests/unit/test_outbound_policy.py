@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from widgetbox.host.outbound import client as outbound
-from widgetbox.host.outbound.client import (
+from widgetbox.host import outbound
+from widgetbox.host.outbound import (
     OutboundBudget,
     OutboundPolicy,
     address_refusal,

@@ -1,22 +1,27 @@
 """What the runtime does with messages from a sandbox process (`SandboxProcess._handle`, on a
 process object without a process): cases the fuzzer (`just fuzz`) found, where a message a
 subverted process could send raised what the reader thread does not catch (ending the
-thread, so the process was neither read nor killed and its runs waited forever) or what a
-host call's thread drops (so the call was never answered)."""
+thread, so the process was neither read nor killed and its runs waited forever) or left a
+host call unanswered; and how forwarded host calls are answered (once, by the Bridge's
+workers or at their timeout, never by a thread waiting per call)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests._timing import within
 from tests.fuzz.targets import Fake
-from widgetbox.runtime import Bridge
-from widgetbox.runtime._wire import pack, unpack
+from widgetbox.runtime import Bridge, HostCall
+from widgetbox.runtime import _wire as wire
+from widgetbox.runtime._bridge import MAX_ABANDONED
+from widgetbox.runtime._wire import FROM_PROCESS, pack, unpack
 
 pytestmark = pytest.mark.unit
 
@@ -31,15 +36,27 @@ def bridge() -> Iterator[Bridge]:
         bridge.close()
 
 
-def answers(fake: Fake) -> list[Any]:
-    return [json.loads(json.loads(sent)["frame"]) for sent in fake.sent.messages]
+def answers(fake: Fake, count: int = 1, wait: float = 5.0) -> list[Any]:
+    """The frames of the host calls' answers posted (at least `count`, waiting for them)."""
+    posted = [json.loads(sent) for sent in fake.posted(count, wait)]
+    assert fake.sent.messages == []  # answers never wait for the socket on this thread
+    assert all(message["kind"] == "answer" for message in posted)
+    return [json.loads(message["frame"]) for message in posted]
+
+
+def handle(fake: Fake, message: wire.Message) -> None:
+    fake.process._handle(unpack(pack(message), FROM_PROCESS))
+
+
+def call(op: str, timeout: float = 5.0, run: int = 1, call: int = 7) -> wire.Call:
+    return wire.Call(run=run, call=call, op=op, data=None, timeout=timeout)
 
 
 def test_a_second_answer_to_a_request_is_ignored(bridge: Bridge) -> None:
     fake = Fake(bridge)
-    fake.process._handle(unpack(pack("compiled", id=1, pyc={})))
-    fake.process._handle(unpack(pack("compiled", id=1, pyc={"x": "y"})))  # InvalidStateError
-    assert fake.process._requests[1].result()["pyc"] == {}
+    handle(fake, wire.Compiled(id=1, pyc={}))
+    handle(fake, wire.Compiled(id=1, pyc={"x": b"y"}))  # InvalidStateError
+    assert fake.process._requests[1].result() == wire.Compiled(id=1, pyc={})
 
 
 @pytest.mark.parametrize("timeout", [10**400, 1e300, 1e10], ids=["10**400", "1e300", "1e10"])
@@ -50,9 +67,14 @@ def test_a_host_calls_timeout_is_never_past_its_runs_deadline(
     fake = Fake(bridge)
     left = fake.process._runs[1].deadline - time.monotonic()
     fake.process._handle(
-        unpack(pack("call", run=1, call=7, op="fuzz.timeout", data=None, timeout=timeout))
-    )
-    assert all(future.exception() is None for future in fake.calls.futures)
+        unpack(
+            json.dumps(
+                {"kind": "call", "run": 1, "call": 7, "op": "fuzz.timeout", "data": None,
+                 "timeout": timeout}
+            ).encode(),
+            FROM_PROCESS,
+        )
+    )  # fmt: skip
     [answer] = answers(fake)
     assert 0 < answer["ok"] <= left
 
@@ -67,9 +89,14 @@ def test_a_host_call_gets_the_timeout_it_asked_for_if_any(
 ) -> None:
     fake = Fake(bridge)
     fake.process._handle(
-        unpack(pack("call", run=1, call=7, op="fuzz.timeout", data=None, timeout=timeout))
-    )
-    assert all(future.exception() is None for future in fake.calls.futures)
+        unpack(
+            json.dumps(
+                {"kind": "call", "run": 1, "call": 7, "op": "fuzz.timeout", "data": None,
+                 "timeout": timeout}
+            ).encode(),
+            FROM_PROCESS,
+        )
+    )  # fmt: skip
     [answer] = answers(fake)
     assert answer == {"ok": expected} or answer["error"]["kind"] == "Timeout"
 
@@ -78,6 +105,73 @@ def test_a_process_cannot_create_loggers_of_its_own_naming(bridge: Bridge) -> No
     fake = Fake(bridge)
     before = set(logging.Logger.manager.loggerDict)
     for n in range(50):
-        message = pack("log", name=f"evil.{n}", level=10**6, text="x")
-        fake.process._handle(unpack(message))
+        handle(fake, wire.Log(name=f"evil.{n}", level=10**6, text="x"))
     assert set(logging.Logger.manager.loggerDict) - before == set()
+
+
+def test_a_call_for_a_run_that_has_ended_is_answered_at_once(bridge: Bridge) -> None:
+    fake = Fake(bridge)
+    handle(fake, call("fuzz.timeout", run=3))
+    assert answers(fake, wait=0) == [
+        {"error": {"kind": "HostError", "message": "the run has ended"}}
+    ]
+
+
+def test_a_call_is_answered_from_the_bridges_worker_without_a_waiting_thread(
+    bridge: Bridge,
+) -> None:
+    fake = Fake(bridge)
+    release = threading.Event()
+    seen: list[str] = []
+
+    def slow(host_call: HostCall, data: Any) -> str:
+        seen.append(threading.current_thread().name)
+        release.wait(30)
+        return "late"
+
+    bridge.register("test.slow", slow)
+    started = time.monotonic()
+    handle(fake, call("test.slow"))
+    assert within(time.monotonic() - started, 0.0)  # the reader never waits for a handler
+    assert answers(fake, count=0, wait=0) == []
+    release.set()
+    assert answers(fake) == [{"ok": "late"}]
+    assert seen[0].startswith("widgetbox-bridge")
+
+
+def test_a_call_past_its_timeout_is_answered_at_it_and_counted_as_abandoned() -> None:
+    bridge = Bridge(max_workers=MAX_ABANDONED + 1)  # room for another run's call
+    bridge.register("fuzz.timeout", lambda call, data: call.timeout)
+    fake = Fake(bridge)
+    release = threading.Event()
+    bridge.register("test.block", lambda host_call, data: release.wait(30))
+    try:
+        started = time.monotonic()
+        handle(fake, call("test.block", timeout=0.1))
+        assert answers(fake) == [
+            {
+                "error": {
+                    "kind": "Timeout",
+                    "message": "the host did not answer 'test.block' in time",
+                }
+            }
+        ]
+        assert within(time.monotonic() - started, 0.1)
+        # counted before its answer was posted, so the run's next call sees it at once
+        assert len(fake.process._runs[1].abandoned) == 1
+        handle(fake, call("test.block", timeout=0.1, call=8))
+        assert [answer["error"]["kind"] for answer in answers(fake)] == ["Timeout"]
+        assert len(fake.process._runs[1].abandoned) == MAX_ABANDONED
+        handle(fake, call("fuzz.timeout", call=9))
+        [refused] = answers(fake, wait=0)
+        assert refused["error"]["kind"] == "LimitExceeded"
+        # another run is not held back by them
+        handle(fake, call("fuzz.timeout", run=2, call=10))
+        assert "ok" in answers(fake)[0]
+    finally:
+        release.set()
+    for future in fake.process._runs[1].abandoned:
+        future.result(5)
+    handle(fake, call("fuzz.timeout", call=11))
+    assert "ok" in answers(fake)[0]  # once they return, the run may call again
+    bridge.close()

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from widgetbox.host.errors import DomainError, Invalid
-from widgetbox.host.schedules.rules import UNITS, Rule, missed, next_times, parse_rule, rule_to_json
+from widgetbox.host.schedules import UNITS, Rule, missed, next_times, parse_rule, rule_to_json
 
 pytestmark = pytest.mark.unit
 

@@ -4,6 +4,7 @@ fake door."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -16,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from widgetbox.host.accounts.users import iso, now
+from widgetbox.host import secrets
 from widgetbox.host.errors import DomainError, Invalid, NotFound
-from widgetbox.host.secrets import store as secrets
-from widgetbox.host.secrets.store import SecretBox, SecretDecryptError, SecretKeyError
+from widgetbox.host.secrets import SecretBox, SecretDecryptError, SecretKeyError
 from widgetbox.host.storage.database import Database
+from widgetbox.host.storage.times import iso, now
 from widgetbox.runtime import Bridge, HostCall, HostCallError
 from widgetbox.runtime._bridge import error_frame, parse_request
 
@@ -504,14 +505,17 @@ def test_a_value_moved_to_another_widget_does_not_decrypt(
     assert VALUE not in caplog.text
 
 
-def test_register_refuses_a_second_registration(database: Database, box: SecretBox) -> None:
+def test_register_returns_the_handler_it_offers(database: Database, box: SecretBox) -> None:
+    widget = add_widget(database, "one")
+    database.write_now(secrets.set_secret, box, widget, "KEY", VALUE)
     bridge = Bridge(max_workers=1)
     try:
-        assert secrets.registered(bridge) is None
-        secrets.register(bridge, database, box)
-        assert secrets.registered(bridge) is not None
-        with pytest.raises(ValueError, match="already registered"):
-            secrets.register(bridge, database, box)
+        handler = secrets.register(bridge, database, box)
+        assert isinstance(handler, secrets.SecretsHandler)
+        assert (handler.db, handler.box) == (database, box)
+        assert handler(call(widget), "KEY") == VALUE
+        frame = bridge.dispatch(secrets.OP, "KEY", call(widget))
+        assert json.loads(frame) == {"ok": VALUE}
     finally:
         bridge.close()
 

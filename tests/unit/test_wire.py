@@ -1,16 +1,23 @@
-"""Messages between the runtime and its sandbox processes (`runtime/_wire.py`): results
-survive the trip exactly, and anything malformed is refused rather than trusted."""
+"""Messages between the runtime and its sandbox processes (`runtime/_wire.py`): every kind is
+declared once and handled on its side, results survive the trip exactly, and anything
+malformed (a kind, a field, a type) is refused rather than trusted."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from widgetbox.runtime import Frame, HttpResponse, Limits, RunResult, Status, UserError
+from widgetbox.runtime import _wire as wire
+from widgetbox.runtime._processes import SandboxProcess
 from widgetbox.runtime._wire import (
+    FROM_PROCESS,
+    TO_PROCESS,
     WireError,
     bytes_in,
     limits_in,
@@ -20,6 +27,7 @@ from widgetbox.runtime._wire import (
     result_out,
     unpack,
 )
+from widgetbox.runtime._worker import Worker
 
 pytestmark = pytest.mark.unit
 
@@ -45,21 +53,169 @@ FULL = RunResult(
 )
 
 
-def test_a_result_survives_the_trip_exactly() -> None:
-    message = unpack(pack("done", run=1, result=result_out(FULL)))
-    assert message["kind"] == "done"
-    assert result_in(message["result"]) == FULL
+REQUEST = wire.RunRequest(
+    job={"mode": "script", "args": [1, "two"]},
+    files={"main.py": "print('hi')\n"},
+    limits=Limits.request().with_(fuel=10**9, memory=64 * 1024 * 1024),
+    bytecode={"__pycache__/main.cpython-314.pyc": b"\x00\xffpyc"},
+    lane="batch",
+    packages=Path("/srv/packages/abc"),
+)
+EXAMPLES: list[wire.Message] = [
+    wire.Run(run=1, request=REQUEST, deadline=1234.5),
+    wire.Run(run=2, request=dataclasses.replace(REQUEST, packages=None), deadline=1.0),
+    wire.Cancel(run=1),
+    wire.Answer(call=3, frame='{"ok":1}'),
+    wire.Compile(id=4, files={"a.py": "x = 1\n"}),
+    wire.CompilePackages(id=5, folder=Path("/srv/packages/abc")),
+    wire.WaitReady(id=6, timeout=2.5),
+    wire.Close(),
+    wire.Ready(pid=4321),
+    wire.FailedToStart(message="no module", error="ImportError"),
+    wire.Output(run=1, stream="stderr", text="oops ✓\n"),
+    wire.Call(run=1, call=7, op="kv.get", data={"key": [1, None, True]}, timeout=10.0),
+    wire.Done(run=1, result=FULL),
+    wire.Failed(run=1, message="the sandbox broke"),
+    wire.Log(level=30, name="widgetbox.runtime", text="careful"),
+    wire.Compiled(id=4, pyc={"__pycache__/a.cpython-314.pyc": b"\x00pyc"}),
+    wire.PackagesCompiled(id=5, modules=12),
+    wire.NotCompiled(id=4, error="SyntaxError", quiet=True),
+    wire.Pool(id=6, ready=False),
+]
+
+
+def test_every_kind_is_declared_once_for_one_direction() -> None:
+    assert set(TO_PROCESS) == {
+        "run", "cancel", "answer", "compile", "compile_packages", "wait_ready", "close",
+    }  # fmt: skip
+    assert set(FROM_PROCESS) == {
+        "ready", "failed_to_start", "output", "call", "done", "failed", "log", "compiled",
+        "packages_compiled", "not_compiled", "pool",
+    }  # fmt: skip
+    for kinds in (TO_PROCESS, FROM_PROCESS):
+        assert all(declared.kind == kind for kind, declared in kinds.items())
+    assert {type(example) for example in EXAMPLES} == {*TO_PROCESS.values(), *FROM_PROCESS.values()}
+
+
+def test_each_side_handles_every_kind_the_other_sends() -> None:
+    assert set(Worker._HANDLERS) == set(TO_PROCESS.values())
+    # ready and failed_to_start come only while the process starts (`_await_ready`)
+    assert set(SandboxProcess._HANDLERS) == set(FROM_PROCESS.values()) - {
+        wire.Ready,
+        wire.FailedToStart,
+    }
+
+
+@pytest.mark.parametrize("message", EXAMPLES, ids=lambda message: message.kind)
+def test_every_message_survives_the_trip_exactly(message: wire.Message) -> None:
+    kinds = TO_PROCESS if message.kind in TO_PROCESS else FROM_PROCESS
+    assert unpack(pack(message), kinds) == message
+
+
+@pytest.mark.parametrize("message", EXAMPLES, ids=lambda message: message.kind)
+def test_a_message_is_refused_by_the_side_that_sends_it(message: wire.Message) -> None:
+    other = FROM_PROCESS if message.kind in TO_PROCESS else TO_PROCESS
+    with pytest.raises(WireError, match="unexpected message kind"):
+        unpack(pack(message), other)
+
+
+@pytest.mark.parametrize("message", EXAMPLES, ids=lambda message: message.kind)
+def test_a_missing_misspelt_or_extra_field_is_refused(message: wire.Message) -> None:
+    kinds = TO_PROCESS if message.kind in TO_PROCESS else FROM_PROCESS
+    data = json.loads(pack(message))
+    changes: list[dict[str, Any]] = [{**data, "extra": 1}]
+    for name in set(data) - {"kind"}:
+        changes.append({key: value for key, value in data.items() if key != name})
+        changes.append({(key + "s" if key == name else key): value for key, value in data.items()})
+    for changed in changes:
+        with pytest.raises(WireError, match=r"missing|unexpected"):
+            unpack(json.dumps(changed).encode(), kinds)
+
+
+def test_a_misspelt_field_cannot_be_sent_either() -> None:
+    with pytest.raises(TypeError):
+        wire.Cancel(runs=1)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("message", "why"),
+    [
+        ({"kind": "cancel", "run": "1"}, "run: expected int"),
+        ({"kind": "cancel", "run": True}, "run: expected int"),
+        ({"kind": "cancel", "run": 1.0}, "run: expected int"),
+        ({"kind": "answer", "call": 1, "frame": None}, "frame: expected str"),
+        ({"kind": "wait_ready", "id": 1, "timeout": "1"}, "timeout: expected a number"),
+        ({"kind": "compile", "id": 1, "files": {"a.py": 5}}, "files: expected str"),
+        ({"kind": "compile", "id": 1, "files": ["a.py"]}, "files: expected an object"),
+        ({"kind": "compile_packages", "id": 1, "folder": None}, "folder: expected str"),
+        ({"kind": "close", "now": True}, "unexpected 'now'"),
+    ],
+)
+def test_a_runtime_message_of_the_wrong_shape_is_refused(message: dict[str, Any], why: str) -> None:
+    with pytest.raises(WireError, match=why):
+        unpack(json.dumps(message).encode(), TO_PROCESS)
+
+
+def run_message(**request: Any) -> dict[str, Any]:
+    data = json.loads(pack(EXAMPLES[0]))
+    data["request"].update(request)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"lane": "urgent"}, "lane: expected one of"),
+        ({"job": [1]}, "job: expected an object"),
+        ({"bytecode": {"a.pyc": "not base64!"}}, "bytecode: bad base64"),
+        ({"packages": 5}, "packages: expected str"),
+        ({"limits": {"timeout": 1}}, "limits: missing"),
+        ({"limits": {**limits_out(Limits()), "timeout": -1}}, "limits: .*positive"),
+        ({"limits": {**limits_out(Limits()), "memory": 1.5}}, "limits: memory: expected int"),
+    ],
+)
+def test_a_run_request_of_the_wrong_shape_is_refused(change: dict[str, Any], why: str) -> None:
+    with pytest.raises(WireError, match=why):
+        unpack(json.dumps(run_message(**change)).encode(), TO_PROCESS)
+
+
+@pytest.mark.parametrize(
+    ("message", "why"),
+    [
+        ({"kind": "output", "run": 1, "stream": "stdin", "text": ""}, "stream: expected one of"),
+        (
+            {"kind": "call", "run": 1, "call": 2, "op": 3, "data": None, "timeout": 1},
+            "op: expected",
+        ),
+        ({"kind": "log", "level": 1.5, "name": "widgetbox", "text": ""}, "level: expected int"),
+        ({"kind": "compiled", "id": 1, "pyc": {"a.pyc": 5}}, "pyc: expected base64"),
+        ({"kind": "pool", "id": 1, "ready": 1}, "ready: expected bool"),
+        ({"kind": "not_compiled", "id": 1, "error": "x", "quiet": None}, "quiet: expected bool"),
+        ({"kind": "done", "run": 1, "result": {}}, "result: a malformed run result"),
+    ],
+)
+def test_a_process_message_of_the_wrong_shape_is_refused(message: dict[str, Any], why: str) -> None:
+    with pytest.raises(WireError, match=why):
+        unpack(json.dumps(message).encode(), FROM_PROCESS)
+
+
+def test_a_number_of_seconds_too_large_for_a_float_means_never() -> None:
+    data = b'{"kind":"call","run":1,"call":2,"op":"x","data":null,"timeout":1' + b"0" * 400 + b"}"
+    message = unpack(data, FROM_PROCESS)
+    assert isinstance(message, wire.Call)
+    assert message.timeout == 1.7976931348623157e308
 
 
 def test_a_result_without_optional_parts_survives_too() -> None:
     plain = RunResult(status=Status.OK, stdout="", stderr="", wall_time=0.0, fuel=None,
                       peak_memory=0)  # fmt: skip
-    assert result_in(unpack(pack("done", result=result_out(plain)))["result"]) == plain
+    message = unpack(pack(wire.Done(run=1, result=plain)), FROM_PROCESS)
+    assert message == wire.Done(run=1, result=plain)
 
 
 def test_limits_survive_the_trip() -> None:
     limits = Limits.request().with_(fuel=10**9, memory=64 * 1024 * 1024)
-    assert limits_in(unpack(pack("run", limits=limits_out(limits)))["limits"]) == limits
+    assert limits_in(json.loads(json.dumps(limits_out(limits)))) == limits
 
 
 @pytest.mark.parametrize(
@@ -90,15 +246,17 @@ def test_a_result_missing_a_field_is_refused() -> None:
         result_in(data)
 
 
-@pytest.mark.parametrize("data", [b"not json", b"[1, 2]", b'{"no": "kind"}', b'{"kind": 5}'])
-def test_a_message_that_is_not_an_object_with_a_kind_is_refused(data: bytes) -> None:
+@pytest.mark.parametrize(
+    "data", [b"not json", b"[1, 2]", b'{"no": "kind"}', b'{"kind": 5}', b'{"kind": "dne"}']
+)
+def test_a_message_that_is_not_an_object_with_a_known_kind_is_refused(data: bytes) -> None:
     with pytest.raises(WireError):
-        unpack(data)
+        unpack(data, FROM_PROCESS)
 
 
 def test_nan_is_never_sent() -> None:
     with pytest.raises(ValueError, match="not JSON compliant"):
-        pack("done", result=result_out(dataclasses.replace(FULL, wall_time=float("nan"))))
+        pack(wire.Done(run=1, result=dataclasses.replace(FULL, wall_time=float("nan"))))
 
 
 def test_bytes_must_be_strict_base64() -> None:
@@ -114,12 +272,13 @@ def test_bytes_must_be_strict_base64() -> None:
 @pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e400"])
 def test_a_message_with_a_number_json_cannot_carry_is_refused(number: bytes) -> None:
     with pytest.raises(WireError):
-        unpack(b'{"kind": "log", "name": "x", "level": ' + number + b', "text": ""}')
-    data = pack("done", run=1, result=result_out(FULL)).replace(
+        unpack(b'{"kind": "log", "name": "x", "level": ' + number + b', "text": ""}', FROM_PROCESS)
+    data = pack(wire.Done(run=1, result=FULL)).replace(
         b'"wall_time":0.25', b'"wall_time":' + number
     )
+    assert data != pack(wire.Done(run=1, result=FULL))
     with pytest.raises(WireError):
-        unpack(data)
+        unpack(data, FROM_PROCESS)
 
 
 def test_a_result_with_a_number_too_large_for_a_float_is_refused() -> None:

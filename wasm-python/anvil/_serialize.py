@@ -1,24 +1,29 @@
-"""Values crossing the sandbox boundary, by Anvil's rules for server calls.
+"""Values of server calls, by Anvil's rules: JSON types as they are, tuples as lists,
+string-keyed dicts, and `date`/`datetime` as tagged objects (`{"$wb": "date", "v":
+"2026-11-24"}`); a dict with its own `"$wb"` key is wrapped so it is never taken for a tag.
 
-The same format as the host's `widgetbox.runtime._codec`: JSON types as they are, tuples as
-lists, string-keyed dicts, and `date`/`datetime` as tagged objects
-(`{"$wb": "date", "v": "2026-11-24"}`); a dict with its own `"$wb"` key is wrapped.
+The one source of the codec, run by all three sides: the guest imports it as
+`anvil._serialize`; the browser client gets this file in its bundle under the same name
+(client/src/gui/python.js); the host loads it by path from the guest folder
+(`widgetbox.runtime._codec`). So it runs on the guest's CPython, Brython, Pyodide and the
+host's CPython 3.11+, and imports only `math` and `sys` while an interpreter starts (on Brython
+importing `datetime` costs a noticeable part of an app's start-up).
 """
 
 import math
-
-# `datetime` is imported only when a value needs it: every interpreter imports this module
-# while it starts, and a value can only be a date if the widget imported datetime already.
+import sys
 
 TAG = "$wb"
 MAX_DEPTH = 100
 
 
 class SerializationError(ValueError):
-    """Defined here so anvil.server can re-export it under Anvil's name."""
+    """A value the codec cannot encode or decode. `anvil.server` raises its own
+    `SerializationError` (an `AnvilWrappedError`) with this message."""
 
 
-def encode(value, _depth: int = 0):
+def encode(value, _depth=0):
+    """A JSON-ready form of `value`."""
     if _depth > MAX_DEPTH:
         raise SerializationError(f"value is nested more than {MAX_DEPTH} levels deep")
     if value is None or isinstance(value, (bool, int, str)):
@@ -38,16 +43,19 @@ def encode(value, _depth: int = 0):
                 )
             out[key] = encode(item, _depth + 1)
         return {TAG: "dict", "v": out} if TAG in out else out
-    import datetime
-
-    if isinstance(value, datetime.datetime):
-        return {TAG: "datetime", "v": value.isoformat()}
-    if isinstance(value, datetime.date):
-        return {TAG: "date", "v": value.isoformat()}
+    # A value can only be a date if `datetime` was imported already: never import it here.
+    datetime = sys.modules.get("datetime")
+    if datetime is not None:
+        # datetime is a subclass of date: test it first.
+        if isinstance(value, datetime.datetime):
+            return {TAG: "datetime", "v": value.isoformat()}
+        if isinstance(value, datetime.date):
+            return {TAG: "date", "v": value.isoformat()}
     raise SerializationError(f"cannot serialize a {type(value).__name__} object")
 
 
-def decode(value, _depth: int = 0):
+def decode(value, _depth=0):
+    """The Python value an `encode`d form stands for."""
     if _depth > MAX_DEPTH:
         raise SerializationError(f"value is nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, list):
@@ -61,7 +69,7 @@ def decode(value, _depth: int = 0):
             if tag == "dict" and isinstance(payload, dict):
                 return {key: decode(item, _depth + 1) for key, item in payload.items()}
             if tag in ("datetime", "date") and isinstance(payload, str):
-                import datetime
+                import datetime  # only when a date arrives
 
                 kind = datetime.datetime if tag == "datetime" else datetime.date
                 return kind.fromisoformat(payload)

@@ -2,74 +2,19 @@
 
 The decorators and objects behave as in Anvil: `@callable` registers a function for
 `anvil.server.call`, `@route` (alias `@http_endpoint`) serves it over HTTP, `request` is the
-current HTTP request, and `HttpResponse` customises the answer.
+current HTTP request, and `HttpResponse` customises the answer. The exception classes come from
+`anvil._server_errors`, which the browser client shares.
 """
 
 import json as _json
 import re
 
-from anvil import BlobMedia, _serialize
+from anvil import BlobMedia, _serialize, _server_errors
+from anvil._server_errors import *  # noqa: F403 - Anvil's exception classes, shared
+from anvil._server_errors import NoServerFunctionError, SerializationError
 
-__all__ = [
-    "AnvilWrappedError",
-    "ExecutionTerminatedError",
-    "HttpRequest",
-    "HttpResponse",
-    "InternalError",
-    "NoServerFunctionError",
-    "QuotaExceededError",
-    "RuntimeUnavailableError",
-    "SerializationError",
-    "SessionExpiredError",
-    "TimeoutError",
-    "UplinkDisconnectedError",
-    "call",
-    "callable",
-    "http_endpoint",
-    "request",
-    "route",
-]
-
-
-class AnvilWrappedError(Exception):
-    """The base of Anvil's server errors; an exception of another class raised by a server
-    function reaches the caller as an AnvilWrappedError carrying its message."""
-
-
-class NoServerFunctionError(AnvilWrappedError):
-    """No server function is registered under the name that was called."""
-
-
-class SerializationError(AnvilWrappedError):
-    """A value cannot be passed to or returned from a server function."""
-
-
-class ExecutionTerminatedError(AnvilWrappedError):
-    """The server code was stopped before it finished."""
-
-
-class TimeoutError(AnvilWrappedError):
-    """Server code took too long."""
-
-
-class RuntimeUnavailableError(AnvilWrappedError):
-    """The server runtime could not be reached."""
-
-
-class InternalError(AnvilWrappedError):
-    """Something went wrong inside the platform."""
-
-
-class QuotaExceededError(AnvilWrappedError):
-    """A platform limit was reached."""
-
-
-class SessionExpiredError(AnvilWrappedError):
-    """The caller's session has expired."""
-
-
-class UplinkDisconnectedError(AnvilWrappedError):
-    """Kept for compatibility: Widgetbox has no Uplink."""
+__all__ = ["HttpRequest", "HttpResponse", "call", "callable", "http_endpoint", "request", "route"]
+__all__ += _server_errors.__all__
 
 
 _callables: dict = {}

@@ -1,25 +1,18 @@
-// Times, durations, fuel and statuses as people read them (host/pages/_format.py formats the
-// same values on the server).
+// Times, durations, fuel and statuses as people read them (host/web/format.py formats the
+// same values on the server). The statuses, their labels and tones are the run-status
+// vocabulary, declared once in runtime/statuses.json and bundled from there.
 
-export const STATUS_LABELS = {
-  queued: "Queued",
-  running: "Running",
-  ok: "OK",
-  error: "Error",
-  timeout: "Timed out",
-  memory: "Out of memory",
-  output_limit: "Output limit",
-  killed: "Stopped",
-  interrupted: "Interrupted",
-  skipped: "Skipped",
-};
+// (a named import: esbuild bundles only `statuses`, not the file's `about`)
+import { statuses as STATUSES } from "../../../runtime/statuses.json";
 
+export const STATUS_LABELS = Object.fromEntries(Object.entries(STATUSES).map(([name, { label }]) => [name, label]));
+
+/** The statuses of runs that are over. */
+export const FINISHED = new Set(Object.keys(STATUSES).filter((name) => STATUSES[name].finished));
+
+/** The badge colour: ok, bad, busy, warn or idle. */
 export function statusTone(status) {
-  if (status === "ok") return "ok";
-  if (status === "error") return "bad";
-  if (status === "queued" || status === "running") return "busy";
-  if (["timeout", "memory", "output_limit", "killed", "interrupted"].includes(status)) return "warn";
-  return "idle";
+  return Object.hasOwn(STATUSES, status) ? STATUSES[status].tone : "idle";
 }
 
 /** Sets a `.badge` element to show `status`. */

@@ -2,8 +2,7 @@
 // and its stored record when the stream cannot be used.
 
 import { api } from "./api.js";
-
-const FINISHED = new Set(["ok", "error", "timeout", "memory", "output_limit", "killed", "interrupted", "skipped"]);
+import { FINISHED } from "./format.js";
 
 /**
  * Calls `on.status(status)`, `on.output(stream, text)` and finally `on.done(summary)`.

@@ -2,80 +2,34 @@
 
 `call` waits for the answer (a synchronous request to the app's own origin, as Anvil's
 client waits). Exceptions raised on the server arrive as the same class when they are
-`anvil.server` exceptions, and as `AnvilWrappedError` with the message otherwise.
+`anvil.server` exceptions, and as `AnvilWrappedError` with the message otherwise (the classes
+come from `anvil._server_errors`, which the guest's `anvil.server` shares; the build bundles
+that file and `anvil._serialize` from wasm-python/anvil/, see client/src/gui/python.js).
 """
 
-from . import _platform, _serialize
+from . import _platform, _serialize, _server_errors
+from ._server_errors import *  # noqa: F403 - Anvil's exception classes, shared
+from ._server_errors import (
+    EXCEPTIONS,
+    AnvilWrappedError,
+    InternalError,
+    QuotaExceededError,
+    RuntimeUnavailableError,
+    SerializationError,
+    SessionExpiredError,
+)
 
 CALL_URL = "/_/call"
 
-__all__ = [
-    "AnvilWrappedError",
-    "AppOfflineError",
-    "ExecutionTerminatedError",
-    "InternalError",
-    "NoServerFunctionError",
-    "QuotaExceededError",
-    "RuntimeUnavailableError",
-    "SerializationError",
-    "SessionExpiredError",
-    "TimeoutError",
-    "UplinkDisconnectedError",
-    "call",
-    "call_s",
-]
-
-
-class AnvilWrappedError(Exception):
-    """An exception from server code that is not an `anvil.server` exception; it carries
-    the original message."""
-
-
-class NoServerFunctionError(AnvilWrappedError):
-    """No server function is registered under the name that was called."""
-
-
-class SerializationError(AnvilWrappedError):
-    """A value cannot be passed to or returned from a server function."""
-
-
-class ExecutionTerminatedError(AnvilWrappedError):
-    """The server code was stopped before it finished (memory, output, or a stop)."""
-
-
-class TimeoutError(AnvilWrappedError):
-    """Server code took too long."""
-
-
-class RuntimeUnavailableError(AnvilWrappedError):
-    """The server is too busy to run the call now."""
-
-
-class InternalError(AnvilWrappedError):
-    """Something went wrong inside the platform."""
-
-
-class QuotaExceededError(AnvilWrappedError):
-    """Too many calls: the visitor's call rate limit was reached."""
-
-
-class SessionExpiredError(AnvilWrappedError):
-    """The visitor's access to the app has ended (reload the page)."""
-
-
-class UplinkDisconnectedError(AnvilWrappedError):
-    """Kept for compatibility: Widgetbox has no Uplink."""
+__all__ = ["AppOfflineError", "call", "call_s"]
+__all__ += _server_errors.__all__
 
 
 class AppOfflineError(AnvilWrappedError):
     """The server could not be reached."""
 
 
-_BY_NAME = {cls.__name__: cls for cls in (
-    AnvilWrappedError, NoServerFunctionError, SerializationError, ExecutionTerminatedError,
-    TimeoutError, RuntimeUnavailableError, InternalError, QuotaExceededError,
-    SessionExpiredError, UplinkDisconnectedError, AppOfflineError,
-)}  # fmt: skip
+_BY_NAME = {cls.__name__: cls for cls in (*EXCEPTIONS, AppOfflineError)}
 
 _BY_STATUS = {
     400: InternalError,

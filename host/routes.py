@@ -1,0 +1,48 @@
+"""Every route of Widgetbox, in one list the app mounts: each domain's JSON API (`ROUTES` in
+its `api.py`), widgets' own HTTP APIs, GUI apps' origins, and the IDE's pages (`PAGES` in
+each domain's `pages.py`, with errors shown as a page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from widgetbox.host.accounts import api as accounts_api
+from widgetbox.host.accounts import pages as accounts_pages
+from widgetbox.host.config import Config
+from widgetbox.host.endpoints import serve as endpoints
+from widgetbox.host.gui import apps as gui_apps
+from widgetbox.host.gui.handoff import open_app
+from widgetbox.host.packages import api as packages_api
+from widgetbox.host.runs import api as runs_api
+from widgetbox.host.runs import pages as runs_pages
+from widgetbox.host.schedules import api as schedules_api
+from widgetbox.host.schedules import pages as schedules_pages
+from widgetbox.host.secrets import api as secrets_api
+from widgetbox.host.web import pages
+from widgetbox.host.web.assets import Assets
+from widgetbox.host.web.limits import widget_rate_limit
+from widgetbox.host.widgets import api as widgets_api
+from widgetbox.host.widgets import pages as widgets_pages
+
+
+def routes(config: Config, assets: Assets) -> list[Any]:
+    return [
+        *accounts_api.routers(config),
+        *widgets_api.ROUTES,
+        *runs_api.ROUTES,
+        *schedules_api.ROUTES,
+        *secrets_api.ROUTES,
+        *packages_api.ROUTES,
+        endpoints.router(config, widget_rate_limit(config).middleware),
+        *gui_apps.routes(config, assets),
+        open_app,
+        pages.router(
+            [
+                *widgets_pages.PAGES,
+                *runs_pages.PAGES,
+                *schedules_pages.PAGES,
+                *accounts_pages.PAGES,
+            ]
+        ),
+        pages.static_route(assets),
+    ]
