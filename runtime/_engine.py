@@ -23,7 +23,6 @@ from pathlib import Path
 import wasmtime
 
 from ._artifacts import ArtifactError, Interpreter, hashes_to
-from ._paths import cache_dir
 
 CompileProgress = Callable[[float, float], None]
 """Called about twice a second while compiling with (seconds elapsed, estimated total)."""
@@ -97,7 +96,7 @@ def cache_path(interpreter: Interpreter, metered: bool = True) -> Path:
         sort_keys=True,
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return cache_dir() / "compiled" / f"python-{digest}.cwasm"
+    return interpreter.cache / "compiled" / f"python-{digest}.cwasm"
 
 
 def _load_or_compile(

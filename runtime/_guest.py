@@ -113,7 +113,9 @@ class Sandbox:
         self._use_bytecode()
 
     def _use_bytecode(self) -> None:
-        folder = _bytecode.bundle_dir(self.compiled.interpreter.pin.module.sha256)
+        folder = _bytecode.bundle_dir(
+            self.compiled.interpreter.cache, self.compiled.interpreter.pin.module.sha256
+        )
         if not (folder / _bytecode.BUNDLE_NAME).is_file():
             job = Script(Code.single(_bytecode.BUILD, "build_guest.py"))
             guest = Guest(self)  # imports the guest package from source

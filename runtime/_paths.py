@@ -22,15 +22,14 @@ STATUS_FILE = Path(__file__).resolve().parent / "statuses.json"
 scripts bundle it too (client/src/lib/format.js)."""
 
 
-def cache_dir() -> Path:
-    """The cache for the interpreter artifacts and the compiled module.
-
-    `$WIDGETBOX_CACHE_DIR` when set, else `$XDG_CACHE_HOME/widgetbox`, else
-    `~/.cache/widgetbox`. Nothing in it is precious: it is rebuilt by `widgetbox prepare`.
+def cache_dir(chosen: Path | None = None) -> Path:
+    """The cache for the interpreter artifacts, the compiled module and the guest's bytecode:
+    `chosen` (the `cache_dir` setting, passed down by whoever starts the runtime) when given,
+    else `$XDG_CACHE_HOME/widgetbox`, else `~/.cache/widgetbox`. Nothing in it is precious:
+    `widgetbox prepare` rebuilds it.
     """
-    explicit = os.environ.get("WIDGETBOX_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser().resolve()
+    if chosen is not None:
+        return chosen.expanduser().resolve()
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return (base / "widgetbox").resolve()

@@ -72,7 +72,9 @@ class Runtime:
     `cache_bytecode`, each version of a widget's files is compiled once in the background
     and later runs load the bytecode (worth it for a server, not for a one-off run). The
     guests' folders go under `work_dir` (default: /dev/shm when available, else the system's
-    temporary folder). Host calls are answered by `bridge`'s handlers, in this process.
+    temporary folder). Host calls are answered by `bridge`'s handlers, in this process. The
+    interpreter, its compiled form and the bytecode come from `cache` (the `cache_dir`
+    setting; default: see `_paths.cache_dir`), prepared beforehand by `prepare`.
     """
 
     def __init__(
@@ -87,10 +89,11 @@ class Runtime:
         work_dir: Path | None = None,
         progress: CompileProgress | None = None,
         cache_bytecode: bool = True,
+        cache: Path | None = None,
     ) -> None:
         if pool_size < 0:
             raise ValueError("the pool size must not be negative")
-        self.interpreter = _artifacts.locate()
+        self.interpreter = _artifacts.locate(cache=cache)
         _engine.ensure_cached(self.interpreter, progress)  # so no process compiles it
         self.bridge = bridge or Bridge()
         self.workers = workers or os.cpu_count() or 1
@@ -108,6 +111,7 @@ class Runtime:
             "threads": self.workers,
             "log_level": logging.getLogger("widgetbox").getEffectiveLevel(),
             "verified": _artifacts.verified(),
+            "cache": str(self.interpreter.cache),
         }
         self._settings = {
             # the share of each, rounded up

@@ -143,7 +143,7 @@ class Worker:
     def __init__(self, link: Link, settings: dict[str, Any]) -> None:
         self.link = link
         self.bridge = RemoteBridge(link)
-        compiled = _engine.compiled(_artifacts.locate())
+        compiled = _engine.compiled(_artifacts.locate(cache=Path(settings["cache"])))
         # request processes count their executing guests; scripts' processes give way to them
         self.board = Board(Path(settings["board"]))
         slot = settings["slot"]

@@ -24,7 +24,7 @@ from widgetbox.host.widgets import records as widgets
 
 @get("/api/session", tags=["accounts"], summary="Who is signed in", responses=ERRORS)
 async def session(viewer: Viewer, db: DbDep, config: ConfigDep) -> SessionOut:
-    is_open = await db.read(accounts.signup_open, config.open_signup)
+    is_open = await db.read(accounts.signup_open, config.security.open_signup)
     return SessionOut(user=user_out(viewer) if viewer else None, open_signup=is_open)
 
 
@@ -46,9 +46,10 @@ async def signup(data: JSONBody[Credentials], db: DbDep, config: ConfigDep) -> R
     """The first account becomes the admin; later ones need sign-up to be open."""
     username = accounts.check_username(data.username)
     password_hash = await asyncio.to_thread(accounts.hash_password, data.password)
-    user, token = await db.write(_sign_up, username, password_hash, config.open_signup)
+    user, token = await db.write(_sign_up, username, password_hash, config.security.open_signup)
     body = SessionOut(
-        user=user_out(user), open_signup=await db.read(accounts.signup_open, config.open_signup)
+        user=user_out(user),
+        open_signup=await db.read(accounts.signup_open, config.security.open_signup),
     )
     return Response(body, status_code=201, cookies=[session_cookie(config, token)])
 
@@ -77,7 +78,8 @@ async def login(
     token = await db.write(_log_in, row["id"], old)
     user = User.from_row(row)
     body = SessionOut(
-        user=user_out(user), open_signup=await db.read(accounts.signup_open, config.open_signup)
+        user=user_out(user),
+        open_signup=await db.read(accounts.signup_open, config.security.open_signup),
     )
     return Response(body, cookies=[session_cookie(config, token)])
 
@@ -92,7 +94,7 @@ async def logout(
         session_cache.forget(token)
         await db.write(sessions.end_session, token)
     body = SessionOut(
-        user=None, open_signup=await db.read(accounts.signup_open, config.open_signup)
+        user=None, open_signup=await db.read(accounts.signup_open, config.security.open_signup)
     )
     return Response(body, cookies=[expired_session_cookie(config)])
 
@@ -100,7 +102,9 @@ async def logout(
 @get("/api/admin/settings", tags=["admin"], summary="Site settings (admin)", responses=ERRORS)
 async def get_settings(viewer: Viewer, db: DbDep, config: ConfigDep) -> SiteSettings:
     require_admin(viewer)
-    return SiteSettings(open_signup=await db.read(accounts.signup_open, config.open_signup))
+    return SiteSettings(
+        open_signup=await db.read(accounts.signup_open, config.security.open_signup)
+    )
 
 
 @put(

@@ -14,7 +14,7 @@ from widgetbox.host.web.rendering import page, require_viewer
 async def admin(viewer: Viewer, db: DbDep, config: ConfigDep) -> Template:
     """The admin's site settings."""
     user = require_admin(require_viewer(viewer))
-    is_open = await db.read(accounts.signup_open, config.open_signup)
+    is_open = await db.read(accounts.signup_open, config.security.open_signup)
     return page("admin.html", user, "pages/admin.js", signup_open=is_open)
 
 

@@ -96,7 +96,7 @@ def session_cookie(config: Config, token: str) -> Cookie:
         key=cookie_name(config),
         value=token,
         path="/",
-        max_age=int(config.session_max_days * 86400),
+        max_age=int(config.security.session_max_days * 86400),
         secure=config.https,
         httponly=True,
         samesite="lax",
@@ -108,7 +108,9 @@ def expired_session_cookie(config: Config) -> Cookie:
 
 
 def limits(config: Config) -> tuple[timedelta, timedelta]:
-    return timedelta(days=config.session_idle_days), timedelta(days=config.session_max_days)
+    return timedelta(days=config.security.session_idle_days), timedelta(
+        days=config.security.session_max_days
+    )
 
 
 class SessionCache:

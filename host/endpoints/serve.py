@@ -110,9 +110,11 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
     if refused is not None:
         return _error(refused.status, refused.code, refused.message)
     body_bytes = await request.body()
-    if len(body_bytes) > config.http_max_body_bytes:
+    if len(body_bytes) > config.http.http_max_body_bytes:
         return _error(
-            413, "too_large", f"Request bodies may be at most {config.http_max_body_bytes:,} bytes."
+            413,
+            "too_large",
+            f"Request bodies may be at most {config.http.http_max_body_bytes:,} bytes.",
         )
     headers = {
         k.lower(): v for k, v in request.headers.items() if k.lower() not in HIDDEN_REQUEST_HEADERS
@@ -177,5 +179,5 @@ def router(config: Config, rate_limit: Any) -> Router:
         path="/",
         route_handlers=[widget_root, widget_path],
         middleware=[rate_limit],
-        request_max_body_size=config.http_max_body_bytes + 1,
+        request_max_body_size=config.http.http_max_body_bytes + 1,
     )

@@ -348,7 +348,7 @@ def routes(config: Config, assets: Assets) -> list[Router]:
             return await _call(request, slug)
 
     limit = RateLimitConfig(
-        rate_limit=("minute", config.app_calls_per_minute),
+        rate_limit=("minute", config.gui.app_calls_per_minute),
         set_rate_limit_headers=True,
         store="app_call_rate_limits",
     )

@@ -34,11 +34,11 @@ class OutboundPolicy:
     @classmethod
     def from_config(cls, config: Config) -> OutboundPolicy:
         return cls(
-            allow_private=config.outbound_allow_private,
-            allowlist=tuple(config.outbound_allowlist),
-            timeout=config.outbound_timeout,
-            max_bytes=config.outbound_max_bytes,
-            calls_per_run=config.outbound_calls_per_run,
+            allow_private=config.outbound.outbound_allow_private,
+            allowlist=tuple(config.outbound.outbound_allowlist),
+            timeout=config.outbound.outbound_timeout,
+            max_bytes=config.outbound.outbound_max_bytes,
+            calls_per_run=config.outbound.outbound_calls_per_run,
         )
 
     def allowlisted(self, host: str) -> bool:

@@ -66,9 +66,10 @@ def stdlib_zip(interpreter: Interpreter) -> Path:
     return interpreter.stdlib_dir / interpreter.pin.stdlib_name
 
 
-def of_sandbox() -> Builtins:
-    """The built-in packages of the pinned, verified interpreter."""
-    return read(stdlib_zip(_locate()))
+def of_sandbox(interpreter: Interpreter | None = None) -> Builtins:
+    """The built-in packages of the pinned, verified interpreter (`interpreter`, the one a
+    runtime uses; by default the one in the default cache)."""
+    return read(stdlib_zip(interpreter or _locate()))
 
 
 @functools.cache

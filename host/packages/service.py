@@ -52,7 +52,7 @@ class PackageService:
         self.prepare = prepare
         """Called with each new environment folder before it is published (see `Prepare`)."""
         self._executor = ThreadPoolExecutor(
-            config.package_installs, thread_name_prefix="widgetbox-packages"
+            config.packages.package_installs, thread_name_prefix="widgetbox-packages"
         )
         self._queue: asyncio.Queue[Key] | None = None
         self._waiting: set[Key] = set()
@@ -70,7 +70,7 @@ class PackageService:
         self._queue = asyncio.Queue()
         self._workers = [
             asyncio.create_task(self._work(), name=f"widgetbox-packages-{n}")
-            for n in range(self.config.package_installs)
+            for n in range(self.config.packages.package_installs)
         ]
         await self.db.write(records.skip_superseded)
         for widget_id, version, key in await self.db.read(records.ready_environments):
@@ -185,9 +185,9 @@ class PackageService:
             return
         job = Job(
             requirements=state.requirements,
-            index_url=self.config.package_index,
-            max_bytes=self.config.package_max_bytes,
-            seconds=self.config.package_timeout,
+            index_url=self.config.packages.package_index,
+            max_bytes=self.config.packages.package_max_bytes,
+            seconds=self.config.packages.package_timeout,
             lock=state.lock,
             builtins=self.builtins,
             prepare=self.prepare,

@@ -36,7 +36,7 @@ def _rule(scheduler: Scheduler, config: Config, data: ScheduleRule) -> schedules
     return schedules.parse_rule(
         fields,
         anchor=scheduler.clock.now(),
-        min_interval=timedelta(minutes=config.min_schedule_minutes),
+        min_interval=timedelta(minutes=config.runs.min_schedule_minutes),
     )
 
 

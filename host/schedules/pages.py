@@ -56,7 +56,7 @@ async def schedule(
         schedule=current,
         zones=_zones(),
         weekdays=schedules.WEEKDAYS,
-        min_minutes=config.min_schedule_minutes,
+        min_minutes=config.runs.min_schedule_minutes,
         active="schedule",
     )
 

@@ -1,6 +1,7 @@
 """What handlers ask for by name, and Litestar provides: who is asking (`viewer`), the widget
 they may read or own (`readable_widget`, `owned_widget`), and the app's services (`db`,
-`runner`, `live`, `packages`, `scheduler`, `secret_box`, `config`, `session_cache`), typed.
+`runner`, `live`, `packages`, `scheduler`, `secret_box`, `config`, `session_cache`,
+`app_tokens`, `tables`), typed.
 A handler then reads as what it does, not as the checks around it; every check raises a
 domain error (see `host/errors.py`).
 """
@@ -20,6 +21,7 @@ from widgetbox.host.accounts.sessions import SessionCache
 from widgetbox.host.accounts.users import User
 from widgetbox.host.config import Config
 from widgetbox.host.errors import Forbidden, LoginRequired
+from widgetbox.host.gui.tokens import AppTokens
 from widgetbox.host.packages import PackageService
 from widgetbox.host.runs.live import LiveRuns
 from widgetbox.host.runs.runner import Runner
@@ -27,6 +29,7 @@ from widgetbox.host.schedules.scheduler import Scheduler
 from widgetbox.host.secrets import SecretBox
 from widgetbox.host.storage.database import Database
 from widgetbox.host.storage.full_disk import is_disk_full
+from widgetbox.host.tables.store import TablesStore
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
 
@@ -45,6 +48,8 @@ ConfigDep = NamedDependency[Config]
 SessionCacheDep = NamedDependency[SessionCache]
 SchedulerDep = NamedDependency[Scheduler]
 SecretBoxDep = NamedDependency[SecretBox]
+AppTokensDep = NamedDependency[AppTokens]
+TablesDep = NamedDependency[TablesStore]
 
 
 async def current_viewer(request: Request[Any, Any, State], state: State) -> User | None:
@@ -141,6 +146,16 @@ def _session_cache(state: State) -> SessionCache:
     return cache
 
 
+def _app_tokens(state: State) -> AppTokens:
+    tokens: AppTokens = state.app_tokens
+    return tokens
+
+
+def _tables(state: State) -> TablesStore:
+    store: TablesStore = state.tables
+    return store
+
+
 DEPENDENCIES = {
     "viewer": Provide(current_viewer),
     "readable_widget": Provide(readable_widget),
@@ -153,5 +168,7 @@ DEPENDENCIES = {
     "scheduler": Provide(_scheduler, sync_to_thread=False),
     "secret_box": Provide(_secret_box, sync_to_thread=False),
     "session_cache": Provide(_session_cache, sync_to_thread=False),
+    "app_tokens": Provide(_app_tokens, sync_to_thread=False),
+    "tables": Provide(_tables, sync_to_thread=False),
 }
 """Every dependency a handler may name, registered once on the app."""

@@ -10,7 +10,7 @@ from widgetbox.host.config import Config
 
 def rate_limit(config: Config) -> RateLimitConfig:
     return RateLimitConfig(
-        rate_limit=("minute", config.login_attempts_per_minute),
+        rate_limit=("minute", config.security.login_attempts_per_minute),
         set_rate_limit_headers=True,
         store="rate_limits",
     )
@@ -19,7 +19,7 @@ def rate_limit(config: Config) -> RateLimitConfig:
 def widget_rate_limit(config: Config) -> RateLimitConfig:
     """Widgets' HTTP APIs, per client address."""
     return RateLimitConfig(
-        rate_limit=("minute", config.http_requests_per_minute),
+        rate_limit=("minute", config.http.http_requests_per_minute),
         set_rate_limit_headers=True,
         store="widget_rate_limits",
     )

@@ -49,7 +49,7 @@ async def home(
 ) -> Template | Redirect:
     """The landing page (sign up or log in), or the dashboard once signed in."""
     if viewer is None:
-        is_open = await db.read(accounts.signup_open, config.open_signup)
+        is_open = await db.read(accounts.signup_open, config.security.open_signup)
         data = {"next": safe_next(next_)}
         return page("home.html", None, "pages/home.js", data=data, signup_open=is_open)
     if next_ and safe_next(next_) != "/":

@@ -280,7 +280,7 @@ def test_an_app_cannot_read_widgetboxs_cookies_or_act_as_the_user(
     """The owner is signed in on Widgetbox at localhost (the same site as the app's
     *.localhost); script on the app's page, even with its CSP out of the way, can neither
     see Widgetbox's cookies nor use Widgetbox's API as them."""
-    port = ide.live.config.port
+    port = ide.live.config.server.port
     ide_origin = f"http://localhost:{port}"
     owner = ide.visitor("owner", bypass_csp=bypass_csp)
     username = ide.username("owner")

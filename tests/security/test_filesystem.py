@@ -216,7 +216,10 @@ def test_hard_links_and_renames_out_of_read_only_mounts_are_refused(runtime: Run
     one would let the guest write a host file through the link."""
     interpreter = runtime.interpreter
     stdlib = Path(interpreter.stdlib_dir) / "python315.zip"
-    bundle = _bytecode.bundle_dir(interpreter.pin.module.sha256) / _bytecode.BUNDLE_NAME
+    bundle = (
+        _bytecode.bundle_dir(interpreter.cache, interpreter.pin.module.sha256)
+        / _bytecode.BUNDLE_NAME
+    )
     before = {path: _sha256(path) for path in (stdlib, bundle)}
     source = """
         import hashlib, os

@@ -59,7 +59,11 @@ class Server:
 
 def base_url(config: Config) -> str:
     # TestClient warns about a host without a dot; an https public_url has one.
-    return config.public_url if config.https and config.public_url else "http://testserver.local"
+    return (
+        config.server.public_url
+        if config.https and config.server.public_url
+        else "http://testserver.local"
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -38,7 +38,7 @@ def test_backup_copies_the_live_database(alice: Browser, server: Server, tmp_pat
     alice.save("precious", {"main.py": "print('v2')"}, 1)
     target = tmp_path / "backups" / "copy.db"
 
-    code, output = backup(target, server.config.data_dir)
+    code, output = backup(target, server.config.server.data_dir)
 
     assert code == 0, output
     assert "integrity ok" in output
@@ -77,7 +77,7 @@ def test_backup_while_writing_is_consistent(alice: Browser, server: Server, tmp_
     try:
         while len(statuses) < 5 and writer.is_alive():
             stop.wait(0.005)
-        code, output = backup(tmp_path / "copy.db", server.config.data_dir)
+        code, output = backup(tmp_path / "copy.db", server.config.server.data_dir)
     finally:
         stop.set()
         writer.join()
@@ -101,7 +101,7 @@ def test_a_backup_can_be_served(
 ) -> None:
     alice.create_widget(title="Restored later")
     restored_dir = tmp_path / "restored"
-    code, output = backup(restored_dir / "widgetbox.db", server.config.data_dir)
+    code, output = backup(restored_dir / "widgetbox.db", server.config.server.data_dir)
     assert code == 0, output
     restored = make_server(data_dir=restored_dir)
     browser = restored.browser()
@@ -123,7 +123,7 @@ def test_backup_of_a_folder_whose_name_looks_like_a_uri(
 def test_backup_refuses_an_existing_target(server: Server, admin: Browser, tmp_path: Path) -> None:
     target = tmp_path / "exists.db"
     target.write_bytes(b"keep me")
-    code, output = backup(target, server.config.data_dir)
+    code, output = backup(target, server.config.server.data_dir)
     assert code == 1
     assert "already exists" in output
     assert target.read_bytes() == b"keep me"
@@ -159,7 +159,7 @@ def backed_up(alice: Browser, server: Server, tmp_path: Path) -> Path:
     assert (
         alice.put(f"/api/widgets/{slug}/secrets/TOKEN", json={"value": "s3cret"}).status_code == 200
     )
-    code, output = backup(tmp_path / "backup.db", server.config.data_dir)
+    code, output = backup(tmp_path / "backup.db", server.config.server.data_dir)
     assert code == 0, output
     return tmp_path / "backup.db"
 
@@ -172,7 +172,7 @@ def test_restore_brings_back_the_database_and_the_keys(
     tmp_path: Path,
 ) -> None:
     restored_dir = tmp_path / "restored"
-    keys = {name: server.config.data_dir / name for name in ("secrets.key", "server.key")}
+    keys = {name: server.config.server.data_dir / name for name in ("secrets.key", "server.key")}
 
     code, output = restore(
         backed_up, restored_dir, "--key", str(keys["secrets.key"]),
@@ -208,7 +208,7 @@ def test_restore_never_replaces_a_database(backed_up: Path, server: Server) -> N
     database = server.config.database_path
     before = slugs_in(database)
 
-    code, output = restore(backed_up, server.config.data_dir)
+    code, output = restore(backed_up, server.config.server.data_dir)
 
     assert code == 1
     assert f"{database} already exists" in output
@@ -245,7 +245,7 @@ def test_restore_refuses_another_key_already_in_the_folder(
     restored_dir = tmp_path / "restored"
     restored_dir.mkdir()
     (restored_dir / "secrets.key").write_bytes(os.urandom(32))
-    key = server.config.data_dir / "secrets.key"
+    key = server.config.server.data_dir / "secrets.key"
     code, output = restore(backed_up, restored_dir, "--key", str(key))
     assert code == 1
     assert "already exists and is a different key" in output

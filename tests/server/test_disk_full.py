@@ -119,7 +119,7 @@ def test_writes_on_a_full_disk_are_refused_clearly_and_work_again(full_server: S
         lambda db: db.execute("UPDATE sessions SET last_seen_at = ?", [an_hour_ago])
     )
     server.app.state.sessions.clear()
-    filler = fill(server.config.data_dir, server.config.database_path)
+    filler = fill(server.config.server.data_dir, server.config.database_path)
 
     assert alice.widget(slug)["head_version"] == 2
     assert_disk_full(alice.save(slug, {"main.py": "print('during')"}, 2))
@@ -153,7 +153,7 @@ def test_a_run_whose_end_cannot_be_recorded_is_recorded_when_there_is_room(
         slug = script_widget(alice, f"{gate('end')}\nprint('done')\n")
         run_id = start_run(alice, slug)["id"]
         gates.wait_reached("end")
-        filler = fill(server.config.data_dir, server.config.database_path)
+        filler = fill(server.config.server.data_dir, server.config.database_path)
         gates.open("end")
         time.sleep(1.0)  # the run ends; its record waits for room
         waiting = alice.get(f"/api/runs/{run_id}").json()
@@ -171,7 +171,7 @@ def test_request_logs_wait_for_room(full_server: Server) -> None:
     alice = server.user("alice")
     code = "import anvil.server\n@anvil.server.route('/')\ndef hello(**q):\n    return 'hi'\n"
     slug = script_widget(alice, code, kind="http", visibility="public")
-    filler = fill(server.config.data_dir, server.config.database_path)
+    filler = fill(server.config.server.data_dir, server.config.database_path)
 
     answered = alice.get(f"/w/{slug}/")  # the sandbox needs no room on the data disk
     assert (answered.status_code, answered.text) == (200, "hi")

@@ -314,7 +314,7 @@ def test_the_database_file_and_its_backups_hold_only_ciphertext(
     assert put(alice, slug, "REPLACED", value).status_code == 200
     assert put(alice, slug, "REPLACED", "something else").status_code == 200
 
-    data = server.config.data_dir
+    data = server.config.server.data_dir
     files = [data / "widgetbox.db", data / "widgetbox.db-wal"]
     raw = b"".join(path.read_bytes() for path in files if path.exists())
     [row] = [

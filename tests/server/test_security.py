@@ -97,7 +97,7 @@ def test_safe_requests_need_no_csrf_token(alice: Browser) -> None:
 
 
 def test_the_server_key_is_private(server: Server) -> None:
-    key = server.config.data_dir / "server.key"
+    key = server.config.server.data_dir / "server.key"
     assert key.stat().st_mode & 0o777 == 0o600
     assert len(key.read_text().strip()) == 64
 

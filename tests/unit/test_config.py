@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -13,25 +12,45 @@ pytestmark = pytest.mark.unit
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def test_every_setting_is_documented_in_the_readme() -> None:
-    text = README.read_text()
+def test_the_readme_table_is_the_generated_one() -> None:
+    table = config.markdown_table()
+    assert table in README.read_text(), "run `widgetbox settings --table` and paste it"
+    assert table.count("\n") == len(SETTINGS) + 2
+
+
+def test_each_setting_is_declared_once_in_its_section() -> None:
+    by_section = {section.SECTION: section for section in config.SECTIONS}
     for setting in SETTINGS:
-        row = f"| `[{setting.section}] {setting.name}` | `{setting.env}` |"
-        assert row in text, f"README's configuration table lacks {setting.name}"
-    documented = re.findall(r"^\| `\[(\w+)\] (\w+)` \|", text, re.MULTILINE)
-    assert sorted(name for _, name in documented) == sorted(s.name for s in SETTINGS)
-
-
-def test_settings_and_config_fields_agree() -> None:
-    fields = [name for name in Config.__dataclass_fields__ if name != "sources"]
-    assert fields == [s.name for s in SETTINGS]
+        assert setting.name in by_section[setting.section].__dataclass_fields__
+    assert [name for name in Config.__dataclass_fields__ if name != "sources"] == list(by_section)
     assert len({s.env for s in SETTINGS}) == len(SETTINGS)  # names unique across sections
+    assert all(s.help.strip() for s in SETTINGS)
+
+
+def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "[server]\nport = 0\nhots = 1\n[runs]\nworkers = -1\n")
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ={"WIDGETBOX_POOL_SIZE": "many", "WIDGETBOX_NOPE": "1"})
+    message = str(caught.value)
+    assert message.startswith("5 problems:")
+    for words in (
+        "[server] port",
+        "did you mean host",
+        "[runs] workers",
+        "WIDGETBOX_POOL_SIZE",
+        "unknown environment variable WIDGETBOX_NOPE",
+    ):
+        assert words in message
 
 
 def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load(environ={})
-    assert (settings.host, settings.port, settings.open_signup) == ("127.0.0.1", 8000, True)
+    assert (settings.server.host, settings.server.port, settings.security.open_signup) == (
+        "127.0.0.1",
+        8000,
+        True,
+    )
     assert settings.origin == "http://localhost:8000"
     assert not settings.https
 
@@ -47,7 +66,11 @@ def test_file_then_environment_then_options(tmp_path: Path) -> None:
         tmp_path, '[server]\nport = 9000\nhost = "0.0.0.0"\n[security]\nopen_signup = false\n'
     )
     settings = load(path, environ={"WIDGETBOX_PORT": "9100"}, overrides={"host": "127.0.0.2"})
-    assert (settings.port, settings.host, settings.open_signup) == (9100, "127.0.0.2", False)
+    assert (settings.server.port, settings.server.host, settings.security.open_signup) == (
+        9100,
+        "127.0.0.2",
+        False,
+    )
     assert settings.sources == {
         "port": "WIDGETBOX_PORT",
         "host": "command line",
