@@ -1,6 +1,7 @@
 // The Python runtimes GUI apps run on, from their npm packages (pinned in package.json and
 // package-lock.json): their files are copied into build/runtimes/<package>-<version>/ with
 // gzip twins, and named in build/manifest.json ("runtimes"), where the host finds them.
+// plotly.js comes the same way: an app's page loads it only when a Plot is drawn.
 // Nothing of them is kept in the repository.
 
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,6 +13,7 @@ export const RUNTIMES = {
   pyodide: {
     files: ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"],
   },
+  "plotly.js-dist-min": { files: ["plotly.min.js"] },
 };
 
 const COMPRESSIBLE = /\.(js|mjs|wasm|json)$/;

@@ -18,6 +18,7 @@ from litestar.stores.registry import StoreRegistry
 from widgetbox.host.accounts.sessions import SessionCache
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints import serve as http_api
+from widgetbox.host.gui.capabilities import Capabilities
 from widgetbox.host.gui.hosts import PREFIX as APPS_PREFIX
 from widgetbox.host.gui.hosts import AppHosts, Widgetbox
 from widgetbox.host.gui.tokens import AppTokens
@@ -78,6 +79,7 @@ def create_app(config: Config) -> Litestar:
             "sessions": SessionCache(),
             "secret_box": services.secret_box,
             "app_tokens": AppTokens(secret),
+            "capabilities": Capabilities(secret),
         }
     )
 

@@ -161,6 +161,56 @@ def _optional_domain(value: Any) -> str | None:
     return text
 
 
+def _optional_text(value: Any) -> str | None:
+    return None if value in (None, "") else _text(value)
+
+
+class Concealed(str):
+    """A setting's text that must not be shown (a password): its repr hides it, so
+    `widgetbox settings` and error messages never print it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'********'"
+
+
+def _optional_password(value: Any) -> Concealed | None:
+    # Never refused: a refusal's message would show the value.
+    return None if value in (None, "") else Concealed(str(value))
+
+
+def _optional_host_name(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    text = _text(value).lower().rstrip(".")
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+", text):
+        raise ValueError("expected a host name or IP address, such as smtp.example.com")
+    return text
+
+
+def _email_security(value: Any) -> str:
+    text = _text(value).lower()
+    if text not in {"none", "starttls", "tls"}:
+        raise ValueError("expected one of none, starttls, tls")
+    return text
+
+
+def _optional_sender(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    # The mail domain's rules, read when a value is given (config.py is imported first).
+    from widgetbox.host.email.addresses import AddressError, parse_mailbox
+
+    try:
+        parse_mailbox(_text(value))
+    except AddressError as e:
+        raise ValueError(
+            f"expected an address such as Widgetbox <noreply@example.com>: {e}"
+        ) from None
+    return _text(value)
+
+
 def _level(value: Any) -> str:
     text = _text(value).upper()
     if text not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -338,8 +388,15 @@ class GuiSettings(Section):
     app_calls_per_minute: int = setting(
         300,
         _int_range(1, 10_000_000),
-        "Server calls (anvil.server.call) one visitor's address may make per minute to GUI apps "
-        "(beyond it the call raises anvil.server.QuotaExceededError).",
+        "Server calls (anvil.server.call) and Data Tables requests (anvil.tables in client "
+        "code) one visitor's address may make per minute to GUI apps, together (beyond it they "
+        "raise anvil.server.QuotaExceededError).",
+    )
+    app_session_minutes: int = setting(
+        30,
+        _int_range(1, 525_600),
+        "Minutes a GUI app's session (`anvil.server.session`, and who is logged in with the "
+        "app's Users service, unless they chose Remember me) lasts after its last use.",
     )
 
 
@@ -410,6 +467,102 @@ class PackagesSettings(Section):
     )
 
 
+@dataclass(frozen=True)
+class TablesSettings(Section):
+    """[tables] Widgets' Data Tables: how much each may keep, and what one run may do."""
+
+    SECTION = "tables"
+
+    tables_max_bytes: int = setting(
+        100_000_000,
+        _int_range(100_000, 1000**4),
+        "Bytes one widget's Data Tables may hold (100 MB); a write beyond it is undone and "
+        "raises `anvil.tables.QuotaExceededError`.",
+    )
+    tables_page_rows: int = setting(
+        100,
+        _int_range(1, 1000),
+        "Rows a search fetches per page when the code does not choose (`q.page_size`; at most "
+        "1,000).",
+    )
+    tables_op_seconds: float = setting(
+        10.0,
+        _float_range(0.1, 300),
+        "Seconds one Data Tables operation may take (never past its run's own deadline); "
+        "beyond it the operation is undone and raises `anvil.tables.TableError`.",
+    )
+    tables_ops_per_run: int = setting(
+        100_000,
+        _int_range(1, 100_000_000),
+        "Data Tables operations one run may make.",
+    )
+
+
+@dataclass(frozen=True)
+class EmailSettings(Section):
+    """[email] The SMTP server `anvil.email.send` sends through; without `email_host` and
+    `email_from`, widget code that sends email gets an error saying email is not configured."""
+
+    SECTION = "email"
+
+    email_host: str | None = setting(
+        None,
+        _optional_host_name,
+        "The SMTP server widgets' email goes through, such as `smtp.example.com` (empty: "
+        "sending email is off).",
+        shown="empty",
+    )
+    email_port: int = setting(
+        0,
+        _int_range(0, 65535),
+        "The SMTP server's port; 0 means the usual one for `email_security` (587 for "
+        "`starttls`, 465 for `tls`, 25 for `none`).",
+    )
+    email_security: str = setting(
+        "starttls",
+        _email_security,
+        "How the connection is protected: `starttls` (upgrade a plain connection; a server "
+        "that cannot is refused), `tls` (TLS from the start) or `none` (no encryption: for a "
+        "relay on this machine or a trusted network; a password is then refused unless the "
+        "host is localhost). Certificates are verified.",
+    )
+    email_user: str | None = setting(
+        None,
+        _optional_text,
+        "The user name to log in to the SMTP server with (empty: no log-in).",
+        shown="empty",
+    )
+    email_password: str | None = setting(
+        None,
+        _optional_password,
+        "The password for `email_user`; never shown by `widgetbox settings`.",
+        shown="empty",
+    )
+    email_from: str | None = setting(
+        None,
+        _optional_sender,
+        "The sender of widgets' email, such as `Widgetbox <noreply@example.com>`. Widget code "
+        "may choose the local part (`from_address`) and any name, never another domain.",
+        shown="empty",
+    )
+    email_per_widget_per_day: int = setting(
+        100,
+        _int_range(0, 1_000_000),
+        "Emails one widget may send per day (UTC); beyond it `anvil.email.send` raises "
+        "`anvil.email.SendFailure`.",
+    )
+
+    @property
+    def configured(self) -> bool:
+        """Whether email can be sent: a server and a default sender are set."""
+        return self.email_host is not None and self.email_from is not None
+
+    @property
+    def port(self) -> int:
+        """The port to connect to: `email_port`, or the usual one for the security."""
+        return self.email_port or {"starttls": 587, "tls": 465}.get(self.email_security, 25)
+
+
 SECTIONS: tuple[type[Section], ...] = (
     ServerSettings,
     SecuritySettings,
@@ -419,6 +572,8 @@ SECTIONS: tuple[type[Section], ...] = (
     GuiSettings,
     OutboundSettings,
     PackagesSettings,
+    TablesSettings,
+    EmailSettings,
 )
 """Every section, in the order README.md and `widgetbox settings` show them."""
 
@@ -449,6 +604,8 @@ class Config:
     gui: GuiSettings = field(default_factory=GuiSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
     packages: PackagesSettings = field(default_factory=PackagesSettings)
+    tables: TablesSettings = field(default_factory=TablesSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
     sources: dict[str, str] = field(default_factory=dict, compare=False)
     """Where each setting that is not a default came from (for `widgetbox settings`)."""
 
@@ -583,6 +740,25 @@ def _inconsistencies(config: Config) -> list[str]:
         problems.append(
             "session_max_days must be at least session_idle_days "
             f"({security.session_max_days:g} < {security.session_idle_days:g})"
+        )
+    problems += _email_inconsistencies(config.email)
+    return problems
+
+
+def _email_inconsistencies(email: EmailSettings) -> list[str]:
+    problems = []
+    if email.email_host is not None and email.email_from is None:
+        problems.append(
+            "email_host is set but email_from is not: email needs a default sender, such as "
+            "Widgetbox <noreply@example.com>"
+        )
+    if (email.email_user is None) != (email.email_password is None):
+        problems.append("email_user and email_password go together: set both or neither")
+    loopback = email.email_host in {"localhost", "127.0.0.1", "::1"}
+    if email.email_password is not None and email.email_security == "none" and not loopback:
+        problems.append(
+            "email_security none would send email_password unencrypted to "
+            f"{email.email_host}: use starttls or tls"
         )
     return problems
 

@@ -8,6 +8,9 @@ from typing import Any
 
 from widgetbox.host.accounts import api as accounts_api
 from widgetbox.host.accounts import pages as accounts_pages
+from widgetbox.host.app_sessions import web as app_sessions_web
+from widgetbox.host.app_users import api as app_users_api
+from widgetbox.host.app_users import web as app_users_web
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints import serve as endpoints
 from widgetbox.host.gui import apps as gui_apps
@@ -18,6 +21,8 @@ from widgetbox.host.runs import pages as runs_pages
 from widgetbox.host.schedules import api as schedules_api
 from widgetbox.host.schedules import pages as schedules_pages
 from widgetbox.host.secrets import api as secrets_api
+from widgetbox.host.tables import api as tables_api
+from widgetbox.host.tables import pages as tables_pages
 from widgetbox.host.web import pages
 from widgetbox.host.web.assets import Assets
 from widgetbox.host.web.limits import widget_rate_limit
@@ -33,14 +38,21 @@ def routes(config: Config, assets: Assets) -> list[Any]:
         *schedules_api.ROUTES,
         *secrets_api.ROUTES,
         *packages_api.ROUTES,
+        *tables_api.ROUTES,
+        *app_users_api.ROUTES,
         endpoints.router(config, widget_rate_limit(config).middleware),
         *gui_apps.routes(config, assets),
+        *app_users_web.routes(config, assets),
+        *app_sessions_web.routes(
+            widget_rate_limit(config).middleware, config.http.http_max_body_bytes
+        ),
         open_app,
         pages.router(
             [
                 *widgets_pages.PAGES,
                 *runs_pages.PAGES,
                 *schedules_pages.PAGES,
+                *tables_pages.PAGES,
                 *accounts_pages.PAGES,
             ]
         ),

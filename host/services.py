@@ -8,14 +8,21 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
 from litestar import Litestar
 
-from widgetbox.host import outbound, secrets
+from widgetbox.host import email, outbound, secrets, tables, tasks
 from widgetbox.host.accounts import sessions
 from widgetbox.host.accounts.sessions import limits
+from widgetbox.host.app_sessions import AppSessions
+from widgetbox.host.app_sessions import records as app_session_records
+from widgetbox.host.app_sessions import register as register_sessions
+from widgetbox.host.app_sessions.visit import BACKGROUND, HTTP
+from widgetbox.host.app_users import UsersService, guard_for
+from widgetbox.host.app_users import register as register_users
 from widgetbox.host.config import Config
 from widgetbox.host.packages import PackageError, PackageService, builtin
 from widgetbox.host.runs import records as runs
@@ -25,8 +32,12 @@ from widgetbox.host.runs.runner import Runner
 from widgetbox.host.schedules.scheduler import Scheduler, SystemClock
 from widgetbox.host.storage.database import Database
 from widgetbox.host.storage.times import iso, now
+from widgetbox.host.tables import autocolumns
+from widgetbox.host.tables.limits import TableLimits
+from widgetbox.host.tables.store import TablesStore
+from widgetbox.host.web.guards import server_secret
 from widgetbox.host.widgets.records import Widget
-from widgetbox.runtime import CompileFailed, Runtime
+from widgetbox.runtime import Code, CompileFailed, Runtime
 
 log = logging.getLogger("widgetbox.host")
 
@@ -40,11 +51,27 @@ class Services:
         self.outbound_policy = outbound.OutboundPolicy.from_config(config)
         self._maintenance: asyncio.Task[None] | None = None
         self.packages: PackageService | None = None
+        settings = config.tables
+        self.tables = TablesStore(
+            config.server.data_dir,
+            TableLimits(
+                storage_bytes=settings.tables_max_bytes,
+                page_rows=settings.tables_page_rows,
+                op_seconds=settings.tables_op_seconds,
+                ops_per_run=settings.tables_ops_per_run,
+            ),
+        )
+        """Every widget's Data Tables file (`app.state.tables`)."""
+        self._db: Database | None = None
+        self.app_sessions: AppSessions | None = None
 
     async def start(self, app: Litestar) -> None:
         config = self.config
         db = Database(config.database_path)
-        app.state.db = db
+        app.state.db = self._db = db
+        self.app_sessions = app.state.app_sessions = AppSessions(
+            db, config, server_secret(config.server.data_dir)
+        )
         interrupted = await db.write(runs.interrupt_unfinished)
         if interrupted:
             log.warning("%d runs were interrupted by the last shutdown", interrupted)
@@ -57,6 +84,7 @@ class Services:
             cache=config.sandbox.cache_dir,
         )
         app.state.runtime = runtime
+        app.state.tables = self.tables
         self.packages = app.state.packages = PackageService(
             config,
             db,
@@ -67,10 +95,22 @@ class Services:
         await self._maintain_once(db)  # dead sessions go before the first request
         outbound.register(runtime.bridge, self.outbound_policy)
         secrets.register(runtime.bridge, db, self.secret_box)
+        mailer = email.register(runtime.bridge, db, config.email)
+        tables.register(runtime.bridge)
+        register_sessions(runtime.bridge)
+        app.state.app_users = UsersService(self.tables, self.app_sessions, mailer)
+        register_users(runtime.bridge, app.state.app_users)
         app.state.live = LiveRuns()
         app.state.runner = Runner(
-            runtime, db, queue, app.state.live, self.run_context, self.packages.folder_for
+            runtime,
+            db,
+            queue,
+            app.state.live,
+            self.run_context,
+            self.packages.folder_for,
+            end_context=end_run_context,
         )
+        tasks.register(runtime.bridge, db, app.state.runner)
         app.state.scheduler = Scheduler(db, app.state.runner, SystemClock())
         app.state.scheduler.start()
         self._maintenance = asyncio.create_task(self._maintain(db))
@@ -95,17 +135,39 @@ class Services:
             await state.packages.stop()
         if "runtime" in state:
             await asyncio.to_thread(state.runtime.close)
+        self.tables.close()
         if "db" in state:
             state.db.close()
             log.info("database closed")
 
-    def run_context(self, widget: Widget, run_id: int | None) -> dict[str, object]:
-        """What bridge handlers learn about the run they serve, and its services' budgets."""
+    def run_context(self, widget: Widget, run_id: int | None, code: Code) -> dict[str, object]:
+        """What bridge handlers learn about the run they serve, and its services' budgets
+        and sessions (`end_run_context` ends them)."""
         return {
             "widget_id": widget.id,
             "owner_id": widget.owner_id,
             "run_id": run_id,
+            "widget": widget,  # background tasks launch with the run's widget and code
+            "code": code,
             "outbound": outbound.OutboundBudget.for_policy(self.outbound_policy),
+            "tables": tables.TablesSession(
+                self.tables,
+                widget.id,
+                code.files.get(tables.SCHEMA_FILE),
+                # columns its code creates are added to the widget's tables.yaml
+                on_new_columns=autocolumns.recorder(self._db, widget) if self._db else None,
+                # the Users service's password hashes are the host's alone
+                guarded=guard_for(code.files),
+            ),
+            # who started the run: a GUI app's call or endpoint replaces it with the
+            # browser's visit (its session and cookies)
+            "visit": (
+                self.app_sessions.ephemeral(
+                    widget, code.files, BACKGROUND if run_id is not None else HTTP, None
+                )
+                if self.app_sessions is not None
+                else None
+            ),
         }
 
     async def _maintain(self, db: Database) -> None:
@@ -121,10 +183,20 @@ class Services:
             await db.write(sessions.prune_sessions, idle, lifetime)
             cutoff = iso(now() - timedelta(days=self.config.runs.run_output_days))
             await db.write(runs.prune_output, self.config.runs.runs_kept, cutoff)
+            if self.app_sessions is not None:
+                await db.write(app_session_records.prune, self.app_sessions.idle)
             if self.packages is not None:
                 await self.packages.collect_garbage()
         except Exception:
             log.exception("maintenance failed; trying again in an hour")
+
+
+def end_run_context(context: Mapping[str, object]) -> None:
+    """The run has ended, whatever the outcome: its Data Tables session rolls back a
+    transaction left open and releases the widget's writer lock."""
+    session = context.get("tables")
+    if isinstance(session, tables.TablesSession):
+        session.end()
 
 
 def compile_for_sandbox(runtime: Runtime, folder: Path) -> None:

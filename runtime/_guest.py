@@ -1,9 +1,13 @@
 """One sandboxed interpreter: a fresh wasmtime Store and instance that serves exactly one run.
 
-A guest is made ahead of demand (by the pool): its store is created, the interpreter module
-instantiated with the WASI guards and the bridge, and a warm-up turn imports the driver. A
-run then writes the widget's files, hands the job over and executes one more turn. The
-store is closed afterwards, whatever happened; it is never reused.
+A guest is made ahead of demand (by the pool): its store is created and the interpreter
+module instantiated with the WASI guards and the bridge. The module is normally the one
+pre-initialised after the warm-up (`_snapshot`): the driver, `anvil.server` and the rest of
+the guest package are already imported. On the interpreter's own module (used only to make
+that one), a warm-up turn imports them first. A run then writes the widget's files, hands
+the job over and executes one more turn, which first refreshes what must differ between
+instances (`random`'s seed). The store is closed afterwards, whatever happened; it is never
+reused.
 
 What the guest sees (all other host paths are invisible):
 
@@ -11,13 +15,21 @@ What the guest sees (all other host paths are invisible):
     /widgetbox       wasm-python/ (the driver and the `anvil` package), read-only
     /widget          the widget's files, read-only
     /tmp             the run's scratch area and working directory, writable, capped
-    /packages        the widget's installed packages, read-only (only for code that has
-                     them: such a guest is started for that one folder; see `_pool`)
+    /included        the packages every widget may import (requests, httpx), read-only,
+                     after /packages on `sys.path` (see `_included`)
+    /packages        the widget's installed packages, read-only (for code that has them:
+                     such a guest is started for that one folder; see `_pool`); for
+                     other code an empty folder
+
+Every guest has the same mounts in the same order, so each one's descriptor number (3 to 8)
+is the same in every instance: the C library's table of them is part of the snapshot. An
+absent folder is mounted as an empty one.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import functools
 import logging
 import shutil
@@ -30,14 +42,16 @@ from typing import Any, TypeVar
 
 import wasmtime
 
-from . import _bytecode, _epoch
+from . import _bytecode, _epoch, _included, _prefault
 from ._activity import Activity, activate
 from ._bridge import Dispatcher
 from ._busy import NOT_COUNTED, Board, Executing, NotCounted
 from ._door import host_call
 from ._engine import Compiled
 from ._fastcall import FastCall, define
-from ._jobs import Code, Script
+from ._http import HttpRequest
+from ._image import MEMORY_IMPORT
+from ._jobs import Code, Route, Script
 from ._limits import Limits, MiB
 from ._outcome import outcome_of
 from ._output import Output, OutputCallback
@@ -55,6 +69,8 @@ GUEST_MOUNT = "/widgetbox"
 CODE_MOUNT = "/widget"
 SCRATCH_MOUNT = "/tmp"  # noqa: S108 - the guest's own path, backed by a private host folder
 PACKAGES_MOUNT = "/packages"
+MOUNTS = (STDLIB_MOUNT, GUEST_MOUNT, CODE_MOUNT, SCRATCH_MOUNT, _included.MOUNT, PACKAGES_MOUNT)
+"""Every guest's mounts, in the order they are given (see the module's docstring)."""
 
 GUEST_ENV = {
     "HOME": SCRATCH_MOUNT,
@@ -63,9 +79,62 @@ GUEST_ENV = {
     "PYTHONTZPATH": "",  # zoneinfo uses the compiled-in tzdata package
 }
 
-SERVE = "__widgetbox_driver.serve()"
+GUEST_ARGV = ["python"]
+
+SERVE = "__widgetbox_serve()"
+"""The run's turn (as short as can be: each turn's source is parsed and compiled)."""
+
+_AFTER_WARM_UP = f"""
+sys.path += [{PACKAGES_MOUNT!r}, {_included.MOUNT!r}]
+def __widgetbox_serve(refresh=__import__("_reactor")._refresh):
+    refresh(False)
+    __widgetbox_driver.serve()
+__import__("random")
+__import__("anvil.tables")
+for __widgetbox_entry in [{CODE_MOUNT!r}, {PACKAGES_MOUNT!r}, {_included.MOUNT!r}]:
+    sys.path_importer_cache.pop(__widgetbox_entry, None)
+del __widgetbox_entry
+__import__("gc").collect()
+__import__("gc").freeze()
+"""
+"""The end of every warm-up, so that its state can start every instance. /packages and
+/included go after the stdlib, as site-packages would (the driver is already imported),
+the included packages last so that a widget's own versions win. A run's turn (`SERVE`)
+first calls the interpreter's own refresh of what an image would otherwise share between
+instances (`_reactor._refresh`, which the interpreter runs on its first turn): `random` and
+`numpy.random` reseeded, `logging`'s start time and `zoneinfo`'s search path reset when
+they are imported. `random` is imported for widgets (and so its reseeding is tested), and
+`anvil.tables` (2.4 ms a run otherwise; Data Tables are what most Anvil server code uses). No
+import finder for a folder that differs between instances is kept (one caches the folder's
+listing). Everything the warm-up made is frozen out of the garbage collector's reach:
+collections never walk it, so the instances' copy-on-write pages stay shared."""
+
+
+def warm_up_source(bundle: str | None) -> str:
+    """The warm-up: import the driver (and with it `anvil.server`), from the precompiled
+    `bundle` (its guest path) or, to build that, from source; make the widget's folder and
+    packages importable."""
+    if bundle is None:
+        source = (
+            f"import sys\nsys.path[:0] = [{CODE_MOUNT!r}, {GUEST_MOUNT!r}]\n"
+            "import _widgetbox.driver as __widgetbox_driver\n"
+        )
+    else:
+        source = _bytecode.WARM_UP.format(bundle=bundle, widget=CODE_MOUNT)
+    return source + _AFTER_WARM_UP
+
 
 WARM_UP_LIMITS = Limits(timeout=60.0, memory=256 * MiB, output=64 * 1024)
+
+REHEARSAL = """
+import anvil.server
+
+@anvil.server.route("/rehearsal")
+def rehearsal(**params):
+    return "ok"
+"""
+"""What each sandbox process runs once to learn which pages of memory a run writes (see
+`_prefault`): a route, the commonest and smallest kind of run."""
 
 
 class GuestError(RuntimeError):
@@ -98,7 +167,9 @@ class Sandbox:
         linker.define_wasi()
         define_guards(linker)
         define(linker, "host", "call", ["i32"] * 4, functools.partial(host_call, bridge))
-        self.instance_pre = linker.instantiate_pre(compiled.module)
+        self._linker = linker
+        self._linking = threading.Lock()
+        self.memory_pre = wasmtime.Linker(engine).instantiate_pre(compiled.memory)
         self.wasi_linker = wasmtime.Linker(engine)
         self.wasi_linker.define_wasi()
         self.trampoline = wasmtime.Module(engine, trampoline_wat())
@@ -107,10 +178,35 @@ class Sandbox:
         )
         self.live: weakref.WeakSet[Guest] = weakref.WeakSet()
         atexit.register(self.close_all)
+        self.empty = Path(tempfile.mkdtemp(prefix="empty-", dir=work_root))
+        """An empty folder, mounted in place of an absent one (see the module's docstring)."""
+        self.included = _included.locate(compiled.interpreter)
+        """The included packages' folder, or None before `prepare` has made it."""
         # Guests import the guest package from source until the bytecode archive is ready.
         self.guest_dir: Path = GUEST_DIR
         self.bundle: str | None = None
+        self.warm_up: str | None = None if compiled.initialised else warm_up_source(None)
+        """The first turn of each guest; None when the module starts after it."""
         self._use_bytecode()
+        if self.warm_up is not None:
+            self.warm_up = warm_up_source(self.bundle)
+        self.prefault: _prefault.Ranges = []
+        """The pages of its memory each guest copies before its run (see `_prefault`)."""
+        if compiled.initialised:
+            self.prefault = self._rehearse()
+
+    def _rehearse(self) -> _prefault.Ranges:
+        """Run `REHEARSAL` in a guest of its own and return the pages of memory it wrote."""
+        job = Route(Code.single(REHEARSAL), HttpRequest("GET", "/rehearsal"))
+        guest = Guest(self)
+        try:
+            result = guest.run(job.payload(), dict(job.code.files), Limits(timeout=30.0))
+            if not result.ok:
+                log.warning("the rehearsal run failed: %s", result.message)
+                return []
+            return _prefault.written(guest.memory_address(), guest.memory.data_len(guest.store))
+        finally:
+            guest.close()
 
     def _use_bytecode(self) -> None:
         folder = _bytecode.bundle_dir(
@@ -131,26 +227,22 @@ class Sandbox:
                 guest.close()
         self.guest_dir, self.bundle = folder, f"{GUEST_MOUNT}/{_bytecode.BUNDLE_NAME}"
 
-    def warm_up_source(self, packages: bool) -> str:
-        """The first turn of every guest: import the driver (and with it `anvil.server`)
-        and make the widget's folder (and its packages, if it has them) importable."""
-        if self.bundle is None:
-            source = (
-                f"import sys\nsys.path[:0] = [{CODE_MOUNT!r}, {GUEST_MOUNT!r}]\n"
-                "import _widgetbox.driver as __widgetbox_driver\n"
-            )
-        else:
-            source = _bytecode.WARM_UP.format(bundle=self.bundle, widget=CODE_MOUNT)
-        if packages:
-            # after the stdlib, as site-packages would be; the driver is already imported
-            source += f"sys.path.append({PACKAGES_MOUNT!r})\n"
-        return source
+    def instantiate(self, store: wasmtime.Store) -> wasmtime.Instance:
+        """A new instance of the interpreter in `store`: its memory module's, then its
+        code's with that memory (see `_engine`)."""
+        memory = self.memory_pre.instantiate(store).exports(store)["memory"]
+        # the linker holds one store's memory at a time
+        with self._linking:
+            self._linker.define(store, *MEMORY_IMPORT, memory)
+            return self._linker.instantiate(store, self.compiled.module)
 
     def close_all(self) -> None:
         """Close every guest still open (wasmtime must not outlive the interpreter)."""
         self.shutdown.set()
         for guest in list(self.live):
             guest.close()
+        atexit.unregister(self.close_all)
+        shutil.rmtree(self.empty, ignore_errors=True)
 
 
 class Guest:
@@ -183,23 +275,31 @@ class Guest:
         sandbox = self._sandbox
         interpreter = sandbox.compiled.interpreter
         wasi = wasmtime.WasiConfig()
-        wasi.argv = ["python"]
+        wasi.argv = GUEST_ARGV
         wasi.env = sorted(GUEST_ENV.items())
-        wasi.preopen_dir(str(interpreter.stdlib_dir), STDLIB_MOUNT, False)
-        wasi.preopen_dir(str(sandbox.guest_dir), GUEST_MOUNT, False)
-        wasi.preopen_dir(str(self.code_dir), CODE_MOUNT, False)
-        wasi.preopen_dir(str(self.scratch_dir), SCRATCH_MOUNT, True)
-        if self.packages is not None:
-            if not self.packages.is_dir():
-                raise GuestError(f"the packages folder {self.packages} is missing")
-            wasi.preopen_dir(str(self.packages), PACKAGES_MOUNT, self._writable_packages)
+        if self.packages is not None and not self.packages.is_dir():
+            raise GuestError(f"the packages folder {self.packages} is missing")
+        mounts = {  # guest path: (host folder, writable)
+            STDLIB_MOUNT: (interpreter.stdlib_dir, False),
+            GUEST_MOUNT: (sandbox.guest_dir, False),
+            CODE_MOUNT: (self.code_dir, False),
+            SCRATCH_MOUNT: (self.scratch_dir, True),
+            _included.MOUNT: (sandbox.included or sandbox.empty, False),
+            PACKAGES_MOUNT: (
+                self.packages or sandbox.empty,
+                self.packages is not None and self._writable_packages,
+            ),
+        }
+        for guest_path in MOUNTS:  # always all, in this order: see the module's docstring
+            folder, writable = mounts[guest_path]
+            wasi.preopen_dir(str(folder), guest_path, writable)
         self.store = wasmtime.Store(sandbox.compiled.engine)
         self.store.set_wasi(wasi)
         self.store.set_fuel(FUEL_UNLIMITED)
         self.store.set_limits(memory_size=WARM_UP_LIMITS.memory)
         _epoch.watch(self.store)
-        instance = sandbox.instance_pre.instantiate(self.store)
-        exports = instance.exports(self.store)
+        instance = sandbox.instantiate(self.store)
+        self.exports = exports = instance.exports(self.store)
         self.memory = _export(exports, "memory", wasmtime.Memory)
         self._turn_export = _export(exports, "turn", wasmtime.Func)
         self._alloc = _export(exports, "host_alloc", wasmtime.Func)
@@ -211,13 +311,34 @@ class Guest:
             name: FastCall(_export(trampoline, name, wasmtime.Func), kinds)
             for name, kinds in FORWARDED.items()
         }
+        if sandbox.warm_up is not None:
+            self._warm_up(sandbox.warm_up)
+        elif sandbox.prefault:
+            size = self.memory.data_len(self.store)
+            if not _prefault.copy(self.memory_address(), size, sandbox.prefault):
+                sandbox.prefault = []
+
+    def memory_address(self) -> int:
+        """Where the guest's linear memory is in this process."""
+        return ctypes.cast(self.memory.data_ptr(self.store), ctypes.c_void_p).value or 0
+
+    def _warm_up(self, source: str) -> None:
         activity = self._activity(WARM_UP_LIMITS, None, None, None, None)
-        outcome = self._turn(activity, sandbox.warm_up_source(self.packages is not None))
+        initialise = self.exports.get("_initialize")  # the plain module's C constructors
+        if isinstance(initialise, wasmtime.Func):
+            with activate(activity):
+                try:
+                    initialise(self.store)
+                except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+                    raise GuestError(f"the interpreter failed to initialise: {e}") from None
+        outcome = self._turn(activity, source)
         if outcome != 0 or activity.stop is not None:
             raise GuestError(
                 "the sandbox's driver failed to start: "
                 + (activity.output.text("stderr") or str(activity.stop or outcome))[-2000:]
             )
+        if activity.open_files:  # its state may start other instances: see `_snapshot`
+            raise GuestError(f"the warm-up left files open (descriptors {activity.open_files})")
 
     def _activity(
         self,

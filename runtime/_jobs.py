@@ -1,4 +1,4 @@
-"""What to run: a widget's code plus one of the three modes (script, call, route)."""
+"""What to run: a widget's code plus one of the modes (script, task, call, route)."""
 
 from __future__ import annotations
 
@@ -120,4 +120,28 @@ class Route:
         }
 
 
-Job = Script | Call | Route
+@dataclass(frozen=True)
+class Task:
+    """Import `code.entry` and run the `@anvil.server.background_task` registered as `name`:
+    a background task, which runs as a script does (the batch lane, the script limits) and
+    reports the function's return value as a call does."""
+
+    code: Code
+    name: str
+    args: Sequence[Any] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        """Raises SerializationError when an argument cannot cross into the sandbox."""
+        return {
+            "mode": "task",
+            "entry": self.code.entry,
+            "name": self.name,
+            "args": encode(list(self.args)),
+            "kwargs": encode(dict(self.kwargs)),
+        }
+
+
+Job = Script | Task | Call | Route
+BATCH_JOBS = (Script, Task)
+"""The jobs that run in the background, on the batch lane with the script limits."""

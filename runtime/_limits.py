@@ -31,8 +31,11 @@ class Limits:
     """Files and folders the run may have open at once; beyond it `open()` fails with
     OSError (EMFILE). Each is a descriptor of the sandbox process, which its other guests
     share."""
-    host_calls: int = 1000
-    """Calls through the bridge; the next one fails with a LimitExceeded error."""
+    host_calls: int = 200_000
+    """Calls through the bridge; the next one fails with a LimitExceeded error. Each call is
+    bounded in size and time, and services keep their own budgets (outbound requests, Data
+    Tables operations), so this is a backstop: high enough for a script that writes 100,000
+    rows one `add_row` at a time, which Anvil code does."""
     host_request_bytes: int = 1 * MiB
     """Largest request frame the guest may send through the bridge."""
     host_response_bytes: int = 8 * MiB
@@ -50,8 +53,9 @@ class Limits:
 
     @classmethod
     def request(cls) -> Limits:
-        """Defaults for HTTP routes and server calls: thirty seconds."""
-        return cls(timeout=30.0)
+        """Defaults for HTTP routes and server calls: thirty seconds (and a share of host
+        calls to match)."""
+        return cls(timeout=30.0, host_calls=20_000)
 
     def with_(self, **changes: object) -> Limits:
         """A copy with some limits changed (validated)."""

@@ -17,6 +17,9 @@ GUEST_DIR = _INSTALLED_GUEST if _INSTALLED_GUEST.is_dir() else _PACKAGE.parent /
 PIN_FILE = GUEST_DIR / "interpreter.toml"
 """The interpreter pin: wheel version and the sha256 of every artifact used."""
 
+INCLUDED_FILE = GUEST_DIR / "included.toml"
+"""The packages every widget can import without installing them: wheels and their sha256."""
+
 STATUS_FILE = Path(__file__).resolve().parent / "statuses.json"
 """The run-status vocabulary (`_statuses.py`), beside the runtime's modules: the browser's
 scripts bundle it too (client/src/lib/format.js)."""

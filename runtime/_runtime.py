@@ -19,13 +19,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import _artifacts, _busy, _engine
+from . import _artifacts, _busy, _included, _snapshot
 from . import _wire as wire
 from ._bridge import Bridge
 from ._cancel import Cancel
 from ._engine import CompileProgress
 from ._guest import GuestError
-from ._jobs import Job, Script
+from ._jobs import BATCH_JOBS, Job
 from ._limits import Limits
 from ._output import OutputCallback
 from ._processes import ProcessGone, SandboxProcess
@@ -94,7 +94,13 @@ class Runtime:
         if pool_size < 0:
             raise ValueError("the pool size must not be negative")
         self.interpreter = _artifacts.locate(cache=cache)
-        _engine.ensure_cached(self.interpreter, progress)  # so no process compiles it
+        # so no sandbox process makes them: the compiled interpreter, its warmed-up image
+        _snapshot.ensure_cached(self.interpreter, progress)
+        if _included.locate(self.interpreter) is None:
+            log.warning(
+                "the packages included for widgets (requests, httpx) are not prepared: "
+                "widgets cannot import them until `widgetbox prepare` has run"
+            )
         self.bridge = bridge or Bridge()
         self.workers = workers or os.cpu_count() or 1
         count = (os.cpu_count() or 1) if processes is None else processes
@@ -292,8 +298,9 @@ class Runtime:
         if self._closed:
             raise RuntimeError("the runtime is closed")
         payload = job.payload()
-        limits = limits or (Limits.script() if isinstance(job, Script) else Limits.request())
-        lane: Lane = BATCH if isinstance(job, Script) else INTERACTIVE
+        batch = isinstance(job, BATCH_JOBS)
+        limits = limits or (Limits.script() if batch else Limits.request())
+        lane: Lane = BATCH if batch else INTERACTIVE
         request = RunRequest(
             job=payload,
             files=dict(job.code.files),

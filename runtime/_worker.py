@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
-from . import _artifacts, _engine
+from . import _artifacts, _snapshot
 from . import _wire as wire
 from ._bridge import HostCall, error_frame
 from ._busy import NOT_COUNTED, Board, Executing
@@ -143,7 +143,8 @@ class Worker:
     def __init__(self, link: Link, settings: dict[str, Any]) -> None:
         self.link = link
         self.bridge = RemoteBridge(link)
-        compiled = _engine.compiled(_artifacts.locate(cache=Path(settings["cache"])))
+        # made by the runtime before it started this process (`Runtime.__init__`)
+        compiled = _snapshot.compiled(_artifacts.locate(cache=Path(settings["cache"])))
         # request processes count their executing guests; scripts' processes give way to them
         self.board = Board(Path(settings["board"]))
         slot = settings["slot"]

@@ -34,3 +34,13 @@ def guest_modules() -> Iterator[None]:
         for name in list(sys.modules):
             if name == "anvil" or name.startswith(("anvil.", "_widgetbox")):
                 del sys.modules[name]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `slow` (long exhaustive variants) run only when asked for (`-m slow`)."""
+    if "slow" in (config.getoption("markexpr", "") or ""):
+        return
+    skip = pytest.mark.skip(reason="a slow variant: run it with -m slow")
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(skip)

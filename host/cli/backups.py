@@ -26,10 +26,12 @@ SERVER_KEY_FILE = "server.key"
 def backup_command(target: Path, data_dir: Path | None, config_file: Path | None) -> None:
     """Copy the database to TARGET, consistently, while the server may be running.
 
-    Uses SQLite's online backup and checks the copy with an integrity check. TARGET must
-    not exist yet.
+    Uses SQLite's online backup and checks the copy with an integrity check. Widgets' Data
+    Tables are copied the same way into the folder TARGET.tables/ beside it (keep the two
+    together). Neither may exist yet.
     """
     from widgetbox.host.storage.backups import backup
+    from widgetbox.host.tables.backups import folder_of
 
     settings = load_config(config_file, data_dir=data_dir)
     try:
@@ -37,6 +39,12 @@ def backup_command(target: Path, data_dir: Path | None, config_file: Path | None
     except (FileExistsError, FileNotFoundError, RuntimeError) as e:
         raise click.ClickException(str(e)) from None
     say(f"backed up {settings.database_path} to {target} ({pages} pages, integrity ok)")
+    if folder_of(target).exists():
+        copies = len(list(folder_of(target).glob("*.db")))
+        say(
+            f"and {copies} widgets' Data Tables to {folder_of(target)}: keep that folder "
+            f"with {target.name} (restore refuses a backup without it)"
+        )
     if (settings.server.data_dir / KEY_FILE).exists():
         say(
             f"the keys are not in the copy: keep a copy of {KEY_FILE} (without it the "
@@ -112,7 +120,8 @@ def restore_command(
     say(
         f"restored {backup_file} to {database} ({contents.pages} pages, integrity ok): "
         f"{contents.users} users, {contents.widgets} widgets, {contents.versions} versions, "
-        f"{contents.runs} runs, {contents.secrets} secrets"
+        f"{contents.runs} runs, {contents.secrets} secrets, "
+        f"{contents.tables} widgets' Data Tables"
     )
     for target in installed:
         say(f"installed {target} (mode 0600)")

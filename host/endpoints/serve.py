@@ -23,6 +23,7 @@ from litestar.datastructures import State
 from litestar.enums import HttpMethod
 from litestar.params import FromPath
 
+from widgetbox.host.app_sessions.visit import HTTP, AppSessions, Visit
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints import bounds
 from widgetbox.host.endpoints.answers import (
@@ -102,8 +103,29 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
         widget, code = await db.read(find)  # one trip to the database per request
     except NotFound:
         return _error(404, "not_found", f"There is no HTTP API at {PREFIX}{slug}.")
-    if widget.kind != "http":
+    if widget.kind != "http" or code is None:
         return _error(404, "not_found", f"{slug!r} is not an HTTP API widget.")
+    client = request.client.host if request.client else ""
+    sessions: AppSessions = state.app_sessions
+    visit = sessions.ephemeral(widget, code.files, HTTP, client)
+    return await run_route(
+        request, runner, config, widget, code, path, f"{config.origin}{PREFIX}{slug}", visit
+    )
+
+
+async def run_route(
+    request: Request[Any, Any, State],
+    runner: Runner,
+    config: Config,
+    widget: Widget,
+    code: Code,
+    path: str,
+    origin: str,
+    visit: Visit,
+) -> Response[Any]:
+    """Answer `request` with the widget's `@anvil.server.route`s at `path` (a widget's API
+    here; a GUI app's `/_/api/` on its own origin, app_sessions/web.py), the run's visit
+    given (its session and cookies; their changes come back as `Set-Cookie`)."""
     refused = bounds.request_problem(
         (name for name, _ in request.scope["headers"]), request.scope.get("query_string", b"")
     )
@@ -138,7 +160,7 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
         form=form,
         headers=headers,
         body=body_bytes,
-        origin=f"{config.origin}{PREFIX}{slug}",
+        origin=origin,
         remote_address=client,
     )
     try:
@@ -148,6 +170,7 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
             {"method": request.method, "path": call.path, "client": client},
             check=response_problem,
             code=code,
+            context={"visit": visit},
         )
     except QUEUE_FULL as e:
         return respond(e, WIDGET_RESPONSE_HEADERS)
@@ -158,7 +181,12 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
     out_headers.update(WIDGET_RESPONSE_HEADERS)  # none is on the allow-list: belt and braces
     # HTTP has no body with these statuses (Litestar refuses to send one: a 500)
     content = b"" if answer.status in NO_BODY_STATUSES else answer.body
-    return Response(content, status_code=answer.status, headers=out_headers)
+    return Response(
+        content,
+        status_code=answer.status,
+        headers=out_headers,
+        cookies=visit.response_cookies(),
+    )
 
 
 @route(PREFIX + "{slug:str}", http_method=ALL_METHODS, include_in_schema=False)

@@ -9,17 +9,31 @@ Python runtime's files, entering a private app, and server calls.
 - `/_/preview` the designer's live preview: runs the files the IDE's page posts to it.
 - `/_/call` `anvil.server.call`: the call runs in a fresh sandbox through the interactive
   lane of the run queue; values follow Anvil's rules; exceptions raised by server code come
-  back as data (`{"exception": {"type", "message"}}`) for the client to raise; calls are
-  rate-limited per visitor address and logged for the owner. The JSON's objects are bounded
-  before the sandbox decodes them (hash flooding: `http_api.JsonBounds`).
+  back as data (`{"exception": {"type", "message"}}`) for the client to raise; the run has
+  the browser's visit (its app session and cookies, `app_sessions/`), whose changes come
+  back as `Set-Cookie`; calls are rate-limited per visitor address and logged for the
+  owner. The JSON's objects are bounded before the sandbox decodes them (hash flooding:
+  `http_api.JsonBounds`). Data Tables rows and
+  searches in a call's result are signed on their way out, and those in its arguments must
+  carry a valid signature (capabilities.py).
+- `/_/tables` `anvil.tables` in client code: one Data Tables operation with the browser's
+  access (each table's `client` level in the widget's latest `tables.yaml`, or a capability
+  for what server code handed the browser); the same checks, bounds and rate as `/_/call`
+  (one budget for both); `{"ok": answer}` or `{"error": {"kind", "message"}}` (the refusal
+  the client raises as its `anvil.tables` or `anvil.server` class).
+- `/_/task` a background task's `Task` that server code returned, read by client code
+  (`host/tasks/client.py`): only with the capability it came with; the same checks, bounds
+  and rate as `/_/call`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 from litestar import Request, Response, Router, get, post, route
@@ -30,14 +44,29 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from widgetbox.host.accounts import users as accounts
+from widgetbox.host.app_sessions import Visit
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints.bounds import JsonBounds, TooManyMembers
-from widgetbox.host.gui import design
+from widgetbox.host.gui import client_tables, design
+from widgetbox.host.gui.capabilities import Capabilities, InvalidCapability, WidgetCapabilities
 from widgetbox.host.gui.hosts import PREFIX, app_of
 from widgetbox.host.gui.tokens import VISIT_SECONDS, AppTokens
+from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.admission import QUEUE_FULL
 from widgetbox.host.runs.runner import Runner
 from widgetbox.host.storage.database import Database
+from widgetbox.host.tables import SCHEMA_FILE
+from widgetbox.host.tables.store import TablesStore
+from widgetbox.host.tasks import client as task_client
+from widgetbox.host.web.dependencies import (
+    AppSessionsDep,
+    AppTokensDep,
+    CapabilitiesDep,
+    ConfigDep,
+    DbDep,
+    RunnerDep,
+    TablesDep,
+)
 from widgetbox.host.web.errors import body, respond
 from widgetbox.host.web.pages import Assets
 from widgetbox.host.widgets import records as widgets
@@ -77,6 +106,8 @@ APP_CSP = (
     "script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; "
     "style-src 'self'; img-src 'self' data: blob: https:; connect-src 'self'; "
     "font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    # a YouTubeVideo component's player
+    "frame-src https://www.youtube-nocookie.com; "
     "frame-ancestors 'none'"
 )
 PAGE_HEADERS = {
@@ -95,8 +126,7 @@ def visit_cookie_name(config: Config) -> str:
     return "__Host-wb_app" if secure else "wb_app"
 
 
-def _state(request: Request[Any, Any, State]) -> State:
-    return request.app.state
+T = TypeVar("T")
 
 
 def _on_app_host(request: Request[Any, Any, State], slug: str) -> bool:
@@ -106,19 +136,21 @@ def _on_app_host(request: Request[Any, Any, State], slug: str) -> bool:
 
 
 async def visible_app(
-    request: Request[Any, Any, State], slug: str, *, with_code: bool = False
-) -> tuple[Widget, Code | None] | None:
-    """The GUI widget whose app this is, if the visitor may open it, and with `with_code`
-    its code for a server call (read in the same trip to the database)."""
+    request: Request[Any, Any, State],
+    slug: str,
+    db: Database,
+    app_tokens: AppTokens,
+    config: Config,
+    read: Callable[[sqlite_utils.Database, Widget], T],
+) -> tuple[Widget, T] | None:
+    """The GUI widget whose app this is, if the visitor may open it, with what `read` reads
+    of it in the same trip to the database (its code for a server call, its schema for a
+    Data Tables request)."""
     if not _on_app_host(request, slug):
         return None
-    state = _state(request)
-    db: Database = state.db
-    tokens: AppTokens = state.app_tokens
-    grant = tokens.visitor(request.cookies.get(visit_cookie_name(state.config)))
-    runner: Runner = state.runner
+    grant = app_tokens.visitor(request.cookies.get(visit_cookie_name(config)))
 
-    def find(database: sqlite_utils.Database) -> tuple[Widget, Code | None] | None:
+    def find(database: sqlite_utils.Database) -> tuple[Widget, T] | None:
         widget = widgets.find(database, slug)
         if widget is None or widget.kind != "gui":
             return None
@@ -127,9 +159,14 @@ async def visible_app(
                 return None
             if not widgets.is_owner(widget, accounts.get_user(database, grant.user_id)):
                 return None
-        return widget, runner.code_in(database, widget) if with_code else None
+        return widget, read(database, widget)
 
     return await db.read(find)
+
+
+def _schema_text(database: sqlite_utils.Database, widget: Widget) -> str | None:
+    """The widget's latest `tables.yaml` (browser code always uses the latest)."""
+    return widgets.head_files(database, widget).get(SCHEMA_FILE)
 
 
 def _not_found(message: str = NOT_FOUND) -> Response[Any]:
@@ -158,11 +195,8 @@ def _runtimes(assets: Assets) -> dict[str, Any]:
     return found
 
 
-async def _page(request: Request[Any, Any, State], slug: str, assets: Assets) -> Response[Any]:
-    found = await visible_app(request, slug, with_code=True)  # one trip to the database
-    if found is None or (code := found[1]) is None:
-        return _not_found()
-    widget, files = found[0], dict(code.files)
+def _page(widget: Widget, code: Code, assets: Assets) -> Response[Any]:
+    files = dict(code.files)
     settings = design.app_settings(files)
     runtime = _runtimes(assets).get(settings.runtime)
     if runtime is None:
@@ -210,20 +244,19 @@ def _static(
     return Response(content, media_type=media_type, headers=headers)
 
 
-def _preview(request: Request[Any, Any, State], slug: str, assets: Assets) -> Response[Any]:
+def _preview(config: Config, assets: Assets) -> Response[Any]:
     """The live preview's shell: it runs what the IDE's design page posts to it (files that
     may not be saved yet). It holds nothing of any widget's, so it is the same for every app
     (and for none); only Widgetbox's own pages may frame it and send it code."""
-    if not _on_app_host(request, slug):
-        return _not_found()
-    config: Config = _state(request).config
     # CSP source expressions cannot name IPv6 literals ([::1]): that name cannot frame it
     ide = sorted(origin for origin in config.allowed_origins if "[" not in origin)
     boot = {
         "preview": True,
         "ide_origins": ide,
         "runtime_bases": {
-            name: STATIC + found["base"] for name, found in _runtimes(assets).items()
+            name: STATIC + found["base"]
+            for name, found in _runtimes(assets).items()
+            if name in design.RUNTIMES  # (plotly.js is there too, beside them)
         },
     }
     headers = {
@@ -247,15 +280,10 @@ def _preview(request: Request[Any, Any, State], slug: str, assets: Assets) -> Re
 
 
 async def _enter(
-    request: Request[Any, Any, State], slug: str, token: str, to: str = ""
+    slug: str, token: str, to: str, db: Database, app_tokens: AppTokens, config: Config
 ) -> Response[Any]:
     """Exchange an entry token for the visit cookie (the token's user must own the app)."""
-    state = _state(request)
-    if not _on_app_host(request, slug):
-        return _not_found()
-    tokens: AppTokens = state.app_tokens
-    grant = tokens.redeem(token)
-    db: Database = state.db
+    grant = app_tokens.redeem(token)
     widget = await db.read(widgets.find, slug)
     user = await db.read(accounts.get_user, grant.user_id) if grant else None
     if (
@@ -268,10 +296,9 @@ async def _enter(
             "This link has expired or was used already: open the app again from its "
             "page in Widgetbox."
         )
-    config: Config = state.config
     cookie = Cookie(
         key=visit_cookie_name(config),
-        value=tokens.visit(grant),
+        value=app_tokens.visit(grant),
         path="/",
         max_age=VISIT_SECONDS,
         secure=config.app_origin(slug).startswith("https://"),
@@ -286,36 +313,74 @@ async def _enter(
     )
 
 
-async def _call(request: Request[Any, Any, State], slug: str) -> Response[Any]:
-    problem = _refused(request, slug, _state(request).config)
-    if problem is not None:
-        return problem
-    raw = await request.body()
-    if len(raw) > CALL_MAX_BYTES:
-        return _error(413, "too_large", f"A call may send at most {CALL_MAX_BYTES:,} bytes.")
-    parsed = _parse_call(raw)
-    if isinstance(parsed, Response):
-        return parsed
-    name, args, kwargs = parsed
-    found = await visible_app(request, slug, with_code=True)
+async def _call(
+    parsed: tuple[str, list[Any], dict[str, Any]],
+    found: tuple[Widget, Code] | None,
+    runner: Runner,
+    capabilities: Capabilities,
+    open_visit: Callable[[Widget, Code], Visit] | None = None,
+) -> Response[Any]:
+    """One server call: its rows and searches checked, run (with the browser's visit: its
+    app session and cookies, whose changes come back as `Set-Cookie`), its result's
+    signed."""
     if found is None:
         return _error(404, "not_found", NOT_FOUND)
+    name, args, kwargs = parsed
     widget, code = found
-    runner: Runner = _state(request).runner
+    signer = capabilities.of(widget.id, widget.created_at)
     try:
-        result = await runner.call(widget, name, args, kwargs, code)
+        args, kwargs = signer.check(args), signer.check(kwargs)
+    except InvalidCapability as e:
+        return _error(
+            400,
+            "invalid_capability",
+            f"Invalid capability: {e} passed to a server function must be one the app was "
+            "given by the server.",
+        )
+    visit = open_visit(widget, code) if open_visit is not None else None
+    context = {"visit": visit} if visit is not None else None
+    try:
+        result = await runner.call(widget, name, args, kwargs, code, context=context)
     except QUEUE_FULL as e:
         return respond(e, CALL_HEADERS)
-    return Response(outcome(result), headers=CALL_HEADERS)
+    cookies = visit.response_cookies() if visit is not None else []
+    return Response(outcome(result, signer), headers=CALL_HEADERS, cookies=cookies)
+
+
+async def _tables_request(
+    data: dict[str, Any],
+    found: tuple[Widget, str | None] | None,
+    store: TablesStore,
+    capabilities: Capabilities,
+) -> Response[Any]:
+    """One Data Tables operation of browser code (client_tables.py)."""
+    if found is None:
+        return _error(404, "not_found", NOT_FOUND)
+    widget, schema_text = found
+    signer = capabilities.of(widget.id, widget.created_at)
+    frame = await asyncio.to_thread(
+        client_tables.answer, store, widget.id, schema_text, signer, data
+    )
+    return Response(frame, headers=CALL_HEADERS)
 
 
 def routes(config: Config, assets: Assets) -> list[Router]:
-    """The app origin's handlers (under hosts.PREFIX), server calls rate-limited per
-    visitor address."""
+    """The app origin's handlers (under hosts.PREFIX), server calls and Data Tables requests
+    rate-limited per visitor address."""
 
     @get(PREFIX + "/{slug:str}/", include_in_schema=False)
-    async def page(request: Request[Any, Any, State], slug: FromPath[str]) -> Response[Any]:
-        return await _page(request, slug, assets)
+    async def page(
+        request: Request[Any, Any, State],
+        slug: FromPath[str],
+        db: DbDep,
+        app_tokens: AppTokensDep,
+        config: ConfigDep,
+        runner: RunnerDep,
+    ) -> Response[Any]:
+        found = await visible_app(request, slug, db, app_tokens, config, runner.code_in)
+        if found is None:
+            return _not_found()
+        return _page(found[0], found[1], assets)
 
     @route(
         PREFIX + "/{slug:str}/_/static/{path:path}",
@@ -332,20 +397,102 @@ def routes(config: Config, assets: Assets) -> list[Router]:
     async def enter(
         request: Request[Any, Any, State],
         slug: FromPath[str],
+        db: DbDep,
+        app_tokens: AppTokensDep,
+        config: ConfigDep,
         token: FromQuery[str] = "",
         to: FromQuery[str] = "",
     ) -> Response[Any]:
-        return await _enter(request, slug, token, to)
+        if not _on_app_host(request, slug):
+            return _not_found()
+        return await _enter(slug, token, to, db, app_tokens, config)
 
     @get(PREFIX + "/{slug:str}" + PREVIEW, include_in_schema=False, sync_to_thread=False)
-    def preview(request: Request[Any, Any, State], slug: FromPath[str]) -> Response[Any]:
-        return _preview(request, slug, assets)
+    def preview(
+        request: Request[Any, Any, State], slug: FromPath[str], config: ConfigDep
+    ) -> Response[Any]:
+        if not _on_app_host(request, slug):
+            return _not_found()
+        return _preview(config, assets)
 
     @post(PREFIX + "/{slug:str}/_/call", include_in_schema=False, status_code=200)
-    async def call(request: Request[Any, Any, State], slug: FromPath[str]) -> Response[Any]:
-        runner: Runner = request.app.state.runner
+    async def call(
+        request: Request[Any, Any, State],
+        slug: FromPath[str],
+        db: DbDep,
+        app_tokens: AppTokensDep,
+        config: ConfigDep,
+        runner: RunnerDep,
+        capabilities: CapabilitiesDep,
+        app_sessions: AppSessionsDep,
+    ) -> Response[Any]:
         with runner.runtime.handling_request():  # scripts give way meanwhile
-            return await _call(request, slug)
+            problem = _refused(request, slug, config, "A server call")
+            if problem is not None:
+                return problem
+            parsed = _parse_call(await request.body())
+            if isinstance(parsed, Response):
+                return parsed
+            found = await visible_app(request, slug, db, app_tokens, config, runner.code_in)
+            return await _call(parsed, found, runner, capabilities, app_sessions.opener(request))
+
+    @post(PREFIX + "/{slug:str}/_/tables", include_in_schema=False, status_code=200)
+    async def tables_request(
+        request: Request[Any, Any, State],
+        slug: FromPath[str],
+        db: DbDep,
+        app_tokens: AppTokensDep,
+        config: ConfigDep,
+        runner: RunnerDep,
+        tables: TablesDep,
+        capabilities: CapabilitiesDep,
+    ) -> Response[Any]:
+        with runner.runtime.handling_request():  # scripts give way meanwhile
+            problem = _refused(request, slug, config, "A Data Tables request")
+            if problem is not None:
+                return problem
+            data = _json_body(await request.body(), "A Data Tables request")
+            if isinstance(data, Response):
+                return data
+            if not isinstance(data, dict):
+                return _error(400, "bad_call", 'A Data Tables request is {"op": name, ...}.')
+            found = await visible_app(request, slug, db, app_tokens, config, _schema_text)
+            return await _tables_request(data, found, tables, capabilities)
+
+    @post(PREFIX + "/{slug:str}/_/task", include_in_schema=False, status_code=200)
+    async def task_request(
+        request: Request[Any, Any, State],
+        slug: FromPath[str],
+        db: DbDep,
+        app_tokens: AppTokensDep,
+        config: ConfigDep,
+        runner: RunnerDep,
+        capabilities: CapabilitiesDep,
+    ) -> Response[Any]:
+        """A `Task` that server code returned, read by browser code (tasks/client.py)."""
+        what = "A background task request"
+        problem = _refused(request, slug, config, what)
+        if problem is not None:
+            return problem
+        data = _json_body(await request.body(), what)
+        if isinstance(data, Response):
+            return data
+        asked = task_client.requested(data)
+        if asked is None:
+            return _error(400, "bad_call", f'{what} is {{"id": id, "cap": capability}}.')
+        task_id, run_id = asked
+
+        def read(database: sqlite_utils.Database, widget: Widget) -> runs.Run | None:
+            return runs.task_run(database, widget.id, run_id)
+
+        found = await visible_app(request, slug, db, app_tokens, config, read)
+        if found is None:
+            return _error(404, "not_found", NOT_FOUND)
+        widget, run = found
+        signer = capabilities.of(widget.id, widget.created_at)
+        live = runner.states.get(run_id)
+        frame = task_client.answer(data, task_id, run, live, signer)
+        return Response(frame, headers=CALL_HEADERS)
 
     limit = RateLimitConfig(
         rate_limit=("minute", config.gui.app_calls_per_minute),
@@ -356,7 +503,7 @@ def routes(config: Config, assets: Assets) -> list[Router]:
         Router(path="/", route_handlers=[page, static, enter, preview], include_in_schema=False),
         Router(
             path="/",
-            route_handlers=[call],
+            route_handlers=[call, tables_request, task_request],
             middleware=[limit.middleware],
             request_max_body_size=CALL_MAX_BYTES + 1,
             include_in_schema=False,
@@ -371,34 +518,47 @@ def _error(status: int, code: str, message: str) -> Response[Any]:
     return Response(body(status, code, message), status_code=status, headers=CALL_HEADERS)
 
 
-def _refused(request: Request[Any, Any, State], slug: str, config: Config) -> Response[Any] | None:
-    """Calls come from the app's own pages: its host name, its origin, JSON."""
+def _refused(
+    request: Request[Any, Any, State], slug: str, config: Config, what: str
+) -> Response[Any] | None:
+    """Calls and Data Tables requests come from the app's own pages: its host name, its
+    origin, JSON."""
     if not _on_app_host(request, slug):
         return _error(404, "not_found", NOT_FOUND)
     origin = request.headers.get("origin")
     site = request.headers.get("sec-fetch-site")
     if (origin and origin != config.app_origin(slug)) or site in {"cross-site", "same-site"}:
-        return _error(403, "cross_origin", "Server calls must come from the app's own page.")
+        return _error(403, "cross_origin", f"{what} must come from the app's own page.")
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
-        return _error(415, "unsupported_media_type", "A server call is sent as JSON.")
+        return _error(415, "unsupported_media_type", f"{what} is sent as JSON.")
     return None
+
+
+def _json_body(raw: bytes, what: str) -> Any:
+    """The request's JSON, bounded (at most `CALL_MAX_BYTES`; objects' members counted as
+    they are read: hash flooding, see `endpoints.bounds.JsonBounds`), or the refusal."""
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} cannot be sent")
+
+    if len(raw) > CALL_MAX_BYTES:
+        return _error(413, "too_large", f"{what} may send at most {CALL_MAX_BYTES:,} bytes.")
+    try:
+        return json.loads(raw, parse_constant=no_constants, object_pairs_hook=JsonBounds())
+    except TooManyMembers as e:
+        return _error(413, "too_large", f"{what} is refused: {e}.")
+    except (ValueError, RecursionError):
+        return _error(400, "bad_call", f"{what} is not valid JSON.")
 
 
 def _parse_call(raw: bytes) -> tuple[str, list[Any], dict[str, Any]] | Response[Any]:
     def refuse(message: str) -> Response[Any]:
         return _error(400, "bad_call", message)
 
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} cannot be sent")
-
-    try:
-        # bounded before the guest decodes any of it (hash flooding: see http_api.JsonBounds)
-        data = json.loads(raw, parse_constant=no_constants, object_pairs_hook=JsonBounds())
-    except TooManyMembers as e:
-        return _error(413, "too_large", f"A call's arguments are refused: {e}.")
-    except (ValueError, RecursionError):
-        return refuse("The call is not valid JSON.")
+    data = _json_body(raw, "A call")
+    if isinstance(data, Response):
+        return data
     if not isinstance(data, dict) or set(data) - {"name", "args", "kwargs"}:
         return refuse('A call is {"name": ..., "args": [...], "kwargs": {...}}.')
     name, args, kwargs = data.get("name"), data.get("args", []), data.get("kwargs", {})
@@ -416,10 +576,12 @@ def _exception(kind: str, message: str) -> dict[str, Any]:
     return {"exception": {"type": kind, "message": message}}
 
 
-def outcome(result: RunResult) -> dict[str, Any]:
-    """The answer to a finished call: its value, or the exception the client raises."""
+def outcome(result: RunResult, signer: WidgetCapabilities | None = None) -> dict[str, Any]:
+    """The answer to a finished call: its value (its rows and searches signed by `signer`
+    for the browser), or the exception the client raises."""
     if result.ok:
-        return {"value": encode_value(result.value)}
+        value = result.value if signer is None else signer.seal(result.value)
+        return {"value": encode_value(value)}
     if result.status is Status.TIMEOUT:
         return _exception("anvil.server.TimeoutError", TOO_LONG)
     if result.status in (Status.MEMORY, Status.OUTPUT_LIMIT, Status.KILLED):

@@ -14,8 +14,11 @@ from typing import Any
 CATALOGUE_PATH = Path(__file__).resolve().parents[2] / "client" / "src" / "gui" / "components.json"
 
 PROPERTY_TYPES = frozenset(
-    {"string", "text", "number", "boolean", "enum", "color", "uri", "items", "value", "date"}
-)
+    {
+        "string", "text", "number", "boolean", "enum", "color", "uri", "items", "value", "date",
+        "size", "object", "icon", "role", "html", "form", "spacing", "json",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,15 @@ class ComponentType:
     container: bool
     layout_properties: dict[str, Property]
     """For containers: the properties their children may have in `layout_properties`."""
+    methods: frozenset[str] = frozenset()
+    invisible: bool = False
+    """Drawn nowhere (Timer)."""
+
+    @property
+    def members(self) -> frozenset[str]:
+        """Its properties and methods: names a component on a form of this type may not
+        have (it would hide them)."""
+        return frozenset(self.properties) | self.methods
 
 
 @dataclass(frozen=True)
@@ -54,14 +66,20 @@ class Limits:
 class Catalogue:
     components: dict[str, ComponentType]
     form_events: frozenset[str]
-    reserved_names: frozenset[str]
-    """Names a component may not have: the members of components and forms (a component
-    named `parent` or `text` would hide them)."""
+    common_names: frozenset[str]
+    """Members of every form: what forms add (`init_components`, `item`) and what every
+    component has (`raise_event`, `parent`)."""
     limits: Limits
 
     @property
     def containers(self) -> list[str]:
         return [name for name, kind in self.components.items() if kind.container]
+
+    def reserved_names(self, form_type: str) -> frozenset[str]:
+        """Names a component on a form whose container is `form_type` may not have: the
+        form's members (a component named `parent` or `visible` would hide them)."""
+        kind = self.components.get(form_type)
+        return self.common_names | (kind.members if kind else frozenset())
 
 
 def _property(name: str, spec: dict[str, Any]) -> Property:
@@ -81,30 +99,31 @@ def _property(name: str, spec: dict[str, Any]) -> Property:
 
 def parse(data: dict[str, Any]) -> Catalogue:
     """The catalogue from its JSON form (groups expanded: a component's `include` adds the
-    properties of the groups it names)."""
+    properties of the groups it names, and its own `properties` come after them, so a
+    component can change a group's property, e.g. its default)."""
     groups: dict[str, dict[str, Any]] = data["groups"]
     components = {}
-    reserved = set(data["reserved_names"])
     for name, spec in data["components"].items():
-        merged: dict[str, Any] = dict(spec.get("properties", {}))
+        merged: dict[str, Any] = {}
         for group in spec.get("include", []):
             merged.update(groups[group])
-        properties = {key: _property(key, value) for key, value in merged.items()}
-        reserved.update(properties)
+        merged.update(spec.get("properties", {}))
         components[name] = ComponentType(
             name=name,
-            properties=properties,
+            properties={key: _property(key, value) for key, value in merged.items()},
             events=frozenset(spec.get("events", [])),
             container=bool(spec.get("container", False)),
             layout_properties={
                 key: _property(key, value)
                 for key, value in spec.get("layout_properties", {}).items()
             },
+            methods=frozenset(spec.get("methods", [])),
+            invisible=bool(spec.get("invisible", False)),
         )
     return Catalogue(
         components=components,
         form_events=frozenset(data["form_events"]),
-        reserved_names=frozenset(reserved),
+        common_names=frozenset(data["form_members"]) | frozenset(data["component_members"]),
         limits=Limits(**data["limits"]),
     )
 

@@ -1,356 +1,559 @@
 """A GUI widget's files, checked on every save: its forms' designs against the component
 catalogue, and its app settings.
 
-A GUI widget holds:
+**The stored format is Anvil's own.** A form's design is Anvil's `form_template.yaml`, kept
+in the widget exactly as Anvil's git layout keeps it: `client_code/Form1/form_template.yaml`
+beside the form's code `client_code/Form1/__init__.py`, forms nested in forms
+(`client_code/Form1/RowTemplate1/`), client modules beside them (see files.py). Why native
+rather than a translation: an Anvil app's repository (the import of issue 15) is then stored
+as it is, file for file, and exported the same way; nothing has to be translated back, so
+nothing Widgetbox does not understand can be lost on the way (the designer edits the data and
+writes back every key it read, see client/src/gui/designer/model.js), and a diff of a design
+in Widgetbox is a diff of the file Anvil would write. The older shapes are read too: module
+forms (`client_code/Form1.py` + `Form1.yaml`), the same data as JSON (`form_template.json`),
+and Widgetbox's first layout (`forms/Form1.json` + `forms/Form1.py`, whose JSON is Anvil's
+form template shape already), so widgets made before keep working unchanged and the designer
+saves each design in the format it was read in. Forms built in code (`_template.py` making
+`Form1Template` in Python, as the Anvil App Server's own app templates do) load too; the
+designer shows them read-only.
 
-- `forms/<Name>.json`: a form's design, a tree of components in the spirit of Anvil's
-  `form_template.yaml`:
+A design (`templates.py` reads the text):
 
-      {"container": {"type": "ColumnPanel", "properties": {}, "event_bindings": {}},
-       "components": [{"name": "button_1", "type": "Button",
-                       "properties": {"text": "Go"}, "layout_properties": {},
-                       "event_bindings": {"click": "button_1_click"}}, ...]}
+    container: {type: ColumnPanel, properties: {...}, event_bindings: {show: form_show}}
+    components:
+    - name: button_1
+      type: Button
+      properties: {text: Go}
+      layout_properties: {grid_position: 'ABCDEF,GHIJKL'}
+      event_bindings: {click: button_1_click}
+      data_bindings: [{property: enabled, code: "self.item['open']", writeback: false}]
+      components: [...]          # containers only
+    custom_component: true       # a form used as a component elsewhere (type: form:Name)
+    properties: [{name: value, type: string, default_value: ''}]
+    events: [{name: x-changed}]
 
-  Containers hold their children in `components`.
-- `forms/<Name>.py`: the form's client code (`class Name(NameTemplate)`), run in the browser;
-  other modules under `forms/` are client code too.
-- `server.py`: the server module, run in the sandbox (it never reaches the browser).
-- `app.json` (optional): `{"startup_form": "Form1", "runtime": "brython" | "pyodide"}`.
-
-Whatever is wrong is refused with one message that names the file and the place in it.
+**Refused or warned.** A save is refused only for what would break the app or the host, and
+then every problem is listed at once, each with its file and place (`DesignError`): a design
+that is not valid YAML or JSON, a structure that is not a design (components not a list),
+component names that are not Python names, repeat one another or hide a member of the form,
+forms without their code, forms of the same name, sizes and nesting past the catalogue's
+limits, bad app settings. What Widgetbox does not know or draw is kept and warned about
+(`Review.warnings`, all of them): unknown component types, properties, layout properties and
+events, values of an unexpected type, events bound to a method the form's code lacks, data
+bindings that are not Python expressions, Anvil features not drawn yet (Layouts).
 """
 
 from __future__ import annotations
 
+import ast
 import datetime
 import json
-import keyword
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from widgetbox.host.errors import Malformed
+from widgetbox.host.gui import files as layout
+from widgetbox.host.gui import templates
 from widgetbox.host.gui.catalogue import Catalogue, ComponentType, Limits, Property, catalogue
+from widgetbox.host.gui.files import APP_FILE, GENERATED, Form
+from widgetbox.host.gui.findings import DesignError, Finding
 
-FORMS_DIR = "forms/"
-APP_FILE = "app.json"
-GENERATED = "forms/_anvil_designer.py"
 RUNTIMES = ("brython", "pyodide")
 DEFAULT_RUNTIME = "brython"
-APP_KEYS = frozenset({"startup_form", "runtime"})
-DESIGN_KEYS = frozenset({"container", "components"})
-CONTAINER_KEYS = frozenset({"type", "properties", "event_bindings"})
-COMPONENT_KEYS = frozenset(
-    {"name", "type", "properties", "layout_properties", "event_bindings", "components"}
-)
+APP_KEYS = frozenset({"startup_form", "runtime", "package_name"})
+CUSTOM_COMPONENT = "form:"
 
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_FORM_FILE = re.compile(r"forms/([^/]+)\.json")
-_COLOR = re.compile(r"[#(),.%\w\s-]*")
+_COLOR = re.compile(r"[#(),.%:\w\s-]*")
 _SCHEME = re.compile(r"^[\x00-\x20]*([a-zA-Z][a-zA-Z0-9+.-]*):")
 _REFUSED_SCHEMES = frozenset({"javascript", "vbscript"})
+_CSS_TEXT = re.compile(r"[^;{}<>]*")
 
-
-class DesignError(Malformed):
-    """What is wrong, and where: the file and the place in it (`problem` says what)."""
-
-    def __init__(self, file: str, where: str, problem: str) -> None:
-        self.file = file
-        self.where = where
-        self.problem = problem
-        super().__init__(
-            "invalid_design",
-            f"The app cannot be saved: {self.text}",
-            {"file": file, "where": where},
-        )
-
-    @property
-    def text(self) -> str:
-        place = f"{self.file}: {self.where}: " if self.where else f"{self.file}: "
-        return place + self.problem
+__all__ = [
+    "AppSettings",
+    "DesignError",
+    "Finding",
+    "Review",
+    "app_settings",
+    "check",
+    "client_files",
+    "form_names",
+    "review",
+    "value_problem",
+]
 
 
 @dataclass(frozen=True)
 class AppSettings:
     startup_form: str
     runtime: str
+    package_name: str = "client_code"
+    """The Python package `client_code/` is in the browser (Anvil's `package_name`)."""
+
+
+@dataclass
+class Review:
+    """What a check found in files that can be saved."""
+
+    settings: AppSettings
+    forms: list[Form]
+    warnings: list[Finding] = field(default_factory=list)
 
 
 # -- the files -----------------------------------------------------------------------------
 
 
 def form_names(files: Mapping[str, str]) -> list[str]:
-    """The forms (`forms/<Name>.json`), sorted."""
-    return sorted(
-        match.group(1) for path in files if (match := _FORM_FILE.fullmatch(path)) is not None
-    )
+    """The forms' names ("Form1", "Form1.RowTemplate1"), sorted."""
+    return layout.form_names(files)
 
 
 def client_files(files: Mapping[str, str]) -> dict[str, str]:
-    """What the browser gets: the forms and client modules under `forms/`, and `app.json`.
-    Server code and every other file stay on the server."""
-    return {
-        path: text for path, text in files.items() if path.startswith(FORMS_DIR) or path == APP_FILE
-    }
+    """What the browser gets: client code and designs (YAML designs as JSON, which is YAML
+    too: the page reads designs without a YAML parser) and `app.json`. Server code and every
+    other file stay on the server. For files that passed `check`."""
+    out = {}
+    limits = catalogue().limits
+    for path, text in files.items():
+        if not layout.is_client_file(path):
+            continue
+        if templates.is_yaml(path):
+            try:
+                data = templates.load(path, text, limits.design_bytes, limits.depth)
+            except (templates.TemplateError, ValueError):
+                continue  # only in files saved before the check read YAML
+            out[path] = templates.as_json(data)
+        else:
+            out[path] = text
+    return out
 
 
 def app_settings(files: Mapping[str, str]) -> AppSettings:
-    """The startup form and runtime of files that passed `check` (defaults: the form named
-    Form1, else the first, and Brython)."""
+    """The startup form, runtime and package name of files that passed `check` (defaults:
+    the form named Form1, else the first; Brython; client_code)."""
     names = form_names(files)
     found: dict[str, Any] = {}
     if APP_FILE in files:
-        found = json.loads(files[APP_FILE])
+        try:
+            loaded = json.loads(files[APP_FILE])
+        except ValueError:
+            loaded = {}
+        found = loaded if isinstance(loaded, dict) else {}
     default = "Form1" if "Form1" in names else (names[0] if names else "Form1")
     return AppSettings(
         startup_form=found.get("startup_form", default),
         runtime=found.get("runtime", DEFAULT_RUNTIME),
+        package_name=found.get("package_name", "client_code"),
     )
 
 
 def check(files: Mapping[str, str], found: Catalogue | None = None) -> AppSettings:
-    """Check a GUI widget's files; raises DesignError."""
+    """Check a GUI widget's files; raises DesignError listing every problem."""
+    return review(files, found).settings
+
+
+def review(files: Mapping[str, str], found: Catalogue | None = None) -> Review:
+    """Check a GUI widget's files: raises DesignError listing every problem; otherwise the
+    settings, the forms and every warning."""
     cat = found or catalogue()
-    if GENERATED in files:
-        raise DesignError(
-            GENERATED, "", "this module is made by Widgetbox from the designs; rename the file"
-        )
-    names = []
-    for path in sorted(files):
-        if path.startswith(FORMS_DIR) and path.endswith(".json"):
-            match = _FORM_FILE.fullmatch(path)
-            name = match.group(1) if match else ""
-            if not _is_name(name, cat):
-                raise DesignError(
-                    path,
+    problems: list[Finding] = []
+    warnings: list[Finding] = []
+    forms = layout.forms(files)
+    _check_forms(files, forms, cat, problems, warnings)
+    designs: dict[str, Any] = {}
+    for form in forms:
+        if form.template is None:
+            continue
+        try:
+            designs[form.name] = templates.load(
+                form.template, files[form.template], cat.limits.design_bytes, cat.limits.depth
+            )
+        except templates.TemplateError as e:
+            problems.append(Finding(form.template, e.where, e.problem))
+    for form in forms:
+        if form.name in designs and form.template is not None:
+            check = _DesignCheck(form, files.get(form.code, ""), cat, designs)
+            check.run(designs[form.name])
+            problems.extend(check.problems)
+            warnings.extend(check.warnings)
+    names = sorted({form.name for form in forms})
+    if APP_FILE in files and names:
+        problems.extend(_check_app(files[APP_FILE], names))
+    if problems:
+        raise DesignError(problems)
+    return Review(app_settings(files), forms, warnings)
+
+
+def _check_forms(
+    files: Mapping[str, str],
+    forms: list[Form],
+    cat: Catalogue,
+    problems: list[Finding],
+    warnings: list[Finding],
+) -> None:
+    seen: dict[str, Form] = {}
+    for form in forms:
+        where = form.template or form.code
+        parts = form.name.split(".")
+        if not all(layout.is_name(part) for part in parts) or any(
+            len(part) > cat.limits.name_length for part in parts
+        ):
+            problems.append(
+                Finding(
+                    where,
                     "",
-                    "a form's design is forms/<Name>.json, where the name starts with a letter "
-                    f"and has only letters, digits and underscores (at most "
-                    f"{cat.limits.name_length} characters)",
+                    "a form's folder and file names are Python names: a letter or _ first, "
+                    f"then letters, digits and _ (at most {cat.limits.name_length} characters)",
                 )
-            if f"{FORMS_DIR}{name}.py" not in files:
-                raise DesignError(path, "", f"the form's client code forms/{name}.py is missing")
-            names.append(name)
-    if not names:
-        raise DesignError(FORMS_DIR, "", "an app needs at least one form (forms/Form1.json)")
-    if len(names) > cat.limits.forms:
-        raise DesignError(FORMS_DIR, "", f"an app may have at most {cat.limits.forms} forms")
-    for name in names:
-        path = f"{FORMS_DIR}{name}.json"
-        check_design(path, files[path], cat)
-    if APP_FILE in files:
-        _check_app(files[APP_FILE], names, cat)
-    return app_settings(files)
-
-
-def _check_app(text: str, forms: list[str], cat: Catalogue) -> None:
-    data = load_json(APP_FILE, text, cat.limits.design_bytes)
-    if not isinstance(data, dict):
-        raise DesignError(APP_FILE, "", 'expected an object such as {"startup_form": "Form1"}')
-    unknown = sorted(set(data) - APP_KEYS)
-    if unknown:
-        raise DesignError(
-            APP_FILE, unknown[0], f"unknown setting (known: {', '.join(sorted(APP_KEYS))})"
+            )
+            continue
+        if form.code not in files:
+            problems.append(Finding(where, "", f"the form's code {form.code} is missing"))
+        if form.name in seen:
+            other = seen[form.name]
+            problems.append(
+                Finding(
+                    where,
+                    "",
+                    f"two forms are named {form.name} (the other: {other.template or other.code})",
+                )
+            )
+        seen[form.name] = form
+    if not forms:
+        problems.append(
+            Finding(
+                layout.CLIENT_CODE,
+                "",
+                "an app needs at least one form (client_code/Form1/form_template.yaml and "
+                "client_code/Form1/__init__.py)",
+            )
         )
+    if len(seen) > cat.limits.forms:
+        problems.append(
+            Finding(layout.CLIENT_CODE, "", f"an app may have at most {cat.limits.forms} forms")
+        )
+    for path in sorted(files):
+        if layout.root_of(path) and path.rsplit("/", 1)[-1] == GENERATED:
+            warnings.append(
+                Finding(path, "", "Widgetbox makes this module from the designs: yours is replaced")
+            )
+
+
+def _check_app(text: str, forms: list[str]) -> list[Finding]:
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        return [Finding(APP_FILE, "", f"not valid JSON: {e}")]
+    if not isinstance(data, dict):
+        return [Finding(APP_FILE, "", 'expected an object such as {"startup_form": "Form1"}')]
+    found = [
+        Finding(APP_FILE, key, f"unknown setting (known: {', '.join(sorted(APP_KEYS))})")
+        for key in sorted(set(data) - APP_KEYS)
+    ]
     startup = data.get("startup_form", forms[0])
     if startup not in forms:
-        raise DesignError(
-            APP_FILE, "startup_form", f"there is no form {startup!r} (forms: {', '.join(forms)})"
+        found.append(
+            Finding(
+                APP_FILE,
+                "startup_form",
+                f"there is no form {startup!r} (forms: {', '.join(forms)})",
+            )
         )
-    runtime = data.get("runtime", DEFAULT_RUNTIME)
-    if runtime not in RUNTIMES:
-        raise DesignError(APP_FILE, "runtime", f"the runtime is one of {', '.join(RUNTIMES)}")
+    if data.get("runtime", DEFAULT_RUNTIME) not in RUNTIMES:
+        found.append(Finding(APP_FILE, "runtime", f"the runtime is one of {', '.join(RUNTIMES)}"))
+    package = data.get("package_name", "client_code")
+    if not isinstance(package, str) or not layout.is_name(package) or package in ("anvil", "forms"):
+        found.append(Finding(APP_FILE, "package_name", "a Python name other than anvil and forms"))
+    return found
 
 
 # -- one design ----------------------------------------------------------------------------
 
-
-def load_json(file: str, text: str, limit: int) -> Any:
-    """Parse strictly: no duplicate keys, no NaN or Infinity, bounded size and nesting."""
-    if len(text.encode("utf-8")) > limit:
-        raise DesignError(file, "", f"the file is larger than {limit:,} bytes")
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out:
-                raise DesignError(file, key, "this key appears twice")
-            out[key] = value
-        return out
-
-    def constant(name: str) -> Any:
-        raise DesignError(file, "", f"{name} is not allowed in a design")
-
-    try:
-        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
-    except json.JSONDecodeError as e:
-        raise DesignError(file, f"line {e.lineno}", f"not valid JSON: {e.msg}") from None
-    except RecursionError:
-        raise DesignError(file, "", "the design is nested too deeply") from None
+_LAYOUT_KEYS = ("layout", "components_by_slot")
+_NOT_FORMS = frozenset({"Link", "RichText"})
+"""Containers no form is made of."""
 
 
-@dataclass
-class _Walk:
-    file: str
-    cat: Catalogue
-    names: set[str]
-    count: int = 0
+def _form_containers(cat: Catalogue) -> list[str]:
+    return [name for name in cat.containers if name not in _NOT_FORMS]
 
 
-def check_design(file: str, text: str, found: Catalogue | None = None) -> None:
-    """Check one form's design; raises DesignError."""
-    cat = found or catalogue()
-    data = load_json(file, text, cat.limits.design_bytes)
-    if not isinstance(data, dict):
-        raise DesignError(
-            file, "", 'a design is an object: {"container": {...}, "components": [...]}'
-        )
-    _keys(file, "", data, DESIGN_KEYS)
-    container = data.get("container", {"type": "ColumnPanel"})
-    if not isinstance(container, dict):
-        raise DesignError(file, "container", 'expected an object such as {"type": "ColumnPanel"}')
-    _keys(file, "container", container, CONTAINER_KEYS)
-    kind = container.get("type")
-    if kind not in cat.containers:
-        raise DesignError(
-            file, "container.type", f"a form's container is one of {', '.join(cat.containers)}"
-        )
-    form_type = cat.components[kind]
-    _properties(
-        file,
-        "container.properties",
-        container.get("properties", {}),
-        form_type.properties,
-        cat.limits,
-    )
-    _events(file, "container.event_bindings", container.get("event_bindings", {}), cat.form_events)
-    walk = _Walk(file, cat, set())
-    _children(walk, "components", data.get("components", []), form_type, 1)
+class _DesignCheck:
+    """One form's design: problems and warnings, each with the place."""
 
+    def __init__(self, form: Form, code: str, cat: Catalogue, designs: dict[str, Any]) -> None:
+        assert form.template is not None
+        self.file = form.template
+        self.form = form
+        self.code = code
+        self.cat = cat
+        self.designs = designs
+        self.names: set[str] = set()
+        self.count = 0
+        self.problems: list[Finding] = []
+        self.warnings: list[Finding] = []
+        self.reserved: frozenset[str] = frozenset()
 
-def _children(walk: _Walk, where: str, items: Any, parent: ComponentType, depth: int) -> None:
-    limits = walk.cat.limits
-    if depth > limits.depth:
-        raise DesignError(walk.file, where, f"containers may be nested {limits.depth} deep at most")
-    if not isinstance(items, list):
-        raise DesignError(walk.file, where, "expected a list of components")
-    for index, item in enumerate(items):
-        _component(walk, f"{where}[{index}]", item, parent, depth)
+    def problem(self, where: str, text: str) -> None:
+        self.problems.append(Finding(self.file, where, text))
 
+    def warn(self, where: str, text: str) -> None:
+        self.warnings.append(Finding(self.file, where, text))
 
-def _component(walk: _Walk, where: str, item: Any, parent: ComponentType, depth: int) -> None:
-    file, cat = walk.file, walk.cat
-    walk.count += 1
-    if walk.count > cat.limits.components_per_form:
-        raise DesignError(
-            file, where, f"a form may have at most {cat.limits.components_per_form} components"
-        )
-    if not isinstance(item, dict):
-        raise DesignError(file, where, 'a component is an object with a "name" and a "type"')
-    _keys(file, where, item, COMPONENT_KEYS)
-    name = item.get("name")
-    if not isinstance(name, str) or not _is_name(name, cat):
-        raise DesignError(
-            file,
-            f"{where}.name",
-            "a component's name starts with a letter and has only letters, digits and "
-            f"underscores (at most {cat.limits.name_length} characters)",
-        )
-    here = name
-    if name in cat.reserved_names:
-        raise DesignError(
-            file, here, f"{name!r} is the name of a property or method; choose another name"
-        )
-    if name in walk.names:
-        raise DesignError(file, here, "two components have this name; names are unique in a form")
-    walk.names.add(name)
-    kind_name = item.get("type")
-    kind = cat.components.get(kind_name) if isinstance(kind_name, str) else None
-    if kind is None:
-        raise DesignError(
-            file,
-            f"{here}.type",
-            f"unknown component type {kind_name!r} (known: {', '.join(cat.components)})",
-        )
-    _properties(file, f"{here}.properties", item.get("properties", {}), kind.properties, cat.limits)
-    _properties(
-        file,
-        f"{here}.layout_properties",
-        item.get("layout_properties", {}),
-        parent.layout_properties,
-        cat.limits,
-        f"a {parent.name}",
-    )
-    _events(file, f"{here}.event_bindings", item.get("event_bindings", {}), kind.events)
-    if "components" in item:
-        if not kind.container:
-            raise DesignError(file, f"{here}.components", f"a {kind.name} holds no components")
-        _children(walk, f"{here}.components", item["components"], kind, depth + 1)
-
-
-def _keys(file: str, where: str, data: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        place = f"{where}.{unknown[0]}" if where else unknown[0]
-        raise DesignError(file, place, f"unknown key (known: {', '.join(sorted(allowed))})")
-
-
-def _properties(
-    file: str,
-    where: str,
-    values: Any,
-    known: dict[str, Property],
-    limits: Limits,
-    owner: str = "",
-) -> None:
-    if not isinstance(values, dict):
-        raise DesignError(file, where, "expected an object of property values")
-    for key, value in values.items():
-        spec = known.get(key)
-        if spec is None:
-            options = ", ".join(known) or "none"
-            whose = f" inside {owner}" if owner else ""
-            raise DesignError(file, f"{where}.{key}", f"unknown property{whose} (known: {options})")
-        problem = value_problem(spec, value, limits)
-        if problem:
-            raise DesignError(file, f"{where}.{key}", problem)
-
-
-def _events(file: str, where: str, values: Any, known: frozenset[str]) -> None:
-    if not isinstance(values, dict):
-        raise DesignError(file, where, "expected an object: event name -> method name")
-    for event, method in values.items():
-        if event not in known:
-            options = ", ".join(sorted(known)) or "none"
-            raise DesignError(file, f"{where}.{event}", f"unknown event (known: {options})")
-        if not isinstance(method, str) or not _identifier(method):
-            raise DesignError(
-                file, f"{where}.{event}", "the handler is the name of a method of the form"
+    def run(self, data: Any) -> None:
+        if not isinstance(data, dict):
+            self.problem("", "a design is a mapping with a container and its components")
+            return
+        container = data.get("container")
+        if container is None and any(key in data for key in _LAYOUT_KEYS):
+            self.warn(
+                "layout",
+                "the form uses an Anvil Layout, which Widgetbox does not draw yet: its "
+                "components are kept, and the form is drawn as an empty ColumnPanel",
             )
+            container = {}
+        container = {} if container is None else container
+        if not isinstance(container, dict):
+            self.problem("container", "expected a mapping such as {type: ColumnPanel}")
+            return
+        kind_name = container.get("type", "ColumnPanel")
+        form_type = self.cat.components.get(kind_name) if isinstance(kind_name, str) else None
+        if form_type is None or form_type.name not in _form_containers(self.cat):
+            self.warn(
+                "container.type",
+                f"a form's container is one of {', '.join(_form_containers(self.cat))}, not "
+                f"{kind_name!r}: drawn as a ColumnPanel",
+            )
+            form_type = self.cat.components["ColumnPanel"]
+        self.reserved = self.cat.reserved_names(form_type.name)
+        self.properties("container.properties", container.get("properties"), form_type)
+        self.events(
+            "container.event_bindings",
+            container.get("event_bindings"),
+            self.cat.form_events | self.custom_events(data),
+        )
+        self.children("components", data.get("components", []), form_type, 1)
+        self.custom(data)
+
+    # -- components ----------------------------------------------------------------------
+
+    def children(self, where: str, items: Any, parent: ComponentType, depth: int) -> None:
+        limits = self.cat.limits
+        if items is None:
+            return
+        if depth > limits.depth:
+            self.problem(where, f"containers may be nested {limits.depth} deep at most")
+            return
+        if not isinstance(items, list):
+            self.problem(where, "expected a list of components")
+            return
+        for index, item in enumerate(items):
+            self.component(f"{where}[{index}]", item, parent, depth)
+
+    def component(self, where: str, item: Any, parent: ComponentType, depth: int) -> None:
+        limits = self.cat.limits
+        self.count += 1
+        if self.count == limits.components_per_form + 1:
+            self.problem(where, f"a form may have at most {limits.components_per_form} components")
+        if not isinstance(item, dict):
+            self.problem(where, "a component is a mapping with a name and a type")
+            return
+        name = item.get("name")
+        if not isinstance(name, str) or not _is_name(name, limits):
+            self.problem(
+                f"{where}.name",
+                "a component's name is a Python name: a letter or _ first, then letters, "
+                f"digits and _ (at most {limits.name_length} characters)",
+            )
+            return
+        if name in self.reserved:
+            self.problem(name, f"{name!r} is the name of a member of the form; choose another")
+        elif name in self.names:
+            self.problem(name, "two components have this name; names are unique in a form")
+        self.names.add(name)
+        kind = self.kind_of(name, item.get("type"))
+        if kind is not None:
+            self.properties(f"{name}.properties", item.get("properties"), kind)
+            self.events(f"{name}.event_bindings", item.get("event_bindings"), kind.events)
+        self.layout(f"{name}.layout_properties", item.get("layout_properties"), parent)
+        self.bindings(f"{name}.data_bindings", item.get("data_bindings"), kind)
+        if item.get("components"):
+            if kind is not None and not kind.container:
+                self.warn(f"{name}.components", f"a {kind.name} holds no components: kept")
+            self.children(
+                f"{name}.components",
+                item["components"],
+                kind if kind is not None and kind.container else parent,
+                depth + 1,
+            )
+
+    def kind_of(self, name: str, kind_name: Any) -> ComponentType | None:
+        """The component's type; a custom component (form:Name) as its form's container with
+        its own properties and events added; None (with a warning) when unknown."""
+        if not isinstance(kind_name, str):
+            self.problem(f"{name}.type", "a component's type is text, such as Button")
+            return None
+        if kind_name in self.cat.components:
+            return self.cat.components[kind_name]
+        if kind_name.startswith(CUSTOM_COMPONENT):
+            target = kind_name[len(CUSTOM_COMPONENT) :]
+            design = self.designs.get(target)
+            if isinstance(design, dict):
+                return self.custom_type(kind_name, design)
+            self.warn(
+                f"{name}.type",
+                f"there is no form {target!r} in this app (forms of other apps are not "
+                "loaded): drawn as a placeholder",
+            )
+            return None
+        self.warn(
+            f"{name}.type", f"unknown component type {kind_name!r}: kept, drawn as a placeholder"
+        )
+        return None
+
+    def custom_type(self, kind_name: str, design: dict[str, Any]) -> ComponentType:
+        container = design.get("container") if isinstance(design.get("container"), dict) else {}
+        base = self.cat.components.get(str((container or {}).get("type", "ColumnPanel")))
+        base = base or self.cat.components["ColumnPanel"]
+        properties = dict(base.properties)
+        for spec in design.get("properties") or []:
+            if isinstance(spec, dict) and isinstance(spec.get("name"), str):
+                properties[spec["name"]] = Property(spec["name"], "object", None, nullable=True)
+        return ComponentType(
+            name=kind_name,
+            properties=properties,
+            events=self.cat.form_events | self.custom_events(design),
+            container=bool(design.get("custom_component_container")),
+            layout_properties=base.layout_properties,
+        )
+
+    @staticmethod
+    def custom_events(design: dict[str, Any]) -> frozenset[str]:
+        found = design.get("events") if isinstance(design.get("events"), list) else []
+        return frozenset(
+            event["name"]
+            for event in found or []
+            if isinstance(event, dict) and isinstance(event.get("name"), str)
+        )
+
+    # -- properties, events, bindings ----------------------------------------------------
+
+    def properties(self, where: str, values: Any, kind: ComponentType) -> None:
+        if values is None:
+            return
+        if not isinstance(values, dict):
+            self.problem(where, "expected a mapping of property values")
+            return
+        for key, value in values.items():
+            spec = kind.properties.get(key)
+            if spec is None:
+                self.warn(
+                    f"{where}.{key}",
+                    f"unknown property of a {kind.name}: kept as it is, not drawn",
+                )
+                continue
+            problem = value_problem(spec, value, self.cat.limits)
+            if problem:
+                self.warn(f"{where}.{key}", f"{problem}: kept as it is, not drawn")
+
+    def layout(self, where: str, values: Any, parent: ComponentType) -> None:
+        if values is None:
+            return
+        if not isinstance(values, dict):
+            self.problem(where, "expected a mapping of layout properties")
+            return
+        for key, value in values.items():
+            spec = parent.layout_properties.get(key)
+            if spec is None:
+                self.warn(
+                    f"{where}.{key}",
+                    f"a {parent.name} has no layout property {key!r}: kept, not used",
+                )
+            elif problem := value_problem(spec, value, self.cat.limits):
+                self.warn(f"{where}.{key}", f"{problem}: kept, not used")
+
+    def events(self, where: str, values: Any, known: frozenset[str]) -> None:
+        if values is None:
+            return
+        if not isinstance(values, dict):
+            self.problem(where, "expected a mapping: event name -> method name")
+            return
+        for event, method in values.items():
+            if event not in known and not str(event).startswith("x-"):
+                self.warn(f"{where}.{event}", "unknown event: kept, never raised")
+            if method in (None, ""):
+                continue
+            if not isinstance(method, str) or not _identifier(method):
+                self.warn(f"{where}.{event}", f"{method!r} is not a method name: never called")
+            elif not _defines(self.code, method):
+                self.warn(
+                    f"{where}.{event}",
+                    f"the form's code ({self.form.code}) has no method {method}(): the event "
+                    "calls nothing until it is added",
+                )
+
+    def bindings(self, where: str, values: Any, kind: ComponentType | None) -> None:
+        if values is None:
+            return
+        if not isinstance(values, list):
+            self.problem(where, "expected a list of {property, code, writeback}")
+            return
+        for index, binding in enumerate(values):
+            place = f"{where}[{index}]"
+            if not isinstance(binding, dict) or not isinstance(binding.get("property"), str):
+                self.problem(place, "a data binding is a mapping with a property and its code")
+                continue
+            prop, code = binding["property"], binding.get("code")
+            if kind is not None and prop not in kind.properties:
+                self.warn(place, f"{kind.name} has no property {prop!r}: the binding is kept")
+            if not isinstance(code, str) or not code.strip():
+                continue
+            try:
+                tree = ast.parse(code.strip(), mode="eval")
+            except SyntaxError as e:
+                self.warn(place, f"the code is not a Python expression ({e.msg}): not run")
+                continue
+            if binding.get("writeback") and not isinstance(
+                tree.body, (ast.Name, ast.Attribute, ast.Subscript)
+            ):
+                self.warn(place, "write-back needs code that can be assigned to: kept, not written")
+
+    def custom(self, data: dict[str, Any]) -> None:
+        """A form used as a component: its declared properties and events."""
+        for key in ("properties", "events"):
+            found = data.get(key)
+            if found is None:
+                continue
+            if not isinstance(found, list) or not all(
+                isinstance(item, dict) and isinstance(item.get("name"), str) for item in found
+            ):
+                self.warn(key, f"a custom component's {key} are a list of {{name: ...}}: kept")
+
+
+def _defines(code: str, method: str) -> bool:
+    """Whether the form's code defines `method` (or could: a class attribute, a decorator's
+    name); a guess from the text, enough for a warning."""
+    return (
+        re.search(rf"(^|\s)(def\s+{re.escape(method)}\s*\(|{re.escape(method)}\s*=)", code)
+        is not None
+    )
 
 
 # -- values --------------------------------------------------------------------------------
 
 
-def _is_name(name: str, cat: Catalogue) -> bool:
-    return (
-        bool(_NAME.fullmatch(name))
-        and len(name) <= cat.limits.name_length
-        and not keyword.iskeyword(name)
-    )
+def _is_name(name: str, limits: Limits) -> bool:
+    return layout.is_name(name) and len(name) <= limits.name_length
 
 
 def _identifier(name: str) -> bool:
-    return (
-        name.isidentifier() and name.isascii() and not keyword.iskeyword(name) and len(name) <= 100
-    )
+    return layout.is_name(name) and len(name) <= 100
 
 
 def _kind_of(value: Any) -> str:
     names = {bool: "true or false", int: "a number", float: "a number", str: "text",
-             list: "a list", dict: "an object", type(None): "null"}  # fmt: skip
+             list: "a list", dict: "a mapping", type(None): "null"}  # fmt: skip
     return names.get(type(value), type(value).__name__)
 
 
@@ -359,10 +562,17 @@ def _scalar(value: Any) -> bool:
 
 
 def value_problem(spec: Property, value: Any, limits: Limits) -> str | None:
-    """Why `value` cannot be this property's value, or None."""
+    """Why `value` is not what a property of this type holds, or None."""
     if value is None:
-        return None if spec.nullable else f"expected {_expected(spec)}, not null"
+        return (
+            None
+            if spec.nullable or spec.type in _NONE_OK
+            else f"expected {_expected(spec)}, not null"
+        )
     return _CHECKS[spec.type](spec, value, limits)
+
+
+_NONE_OK = frozenset({"value", "date", "object", "role", "spacing", "form", "size", "icon"})
 
 
 def _text_problem(spec: Property, value: Any, limits: Limits) -> str | None:
@@ -371,11 +581,11 @@ def _text_problem(spec: Property, value: Any, limits: Limits) -> str | None:
     if len(value) > limits.string_length:
         return f"text of at most {limits.string_length:,} characters"
     if spec.type == "color" and not _COLOR.fullmatch(value):
-        return "expected a CSS colour such as #336699, rgb(0, 0, 0) or red"
+        return "expected a CSS colour such as #336699, rgb(0, 0, 0), red or theme:Primary 500"
     if spec.type == "uri":
         scheme = _SCHEME.match(value)
         if scheme and scheme.group(1).lower() in _REFUSED_SCHEMES:
-            return f"{scheme.group(1).lower()}: URLs are not allowed"
+            return f"{scheme.group(1).lower()}: URLs are never followed"
     return None
 
 
@@ -391,6 +601,14 @@ def _number_problem(spec: Property, value: Any, limits: Limits) -> str | None:
     return None
 
 
+def _size_problem(spec: Property, value: Any, limits: Limits) -> str | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return None if math.isfinite(value) and value >= 0 else "expected a size of 0 or more"
+    if isinstance(value, str) and len(value) <= 200 and _CSS_TEXT.fullmatch(value):
+        return None
+    return "expected a size: a number of pixels or a CSS length such as 50%"
+
+
 def _boolean_problem(spec: Property, value: Any, limits: Limits) -> str | None:
     return None if isinstance(value, bool) else f"expected true or false, not {_kind_of(value)}"
 
@@ -399,48 +617,59 @@ def _enum_problem(spec: Property, value: Any, limits: Limits) -> str | None:
     return None if value in spec.options else f"expected one of {', '.join(spec.options)}"
 
 
-def _value_problem(spec: Property, value: Any, limits: Limits) -> str | None:
-    if not _scalar(value):
-        return f"expected text, a number, true, false or null, not {_kind_of(value)}"
-    if isinstance(value, str) and len(value) > limits.string_length:
-        return f"text of at most {limits.string_length:,} characters"
+def _any_problem(spec: Property, value: Any, limits: Limits) -> str | None:
     return None
 
 
+def _role_problem(spec: Property, value: Any, limits: Limits) -> str | None:
+    if isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(item, str) for item in value)
+    ):
+        return None
+    return "expected a role's name or a list of names"
+
+
 def _date_problem(spec: Property, value: Any, limits: Limits) -> str | None:
-    if isinstance(value, str) and len(value) == 10:
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
         try:
-            datetime.date.fromisoformat(value)
+            if len(text) == 10:
+                datetime.date.fromisoformat(text)
+            else:
+                datetime.datetime.fromisoformat(text)
         except ValueError:
             pass
         else:
             return None
-    return "expected a date as YYYY-MM-DD, or null"
+    return "expected a date as YYYY-MM-DD (or a date and time), or null"
 
 
 def _items(spec: Property, value: Any, limits: Limits) -> str | None:
-    return _items_problem(value, limits.string_length, limits.items)
-
-
-def _items_problem(value: Any, max_string: int, limit: int) -> str | None:
+    if isinstance(value, str):
+        return None  # Anvil's older designs: one item per line
     if not isinstance(value, list):
         return "expected a list of items: text, or [text, value] pairs"
-    if len(value) > limit:
-        return f"at most {limit:,} items"
+    if len(value) > limits.items:
+        return f"at most {limits.items:,} items"
     for index, item in enumerate(value):
-        if isinstance(item, str):
-            text = item
-        elif (
-            isinstance(item, list)
-            and len(item) == 2
-            and isinstance(item[0], str)
-            and _scalar(item[1])
+        if not (
+            isinstance(item, str)
+            or (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str))
         ):
-            text = item[0]
-        else:
             return f"item {index} is neither text nor a [text, value] pair"
-        if len(text) > max_string:
-            return f"item {index}: text of at most {max_string:,} characters"
+    return None
+
+
+def _json_problem(spec: Property, value: Any, limits: Limits) -> str | None:
+    if not isinstance(value, str):
+        return f"expected JSON as text, not {_kind_of(value)}"
+    if value.strip():
+        try:
+            json.loads(value)
+        except ValueError:
+            return "expected JSON as text"
     return None
 
 
@@ -450,7 +679,6 @@ def _expected(spec: Property) -> str:
         "boolean": "true or false",
         "enum": f"one of {', '.join(spec.options)}",
         "items": "a list",
-        "date": "a date as YYYY-MM-DD",
     }.get(spec.type, "text")
 
 
@@ -459,10 +687,18 @@ _CHECKS = {
     "text": _text_problem,
     "color": _text_problem,
     "uri": _text_problem,
+    "icon": _text_problem,
+    "html": _text_problem,
+    "form": _text_problem,
     "number": _number_problem,
+    "size": _size_problem,
     "boolean": _boolean_problem,
     "enum": _enum_problem,
-    "value": _value_problem,
+    "value": _any_problem,
+    "object": _any_problem,
+    "spacing": _any_problem,
+    "role": _role_problem,
     "date": _date_problem,
     "items": _items,
+    "json": _json_problem,
 }

@@ -1,8 +1,9 @@
 """Outbound HTTP for widget code: the bridge handler `http.request`, and the egress policy it
 enforces. See ARCHITECTURE.md ("Running widgets": Outbound HTTP).
 
-Widget code has no network; `anvil.http.request` asks the host, which makes the request on
-its behalf. Every request is checked before anything leaves the machine:
+Widget code has no network; `anvil.http.request` (and the HTTP libraries, through the
+guest's `_widgetbox/net.py`) asks the host, which makes the request on its behalf. Every
+request is checked before anything leaves the machine:
 
 - only `http` and `https` URLs, without credentials in them, on ports browsers allow;
 - the host name is resolved once, and every address it resolves to is classified; loopback,
@@ -13,7 +14,10 @@ its behalf. Every request is checked before anything leaves the machine:
 - the connection goes to the vetted address itself (no second lookup, so DNS rebinding
   cannot swap it), with the original host name in the Host header and as the TLS server
   name the certificate must match;
-- redirects are followed here (at most `MAX_REDIRECTS`), each one checked again as above;
+- redirects are followed here (at most `MAX_REDIRECTS`), each one checked again as above,
+  except for a `raw` request (the guest's `http.client`, `requests` and `httpx`, which
+  follow redirects themselves): it is one exchange, answered with the redirect, its reason
+  phrase and every header as received, and each hop is a request of its own;
 - the whole call, redirects included, has one deadline (a watchdog closes the socket when it
   passes); the response body is streamed and refused past `max_bytes`; each run may make
   `calls_per_run` requests (its `OutboundBudget`, passed in the run's bridge context as

@@ -19,7 +19,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -47,6 +47,7 @@ from widgetbox.runtime import HostCallError
 log = logging.getLogger("widgetbox.host.outbound.client")
 
 MAX_REDIRECTS = 10
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 READ_CHUNK = 64 * 1024
 USER_AGENT = "Widgetbox (outbound HTTP for widget code)"
 
@@ -65,12 +66,16 @@ def resolve_dns(host: str, port: int) -> list[str]:
 
 @dataclass
 class Response:
-    """What a server answered (a redirect's body is not read)."""
+    """What a server answered (a redirect's body is read only when it is not followed)."""
 
     status: int
     headers: dict[str, str]
+    """Lower-case names; a repeated header's values joined with ", "."""
     location: str | None
     body: bytes
+    reason: str = ""
+    header_list: list[tuple[str, str]] = field(default_factory=list)
+    """Every header as received, a repeated one once per value (its first spelling)."""
 
 
 class OutboundClient:
@@ -119,13 +124,14 @@ class OutboundClient:
         for hop in range(MAX_REDIRECTS + 1):
             addresses = self._vet(target)
             response = self._exchange(
-                target, addresses, method, headers, body, deadline, watchdog, limit
+                target, addresses, method, headers, body, deadline, watchdog, limit, request.raw
             )
-            if response.status not in (301, 302, 303, 307, 308) or response.location is None:
+            location = response.location
+            if request.raw or response.status not in REDIRECTS or location is None:
                 return response, target
             if hop == MAX_REDIRECTS:
                 break
-            following = _redirect_target(target, response.location)
+            following = _redirect_target(target, location)
             if (response.status == 303 and method != "HEAD") or (
                 response.status in (301, 302) and method == "POST"
             ):
@@ -187,6 +193,7 @@ class OutboundClient:
         deadline: float,
         watchdog: _Watchdog,
         limit: float,
+        raw: bool,
     ) -> Response:
         conn = None
         for index, ip in enumerate(addresses):
@@ -207,7 +214,7 @@ class OutboundClient:
         assert conn is not None
         watchdog.hold(conn.sock)
         try:
-            response = self._send(conn, target, method, headers, body)
+            response = self._send(conn, target, method, headers, body, raw)
         except HostCallError:
             raise
         except Exception as e:
@@ -240,6 +247,7 @@ class OutboundClient:
         method: str,
         headers: dict[str, str],
         body: bytes | None,
+        raw: bool,
     ) -> Response:
         sent = {"Host": target.authority, **headers}
         if "user-agent" not in {name.lower() for name in headers}:
@@ -250,10 +258,14 @@ class OutboundClient:
             status = response.status
             answer_headers = {name.lower(): value for name, value in response.headers.itermerged()}
             location = answer_headers.get("location")
-            if status in (301, 302, 303, 307, 308) and location is not None:
-                return Response(status, answer_headers, location, b"")
-            body = b"" if method == "HEAD" else self._read(response, target)
-            return Response(status, answer_headers, location, body)
+            answer = Response(status, answer_headers, location, b"", response.reason or "")
+            if raw:
+                answer.header_list = list(response.headers.iteritems())
+            elif status in REDIRECTS and location is not None:
+                return answer  # followed: its body is not needed
+            if method != "HEAD":
+                answer.body = self._read(response, target)
+            return answer
         finally:
             response.release_conn()
             response.close()

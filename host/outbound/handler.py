@@ -1,8 +1,9 @@
 """The bridge handler `http.request`: it decodes the guest's request, takes one request from
 the run's `OutboundBudget` (in the run's bridge context as `context["outbound"]`), makes the
 request with an `OutboundClient` within the policy's timeout (and before the bridge gives up
-on the call), and answers {status, headers, body_b64, url}. `register` offers it on a
-`Bridge` and returns it."""
+on the call), and answers {status, headers, body_b64, url}; a `raw` request (the guest's HTTP
+libraries: one exchange, redirects not followed) also gets {reason, header_list}, the
+headers as received. `register` offers it on a `Bridge` and returns it."""
 
 from __future__ import annotations
 
@@ -76,12 +77,16 @@ class OutboundHandler:
         # Answer before the bridge gives up on the call, so the guest hears why.
         limit = min(limit, call.timeout - min(0.5, call.timeout / 10))
         response, final = self.client.fetch(request, limit)
-        return {
+        answer: dict[str, Any] = {
             "status": response.status,
             "headers": response.headers,
             "body_b64": base64.b64encode(response.body).decode("ascii"),
             "url": final.url,
         }
+        if request.raw:
+            answer["reason"] = response.reason
+            answer["header_list"] = [list(pair) for pair in response.header_list]
+        return answer
 
 
 def make_handler(

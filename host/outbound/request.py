@@ -97,6 +97,11 @@ class OutboundRequest:
     headers: dict[str, str]
     body: bytes | None
     timeout: float | None
+    raw: bool = False
+    """Answer this one exchange as an HTTP library needs it: a redirect is answered (with
+    its body), not followed, and the answer carries the reason phrase and every header as
+    received. The guest's `http.client`, `requests` and `httpx` ask for it (they follow
+    redirects themselves, each hop a request of its own); `anvil.http` does not."""
 
 
 _METHOD = re.compile(r"[A-Z][A-Z-]{0,19}")
@@ -104,7 +109,8 @@ _REFUSED_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 
 
 def parse_request(data: object) -> OutboundRequest:
-    """The guest's `data` checked: url, method, headers, body_b64, timeout, username, password."""
+    """The guest's `data` checked: url, method, headers, body_b64, timeout, username, password,
+    raw."""
     if not isinstance(data, dict):
         raise HostCallError("BadRequest", "an http.request needs a dict with at least a url")
     target = parse_url(data.get("url"))
@@ -133,7 +139,10 @@ def parse_request(data: object) -> OutboundRequest:
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
     ):
         raise HostCallError("BadRequest", "timeout must be a positive number of seconds")
+    raw = data.get("raw", False)
+    if not isinstance(raw, bool):
+        raise HostCallError("BadRequest", "raw must be true or false")
     # min(): an integer too large for a float (JSON carries them) is just a long timeout
     return OutboundRequest(
-        target, method, headers, body, None if timeout is None else float(min(timeout, 1e300))
+        target, method, headers, body, None if timeout is None else float(min(timeout, 1e300)), raw
     )

@@ -104,8 +104,10 @@ class Runs(Controller):
     async def events(
         self, run_id: FromPath[int], viewer: Viewer, db: DbDep, live: LiveDep
     ) -> ServerSentEvent:
-        """Events: `status` ({status}), `output` ({stream, text}), and a final `done` with
-        the run's summary. A finished run replays its stored record."""
+        """Events: `status` ({status}), `output` ({stream, text}: what was printed since the
+        last output event, sent every 50 ms at most, split where stdout and stderr take
+        turns), and a final `done` with the run's summary. A finished run replays its stored
+        record."""
         run = await db.read(runs.get, run_id, viewer)
         channel = live.get(run_id)
 

@@ -14,12 +14,14 @@ from widgetbox.host.accounts.users import User
 from widgetbox.host.errors import Forbidden, LoginRequired, NotFound
 from widgetbox.host.storage.times import iso, now
 from widgetbox.host.widgets.records import Widget, owned
-from widgetbox.runtime import RUN_STATUSES, RunResult, UserError
+from widgetbox.runtime import RUN_STATUSES, RunResult, UserError, encode_value
 
 FINISHED = tuple(name for name, status in RUN_STATUSES.items() if status.finished)
 """The statuses of runs that are over (runtime/statuses.json declares them all)."""
-HISTORY_TRIGGERS = ("manual", "schedule")
-"""What a widget's run history shows; its logs show the rest (HTTP requests and calls)."""
+HISTORY_TRIGGERS = ("manual", "schedule", "task")
+"""What a widget's run history shows, the runs of the batch lane: scripts, scheduled runs and
+background tasks, which are all Anvil background tasks (`host/tasks/`); its logs show the
+rest (HTTP requests and calls)."""
 LOG_TRIGGERS = ("http", "call")
 
 
@@ -46,6 +48,12 @@ class Run:
     message: str
     error: dict[str, Any] | None
     request: dict[str, Any] | None
+    task_name: str | None
+    """A background task's function (None: a script's module body)."""
+    task_state: str | None
+    """JSON (the codec's form): `anvil.server.task_state` when the run ended."""
+    task_value: str | None
+    """JSON (the codec's form): a background task's return value."""
 
     @property
     def finished(self) -> bool:
@@ -74,6 +82,9 @@ class Run:
             message=row["message"],
             error=json.loads(row["error"]) if row["error"] else None,
             request=json.loads(row["request"]) if row["request"] else None,
+            task_name=row["task_name"],
+            task_state=row["task_state"],
+            task_value=row["task_value"],
         )
 
 
@@ -92,6 +103,7 @@ def create(
     status: str = "queued",
     message: str = "",
     request: dict[str, Any] | None = None,
+    task_name: str | None = None,
 ) -> int:
     stamp = iso(now())
     row = {
@@ -103,6 +115,7 @@ def create(
         "queued_at": stamp,
         "message": message,
         "request": json.dumps(request) if request else None,
+        "task_name": task_name,
     }
     if status in FINISHED:
         row["finished_at"] = stamp
@@ -121,6 +134,7 @@ def error_data(error: UserError | None) -> dict[str, Any] | None:
         return None
     return {
         "type": error.type,
+        "qualified_type": error.qualified_type,
         "message": error.message,
         "traceback": error.traceback,
         "lineno": error.lineno,
@@ -154,6 +168,50 @@ def finished(
     if request is not None:
         changes["request"] = json.dumps(request)
     db.table("runs").update(run_id, changes)
+
+
+def finished_task(
+    db: sqlite_utils.Database,
+    run_id: int,
+    result: RunResult,
+    state: str | None,
+) -> None:
+    """Record how a run of the batch lane ended (`finished`), with what makes it a background
+    task: its final `task_state` (`state`, JSON) and its return value (none for a script)."""
+    finished(db, run_id, result)
+    value = None if result.value is None else json.dumps(encode_value(result.value))
+    db.execute(
+        "UPDATE runs SET task_state = ?, task_value = ? WHERE id = ?", [state, value, run_id]
+    )
+
+
+def task_run(db: sqlite_utils.Database, widget_id: int, run_id: int) -> Run | None:
+    """A run of the widget's batch lane (a background task, a script or scheduled run)."""
+    if not 0 < run_id < 2**63:
+        return None
+    marks = ", ".join("?" for _ in HISTORY_TRIGGERS)
+    rows = list(
+        db.query(
+            _SELECT + f"WHERE runs.id = ? AND runs.widget_id = ? AND runs.trigger IN ({marks})",
+            [run_id, widget_id, *HISTORY_TRIGGERS],
+        )
+    )
+    return Run.from_row(rows[0]) if rows else None
+
+
+def task_list(
+    db: sqlite_utils.Database, widget_id: int, limit: int
+) -> list[tuple[int, str | None, str]]:
+    """(id, task name, queued at) of the widget's batch runs that ran or will (a skipped
+    scheduled run never did), newest first."""
+    marks = ", ".join("?" for _ in HISTORY_TRIGGERS)
+    rows = db.execute(
+        "SELECT id, task_name, queued_at FROM runs "  # noqa: S608 - marks only
+        f"WHERE widget_id = ? AND trigger IN ({marks}) AND status != 'skipped' "
+        "ORDER BY id DESC LIMIT ?",
+        [widget_id, *HISTORY_TRIGGERS, limit],
+    ).fetchall()
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def ended_without_running(
@@ -219,14 +277,17 @@ def active_scheduled(db: sqlite_utils.Database, widget_id: int) -> bool:
 
 
 def prune_output(db: sqlite_utils.Database, keep_newest: int, older_than: str) -> int:
-    """Clear the output of runs older than `older_than`, except each widget's newest
-    `keep_newest` runs (their records stay: status, times, fuel)."""
+    """Clear the output of runs older than `older_than` (a background task's final state and
+    return value too), except each widget's newest `keep_newest` runs (their records stay:
+    status, times, fuel)."""
     cursor = db.execute(
         """
-        UPDATE runs SET stdout = '', stderr = '', error = NULL,
+        UPDATE runs SET stdout = '', stderr = '', error = NULL, task_state = NULL,
+            task_value = NULL,
             message = CASE WHEN message = '' THEN 'Output deleted after the retention period'
                            ELSE message END
-        WHERE queued_at < ? AND (stdout != '' OR stderr != '' OR error IS NOT NULL)
+        WHERE queued_at < ? AND (stdout != '' OR stderr != '' OR error IS NOT NULL
+                                 OR task_state IS NOT NULL OR task_value IS NOT NULL)
           AND id NOT IN (
             SELECT id FROM (
               SELECT id, ROW_NUMBER() OVER (PARTITION BY widget_id ORDER BY id DESC) AS n

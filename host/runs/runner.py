@@ -1,6 +1,11 @@
-"""Running widgets: scripts and scheduled tasks in the background with live output, HTTP
-requests and server calls while their caller waits. Every run goes through the queue,
-executes in a fresh sandbox, and is recorded.
+"""Running widgets: scripts, scheduled runs and background tasks in the background with live
+output, HTTP requests and server calls while their caller waits. Every run goes through the
+queue, executes in a fresh sandbox, and is recorded.
+
+Scripts and background tasks share one path (`start`): a script run is a background task
+whose function is the module body, so both are queued on the batch lane under the owner's
+limits, recorded, streamed live, listed in the run history, cancelled by `cancel` and keep a
+`task_state` (`states.py`); only the job differs (`Script` or `Task`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.admission import Lane, RunQueue, Ticket
 from widgetbox.host.runs.live import Channel, LiveRuns
 from widgetbox.host.runs.request_log import Entry, RequestLog
+from widgetbox.host.runs.states import TaskStates
 from widgetbox.host.storage.database import Database
 from widgetbox.host.storage.full_disk import DiskFullLog, is_disk_full
 from widgetbox.host.widgets import records as widgets
@@ -40,6 +46,7 @@ from widgetbox.runtime import (
     Runtime,
     Script,
     Status,
+    Task,
 )
 
 log = logging.getLogger("widgetbox.host")
@@ -48,11 +55,25 @@ RECORD_RETRY_FIRST = 0.25
 RECORD_RETRY_MAX = 2.0
 """Seconds between attempts to record how a run ended while the disk is full."""
 
-ContextFactory = Callable[[Widget, int | None], Mapping[str, Any]]
-"""Builds the bridge context of a run (widget id, services' per-run budgets)."""
+ContextFactory = Callable[[Widget, int | None, Code], Mapping[str, Any]]
+"""Builds the bridge context of a run (widget id, services' per-run budgets and sessions)
+from the widget, the run's id (None for requests and calls) and the code it runs."""
+ContextEnd = Callable[[Mapping[str, Any]], None]
+"""Called with a run's context once the run has ended, whatever the outcome (its services'
+sessions end: an open Data Tables transaction is rolled back)."""
 PackagesFolder = Callable[[sqlite_utils.Database, int, int], Path | None]
 """The folder of the packages a widget version runs with (None: it has none), read in a
 database read (`PackageService.folder_for`)."""
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A background task to run (`anvil.server.launch_background_task`): the
+    `@anvil.server.background_task` registered as `name`, with these arguments (decoded)."""
+
+    name: str
+    args: list[Any]
+    kwargs: dict[str, Any]
 
 
 @dataclass
@@ -72,6 +93,7 @@ class Runner:
         live: LiveRuns,
         context: ContextFactory,
         packages_folder: PackagesFolder = lambda db, widget_id, version: None,
+        end_context: ContextEnd = lambda context: None,
     ) -> None:
         self.runtime = runtime
         self._packages_folder = packages_folder
@@ -79,7 +101,10 @@ class Runner:
         self.queue = queue
         self.live = live
         self._context = context
+        self._end_context = end_context
         self._active: dict[int, _Active] = {}
+        self.states = TaskStates()
+        """`anvil.server.task_state` of the batch runs in progress."""
         self._stopping = asyncio.Event()
         self._disk_full = DiskFullLog("runs' records are waiting for room to be written")
         self.log = RequestLog(db)
@@ -95,18 +120,34 @@ class Runner:
     async def _code(self, widget: Widget) -> Code:
         return await self.db.read(self.code_in, widget)
 
-    # -- scripts and scheduled tasks --------------------------------------------------------
+    # -- the batch lane: scripts, scheduled runs, background tasks -------------------------
 
-    async def start(self, widget: Widget, user: User | None, trigger: str) -> int:
-        """Queue a script run of the widget's latest version; returns the run's id at once.
+    async def start(
+        self,
+        widget: Widget,
+        user: User | None,
+        trigger: str,
+        *,
+        task: Launch | None = None,
+        code: Code | None = None,
+    ) -> int:
+        """Queue a script run of the widget's latest version, or with `task` a background
+        task (`code`: the launching run's, else the latest); returns the run's id at once.
         Raises Busy or TooMany when the run cannot even wait."""
         # the place is taken before the first await, so a run that is accepted always runs
         ticket = self.queue.reserve(widget.owner_id, Lane.BATCH)
         try:
-            code = await self._code(widget)
+            code = code or await self._code(widget)
+            job: Script | Task = (
+                Script(code) if task is None else Task(code, task.name, task.args, task.kwargs)
+            )
+            job.payload()  # SerializationError (arguments) before anything is recorded
             user_id = user.id if user else None
             version = widget.head_version
-            run_id = await self.db.write(runs.create, widget, version, user_id, trigger)
+            name = None if task is None else task.name
+            run_id = await self.db.write(
+                runs.create, widget, version, user_id, trigger, task_name=name
+            )
         except BaseException as e:
             self.queue.give_back(ticket)
             if isinstance(e, Exception) and is_disk_full(e):
@@ -115,16 +156,17 @@ class Runner:
             raise
         channel = self.live.open(run_id)
         channel.status("queued", run=run_id)
+        self.states.open(run_id)
         cancel = Cancel()
-        task = asyncio.create_task(self._script(run_id, widget, code, ticket, channel, cancel))
-        self._active[run_id] = _Active(task, cancel)
+        running = asyncio.create_task(self._script(run_id, widget, job, ticket, channel, cancel))
+        self._active[run_id] = _Active(running, cancel)
         return run_id
 
     async def _script(
         self,
         run_id: int,
         widget: Widget,
-        code: Code,
+        job: Script | Task,
         ticket: Ticket,
         channel: Channel,
         cancel: Cancel,
@@ -135,13 +177,17 @@ class Runner:
                     self._active[run_id].started = True
                     await self.db.write(runs.started, run_id)
                     channel.status("running", run=run_id)
-                    result = await self.runtime.run_async(
-                        Script(code),
-                        limits=Limits.script(),
-                        on_output=channel.output,
-                        cancel=cancel,
-                        context=self._context(widget, run_id),
-                    )
+                    context = self._context(widget, run_id, job.code)
+                    try:
+                        result = await self.runtime.run_async(
+                            job,
+                            limits=Limits.script(),
+                            on_output=channel.output,
+                            cancel=cancel,
+                            context=context,
+                        )
+                    finally:
+                        self._ended(widget, context)
             except asyncio.CancelledError:  # cancelled before it reached the sandbox
                 await self._end(
                     run_id, channel, "killed", "The run was cancelled before it started"
@@ -158,10 +204,13 @@ class Runner:
                     message = "Widgetbox could not run this; the error has been logged"
                 await self._end(run_id, channel, "error", message)
             else:
-                await self._finish(run_id, channel, summary(run_id, result), runs.finished, result)
+                state = self.states.get(run_id)[1]
+                done = summary(run_id, result)
+                await self._finish(run_id, channel, done, runs.finished_task, result, state)
         finally:
             self.queue.give_back(ticket)  # when cancelled before it began to wait
             self._active.pop(run_id, None)
+            self.states.close(run_id)  # after the record: readers find the state there
             self.live.finish(run_id)
 
     async def _end(self, run_id: int, channel: Channel, status: str, message: str) -> None:
@@ -227,6 +276,12 @@ class Runner:
             active.task.cancel()  # a queued run leaves the queue
         return True
 
+    async def kill(self, run_id: int, wait: float) -> None:
+        """`cancel`, then wait (at most `wait` seconds) until the run's end is recorded."""
+        active = self._active.get(run_id)
+        if active is not None and self.cancel(run_id):
+            await asyncio.wait({active.task}, timeout=wait)
+
     # -- requests that wait for their answer ------------------------------------------------
 
     async def request(
@@ -236,11 +291,14 @@ class Runner:
         log_request: dict[str, Any],
         check: Callable[[HttpResponse], str | None] | None = None,
         code: Code | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Answer one HTTP request with a fresh interpreter, and log it for the owner.
         `check` says why a response cannot be sent (then the run is an error); `code` is
-        the widget's, when the caller has read it already (`code_in`)."""
-        result = await self._wait(widget, Route(code or await self._code(widget), request))
+        the widget's, when the caller has read it already (`code_in`); `context` adds to
+        (or replaces part of) the run's bridge context (the browser's visit)."""
+        job = Route(code or await self._code(widget), request)
+        result = await self._wait(widget, job, context)
         problem = check(result.response) if check and result.ok and result.response else None
         if problem is not None:
             message = f"The widget's response could not be sent: {problem}"
@@ -259,15 +317,18 @@ class Runner:
         args: list[Any],
         kwargs: dict[str, Any],
         code: Code | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Call one of the widget's `@anvil.server.callable` functions (GUI server calls);
-        `code` as for `request`."""
+        `code` and `context` as for `request`."""
         job = Call(code or await self._code(widget), name, args, kwargs)
-        result = await self._wait(widget, job)
+        result = await self._wait(widget, job, context)
         self.log.add(Entry(widget, widget.head_version, "call", result, {"function": name}))
         return result
 
-    async def _wait(self, widget: Widget, job: Job) -> RunResult:
+    async def _wait(
+        self, widget: Widget, job: Job, extra: Mapping[str, Any] | None = None
+    ) -> RunResult:
         """The one path of a run someone waits for (HTTP requests, GUI server calls): a slot
         in the interactive lane (Busy or TooMany when it cannot have one, answered as such
         by the caller's protocol), a fresh sandbox with the request limits, and a result
@@ -275,10 +336,9 @@ class Runner:
         the owner reads in the widget's logs (the caller gets the generic answer to a failed
         run), not an unhandled error."""
         async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
+            context = {**self._context(widget, None, job.code), **(extra or {})}
             try:
-                return await self.runtime.run_async(
-                    job, limits=Limits.request(), context=self._context(widget, None)
-                )
+                return await self.runtime.run_async(job, limits=Limits.request(), context=context)
             except GuestError as e:
                 log.exception("the sandbox failed while running widget %s", widget.slug)
                 return RunResult(
@@ -290,6 +350,14 @@ class Runner:
                     peak_memory=0,
                     message=f"Widgetbox's sandbox failed while running this: {e}",
                 )
+            finally:
+                self._ended(widget, context)
+
+    def _ended(self, widget: Widget, context: Mapping[str, Any]) -> None:
+        try:
+            self._end_context(context)
+        except Exception:
+            log.exception("the services of a run of widget %s did not end cleanly", widget.slug)
 
     # -- shutting down ----------------------------------------------------------------------
 

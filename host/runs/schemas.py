@@ -3,6 +3,7 @@ the run records they are made from."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 import msgspec
@@ -23,13 +24,16 @@ class UserErrorOut(msgspec.Struct):
     traceback: str
     lineno: int | None
     frames: list[FrameOut]
+    qualified_type: str = ""
+    """An `anvil` exception's module and name (`anvil.server.TimeoutError`), by which a
+    background task's `get_error` raises the same class; empty for any other exception."""
 
 
 class RunOut(msgspec.Struct):
     id: int
     widget: str
     version: int
-    trigger: Literal["manual", "schedule", "http", "call"]
+    trigger: Literal["manual", "schedule", "http", "call", "task"]
     status: Literal[
         "queued", "running", "ok", "error", "timeout", "memory", "output_limit", "killed",
         "interrupted", "skipped",
@@ -45,12 +49,18 @@ class RunOut(msgspec.Struct):
     message: str
     output_truncated: bool
     request: dict[str, Any] | None
+    task_name: str | None
+    """A background task's function (null: a script's run, whose function is its body)."""
 
 
 class RunDetail(RunOut):
     stdout: str
     stderr: str
     error: UserErrorOut | None
+    task_state: Any
+    """`anvil.server.task_state` when the run ended (the codec's form; null: none)."""
+    task_value: Any
+    """A background task's return value (the codec's form; null: none)."""
 
 
 class RunList(msgspec.Struct):
@@ -78,7 +88,13 @@ def run_detail(run: runs.Run) -> RunDetail:
             traceback=run.error["traceback"],
             lineno=run.error.get("lineno"),
             frames=[FrameOut(**frame) for frame in run.error.get("frames", [])],
+            qualified_type=run.error.get("qualified_type", ""),
         )
     return RunDetail(
-        **msgspec.structs.asdict(run_out(run)), stdout=run.stdout, stderr=run.stderr, error=error
+        **msgspec.structs.asdict(run_out(run)),
+        stdout=run.stdout,
+        stderr=run.stderr,
+        error=error,
+        task_state=json.loads(run.task_state) if run.task_state else None,
+        task_value=json.loads(run.task_value) if run.task_value else None,
     )

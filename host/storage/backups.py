@@ -7,13 +7,20 @@ place in a data folder without a database: checked (integrity, a Widgetbox datab
 version can open), copied beside the target and linked into place, so it appears whole or
 not at all and never replaces a database. The keys (`secrets.key`, `server.key`) are files
 of their own, installed by `widgetbox restore`.
+
+Widgets' Data Tables travel beside the database copy, in the folder `TARGET.tables/` that the
+copy lists (see `tables/backups.py`): `backup` makes both or neither, `check_backup` refuses
+a backup whose tables files are missing or damaged, and `restore` puts the tables in place
+before the database, so a data folder gets all of it or nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +31,7 @@ from sqlite_utils import Migrations
 
 from widgetbox.host.storage.database import BUSY_TIMEOUT_MS
 from widgetbox.host.storage.migrations import MIGRATIONS
+from widgetbox.host.tables import backups as tables
 
 log = logging.getLogger("widgetbox.host")
 
@@ -34,6 +42,8 @@ def backup(source: Path, target: Path) -> int:
     rollback-journal mode, that `restore` puts back. Returns the number of pages copied."""
     if target.exists():
         raise FileExistsError(f"{target} already exists; choose a new file name")
+    if tables.folder_of(target).exists():
+        raise FileExistsError(f"{tables.folder_of(target)} already exists; choose a new file name")
     if not source.is_file():
         raise FileNotFoundError(f"there is no database at {source}")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -56,6 +66,13 @@ def backup(source: Path, target: Path) -> int:
     if check != [("ok",)]:
         target.unlink(missing_ok=True)
         raise RuntimeError(f"the copy failed its integrity check: {check[:5]}")
+    try:  # the widgets' Data Tables, beside it (the database is in the data folder)
+        tables.back_up(source.parent, target)
+    except BaseException as e:
+        target.unlink(missing_ok=True)
+        if isinstance(e, (tables.TablesBackupError, sqlite3.Error)):
+            raise RuntimeError(f"the copy of the widgets' Data Tables failed: {e}") from None
+        raise
     return pages
 
 
@@ -77,6 +94,8 @@ class BackupContents:
     runs: int
     secrets: int
     migrations: int
+    tables: int = 0
+    """Widgets whose Data Tables the backup holds (in `<backup>.tables/`)."""
 
 
 def check_backup(path: Path) -> BackupContents:
@@ -93,7 +112,12 @@ def check_backup(path: Path) -> BackupContents:
                     f"{path} is damaged (SQLite's integrity check: {'; '.join(check[:3])}); "
                     "restore an older backup"
                 )
-            return _contents(conn, path)
+            contents = _contents(conn, path)
+            entries = tables.listed(conn) or []
+        tables.check(path, entries)
+        return dataclasses.replace(contents, tables=len(entries))
+    except tables.TablesBackupError as e:
+        raise RestoreError(str(e)) from None
     except sqlite3.DatabaseError as e:
         if (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_CORRUPT:
             raise RestoreError(f"{path} is damaged ({e}); restore an older backup") from None
@@ -113,14 +137,18 @@ def restore(
     existing one is never replaced."""
     if database_files(target):
         raise RestoreError(occupied(target))
+    if tables.occupied(target):
+        raise RestoreError(occupied(tables.tables_folder(target)))
     contents = checked or check_backup(backup_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(f".{target.name}.restore-{os.getpid()}-{os.urandom(4).hex()}")
     try:
         with _read_only(backup_path) as src:
+            entries = tables.listed(src) or []
             dst = sqlite3.connect(staged)
             try:
                 src.backup(dst)
+                dst.execute(f"DROP TABLE IF EXISTS {tables.MANIFEST}")
                 dst.execute("PRAGMA journal_mode = DELETE")
                 check = dst.execute("PRAGMA integrity_check").fetchone()[0]
             finally:
@@ -128,11 +156,21 @@ def restore(
         if check != "ok":
             raise RestoreError(f"the copy of {backup_path} failed its integrity check: {check}")
         _fsync(staged)
+        folder = None
+        if entries:  # the tables first: without the database they are never used
+            with tables.staged(backup_path, entries, target) as stage:
+                folder = tables.put_in_place(stage, target)
         try:
             os.link(staged, target)  # never over an existing file
-        except FileExistsError:
-            raise RestoreError(occupied(target)) from None
+        except BaseException as e:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(e, FileExistsError):
+                raise RestoreError(occupied(target)) from None
+            raise
         _fsync(target.parent)
+    except tables.TablesBackupError as e:
+        raise RestoreError(str(e)) from None
     finally:
         for leftover in (staged, *(Path(f"{staged}{suffix}") for suffix in _SIDE_FILES)):
             leftover.unlink(missing_ok=True)

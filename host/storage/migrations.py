@@ -198,3 +198,89 @@ def m006_packages(db: sqlite_utils.Database) -> None:
         CREATE INDEX version_packages_by_status ON version_packages(status);
         """
     )
+
+
+@MIGRATIONS()
+def m007_email_sends(db: sqlite_utils.Database) -> None:
+    """How many emails each widget has sent on a day (UTC), for the daily cap of
+    `anvil.email.send` (`email/records.py`); only the current day's row is kept."""
+    db.executescript(
+        """
+        CREATE TABLE email_sends (
+            widget_id INTEGER NOT NULL REFERENCES widgets(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,                  -- YYYY-MM-DD, UTC
+            sent INTEGER NOT NULL CHECK (sent >= 0),
+            PRIMARY KEY (widget_id, day)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
+@MIGRATIONS()
+def m008_app_sessions(db: sqlite_utils.Database) -> None:
+    """GUI apps' sessions (`anvil.server.session` and who is logged in with the app's Users
+    service), one per browser and app: only the sha256 of the session cookie's token is kept
+    (`app_sessions/records.py`)."""
+    db.executescript(
+        """
+        CREATE TABLE app_sessions (
+            key TEXT PRIMARY KEY,               -- sha256 (hex) of the cookie's token
+            widget_id INTEGER NOT NULL REFERENCES widgets(id) ON DELETE CASCADE,
+            data TEXT NOT NULL DEFAULT '{}',    -- anvil.server.session in the codec's JSON
+            user_id TEXT,                       -- the logged-in user's row id in `users`
+            created_at TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX app_sessions_by_widget_user ON app_sessions(widget_id, user_id);
+        CREATE INDEX app_sessions_by_last_seen ON app_sessions(last_seen);
+        """
+    )
+
+
+@MIGRATIONS()
+def m009_background_tasks(db: sqlite_utils.Database) -> None:
+    """Background tasks are runs (`anvil.server.launch_background_task`): the trigger `task`,
+    and for every run of the batch lane (scripts, scheduled runs, tasks) the task's name,
+    its `anvil.server.task_state` when it ended and its return value. A CHECK cannot be
+    altered, so the runs table is rebuilt (SQLite's documented way), statement by statement
+    inside the migration's transaction."""
+    triggers = (*RUN_TRIGGERS, "task")
+    columns = (
+        "id, widget_id, version, user_id, trigger, status, queued_at, started_at, "
+        "finished_at, wall_time, fuel, peak_memory, host_calls, stdout, stderr, "
+        "output_truncated, message, error, request"
+    )
+    db.execute(
+        f"""
+        CREATE TABLE runs_new (
+            id INTEGER PRIMARY KEY,
+            widget_id INTEGER NOT NULL REFERENCES widgets(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+            trigger TEXT NOT NULL CHECK (trigger IN ({_values(triggers)})),
+            status TEXT NOT NULL CHECK (status IN ({_values(RUN_STATUSES)})),
+            queued_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            wall_time REAL,
+            fuel INTEGER,
+            peak_memory INTEGER,
+            host_calls INTEGER,
+            stdout TEXT NOT NULL DEFAULT '',
+            stderr TEXT NOT NULL DEFAULT '',
+            output_truncated INTEGER NOT NULL DEFAULT 0,
+            message TEXT NOT NULL DEFAULT '',
+            error TEXT,                         -- JSON: the user error, trimmed
+            request TEXT,                       -- JSON: method, path, status (HTTP runs)
+            task_name TEXT,                     -- a task's function (NULL: a script's body)
+            task_state TEXT,                    -- JSON, the codec's form: task_state at the end
+            task_value TEXT                     -- JSON, the codec's form: a task's return value
+        )
+        """
+    )
+    db.execute(f"INSERT INTO runs_new ({columns}) SELECT {columns} FROM runs")  # noqa: S608
+    db.execute("DROP TABLE runs")
+    db.execute("ALTER TABLE runs_new RENAME TO runs")
+    db.execute("CREATE INDEX runs_by_widget ON runs(widget_id, id)")
+    db.execute("CREATE INDEX runs_by_status ON runs(status)")
+    db.execute("CREATE INDEX runs_by_widget_trigger ON runs(widget_id, trigger, id)")

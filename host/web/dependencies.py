@@ -1,7 +1,7 @@
 """What handlers ask for by name, and Litestar provides: who is asking (`viewer`), the widget
 they may read or own (`readable_widget`, `owned_widget`), and the app's services (`db`,
 `runner`, `live`, `packages`, `scheduler`, `secret_box`, `config`, `session_cache`,
-`app_tokens`, `tables`), typed.
+`app_tokens`, `capabilities`, `tables`, `app_sessions`, `app_users`), typed.
 A handler then reads as what it does, not as the checks around it; every check raises a
 domain error (see `host/errors.py`).
 """
@@ -19,8 +19,11 @@ from litestar.params import Parameter
 from widgetbox.host.accounts import sessions
 from widgetbox.host.accounts.sessions import SessionCache
 from widgetbox.host.accounts.users import User
+from widgetbox.host.app_sessions import AppSessions
+from widgetbox.host.app_users import UsersService
 from widgetbox.host.config import Config
 from widgetbox.host.errors import Forbidden, LoginRequired
+from widgetbox.host.gui.capabilities import Capabilities
 from widgetbox.host.gui.tokens import AppTokens
 from widgetbox.host.packages import PackageService
 from widgetbox.host.runs.live import LiveRuns
@@ -49,7 +52,10 @@ SessionCacheDep = NamedDependency[SessionCache]
 SchedulerDep = NamedDependency[Scheduler]
 SecretBoxDep = NamedDependency[SecretBox]
 AppTokensDep = NamedDependency[AppTokens]
+CapabilitiesDep = NamedDependency[Capabilities]
 TablesDep = NamedDependency[TablesStore]
+AppSessionsDep = NamedDependency[AppSessions]
+AppUsersDep = NamedDependency[UsersService]
 
 
 async def current_viewer(request: Request[Any, Any, State], state: State) -> User | None:
@@ -151,9 +157,24 @@ def _app_tokens(state: State) -> AppTokens:
     return tokens
 
 
+def _capabilities(state: State) -> Capabilities:
+    capabilities: Capabilities = state.capabilities
+    return capabilities
+
+
 def _tables(state: State) -> TablesStore:
     store: TablesStore = state.tables
     return store
+
+
+def _app_sessions(state: State) -> AppSessions:
+    found: AppSessions = state.app_sessions
+    return found
+
+
+def _app_users(state: State) -> UsersService:
+    found: UsersService = state.app_users
+    return found
 
 
 DEPENDENCIES = {
@@ -169,6 +190,9 @@ DEPENDENCIES = {
     "secret_box": Provide(_secret_box, sync_to_thread=False),
     "session_cache": Provide(_session_cache, sync_to_thread=False),
     "app_tokens": Provide(_app_tokens, sync_to_thread=False),
+    "capabilities": Provide(_capabilities, sync_to_thread=False),
     "tables": Provide(_tables, sync_to_thread=False),
+    "app_sessions": Provide(_app_sessions, sync_to_thread=False),
+    "app_users": Provide(_app_users, sync_to_thread=False),
 }
 """Every dependency a handler may name, registered once on the app."""

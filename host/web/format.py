@@ -14,6 +14,7 @@ TRIGGER_LABELS = {
     "schedule": "Schedule",
     "http": "HTTP request",
     "call": "Server call",
+    "task": "Background task",
 }
 KIND_LABELS = {"script": "Script", "scheduled": "Scheduled task", "http": "HTTP API", "gui": "App"}
 

@@ -8,12 +8,15 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, Parameter
 
 from widgetbox.host.accounts.users import User
+from widgetbox.host.errors import Forbidden
 from widgetbox.host.storage.database import Database
+from widgetbox.host.tables import calls
 from widgetbox.host.web.dependencies import (
     DbDep,
     OwnedWidget,
     PackagesDep,
     ReadableWidget,
+    TablesDep,
     Viewer,
     require_user,
 )
@@ -95,7 +98,9 @@ class WidgetController(Controller):
         status_code=204,
         responses=ERRORS,
     )
-    async def remove(self, owned_widget: OwnedWidget, db: DbDep) -> None:
+    async def remove(self, owned_widget: OwnedWidget, db: DbDep, tables: TablesDep) -> None:
+        """Its Data Tables go first: a later widget given the same id never finds them."""
+        await calls.run(tables.delete, owned_widget.id)
         await db.write(widgets.delete, owned_widget)
 
     @get(
@@ -190,11 +195,24 @@ class WidgetController(Controller):
         viewer: Viewer,
         db: DbDep,
         packages: PackagesDep,
+        tables: TablesDep,
     ) -> WidgetDetail:
         """The copy is private, links to its origin, and takes no secrets, schedules or runs.
-        Send `{}` for the default title and slug."""
+        Its Data Tables have the origin's schema (in the files) and no rows, unless the
+        widget's owner asks for `copy_data` (403 `not_owner` for anyone else). Send `{}` for
+        the default title and slug."""
         user = require_user(viewer)  # after the guard: 404 unless visible, then 403
+        if data.copy_data and readable_widget.owner_id != user.id:
+            raise Forbidden("not_owner", "Only the widget's owner can copy its data into a fork.")
         widget = await db.write(widgets.fork, readable_widget, user, data.title, data.slug)
+        try:
+            if data.copy_data:
+                await calls.run(tables.copy, readable_widget.id, widget.id)
+            else:  # a file left by a deleted widget of the same id is not the fork's
+                await calls.run(tables.delete, widget.id)
+        except BaseException:
+            await db.write(widgets.delete, widget)  # no fork without the data asked for
+            raise
         await packages.request(widget.id, widget.head_version)
         return await _detail(db, widget, viewer)
 

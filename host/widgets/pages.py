@@ -126,14 +126,16 @@ def tabs(widget: Widget, viewer: User | None) -> list[tuple[str, str]]:
     if not widgets.is_owner(widget, viewer):
         return []
     base = f"/widgets/{widget.slug}"
-    tabs = [(base, "Code")]
-    if widget.kind in RUNNABLE:
-        tabs.append((f"{base}/runs", "Runs"))
+    tabs = [(base, "Code"), (f"{base}/runs", "Runs")]  # every kind's background tasks
     if widget.kind == "scheduled":
         tabs.append((f"{base}/schedule", "Schedule"))
     if widget.kind in ("http", "gui"):
         tabs.append((f"{base}/logs", "Requests"))
-    tabs += [(f"{base}/versions", "Versions"), (f"{base}/settings", "Settings")]
+    tabs += [
+        (f"{base}/data", "Data"),
+        (f"{base}/versions", "Versions"),
+        (f"{base}/settings", "Settings"),
+    ]
     return tabs
 
 

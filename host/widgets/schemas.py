@@ -72,6 +72,9 @@ class Restore(msgspec.Struct, forbid_unknown_fields=True):
 class ForkRequest(msgspec.Struct, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
     slug: str | None = None
+    copy_data: bool = False
+    """Copy the rows of the widget's Data Tables too (only its owner may; a fork otherwise
+    gets the tables' schema, which is in its files, and no rows)."""
 
 
 class VersionOut(msgspec.Struct):

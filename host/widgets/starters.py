@@ -68,17 +68,25 @@ class Form1(Form1Template):
 """
 
 GUI_DESIGN = """\
-{
-  "container": {"type": "ColumnPanel", "properties": {}, "event_bindings": {}},
-  "components": [
-    {"name": "text_box_1", "type": "TextBox", "properties": {"placeholder": "Your name"},
-     "layout_properties": {}, "event_bindings": {"pressed_enter": "button_1_click"}},
-    {"name": "button_1", "type": "Button", "properties": {"text": "Greet"},
-     "layout_properties": {}, "event_bindings": {"click": "button_1_click"}},
-    {"name": "label_1", "type": "Label", "properties": {"text": ""},
-     "layout_properties": {}, "event_bindings": {}}
-  ]
-}
+container:
+  type: ColumnPanel
+  properties: {col_widths: '{}'}
+components:
+- name: text_box_1
+  type: TextBox
+  properties: {placeholder: Your name}
+  layout_properties: {grid_position: 'HELLOA,NAMEBX'}
+  event_bindings: {pressed_enter: button_1_click}
+- name: button_1
+  type: Button
+  properties: {text: Greet, role: null}
+  layout_properties: {grid_position: 'HELLOA,GREETB'}
+  event_bindings: {click: button_1_click}
+- name: label_1
+  type: Label
+  properties: {text: ''}
+  layout_properties: {grid_position: 'ANSWER,ANSWRC'}
+is_package: true
 """
 
 GUI_APP = """\
@@ -91,8 +99,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "http": {"main.py": HTTP},
     "gui": {
         "server.py": GUI_SERVER,
-        "forms/Form1.py": GUI_FORM,
-        "forms/Form1.json": GUI_DESIGN,
+        "client_code/Form1/__init__.py": GUI_FORM,
+        "client_code/Form1/form_template.yaml": GUI_DESIGN,
         "app.json": GUI_APP,
     },
 }

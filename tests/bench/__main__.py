@@ -8,7 +8,9 @@ import sys
 
 from ._report import save, show
 
-GROUPS = ["runtime", "host", "execution", "packages", "browser", "gui"]
+GROUPS = [
+    "runtime", "host", "execution", "packages", "outbound", "browser", "gui", "tables", "users"
+]  # fmt: skip
 
 
 def main() -> int:

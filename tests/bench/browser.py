@@ -1,7 +1,7 @@
 """The IDE in headless Chromium against the production server on localhost: time to
 interactive of the dashboard and the editor (Navigation Timing, cold and warm cache), the
-bytes of JS and CSS each page loads (Resource Timing), and the time from clicking Run to the
-first output line on screen.
+bytes of JS and CSS each page loads (Resource Timing), the time from clicking Run to the
+first output line on screen, and the live console under a flood of output (`_console.py`).
 
 Time to interactive is the later of DOMContentLoaded's end and the page's `wb:ready` mark,
 which each page's script sets when everything is set up (the editor: CodeMirror with the
@@ -20,6 +20,7 @@ from playwright.sync_api import BrowserContext, Page
 from tests.browser._chromium import LAPTOP, chromium
 from tests.browser._helpers import api_signup, call, create_widget, goto
 
+from . import _console
 from ._http import Session, widgetbox_server
 from ._report import Figure, median, percentile
 from .execution import _first_output_ms
@@ -173,6 +174,7 @@ def run(quick: bool = False) -> list[Figure]:
         session = Session(base)
         session.call("POST", "/api/auth/login", {"username": "bench", "password": _PASSWORD})
         api = [_first_output_ms(base, session, widget["slug"]) for _ in range(runs)]
+        console = _console.figures(browser, base, user, quick)
     value = median(clicks)
     figures += [
         Figure(
@@ -186,6 +188,7 @@ def run(quick: bool = False) -> list[Figure]:
             note=f"p90 {percentile(clicks, 90):.0f} ms over {len(clicks)} runs",
         ),
         Figure("click Run to first output line on screen: p90", percentile(clicks, 90), "ms"),
+        *console,
     ]
     return figures
 

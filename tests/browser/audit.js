@@ -13,7 +13,7 @@
 
     // nothing sticks out past the window's edges, even where a box that scrolls or clips
     // hides it (only the boxes meant to scroll sideways may hold wider content)
-    const scrollers = ".cm-editor, .files, .tabs, .url, pre, .diff, .output, .sr-only";
+    const scrollers = ".cm-editor, .files, .tabs, .url, pre, .diff, .output, .grid-wrap, .sr-only";
     const sticksOut = (el) => {
         const box = el.getBoundingClientRect();
         return box.right > window.innerWidth + 1 || box.left < -1;

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser._helpers import PASSWORD, editor_text, set_editor_text
@@ -117,9 +118,9 @@ def test_design_bind_code_preview_save_and_use_the_app(ide: IDE, runtime: str) -
     inspector_field(page, "name").press("Enter")
     expect(page.locator(".wb-i-title")).to_contain_text("greet_button")
     assert slots(page) == ["text_box_1", "greet_button", "label_1"]
-    inspector_field(page, "name").fill("text")  # a property's name: refused
+    inspector_field(page, "name").fill("visible")  # a property of the form: refused
     inspector_field(page, "name").press("Enter")
-    expect(page.locator(".wb-i-error")).to_contain_text("name of a property")
+    expect(page.locator(".wb-i-error").first).to_contain_text("name of a property")
     page.locator('.wb-d-slot[data-name="greet_button"]').click()
     page.get_by_role("button", name="Add a handler for click").click()
     code_tab = page.get_by_role("tab", name=re.compile(r"^Form1\.py"))
@@ -224,16 +225,19 @@ def test_a_conflicting_design_save_is_compared_and_either_side_can_be_kept(ide: 
     banner.get_by_role("button", name="Compare").click()
     diff = banner.locator(".diff")
     expect(diff.locator(".hunk")).to_have_count(1)
-    expect(diff.locator(".hunk")).to_contain_text("forms/Form1.json")
-    expect(diff.locator(".add")).to_have_text([re.compile(r'^\+ +"text": "Send"$')])
-    expect(diff.locator(".del")).to_contain_text(['"text": "Greet"', '"name": "label_2"'])
+    expect(diff.locator(".hunk")).to_contain_text("client_code/Form1/form_template.yaml")
+    expect(diff.locator(".add")).to_have_text(
+        [re.compile(r"^\+ +properties: \{ text: Send, role: null \}$")]
+    )
+    expect(diff.locator(".del")).to_contain_text(["text: Greet", "name: label_2"])
 
     # keeping mine makes version 3 (version 2 stays in the history)
     banner.get_by_role("button", name="Save mine as version 3").click()
     expect(banner).to_be_hidden()
     expect(second.locator(".save-state")).to_have_text("Saved · version 3")
     expect(second).not_to_have_title(re.compile(r"^● "))
-    saved = json.loads(owner.api("GET", f"/api/widgets/{slug}")["files"]["forms/Form1.json"])
+    files = owner.api("GET", f"/api/widgets/{slug}")["files"]
+    saved = yaml.safe_load(files["client_code/Form1/form_template.yaml"])
     assert [c["name"] for c in saved["components"]] == ["text_box_1", "button_1", "label_1"]
     assert saved["components"][1]["properties"]["text"] == "Send"
     versions = owner.api("GET", f"/api/widgets/{slug}/versions")["versions"]

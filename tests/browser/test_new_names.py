@@ -4,9 +4,8 @@ saved with the next save."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
+import yaml
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import IDE
@@ -72,5 +71,6 @@ def test_a_form_is_added_by_name(ide: IDE) -> None:
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".save-state")).to_contain_text("Saved")
     files = visitor.api("GET", f"/api/widgets/{slug}")["files"]
-    assert json.loads(files["forms/Settings.json"])["components"] == []
-    assert "class Settings(SettingsTemplate):" in files["forms/Settings.py"]
+    # a new form is made in Anvil's layout, as the app's first form is
+    assert yaml.safe_load(files["client_code/Settings/form_template.yaml"])["components"] == []
+    assert "class Settings(SettingsTemplate):" in files["client_code/Settings/__init__.py"]

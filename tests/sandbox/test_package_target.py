@@ -23,7 +23,13 @@ from packaging.utils import canonicalize_name
 print(json.dumps({
     "markers": default_environment(),
     "tags": [str(tag) for tag in sys_tags()],
-    "builtins": {canonicalize_name(d.metadata["Name"]): d.version for d in distributions()},
+    # built in: what the interpreter carries, not the included HTTP clients on /included
+    # (last on sys.path, so a widget's own version of them wins)
+    "builtins": {
+        canonicalize_name(d.metadata["Name"]): d.version
+        for d in distributions()
+        if not str(d.locate_file("")).startswith("/included")
+    },
 }))
 """
 

@@ -125,7 +125,11 @@ def test_the_app_page_is_served_on_the_apps_own_host(
     assert boot["startup_form"] == "Form1"
     assert boot["runtime_base"].startswith("/_/static/runtimes/brython-")
     # the client files, never the server code
-    assert sorted(boot["files"]) == ["app.json", "forms/Form1.json", "forms/Form1.py"]
+    assert sorted(boot["files"]) == [
+        "app.json",
+        "client_code/Form1/__init__.py",
+        "client_code/Form1/form_template.yaml",  # sent as JSON: see test_gui_design.py
+    ]
     assert "SERVER-ONLY" not in page.text
     assert "anvil.server.callable" not in page.text
 

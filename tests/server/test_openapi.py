@@ -19,6 +19,7 @@ from tests.server.conftest import Server
 pytestmark = pytest.mark.server
 
 SCHEMA_PATH = "/api/schema"
+CSV = "text/csv"
 EVENT_STREAM = "text/event-stream"
 
 
@@ -146,8 +147,8 @@ def test_every_operation_has_its_schemas(server: Server, document: dict[str, Any
         assert int(code) == handler.status_code, (method, path)
         if code == "204":
             continue
-        if handler.media_type == EVENT_STREAM:  # a stream of events, not one JSON document
-            assert set(response["content"]) == {EVENT_STREAM}, (method, path)
+        if handler.media_type in (EVENT_STREAM, CSV):  # a stream, not one JSON document
+            assert set(response["content"]) == {handler.media_type}, (method, path)
             assert response["description"], (method, path)
             continue
         schema = resolve(response["content"]["application/json"]["schema"], document)
@@ -179,6 +180,8 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
         content = operation["responses"][code].get("content", {})
         if code == "204":
             assert not response.content, (method, path)
+        elif CSV in content:
+            assert response.headers["content-type"].startswith(CSV), (method, path)
         elif EVENT_STREAM in content:
             check_events(response, method, path)
         else:
@@ -293,6 +296,39 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
     )
     check(alice.get("/api/widgets/tour-task/packages"), "GET", packages)
     check(alice.post("/api/widgets/tour-task/packages/install"), "POST", packages + "/install")
+
+    # Data Tables
+    tables, people = "/api/widgets/{slug}/tables", "/api/widgets/tour-task/tables/people"
+    check(alice.post("/api/widgets/tour-task/tables", json={"name": "people"}), "POST", tables)
+    check(
+        alice.patch("/api/widgets/tour-task/tables", json={"auto_create": False}), "PATCH", tables
+    )
+    column = {"name": "name", "type": "string"}
+    check(alice.post(f"{people}/columns", json=column), "POST", tables + "/{table}/columns")
+    renamed = alice.patch(f"{people}/columns?column=name", json={"name": "full"})
+    check(renamed, "PATCH", tables + "/{table}/columns")
+    row = {"text": {"full": "Ada"}}
+    check(alice.post(f"{people}/rows", json=row), "POST", tables + "/{table}/rows")
+    check(alice.get(f"{people}/rows"), "GET", tables + "/{table}/rows")
+    check(alice.patch(f"{people}/rows/1", json=row), "PATCH", tables + "/{table}/rows/{row}")
+    csv = {"csv": "full\nBob\n"}
+    check(alice.post(f"{people}/import", json=csv), "POST", tables + "/{table}/import")
+    check(alice.get(f"{people}/export"), "GET", tables + "/{table}/export")
+    check(alice.delete(f"{people}/rows/1"), "DELETE", tables + "/{table}/rows/{row}")
+    check(alice.delete(f"{people}/columns?column=full"), "DELETE", tables + "/{table}/columns")
+    check(alice.patch(people, json={"client": "search"}), "PATCH", tables + "/{table}")
+    check(alice.get("/api/widgets/tour-task/tables"), "GET", tables)
+    check(alice.delete(people), "DELETE", tables + "/{table}")
+
+    # the Users service (its settings; its users on the Data page)
+    users, mine = "/api/widgets/{slug}/users", "/api/widgets/tour-task/users"
+    check(alice.get(f"{mine}/settings"), "GET", users + "/settings")
+    check(alice.put(f"{mine}/settings", json={"enabled": True}), "PUT", users + "/settings")
+    ada = {"values": {"email": "ada@example.com", "enabled": True}}
+    assert alice.post(f"{tables.replace('{slug}', 'tour-task')}/users/rows", json=ada).is_success
+    check(alice.get(mine), "GET", users)
+    check(alice.patch(f"{mine}/1", json={"enabled": False}), "PATCH", users + "/{row}")
+    check(alice.delete(f"{mine}/1"), "DELETE", users + "/{row}")
 
     check(alice.delete("/api/widgets/tour"), "DELETE", "/api/widgets/{slug}")
 

@@ -110,6 +110,47 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
         "owner", body={"requirements": ""}
     ),
     ("POST", "/api/widgets/{slug:str}/packages/install"): WidgetRoute("owner", body={}),
+    # Data Tables: the schema, the rows and CSV are the owner's (the walk's widgets have a
+    # table `people` with a column `name` and one row)
+    ("GET", "/api/widgets/{slug:str}/tables"): WidgetRoute("owner"),
+    ("PATCH", "/api/widgets/{slug:str}/tables"): WidgetRoute("owner", body={"auto_create": False}),
+    ("POST", "/api/widgets/{slug:str}/tables"): WidgetRoute("owner", body={"name": "taken"}),
+    ("PATCH", "/api/widgets/{slug:str}/tables/{table:str}"): WidgetRoute(
+        "owner", body={"client": "full"}
+    ),
+    ("DELETE", "/api/widgets/{slug:str}/tables/{table:str}"): WidgetRoute("owner"),
+    ("POST", "/api/widgets/{slug:str}/tables/{table:str}/columns"): WidgetRoute(
+        "owner", body={"name": "age", "type": "number"}
+    ),
+    ("PATCH", "/api/widgets/{slug:str}/tables/{table:str}/columns"): WidgetRoute(
+        "owner", body={"name": "taken"}, query={"column": "name"}
+    ),
+    ("DELETE", "/api/widgets/{slug:str}/tables/{table:str}/columns"): WidgetRoute(
+        "owner", query={"column": "name"}
+    ),
+    ("GET", "/api/widgets/{slug:str}/tables/{table:str}/rows"): WidgetRoute("owner"),
+    ("POST", "/api/widgets/{slug:str}/tables/{table:str}/rows"): WidgetRoute(
+        "owner", body={"values": {"name": "taken"}}
+    ),
+    ("PATCH", "/api/widgets/{slug:str}/tables/{table:str}/rows/{row:int}"): WidgetRoute(
+        "owner", body={"text": {"name": "taken"}}
+    ),
+    ("DELETE", "/api/widgets/{slug:str}/tables/{table:str}/rows/{row:int}"): WidgetRoute("owner"),
+    ("POST", "/api/widgets/{slug:str}/tables/{table:str}/import"): WidgetRoute(
+        "owner", body={"csv": "name\ntaken\n"}
+    ),
+    ("GET", "/api/widgets/{slug:str}/tables/{table:str}/export"): WidgetRoute("owner"),
+    # the Users service: its settings and its users are the owner's (the walk's GUI widgets
+    # have the service on, and one user, row 1)
+    ("GET", "/api/widgets/{slug:str}/users/settings"): WidgetRoute("owner", kind="gui"),
+    ("PUT", "/api/widgets/{slug:str}/users/settings"): WidgetRoute(
+        "owner", body={"enabled": True, "allow_signup": False}, kind="gui"
+    ),
+    ("GET", "/api/widgets/{slug:str}/users"): WidgetRoute("owner", kind="gui"),
+    ("PATCH", "/api/widgets/{slug:str}/users/{row:int}"): WidgetRoute(
+        "owner", body={"enabled": False}, kind="gui"
+    ),
+    ("DELETE", "/api/widgets/{slug:str}/users/{row:int}"): WidgetRoute("owner", kind="gui"),
     # the IDE's pages: the code is readable; everything else is the owner's
     ("GET", "/widgets/{slug:str}"): WidgetRoute("page"),
     ("GET", "/widgets/{slug:str}/runs"): WidgetRoute("owner-page"),
@@ -118,6 +159,7 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
     ("GET", "/widgets/{slug:str}/versions"): WidgetRoute("owner-page"),
     ("GET", "/widgets/{slug:str}/schedule"): WidgetRoute("owner-page", kind="scheduled"),
     ("GET", "/widgets/{slug:str}/settings"): WidgetRoute("owner-page"),
+    ("GET", "/widgets/{slug:str}/data"): WidgetRoute("owner-page"),
     # a GUI widget's app, on its own origin (details: test_gui_apps)
     ("GET", "/widgets/{slug:str}/app"): WidgetRoute("app-link", kind="gui"),
     ("GET", "/_apps/{slug:str}"): WidgetRoute("app", kind="gui"),
@@ -125,6 +167,26 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
         "app", body={"name": "hello", "args": [], "kwargs": {}}, kind="gui"
     ),
     ("GET", "/_apps/{slug:str}/_/enter"): WidgetRoute("app-enter", kind="gui"),
+    # its tables and background tasks read by browser code (details: test_gui_tables,
+    # test_tasks)
+    ("POST", "/_apps/{slug:str}/_/tables"): WidgetRoute("app", body={"op": "describe"}, kind="gui"),
+    ("POST", "/_apps/{slug:str}/_/task"): WidgetRoute(
+        "app", body={"id": "1", "cap": "read.forged"}, kind="gui"
+    ),
+    # its sessions and Users service (details: test_app_sessions, test_app_users)
+    ("POST", "/_apps/{slug:str}/_/users"): WidgetRoute("app", body={"op": "config"}, kind="gui"),
+    ("POST", "/_apps/{slug:str}/_/session/reset"): WidgetRoute("app", body={}, kind="gui"),
+    ("GET", "/_apps/{slug:str}/_/email-confirm"): WidgetRoute("app", kind="gui"),
+    ("GET", "/_apps/{slug:str}/_/reset-password"): WidgetRoute("app", kind="gui"),
+    ("POST", "/_apps/{slug:str}/_/reset-password"): WidgetRoute("app", body={}, kind="gui"),
+    # its server code's HTTP endpoints, at /_/api on its origin, every method
+    **{
+        (method, f"/_apps/{{slug:str}}/_/api{rest}"): WidgetRoute(
+            "app", body={"sent": method} if method in {"POST", "PUT", "PATCH"} else None, kind="gui"
+        )
+        for method in W_METHODS
+        for rest in ("", "/{path:path}")
+    },
     ("GET", "/_apps/{slug:str}/_/static/{path:path}"): WidgetRoute("app-static", kind="gui"),
     ("HEAD", "/_apps/{slug:str}/_/static/{path:path}"): WidgetRoute("app-static", kind="gui"),
     ("GET", "/_apps/{slug:str}/_/preview"): WidgetRoute("app-static", kind="gui"),
@@ -190,15 +252,40 @@ GUI_SERVER = """\
 # print('v2')
 import anvil.server
 
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
 
 @anvil.server.callable
 def hello():
     return "hi"
+
+
+@anvil.server.route("/", methods=METHODS)
+def api_root(**params):
+    return "api"
+
+
+@anvil.server.route("/runtimes/:runtime/:file", methods=METHODS)
+def api_file(runtime, file, **params):
+    return "api"
 """
+USERS_TABLE = (
+    "  users:\n    columns:\n      - {name: email, type: string}\n"
+    "      - {name: enabled, type: bool}\n      - {name: password_hash, type: string}\n"
+    "      - {name: confirmed_email, type: bool}\n"
+)
+"""The GUI widgets' Users service keeps its users here (one of them, row 1, added)."""
+TABLES = "tables:\n  people:\n    columns:\n      - {name: name, type: string}\n"
+"""The walk's widgets' Data Tables: `people`, with a column `name` (and one row, added)."""
 FILES = {
-    "script": {"main.py": "print('v2')\n"},
-    "http": {"main.py": HTTP_API},
-    "gui": {**TEMPLATES["gui"], "server.py": GUI_SERVER},
+    "script": {"main.py": "print('v2')\n", "tables.yaml": TABLES},
+    "http": {"main.py": HTTP_API, "tables.yaml": TABLES},
+    "gui": {
+        **TEMPLATES["gui"],
+        "server.py": GUI_SERVER,
+        "tables.yaml": TABLES + USERS_TABLE,
+        "services.yaml": "users:\n  allow_signup: true\n",
+    },
 }
 APPS = "/_apps/{slug:str}"
 RUNTIME_FILE = "runtimes/{runtime}/brython.min.js"
@@ -256,6 +343,8 @@ def url_for(path: str, target: Target) -> str:
         .replace("{number:int}", "1")
         .replace("{run_id:int}", str(target.run_id))
         .replace("{name:str}", SECRET_NAME)
+        .replace("{table:str}", "people")
+        .replace("{row:int}", "1")
         .replace("{path:path}", W_PATHS["/w/{slug:str}/{path:path}"])
     )
     assert "{" not in url, f"the walk does not know how to fill in {path}"
@@ -295,13 +384,18 @@ def snapshot(server: Server, owner: Browser, target: Target) -> dict[str, Any]:
         "version": owner.get(f"/api/widgets/{slug}/versions/2").json(),
         "runs": owner.get(f"/api/widgets/{slug}/runs").json(),
         "secrets": owner.get(f"/api/widgets/{slug}/secrets").json(),
+        "tables": owner.get(f"/api/widgets/{slug}/tables").json(),
+        "table_rows": owner.get(f"/api/widgets/{slug}/tables/people/rows").json(),
+        "users": owner.get(f"/api/widgets/{slug}/users").json(),
+        "users_settings": owner.get(f"/api/widgets/{slug}/users/settings").json(),
     }
 
 
 def owners_widget(
     server: Server, owner: Browser, title: str, visibility: str, kind: str, secret: str
 ) -> Target:
-    """A widget of `kind` with two versions, a run, a schedule and the secret API_KEY."""
+    """A widget of `kind` with two versions, a run, a schedule, the secret API_KEY and a
+    row in its table `people`."""
     widget = owner.create_widget(kind, title, visibility=visibility)
     slug = widget["slug"]
     files = FILES.get(kind, FILES["script"])
@@ -310,6 +404,12 @@ def owners_widget(
     stored = owner.put(f"/api/widgets/{slug}/secrets/{SECRET_NAME}", json={"value": secret})
     assert stored.status_code == 200, stored.text
     assert secret not in stored.text
+    row = owner.post(f"/api/widgets/{slug}/tables/people/rows", json={"values": {"name": "Ada"}})
+    assert row.status_code == 201, row.text
+    if kind == "gui":
+        user = {"email": "ada@example.com", "enabled": True}
+        added = owner.post(f"/api/widgets/{slug}/tables/users/rows", json={"values": user})
+        assert added.status_code == 201, added.text
     return Target(slug, widget["id"], run_id)
 
 

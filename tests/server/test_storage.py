@@ -39,6 +39,7 @@ TABLES = {
     "secrets",
     "package_environments",
     "version_packages",
+    "email_sends",
 }
 MIGRATIONS = [
     "m001_accounts",
@@ -47,6 +48,9 @@ MIGRATIONS = [
     "m004_run_details",
     "m005_secrets",
     "m006_packages",
+    "m007_email_sends",
+    "m008_app_sessions",
+    "m009_background_tasks",
 ]
 THREADS = 16
 

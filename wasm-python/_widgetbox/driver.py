@@ -13,9 +13,9 @@ import sys
 import types
 
 import anvil.server
-from anvil import _serialize
+from anvil import _serialize, _tasks
 
-from . import bridge, errors, routing
+from . import bridge, clients, errors, routing
 
 WIDGET_DIR = "/widget"
 SCRATCH_DIR = "/tmp"  # noqa: S108 - the sandbox's own, per-run scratch area
@@ -28,6 +28,9 @@ EXIT_CODES = (-(2**31), 2**31 - 1)
 
 # Memory kept back so that a run that used up its memory can still describe its MemoryError.
 _reserve = bytearray(RESERVE_BYTES)
+
+if sys.platform == "wasi":  # in the sandbox; on a host's CPython, http.client is the host's
+    clients.install()  # http.client, requests and httpx through the host, once imported
 
 
 def serve() -> None:
@@ -204,4 +207,49 @@ def _response_report(response: dict) -> dict:
     }
 
 
-_MODES = {"script": _script, "call": _call, "route": _route}
+def _as_task(run, job: dict) -> dict:
+    """Run a job of the batch lane as a background task (a script's function is its module
+    body): `anvil.server.task_state` starts empty, and its last state reaches the host."""
+    _tasks._state.begin()
+    try:
+        report = run(job)
+    except BaseException:
+        _tasks._state.end(False)
+        raise
+    _tasks._state.end(report.get("status") == "ok")
+    return report
+
+
+def _task(job: dict) -> dict:
+    """Import the entry module and call the `@anvil.server.background_task` `job["name"]`;
+    its return value is reported as a call's is."""
+    _tasks._state.importing = True  # a task launched by the import itself would never end
+    try:
+        _import_entry(job)
+    finally:
+        _tasks._state.importing = False
+    name = job["name"]
+    fn = _tasks._registered.get(name)
+    if fn is None:
+        raise anvil.server.NoServerFunctionError(
+            f'No background task matching "{name}" has been registered'
+        )
+    try:
+        args = _serialize.decode(job.get("args", []))
+        kwargs = _serialize.decode(job.get("kwargs", {}))
+    except _serialize.SerializationError as e:
+        raise anvil.server.SerializationError(f"Cannot read the arguments: {e}") from None
+    value = fn(*args, **kwargs)
+    try:
+        encoded = _serialize.encode(value)
+    except _serialize.SerializationError as e:
+        raise anvil.server.SerializationError(f"Cannot serialize the return value: {e}") from None
+    return {"status": "ok", "value": encoded}
+
+
+_MODES = {
+    "script": lambda job: _as_task(_script, job),
+    "task": lambda job: _as_task(_task, job),
+    "call": _call,
+    "route": _route,
+}

@@ -8,6 +8,12 @@ The one source of the codec, run by all three sides: the guest imports it as
 (`widgetbox.runtime._codec`). So it runs on the guest's CPython, Brython, Pyodide and the
 host's CPython 3.11+, and imports only `math` and `sys` while an interpreter starts (on Brython
 importing `datetime` costs a noticeable part of an app's start-up).
+
+Objects of the guest's own packages cross too (Media, with their bytes in base64; Data Tables
+rows and search results; background tasks' `Task` objects): such an object's class has a
+`_wb_encode(self)` method giving its tagged form, and the package `register`s a decoder for its
+tags. Where that package is absent (the host), a value with one of those tags (`EXTENSIONS`) is
+kept as a `Carried`, which encodes back to the same form.
 """
 
 import math
@@ -15,6 +21,17 @@ import sys
 
 TAG = "$wb"
 MAX_DEPTH = 100
+
+EXTENSIONS = {
+    "row": "anvil.tables",
+    "search": "anvil.tables",
+    "task": "anvil.server",
+    "media": "anvil",
+}
+"""Tags of objects that a module of the guest's `anvil` package makes, by that module's name:
+the codec imports it when such a value arrives, and it `register`s their decoder."""
+
+_decoders = {}
 
 
 class SerializationError(ValueError):
@@ -51,7 +68,48 @@ def encode(value, _depth=0):
             return {TAG: "datetime", "v": value.isoformat()}
         if isinstance(value, datetime.date):
             return {TAG: "date", "v": value.isoformat()}
+    # Looked up on the class: an object's own `__getattr__` may answer any name, or raise.
+    own = getattr(type(value), "_wb_encode", None)
+    if own is not None:
+        return own(value)
     raise SerializationError(f"cannot serialize a {type(value).__name__} object")
+
+
+def register(tag, decoder):
+    """Make `decoder(payload)` the decoder of values tagged `tag` (one of `EXTENSIONS`)."""
+    _decoders[tag] = decoder
+
+
+class Carried:
+    """A tagged value of `EXTENSIONS` where the package that makes it is absent (the host):
+    kept as it came, it encodes back to the same form, so it passes through unchanged."""
+
+    def __init__(self, tag, payload):
+        self.tag = tag
+        self.payload = payload
+
+    def _wb_encode(self):
+        return {TAG: self.tag, "v": self.payload}
+
+    def __eq__(self, other):
+        if not isinstance(other, Carried):
+            return NotImplemented
+        return (self.tag, self.payload) == (other.tag, other.payload)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"Carried({self.tag!r})"
+
+
+def _extension(tag, payload):
+    decoder = _decoders.get(tag)
+    if decoder is None and __name__ == "anvil._serialize":
+        __import__(EXTENSIONS[tag])  # the guest's or the browser's package: it registers
+        decoder = _decoders.get(tag)
+    if decoder is None:
+        return Carried(tag, payload)
+    return decoder(payload)
 
 
 def decode(value, _depth=0):
@@ -75,5 +133,7 @@ def decode(value, _depth=0):
                 return kind.fromisoformat(payload)
         except ValueError as e:
             raise SerializationError(f"bad {tag} value {payload!r}: {e}") from None
+        if isinstance(tag, str) and tag in EXTENSIONS:
+            return _extension(tag, payload)
         raise SerializationError(f"unknown tagged value {tag!r}")
     return value

@@ -47,8 +47,29 @@ class SessionExpiredError(AnvilWrappedError):
     """The caller's session has expired (in a browser: reload the page)."""
 
 
+class CookieError(AnvilWrappedError):
+    """`anvil.server.cookies` cannot be used here (not a browser's call), or a cookie would
+    be too big."""
+
+
 class UplinkDisconnectedError(AnvilWrappedError):
     """Kept for compatibility: Widgetbox has no Uplink."""
+
+
+class PermissionDenied(AnvilWrappedError):
+    """The caller may not do this (in a browser: use a data table beyond its client access)."""
+
+
+class BackgroundTaskError(AnvilWrappedError):
+    """A background task cannot be launched or managed (from a browser, or past the limits)."""
+
+
+class BackgroundTaskNotFound(AnvilWrappedError):
+    """No background task of this app has that id."""
+
+
+class BackgroundTaskKilled(AnvilWrappedError):
+    """The background task was killed (`Task.is_completed` raises it)."""
 
 
 EXCEPTIONS = (
@@ -61,7 +82,12 @@ EXCEPTIONS = (
     InternalError,
     QuotaExceededError,
     SessionExpiredError,
+    CookieError,
     UplinkDisconnectedError,
+    PermissionDenied,
+    BackgroundTaskError,
+    BackgroundTaskNotFound,
+    BackgroundTaskKilled,
 )
 
 __all__ = [cls.__name__ for cls in EXCEPTIONS]

@@ -16,7 +16,7 @@ makes the request if the server's outbound policy allows it. Behaviour follows A
   `HttpRequestTimeout`, which is also a `TimeoutError`.
 """
 
-from _widgetbox import bridge as _bridge
+from _widgetbox import net as _net
 
 from anvil import BlobMedia, Media
 from anvil.server import AnvilWrappedError
@@ -32,7 +32,6 @@ __all__ = [
     "url_encode",
 ]
 
-_OP = "http.request"
 _NO_BODY = ("GET", "HEAD")
 
 
@@ -165,18 +164,10 @@ def _dumps(value):
 
 def _call(payload):
     try:
-        return _bridge.call(_OP, payload)
-    except _bridge.HostCallError as e:
-        kind = getattr(e, "kind", "HostError")
-        message = str(e)
-        if kind == "UnknownOperation":
-            message = "outbound HTTP is not available on this Widgetbox server"
-        elif kind == "LimitExceeded" and message.startswith("the answer to"):
-            # The bridge's own limit on answers (the body travels base64-encoded).
-            limit = message.rpartition(" is larger than ")[2]
-            message = f"the response is too large to pass to widget code (at most {limit})"
-        cls = HttpRequestTimeout if kind == "Timeout" else HttpRequestFailed
-        raise cls(message, kind) from None
+        return _net.send(payload)
+    except _net.ExchangeError as e:
+        cls = HttpRequestTimeout if e.timed_out else HttpRequestFailed
+        raise cls(e.message, e.kind) from None
 
 
 def _result(answer, json):

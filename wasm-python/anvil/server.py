@@ -9,42 +9,70 @@ current HTTP request, and `HttpResponse` customises the answer. The exception cl
 import json as _json
 import re
 
-from anvil import BlobMedia, _serialize, _server_errors
+from anvil import BlobMedia, _serialize, _server_errors, _session
 from anvil._server_errors import *  # noqa: F403 - Anvil's exception classes, shared
 from anvil._server_errors import NoServerFunctionError, SerializationError
+from anvil._session import (  # the session, cookies and call context (anvil/_session.py)
+    context,
+    cookies,
+    get_api_origin,
+    get_app_origin,
+    get_session_id,
+    session,
+)
+from anvil._tasks import NotATaskState as _NotATaskState
+from anvil._tasks import (  # background tasks (anvil/_tasks.py, which the browser shares)
+    Task,
+    background_task,
+    get_background_task,
+    launch_background_task,
+    list_background_tasks,
+)
 
 __all__ = ["HttpRequest", "HttpResponse", "call", "callable", "http_endpoint", "request", "route"]
 __all__ += _server_errors.__all__
+__all__ += ["context", "cookies", "get_api_origin", "get_app_origin", "get_session_id", "session"]
+__all__ += [
+    "Task",
+    "background_task",
+    "get_background_task",
+    "launch_background_task",
+    "list_background_tasks",
+    "task_state",
+]
+
+task_state = _NotATaskState()
+"""Inside a background task (or a script), the task's state (a dict); elsewhere reading or
+writing it raises, as in Anvil."""
 
 
 _callables: dict = {}
 _routes: list = []
 
-_UNSUPPORTED_USERS = (
-    "{what} needs Anvil's Users service, which Widgetbox does not provide; "
-    "check credentials yourself (for routes, require_credentials=True gives you "
-    "anvil.server.request.username and .password)"
-)
-
 
 def callable(fn_or_name=None, require_user=None):
     """Make a function callable with `anvil.server.call(name, ...)`.
 
-    Use as `@anvil.server.callable` or `@anvil.server.callable("other_name")`.
+    Use as `@anvil.server.callable` or `@anvil.server.callable("other_name")`;
+    `require_user=True` (or a function of the user) lets only logged-in users call it.
     """
-    if require_user:
-        raise NotImplementedError(_UNSUPPORTED_USERS.format(what="require_user"))
     if fn_or_name is None or isinstance(fn_or_name, str):
         name = fn_or_name
-        return lambda fn: _register(fn, name)
-    return _register(fn_or_name, None)
+        return lambda fn: _register(fn, name, require_user)
+    return _register(fn_or_name, None, require_user)
 
 
-def _register(fn, name):
+def _register(fn, name, require_user=None):
     if not hasattr(fn, "__call__"):  # noqa: B004 - `callable` is shadowed here
         raise TypeError("@anvil.server.callable must decorate a function")
-    _callables[name or fn.__name__] = fn
+    name = name or fn.__name__
+    _callables[name] = _session.wrap_callable(fn, name, require_user)
     return fn
+
+
+_PARAMETER = re.compile(r"(:[^/]*)")
+"""A `:name` segment of a route's path (compiled on import: in the sandbox, once, into the
+image every guest starts from)."""
 
 
 class _Route:
@@ -62,16 +90,19 @@ class _Route:
         self.require_credentials = require_credentials
         self.params = []
         pattern = []
-        for part in re.split(r"(:[^/]*)", path):
+        for part in _PARAMETER.split(path):
             if part.startswith(":"):
                 self.params.append(part[1:])
                 pattern.append("([^/]*)")
             else:
                 pattern.append(re.escape(part))
-        self.regex = re.compile("".join(pattern))
+        # a path without parameters is compared as it is (compiling costs each run 0.3 ms)
+        self.regex = re.compile("".join(pattern)) if self.params else None
 
     def match(self, path):
         """The path parameters when `path` matches this route, else None."""
+        if self.regex is None:
+            return {} if path == self.path else None
         found = self.regex.fullmatch(path)
         return None if found is None else dict(zip(self.params, found.groups(), strict=True))
 
@@ -88,12 +119,13 @@ def http_endpoint(
     """Serve the decorated function at the widget's base URL + `path`.
 
     `:name` segments become keyword arguments, as do query-string and form parameters.
+    `authenticate_users=True` lets in only the app's users (HTTP Basic, or already logged in).
     """
-    if authenticate_users or authenticate_user:
-        raise NotImplementedError(_UNSUPPORTED_USERS.format(what="authenticate_users"))
+    authenticate = authenticate_users or authenticate_user
 
     def decorator(fn):
-        _routes.append(_Route(path, fn, methods, enable_cors, require_credentials))
+        served = _session.wrap_route(fn, authenticate)
+        _routes.append(_Route(path, served, methods, enable_cors, require_credentials))
         return fn
 
     return decorator

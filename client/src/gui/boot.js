@@ -5,14 +5,25 @@
 // The designer's live preview is the same page in preview mode: it holds no files, and runs
 // those that Widgetbox's own design page (one of `ide_origins`, its parent frame) posts to it.
 
-import { control, draw, slot, update } from "./draw.js";
+import { version as plotlyVersion } from "plotly.js-dist-min/package.json";
+import { base64, bytesToList, listToBytes, objectUrl } from "./bytes.js";
+import { attach, control, draw, release, slot, update, youtubeCommand } from "./draw.js";
 import { appModules } from "./modules.js";
 import { markReady, showError } from "./page.js";
 import { startBrython } from "./run-brython.js";
 import { startPyodide } from "./run-pyodide.js";
 
+function packageName(files) {
+  try {
+    return JSON.parse(files["app.json"] || "{}").package_name || "client_code";
+  } catch {
+    return "client_code";
+  }
+}
+
 async function start(runtime, base, files, startupForm) {
-  const modules = appModules(files);
+  globalThis.wbPlotlyUrl = plotlyUrl(base);
+  const modules = appModules(files, packageName(files));
   const run = runtime === "pyodide" ? startPyodide : startBrython;
   try {
     await run(base, modules, startupForm);
@@ -56,7 +67,24 @@ function preview(boot) {
 }
 
 // the components' drawing, shared with the designer: the Python components call it (anvil/_platform.py)
-globalThis.wbDraw = Object.freeze({ draw, update, control, slot });
+globalThis.wbDraw = Object.freeze({
+  draw,
+  update,
+  control,
+  slot,
+  attach,
+  release,
+  youtubeCommand,
+  base64,
+  bytesToList,
+  listToBytes,
+  objectUrl,
+});
+
+/** plotly.js, loaded by the first Plot drawn: build/runtimes/ beside the Python runtimes. */
+function plotlyUrl(runtimeBase) {
+  return new URL(`../plotly.js-dist-min-${plotlyVersion}/plotly.min.js`, new URL(runtimeBase, location.href)).href;
+}
 
 const boot = JSON.parse(document.getElementById("wb-boot").textContent);
 globalThis.wbReady = markReady;

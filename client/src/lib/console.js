@@ -1,8 +1,9 @@
-// The run console: status, live output (stdout and stderr told apart), duration, fuel, and
-// the traceback of a failed run.
+// The run console: status, live output (stdout and stderr told apart, drawn by output.js),
+// duration, fuel, and the traceback of a failed run.
 
 import { h } from "./dom.js";
 import { duration, fuel, STATUS_LABELS, setBadge } from "./format.js";
+import { OutputView } from "./output.js";
 
 export class RunConsole {
   /** @param {HTMLElement} root the `.console` (or run page) element */
@@ -11,6 +12,7 @@ export class RunConsole {
     this.slug = slug;
     this.onError = onError || (() => {});
     this.output = root.querySelector(".output");
+    this.view = new OutputView(this.output);
     this.badge = root.querySelector("[data-field=status] .badge, .badge[data-field=status]");
     this.durationField = root.querySelector("[data-field=duration]");
     this.fuelField = root.querySelector("[data-field=fuel]");
@@ -18,16 +20,12 @@ export class RunConsole {
     this.traceback = root.querySelector(".traceback");
     this.message = root.querySelector("[data-field=message]");
     this.timer = null;
-    this.pre = null;
   }
 
   /** A new run: empty output, status "Queued", a ticking clock until it ends. */
   start(runId) {
     this.stopClock();
-    this.output.replaceChildren();
-    this.pre = null;
-    this.last = null;
-    this.gotOutput = false;
+    this.view.clear(runId);
     this.hideError();
     if (this.message) this.message.hidden = true;
     if (this.runLink) {
@@ -37,6 +35,12 @@ export class RunConsole {
     }
     this.setField(this.fuelField, "");
     this.status("queued");
+  }
+
+  /** Takes over a box that shows run `runId` already (the run page: its placeholder stays
+   * until output arrives). */
+  attach(runId) {
+    this.view.reset(runId);
   }
 
   status(status) {
@@ -50,30 +54,15 @@ export class RunConsole {
     }
   }
 
-  /** Appends output, joining text of the same stream, and keeps the end in view if it was. */
+  /** Output as it is printed (drawn at the next frame, the end kept in view if it was). */
   write(stream, text) {
-    if (!text) return;
-    const atBottom = this.output.scrollHeight - this.output.scrollTop - this.output.clientHeight < 24;
-    if (!this.pre) {
-      this.output.querySelector(".placeholder")?.remove();
-      this.pre = h("pre", { class: "out" });
-      this.output.prepend(this.pre);
-    }
-    if (this.last?.stream === stream) this.last.element.append(text);
-    else {
-      const element = h("span", { class: stream === "stderr" ? "stderr" : "stdout" }, text);
-      this.pre.append(element);
-      this.last = { stream, element };
-    }
-    this.gotOutput = true;
-    if (atBottom) this.output.scrollTop = this.output.scrollHeight;
+    this.view.write(stream, text);
   }
 
-  /** Shows a stored run's whole output (when the live stream could not be used). */
+  /** Shows a stored run's output (the last run, or when the live stream could not be used):
+   * its last lines, as many as the live console keeps. */
   replace(record) {
-    this.output.replaceChildren();
-    this.pre = null;
-    this.last = null;
+    this.view.clear(record.id);
     this.write("stdout", record.stdout);
     this.write("stderr", record.stderr);
   }
@@ -83,16 +72,15 @@ export class RunConsole {
     if (this.badge) setBadge(this.badge, summary.status);
     this.setField(this.durationField, duration(summary.wall_time));
     this.setField(this.fuelField, summary.fuel != null ? `${fuel(summary.fuel)} fuel` : "");
-    if (!this.gotOutput && !this.output.querySelector(".out")) {
-      this.output.replaceChildren(h("p", { class: "placeholder" }, "No output."));
-    }
+    this.view.finish();
+    if (this.view.empty) this.output.replaceChildren(h("p", { class: "placeholder" }, "No output."));
     // how it ended, unless the traceback below says it already
     const ended = summary.status === "ok" || summary.error ? null : summary.message || STATUS_LABELS[summary.status];
     if (this.message && summary.message) {
       this.message.textContent = summary.message;
       this.message.hidden = false;
-    } else if (ended && this.pre) {
-      this.pre.after(h("span", { class: "ended" }, ended));
+    } else if (ended && this.view.out) {
+      this.view.out.after(h("span", { class: "ended" }, ended));
     } else if (ended) {
       this.output.append(h("span", { class: "ended" }, ended));
     }

@@ -3,7 +3,7 @@
 // benchmark and the browser tests wait for it).
 
 import { api } from "./api.js";
-import { busy, flash, isMac, pageData, showFlash, toast } from "./dom.js";
+import { busy, flash, formError, isMac, pageData, showFlash, toast } from "./dom.js";
 import { localizeTimes } from "./format.js";
 
 async function copy(text) {
@@ -47,25 +47,55 @@ function setUp() {
     });
   }
 
-  const fork = document.querySelector("[data-action=fork]");
-  fork?.addEventListener("click", () =>
-    busy(fork, async () => {
-      const { widget } = pageData();
-      try {
-        const copyOf = await api("POST", `/api/widgets/${widget.slug}/fork`, {});
-        flash(`Forked: "${copyOf.title}" is your own copy`);
-        location.assign(`/widgets/${copyOf.slug}`);
-      } catch (error) {
-        toast(error.message, "bad");
-      }
-    }),
-  );
+  setUpFork();
 
   if (isMac) for (const key of document.querySelectorAll("kbd[data-mod]")) key.textContent = "⌘";
 
   localizeTimes();
   setInterval(() => localizeTimes(), 30_000);
   showFlash();
+}
+
+/** The Fork button: others fork at once; the owner first chooses whether to copy the data. */
+function setUpFork() {
+  const fork = document.querySelector("[data-action=fork]");
+  if (!fork) return;
+  const send = async (body) => {
+    const { widget } = pageData();
+    const copyOf = await api("POST", `/api/widgets/${widget.slug}/fork`, body);
+    flash(`Forked: "${copyOf.title}" is your own copy${body.copy_data ? ", with its data" : ""}`);
+    location.assign(`/widgets/${copyOf.slug}`);
+  };
+  const dialog = document.querySelector("dialog.fork-dialog");
+  if (!fork.dataset.ask || !dialog) {
+    fork.addEventListener("click", () =>
+      busy(fork, async () => {
+        try {
+          await send({});
+        } catch (error) {
+          toast(error.message, "bad");
+        }
+      }),
+    );
+    return;
+  }
+  const form = dialog.querySelector("form");
+  fork.addEventListener("click", () => {
+    form.reset();
+    formError(form, "");
+    dialog.showModal();
+  });
+  dialog.querySelector("[data-action=cancel-fork]").addEventListener("click", () => dialog.close());
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(form.querySelector("button[type=submit]"), async () => {
+      try {
+        await send({ copy_data: form.elements.copy_data.checked });
+      } catch (error) {
+        formError(form, error.message);
+      }
+    });
+  });
 }
 
 setUp();

@@ -4,9 +4,10 @@
 // compared, never overwritten). The live preview runs on the app's own origin.
 
 import { Canvas, paletteDrag } from "../gui/designer/canvas.js";
-import { COMPONENTS } from "../gui/designer/catalogue.js";
+import { COMPONENTS, FORM_EVENTS } from "../gui/designer/catalogue.js";
 import { Inspector } from "../gui/designer/inspector.js";
-import { FormDesign } from "../gui/designer/model.js";
+import { designWarnings, FormDesign, isYamlPath, parseDesign } from "../gui/designer/model.js";
+import { findForms, isClientFile } from "../gui/layout.js";
 import { askName, h, pageData, toast } from "../lib/dom.js";
 import { Editor } from "../lib/editor.js";
 import { ready } from "../lib/page.js";
@@ -16,45 +17,62 @@ const data = pageData();
 const widget = data.widget;
 const slug = widget.slug;
 const canEdit = widget.can_edit;
-const FORM_FILE = /^forms\/([A-Za-z][A-Za-z0-9_]*)\.json$/;
 
 // -- the files ------------------------------------------------------------------------------
-// Designs and app.json are data the designer edits; every other file is the editor's. Their
-// texts are laid out as the designer writes them, so what is compared is what is saved.
+// Designs (each form's form_template.yaml, or its older .yaml or .json) and app.json are data
+// the designer edits; every other file is the editor's. Their texts are laid out as the
+// designer writes them, so what is compared is what is saved. A design is written back in the
+// format it was read in, with every key it held (see gui/designer/model.js). A form built in
+// code (_template.py) has no design: its tab says so, and its code is the editor's.
 
-const designs = new Map();
+const designs = new Map(); // form name -> FormDesign
+const forms = new Map(); // form name -> {name, code, template (null: built in code)}
+const broken = new Map(); // form name -> why its design could not be read (it stays a text file)
 let app = {};
 let savedData = {}; // the designs' and app.json's texts as last saved or loaded
 let saving = null; // set up below, once the editor is
 
-const isData = (path) => FORM_FILE.test(path) || path === "app.json";
+const designPaths = () => new Set([...designs.keys()].map((name) => forms.get(name).template));
+const isData = (path) => designPaths().has(path) || path === "app.json";
 
 /** Takes a version's files: the designs and settings here; returns the code files. */
 function read(files) {
   designs.clear();
-  const code = {};
-  for (const [path, text] of Object.entries(files)) {
-    const form = FORM_FILE.exec(path);
-    if (form) designs.set(form[1], new FormDesign(form[1], text));
-    else if (path !== "app.json") code[path] = text;
+  forms.clear();
+  broken.clear();
+  for (const form of findForms(files)) {
+    forms.set(form.name, form);
+    if (!form.template) continue;
+    try {
+      designs.set(
+        form.name,
+        new FormDesign(form.name, files[form.template], isYamlPath(form.template) ? "yaml" : "json"),
+      );
+    } catch (error) {
+      broken.set(form.name, String(error?.message ?? error));
+    }
   }
+  const paths = designPaths();
+  const code = {};
+  for (const [path, text] of Object.entries(files)) if (!paths.has(path) && path !== "app.json") code[path] = text;
   app = { startup_form: "Form1", runtime: "brython", ...JSON.parse(files["app.json"] || "{}") };
   savedData = dataFiles();
   return code;
 }
 
 function formNames() {
-  return [...designs.keys()].sort();
+  return [...forms.keys()].sort();
 }
 
 function appText() {
-  return `${JSON.stringify({ startup_form: app.startup_form, runtime: app.runtime })}\n`;
+  const { startup_form, runtime, ...rest } = app;
+  return `${JSON.stringify({ startup_form, runtime, ...rest })}\n`;
 }
 
 /** The designs' and app.json's texts as they are now. */
 function dataFiles() {
   const files = {};
-  for (const [name, design] of designs) files[`forms/${name}.json`] = design.text();
+  for (const [name, design] of designs) files[forms.get(name).template] = design.text();
   files["app.json"] = appText();
   return files;
 }
@@ -65,7 +83,8 @@ function currentFiles() {
 }
 
 function designDirty(name) {
-  return savedData[`forms/${name}.json`] !== designs.get(name)?.text();
+  const form = forms.get(name);
+  return Boolean(designs.get(name)) && savedData[form.template] !== designs.get(name).text();
 }
 
 function dirty() {
@@ -77,13 +96,24 @@ function dirty() {
 /** A file's text as the conflict view compares it: designs and settings laid out as saved. */
 function comparable(path, text) {
   try {
-    const form = FORM_FILE.exec(path);
-    if (form) return new FormDesign(form[1], text).text();
+    const form = [...forms.values()].find((found) => found.template === path);
+    if (form) return new FormDesign(form.name, text, isYamlPath(path) ? "yaml" : "json").text();
     if (path === "app.json") return `${JSON.stringify(JSON.parse(text), null, 2)}\n`;
   } catch {
-    // not JSON: compared as it is
+    // not a design: compared as it is
   }
   return text;
+}
+
+/** The app's client files for the preview, designs as JSON (the app's page reads no YAML). */
+function previewFiles() {
+  const files = {};
+  for (const [path, text] of Object.entries(currentFiles())) {
+    if (!isClientFile(path)) continue;
+    files[path] = isYamlPath(path) ? JSON.stringify(parseDesign(text, "yaml")) : text;
+  }
+  for (const [name, design] of designs) files[forms.get(name).template] = JSON.stringify(design.data);
+  return files;
 }
 
 const codeFiles = read(data.files);
@@ -98,15 +128,17 @@ const redoButton = document.querySelector("[data-action=redo]");
 
 /** The form to show first: the startup form, else the first. */
 function startForm() {
-  return designs.has(app.startup_form) ? app.startup_form : formNames()[0];
+  return forms.has(app.startup_form) ? app.startup_form : formNames()[0];
 }
+
+const codeOf = (name) => forms.get(name)?.code ?? `client_code/${name}/__init__.py`;
 
 let view = { kind: "design", form: startForm() };
 const selection = new Map();
 
 const editor = new Editor(document.getElementById("editor"), {
   files: codeFiles,
-  entry: `forms/${view.form}.py` in codeFiles ? `forms/${view.form}.py` : "server.py",
+  entry: codeOf(view.form) in codeFiles ? codeOf(view.form) : "server.py",
   readOnly: !canEdit,
   label: `Code of ${widget.title}`,
   styleNonce: data.style_nonce,
@@ -166,7 +198,12 @@ function tabs() {
   const list = [];
   for (const form of formNames()) {
     list.push({ kind: "design", form, label: form, title: `Design of ${form}` });
-    list.push({ kind: "code", path: `forms/${form}.py`, label: `${form}.py`, title: `Client code of ${form}` });
+    list.push({
+      kind: "code",
+      path: codeOf(form),
+      label: `${form}.py`,
+      title: `Client code of ${form} (${codeOf(form)})`,
+    });
   }
   list.push({ kind: "code", path: "server.py", label: "Server code", title: "server.py: runs in the sandbox" });
   const shown = new Set(list.map((tab) => tab.path).filter(Boolean));
@@ -229,12 +266,30 @@ function open(tab) {
 
 // -- the designer ---------------------------------------------------------------------------------
 
+/** A form without a design the designer can edit: built in code, or a design it cannot read. */
+function showNote(name) {
+  const form = forms.get(name);
+  const why = broken.has(name)
+    ? `Its design (${form.template}) cannot be read: ${broken.get(name)}. It is kept as it is; fix it in its file.`
+    : `${name} is built in code: its template is ${form.code.replace(/__init__\.py$/, "_template.py")}, which makes ${name.split(".").pop()}Template in Python (as the Anvil App Server's own apps do). The designer shows such a form read-only: change it in its code.`;
+  const note = h("div", { class: "wb-d-note-page", role: "note" }, h("h2", {}, name), h("p", {}, why));
+  document.querySelector(".wb-canvas").replaceChildren(note);
+  document.querySelector(".wb-inspector").replaceChildren();
+  undoButton.disabled = redoButton.disabled = true;
+  showTabs();
+}
+
 function showDesign() {
   const design = current();
+  if (!design) {
+    showNote(view.form);
+    return;
+  }
   let selected = selection.get(view.form) || "";
   if (selected && !design.find(selected)) selected = "";
   canvas.render(design, selected);
-  inspector.render(design, selected, canEdit);
+  const code = editor.files()[codeOf(view.form)] ?? "";
+  inspector.render(design, selected, canEdit, designWarnings(design, code, FORM_EVENTS));
   undoButton.disabled = !canEdit || !design.past.length;
   redoButton.disabled = !canEdit || !design.future.length;
   showTabs();
@@ -264,6 +319,7 @@ function palette() {
       if (canEdit) paletteDrag(item, spec.type);
       item.addEventListener("click", () => {
         const design = current();
+        if (!design) return;
         const selected = selection.get(view.form) || "";
         const into = selected && COMPONENTS[design.typeOf(selected)]?.container ? selected : "";
         const added = design.add(spec.type, into);
@@ -285,7 +341,7 @@ function addHandler(name, event, method) {
     toast(`${method} is not a method name: letters, digits and _`, "bad");
     return;
   }
-  const path = `forms/${view.form}.py`;
+  const path = codeOf(view.form);
   if (!(path in editor.files())) return;
   open({ kind: "code", path });
   const text = editor.view.state.doc.toString();
@@ -302,8 +358,8 @@ function addHandler(name, event, method) {
   showTabs();
 }
 
-undoButton.addEventListener("click", () => current().undo() && showDesign());
-redoButton.addEventListener("click", () => current().redo() && showDesign());
+undoButton.addEventListener("click", () => current()?.undo() && showDesign());
+redoButton.addEventListener("click", () => current()?.redo() && showDesign());
 
 document.addEventListener("keydown", (event) => {
   if (view.kind !== "design" || !canEdit || !(event.ctrlKey || event.metaKey)) return;
@@ -311,10 +367,10 @@ document.addEventListener("keydown", (event) => {
   const key = event.key.toLowerCase();
   if (key === "z" && !event.shiftKey) {
     event.preventDefault();
-    if (current().undo()) showDesign();
+    if (current()?.undo()) showDesign();
   } else if ((key === "z" && event.shiftKey) || key === "y") {
     event.preventDefault();
-    if (current().redo()) showDesign();
+    if (current()?.redo()) showDesign();
   }
 });
 
@@ -357,12 +413,27 @@ document.querySelector("[data-action=add-form]")?.addEventListener("click", (eve
       if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
         return "A form's name starts with a letter and has only letters, digits and _";
       }
-      const taken = designs.has(name) || `forms/${name}.py` in editor.files();
+      const files = editor.files();
+      const taken = forms.has(name) || Object.keys(files).some((path) => path.startsWith(`client_code/${name}`));
       return taken ? `There is a form or file called ${name} already` : "";
     },
     done: (name) => {
-      designs.set(name, new FormDesign(name, '{"container": {"type": "ColumnPanel"}, "components": []}'));
-      editor.addFile(`forms/${name}.py`, FORM_CODE(name));
+      // Anvil's layout, unless the app keeps its forms in Widgetbox's first one (forms/)
+      const legacy = forms.size > 0 && [...forms.values()].every((form) => form.root === "forms/");
+      const form = legacy
+        ? { name, code: `forms/${name}.py`, template: `forms/${name}.json`, root: "forms/" }
+        : {
+            name,
+            code: `client_code/${name}/__init__.py`,
+            template: `client_code/${name}/form_template.yaml`,
+            root: "client_code/",
+          };
+      forms.set(name, form);
+      const empty = legacy
+        ? '{"container": {"type": "ColumnPanel"}, "components": []}'
+        : "container: {type: ColumnPanel}\ncomponents: []\nis_package: true\n";
+      designs.set(name, new FormDesign(name, empty, legacy ? "json" : "yaml"));
+      editor.addFile(form.code, FORM_CODE(name));
       showSettings();
       open({ kind: "design", form: name });
     },
@@ -391,9 +462,7 @@ function startPreview() {
 window.addEventListener("message", (event) => {
   if (event.origin !== data.app_origin || event.source !== previewFrame?.contentWindow) return;
   if (event.data?.type === "wb-preview-waiting") {
-    const files = Object.fromEntries(
-      Object.entries(currentFiles()).filter(([path]) => path.startsWith("forms/") || path === "app.json"),
-    );
+    const files = previewFiles();
     event.source.postMessage(
       {
         type: "wb-preview-run",
@@ -434,7 +503,7 @@ saving = new Saving({
     selection.clear();
     showSettings();
     if (view.kind === "code" && editor.paths.includes(view.path)) open(view);
-    else open({ kind: "design", form: designs.has(view.form) ? view.form : startForm() });
+    else open({ kind: "design", form: forms.has(view.form) ? view.form : startForm() });
   },
 });
 

@@ -10,7 +10,7 @@ const { widget, run } = pageData();
 if (!run.finished) {
   const root = document.querySelector(".run-detail");
   const view = new RunConsole(root, { slug: widget.slug });
-  view.output.replaceChildren();
+  view.attach(run.id);
   follow(run.id, {
     status: (status) => view.status(status),
     output: (stream, text) => view.write(stream, text),

@@ -3,8 +3,10 @@
 import { api } from "../lib/api.js";
 import { busy, flash, formError, h, pageData, toast } from "../lib/dom.js";
 import { ready } from "../lib/page.js";
+import { usersSettings } from "../lib/users.js";
 
 const { widget } = pageData();
+usersSettings(widget); // the Users service's card (lib/users.js)
 
 const general = document.querySelector("[data-form=widget-settings]");
 general.addEventListener("submit", async (event) => {
@@ -100,7 +102,7 @@ table.addEventListener("click", async (event) => {
 
 // -- deleting -----------------------------------------------------------------------------
 
-const dialog = document.querySelector("dialog.confirm");
+const dialog = document.querySelector(".danger-zone dialog.confirm"); // not the layout's fork dialog
 const confirmForm = dialog.querySelector("form");
 document.querySelector("[data-action=delete]").addEventListener("click", () => {
   confirmForm.reset();

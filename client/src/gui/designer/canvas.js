@@ -3,7 +3,7 @@
 // palette, and moving components between and within containers). Invisible components
 // (Timer) sit in a tray under the form.
 
-import { control, draw, slot } from "../draw.js";
+import { attach, control, draw, slot } from "../draw.js";
 import { COMPONENTS } from "./catalogue.js";
 
 const NEW = "application/x-widgetbox-new";
@@ -20,6 +20,13 @@ function el(tag, classes = "", text) {
  * still for the canvas: nothing takes focus or input, hidden components show (their slot is
  * dimmed instead), and empty ones stay visible and clickable. */
 function drawStill(type, props) {
+  if (!COMPONENTS[type]) {
+    const element = el("div", "anvil-component anvil-unknown wb-d-unknown");
+    element.textContent = String(type).startsWith("form:")
+      ? `${String(type).slice(5)} (a form used as a component)`
+      : `${type} (not drawn by Widgetbox; kept)`;
+    return element;
+  }
   const element = draw(type, props);
   element.classList.remove("anvil-hidden");
   const input = control(element, type);
@@ -30,8 +37,8 @@ function drawStill(type, props) {
   switch (type) {
     case "Label":
     case "Button": {
-      const label = type === "Label" ? element : input;
-      if (!label.textContent) {
+      const label = element.querySelector(".anvil-text");
+      if (label && !label.textContent) {
         label.textContent = "\u00a0";
         if (type === "Label") element.classList.add("wb-d-empty");
       }
@@ -51,18 +58,25 @@ function drawStill(type, props) {
     case "Image":
       if (!element.firstElementChild.getAttribute("src")) element.append(el("div", "wb-d-image", "Image"));
       break;
-    case "Link":
-      if (!element.textContent) element.textContent = "link";
-      break;
     case "Spacer":
       element.classList.add("wb-d-spacer");
+      break;
+    case "YouTubeVideo":
+      input.removeAttribute("src"); // the IDE's page frames nothing
+      element.append(el("div", "wb-d-note", `YouTube video ${props.youtube_id ?? ""}`));
+      break;
+    case "Plot":
+      element.append(el("div", "wb-d-note", "Plot (drawn by plotly.js in the app)"));
+      break;
+    case "RepeatingPanel":
+      element.append(el("div", "wb-d-note", `One ${props.item_template || "item template"} for each item`));
       break;
   }
   return element;
 }
 
 function valuesOf(type, node) {
-  const spec = COMPONENTS[type].properties;
+  const spec = COMPONENTS[type]?.properties ?? {};
   const values = Object.fromEntries(Object.entries(spec).map(([name, prop]) => [name, prop.default]));
   return { ...values, ...(node?.properties || {}) };
 }
@@ -101,12 +115,13 @@ export class Canvas {
   render(design, selected) {
     this.design = design;
     this.selected = selected;
-    const container = design.data.container;
-    const form = this.#container(container.type, "", valuesOf(container.type, container), design.data.components);
+    const container = design.form;
+    const type = COMPONENTS[container.type]?.container ? container.type : "ColumnPanel";
+    const form = this.#container(type, "", valuesOf(type, container), design.components);
     form.classList.add("wb-d-form");
     form.setAttribute("aria-label", `${design.name} (the form)`);
     const tray = el("div", "wb-d-tray");
-    this.#invisible(design.data.components, tray);
+    this.#invisible(design.components, tray);
     if (tray.childElementCount) tray.prepend(el("span", "wb-d-tray-title", "Not shown on the form:"));
     this.root.replaceChildren(form, tray);
     const marked = this.root.querySelector(`[data-name="${CSS.escape(selected)}"]`);
@@ -120,9 +135,16 @@ export class Canvas {
     box.dataset.container = name;
     box.dataset.type = type;
     box.classList.add("wb-d-container");
-    const shown = children.filter((node) => !COMPONENTS[node.type]?.invisible);
-    for (const node of shown) box.append(this.#slot(type, node));
-    if (!shown.length) box.append(el("div", "wb-d-placeholder", "Drop components here"));
+    const shown = children.filter((node) => node && typeof node === "object" && !COMPONENTS[node.type]?.invisible);
+    for (const node of shown) attach(box, type, this.#slot(type, node), node.layout_properties || {});
+    if (type === "Link") {
+      // an empty link stays visible; one holding components shows them
+      const text = box.querySelector(":scope > .anvil-text");
+      if (!text.textContent && !props.icon && !shown.length) {
+        text.textContent = "link";
+        box.classList.add("anvil-has-text");
+      }
+    } else if (!shown.length) box.append(el("div", "wb-d-placeholder", "Drop components here"));
     return box;
   }
 
@@ -135,10 +157,9 @@ export class Canvas {
     holder.dataset.name = node.name;
     holder.setAttribute("aria-label", `${node.name} (${type})`);
     if (this.editable) holder.draggable = true;
-    const inner = COMPONENTS[type].container
-      ? this.#container(type, node.name, props, node.components || [])
-      : drawStill(type, props);
-    if (COMPONENTS[type].container) delete inner.dataset.name; // the slot carries the name
+    const container = Boolean(COMPONENTS[type]?.container);
+    const inner = container ? this.#container(type, node.name, props, node.components || []) : drawStill(type, props);
+    if (container) delete inner.dataset.name; // the slot carries the name
     if (props.visible === false) holder.classList.add("wb-d-invisible");
     holder.append(inner, el("span", "wb-d-badge", node.name));
     return holder;
@@ -146,6 +167,7 @@ export class Canvas {
 
   #invisible(list, tray) {
     for (const node of list) {
+      if (!node || typeof node !== "object") continue;
       if (COMPONENTS[node.type]?.invisible) {
         const chip = el("button", "wb-d-chip", `${node.name} (${node.type})`);
         chip.type = "button";
@@ -202,8 +224,9 @@ export class Canvas {
     if (!box || !this.root.contains(box)) return null;
     const container = box.dataset.container;
     const horizontal = box.dataset.type === "FlowPanel";
-    const slots = [...box.children].filter(
-      (child) => child.dataset?.name !== undefined && child.classList.contains("wb-d-slot"),
+    // the container's own children's slots (a ColumnPanel keeps them in rows and columns)
+    const slots = [...box.querySelectorAll(".wb-d-slot")].filter(
+      (child) => child.parentElement.closest("[data-container]") === box,
     );
     let index = slots.length;
     for (let i = 0; i < slots.length; i++) {
@@ -222,7 +245,7 @@ export class Canvas {
   #show(spot) {
     this.line.classList.toggle("wb-d-drop-line-vertical", spot.horizontal);
     const before = spot.slots[spot.index];
-    if (before) spot.box.insertBefore(this.line, before);
+    if (before) before.parentElement.insertBefore(this.line, before);
     else spot.box.append(this.line);
     for (const marked of this.root.querySelectorAll(".wb-d-target")) marked.classList.remove("wb-d-target");
     spot.box.classList.add("wb-d-target");

@@ -5,8 +5,9 @@ import data from "../components.json";
 
 export const COMPONENTS = Object.fromEntries(
   Object.entries(data.components).map(([type, spec]) => {
-    const properties = { ...(spec.properties || {}) };
+    const properties = {};
     for (const group of spec.include || []) Object.assign(properties, data.groups[group]);
+    Object.assign(properties, spec.properties || {});
     return [
       type,
       {
@@ -35,17 +36,22 @@ const PYTHON_KEYWORDS = new Set(
     "from global if import in is lambda nonlocal not or pass raise return try while with yield"
   ).split(" "),
 );
-const RESERVED = new Set([
-  ...data.reserved_names,
-  ...Object.values(COMPONENTS).flatMap((c) => Object.keys(c.properties)),
-]);
+const COMMON_NAMES = new Set([...data.form_members, ...data.component_members]);
 
-/** Why `name` cannot name a component, or "" (the host checks the same on save). */
-export function nameProblem(name, taken) {
-  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name) || name.length > LIMITS.name_length)
-    return `A name starts with a letter and has only letters, digits and _ (at most ${LIMITS.name_length}).`;
+/** Names a component on a form of `formType` may not have: the form's members (the host's
+ * `Catalogue.reserved_names`). */
+export function reservedNames(formType) {
+  const kind = data.components[formType];
+  return new Set([...COMMON_NAMES, ...Object.keys(COMPONENTS[formType]?.properties ?? {}), ...(kind?.methods ?? [])]);
+}
+
+/** Why `name` cannot name a component on a form of `formType`, or "" (the host checks the
+ * same on save). */
+export function nameProblem(name, taken, formType = "ColumnPanel") {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name.length > LIMITS.name_length)
+    return `A name starts with a letter or _ and has only letters, digits and _ (at most ${LIMITS.name_length}).`;
   if (PYTHON_KEYWORDS.has(name)) return `${name} is a Python keyword.`;
-  if (RESERVED.has(name)) return `${name} is the name of a property or method.`;
+  if (reservedNames(formType).has(name)) return `${name} is the name of a property or method of the form.`;
   if (taken.has(name)) return `Another component is called ${name}.`;
   return "";
 }
@@ -56,4 +62,4 @@ export function snake(type) {
 }
 
 /** The property groups in the order the inspector shows them. */
-export const GROUPS = ["text", "interaction", "appearance", "layout", "tooltip"];
+export const GROUPS = ["text", "interaction", "appearance", "layout", "data", "tooltip"];

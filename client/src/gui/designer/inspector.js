@@ -101,6 +101,49 @@ function editor(name, spec, value, commit, disabled) {
       control.value = value ?? "";
       control.addEventListener("change", () => commit(control.value === "" ? null : control.value));
       break;
+    case "size":
+      control = h("input", { id, type: "text", placeholder: "default", spellcheck: "false" });
+      control.value = value ?? "";
+      control.addEventListener("change", () => {
+        const text = control.value.trim();
+        const number = Number(text);
+        commit(text === "" ? spec.default : /^\d+(\.\d+)?$/.test(text) && Number.isFinite(number) ? number : text);
+      });
+      break;
+    case "html":
+      control = h("textarea", { id, rows: 4, spellcheck: "false" });
+      control.value = value ?? "";
+      control.addEventListener("change", () => commit(control.value));
+      break;
+    case "role":
+      control = h("input", { id, type: "text", placeholder: "none", spellcheck: "false" });
+      control.value = Array.isArray(value) ? value.join(", ") : (value ?? "");
+      control.addEventListener("change", () => {
+        const names = control.value
+          .split(",")
+          .map((item) => item.trim())
+          .filter(Boolean);
+        commit(names.length === 0 ? null : names.length === 1 ? names[0] : names);
+      });
+      break;
+    case "object":
+    case "spacing": {
+      control = h("textarea", { id, rows: 2, spellcheck: "false", placeholder: "JSON, e.g. null" });
+      control.value = value == null ? "" : JSON.stringify(value);
+      const error = h("p", { class: "wb-i-error", role: "alert", hidden: true });
+      control.addEventListener("change", () => {
+        try {
+          const parsed = control.value.trim() ? JSON.parse(control.value) : null;
+          error.hidden = true;
+          commit(parsed);
+        } catch {
+          error.textContent = "Not JSON: kept as it was.";
+          error.hidden = false;
+        }
+      });
+      control.disabled = disabled;
+      return h("div", { class: "wb-i-row" }, label, control, error);
+    }
     default:
       control = h("input", { id, type: spec.type === "uri" ? "url" : "text", spellcheck: "false" });
       control.value = value ?? "";
@@ -116,13 +159,28 @@ export class Inspector {
     this.on = handlers;
   }
 
-  render(design, selected, editable) {
+  render(design, selected, editable, warnings = []) {
     const type = design.typeOf(selected);
     const spec = COMPONENTS[type];
     const parts = [];
     const heading = selected ? `${selected}` : `${design.name} (the form)`;
-    parts.push(h("h2", { class: "wb-i-title" }, heading, h("span", { class: "wb-i-type" }, type)));
+    parts.push(h("h2", { class: "wb-i-title" }, heading, h("span", { class: "wb-i-type" }, String(type))));
     if (selected) parts.push(this.#name(design, selected, editable));
+    if (!selected && warnings.length) parts.push(this.#warnings(warnings));
+    if (!spec) {
+      parts.push(
+        h(
+          "p",
+          { class: "wb-i-note" },
+          String(type).startsWith("form:")
+            ? `A form used as a component (${String(type).slice(5)}): its properties are kept as they are.`
+            : `Widgetbox does not know the type ${type}: it is kept as it is and drawn as a placeholder.`,
+        ),
+      );
+      parts.push(this.#kept(design, selected, editable));
+      this.root.replaceChildren(...parts.filter(Boolean));
+      return;
+    }
 
     const groups = new Map(GROUPS.map((group) => [group, []]));
     for (const [name, prop] of Object.entries(spec.properties)) {
@@ -141,11 +199,13 @@ export class Inspector {
       properties.append(h("h4", {}, group), ...rows);
     }
     parts.push(properties);
+    const kept = this.#kept(design, selected, editable);
+    if (kept) parts.push(kept);
 
     if (selected) {
       const found = design.find(selected);
       const parentType = design.typeOf(found.parent);
-      const layout = COMPONENTS[parentType].layout;
+      const layout = COMPONENTS[parentType]?.layout ?? {};
       if (Object.keys(layout).length) {
         const section = h(
           "section",
@@ -178,7 +238,41 @@ export class Inspector {
       remove.addEventListener("click", () => this.on.remove(selected));
       parts.push(h("div", { class: "wb-i-section" }, remove));
     }
-    this.root.replaceChildren(...parts);
+    this.root.replaceChildren(...parts.filter(Boolean));
+  }
+
+  /** What the design holds that this type does not have: shown, kept, not edited here. */
+  #kept(design, selected) {
+    const unknown = design.unknownProperties(selected);
+    if (!unknown.length) return null;
+    const section = h(
+      "section",
+      { class: "wb-i-section wb-i-kept", "aria-label": "Kept from the design" },
+      h("h3", {}, "Kept from the design"),
+      h("p", { class: "wb-i-note" }, "Properties Widgetbox does not draw; saved as they are."),
+    );
+    for (const [name, value] of unknown) {
+      section.append(
+        h(
+          "div",
+          { class: "wb-i-row" },
+          h("span", { class: "wb-i-key" }, words(name)),
+          h("code", {}, JSON.stringify(value)),
+        ),
+      );
+    }
+    return section;
+  }
+
+  #warnings(warnings) {
+    const list = h("ul", {});
+    for (const text of warnings) list.append(h("li", {}, text));
+    return h(
+      "section",
+      { class: "wb-i-section wb-i-warnings", role: "status", "aria-label": "Warnings" },
+      h("h3", {}, `Warnings (${warnings.length})`),
+      list,
+    );
   }
 
   #name(design, selected, editable) {
@@ -192,7 +286,7 @@ export class Inspector {
       if (fresh === selected) return;
       const taken = design.names();
       taken.delete(selected);
-      const problem = nameProblem(fresh, taken);
+      const problem = nameProblem(fresh, taken, design.typeOf(""));
       error.textContent = problem;
       error.hidden = !problem;
       input.setAttribute("aria-invalid", problem ? "true" : "false");

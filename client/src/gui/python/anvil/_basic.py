@@ -1,9 +1,13 @@
 """The basic components: Label, Button, TextBox, TextArea, CheckBox, RadioButton, DropDown,
 DatePicker, Image, Link, Spacer, Timer. How they look is client/src/gui/draw.js (shared with
-the designer); here is what they do."""
+the designer); here is what they do.
+
+`_writeback` names, per property, the events after which a data binding with write-back
+stores the property's value (as Anvil does: a TextBox on pressed_enter and lost_focus, a
+CheckBox on change)."""
 
 from . import _platform
-from ._component import Component, component
+from ._component import Component, Container, component
 from ._errors import guarded
 
 _REFUSED_SCHEMES = ("javascript:", "vbscript:")
@@ -30,6 +34,9 @@ class Label(Component):
 class Button(Component):
     """A button; raises `click`."""
 
+    def focus(self):
+        _platform.get().call(self._button, "focus")
+
     def _parts(self, dom):
         self._button = dom.control(self._dom, self._kind)
 
@@ -40,10 +47,12 @@ class Button(Component):
 class _TextInput(Component):
     """What TextBox and TextArea share: the text lives in the element."""
 
+    _writeback = {"text": ("lost_focus",)}
+
     def _get(self, name):
         if name == "text":
             return _platform.get().get_prop(self._dom, "value")
-        return self._props[name]
+        return Component._get(self, name)
 
     def _wire(self):
         self._listen(self._dom, "input", lambda event: self.raise_event("change"))
@@ -60,6 +69,8 @@ class _TextInput(Component):
 @component("TextBox")
 class TextBox(_TextInput):
     """One line of text; `pressed_enter` when the visitor presses Enter."""
+
+    _writeback = {"text": ("pressed_enter", "lost_focus")}
 
     def _get(self, name):
         if name == "text" and self._props["type"] == "number":
@@ -108,12 +119,20 @@ class _Choice(Component):
 
 @component("CheckBox")
 class CheckBox(_Choice):
-    """A box the visitor ticks; raises `change`."""
+    """A box the visitor ticks; raises `change`. With `allow_indeterminate`, `checked` may be
+    None (neither)."""
+
+    _writeback = {"checked": ("change",)}
 
     def _get(self, name):
         if name == "checked":
-            return bool(_platform.get().get_prop(self._input, "checked"))
-        return self._props[name]
+            dom = _platform.get()
+            if self._props.get("allow_indeterminate") and dom.get_prop(
+                self._input, "indeterminate"
+            ):
+                return None
+            return bool(dom.get_prop(self._input, "checked"))
+        return Component._get(self, name)
 
     def _wire(self):
         self._listen(self._input, "change", lambda event: self.raise_event("change"))
@@ -126,10 +145,12 @@ _radio_groups = {}
 class RadioButton(_Choice):
     """One of several choices with the same `group_name`; raises `clicked` and `change`."""
 
+    _writeback = {"selected": ("change",)}
+
     def _get(self, name):
         if name == "selected":
             return bool(_platform.get().get_prop(self._input, "checked"))
-        return self._props[name]
+        return Component._get(self, name)
 
     def _drawn_again(self, name):
         _Choice._drawn_again(self, name)
@@ -158,6 +179,8 @@ class RadioButton(_Choice):
 class DropDown(Component):
     """A list to choose from: `items` are text, or (text, value) pairs."""
 
+    _writeback = {"selected_value": ("change",)}
+
     def _parts(self, dom):
         self._select = dom.control(self._dom, self._kind)
 
@@ -177,14 +200,14 @@ class DropDown(Component):
     def _get(self, name):
         if name == "selected_value":
             return self._read()
-        return self._props[name]
+        return Component._get(self, name)
 
     def _draw_value(self, name, value):
         if name == "selected_value":
             return None  # the values are the app's own: selected below, by position
         if name == "items":
             return [item if isinstance(item, str) else str(item[0]) for item in value]
-        return value
+        return Component._draw_value(self, name, value)
 
     def _drawn_again(self, name):
         Component._drawn_again(self, name)
@@ -220,6 +243,8 @@ class DropDown(Component):
 class DatePicker(Component):
     """A date (`datetime.date`), or a date and time (`datetime.datetime`) with `pick_time`."""
 
+    _writeback = {"date": ("change",)}
+
     def _parts(self, dom):
         self._input = dom.control(self._dom, self._kind)
 
@@ -232,9 +257,9 @@ class DatePicker(Component):
         return Component._coerce(self, name, value)
 
     def _draw_value(self, name, value):
-        if name in ("date", "min_date", "max_date") and value is not None:
-            return value.isoformat()  # the drawing shows it as the input takes it
-        return value
+        if name in ("date", "min_date", "max_date"):
+            return None if value is None else value.isoformat()  # as the input takes it
+        return Component._draw_value(self, name, value)
 
     def _to_date(self, value, name):
         if value is None or value == "":
@@ -253,7 +278,7 @@ class DatePicker(Component):
 
     def _get(self, name):
         if name != "date":
-            return self._props[name]
+            return Component._get(self, name)
         text = _platform.get().get_prop(self._input, "value") or ""
         if not text:
             return None
@@ -263,20 +288,66 @@ class DatePicker(Component):
         return datetime.date.fromisoformat(text)
 
 
+def _media_url(value):
+    """A URL property's value for the drawing: a Media object's URL, or the text."""
+    from ._media import Media
+
+    if isinstance(value, Media):
+        return value.get_url()
+    return value
+
+
 @component("Image")
 class Image(Component):
-    """A picture from a URL."""
+    """A picture from a URL or a Media object."""
+
+    def _coerce(self, name, value):
+        if name == "source" and _is_media(value):
+            return value
+        return Component._coerce(self, name, value)
+
+    def _draw_value(self, name, value):
+        if name == "source":
+            return _media_url(value)
+        return Component._draw_value(self, name, value)
+
+
+def _is_media(value):
+    from ._media import Media
+
+    return isinstance(value, Media)
 
 
 @component("Link")
-class Link(Component):
-    """A link: opens `url` in a new tab; raises `click` either way."""
+class Link(Container):
+    """A link: opens `url` (a URL, or a Media object to download) in a new tab, and raises
+    `click` either way; like a ColumnPanel, it can hold components."""
+
+    def _coerce(self, name, value):
+        if name == "url" and _is_media(value):
+            return value
+        return Component._coerce(self, name, value)
+
+    def _draw_value(self, name, value):
+        if name == "url":
+            return _media_url(value)
+        return Component._draw_value(self, name, value)
+
+    def _drawn_own(self):
+        url = self._props.get("url")
+        return {"_download": url.name or "download"} if _is_media(url) else {}
+
+    def _drawn_again(self, name):
+        Container._drawn_again(self, name)
+        if name == "url":
+            self._redraw_own("_download")
 
     def _wire(self):
         self._listen(self._dom, "click", self._clicked)
 
     def _clicked(self, event):
-        if not _safe_url(self._props["url"]):
+        url = self._props["url"]
+        if not _is_media(url) and not _safe_url(url):
             event.preventDefault()
         self.raise_event("click")
 
@@ -292,11 +363,11 @@ class Timer(Component):
 
     _invisible = True
 
-    def _setup(self, properties=None):
+    def _setup(self, properties=None, design=None):
         if "_props" in self.__dict__:
             return
         self._handle = None
-        Component._setup(self, properties)
+        Component._setup(self, properties, design)
 
     def _drawn_again(self, name):
         Component._drawn_again(self, name)

@@ -24,6 +24,17 @@ class Adapter(DomAdapter):
     def slot(self, parent_kind, layout):
         return self._draw.slot(parent_kind, layout)
 
+    def attach(self, container, kind, holder, layout, before):
+        self._draw.attach(container, kind, holder, layout, before)
+
+    def bytes_of(self, js_bytes):
+        return bytes(self._draw.bytesToList(js_bytes))
+
+    def object_url(self, data, content_type):
+        if isinstance(data, (bytes, bytearray)):
+            data = self._draw.listToBytes(list(data))
+        return str(self._draw.objectUrl(data, content_type))
+
     def listen(self, element, event, fn):
         element.addEventListener(event, fn)
 

@@ -1,6 +1,7 @@
 """The component catalogue (client/src/gui/components.json), with each component's groups of
-common properties expanded. The loader hands the catalogue over as the Python literal
-`anvil._catalogue_data.CATALOGUE`, so nothing here parses JSON (slow to import on Brython)."""
+common properties expanded (its own properties after them). The loader hands the catalogue
+over as the Python literal `anvil._catalogue_data.CATALOGUE`, so nothing here parses JSON
+(slow to import on Brython)."""
 
 from ._catalogue_data import CATALOGUE
 
@@ -9,9 +10,10 @@ def _expand():
     groups = CATALOGUE["groups"]
     found = {}
     for name, spec in CATALOGUE["components"].items():
-        properties = dict(spec.get("properties", {}))
+        properties = {}
         for group in spec.get("include", []):
             properties.update(groups[group])
+        properties.update(spec.get("properties", {}))
         found[name] = {
             "properties": properties,
             "events": tuple(spec.get("events", ())),

@@ -5,12 +5,21 @@ A component's properties are attributes (`self.label_1.text = "Hi"`); each is de
 in the catalogue, and installed on the class by `component("Label")`. Setting one stores the
 value and has the page draw it: the drawing itself is client/src/gui/draw.js, the same one the
 designer's canvas uses, reached through the runtime's adapter (`draw`, `update`, `control`,
-`slot`). What stays here is behaviour: values, events, containers, show and hide.
+`slot`, `attach`). What stays here is behaviour: values, events, containers, show and hide.
+
+Values from code are checked (a wrong type raises); values from a design are taken as Anvil
+takes them: one the component cannot use is kept aside and reported once, with every other,
+as a warning in the console (`_warnings`), never an error that stops the form.
 """
 
 from . import _platform
 from ._catalogue import COMPONENTS
 from ._errors import guarded
+
+_TEXT = ("string", "text", "uri", "color", "icon", "html", "json")
+_AS_GIVEN = ("value", "object", "spacing", "form", "role", "size", "date")
+_NOT_DRAWN = ("value", "object", "form")
+"""Types whose values stay in Python (the drawing never needs them)."""
 
 
 class ComponentTag:
@@ -20,19 +29,25 @@ class ComponentTag:
         return f"ComponentTag({self.__dict__!r})"
 
 
-def _coerce(owner, name, spec, value):
+def _coerce(owner, name, spec, value):  # noqa: PLR0912 - one branch per property type
     kind = spec.get("type")
     if value is None:
-        if spec.get("nullable") or kind in ("value", "date"):
+        if spec.get("nullable") or kind in _AS_GIVEN:
             return None
-        if kind in ("string", "text", "uri", "color"):
+        if kind in _TEXT:
             return ""
         raise TypeError(f"{owner}.{name} cannot be None")
-    if kind in ("string", "text", "uri", "color"):
+    if kind in _TEXT:
         return value if isinstance(value, str) else str(value)
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"{owner}.{name} must be a number, not {type(value).__name__}")
+        return value
+    if kind == "size":
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise TypeError(
+                f"{owner}.{name} must be a number or CSS text, not {type(value).__name__}"
+            )
         return value
     if kind == "boolean":
         return bool(value)
@@ -42,7 +57,13 @@ def _coerce(owner, name, spec, value):
             raise ValueError(f"{owner}.{name} must be one of {', '.join(options)}, not {value!r}")
         return value
     if kind == "items":
+        if isinstance(value, str):
+            return [line for line in value.split("\n") if line]
         return list(value)
+    if kind == "role":
+        if isinstance(value, (list, tuple)):
+            return [str(item) for item in value]
+        return str(value)
     return value
 
 
@@ -65,12 +86,32 @@ def component(kind):
         cls._specs = spec["properties"]
         cls._event_names = spec["events"]
         cls._layout_specs = spec["layout_properties"]
+        cls._invisible = spec["invisible"]
         for name, prop in spec["properties"].items():
             if name not in cls.__dict__:
                 setattr(cls, name, _property(name, prop.get("help", "")))
         return cls
 
     return install
+
+
+# -- warnings: what a design holds that a component cannot use ------------------------------
+
+_warnings = []
+
+
+def warn(text):
+    """Keep a warning for the console (`flush_warnings` prints them together)."""
+    _warnings.append(text)
+
+
+def flush_warnings(title):
+    """Print the warnings kept so far as one console warning."""
+    if not _warnings:
+        return
+    found = list(_warnings)
+    del _warnings[:]
+    _platform.get().console_warn(title + ":\n  " + "\n  ".join(found))
 
 
 class Component:
@@ -82,6 +123,8 @@ class Component:
     _layout_specs = {}
     _invisible = False
     """True for components with no appearance (Timer)."""
+    _writeback = {}
+    """Property -> the events after which a data binding writes its value back."""
 
     def __init__(self, **properties):
         if "_props" not in self.__dict__:
@@ -94,9 +137,10 @@ class Component:
 
     # -- set-up and properties ------------------------------------------------------------
 
-    def _setup(self, properties=None):
+    def _setup(self, properties=None, design=None):
         """Create the component's state and element (once; a form does it in __new__), with
-        `properties` given at creation instead of the catalogue's defaults."""
+        `properties` given at creation (from code: checked) and `design` (from a design:
+        what does not fit is kept aside with a warning) instead of the catalogue's defaults."""
         if "_props" in self.__dict__:
             return
         properties = properties or {}
@@ -104,17 +148,26 @@ class Component:
             if name not in self._specs:
                 raise TypeError(f"{self._kind} has no property {name!r}")
         self._props = {}
+        self._extra = {}
         for name, spec in self._specs.items():
-            if name in properties:
-                self._props[name] = self._coerce(name, properties[name])
-            else:
-                default = spec.get("default")
-                self._props[name] = list(default) if isinstance(default, list) else default
+            default = spec.get("default")
+            self._props[name] = list(default) if isinstance(default, list) else default
+        for name, value in (design or {}).items():
+            if name not in self._specs:
+                self._extra[name] = value
+                continue
+            try:
+                self._props[name] = self._coerce(name, value)
+            except (TypeError, ValueError) as e:
+                self._extra[name] = value
+                warn(f"{e}: kept, not used")
+        for name, value in properties.items():
+            self._props[name] = self._coerce(name, value)
         self._handlers = {}
+        self._internal = {}
         self._shown = False
         self._parent = None
         self._wrapper = None
-        self.tag = ComponentTag()
         dom = _platform.get()
         self._dom = dom.draw(self._kind, self._drawn())
         self._parts(dom)
@@ -129,6 +182,8 @@ class Component:
         """Listen to the element's DOM events (components with events override this)."""
 
     def _get(self, name):
+        if name == "tag" and self._props.get("tag") is None:
+            self._props["tag"] = ComponentTag()
         return self._props[name]
 
     def _coerce(self, name, value):
@@ -145,15 +200,26 @@ class Component:
             drawn = self._draw_value(name, value)
             if drawn is not None:
                 found[name] = drawn
+        found.update(self._drawn_own())
         return found
+
+    def _drawn_own(self):
+        """The running app's own drawn values (names starting with "_", e.g. a page text)."""
+        return {}
 
     def _draw_value(self, name, value):
         """`value` of property `name` for the drawing (None: none)."""
+        if self._specs[name].get("type") in _NOT_DRAWN:
+            return None
         return value
 
     def _render(self, name):
         _platform.get().update(self._dom, self._kind, name, self._drawn())
         self._drawn_again(name)
+
+    def _redraw_own(self, name):
+        """Draw one of the app's own values again (see `_drawn_own`)."""
+        _platform.get().update(self._dom, self._kind, name, self._drawn())
 
     def _drawn_again(self, name):
         """After property `name` was drawn: what the component does about it beyond its
@@ -191,16 +257,24 @@ class Component:
         elif handler in self._handlers.get(event_name, []):
             self._handlers[event_name].remove(handler)
 
+    def _on(self, event_name, hook):
+        """Call `hook()` before the handlers of `event_name` (data bindings' write-back)."""
+        self._internal.setdefault(event_name, []).append(hook)
+
     def get_event_handlers(self, event_name):
         self._check_event(event_name)
         return tuple(self._handlers.get(event_name, ()))
 
     def raise_event(self, event_name, **event_args):
         """Call the handlers of `event_name` with `sender` and `event_name` (and
-        `event_args`) as keyword arguments."""
+        `event_args`) as keyword arguments; your own events' names start with "x-"."""
         self._check_event(event_name)
+        for hook in self._internal.get(event_name, ()):
+            hook()
+        result = None
         for handler in list(self._handlers.get(event_name, ())):
-            handler(sender=self, event_name=event_name, **event_args)
+            result = handler(sender=self, event_name=event_name, **event_args)
+        return result
 
     # -- place and visibility ---------------------------------------------------------------
 
@@ -245,11 +319,11 @@ class Component:
 class Container(Component):
     """A component that holds others, in order, each with its layout properties."""
 
-    def _setup(self, properties=None):
+    def _setup(self, properties=None, design=None):
         if "_props" in self.__dict__:
             return
         self._children = []
-        Component._setup(self, properties)
+        Component._setup(self, properties, design)
 
     def add_component(self, component, index=None, **layout_properties):
         """Add `component` at the end (or before position `index`). Layout properties this
@@ -269,12 +343,12 @@ class Container(Component):
         drawn = {name: value for name, value in layout.items() if value is not None}
         wrapper = dom.slot(self._kind, drawn)
         dom.append(wrapper, component._dom)
+        before = None
         if index is None or index >= len(self._children):
-            dom.append(self._dom, wrapper)
             self._children.append(component)
         else:
             index = max(0, index)
-            dom.insert(self._dom, wrapper, self._children[index]._wrapper)
+            before = self._children[index]._wrapper
             self._children.insert(index, component)
         component._parent = self
         component._wrapper = wrapper
@@ -282,18 +356,24 @@ class Container(Component):
         dom.set_class(wrapper, "anvil-hidden", not component._props.get("visible", True))
         if component._invisible:
             dom.set_class(wrapper, "anvil-invisible", True)
+        dom.attach(self._dom, self._kind, wrapper, drawn, before)
+        self._added(component)
         if self._shown:
             component._set_shown(True)
 
+    def _added(self, component):
+        """After `component` was added (e.g. a DataGrid pages its rows again)."""
+
     def _remove(self, component):
         dom = _platform.get()
-        dom.detach(component._wrapper)
+        dom.release(component._wrapper)
         dom.detach(component._dom)
         self._children.remove(component)
         component._parent = None
         component._wrapper = None
         if component._shown:
             component._set_shown(False)
+        self._added(None)
 
     def clear(self):
         """Remove every component."""
@@ -306,3 +386,15 @@ class Container(Component):
 
     def _child_list(self):
         return list(self._children)
+
+
+@component("Label")
+class InvalidComponent(Component):
+    """What a design names but this app cannot make (an unknown type, a form of another
+    app): a visible placeholder, so the rest of the form still works."""
+
+    def __init__(self, text="", **properties):
+        self._setup()
+        self.text = text
+        self.foreground = "#b42318"
+        self.border = "1px dashed #b42318"

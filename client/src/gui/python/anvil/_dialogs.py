@@ -1,9 +1,12 @@
 """alert, confirm and Notification.
 
-The browser cannot pause Python until the visitor answers (neither Brython nor Pyodide can
-suspend), so `alert` shows its dialog and returns at once; `on_close(value)`, if given, is
-called with the value of the button that closed it. `confirm` asks with the browser's own
-dialog, which does wait, and returns True or False as in Anvil.
+`buttons` are texts or (text, value) pairs, as in Anvil: `alert(..., buttons=[("No", False),
+("Yes", True)])`. The browser cannot pause Python until the visitor answers (neither Brython
+nor Pyodide suspends yet), so `alert` shows its dialog and returns at once; `on_close(value)`,
+if given, is called with the value of the button that closed it (None when dismissed).
+`confirm` asks with the browser's own dialog, which does wait, and returns the value of the
+button OK stands for (the first) or of the one Cancel stands for (the second): True or False
+with Anvil's default Yes and No.
 """
 
 from . import _platform
@@ -43,6 +46,7 @@ class _Alert:
         if self._content is not None:
             self._content.remove_from_parent()
             dom.append(body, self._content._dom)
+            _contents.append(self._content)
         else:
             dom.set_text(body, "" if content is None else str(content))
         dom.append(box, body)
@@ -79,9 +83,19 @@ class _Alert:
         _platform.get().detach(self._backdrop)
         if self._content is not None:
             _platform.get().detach(self._content._dom)
+            if self._content in _contents:
+                _contents.remove(self._content)
             self._content._set_shown(False)
         if self._on_close is not None:
             self._on_close(value)
+
+
+_contents = []
+
+
+def open_contents():
+    """The components shown in open alerts."""
+    return list(_contents)
 
 
 def _buttons(buttons):
@@ -113,9 +127,20 @@ def alert(
 
 
 def confirm(content, title="", buttons=None, large=False, dismissible=False, role=None):
-    """Ask a yes/no question; True or False (the browser's own dialog, which waits)."""
+    """Ask a question with two answers (default: Yes, True and No, False) in the browser's
+    own dialog, which waits: OK answers the first button's value, Cancel the second's."""
+    choices = _buttons(buttons) if buttons is not None else [("Yes", True), ("No", False)]
     text = str(content) if not title else f"{title}\n\n{content}"
-    return bool(_platform.get().confirm(text))
+    if buttons is not None:
+        names = [label for label, _ in choices[:2]]
+        keys = ("OK", "Cancel")[: len(names)]
+        if names:
+            pairs = zip(names, keys, strict=True)
+            text += "\n\n" + " / ".join(f"{label} ({key})" for label, key in pairs)
+    yes = bool(_platform.get().confirm(text))
+    if yes:
+        return choices[0][1] if choices else True
+    return choices[1][1] if len(choices) > 1 else None
 
 
 class Notification:

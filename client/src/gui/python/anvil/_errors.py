@@ -1,10 +1,21 @@
 """Uncaught errors in client code: a visible, dismissible notice in the app, and the whole
-traceback in the browser's console."""
+traceback in the browser's console; or, after `set_default_error_handling(handler)`, the
+app's own handler (an error it raises is reported as usual)."""
 
 from . import _platform
 
 MAX_NOTICES = 5
 _notices = []
+_handler = None
+
+
+def set_default_error_handling(handler):
+    """Call `handler(exception)` for every error the app's code leaves uncaught (None: show
+    them as notices again)."""
+    global _handler
+    if handler is not None and not callable(handler):
+        raise TypeError("set_default_error_handling() needs a function, or None")
+    _handler = handler
 
 
 def describe(exc):
@@ -52,6 +63,17 @@ def report(exc):
     return notice
 
 
+def handle(exc):
+    """An uncaught error: the app's handler's, or a notice."""
+    if _handler is not None:
+        try:
+            _handler(exc)
+            return
+        except Exception as again:
+            exc = again
+    report(exc)
+
+
 def _dismiss(notice):
     if notice in _notices:
         _notices.remove(notice)
@@ -66,7 +88,7 @@ def guarded(fn):
         try:
             return fn(*args)
         except Exception as exc:
-            report(exc)
+            handle(exc)
             return None
 
     return run

@@ -7,18 +7,28 @@ An adapter offers:
 
     draw(kind, props) -> element    update(element, kind, name, props)
     control(element, kind) -> element         slot(parent_kind, layout) -> element
+    attach(container, kind, holder, layout, before | None)      release(holder)
                                     the components' drawing, client/src/gui/draw.js (shared
-                                    with the designer); props: plain values, no None
+                                    with the designer); props: JSON-like values, no None
+    draw_call(name, *args)          another of the drawing's functions (e.g. youtubeCommand)
     create(tag) -> element          root() / overlay() -> element
     append(parent, child)           insert(parent, child, before)     detach(element)
+    query(element, selector) -> element | None
     set_text(element, text)         set_attr(element, name, value | None)
     set_style(element, name, value | None)   set_class(element, name, on)
-    set_prop(element, name, value)  get_prop(element, name)    call(element, method)
-    listen(element, event, fn)      fn(event): the event offers .key and .preventDefault()
+    set_prop(element, name, value)  get_prop(element, name)
+    call(element, method, *args) -> its result
+    listen(element, event, fn)      fn(event): the event offers .key, .detail, .preventDefault()
     set_timeout(fn, seconds) / set_interval(fn, seconds) -> handle;  clear(handle)
     post(url, text) -> (status, text)   a synchronous request to the app's own origin
+    fetch_bytes(url) -> (status, bytes, content type)   the same, for bytes
+    bytes_of(js_bytes) -> bytes     base64_of(js_bytes) -> text
+    object_url(bytes | js_bytes, content_type) -> a blob: URL
     json_dumps(value) / json_loads(text)
-    console_error(text)             confirm(text) -> bool       ready()
+    location_hash() -> text         set_location_hash(text, replace)
+    encode_uri(text) / decode_uri(text)
+    focused() -> element | None     contains(element, other) -> bool
+    console_error(text) / console_warn(text)     confirm(text) -> bool       ready()
 
 `DomAdapter` holds what both adapters do alike (the DOM's own methods); each adds how values
 and callbacks cross into JavaScript on its runtime.
@@ -85,8 +95,62 @@ class DomAdapter:
     def get_prop(self, element, name):
         return getattr(element, name)
 
-    def call(self, element, method):
-        getattr(element, method)()
+    def call(self, element, method, *args):
+        return getattr(element, method)(*args)
+
+    def query(self, element, selector):
+        return element.querySelector(selector)
+
+    def release(self, holder):
+        self._draw.release(holder)
+
+    def draw_call(self, name, *args):
+        return getattr(self._draw, name)(*args)
+
+    def base64_of(self, js_bytes):
+        return str(self._draw.base64(js_bytes))
+
+    def fetch_bytes(self, url):
+        request = self._window.XMLHttpRequest.new()
+        request.open("GET", url, False)
+        request.overrideMimeType("text/plain; charset=x-user-defined")
+        try:
+            request.send()
+        except Exception:
+            return 0, b"", ""
+        text = str(request.responseText)
+        content_type = str(request.getResponseHeader("content-type") or "").split(";")[0]
+        return request.status, bytes(ord(ch) & 0xFF for ch in text), content_type
+
+    def location_hash(self):
+        return str(self._window.location.hash)
+
+    def set_location_hash(self, text, replace):
+        target = "#" + text if text else self._window.location.pathname
+        if replace:
+            self._window.history.replaceState(None, "", target)
+        elif text:
+            self._window.location.hash = text
+        else:
+            self._window.history.pushState(None, "", target)
+
+    def encode_uri(self, text):
+        return str(self._window.encodeURIComponent(text))
+
+    def decode_uri(self, text):
+        try:
+            return str(self._window.decodeURIComponent(text))
+        except Exception:
+            return text
+
+    def focused(self):
+        return self._document.activeElement
+
+    def contains(self, element, other):
+        return bool(element.contains(other))
+
+    def console_warn(self, text):
+        self._window.console.warn(text)
 
     def post(self, url, text):
         request = self._window.XMLHttpRequest.new()

@@ -29,6 +29,17 @@ class Adapter(DomAdapter):
     def slot(self, parent_kind, layout):
         return self._draw.slot(parent_kind, self._js(layout))
 
+    def attach(self, container, kind, holder, layout, before):
+        self._draw.attach(container, kind, holder, self._js(layout), before)
+
+    def bytes_of(self, js_bytes):
+        return js_bytes.to_bytes()
+
+    def object_url(self, data, content_type):
+        if isinstance(data, (bytes, bytearray)):
+            data = to_js(bytes(data))
+        return str(self._draw.objectUrl(data, content_type))
+
     def listen(self, element, event, fn):
         proxy = create_proxy(fn)
         self._listeners.append(proxy)  # alive as long as the page

@@ -9,5 +9,5 @@ def start(adapter, startup_form):
     try:
         _forms.open_form(startup_form)
     except Exception as exc:
-        _errors.report(exc)
+        _errors.handle(exc)
     adapter.ready()

@@ -21,7 +21,7 @@ from ._server_errors import (
 
 CALL_URL = "/_/call"
 
-__all__ = ["AppOfflineError", "call", "call_s"]
+__all__ = ["AppOfflineError", "call", "call_s", "reset_session"]
 __all__ += _server_errors.__all__
 
 
@@ -49,6 +49,10 @@ def _exception(kind, message):
         found = _BY_NAME.get(kind[len(prefix) :])
         if found is not None:
             return found(message)
+    if isinstance(kind, str) and kind.startswith("anvil.users."):  # the Users service's
+        from .users import _error
+
+        return _error(kind, message)
     return AnvilWrappedError(message)
 
 
@@ -64,8 +68,24 @@ def call(fn_name, *args, **kwargs):
         }
     except _serialize.SerializationError as e:
         raise SerializationError(f"Cannot pass the arguments: {e}") from None
+    answer = _post(CALL_URL, payload)
+    if "value" in answer:
+        try:
+            return _serialize.decode(answer["value"])
+        except _serialize.SerializationError as e:
+            raise SerializationError(f"Cannot read the result: {e}") from None
+    if isinstance(answer.get("exception"), dict):
+        found = answer["exception"]
+        raise _exception(found.get("type"), str(found.get("message", "")))
+    raise InternalError("The server's answer could not be read (HTTP 200)")
+
+
+def _post(url, payload):
+    """POST `payload` as JSON to the app's own origin and wait: the answer's JSON object
+    (HTTP 200), or the `anvil.server` exception for a refusal's status (also for
+    `anvil.tables` in the browser, `anvil/_tables.py`)."""
     dom = _platform.get()
-    status, text = dom.post(CALL_URL, dom.json_dumps(payload))
+    status, text = dom.post(url, dom.json_dumps(payload))
     if status == 0:
         raise AppOfflineError("The server could not be reached; check the connection")
     try:
@@ -74,14 +94,8 @@ def call(fn_name, *args, **kwargs):
         answer = None
     if not isinstance(answer, dict):
         raise InternalError(f"The server's answer could not be read (HTTP {status})")
-    if status == 200 and "value" in answer:
-        try:
-            return _serialize.decode(answer["value"])
-        except _serialize.SerializationError as e:
-            raise SerializationError(f"Cannot read the result: {e}") from None
-    if status == 200 and isinstance(answer.get("exception"), dict):
-        found = answer["exception"]
-        raise _exception(found.get("type"), str(found.get("message", "")))
+    if status == 200:
+        return answer
     error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
     message = str(error.get("message") or f"The call failed (HTTP {status})")
     raise _BY_STATUS.get(status, InternalError)(message)
@@ -89,3 +103,37 @@ def call(fn_name, *args, **kwargs):
 
 call_s = call
 """Anvil's call without the spinner (Widgetbox shows none): the same as `call`."""
+
+TASK_URL = "/_/task"
+
+
+def _task_transport(op, data):
+    """A `Task` reading its task (`anvil/_tasks.py`): POST to the app's `/_/task`, with the
+    capability the host gave the `Task` (client code may only read tasks)."""
+    answer = _post(TASK_URL, data)
+    if "ok" in answer:
+        return answer["ok"]
+    error = answer.get("error")
+    if isinstance(error, dict):
+        raise _exception(error.get("type"), str(error.get("message", "")))
+    raise InternalError("The server's answer could not be read (HTTP 200)")
+
+
+def _decode_task(payload):
+    """A `Task` server code returned: its module is loaded only when one arrives."""
+    from . import _tasks
+
+    _tasks.set_transport(_task_transport)
+    return _tasks._decode_task(payload)
+
+
+_serialize.register("task", _decode_task)
+
+
+RESET_URL = "/_/session/reset"
+
+
+def reset_session():
+    """Start a new session: the app's server code forgets this browser's session (and who
+    logged in with it), as after a `SessionExpiredError`."""
+    _post(RESET_URL, {})

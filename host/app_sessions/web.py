@@ -1,0 +1,129 @@
+"""A GUI app's own origin, beyond its page and calls (under hosts.PREFIX):
+
+- `/_/api/<path>` the HTTP endpoints of the widget's server code (`@anvil.server.route`),
+  as Anvil serves an app's API at `<app>/_/api/...`: the same checks, header allow-list and
+  limits as a widget's HTTP API (`endpoints/serve.py`), with the browser's visit (its
+  session, cookies and logged-in user; cookies never enter the sandbox as headers);
+- `POST /_/session/reset` `anvil.server.reset_session()`: the browser's session is
+  forgotten and its cookie cleared, so the next call starts a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import sqlite_utils
+from litestar import Request, Response, Router, post, route
+from litestar.datastructures import State
+from litestar.params import FromPath
+
+from widgetbox.host.app_sessions.visit import HTTP, AppSessions, client_of
+from widgetbox.host.config import Config
+from widgetbox.host.endpoints.serve import ALL_METHODS, run_route
+from widgetbox.host.gui.apps import CALL_HEADERS, NOT_FOUND, _error, _refused, visible_app
+from widgetbox.host.gui.hosts import PREFIX
+from widgetbox.host.gui.tokens import AppTokens
+from widgetbox.host.runs.runner import Runner
+from widgetbox.host.storage.database import Database
+from widgetbox.host.web.dependencies import (
+    AppSessionsDep,
+    AppTokensDep,
+    ConfigDep,
+    DbDep,
+    RunnerDep,
+)
+from widgetbox.host.widgets import records as widgets
+from widgetbox.host.widgets.records import Widget
+
+API = "/_/api"
+
+
+def _files(database: sqlite_utils.Database, widget: Widget) -> dict[str, str]:
+    return dict(widgets.head_files(database, widget))
+
+
+def routes(rate_limit: Any, max_body: int) -> list[Router]:
+    """`rate_limit`: the widgets' HTTP APIs' middleware (per address); `max_body` their
+    body cap."""
+
+    async def serve(
+        request: Request[Any, Any, State],
+        slug: str,
+        path: str,
+        db: Database,
+        app_tokens: AppTokens,
+        config: Config,
+        runner: Runner,
+        app_sessions: AppSessions,
+    ) -> Response[Any]:
+        with runner.runtime.handling_request():  # scripts give way meanwhile
+            found = await visible_app(request, slug, db, app_tokens, config, runner.code_in)
+            if found is None:
+                return _error(404, "not_found", NOT_FOUND)
+            widget, code = found
+            visit = app_sessions.browser(
+                widget, code.files, request.cookies, client_of(request), HTTP
+            )
+            origin = config.app_origin(slug) + API
+            return await run_route(request, runner, config, widget, code, path, origin, visit)
+
+    @route(PREFIX + "/{slug:str}" + API, http_method=ALL_METHODS, include_in_schema=False)
+    async def api_root(
+        request: Request[Any, Any, State],
+        slug: FromPath[str],
+        db: DbDep,
+        app_tokens: AppTokensDep,
+        config: ConfigDep,
+        runner: RunnerDep,
+        app_sessions: AppSessionsDep,
+    ) -> Response[Any]:
+        return await serve(request, slug, "/", db, app_tokens, config, runner, app_sessions)
+
+    @route(
+        PREFIX + "/{slug:str}" + API + "/{path:path}",
+        http_method=ALL_METHODS,
+        include_in_schema=False,
+    )
+    async def api_path(
+        request: Request[Any, Any, State],
+        slug: FromPath[str],
+        path: FromPath[str],
+        db: DbDep,
+        app_tokens: AppTokensDep,
+        config: ConfigDep,
+        runner: RunnerDep,
+        app_sessions: AppSessionsDep,
+    ) -> Response[Any]:
+        return await serve(request, slug, path, db, app_tokens, config, runner, app_sessions)
+
+    @post(PREFIX + "/{slug:str}/_/session/reset", include_in_schema=False, status_code=200)
+    async def reset_session(
+        request: Request[Any, Any, State],
+        slug: FromPath[str],
+        db: DbDep,
+        app_tokens: AppTokensDep,
+        config: ConfigDep,
+        app_sessions: AppSessionsDep,
+    ) -> Response[Any]:
+        problem = _refused(request, slug, config, "A session reset")
+        if problem is not None:
+            return problem
+        found = await visible_app(request, slug, db, app_tokens, config, _files)
+        if found is None:
+            return _error(404, "not_found", NOT_FOUND)
+        widget, files = found
+        visit = app_sessions.browser(widget, files, request.cookies, client_of(request))
+        await asyncio.to_thread(visit.reset)
+        return Response({"ok": None}, headers=CALL_HEADERS, cookies=visit.response_cookies())
+
+    return [
+        Router(
+            path="/",
+            route_handlers=[api_root, api_path],
+            middleware=[rate_limit],
+            request_max_body_size=max_body + 1,
+            include_in_schema=False,
+        ),
+        Router(path="/", route_handlers=[reset_session], include_in_schema=False),
+    ]

@@ -1,0 +1,11 @@
+"""`anvil.facebook`: Anvil's Facebook service (sign-in and the Graph API), which Widgetbox
+does not provide. It and `anvil.facebook.auth` import, so an app that imports them loads;
+using anything from them raises `anvil._unavailable.ServiceNotAvailable` naming the service."""
+
+from anvil._unavailable import unavailable
+
+SERVICE = "the Facebook service (anvil.facebook)"
+
+__all__ = []  # a star import takes nothing: every name is a placeholder
+
+__getattr__ = unavailable(__name__, SERVICE, submodules=("auth",))
