@@ -21,8 +21,9 @@ from litestar.params import FromPath
 from widgetbox.host.app_sessions.visit import HTTP, AppSessions, client_of
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints.serve import ALL_METHODS, run_route
-from widgetbox.host.gui.apps import CALL_HEADERS, NOT_FOUND, _error, _refused, visible_app
+from widgetbox.host.gui.apps import visible_app
 from widgetbox.host.gui.hosts import PREFIX
+from widgetbox.host.gui.requests import CALL_HEADERS, NOT_FOUND, error, refused
 from widgetbox.host.gui.tokens import AppTokens
 from widgetbox.host.runs.runner import Runner
 from widgetbox.host.storage.database import Database
@@ -60,7 +61,7 @@ def routes(rate_limit: Any, max_body: int) -> list[Router]:
         with runner.runtime.handling_request():  # scripts give way meanwhile
             found = await visible_app(request, slug, db, app_tokens, config, runner.code_in)
             if found is None:
-                return _error(404, "not_found", NOT_FOUND)
+                return error(404, "not_found", NOT_FOUND)
             widget, code = found
             visit = app_sessions.browser(
                 widget, code.files, request.cookies, client_of(request), HTTP
@@ -106,12 +107,12 @@ def routes(rate_limit: Any, max_body: int) -> list[Router]:
         config: ConfigDep,
         app_sessions: AppSessionsDep,
     ) -> Response[Any]:
-        problem = _refused(request, slug, config, "A session reset")
+        problem = refused(request, slug, config, "A session reset")
         if problem is not None:
             return problem
         found = await visible_app(request, slug, db, app_tokens, config, _files)
         if found is None:
-            return _error(404, "not_found", NOT_FOUND)
+            return error(404, "not_found", NOT_FOUND)
         widget, files = found
         visit = app_sessions.browser(widget, files, request.cookies, client_of(request))
         await asyncio.to_thread(visit.reset)

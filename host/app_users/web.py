@@ -35,20 +35,16 @@ from widgetbox.host.app_users.handler import answer
 from widgetbox.host.app_users.service import Ask, UsersError, UsersService
 from widgetbox.host.app_users.settings import SettingsError, users_settings
 from widgetbox.host.config import Config
-from widgetbox.host.gui.apps import (
-    CALL_HEADERS,
-    NOT_FOUND,
-    PAGE_HEADERS,
-    STATIC,
-    _error,
-    _json_body,
-    _on_app_host,
-    _refused,
-    visible_app,
-    visit_cookie_name,
-)
+from widgetbox.host.gui.apps import PAGE_HEADERS, STATIC, visible_app, visit_cookie_name
 from widgetbox.host.gui.capabilities import Capabilities
 from widgetbox.host.gui.hosts import PREFIX
+from widgetbox.host.gui.requests import (
+    CALL_HEADERS,
+    NOT_FOUND,
+    app_json,
+    error,
+    on_app_host,
+)
 from widgetbox.host.gui.tokens import AppTokens
 from widgetbox.host.storage.database import Database
 from widgetbox.host.web.dependencies import (
@@ -87,7 +83,7 @@ async def _linked_app(
     """The widget an emailed link is for (any kind with the Users service: a GUI app's, or
     an HTTP API's whose users sign up through it), if the visitor may open it (a private
     widget: only its owner, handed over as for its app)."""
-    if not _on_app_host(request, slug):
+    if not on_app_host(request, slug):
         return None
     grant = app_tokens.visitor(request.cookies.get(visit_cookie_name(config)))
 
@@ -196,20 +192,14 @@ def routes(config: Config, assets: Assets) -> list[Router]:
         app_sessions: AppSessionsDep,
         app_users: AppUsersDep,
     ) -> Response[Any]:
-        problem = _refused(request, slug, config, "A Users request")
-        if problem is not None:
-            return problem
-        raw = await request.body()
-        if len(raw) > USERS_MAX_BYTES:
-            return _error(413, "too_large", "A Users request is too large.")
-        data = _json_body(raw, "A Users request")
+        data = await app_json(request, slug, config, "A Users request", USERS_MAX_BYTES)
         if isinstance(data, Response):
             return data
         if not isinstance(data, dict):
-            return _error(400, "bad_call", 'A Users request is {"op": name, ...}.')
+            return error(400, "bad_call", 'A Users request is {"op": name, ...}.')
         found = await visible_app(request, slug, db, app_tokens, config, _files)
         if found is None:
-            return _error(404, "not_found", NOT_FOUND)
+            return error(404, "not_found", NOT_FOUND)
         widget, files = found
         visit = app_sessions.browser(widget, files, request.cookies, client_of(request))
         visit.restart_expired = True

@@ -46,10 +46,19 @@ from litestar.response import Redirect, Template
 from widgetbox.host.accounts import users as accounts
 from widgetbox.host.app_sessions import Visit
 from widgetbox.host.config import Config
-from widgetbox.host.endpoints.bounds import JsonBounds, TooManyMembers
 from widgetbox.host.gui import client_tables, design
 from widgetbox.host.gui.capabilities import Capabilities, InvalidCapability, WidgetCapabilities
-from widgetbox.host.gui.hosts import PREFIX, app_of
+from widgetbox.host.gui.hosts import PREFIX
+from widgetbox.host.gui.requests import (
+    CALL_HEADERS,
+    CALL_MAX_BYTES,
+    NOT_FOUND,
+    app_json,
+    error,
+    json_body,
+    on_app_host,
+    refused,
+)
 from widgetbox.host.gui.tokens import VISIT_SECONDS, AppTokens
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.admission import QUEUE_FULL
@@ -67,7 +76,7 @@ from widgetbox.host.web.dependencies import (
     RunnerDep,
     TablesDep,
 )
-from widgetbox.host.web.errors import body, respond
+from widgetbox.host.web.errors import respond
 from widgetbox.host.web.pages import Assets
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
@@ -83,7 +92,6 @@ from widgetbox.runtime import (
 
 log = logging.getLogger("widgetbox.host")
 
-CALL_MAX_BYTES = 1024 * 1024
 MAX_NAME = 200
 STATIC = "/_/static/"
 PREVIEW = "/_/preview"
@@ -115,10 +123,6 @@ PAGE_HEADERS = {
     "referrer-policy": "no-referrer",
     "cache-control": "no-store",
 }
-NOT_FOUND = (
-    "There is no app at this address, or it is private: if it is yours, open it from its page "
-    "in Widgetbox."
-)
 
 
 def visit_cookie_name(config: Config) -> str:
@@ -127,12 +131,6 @@ def visit_cookie_name(config: Config) -> str:
 
 
 T = TypeVar("T")
-
-
-def _on_app_host(request: Request[Any, Any, State], slug: str) -> bool:
-    """Only requests routed here from the app's own host name (never a path typed on
-    Widgetbox's origin)."""
-    return app_of(request.scope) == slug != ""
 
 
 async def visible_app(
@@ -146,7 +144,7 @@ async def visible_app(
     """The GUI widget whose app this is, if the visitor may open it, with what `read` reads
     of it in the same trip to the database (its code for a server call, its schema for a
     Data Tables request)."""
-    if not _on_app_host(request, slug):
+    if not on_app_host(request, slug):
         return None
     grant = app_tokens.visitor(request.cookies.get(visit_cookie_name(config)))
 
@@ -232,7 +230,7 @@ def _static(
     request: Request[Any, Any, State], slug: str, path: str, assets: Assets
 ) -> Response[bytes]:
     name = path.lstrip("/")
-    if not _on_app_host(request, slug) or not name.startswith(STATIC_FOLDERS):
+    if not on_app_host(request, slug) or not name.startswith(STATIC_FOLDERS):
         return Response(b"", status_code=404)
     data, gzipped = assets.read(name)
     headers = {"cache-control": IMMUTABLE, "vary": "accept-encoding"}
@@ -324,14 +322,14 @@ async def _call(
     app session and cookies, whose changes come back as `Set-Cookie`), its result's
     signed."""
     if found is None:
-        return _error(404, "not_found", NOT_FOUND)
+        return error(404, "not_found", NOT_FOUND)
     name, args, kwargs = parsed
     widget, code = found
     signer = capabilities.of(widget.id, widget.created_at)
     try:
         args, kwargs = signer.check(args), signer.check(kwargs)
     except InvalidCapability as e:
-        return _error(
+        return error(
             400,
             "invalid_capability",
             f"Invalid capability: {e} passed to a server function must be one the app was "
@@ -355,7 +353,7 @@ async def _tables_request(
 ) -> Response[Any]:
     """One Data Tables operation of browser code (client_tables.py)."""
     if found is None:
-        return _error(404, "not_found", NOT_FOUND)
+        return error(404, "not_found", NOT_FOUND)
     widget, schema_text = found
     signer = capabilities.of(widget.id, widget.created_at)
     frame = await asyncio.to_thread(
@@ -403,7 +401,7 @@ def routes(config: Config, assets: Assets) -> list[Router]:
         token: FromQuery[str] = "",
         to: FromQuery[str] = "",
     ) -> Response[Any]:
-        if not _on_app_host(request, slug):
+        if not on_app_host(request, slug):
             return _not_found()
         return await _enter(slug, token, to, db, app_tokens, config)
 
@@ -411,7 +409,7 @@ def routes(config: Config, assets: Assets) -> list[Router]:
     def preview(
         request: Request[Any, Any, State], slug: FromPath[str], config: ConfigDep
     ) -> Response[Any]:
-        if not _on_app_host(request, slug):
+        if not on_app_host(request, slug):
             return _not_found()
         return _preview(config, assets)
 
@@ -427,7 +425,7 @@ def routes(config: Config, assets: Assets) -> list[Router]:
         app_sessions: AppSessionsDep,
     ) -> Response[Any]:
         with runner.runtime.handling_request():  # scripts give way meanwhile
-            problem = _refused(request, slug, config, "A server call")
+            problem = refused(request, slug, config, "A server call")
             if problem is not None:
                 return problem
             parsed = _parse_call(await request.body())
@@ -448,14 +446,11 @@ def routes(config: Config, assets: Assets) -> list[Router]:
         capabilities: CapabilitiesDep,
     ) -> Response[Any]:
         with runner.runtime.handling_request():  # scripts give way meanwhile
-            problem = _refused(request, slug, config, "A Data Tables request")
-            if problem is not None:
-                return problem
-            data = _json_body(await request.body(), "A Data Tables request")
+            data = await app_json(request, slug, config, "A Data Tables request")
             if isinstance(data, Response):
                 return data
             if not isinstance(data, dict):
-                return _error(400, "bad_call", 'A Data Tables request is {"op": name, ...}.')
+                return error(400, "bad_call", 'A Data Tables request is {"op": name, ...}.')
             found = await visible_app(request, slug, db, app_tokens, config, _schema_text)
             return await _tables_request(data, found, tables, capabilities)
 
@@ -471,15 +466,12 @@ def routes(config: Config, assets: Assets) -> list[Router]:
     ) -> Response[Any]:
         """A `Task` that server code returned, read by browser code (tasks/client.py)."""
         what = "A background task request"
-        problem = _refused(request, slug, config, what)
-        if problem is not None:
-            return problem
-        data = _json_body(await request.body(), what)
+        data = await app_json(request, slug, config, what)
         if isinstance(data, Response):
             return data
         asked = task_client.requested(data)
         if asked is None:
-            return _error(400, "bad_call", f'{what} is {{"id": id, "cap": capability}}.')
+            return error(400, "bad_call", f'{what} is {{"id": id, "cap": capability}}.')
         task_id, run_id = asked
 
         def read(database: sqlite_utils.Database, widget: Widget) -> runs.Run | None:
@@ -487,7 +479,7 @@ def routes(config: Config, assets: Assets) -> list[Router]:
 
         found = await visible_app(request, slug, db, app_tokens, config, read)
         if found is None:
-            return _error(404, "not_found", NOT_FOUND)
+            return error(404, "not_found", NOT_FOUND)
         widget, run = found
         signer = capabilities.of(widget.id, widget.created_at)
         live = runner.states.get(run_id)
@@ -511,52 +503,11 @@ def routes(config: Config, assets: Assets) -> list[Router]:
     ]
 
 
-CALL_HEADERS = {"cache-control": "no-store", "content-security-policy": "sandbox"}
-
-
-def _error(status: int, code: str, message: str) -> Response[Any]:
-    return Response(body(status, code, message), status_code=status, headers=CALL_HEADERS)
-
-
-def _refused(
-    request: Request[Any, Any, State], slug: str, config: Config, what: str
-) -> Response[Any] | None:
-    """Calls and Data Tables requests come from the app's own pages: its host name, its
-    origin, JSON."""
-    if not _on_app_host(request, slug):
-        return _error(404, "not_found", NOT_FOUND)
-    origin = request.headers.get("origin")
-    site = request.headers.get("sec-fetch-site")
-    if (origin and origin != config.app_origin(slug)) or site in {"cross-site", "same-site"}:
-        return _error(403, "cross_origin", f"{what} must come from the app's own page.")
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json":
-        return _error(415, "unsupported_media_type", f"{what} is sent as JSON.")
-    return None
-
-
-def _json_body(raw: bytes, what: str) -> Any:
-    """The request's JSON, bounded (at most `CALL_MAX_BYTES`; objects' members counted as
-    they are read: hash flooding, see `endpoints.bounds.JsonBounds`), or the refusal."""
-
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} cannot be sent")
-
-    if len(raw) > CALL_MAX_BYTES:
-        return _error(413, "too_large", f"{what} may send at most {CALL_MAX_BYTES:,} bytes.")
-    try:
-        return json.loads(raw, parse_constant=no_constants, object_pairs_hook=JsonBounds())
-    except TooManyMembers as e:
-        return _error(413, "too_large", f"{what} is refused: {e}.")
-    except (ValueError, RecursionError):
-        return _error(400, "bad_call", f"{what} is not valid JSON.")
-
-
 def _parse_call(raw: bytes) -> tuple[str, list[Any], dict[str, Any]] | Response[Any]:
     def refuse(message: str) -> Response[Any]:
-        return _error(400, "bad_call", message)
+        return error(400, "bad_call", message)
 
-    data = _json_body(raw, "A call")
+    data = json_body(raw, "A call")
     if isinstance(data, Response):
         return data
     if not isinstance(data, dict) or set(data) - {"name", "args", "kwargs"}:
