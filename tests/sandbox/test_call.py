@@ -134,3 +134,49 @@ def test_modules_importing_each_other_register_their_callables(runtime: Runtime)
         entry="server_code/main.py",
     )
     assert runtime.run(Call(code, "more")).value == 42
+
+
+PORTABLE = Code.single(
+    textwrap.dedent(
+        """
+        import anvil.server
+
+        @anvil.server.portable_class
+        class Cart:
+            def __init__(self, items):
+                self.items = items
+
+            def total(self):
+                return sum(price for _, price in self.items)
+
+        @anvil.server.callable
+        def grow(cart, item):
+            cart.items.append(item)
+            media = anvil.BlobMedia("text/plain", b"hi")
+            return {"cart": cart, "total": cart.total(), "media": media}
+        """
+    ),
+    name="server.py",
+)
+
+
+def test_portable_objects_and_media_cross_a_call_both_ways(runtime: Runtime) -> None:
+    """A portable object from the caller arrives as its class (its methods work) and goes
+    back in the same form; the host keeps both as they came (`Carried`)."""
+    from widgetbox.runtime import decode_value, encode_value
+
+    sent = decode_value(
+        {"$wb": "portable", "v": {"class": "server.Cart", "data": {"items": [["pen", 2]]}}}
+    )
+    result = runtime.run(Call(PORTABLE, "grow", (sent, ["ink", 3])))
+    assert result.status is Status.OK, result.error
+    value = encode_value(result.value)
+    assert value["total"] == 5
+    assert value["cart"] == {
+        "$wb": "portable",
+        "v": {"class": "server.Cart", "data": {"items": [["pen", 2], ["ink", 3]]}},
+    }
+    assert value["media"] == {
+        "$wb": "media",
+        "v": {"content_type": "text/plain", "name": None, "data": "aGk="},
+    }

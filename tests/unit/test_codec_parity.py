@@ -36,6 +36,7 @@ CLIENT_BUILD = REPO / "client" / "build"
 SHARED = {
     "anvil/_serialize.py": GUEST_DIR / "anvil" / "_serialize.py",
     "anvil/_server_errors.py": GUEST_DIR / "anvil" / "_server_errors.py",
+    "anvil/_portable.py": GUEST_DIR / "anvil" / "_portable.py",
     "anvil/_tasks.py": GUEST_DIR / "anvil" / "_tasks.py",
     "anvil/tz.py": GUEST_DIR / "anvil" / "tz.py",
     **{

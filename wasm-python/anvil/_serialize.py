@@ -27,6 +27,7 @@ EXTENSIONS = {
     "search": "anvil.tables",
     "task": "anvil.server",
     "media": "anvil",
+    "portable": "anvil._portable",
 }
 """Tags of objects that a module of the guest's `anvil` package makes, by that module's name:
 the codec imports it when such a value arrives, and it `register`s their decoder."""

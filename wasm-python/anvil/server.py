@@ -10,6 +10,7 @@ import json as _json
 import re
 
 from anvil import BlobMedia, _serialize, _server_errors, _session
+from anvil._portable import portable_class  # shared with the browser (anvil/_portable.py)
 from anvil._server_errors import *  # noqa: F403 - Anvil's exception classes, shared
 from anvil._server_errors import NoServerFunctionError, SerializationError
 from anvil._session import (  # the session, cookies and call context (anvil/_session.py)
@@ -32,6 +33,7 @@ from anvil._tasks import (  # background tasks (anvil/_tasks.py, which the brows
 __all__ = ["HttpRequest", "HttpResponse", "call", "callable", "http_endpoint", "request", "route"]
 __all__ += _server_errors.__all__
 __all__ += ["context", "cookies", "get_api_origin", "get_app_origin", "get_session_id", "session"]
+__all__ += ["portable_class"]
 __all__ += [
     "Task",
     "background_task",

@@ -5,6 +5,7 @@
 // and are bundled from there under the same names. tests/unit/test_gui_client.py checks that
 // every module of python/anvil/ is listed here, and installs the package as it is listed.
 
+import mportable from "../../../wasm-python/anvil/_portable.py";
 import mserialize from "../../../wasm-python/anvil/_serialize.py";
 import mservererrors from "../../../wasm-python/anvil/_server_errors.py";
 import mtasks from "../../../wasm-python/anvil/_tasks.py";
@@ -59,6 +60,7 @@ export const python = {
   "anvil/_server_errors.py": mservererrors,
   "anvil/_start.py": mstart,
   "anvil/_tables.py": mtablesclient,
+  "anvil/_portable.py": mportable,
   "anvil/_tasks.py": mtasks,
   "anvil/_widgets.py": mwidgets,
   "anvil/server.py": mserver,

@@ -8,6 +8,7 @@ that file and `anvil._serialize` from wasm-python/anvil/, see client/src/gui/pyt
 """
 
 from . import _platform, _serialize, _server_errors
+from ._portable import portable_class  # shared with server code (wasm-python/anvil/)
 from ._server_errors import *  # noqa: F403 - Anvil's exception classes, shared
 from ._server_errors import (
     EXCEPTIONS,
@@ -21,7 +22,7 @@ from ._server_errors import (
 
 CALL_URL = "/_/call"
 
-__all__ = ["AppOfflineError", "call", "call_s", "reset_session"]
+__all__ = ["AppOfflineError", "call", "call_s", "portable_class", "reset_session"]
 __all__ += _server_errors.__all__
 
 
