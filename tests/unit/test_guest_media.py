@@ -157,7 +157,8 @@ def test_media_crosses_server_calls_both_ways(guest_modules: None) -> None:
     import anvil
     from anvil import _serialize
 
-    sent = anvil.BlobMedia("image/png", b"\x89PNG\x00\xff", name="dot.png")
+    sent_bytes = b"\x89PNG\x00\xff"
+    sent = anvil.BlobMedia("image/png", sent_bytes, name="dot.png")
     form = _serialize.encode({"picture": sent})
     assert form == {
         "picture": {
@@ -167,10 +168,6 @@ def test_media_crosses_server_calls_both_ways(guest_modules: None) -> None:
     }
     back = _serialize.decode(json.loads(json.dumps(form)))["picture"]
     assert isinstance(back, anvil.BlobMedia)
-    assert (back.content_type, back.name, back.get_bytes()) == sent_fields(sent)
+    assert (back.content_type, back.name, back.get_bytes()) == ("image/png", "dot.png", sent_bytes)
     with pytest.raises(_serialize.SerializationError, match="not base64"):
         _serialize.decode({"$wb": "media", "v": {"data": "%%%"}})
-
-
-def sent_fields(media: Any) -> tuple[str, str | None, bytes]:
-    return media.content_type, media.name, media.get_bytes()
