@@ -61,6 +61,22 @@ client:
 client-watch: setup
     cd client && node build.mjs --watch
 
+# Build the release (the client first): an sdist and a wheel in dist/; `pip install` the wheel anywhere with Python 3.11+, then `widgetbox serve`.
+dist: client
+    #!/usr/bin/env bash
+    set -euo pipefail
+    rm -rf dist
+    # the sdist first, then the wheel from the unpacked sdist (so the sdist is known to be
+    # complete); setuptools' long log is kept for when it fails
+    log=$(mktemp)
+    if ! {{python}} -m build --outdir dist . >"$log" 2>&1; then
+        cat "$log" >&2; rm -f "$log"; exit 1
+    fi
+    rm -f "$log"
+    for file in dist/*; do
+        echo "dist: $file ($(du -h "$file" | cut -f1))"
+    done
+
 # Install Debian's Chromium for the browser tests when /usr/bin/chromium is missing.
 chromium:
     #!/usr/bin/env bash

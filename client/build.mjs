@@ -1,6 +1,7 @@
 // Bundles the IDE's scripts and styles from src/ into build/ with esbuild.
 //
-//   node build.mjs            minified, content-hashed files and build/manifest.json
+//   node build.mjs            minified, content-hashed files and build/manifest.json, and
+//                             Pyodide's start-up snapshot (snapshot.mjs)
 //   node build.mjs --watch    rebuild on every change (for `just client-watch`)
 //
 // Every page loads one entry (src/pages/*.js) and the stylesheet (src/app.css); code they
@@ -9,17 +10,21 @@
 // Each file also gets a gzip twin (.gz), which the host sends to browsers that accept it.
 
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { constants, gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { copyRuntimes } from "./runtimes.mjs";
+import { makePyodideSnapshot } from "./snapshot.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const src = join(here, "src");
-const out = join(here, "build");
 const watch = process.argv.includes("--watch");
+const built = join(here, "build");
+// a one-off build is made beside build/ and swapped in whole at the end, so a server (or a
+// test) reading build/ meanwhile never finds it half made; watching rebuilds in place
+const out = watch ? built : join(here, `build.next-${process.pid}`);
 
 const pages = readdirSync(join(src, "pages"))
   .filter((name) => name.endsWith(".js"))
@@ -80,13 +85,17 @@ function finish(result) {
   const files = Object.keys(result.metafile.outputs).filter((f) => !f.endsWith(".map"));
   const bytes = files.reduce((sum, f) => sum + readFileSync(join(here, f)).length, 0);
   console.log(
-    `client: built ${files.length} files (${(bytes / 1024).toFixed(0)} KiB) in ${basename(out)}/, manifest ${version}`,
+    `client: built ${files.length} files (${(bytes / 1024).toFixed(0)} KiB) in ${basename(built)}/, manifest ${version}`,
   );
 }
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 runtimes = copyRuntimes(here, out);
+// Pyodide's start-up snapshot holds the client package as built now: not in watch mode, where
+// the package changes under it (pages then start Pyodide without one, see run-pyodide.js)
+const snapshot = watch ? null : makePyodideSnapshot(here, out, runtimes.pyodide.base);
+if (snapshot) runtimes.pyodide.files.push(snapshot);
 
 if (watch) {
   const context = await esbuild.context({
@@ -97,4 +106,13 @@ if (watch) {
   console.log("client: watching src/ for changes (Ctrl-C to stop)");
 } else {
   finish(await esbuild.build(options));
+  const old = join(here, `build.old-${process.pid}`);
+  rmSync(old, { recursive: true, force: true });
+  try {
+    renameSync(built, old);
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+  }
+  renameSync(out, built);
+  rmSync(old, { recursive: true, force: true });
 }

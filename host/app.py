@@ -12,6 +12,7 @@ from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 
@@ -24,10 +25,13 @@ from widgetbox.host.gui.hosts import AppHosts, Widgetbox
 from widgetbox.host.gui.tokens import AppTokens
 from widgetbox.host.routes import routes
 from widgetbox.host.services import Services
+from widgetbox.host.tokens.auth import TokenMiddleware, check_scope
+from widgetbox.host.tokens.scopes import SECURITY_SCHEMES, ScopesPlugin
 from widgetbox.host.web import pages
 from widgetbox.host.web.dependencies import DEPENDENCIES
 from widgetbox.host.web.errors import body, handle
 from widgetbox.host.web.guards import (
+    CsrfMiddleware,
     SameOriginMiddleware,
     add_security_headers,
     csrf_config,
@@ -91,24 +95,37 @@ def create_app(config: Config) -> Litestar:
         on_shutdown=[services.stop],
         exception_handlers={Exception: handle},
         before_send=[add_security_headers(config)],
-        csrf_config=csrf_config(
-            config, secret, exclude=[f"^{path}" for path in PUBLIC_WRITE_PATHS]
-        ),
+        # outermost first: who a request's API token is (if any), then the browser checks,
+        # which a request with a token skips (see tokens/auth.py)
         middleware=[
+            DefineMiddleware(TokenMiddleware, config=config),
             DefineMiddleware(
                 SameOriginMiddleware, origins=config.allowed_origins, exclude=PUBLIC_WRITE_PATHS
-            )
+            ),
+            DefineMiddleware(
+                CsrfMiddleware,
+                config=csrf_config(
+                    config, secret, exclude=[f"^{path}" for path in PUBLIC_WRITE_PATHS]
+                ),
+            ),
         ],
+        guards=[check_scope],
+        plugins=[ScopesPlugin()],
         request_max_body_size=config.server.max_request_bytes,
         stores=StoreRegistry(default_factory=lambda name: MemoryStore()),
         openapi_config=OpenAPIConfig(
             title="Widgetbox API",
             version="0.1.0",
             description=(
-                "Every action of Widgetbox. Requests that change something need the CSRF "
-                "token from the `wb_csrf` cookie in an `X-CSRF-Token` header. Errors have "
-                'one shape: `{"error": {"status", "code", "message", "details"}}`.'
+                "Every action of Widgetbox. A browser's requests that change something need "
+                "the CSRF token from the `wb_csrf` cookie in an `X-CSRF-Token` header. "
+                "Programs send a personal access token instead (made in Settings), as "
+                "`Authorization: Bearer wbt_...`, with no cookie or CSRF token; each "
+                "operation says which scope (`read`, `run`, `write`) it needs, or that it "
+                "needs a browser session. Errors have one shape: "
+                '`{"error": {"status", "code", "message", "details"}}`.'
             ),
+            components=Components(security_schemes=SECURITY_SCHEMES),
             path=OPENAPI_PATH,
             openapi_router=_schema_router(),
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],

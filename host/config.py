@@ -285,7 +285,8 @@ class SecuritySettings(Section):
     login_attempts_per_minute: int = setting(
         10,
         _int_range(1, 10_000),
-        "Log-in and sign-up attempts allowed per client address per minute.",
+        "Log-in and sign-up attempts allowed per client address per minute; as many wrong "
+        "API tokens are allowed besides.",
     )
 
 
@@ -353,7 +354,7 @@ class RunsSettings(Section):
 
 @dataclass(frozen=True)
 class HttpSettings(Section):
-    """[http] Widgets' own HTTP APIs: request size and rate."""
+    """[http] Widgets' own HTTP APIs: request size and rate, streamed responses' size."""
 
     SECTION = "http"
 
@@ -366,6 +367,19 @@ class HttpSettings(Section):
         600,
         _int_range(1, 10_000_000),
         "Requests per minute one client address may send to widgets' HTTP APIs (429 beyond).",
+    )
+    http_stream_chunk_bytes: int = setting(
+        256 * 1024,
+        _int_range(1024, 768 * 1024),  # runtime Limits.stream_chunk_bytes: its frame fits 1 MiB
+        "Largest piece of a streamed response (an `HttpResponse` whose body is a generator) "
+        "one `yield` may send, in bytes (at most 786432); a larger one ends the run with an "
+        "error, and the stream there.",
+    )
+    http_stream_max_bytes: int = setting(
+        32 * 1024 * 1024,
+        _int_range(0, 1024**3),
+        "Bytes one streamed response may send in all; the piece that would pass it ends the "
+        "run with an error, and the stream there.",
     )
 
 

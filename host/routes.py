@@ -14,6 +14,7 @@ from widgetbox.host.app_users import web as app_users_web
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints import serve as endpoints
 from widgetbox.host.gui import apps as gui_apps
+from widgetbox.host.gui import theme_web as gui_theme
 from widgetbox.host.gui.handoff import open_app
 from widgetbox.host.packages import api as packages_api
 from widgetbox.host.runs import api as runs_api
@@ -23,14 +24,20 @@ from widgetbox.host.schedules import pages as schedules_pages
 from widgetbox.host.secrets import api as secrets_api
 from widgetbox.host.tables import api as tables_api
 from widgetbox.host.tables import pages as tables_pages
+from widgetbox.host.tokens import api as tokens_api
+from widgetbox.host.transfer import api as transfer_api
+from widgetbox.host.transfer import pages as transfer_pages
 from widgetbox.host.web import pages
 from widgetbox.host.web.assets import Assets
-from widgetbox.host.web.limits import widget_rate_limit
+from widgetbox.host.web.limits import app_call_limit, widget_limit
 from widgetbox.host.widgets import api as widgets_api
 from widgetbox.host.widgets import pages as widgets_pages
 
 
 def routes(config: Config, assets: Assets) -> list[Any]:
+    # one count per client address for each: widgets' APIs wherever they are served, and
+    # everything an app's page asks its origin for
+    widgets, app_calls = widget_limit(config), app_call_limit(config)
     return [
         *accounts_api.routers(config),
         *widgets_api.ROUTES,
@@ -40,12 +47,13 @@ def routes(config: Config, assets: Assets) -> list[Any]:
         *packages_api.ROUTES,
         *tables_api.ROUTES,
         *app_users_api.ROUTES,
-        endpoints.router(config, widget_rate_limit(config).middleware),
-        *gui_apps.routes(config, assets),
-        *app_users_web.routes(config, assets),
-        *app_sessions_web.routes(
-            widget_rate_limit(config).middleware, config.http.http_max_body_bytes
-        ),
+        *transfer_api.ROUTES,
+        *tokens_api.ROUTES,
+        endpoints.router(config, widgets.middleware),
+        *gui_apps.routes(config, assets, app_calls),
+        *gui_theme.ROUTES,
+        *app_users_web.routes(config, assets, app_calls),
+        *app_sessions_web.routes(widgets.middleware, config.http.http_max_body_bytes),
         open_app,
         pages.router(
             [
@@ -53,6 +61,7 @@ def routes(config: Config, assets: Assets) -> list[Any]:
                 *runs_pages.PAGES,
                 *schedules_pages.PAGES,
                 *tables_pages.PAGES,
+                *transfer_pages.PAGES,
                 *accounts_pages.PAGES,
             ]
         ),

@@ -35,6 +35,7 @@ from widgetbox.host.storage.times import iso, now
 from widgetbox.host.tables import autocolumns
 from widgetbox.host.tables.limits import TableLimits
 from widgetbox.host.tables.store import TablesStore
+from widgetbox.host.tokens import records as token_records
 from widgetbox.host.web.guards import server_secret
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import Code, CompileFailed, Runtime
@@ -109,6 +110,7 @@ class Services:
             self.run_context,
             self.packages.folder_for,
             end_context=end_run_context,
+            services=guest_services,
         )
         tasks.register(runtime.bridge, db, app.state.runner)
         app.state.scheduler = Scheduler(db, app.state.runner, SystemClock())
@@ -177,10 +179,12 @@ class Services:
             await self._maintain_once(db)
 
     async def _maintain_once(self, db: Database) -> None:
-        """Forget expired sessions, old runs' output and unused package environments."""
+        """Forget expired sessions, long-dead API tokens, old runs' output and unused
+        package environments."""
         idle, lifetime = limits(self.config)
         try:
             await db.write(sessions.prune_sessions, idle, lifetime)
+            await db.write(token_records.prune)
             cutoff = iso(now() - timedelta(days=self.config.runs.run_output_days))
             await db.write(runs.prune_output, self.config.runs.runs_kept, cutoff)
             if self.app_sessions is not None:
@@ -189,6 +193,13 @@ class Services:
                 await self.packages.collect_garbage()
         except Exception:
             log.exception("maintenance failed; trying again in an hour")
+
+
+def guest_services(code: Code) -> dict[str, object]:
+    """What a run's guest is told with its job (`Job.services`): its tables' names, so that
+    `app_tables.<name>` needs no host call."""
+    names = tables.names_for_guest(code.files.get(tables.SCHEMA_FILE))
+    return {} if names is None else {tables.OP: names}
 
 
 def end_run_context(context: Mapping[str, object]) -> None:

@@ -18,7 +18,7 @@ from ._codec import decode as decode_value
 from ._codec import encode as encode_value
 from ._engine import estimated_compile_seconds
 from ._guest import GuestError
-from ._http import HttpRequest, HttpResponse
+from ._http import ChunkCallback, HttpRequest, HttpResponse, ResponseChunk
 from ._jobs import Call, Code, Job, Route, Script, Task
 from ._limits import TOO_LONG, Limits
 from ._output import OutputCallback
@@ -36,6 +36,7 @@ __all__ = [
     "Call",
     "Cancel",
     "Carried",
+    "ChunkCallback",
     "Code",
     "CompileFailed",
     "Frame",
@@ -49,6 +50,7 @@ __all__ = [
     "Limits",
     "OutputCallback",
     "Pin",
+    "ResponseChunk",
     "Route",
     "RunResult",
     "RunStatus",

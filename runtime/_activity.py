@@ -15,8 +15,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import wasmtime
+
 from ._busy import NOT_COUNTED, Board, Executing, NotCounted
-from ._fastcall import StopGuest
+from ._fastcall import FastCall, StopGuest
+from ._http import ChunkCallback, HttpResponse
 from ._limits import TOO_LONG, Limits
 from ._output import Output
 from ._quota import ScratchQuota
@@ -30,6 +33,26 @@ GIVE_WAY_SLICE = 0.001
 
 def current() -> Activity:
     return _current.get()
+
+
+@dataclass(frozen=True)
+class GuestExports:
+    """The guest's own exports that host functions use on every call, found once when the
+    guest is started rather than looked up through the caller each time."""
+
+    memory: wasmtime.Memory
+    alloc: FastCall
+    """`host_alloc(size) -> address`: memory for an answer, which the guest frees."""
+
+
+@dataclass
+class Streamed:
+    """The run's streamed response so far (see `_door`): its status and headers, the bytes
+    sent, and, when no one takes the chunks as they come, the chunks themselves."""
+
+    head: HttpResponse
+    sent: int = 0
+    kept: list[bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,8 @@ class Activity:
         context: dict[str, Any] | None = None,
         executing: Executing | NotCounted = NOT_COUNTED,
         give_way_to: Board | None = None,
+        exports: GuestExports | None = None,
+        on_chunk: ChunkCallback | None = None,
     ) -> None:
         self.limits = limits
         self.output = output
@@ -78,6 +103,12 @@ class Activity:
         """This guest's part in whether a request is executing (see `_busy`)."""
         self.give_way_to = give_way_to
         """For a script's guest: the board it pauses for while a request executes."""
+        self.exports = exports
+        """The guest's memory and allocator (None: looked up through the caller)."""
+        self.on_chunk = on_chunk
+        """Takes each chunk of a streamed response (None: they are kept for the result)."""
+        self.streamed: Streamed | None = None
+        """Set by the first chunk of a streamed response."""
         self._cancel = cancel
         self._shutdown = shutdown
 

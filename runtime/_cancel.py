@@ -15,11 +15,14 @@ class Cancel(threading.Event):
         super().__init__()
         self._subscribers: list[Callable[[], None]] = []
         self._subscribed = threading.Lock()
+        self.reason = ""
+        """Why it was set, when the setter said: the killed run's message (`Runtime.run`)."""
 
-    def set(self) -> None:
+    def set(self, reason: str = "") -> None:
         with self._subscribed:
             if self.is_set():
                 return
+            self.reason = reason
             super().set()
             subscribers = list(self._subscribers)
         for subscriber in subscribers:

@@ -3,16 +3,24 @@
 The guest passes a frame's address and length and two out-pointers; the answer is written
 into memory the guest allocates with its `host_alloc` export. Return values: 0 answered,
 -2 fault (the guest raises OSError). Every check happens before the frame is copied out.
+
+Three operations are the runtime's own (`widgetbox.`): `job` hands the run's job over once,
+`result` takes the driver's report, and `chunk` takes one piece of a route's streamed
+response (`{"body": base64}`, the first also with `"status"` and `"headers"`), checked here
+(the run's mode, each chunk's size and the stream's total, the head as a report's response
+is checked) and passed to the run's `on_chunk` at once, or kept for its result.
 """
 
 from __future__ import annotations
 
+import base64
+import ctypes
 import struct
 from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from ._activity import Activity, current
+from ._activity import Activity, Streamed, current
 from ._bridge import (
     RESERVED_PREFIX,
     Dispatcher,
@@ -22,7 +30,9 @@ from ._bridge import (
     ok_frame,
     parse_request,
 )
+from ._http import ResponseChunk
 from ._limits import MiB
+from ._outcome import Malformed, http_response
 
 ANSWERED, FAULT = 0, -2
 MASK32 = 0xFFFFFFFF
@@ -57,6 +67,8 @@ RESULT_DEPTH = 256
 """A result carries a value the codec allows 100 levels deep (a tagged dict is two JSON
 levels), inside the frame's own envelope."""
 JOB, RESULT = RESERVED_PREFIX + "job", RESERVED_PREFIX + "result"
+CHUNK = RESERVED_PREFIX + "chunk"
+_CHUNK_KEYS, _HEAD_KEYS = frozenset({"body"}), frozenset({"body", "status", "headers"})
 _JOB_FRAME = b'{"op":"' + JOB.encode() + b'","data":null}'  # exactly what the driver sends
 _RESULT_START = b'{"op":"' + RESULT.encode() + b'"'
 
@@ -76,19 +88,26 @@ def host_call(
         out_ptr & MASK32,
         out_len & MASK32,
     )
-    memory = caller["memory"]
+    exports = act.exports
+    memory = exports.memory if exports is not None else caller["memory"]
     size = memory.data_len(caller)
     if ptr + length > size or out_ptr + 4 > size or out_len + 4 > size:
         return FAULT
     answer = _answer(bridge, act, caller, memory, ptr, length)
     act.stop_if_requested()  # the handler may have used up the run's time
-    address = caller["host_alloc"](caller, len(answer)) & MASK32
+    alloc = exports.alloc if exports is not None else caller["host_alloc"]
+    address = alloc(caller, len(answer)) & MASK32
+    # The guest's memory may have grown (and moved) in `host_alloc`: its base and size now.
+    base = ctypes.addressof(memory.data_ptr(caller).contents)
     if not address or address + len(answer) > memory.data_len(caller):
         return FAULT
-    memory.write(caller, answer, address)
-    memory.write(caller, struct.pack("<I", address), out_ptr)
-    memory.write(caller, struct.pack("<I", len(answer)), out_len)
+    ctypes.memmove(base + address, answer, len(answer))
+    ctypes.memmove(base + out_ptr, _U32.pack(address), 4)
+    ctypes.memmove(base + out_len, _U32.pack(len(answer)), 4)
     return ANSWERED
+
+
+_U32 = struct.Struct("<I")
 
 
 def _answer(
@@ -115,6 +134,8 @@ def _answer(
         op, data = parse_request(memory.read(caller, ptr, ptr + length))
     except HostCallError as e:
         return error_frame(e.kind, e.message)
+    if op == CHUNK:
+        return _chunk(act, data)
     if op.startswith(RESERVED_PREFIX):
         return error_frame("UnknownOperation", f"the host has no operation named {op!r}")
     timeout = min(limits.host_call_timeout, act.remaining())
@@ -128,6 +149,65 @@ def _answer(
             f"the answer to {op!r} is larger than {limits.host_response_bytes:,} bytes",
         )
     return answer
+
+
+def _chunk(act: Activity, data: Any) -> bytes:
+    """One piece of the run's streamed response, counted as a host call (so a run sends at
+    most `Limits.host_calls` of them) and bounded in size, each and in all."""
+    if _modes.get(act) != "route":
+        return error_frame("BadRequest", "only an HTTP route can stream its response")
+    streamed = act.streamed
+    keys = _CHUNK_KEYS if streamed is not None else _HEAD_KEYS
+    if not isinstance(data, dict) or data.keys() != keys or not isinstance(data["body"], str):
+        return error_frame(
+            "BadRequest",
+            'a chunk is {"body": base64 text}, the first with the response\'s "status" and '
+            '"headers" too',
+        )
+    limits = act.limits
+    if len(data["body"]) > (limits.stream_chunk_bytes + 2) // 3 * 4:  # before decoding it
+        return _chunk_too_large(limits.stream_chunk_bytes)
+    try:
+        body = base64.b64decode(data["body"], validate=True)
+    except ValueError:
+        return error_frame("BadRequest", "a chunk's body is base64 text")
+    if len(body) > limits.stream_chunk_bytes:
+        return _chunk_too_large(limits.stream_chunk_bytes)
+    head = None
+    if streamed is None:
+        try:
+            head = http_response({"status": data["status"], "headers": data["headers"]})
+        except Malformed as e:
+            return error_frame("BadRequest", f"the streamed response's head: {e}")
+        streamed = Streamed(head, kept=None if act.on_chunk is not None else [])
+    # kept chunks become the result's body, which a route's report bounds
+    cap = limits.stream_bytes if streamed.kept is None else min(limits.stream_bytes, _KEPT)
+    if streamed.sent + len(body) > cap:
+        return error_frame(
+            "LimitExceeded", f"a streamed response may carry at most {cap:,} bytes in all"
+        )
+    act.streamed = streamed
+    streamed.sent += len(body)
+    if streamed.kept is not None:
+        streamed.kept.append(body)
+    elif act.on_chunk is not None:
+        chunk = (
+            ResponseChunk(body)
+            if head is None
+            else ResponseChunk(body, head.status, dict(head.headers))
+        )
+        act.on_chunk(chunk)
+    return ok_frame(None)
+
+
+def _chunk_too_large(limit: int) -> bytes:
+    return error_frame(
+        "LimitExceeded", f"a chunk of a streamed response may be at most {limit:,} bytes"
+    )
+
+
+_KEPT = 32 * MiB
+"""Bytes of a streamed response kept for the result when no one takes them as they come."""
 
 
 def _peek(memory: Any, caller: Any, ptr: int, expected: bytes) -> bool:

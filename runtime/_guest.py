@@ -43,13 +43,13 @@ from typing import Any, TypeVar
 import wasmtime
 
 from . import _bytecode, _epoch, _included, _prefault
-from ._activity import Activity, activate
+from ._activity import Activity, GuestExports, activate
 from ._bridge import Dispatcher
 from ._busy import NOT_COUNTED, Board, Executing, NotCounted
 from ._door import host_call
 from ._engine import Compiled
 from ._fastcall import FastCall, define
-from ._http import HttpRequest
+from ._http import ChunkCallback, HttpRequest
 from ._image import MEMORY_IMPORT
 from ._jobs import Code, Route, Script
 from ._limits import Limits, MiB
@@ -128,13 +128,26 @@ WARM_UP_LIMITS = Limits(timeout=60.0, memory=256 * MiB, output=64 * 1024)
 
 REHEARSAL = """
 import anvil.server
+from anvil.tables import _transport, app_tables
+from _widgetbox import bridge
+
+RECORD = {"id": "[1,1]", "table": "t", "values": {"name": "a", "n": 1}}
 
 @anvil.server.route("/rehearsal")
 def rehearsal(**params):
+    try:
+        bridge.call("widgetbox.rehearsal")
+    except bridge.HostCallError:
+        pass
+    _transport.set_transport(lambda op: {"ok": RECORD})
+    app_tables._given(["t"])
+    app_tables.t.get(name="a")["name"]
     return "ok"
 """
 """What each sandbox process runs once to learn which pages of memory a run writes (see
-`_prefault`): a route, the commonest and smallest kind of run."""
+`_prefault`): a route, the commonest and smallest kind of run, that crosses the door (a
+call the door refuses itself: the rehearsal has no run for the host to answer) and gets a
+row of `app_tables` (answered in the guest), as most Anvil server code does."""
 
 
 class GuestError(RuntimeError):
@@ -303,6 +316,7 @@ class Guest:
         self.memory = _export(exports, "memory", wasmtime.Memory)
         self._turn_export = _export(exports, "turn", wasmtime.Func)
         self._alloc = _export(exports, "host_alloc", wasmtime.Func)
+        self._exports = GuestExports(self.memory, FastCall(self._alloc, ["i32"]))
         originals = [sandbox.wasi_linker.get(self.store, WASI, name) for name in FORWARDED]
         trampoline = wasmtime.Instance(
             self.store, sandbox.trampoline, [self.memory, *originals]
@@ -347,6 +361,7 @@ class Guest:
         cancel: threading.Event | None,
         job: dict[str, Any] | None,
         context: dict[str, Any] | None,
+        on_chunk: ChunkCallback | None = None,
     ) -> Activity:
         sandbox = self._sandbox
         return Activity(
@@ -362,6 +377,8 @@ class Guest:
             # scripts run at the same idle priority as the pool, and must not slow it down
             executing=sandbox.executing,
             give_way_to=sandbox.give_way_to,
+            exports=self._exports,
+            on_chunk=on_chunk,
         )
 
     def _turn(self, activity: Activity, source: str) -> int | BaseException:
@@ -395,18 +412,21 @@ class Guest:
         cancel: threading.Event | None = None,
         context: dict[str, Any] | None = None,
         deadline: float | None = None,
+        on_chunk: ChunkCallback | None = None,
     ) -> RunResult:
         """Run one job (the driver's payload) with the widget's files (and any compiled
         bytecode for them, by relative .pyc path); then the guest is spent. `deadline`
         (`time.monotonic()`) ends the run earlier than `limits.timeout` from now: the
-        runtime's deadline, which counts from when it sent the run."""
+        runtime's deadline, which counts from when it sent the run. `on_chunk` takes a
+        streamed response's chunks as they come (without it they are joined into the
+        result's response)."""
         with self._lock:
             if self._closed or self._running:
                 raise GuestError("a guest serves exactly one run")
             self._running = True
         try:
             return self._run(
-                job, code, bytecode or {}, limits, on_output, cancel, context, deadline
+                job, code, bytecode or {}, limits, on_output, cancel, context, deadline, on_chunk
             )
         finally:
             with self._lock:
@@ -425,6 +445,7 @@ class Guest:
         cancel: threading.Event | None,
         context: dict[str, Any] | None,
         deadline: float | None,
+        on_chunk: ChunkCallback | None,
     ) -> RunResult:
         # With the runtime's deadline, the run counts from when the runtime sent it, so its
         # wall time and its limit are measured from the same moment.
@@ -439,7 +460,7 @@ class Guest:
         self.store.set_limits(memory_size=limits.memory)
         budget = limits.fuel if limits.fuel is not None else FUEL_UNLIMITED
         self.store.set_fuel(budget)
-        activity = self._activity(limits, on_output, cancel, job, context)
+        activity = self._activity(limits, on_output, cancel, job, context, on_chunk)
         activity.started, activity.deadline = started, started + limits.timeout
         outcome = self._turn(activity, SERVE)
         fuel = None if activity.interrupted else budget - self.store.get_fuel()

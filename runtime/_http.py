@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -36,3 +36,26 @@ class HttpResponse:
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "")
+
+
+@dataclass(frozen=True)
+class ResponseChunk:
+    """One piece of a streamed response, as the route's generator yielded it, in order. The
+    first of a run carries the response's `status` and `headers` (lower-case names); the
+    others carry only body bytes."""
+
+    body: bytes
+    status: int | None = None
+    headers: dict[str, str] | None = None
+
+    @property
+    def head(self) -> HttpResponse | None:
+        """The response's status and headers (with an empty body), on the first chunk."""
+        if self.status is None or self.headers is None:
+            return None
+        return HttpResponse(self.status, self.headers, b"")
+
+
+ChunkCallback = Callable[[ResponseChunk], None]
+"""Called with each chunk of a streamed response as it arrives (`Runtime.run(on_chunk=...)`);
+without one, the chunks are joined into the result's response."""

@@ -1,4 +1,5 @@
-"""What to run: a widget's code plus one of the modes (script, task, call, route)."""
+"""What to run: a widget's code plus one of the modes (script, task, call, route), and what
+the run's services tell the guest up front (`services`)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,21 @@ def check_relative_path(path: str) -> None:
 
 
 @dataclass(frozen=True)
-class Script:
+class _Job:
+    services: Mapping[str, Any] = field(default_factory=dict, kw_only=True)
+    """What the run's services tell the guest before the widget's code runs, by service
+    (JSON values): `{"tables": [names]}` lets `app_tables.<name>` answer without asking the
+    host (`anvil.tables`, `_widgetbox.driver`). A service left out is asked when first
+    used, as before."""
+
+    def _payload(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if self.services:
+            payload["services"] = dict(self.services)
+        return payload
+
+
+@dataclass(frozen=True)
+class Script(_Job):
     """Run `code.entry` top to bottom with `__name__ == "__main__"`."""
 
     code: Code
@@ -72,11 +87,13 @@ class Script:
 
     def payload(self) -> dict[str, Any]:
         """The driver's view of this job (what `widgetbox.job` answers in the guest)."""
-        return {"mode": "script", "entry": self.code.entry, "argv": [str(a) for a in self.argv]}
+        return self._payload(
+            {"mode": "script", "entry": self.code.entry, "argv": [str(a) for a in self.argv]}
+        )
 
 
 @dataclass(frozen=True)
-class Call:
+class Call(_Job):
     """Import `code.entry` and call the `@anvil.server.callable` registered as `name`."""
 
     code: Code
@@ -86,17 +103,19 @@ class Call:
 
     def payload(self) -> dict[str, Any]:
         """Raises SerializationError when an argument cannot cross into the sandbox."""
-        return {
-            "mode": "call",
-            "entry": self.code.entry,
-            "name": self.name,
-            "args": encode(list(self.args)),
-            "kwargs": encode(dict(self.kwargs)),
-        }
+        return self._payload(
+            {
+                "mode": "call",
+                "entry": self.code.entry,
+                "name": self.name,
+                "args": encode(list(self.args)),
+                "kwargs": encode(dict(self.kwargs)),
+            }
+        )
 
 
 @dataclass(frozen=True)
-class Route:
+class Route(_Job):
     """Import `code.entry` and answer one HTTP request with its `@anvil.server.route`s."""
 
     code: Code
@@ -104,24 +123,26 @@ class Route:
 
     def payload(self) -> dict[str, Any]:
         request = self.request
-        return {
-            "mode": "route",
-            "entry": self.code.entry,
-            "request": {
-                "method": request.method,
-                "path": request.path,
-                "query": dict(request.query),
-                "form": dict(request.form),
-                "headers": {k.lower(): v for k, v in request.headers.items()},
-                "body": base64.b64encode(request.body).decode("ascii"),
-                "origin": request.origin,
-                "remote_address": request.remote_address,
-            },
-        }
+        return self._payload(
+            {
+                "mode": "route",
+                "entry": self.code.entry,
+                "request": {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": dict(request.query),
+                    "form": dict(request.form),
+                    "headers": {k.lower(): v for k, v in request.headers.items()},
+                    "body": base64.b64encode(request.body).decode("ascii"),
+                    "origin": request.origin,
+                    "remote_address": request.remote_address,
+                },
+            }
+        )
 
 
 @dataclass(frozen=True)
-class Task:
+class Task(_Job):
     """Import `code.entry` and run the `@anvil.server.background_task` registered as `name`:
     a background task, which runs as a script does (the batch lane, the script limits) and
     reports the function's return value as a call does."""
@@ -133,13 +154,15 @@ class Task:
 
     def payload(self) -> dict[str, Any]:
         """Raises SerializationError when an argument cannot cross into the sandbox."""
-        return {
-            "mode": "task",
-            "entry": self.code.entry,
-            "name": self.name,
-            "args": encode(list(self.args)),
-            "kwargs": encode(dict(self.kwargs)),
-        }
+        return self._payload(
+            {
+                "mode": "task",
+                "entry": self.code.entry,
+                "name": self.name,
+                "args": encode(list(self.args)),
+                "kwargs": encode(dict(self.kwargs)),
+            }
+        )
 
 
 Job = Script | Task | Call | Route

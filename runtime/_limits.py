@@ -7,6 +7,9 @@ from dataclasses import dataclass, replace
 
 MiB = 1024 * 1024
 
+MAX_STREAM_CHUNK = 768 * 1024
+"""The largest `Limits.stream_chunk_bytes`: base64-encoded, a chunk fits a 1 MiB frame."""
+
 TOO_LONG = "Server code took too long"
 """Anvil's words for a run stopped by its wall-clock limit."""
 
@@ -42,6 +45,14 @@ class Limits:
     """Largest answer the host sends back through the bridge."""
     host_call_timeout: float = 10.0
     """Seconds one host call may take (never more than what is left of `timeout`)."""
+    stream_chunk_bytes: int = 256 * 1024
+    """Largest piece of a streamed HTTP response one chunk may carry (a route's
+    `HttpResponse` with an iterator body: each piece it yields is one chunk); a larger one
+    is refused with a LimitExceeded error. At most 768 KiB: a chunk crosses the bridge in
+    one request frame, base64-encoded."""
+    stream_bytes: int = 32 * MiB
+    """Bytes a streamed HTTP response may carry in all; the chunk that would pass it is
+    refused with a LimitExceeded error."""
     fuel: int | None = None
     """An optional budget of wasm fuel (roughly instructions). Fuel is always counted and
     reported; with a budget the run is stopped when it is spent."""
@@ -74,8 +85,12 @@ class Limits:
             "host_calls",
             "host_request_bytes",
             "host_response_bytes",
+            "stream_chunk_bytes",
+            "stream_bytes",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"Limits.{name} must not be negative")
+        if self.stream_chunk_bytes > MAX_STREAM_CHUNK:
+            raise ValueError(f"Limits.stream_chunk_bytes may be at most {MAX_STREAM_CHUNK}")
         if self.fuel is not None and self.fuel <= 0:
             raise ValueError("Limits.fuel must be positive or None")

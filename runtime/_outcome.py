@@ -95,11 +95,22 @@ def outcome_of(
             return out_of_memory(limits)
         return Outcome(Status.ERROR, "The run ended without reporting a result")
     try:
-        return _reported(activity.report, limits)
+        return _streamed(activity, _reported(activity.report, limits))
     except Exception as e:  # the one boundary guest data crosses: nothing may raise past it
         if not isinstance(e, Malformed):
             log.warning("a report failed its checks with %s", type(e).__name__)
         return Outcome(Status.ERROR, MALFORMED)
+
+
+def _streamed(activity: Activity, outcome: Outcome) -> Outcome:
+    """A streamed response is what its chunks said (the door checked them), whatever the
+    report says: their head, and their body when they were kept for the result."""
+    streamed = activity.streamed
+    if streamed is None or outcome.status is not Status.OK:
+        return outcome
+    head = streamed.head
+    body = b"".join(streamed.kept or ())
+    return Outcome(Status.OK, response=HttpResponse(head.status, head.headers, body))
 
 
 def _reported(report: dict[str, Any], limits: Limits) -> Outcome:
@@ -172,7 +183,7 @@ def http_response(data: Any) -> HttpResponse:
     }
     if any(c in name + value for name, value in clean.items() for c in "\r\n\x00"):
         raise Malformed("header names and values are one line each")
-    body = data.get("body", "")
+    body = data.get("body", "")  # none: a streamed response's head
     if not isinstance(body, str):  # its length is the frame's to bound
         raise Malformed("a body is base64 text")
     try:

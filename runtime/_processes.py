@@ -2,12 +2,12 @@
 
 `SandboxProcess` starts one process, sends it runs and compile jobs, and dispatches what
 comes back (the messages declared in `_wire`) on a reader thread, through `_HANDLERS`:
-output to the run's listener, host calls to the runtime's Bridge (with the run's context,
-answered by a callback when the handler returns or times out, no thread waiting), results
-to the waiting caller. Threads that must not wait for the process's socket (the bridge's,
-a cancel's setter) post their messages to a writer thread. When the process dies, its runs
-end as killed (with what they printed so far and a message saying why) and `on_exit` lets
-the runtime start a replacement.
+output and a streamed response's chunks to the run's listeners, host calls to the runtime's
+Bridge (with the run's context, answered by a callback when the handler returns or times
+out, no thread waiting), results to the waiting caller. Threads that must not wait for the
+process's socket (the bridge's, a cancel's setter) post their messages to a writer thread.
+When the process dies, its runs end as killed (with what they printed so far and a message
+saying why) and `on_exit` lets the runtime start a replacement.
 
 Every run carries its deadline, on the system's monotonic clock, which both processes
 share. A run still going a second past it is stuck in host-side work that fuel and epochs
@@ -37,7 +37,9 @@ from . import _wire as wire
 from ._bridge import Bridge, HostCall, error_frame
 from ._cancel import Cancel
 from ._guest import GuestError
+from ._http import ChunkCallback
 from ._limits import TOO_LONG, Limits
+from ._outcome import Malformed, http_response
 from ._output import OutputCallback
 from ._result import RunResult, Status
 from ._wire import MAX_MESSAGE, Lane, RunRequest, WireError, pack, unpack
@@ -84,6 +86,9 @@ class _Run:
     printed_bytes: int = 0
     abandoned: list[Future[Any]] = field(default_factory=list)
     """Host-call handlers of this run that outlived their timeout (see Bridge.submit)."""
+    on_chunk: ChunkCallback | None = None
+    streamed: int | None = None
+    """Bytes of its streamed response so far (None: no chunk yet)."""
 
     def keep_output(self, stream: str, text: str) -> None:
         room = self.limits.output - self.printed_bytes
@@ -249,14 +254,16 @@ class SandboxProcess:
         on_output: OutputCallback | None,
         cancel: Cancel | None,
         context: Mapping[str, Any],
+        on_chunk: ChunkCallback | None = None,
     ) -> RunResult:
         """Run one job in this process and wait for its result. `request` is what the
-        process needs; `on_output`, `cancel` and `context` (which host calls are answered
-        with) stay here. Raises ProcessGone when the process had stopped before the run
-        was sent, GuestError when it failed to run it; a process that dies under the run
-        makes it end as killed."""
+        process needs; `on_output`, `on_chunk` (when `request.stream`), `cancel` and
+        `context` (which host calls are answered with) stay here. Raises ProcessGone when
+        the process had stopped before the run was sent, GuestError when it failed to run
+        it; a process that dies under the run makes it end as killed."""
         limits = request.limits
         run = _Run(on_output, context, limits, time.monotonic() + limits.timeout)
+        run.on_chunk = on_chunk if request.stream else None
         with self._lock:
             if not self.alive:
                 raise ProcessGone("the sandbox process has stopped")
@@ -335,6 +342,33 @@ class SandboxProcess:
             except Exception:  # a broken listener must not break the run
                 log.exception("output callback failed")
 
+    def _chunk(self, message: wire.Chunk) -> None:
+        """A piece of a run's streamed response: checked again (the process may be
+        subverted: a chunk nobody asked for, a second head, a bad head, too many bytes break
+        the protocol) and handed to the run's listener."""
+        run = self._runs.get(message.run)
+        if run is None:
+            return
+        chunk = message.chunk
+        first = run.streamed is None
+        if run.on_chunk is None or first != (chunk.status is not None or chunk.headers is not None):
+            raise WireError("a chunk the run did not ask for, or with a head out of place")
+        if first:
+            try:
+                http_response({"status": chunk.status, "headers": chunk.headers})
+            except Malformed as e:
+                raise WireError(f"a streamed response's head: {e}") from None
+        run.streamed = (run.streamed or 0) + len(chunk.body)
+        if (
+            len(chunk.body) > run.limits.stream_chunk_bytes
+            or run.streamed > run.limits.stream_bytes
+        ):
+            raise WireError("a streamed response beyond its limits")
+        try:
+            run.on_chunk(chunk)
+        except Exception:  # a broken listener must not break the run
+            log.exception("chunk callback failed")
+
     def _call(self, message: wire.Call) -> None:
         """A forwarded host call: started on the Bridge's workers from this thread, and
         answered (through the writer) when the handler returns or its timeout passes."""
@@ -377,6 +411,7 @@ class SandboxProcess:
 
     _HANDLERS: ClassVar[dict[type[wire.Message], Callable[[SandboxProcess, Any], None]]] = {
         wire.Output: _output,
+        wire.Chunk: _chunk,
         wire.Call: _call,
         wire.Done: _done,
         wire.Failed: _failed,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import dataclasses
 import functools
 import itertools
 import logging
@@ -25,12 +27,13 @@ from ._bridge import Bridge
 from ._cancel import Cancel
 from ._engine import CompileProgress
 from ._guest import GuestError
+from ._http import ChunkCallback
 from ._jobs import BATCH_JOBS, Job
 from ._limits import Limits
 from ._output import OutputCallback
 from ._processes import ProcessGone, SandboxProcess
 from ._pycache import PACKAGES_COMPILE_LIMITS, BytecodeCache, CompileFailed
-from ._result import RunResult
+from ._result import RunResult, Status
 from ._wire import BATCH, INTERACTIVE, Lane, RunRequest
 
 log = logging.getLogger("widgetbox.runtime")
@@ -153,7 +156,7 @@ class Runtime:
         self._bytecode = BytecodeCache(self._compile_files, tag, enabled=cache_bytecode)
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="widgetbox-run")
         self._run_ids = itertools.count(1)
-        self._homes: dict[Path, SandboxProcess] = {}
+        self._homes: dict[tuple[Lane, Path], SandboxProcess] = {}
         """The process that last ran with each packages folder (it keeps a spare guest)."""
         self._active = 0
         self._idle = threading.Condition()
@@ -232,10 +235,12 @@ class Runtime:
                 raise GuestError("no sandbox process is running (see the log for why)")
             chosen = min(alive, key=lambda process: process.active)
             if packages is not None:
-                home = self._homes.get(packages)
+                # a home per lane: a request must never land in the batch lane's process
+                # (idle priority, giving way to requests: to itself too)
+                home = self._homes.get((role, packages))
                 if home is not None and home.alive and home.active <= chosen.active + 1:
                     chosen = home
-                self._homes[packages] = chosen
+                self._homes[(role, packages)] = chosen
                 while len(self._homes) > MAX_HOMES:
                     del self._homes[next(iter(self._homes))]
             return chosen
@@ -285,11 +290,14 @@ class Runtime:
         on_output: OutputCallback | None = None,
         cancel: Cancel | None = None,
         context: Mapping[str, Any] | None = None,
+        on_chunk: ChunkCallback | None = None,
     ) -> RunResult:
         """Run `job` (from this thread, in a sandbox process) and return what happened.
 
-        `on_output(stream, text)` is called as the guest prints; `cancel` stops the run
-        within a tick (10 ms) of being set; `context` is passed to bridge handlers.
+        `on_output(stream, text)` is called as the guest prints; `on_chunk(chunk)` as a
+        route streams its response (without it, the chunks are joined into the result's
+        response); `cancel` stops the run within a tick (10 ms) of being set, the run's
+        message its reason if it gave one; `context` is passed to bridge handlers.
         A run whose sandbox process dies under it (or is killed by the watchdog) ends as
         killed, or timed out if it was the one stuck past its deadline, with what it
         printed and a message saying why. Raises ValueError (or SerializationError) for a
@@ -308,6 +316,7 @@ class Runtime:
             bytecode=self._bytecode.lookup(job.code),
             lane=lane,
             packages=job.code.packages,
+            stream=on_chunk is not None,
         )
         run_context = dict(context or {})  # stays here: host calls are answered here
 
@@ -319,19 +328,23 @@ class Runtime:
                 on_output=on_output,
                 cancel=cancel,
                 context=run_context,
+                on_chunk=on_chunk,
             )
 
         with self._idle:
             self._active += 1
         try:
             try:
-                return send()
+                result = send()
             except ProcessGone:  # it died before the run reached it: nothing ran
-                return send()
+                result = send()
         finally:
             with self._idle:
                 self._active -= 1
                 self._idle.notify_all()
+        if cancel is not None and cancel.reason and result.status is Status.KILLED:
+            result = dataclasses.replace(result, message=cancel.reason)
+        return result
 
     @contextlib.contextmanager
     def handling_request(self) -> Iterator[None]:
@@ -347,6 +360,14 @@ class Runtime:
             self._handling.leave()
             _handling.reset(token)
 
+    def outliving_request(self) -> contextvars.Context:
+        """A copy of the current context where runs are not part of the request being
+        handled (`handling_request`): for a run that outlives its handler, as a streamed
+        response's does (its guest still counts itself while it executes)."""
+        context = contextvars.copy_context()
+        context.run(_handling.set, False)
+        return context
+
     async def run_async(
         self,
         job: Job,
@@ -355,12 +376,19 @@ class Runtime:
         on_output: OutputCallback | None = None,
         cancel: Cancel | None = None,
         context: Mapping[str, Any] | None = None,
+        on_chunk: ChunkCallback | None = None,
     ) -> RunResult:
         """`run` on the runtime's worker threads. Cancelling the awaiting task cancels the
         run (and waits for the sandbox to stop, which takes at most a tick)."""
         cancel = cancel or Cancel()
         call = functools.partial(
-            self.run, job, limits=limits, on_output=on_output, cancel=cancel, context=context
+            self.run,
+            job,
+            limits=limits,
+            on_output=on_output,
+            cancel=cancel,
+            context=context,
+            on_chunk=on_chunk,
         )
         handling = _handling.get()
         if handling:

@@ -3,7 +3,7 @@
 Every kind of message either side sends is a frozen dataclass below, with its fields and
 their types: `TO_PROCESS` holds the runtime's (run, cancel, answer, compile,
 compile_packages, wait_ready, close), `FROM_PROCESS` a process's (ready, failed_to_start,
-output, call, done, failed, log, compiled, packages_compiled, not_compiled, pool). Both
+output, chunk, call, done, failed, log, compiled, packages_compiled, not_compiled, pool). Both
 sides build the same classes; `pack` writes one as a JSON object (`{"kind": ..., field:
 value, ...}`, sent with length-prefixed framing) and `unpack` reads it back, checked on
 arrival: a kind the receiver does not expect, a field missing, extra or misspelt, or a
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
 from ._codec import decode, encode
-from ._http import HttpResponse
+from ._http import HttpResponse, ResponseChunk
 from ._limits import Limits, MiB
 from ._result import Frame, RunResult, Status, UserError
 
@@ -128,6 +128,9 @@ class RunRequest:
     """"batch" for scripts (which run at a lower priority), else "interactive"."""
     packages: Path | None
     """The folder of installed packages the guest mounts, if any."""
+    stream: bool = False
+    """Whether a streamed response's chunks are sent as they come (Chunk), for the caller's
+    `on_chunk`; otherwise they are joined into the result's response."""
 
 
 def _declare(kinds: dict[str, type[Message]], kind: str) -> Callable[[type[_M]], type[_M]]:
@@ -231,6 +234,18 @@ class Output(Message):
     run: int
     stream: Stream
     text: str
+
+
+@_declare(FROM_PROCESS, "chunk")
+@dataclass(frozen=True, slots=True)
+class Chunk(Message):
+    """A piece of run `run`'s streamed HTTP response, as its route yielded it (the first
+    with the response's status and headers), sent when the request asked for them as they
+    come (`RunRequest.stream`). Checked again on arrival, and counted against the run's
+    `Limits.stream_bytes`."""
+
+    run: int
+    chunk: ResponseChunk
 
 
 @_declare(FROM_PROCESS, "call")

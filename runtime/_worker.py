@@ -37,6 +37,7 @@ from . import _wire as wire
 from ._bridge import HostCall, error_frame
 from ._busy import NOT_COUNTED, Board, Executing
 from ._guest import Guest, Sandbox
+from ._http import ResponseChunk
 from ._pool import Pool
 from ._pycache import CompileFailed, compile_in_guest, compile_packages
 from ._wire import MAX_MESSAGE, pack, unpack
@@ -223,6 +224,9 @@ class Worker:
         def output(stream: str, text: str) -> None:
             self.link.send(wire.Output(run=run_id, stream=cast(wire.Stream, stream), text=text))
 
+        def chunk(piece: ResponseChunk) -> None:
+            self.link.send(wire.Chunk(run=run_id, chunk=piece))
+
         try:
             urgent = request.lane == wire.INTERACTIVE
             guest = self.pool.take(urgent, request.packages)
@@ -236,6 +240,7 @@ class Worker:
                     cancel=self.cancels[run_id],
                     context={"run": run_id},
                     deadline=message.deadline,
+                    on_chunk=chunk if request.stream else None,
                 )
             finally:
                 self.pool.retire(guest, urgent)

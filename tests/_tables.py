@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from widgetbox.host import tables
-from widgetbox.host.services import end_run_context
+from widgetbox.host.services import end_run_context, guest_services
 from widgetbox.host.tables import NewColumn, TableLimits, TablesSession, TablesStore
 from widgetbox.runtime import Cancel, Code, HostCall, Limits, RunResult, Runtime, Script, Status
 
@@ -152,8 +152,10 @@ class Harness:
         session: TablesSession | None = None,
         run_limits: Limits | None = None,
         cancel: Cancel | None = None,
+        told: bool = False,
     ) -> RunResult:
-        """`source` after PRELUDE as a script of `widget`, with its session ended after."""
+        """`source` after PRELUDE as a script of `widget`, with its session ended after.
+        `told`: the job carries the table names, as the app's runs do (`guest_services`)."""
         files = {"main.py": PRELUDE + textwrap.dedent(source)}
         if schema is not None:
             files["tables.yaml"] = schema
@@ -162,8 +164,9 @@ class Harness:
             "tables": session or self.session(widget, schema, limits),
         }
         try:
+            code = Code(files=files, entry="main.py")
             return self.runtime.run(
-                Script(Code(files=files, entry="main.py")),
+                Script(code, services=guest_services(code) if told else {}),
                 limits=run_limits or Limits.script().with_(timeout=60),
                 context=context,
                 cancel=cancel,

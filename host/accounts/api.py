@@ -16,8 +16,9 @@ from widgetbox.host.accounts.sessions import expired_session_cookie, session_coo
 from widgetbox.host.accounts.users import User
 from widgetbox.host.config import Config
 from widgetbox.host.errors import BadCredentials
+from widgetbox.host.tokens.scopes import SESSION, TOKEN_SCOPE
 from widgetbox.host.web.dependencies import ConfigDep, DbDep, SessionCacheDep, Viewer, require_admin
-from widgetbox.host.web.limits import rate_limit
+from widgetbox.host.web.limits import login_limit
 from widgetbox.host.web.openapi import ERRORS
 from widgetbox.host.widgets import records as widgets
 
@@ -35,12 +36,17 @@ def _sign_up(db: Any, username: str, password_hash: str, open_default: bool) -> 
     return user, sessions.new_session(db, user.id)
 
 
+SESSION_ONLY = {TOKEN_SCOPE: SESSION}
+"""Signing up, in and out and the site's settings need a browser, never an API token."""
+
+
 @post(
     "/api/auth/signup",
     tags=["accounts"],
     summary="Create an account and sign in",
     status_code=201,
     responses=ERRORS,
+    opt=SESSION_ONLY,
 )
 async def signup(data: JSONBody[Credentials], db: DbDep, config: ConfigDep) -> Response[SessionOut]:
     """The first account becomes the admin; later ones need sign-up to be open."""
@@ -60,7 +66,14 @@ def _log_in(db: Any, user_id: int, old_token: str | None) -> str:
     return sessions.new_session(db, user_id)
 
 
-@post("/api/auth/login", tags=["accounts"], summary="Sign in", status_code=200, responses=ERRORS)
+@post(
+    "/api/auth/login",
+    tags=["accounts"],
+    summary="Sign in",
+    status_code=200,
+    responses=ERRORS,
+    opt=SESSION_ONLY,
+)
 async def login(
     data: JSONBody[Credentials],
     db: DbDep,
@@ -84,7 +97,14 @@ async def login(
     return Response(body, cookies=[session_cookie(config, token)])
 
 
-@post("/api/auth/logout", tags=["accounts"], summary="Sign out", status_code=200, responses=ERRORS)
+@post(
+    "/api/auth/logout",
+    tags=["accounts"],
+    summary="Sign out",
+    status_code=200,
+    responses=ERRORS,
+    opt=SESSION_ONLY,
+)
 async def logout(
     db: DbDep, config: ConfigDep, session_cache: SessionCacheDep, request: Request[Any, Any, Any]
 ) -> Response[SessionOut]:
@@ -99,7 +119,13 @@ async def logout(
     return Response(body, cookies=[expired_session_cookie(config)])
 
 
-@get("/api/admin/settings", tags=["admin"], summary="Site settings (admin)", responses=ERRORS)
+@get(
+    "/api/admin/settings",
+    tags=["admin"],
+    summary="Site settings (admin)",
+    responses=ERRORS,
+    opt=SESSION_ONLY,
+)
 async def get_settings(viewer: Viewer, db: DbDep, config: ConfigDep) -> SiteSettings:
     require_admin(viewer)
     return SiteSettings(
@@ -108,7 +134,11 @@ async def get_settings(viewer: Viewer, db: DbDep, config: ConfigDep) -> SiteSett
 
 
 @put(
-    "/api/admin/settings", tags=["admin"], summary="Change site settings (admin)", responses=ERRORS
+    "/api/admin/settings",
+    tags=["admin"],
+    summary="Change site settings (admin)",
+    responses=ERRORS,
+    opt=SESSION_ONLY,
 )
 async def put_settings(data: JSONBody[SiteSettings], viewer: Viewer, db: DbDep) -> SiteSettings:
     require_admin(viewer)
@@ -119,6 +149,6 @@ async def put_settings(data: JSONBody[SiteSettings], viewer: Viewer, db: DbDep) 
 def routers(config: Config) -> list[Router]:
     """Sign-up and log-in are rate-limited per client address; the rest is not."""
     limited = Router(
-        path="/", route_handlers=[signup, login], middleware=[rate_limit(config).middleware]
+        path="/", route_handlers=[signup, login], middleware=[login_limit(config).middleware]
     )
     return [limited, Router(path="/", route_handlers=[session, logout, get_settings, put_settings])]

@@ -24,7 +24,6 @@ import sqlite_utils
 from litestar import Request, Response, Router, get, post, route
 from litestar.datastructures import State
 from litestar.enums import HttpMethod, MediaType
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
@@ -55,6 +54,7 @@ from widgetbox.host.web.dependencies import (
     ConfigDep,
     DbDep,
 )
+from widgetbox.host.web.limits import PerMinute
 from widgetbox.host.web.pages import Assets
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
@@ -177,7 +177,7 @@ def _link_ask(sessions: AppSessions, request: Request[Any, Any, State], found: A
 GONE = "This link has expired or was used already. Ask for a new one from the app."
 
 
-def routes(config: Config, assets: Assets) -> list[Router]:
+def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
     """The Users service's handlers on apps' origins; `/_/users` rate-limited with the
     app's calls."""
 
@@ -288,16 +288,11 @@ def routes(config: Config, assets: Assets) -> list[Router]:
             "Your password has been changed: log in with it now.",
         )
 
-    limit = RateLimitConfig(
-        rate_limit=("minute", config.gui.app_calls_per_minute),
-        set_rate_limit_headers=True,
-        store="app_call_rate_limits",
-    )
     return [
         Router(
             path="/",
             route_handlers=[users_request, confirm_email, reset_password],
-            middleware=[limit.middleware],
+            middleware=[calls.middleware],
             request_max_body_size=USERS_MAX_BYTES + 1,
             include_in_schema=False,
         ),

@@ -1,21 +1,41 @@
 """The `widgetbox` command: one module per group of subcommands.
 
 sandbox.py   prepare, run      the interpreter, and a file run as a script widget would
+                               (or, for a widget on a server, remote_runs.py's run)
 serve.py     serve             the web application
 backups.py   backup, restore   the database copied and put back, with its keys
 settings.py  settings          the settings in effect (or README.md's table of them)
+transfer.py  import, export    widgets in and out: Anvil apps and plain folders
 options.py                     reading the settings; --config and --data-dir
 progress.py                    progress lines for long one-time work
+
+For a Widgetbox server, over its JSON API with an API token:
+
+account.py   login, logout     a token per server, kept by credentials.py
+browse.py    list, open        your widgets, and a widget's addresses
+sync.py      clone, pull,      a widget as a folder (checkout.py: its files compared
+             push, status      and merged; link.py: the folder's server and version)
+remote_runs.py  (run)          a run on the server, its output streamed
+logs.py      logs              runs and requests, and --follow
+watch.py     watch             a push on every save
+connect.py                     which server and login; --server, --json, exit statuses
+remote.py                      the HTTP client: errors, server-sent events, signing in
 """
 
 from __future__ import annotations
 
 import click
 
+from widgetbox.host.cli.account import login_command, logout_command
 from widgetbox.host.cli.backups import backup_command, restore_command
+from widgetbox.host.cli.browse import list_command, open_command
+from widgetbox.host.cli.logs import logs_command
 from widgetbox.host.cli.sandbox import prepare_command, run_command
 from widgetbox.host.cli.serve import serve_command
 from widgetbox.host.cli.settings import settings_command
+from widgetbox.host.cli.sync import clone_command, pull_command, push_command, status_command
+from widgetbox.host.cli.transfer import export_command, import_command
+from widgetbox.host.cli.watch import watch_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,5 +55,17 @@ for command in (
     backup_command,
     restore_command,
     settings_command,
+    import_command,
+    export_command,
+    login_command,
+    logout_command,
+    list_command,
+    clone_command,
+    pull_command,
+    push_command,
+    status_command,
+    logs_command,
+    open_command,
+    watch_command,
 ):
     main.add_command(command)

@@ -69,8 +69,9 @@ DROPPED_X_HEADERS = frozenset(
         "x-reproxy-url",
     }
 )
-DROPPED_X_PREFIXES = ("x-accel-", "x-litespeed-", "x-sendfile-")
-"""nginx's `X-Accel-Redirect`, `-Expires`, `-Buffering`...; LiteSpeed's cache controls."""
+DROPPED_X_PREFIXES = ("x-accel-", "x-litespeed-", "x-sendfile-", "x-widgetbox-")
+"""nginx's `X-Accel-Redirect`, `-Expires`, `-Buffering`...; LiteSpeed's cache controls;
+Widgetbox's own (`X-Widgetbox-Run`, which only Widgetbox sets: endpoints/serve.py)."""
 
 WIDGET_RESPONSE_HEADERS = {
     "content-security-policy": "sandbox",
@@ -115,3 +116,11 @@ def response_problem(answer: HttpResponse) -> str | None:
                 "(percent-encode other characters)"
             )
     return None
+
+
+def stream_problem(head: HttpResponse) -> str | None:
+    """Why a streamed response (its status and headers) cannot be sent, or None: as
+    `response_problem`, and a status that has no body."""
+    if head.status in NO_BODY_STATUSES:
+        return "a 204 or 304 response has no body to stream"
+    return response_problem(head)

@@ -10,10 +10,16 @@ origin that cannot act as the signed-in user.
 
 Private widgets' APIs answer only their owner (404 for everyone else); unlisted and public
 ones answer anyone. Requests are rate-limited per client address and bodies are capped.
+
+A route whose `HttpResponse` body is a generator streams (`streams.py`): its status and
+headers go with the first chunk it yields, then each chunk as it comes, chunked; the run's
+limits hold for the whole stream, and a caller that goes away stops the run.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,6 +28,7 @@ from litestar import Request, Response, Router, route
 from litestar.datastructures import State
 from litestar.enums import HttpMethod
 from litestar.params import FromPath
+from litestar.response import Stream
 
 from widgetbox.host.app_sessions.visit import HTTP, AppSessions, Visit
 from widgetbox.host.config import Config
@@ -30,8 +37,8 @@ from widgetbox.host.endpoints.answers import (
     NO_BODY_STATUSES,
     WIDGET_RESPONSE_HEADERS,
     allowed_response_header,
-    response_problem,
 )
+from widgetbox.host.endpoints.streams import ResponseStream, retrieve
 from widgetbox.host.errors import NotFound
 from widgetbox.host.runs.admission import QUEUE_FULL
 from widgetbox.host.runs.runner import Runner
@@ -40,11 +47,32 @@ from widgetbox.host.web.dependencies import current_viewer
 from widgetbox.host.web.errors import body, respond
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
-from widgetbox.runtime import TOO_LONG, Code, HttpRequest, RunResult, Status
+from widgetbox.runtime import (
+    TOO_LONG,
+    Code,
+    HttpRequest,
+    HttpResponse,
+    Limits,
+    ResponseChunk,
+    RunResult,
+    Status,
+)
 
 log = logging.getLogger("widgetbox.host")
 
 PREFIX = "/w/"
+STREAM_HEADERS = {"x-accel-buffering": "no"}
+"""Widgetbox's own headers on a streamed response: a reverse proxy in front (nginx) passes
+each chunk on at once rather than buffering the response."""
+RUN_HEADER = "x-widgetbox-run"
+"""On a failed request's generic 500, when the requester is the widget's owner signed in to
+Widgetbox (their session cookie, on Widgetbox's origin): the id of the request's log entry,
+whose traceback the try-it panel then reads from the owner-only `GET /api/runs/{id}`. The
+answer itself never carries the traceback, and a widget cannot set the header
+(answers.py drops `x-widgetbox-*`)."""
+RECORDED_WAIT = 2.0
+"""Seconds a failed owner's request waits for its log entry to be written (batched every
+0.1 s: request_log.py); after that it is answered without the id."""
 HIDDEN_REQUEST_HEADERS = frozenset({"cookie", "x-csrf-token"})
 """Widgetbox's own credentials (its session and CSRF cookies live on this origin): never
 passed to the widget."""
@@ -68,7 +96,22 @@ def _error(status: int, code: str, message: str) -> Response[Any]:
 
 def _failure(result: RunResult) -> Response[Any]:
     """The caller learns that it failed, never why: the owner reads why in the logs."""
-    if result.status is Status.TIMEOUT:
+    return _failure_of(result.status)
+
+
+async def _failure_for(result: RunResult, recorded: asyncio.Future[int] | None) -> Response[Any]:
+    """A failure's generic answer; for the owner, with the id of the request's log entry
+    (`RUN_HEADER`), which only they may read (`GET /api/runs/{id}`: its traceback)."""
+    answer = _failure(result)
+    if recorded is not None:
+        with contextlib.suppress(TimeoutError):  # the log waits for room on a full disk
+            run_id = await asyncio.wait_for(asyncio.shield(recorded), RECORDED_WAIT)
+            answer.headers[RUN_HEADER] = str(run_id)
+    return answer
+
+
+def _failure_of(status: Status) -> Response[Any]:
+    if status is Status.TIMEOUT:
         return _error(500, "timeout", TOO_LONG)
     messages = {
         Status.MEMORY: ("out_of_memory", "The widget ran out of memory."),
@@ -76,7 +119,7 @@ def _failure(result: RunResult) -> Response[Any]:
         Status.KILLED: ("stopped", "The widget's code was stopped."),
     }
     code, message = messages.get(
-        result.status,
+        status,
         ("widget_error", "The widget's code failed; its owner can see why in the widget's logs."),
     )
     return _error(500, code, message)
@@ -109,7 +152,15 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
     sessions: AppSessions = state.app_sessions
     visit = sessions.ephemeral(widget, code.files, HTTP, client)
     return await run_route(
-        request, runner, config, widget, code, path, f"{config.origin}{PREFIX}{slug}", visit
+        request,
+        runner,
+        config,
+        widget,
+        code,
+        path,
+        f"{config.origin}{PREFIX}{slug}",
+        visit,
+        owner=widgets.is_owner(widget, viewer),
     )
 
 
@@ -122,10 +173,14 @@ async def run_route(
     path: str,
     origin: str,
     visit: Visit,
+    *,
+    owner: bool = False,
 ) -> Response[Any]:
     """Answer `request` with the widget's `@anvil.server.route`s at `path` (a widget's API
     here; a GUI app's `/_/api/` on its own origin, app_sessions/web.py), the run's visit
-    given (its session and cookies; their changes come back as `Set-Cookie`)."""
+    given (its session and cookies; their changes come back as `Set-Cookie`). `owner`:
+    the requester is the widget's owner, signed in to Widgetbox, so a failure's generic
+    answer names its log entry (`RUN_HEADER`)."""
     refused = bounds.request_problem(
         (name for name, _ in request.scope["headers"]), request.scope.get("query_string", b"")
     )
@@ -163,28 +218,77 @@ async def run_route(
         origin=origin,
         remote_address=client,
     )
-    try:
-        result = await runner.request(
+    limits = Limits.request().with_(
+        stream_chunk_bytes=config.http.http_stream_chunk_bytes,
+        stream_bytes=config.http.http_stream_max_bytes,
+    )
+    stream = ResponseStream(limits.timeout)
+    recorded = asyncio.get_running_loop().create_future() if owner else None
+    running = asyncio.create_task(
+        runner.request(
             widget,
             call,
             {"method": request.method, "path": call.path, "client": client},
-            check=response_problem,
+            check=stream.check,
             code=code,
             context={"visit": visit},
-        )
+            limits=limits,
+            on_chunk=stream.take,
+            cancel=stream.cancel,
+            recorded=recorded,
+        ),
+        # a streamed run outlives this handler: it must not count as its request's work
+        context=runner.runtime.outliving_request(),
+    )
+    stream.watch(running)
+    first = await stream.first()
+    if first is not None and first.head is not None:
+        return _streamed(stream, first, first.head, running, visit)
+    try:
+        result = await running
     except QUEUE_FULL as e:
         return respond(e, WIDGET_RESPONSE_HEADERS)
     if not result.ok or result.response is None:
-        return _failure(result)
+        return await _failure_for(result, recorded)
     answer = result.response
-    out_headers = {k: v for k, v in answer.headers.items() if allowed_response_header(k)}
-    out_headers.update(WIDGET_RESPONSE_HEADERS)  # none is on the allow-list: belt and braces
     # HTTP has no body with these statuses (Litestar refuses to send one: a 500)
     content = b"" if answer.status in NO_BODY_STATUSES else answer.body
     return Response(
         content,
         status_code=answer.status,
-        headers=out_headers,
+        headers=_out_headers(answer),
+        cookies=visit.response_cookies(),
+    )
+
+
+def _out_headers(answer: HttpResponse) -> dict[str, str]:
+    out_headers = {k: v for k, v in answer.headers.items() if allowed_response_header(k)}
+    out_headers.update(WIDGET_RESPONSE_HEADERS)  # none is on the allow-list: belt and braces
+    return out_headers
+
+
+def _streamed(
+    stream: ResponseStream,
+    first: ResponseChunk,
+    head: HttpResponse,
+    running: asyncio.Task[RunResult],
+    visit: Visit,
+) -> Response[Any]:
+    """A route that streams: its status and headers now, with the cookies set so far, then
+    each chunk as the run yields it (chunked), until the run ends."""
+    running.add_done_callback(retrieve)  # no one awaits it from here
+    problem = stream.check(head)
+    if problem is not None:
+        stream.refuse(f"The widget's response could not be sent: {problem}")
+        return _failure_of(Status.ERROR)
+    headers = _out_headers(head)
+    media_type = headers.pop("content-type", "application/octet-stream")
+    headers.update(STREAM_HEADERS)
+    return Stream(
+        stream.body(first),
+        status_code=head.status,
+        headers=headers,
+        media_type=media_type,
         cookies=visit.response_cookies(),
     )
 

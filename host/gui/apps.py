@@ -2,14 +2,16 @@
 Python runtime's files, entering a private app, and server calls.
 
 - `/` the page: the loader, the runtime to start (Brython or Pyodide), the startup form and
-  the app's client files (`forms/**`, `app.json`; never its server code).
+  the app's client files (`forms/**`, `app.json`; never its server code). A private app
+  opened without its owner's visit cookie redirects to Widgetbox's handover (handoff.py).
 - `/_/static/...` the loader, styles and runtimes, content-hashed or versioned, cached for a
   year.
 - `/_/enter?token=...` a private app's owner, handed over from Widgetbox (tokens.py).
 - `/_/preview` the designer's live preview: runs the files the IDE's page posts to it.
 - `/_/call` `anvil.server.call`: the call runs in a fresh sandbox through the interactive
   lane of the run queue; values follow Anvil's rules; exceptions raised by server code come
-  back as data (`{"exception": {"type", "message"}}`) for the client to raise; the run has
+  back as data (`{"exception": {"type", "message"}}`, with `traceback` and `trace` only
+  for the owner's visit: `owner_visiting`) for the client to raise; the run has
   the browser's visit (its app session and cookies, `app_sessions/`), whose changes come
   back as `Set-Cookie`; calls are rate-limited per visitor address and logged for the
   owner. The JSON's objects are bounded before the sandbox decodes them (hash flooding:
@@ -24,6 +26,8 @@ Python runtime's files, entering a private app, and server calls.
 - `/_/task` a background task's `Task` that server code returned, read by client code
   (`host/tasks/client.py`): only with the capability it came with; the same checks, bounds
   and rate as `/_/call`.
+- `/_/theme/...` and `/_/theme-colors.css` the app's theme: its assets and its colours
+  (theme_web.py); the page links the colours, and the app's `theme.css` when it has one.
 """
 
 from __future__ import annotations
@@ -39,14 +43,13 @@ import sqlite_utils
 from litestar import Request, Response, Router, get, post, route
 from litestar.datastructures import Cookie, State
 from litestar.enums import HttpMethod, MediaType
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from widgetbox.host.accounts import users as accounts
 from widgetbox.host.app_sessions import Visit
 from widgetbox.host.config import Config
-from widgetbox.host.gui import client_tables, design
+from widgetbox.host.gui import client_tables, design, theme
 from widgetbox.host.gui.capabilities import Capabilities, InvalidCapability, WidgetCapabilities
 from widgetbox.host.gui.hosts import PREFIX
 from widgetbox.host.gui.requests import (
@@ -59,7 +62,7 @@ from widgetbox.host.gui.requests import (
     on_app_host,
     refused,
 )
-from widgetbox.host.gui.tokens import VISIT_SECONDS, AppTokens
+from widgetbox.host.gui.tokens import VISIT_SECONDS, AppTokens, Grant
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.admission import QUEUE_FULL
 from widgetbox.host.runs.runner import Runner
@@ -77,6 +80,7 @@ from widgetbox.host.web.dependencies import (
     TablesDep,
 )
 from widgetbox.host.web.errors import respond
+from widgetbox.host.web.limits import PerMinute
 from widgetbox.host.web.pages import Assets
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
@@ -94,20 +98,29 @@ log = logging.getLogger("widgetbox.host")
 
 MAX_NAME = 200
 STATIC = "/_/static/"
+THEME_ASSETS = "/_/theme/"
+"""The app's theme assets (theme_web.py)."""
+THEME_COLORS = "/_/theme-colors.css"
+"""The app's theme colours, as CSS variables (theme_web.py)."""
 PREVIEW = "/_/preview"
 STATIC_FOLDERS = ("gui/", "chunks/", "runtimes/")
 """The loader and its chunks (code it shares with the designer), styles and runtimes."""
-IMMUTABLE = "public, max-age=31536000, immutable"
-CONTENT_TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".map": "application/json",
-    ".json": "application/json",
-    ".wasm": "application/wasm",
-    ".zip": "application/zip",
-    ".txt": "text/plain; charset=utf-8",
+SNAPSHOT = "snapshot.bin"
+PRELOADS = {
+    "brython": [("brython.min.js", "script"), ("brython_stdlib.js", "script")],
+    # what loading Pyodide fetches one after another, asked for at once (run-pyodide.js)
+    "pyodide": [
+        ("pyodide.mjs", "module"),
+        ("pyodide.asm.mjs", "module"),
+        ("pyodide.asm.wasm", "fetch"),
+        ("python_stdlib.zip", "fetch"),
+        ("pyodide-lock.json", "fetch"),
+        (SNAPSHOT, "fetch"),
+    ],
 }
+"""The runtime's files the page asks for before its loader does: `<link rel=preload>` (as
+`modulepreload` for modules, `as=fetch` for what is fetched), so they arrive in parallel."""
+
 APP_CSP = (
     "default-src 'self'; "
     # Brython compiles Python to JavaScript in the page; Pyodide compiles WebAssembly
@@ -162,6 +175,32 @@ async def visible_app(
     return await db.read(find)
 
 
+def owner_visiting(database: sqlite_utils.Database, widget: Widget, grant: Grant | None) -> bool:
+    """Whether the browser's visit cookie is the widget's owner's (handed over from
+    Widgetbox when they opened the app or its preview: handoff.py), whatever the app's
+    visibility; the app then tells them what it tells no one else (a server error's
+    traceback)."""
+    if grant is None or grant.widget_id != widget.id:
+        return False
+    return widgets.is_owner(widget, accounts.get_user(database, grant.user_id))
+
+
+def _is_private_app(database: sqlite_utils.Database, slug: str) -> bool:
+    widget = widgets.find(database, slug)
+    return widget is not None and widget.kind == "gui" and widget.visibility == "private"
+
+
+def _to_handover(config: Config, slug: str) -> Response[Any]:
+    """A private app's page opened without a visit: to Widgetbox's `/widgets/<slug>/app`
+    (handoff.py), which hands its owner over (back here, through `/_/enter`) and tells
+    anyone else that the app is private."""
+    return Redirect(
+        f"{config.origin}/widgets/{slug}/app",
+        status_code=303,
+        headers={"cache-control": "no-store", "referrer-policy": "no-referrer"},
+    )
+
+
 def _schema_text(database: sqlite_utils.Database, widget: Widget) -> str | None:
     """The widget's latest `tables.yaml` (browser code always uses the latest)."""
     return widgets.head_files(database, widget).get(SCHEMA_FILE)
@@ -205,19 +244,24 @@ def _page(widget: Widget, code: Code, assets: Assets) -> Response[Any]:
         "runtime": settings.runtime,
         "runtime_base": base,
         "startup_form": settings.startup_form,
+        "startup_module": settings.startup_module,
         "files": design.client_files(files),
     }
-    preload = (
-        [base + "brython.min.js", base + "brython_stdlib.js"]
-        if settings.runtime == "brython"
-        else []
-    )
+    preload = [
+        {"href": base + name, "kind": kind}
+        for name, kind in PRELOADS[settings.runtime]
+        if name != SNAPSHOT or SNAPSHOT in runtime.get("files", ())
+    ]
+    page_theme = theme.page_theme(files)
     return Template(
         "gui/app.html",
         context={
             "title": widget.title,
             "script": STATIC + assets.url("gui/boot.js").removeprefix("/static/"),
             "style": STATIC + assets.url("gui/gui.css").removeprefix("/static/"),
+            "theme_colors": THEME_COLORS,
+            "theme_css": THEME_ASSETS + theme.THEME_CSS if page_theme["css"] else None,
+            "theme": _boot_json({"templates": page_theme["templates"]}),
             "preload": preload,
             "boot": _boot_json(boot),
         },
@@ -232,14 +276,7 @@ def _static(
     name = path.lstrip("/")
     if not on_app_host(request, slug) or not name.startswith(STATIC_FOLDERS):
         return Response(b"", status_code=404)
-    data, gzipped = assets.read(name)
-    headers = {"cache-control": IMMUTABLE, "vary": "accept-encoding"}
-    if gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
-        data = gzipped
-        headers["content-encoding"] = "gzip"
-    media_type = CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
-    content = b"" if request.method == HttpMethod.HEAD else data
-    return Response(content, media_type=media_type, headers=headers)
+    return assets.send(request, name)
 
 
 def _preview(config: Config, assets: Assets) -> Response[Any]:
@@ -269,6 +306,7 @@ def _preview(config: Config, assets: Assets) -> Response[Any]:
             "title": "Preview",
             "script": STATIC + assets.url("gui/boot.js").removeprefix("/static/"),
             "style": STATIC + assets.url("gui/gui.css").removeprefix("/static/"),
+            # no theme of any app's: the designer posts the colours with the files (boot.js)
             "preload": [],
             "boot": _boot_json(boot),
         },
@@ -317,10 +355,13 @@ async def _call(
     runner: Runner,
     capabilities: Capabilities,
     open_visit: Callable[[Widget, Code], Visit] | None = None,
+    *,
+    owner: bool = False,
 ) -> Response[Any]:
     """One server call: its rows and searches checked, run (with the browser's visit: its
     app session and cookies, whose changes come back as `Set-Cookie`), its result's
-    signed."""
+    signed. `owner`: the widget's owner is calling (`owner_visiting`), who is told an
+    exception's traceback too."""
     if found is None:
         return error(404, "not_found", NOT_FOUND)
     name, args, kwargs = parsed
@@ -342,7 +383,8 @@ async def _call(
     except QUEUE_FULL as e:
         return respond(e, CALL_HEADERS)
     cookies = visit.response_cookies() if visit is not None else []
-    return Response(outcome(result, signer), headers=CALL_HEADERS, cookies=cookies)
+    answer = outcome(result, signer, owner=owner)
+    return Response(answer, headers=CALL_HEADERS, cookies=cookies)
 
 
 async def _tables_request(
@@ -362,7 +404,7 @@ async def _tables_request(
     return Response(frame, headers=CALL_HEADERS)
 
 
-def routes(config: Config, assets: Assets) -> list[Router]:
+def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
     """The app origin's handlers (under hosts.PREFIX), server calls and Data Tables requests
     rate-limited per visitor address."""
 
@@ -377,6 +419,8 @@ def routes(config: Config, assets: Assets) -> list[Router]:
     ) -> Response[Any]:
         found = await visible_app(request, slug, db, app_tokens, config, runner.code_in)
         if found is None:
+            if on_app_host(request, slug) and await db.read(_is_private_app, slug):
+                return _to_handover(config, slug)
             return _not_found()
         return _page(found[0], found[1], assets)
 
@@ -431,8 +475,16 @@ def routes(config: Config, assets: Assets) -> list[Router]:
             parsed = _parse_call(await request.body())
             if isinstance(parsed, Response):
                 return parsed
-            found = await visible_app(request, slug, db, app_tokens, config, runner.code_in)
-            return await _call(parsed, found, runner, capabilities, app_sessions.opener(request))
+            grant = app_tokens.visitor(request.cookies.get(visit_cookie_name(config)))
+
+            def read(database: sqlite_utils.Database, widget: Widget) -> tuple[Code, bool]:
+                return runner.code_in(database, widget), owner_visiting(database, widget, grant)
+
+            found = await visible_app(request, slug, db, app_tokens, config, read)
+            code = None if found is None else (found[0], found[1][0])
+            owner = found is not None and found[1][1]
+            opener = app_sessions.opener(request)
+            return await _call(parsed, code, runner, capabilities, opener, owner=owner)
 
     @post(PREFIX + "/{slug:str}/_/tables", include_in_schema=False, status_code=200)
     async def tables_request(
@@ -486,17 +538,12 @@ def routes(config: Config, assets: Assets) -> list[Router]:
         frame = task_client.answer(data, task_id, run, live, signer)
         return Response(frame, headers=CALL_HEADERS)
 
-    limit = RateLimitConfig(
-        rate_limit=("minute", config.gui.app_calls_per_minute),
-        set_rate_limit_headers=True,
-        store="app_call_rate_limits",
-    )
     return [
         Router(path="/", route_handlers=[page, static, enter, preview], include_in_schema=False),
         Router(
             path="/",
             route_handlers=[call, tables_request, task_request],
-            middleware=[limit.middleware],
+            middleware=[calls.middleware],
             request_max_body_size=CALL_MAX_BYTES + 1,
             include_in_schema=False,
         ),
@@ -527,9 +574,15 @@ def _exception(kind: str, message: str) -> dict[str, Any]:
     return {"exception": {"type": kind, "message": message}}
 
 
-def outcome(result: RunResult, signer: WidgetCapabilities | None = None) -> dict[str, Any]:
+def outcome(
+    result: RunResult, signer: WidgetCapabilities | None = None, *, owner: bool = False
+) -> dict[str, Any]:
     """The answer to a finished call: its value (its rows and searches signed by `signer`
-    for the browser), or the exception the client raises."""
+    for the browser), or the exception the client raises, as Anvil sends it: the
+    exception's class name (`ValueError`, or `anvil.server.TimeoutError` for Anvil's own)
+    and message, which the client raises as that class when it has it and as
+    `AnvilWrappedError` otherwise. For the owner (`owner`), also the traceback of the
+    widget's own frames and Anvil's `trace` (`[[file, line], ...]`, innermost last)."""
     if result.ok:
         value = result.value if signer is None else signer.seal(result.value)
         return {"value": encode_value(value)}
@@ -546,4 +599,8 @@ def outcome(result: RunResult, signer: WidgetCapabilities | None = None) -> dict
             "anvil.server.InternalError",
             "The server code failed; the app's owner can see why in the widget's logs.",
         )
-    return _exception(error.qualified_type or error.type, error.message)
+    answer = _exception(error.qualified_type or error.type, error.message)
+    if owner:
+        answer["exception"]["traceback"] = error.traceback
+        answer["exception"]["trace"] = [[frame.filename, frame.lineno] for frame in error.frames]
+    return answer

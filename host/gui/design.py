@@ -37,10 +37,11 @@ then every problem is listed at once, each with its file and place (`DesignError
 that is not valid YAML or JSON, a structure that is not a design (components not a list),
 component names that are not Python names, repeat one another or hide a member of the form,
 forms without their code, forms of the same name, sizes and nesting past the catalogue's
-limits, bad app settings. What Widgetbox does not know or draw is kept and warned about
-(`Review.warnings`, all of them): unknown component types, properties, layout properties and
-events, values of an unexpected type, events bound to a method the form's code lacks, data
-bindings that are not Python expressions, Anvil features not drawn yet (Layouts).
+limits, bad app settings, theme colours that are not CSS colours (theme.py). What Widgetbox
+does not know or draw is kept and warned about (`Review.warnings`, all of them): unknown
+component types, properties, layout properties and events, values of an unexpected type,
+events bound to a method the form's code lacks, data bindings that are not Python
+expressions, `theme:` colours the app's theme lacks, Anvil features not drawn yet (Layouts).
 """
 
 from __future__ import annotations
@@ -55,14 +56,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from widgetbox.host.gui import files as layout
-from widgetbox.host.gui import templates
+from widgetbox.host.gui import templates, theme
 from widgetbox.host.gui.catalogue import Catalogue, ComponentType, Limits, Property, catalogue
 from widgetbox.host.gui.files import APP_FILE, GENERATED, Form
 from widgetbox.host.gui.findings import DesignError, Finding
 
 RUNTIMES = ("brython", "pyodide")
-DEFAULT_RUNTIME = "brython"
-APP_KEYS = frozenset({"startup_form", "runtime", "package_name"})
+DEFAULT_RUNTIME = "pyodide"
+"""Pyodide: with JavaScript Promise Integration its server calls, alerts and `time.sleep`
+wait without freezing the page (client/src/gui/suspend.js), which Brython cannot do; Brython
+starts faster and stays available (`"runtime": "brython"`)."""
+APP_KEYS = frozenset({"startup_form", "startup_module", "runtime", "package_name"})
 CUSTOM_COMPONENT = "form:"
 
 _COLOR = re.compile(r"[#(),.%:\w\s-]*")
@@ -90,6 +94,9 @@ class AppSettings:
     runtime: str
     package_name: str = "client_code"
     """The Python package `client_code/` is in the browser (Anvil's `package_name`)."""
+    startup_module: str | None = None
+    """A client module run at start-up instead of opening `startup_form` (Anvil's startup
+    module: it opens a form itself, e.g. after a login); its dotted name in client_code."""
 
 
 @dataclass
@@ -130,8 +137,8 @@ def client_files(files: Mapping[str, str]) -> dict[str, str]:
 
 
 def app_settings(files: Mapping[str, str]) -> AppSettings:
-    """The startup form, runtime and package name of files that passed `check` (defaults:
-    the form named Form1, else the first; Brython; client_code)."""
+    """The startup form or module, runtime and package name of files that passed `check`
+    (defaults: the form named Form1, else the first; Pyodide; client_code)."""
     names = form_names(files)
     found: dict[str, Any] = {}
     if APP_FILE in files:
@@ -145,6 +152,7 @@ def app_settings(files: Mapping[str, str]) -> AppSettings:
         startup_form=found.get("startup_form", default),
         runtime=found.get("runtime", DEFAULT_RUNTIME),
         package_name=found.get("package_name", "client_code"),
+        startup_module=found.get("startup_module"),
     )
 
 
@@ -161,6 +169,9 @@ def review(files: Mapping[str, str], found: Catalogue | None = None) -> Review:
     warnings: list[Finding] = []
     forms = layout.forms(files)
     _check_forms(files, forms, cat, problems, warnings)
+    problems.extend(theme.problems(files))
+    colors = frozenset(theme.css_name(name) for name in theme.color_names(files))
+    assets = frozenset(path[len(theme.ASSETS) :] for path in files if path.startswith(theme.ASSETS))
     designs: dict[str, Any] = {}
     for form in forms:
         if form.template is None:
@@ -173,13 +184,13 @@ def review(files: Mapping[str, str], found: Catalogue | None = None) -> Review:
             problems.append(Finding(form.template, e.where, e.problem))
     for form in forms:
         if form.name in designs and form.template is not None:
-            check = _DesignCheck(form, files.get(form.code, ""), cat, designs)
+            check = _DesignCheck(form, files.get(form.code, ""), cat, designs, colors, assets)
             check.run(designs[form.name])
             problems.extend(check.problems)
             warnings.extend(check.warnings)
     names = sorted({form.name for form in forms})
     if APP_FILE in files and names:
-        problems.extend(_check_app(files[APP_FILE], names))
+        problems.extend(_check_app(files[APP_FILE], names, files))
     if problems:
         raise DesignError(problems)
     return Review(app_settings(files), forms, warnings)
@@ -240,7 +251,7 @@ def _check_forms(
             )
 
 
-def _check_app(text: str, forms: list[str]) -> list[Finding]:
+def _check_app(text: str, forms: list[str], files: Mapping[str, str]) -> list[Finding]:
     try:
         data = json.loads(text)
     except ValueError as e:
@@ -260,12 +271,25 @@ def _check_app(text: str, forms: list[str]) -> list[Finding]:
                 f"there is no form {startup!r} (forms: {', '.join(forms)})",
             )
         )
+    module = data.get("startup_module")
+    if module is not None:
+        found.extend(_check_startup_module(module, files))
     if data.get("runtime", DEFAULT_RUNTIME) not in RUNTIMES:
         found.append(Finding(APP_FILE, "runtime", f"the runtime is one of {', '.join(RUNTIMES)}"))
     package = data.get("package_name", "client_code")
     if not isinstance(package, str) or not layout.is_name(package) or package in ("anvil", "forms"):
         found.append(Finding(APP_FILE, "package_name", "a Python name other than anvil and forms"))
     return found
+
+
+def _check_startup_module(module: object, files: Mapping[str, str]) -> list[Finding]:
+    where = "startup_module"
+    if not isinstance(module, str) or not all(layout.is_name(p) for p in module.split(".")):
+        return [Finding(APP_FILE, where, 'a client module\'s dotted name, such as "Startup"')]
+    base = "client_code/" + module.replace(".", "/")
+    if base + ".py" not in files and base + "/__init__.py" not in files:
+        return [Finding(APP_FILE, where, f"there is no client module {module!r} ({base}.py)")]
+    return []
 
 
 # -- one design ----------------------------------------------------------------------------
@@ -282,13 +306,25 @@ def _form_containers(cat: Catalogue) -> list[str]:
 class _DesignCheck:
     """One form's design: problems and warnings, each with the place."""
 
-    def __init__(self, form: Form, code: str, cat: Catalogue, designs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        form: Form,
+        code: str,
+        cat: Catalogue,
+        designs: dict[str, Any],
+        colors: frozenset[str] = frozenset(),
+        assets: frozenset[str] = frozenset(),
+    ) -> None:
         assert form.template is not None
         self.file = form.template
         self.form = form
         self.code = code
         self.cat = cat
         self.designs = designs
+        self.colors = colors
+        """The CSS names of the theme colours `theme:Name` may name (theme.py)."""
+        self.assets = assets
+        """The app's theme assets (`theme/assets/<name>`): what `@theme:<name>` may name."""
         self.names: set[str] = set()
         self.count = 0
         self.problems: list[Finding] = []
@@ -456,6 +492,8 @@ class _DesignCheck:
             problem = value_problem(spec, value, self.cat.limits)
             if problem:
                 self.warn(f"{where}.{key}", f"{problem}: kept as it is, not drawn")
+            else:
+                self.theme_color(f"{where}.{key}", spec, value)
 
     def layout(self, where: str, values: Any, parent: ComponentType) -> None:
         if values is None:
@@ -472,6 +510,31 @@ class _DesignCheck:
                 )
             elif problem := value_problem(spec, value, self.cat.limits):
                 self.warn(f"{where}.{key}", f"{problem}: kept, not used")
+            else:
+                self.theme_color(f"{where}.{key}", spec, value)
+
+    def theme_color(self, where: str, spec: Property, value: Any) -> None:
+        """A colour naming a theme colour the app does not have; a template naming a theme
+        asset it does not have."""
+        if spec.type == "html" and isinstance(value, str) and value.startswith("@theme:"):
+            asset = value[len("@theme:") :].strip()
+            if asset != theme.STANDARD_PAGE and asset not in self.assets:
+                self.warn(
+                    where,
+                    f"the app has no theme asset {theme.ASSETS}{asset}: drawn as a plain page",
+                )
+            return
+        if spec.type != "color" or not isinstance(value, str):
+            return
+        if not value.startswith(theme.THEME_PREFIX):
+            return
+        name = value[len(theme.THEME_PREFIX) :].strip()
+        if theme.css_name(name) not in self.colors:
+            self.warn(
+                where,
+                f"the theme has no colour {name!r} (the app's colours are the default theme's "
+                f"and those of {theme.PARAMETERS}): drawn without it",
+            )
 
     def events(self, where: str, values: Any, known: frozenset[str]) -> None:
         if values is None:
@@ -581,7 +644,7 @@ def _text_problem(spec: Property, value: Any, limits: Limits) -> str | None:
     if len(value) > limits.string_length:
         return f"text of at most {limits.string_length:,} characters"
     if spec.type == "color" and not _COLOR.fullmatch(value):
-        return "expected a CSS colour such as #336699, rgb(0, 0, 0), red or theme:Primary 500"
+        return "expected a CSS colour such as #336699, rgb(0, 0, 0), red or theme:Primary"
     if spec.type == "uri":
         scheme = _SCHEME.match(value)
         if scheme and scheme.group(1).lower() in _REFUSED_SCHEMES:

@@ -88,7 +88,8 @@ def run(job: Job, environments: Environments, on_progress: OnProgress) -> Instal
         raise
     finally:
         client.close()
-    on_progress(Progress("done", f"{len(done.lock.packages)} packages", bytes=budget.spent))
+    count = len(done.lock.packages)
+    on_progress(Progress("done", f"{count} package{'s' * (count != 1)}", bytes=budget.spent))
     return done
 
 
@@ -155,7 +156,7 @@ def _download(
         on_progress(
             Progress(
                 "downloading",
-                f"{done} of {len(links)} files",
+                f"{done} of {len(links)} file{'s' * (len(links) != 1)}",
                 done=done,
                 total=len(links),
                 bytes=budget.spent,

@@ -14,6 +14,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from widgetbox.host.errors import Invalid
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.schemas import Cancelled, RunDetail, RunList, RunOut, run_detail, run_out
+from widgetbox.host.tokens.scopes import RUN, TOKEN_SCOPE
 from widgetbox.host.web.dependencies import DbDep, LiveDep, OwnedWidget, RunnerDep, Viewer
 from widgetbox.host.web.openapi import ERRORS, ErrorOut
 
@@ -38,6 +39,7 @@ class WidgetRuns(Controller):
         summary="Run the widget's latest version (owner)",
         status_code=202,
         responses=START_ERRORS,
+        opt={TOKEN_SCOPE: RUN},
     )
     async def start(
         self, owned_widget: OwnedWidget, viewer: Viewer, db: DbDep, runner: RunnerDep
@@ -86,7 +88,11 @@ class Runs(Controller):
         return run_detail(await db.read(runs.get, run_id, viewer))
 
     @post(
-        "/cancel", summary="Stop a queued or running run (owner)", status_code=202, responses=ERRORS
+        "/cancel",
+        summary="Stop a queued or running run (owner)",
+        status_code=202,
+        responses=ERRORS,
+        opt={TOKEN_SCOPE: RUN},
     )
     async def cancel(
         self, run_id: FromPath[int], viewer: Viewer, db: DbDep, runner: RunnerDep
@@ -122,7 +128,8 @@ class Runs(Controller):
                     data = json.dumps({"stream": stream_name, "text": text})
                     yield ServerSentEventMessage(event="output", data=data)
             done = {"run": run.id, "status": run.status, "message": run.message,
-                    "wall_time": run.wall_time, "fuel": run.fuel, "peak_memory": run.peak_memory,
+                    "wall_time": run.wall_time, "fuel": run.fuel, "cpu_ms": run.cpu_ms,
+                    "peak_memory": run.peak_memory,
                     "output_truncated": run.output_truncated, "error": run.error}  # fmt: skip
             yield ServerSentEventMessage(event="done", data=json.dumps(done))
 

@@ -12,6 +12,7 @@ import sqlite_utils
 
 from widgetbox.host.accounts.users import User
 from widgetbox.host.errors import Forbidden, LoginRequired, NotFound
+from widgetbox.host.runs import fuel
 from widgetbox.host.storage.times import iso, now
 from widgetbox.host.widgets.records import Widget, owned
 from widgetbox.runtime import RUN_STATUSES, RunResult, UserError, encode_value
@@ -28,6 +29,9 @@ LOG_TRIGGERS = ("http", "call")
 @dataclass(frozen=True)
 class Run:
     id: int
+    """The run's key across the server (URLs and the API use it)."""
+    number: int
+    """Its number among its widget's runs, from 1: what people see ("Run #3")."""
     widget_id: int
     widget: str
     """The widget's slug."""
@@ -59,10 +63,16 @@ class Run:
     def finished(self) -> bool:
         return self.status in FINISHED
 
+    @property
+    def cpu_ms(self) -> float | None:
+        """Its fuel as an estimate of CPU time (`fuel.py`)."""
+        return fuel.cpu_ms(self.fuel)
+
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Run:
         return cls(
             id=row["id"],
+            number=row["number"],
             widget_id=row["widget_id"],
             widget=row["slug"],
             version=row["version"],
@@ -105,9 +115,16 @@ def create(
     request: dict[str, Any] | None = None,
     task_name: str | None = None,
 ) -> int:
+    """Record a new run of `widget` with the widget's next number; returns its id."""
     stamp = iso(now())
+    # the widget's next number: writes are one at a time (BEGIN IMMEDIATE), so no other
+    # run can take it between this read and the insert
+    (last,) = db.execute(
+        "SELECT COALESCE(MAX(number), 0) FROM runs WHERE widget_id = ?", [widget.id]
+    ).fetchone()
     row = {
         "widget_id": widget.id,
+        "number": last + 1,
         "version": version,
         "user_id": user_id,
         "trigger": trigger,

@@ -41,18 +41,30 @@ class Entry:
     trigger: str
     result: RunResult
     request: dict[str, Any]
+    recorded: asyncio.Future[int] | None = None
+    """Given the run's id once the entry is written (the owner's try-it panel reads the
+    traceback of a request that failed by it: endpoints/serve.py)."""
 
 
-def _write(db: Any, entries: list[Entry]) -> None:
+def _write(db: Any, entries: list[Entry]) -> list[tuple[Entry, int]]:
     ids = json.dumps(sorted({entry.widget.id for entry in entries}))
     query = "SELECT id FROM widgets WHERE id IN (SELECT value FROM json_each(?))"
     found = {row[0] for row in db.execute(query, [ids])}
+    written = []
     for entry in entries:
         if entry.widget.id not in found:
             continue  # deleted since: its logs went with it (and would fail the batch)
         run_id = runs.create(db, entry.widget, entry.version, None, entry.trigger)
         runs.started(db, run_id)
         runs.finished(db, run_id, entry.result, entry.request)
+        written.append((entry, run_id))
+    return written
+
+
+def _tell(written: list[tuple[Entry, int]]) -> None:
+    for entry, run_id in written:
+        if entry.recorded is not None and not entry.recorded.done():
+            entry.recorded.set_result(run_id)
 
 
 class RequestLog:
@@ -87,7 +99,7 @@ class RequestLog:
             if not batch:
                 return
             try:
-                await self.db.write(_write, batch)
+                _tell(await self.db.write(_write, batch))
             except Exception as e:
                 if not is_disk_full(e):
                     raise

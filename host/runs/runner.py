@@ -23,6 +23,7 @@ import sqlite_utils
 
 from widgetbox.host.accounts.users import User
 from widgetbox.host.errors import DiskFull
+from widgetbox.host.runs import fuel
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.admission import Lane, RunQueue, Ticket
 from widgetbox.host.runs.live import Channel, LiveRuns
@@ -35,6 +36,7 @@ from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import (
     Call,
     Cancel,
+    ChunkCallback,
     Code,
     GuestError,
     HttpRequest,
@@ -61,6 +63,9 @@ from the widget, the run's id (None for requests and calls) and the code it runs
 ContextEnd = Callable[[Mapping[str, Any]], None]
 """Called with a run's context once the run has ended, whatever the outcome (its services'
 sessions end: an open Data Tables transaction is rolled back)."""
+GuestServices = Callable[[Code], Mapping[str, Any]]
+"""What a run's services tell its guest with the job (`Job.services`), from the code it runs
+(the widget's table names)."""
 PackagesFolder = Callable[[sqlite_utils.Database, int, int], Path | None]
 """The folder of the packages a widget version runs with (None: it has none), read in a
 database read (`PackageService.folder_for`)."""
@@ -94,8 +99,10 @@ class Runner:
         context: ContextFactory,
         packages_folder: PackagesFolder = lambda db, widget_id, version: None,
         end_context: ContextEnd = lambda context: None,
+        services: GuestServices = lambda code: {},
     ) -> None:
         self.runtime = runtime
+        self._services = services
         self._packages_folder = packages_folder
         self.db = db
         self.queue = queue
@@ -138,8 +145,11 @@ class Runner:
         ticket = self.queue.reserve(widget.owner_id, Lane.BATCH)
         try:
             code = code or await self._code(widget)
+            services = self._services(code)
             job: Script | Task = (
-                Script(code) if task is None else Task(code, task.name, task.args, task.kwargs)
+                Script(code, services=services)
+                if task is None
+                else Task(code, task.name, task.args, task.kwargs, services=services)
             )
             job.payload()  # SerializationError (arguments) before anything is recorded
             user_id = user.id if user else None
@@ -292,13 +302,22 @@ class Runner:
         check: Callable[[HttpResponse], str | None] | None = None,
         code: Code | None = None,
         context: Mapping[str, Any] | None = None,
+        *,
+        limits: Limits | None = None,
+        on_chunk: ChunkCallback | None = None,
+        cancel: Cancel | None = None,
+        recorded: asyncio.Future[int] | None = None,
     ) -> RunResult:
         """Answer one HTTP request with a fresh interpreter, and log it for the owner.
         `check` says why a response cannot be sent (then the run is an error); `code` is
         the widget's, when the caller has read it already (`code_in`); `context` adds to
-        (or replaces part of) the run's bridge context (the browser's visit)."""
-        job = Route(code or await self._code(widget), request)
-        result = await self._wait(widget, job, context)
+        (or replaces part of) the run's bridge context (the browser's visit). `limits`
+        replace the request limits; `on_chunk` takes a streamed response's chunks as they
+        come (from a runtime thread); `cancel` stops the run; `recorded` is given the id of
+        the request's log entry once it is written."""
+        code = code or await self._code(widget)
+        job = Route(code, request, services=self._services(code))
+        result = await self._wait(widget, job, context, limits, on_chunk, cancel)
         problem = check(result.response) if check and result.ok and result.response else None
         if problem is not None:
             message = f"The widget's response could not be sent: {problem}"
@@ -307,7 +326,8 @@ class Runner:
             )
         status = result.response.status if result.ok and result.response else 500
         request_log = {**log_request, "status": status}
-        self.log.add(Entry(widget, widget.head_version, "http", result, request_log))
+        entry = Entry(widget, widget.head_version, "http", result, request_log, recorded)
+        self.log.add(entry)
         return result
 
     async def call(
@@ -321,13 +341,20 @@ class Runner:
     ) -> RunResult:
         """Call one of the widget's `@anvil.server.callable` functions (GUI server calls);
         `code` and `context` as for `request`."""
-        job = Call(code or await self._code(widget), name, args, kwargs)
+        code = code or await self._code(widget)
+        job = Call(code, name, args, kwargs, services=self._services(code))
         result = await self._wait(widget, job, context)
         self.log.add(Entry(widget, widget.head_version, "call", result, {"function": name}))
         return result
 
     async def _wait(
-        self, widget: Widget, job: Job, extra: Mapping[str, Any] | None = None
+        self,
+        widget: Widget,
+        job: Job,
+        extra: Mapping[str, Any] | None = None,
+        limits: Limits | None = None,
+        on_chunk: ChunkCallback | None = None,
+        cancel: Cancel | None = None,
     ) -> RunResult:
         """The one path of a run someone waits for (HTTP requests, GUI server calls): a slot
         in the interactive lane (Busy or TooMany when it cannot have one, answered as such
@@ -338,7 +365,13 @@ class Runner:
         async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
             context = {**self._context(widget, None, job.code), **(extra or {})}
             try:
-                return await self.runtime.run_async(job, limits=Limits.request(), context=context)
+                return await self.runtime.run_async(
+                    job,
+                    limits=limits or Limits.request(),
+                    context=context,
+                    on_chunk=on_chunk,
+                    cancel=cancel,
+                )
             except GuestError as e:
                 log.exception("the sandbox failed while running widget %s", widget.slug)
                 return RunResult(
@@ -380,6 +413,7 @@ def summary(run_id: int, result: RunResult) -> dict[str, Any]:
         "message": result.message,
         "wall_time": result.wall_time,
         "fuel": result.fuel,
+        "cpu_ms": fuel.cpu_ms(result.fuel),
         "peak_memory": result.peak_memory,
         "output_truncated": result.output_truncated,
         "error": runs.error_data(result.error),

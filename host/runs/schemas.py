@@ -31,6 +31,10 @@ class UserErrorOut(msgspec.Struct):
 
 class RunOut(msgspec.Struct):
     id: int
+    """The run's id across the server: `/api/runs/{id}`."""
+    number: int
+    """The run's number among its widget's runs, from 1 ("Run #3"), in the order they were
+    made."""
     widget: str
     version: int
     trigger: Literal["manual", "schedule", "http", "call", "task"]
@@ -44,6 +48,11 @@ class RunOut(msgspec.Struct):
     finished_at: str | None
     wall_time: float | None
     fuel: int | None
+    """The work the run's code did, as the sandbox counts it (about one unit per WebAssembly
+    instruction); null when a time limit or a cancel stopped it mid-way."""
+    cpu_ms: float | None
+    """`fuel` as an estimate of the CPU time it took, in milliseconds (on the machine the
+    factor was measured on: see the README)."""
     peak_memory: int | None
     host_calls: int | None
     message: str

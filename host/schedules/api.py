@@ -17,6 +17,7 @@ from widgetbox.host.schedules.scheduler import Scheduler
 from widgetbox.host.schedules.schemas import ScheduleOut, SchedulePreview, ScheduleRule
 from widgetbox.host.storage.database import Database
 from widgetbox.host.storage.times import iso
+from widgetbox.host.tokens.scopes import READ, TOKEN_SCOPE
 from widgetbox.host.web.dependencies import (
     ConfigDep,
     DbDep,
@@ -61,6 +62,7 @@ def _out(scheduler: Scheduler, found: records.Schedule) -> ScheduleOut:
     summary="The next five fire times of a rule",
     status_code=200,
     responses=ERRORS,
+    opt={TOKEN_SCOPE: READ},  # a POST that changes nothing
 )
 async def preview(
     data: JSONBody[ScheduleRule], viewer: Viewer, scheduler: SchedulerDep, config: ConfigDep

@@ -284,3 +284,73 @@ def m009_background_tasks(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX runs_by_widget ON runs(widget_id, id)")
     db.execute("CREATE INDEX runs_by_status ON runs(status)")
     db.execute("CREATE INDEX runs_by_widget_trigger ON runs(widget_id, trigger, id)")
+
+
+@MIGRATIONS()
+def m010_api_tokens(db: sqlite_utils.Database) -> None:
+    """Personal access tokens for the JSON API (`tokens/records.py`): only the sha256 of a
+    token is kept, with the first characters shown in its listing, its name, its scope, its
+    expiry and when it was last used (written at most once a minute). A revoked token keeps
+    its row for a while, so using it says that it was revoked."""
+    db.executescript(
+        """
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            hash TEXT NOT NULL UNIQUE,          -- sha256 (hex) of the token
+            prefix TEXT NOT NULL,               -- `wbt_` and the next 4 characters
+            name TEXT NOT NULL,
+            scope TEXT NOT NULL CHECK (scope IN ('read', 'run', 'write')),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            last_used_at TEXT,
+            revoked_at TEXT
+        );
+        CREATE INDEX api_tokens_by_user ON api_tokens(user_id, id);
+        """
+    )
+
+
+@MIGRATIONS()
+def m011_run_numbers(db: sqlite_utils.Database) -> None:
+    """Runs are numbered per widget (#1, #2, ... of that widget: what people see; the id
+    stays the global key in URLs and the API). Existing runs are numbered in the order they
+    were made (by id), per widget; a new run takes the widget's highest number plus one
+    (`runs/records.create`, inside the write that inserts it), and the unique index keeps
+    two runs of a widget from sharing one."""
+    db.execute("ALTER TABLE runs ADD COLUMN number INTEGER")
+    # numbered once by a window function, then copied by primary key: linear in the runs
+    db.execute("CREATE TEMP TABLE run_numbers (id INTEGER PRIMARY KEY, number INTEGER NOT NULL)")
+    db.execute(
+        "INSERT INTO run_numbers (id, number) "
+        "SELECT id, ROW_NUMBER() OVER (PARTITION BY widget_id ORDER BY id) FROM runs"
+    )
+    db.execute(
+        "UPDATE runs SET number = (SELECT number FROM run_numbers WHERE run_numbers.id = runs.id)"
+    )
+    db.execute("DROP TABLE run_numbers")
+    db.execute("CREATE UNIQUE INDEX runs_by_widget_number ON runs(widget_id, number)")
+
+
+@MIGRATIONS()
+def m012_version_changes(db: sqlite_utils.Database) -> None:
+    """What each version changed since the one before (JSON: `[{path, status, added,
+    removed}]`, `widgets/changes.py`), kept so the versions page lists it without diffing
+    every version again. Versions saved before are counted here, one widget's versions in
+    order, holding two versions' files at a time."""
+    import json
+
+    from widgetbox.host.widgets.changes import file_changes
+
+    db.execute("ALTER TABLE widget_versions ADD COLUMN changes TEXT")
+    rows = db.execute("SELECT id, widget_id, files FROM widget_versions ORDER BY widget_id, number")
+    counted: list[tuple[str, int]] = []
+    widget: int | None = None
+    before: dict[str, str] = {}
+    for version_id, widget_id, files_json in rows:
+        files = json.loads(files_json)
+        if widget_id != widget:
+            widget, before = widget_id, {}
+        counted.append((json.dumps(file_changes(before, files)), version_id))
+        before = files
+    db.conn.executemany("UPDATE widget_versions SET changes = ? WHERE id = ?", counted)

@@ -25,7 +25,8 @@ browser code. See ../notes/tables-design.md and ARCHITECTURE.md.
     operations.py  the operations: the request's shape, access levels, the work
     session.py     `TablesSession`: one run's operations, budget and transaction;
                    `client_call` for browser code
-    handler.py     the bridge handler `tables`; `register` offers it on a `Bridge`
+    handler.py     the bridge handler `tables`; `register` offers it on a `Bridge`;
+                   `names_for_guest`, the table names a run's guest is told up front
     guard.py       columns only the host may see (the Users service's password hashes)
     autocolumns.py columns that server code created, saved into `tables.yaml` (a version)
 
@@ -44,7 +45,7 @@ from widgetbox.host.tables.errors import (
     TablesError,
     TransactionConflict,
 )
-from widgetbox.host.tables.handler import OP, TablesHandler, register
+from widgetbox.host.tables.handler import OP, TablesHandler, names_for_guest, register
 from widgetbox.host.tables.limits import TableLimits
 from widgetbox.host.tables.schema import SCHEMA_FILE, Schema, SchemaError, parse
 from widgetbox.host.tables.session import NewColumns, TablesSession, client_call
@@ -73,6 +74,7 @@ __all__ = [
     "TransactionConflict",
     "WidgetTables",
     "client_call",
+    "names_for_guest",
     "parse",
     "register",
 ]

@@ -33,6 +33,7 @@ from widgetbox.host.secrets import SecretBox
 from widgetbox.host.storage.database import Database
 from widgetbox.host.storage.full_disk import is_disk_full
 from widgetbox.host.tables.store import TablesStore
+from widgetbox.host.tokens.auth import token_of
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
 
@@ -59,17 +60,22 @@ AppUsersDep = NamedDependency[UsersService]
 
 
 async def current_viewer(request: Request[Any, Any, State], state: State) -> User | None:
-    """The signed-in user, or None (a Litestar dependency, named `viewer` in handlers)."""
+    """The signed-in user, or None (a Litestar dependency, named `viewer` in handlers): the
+    owner of the request's API token when it came with one (its cookie is then ignored;
+    `tokens/auth.py`), otherwise the user of the session cookie."""
+    token = token_of(request.scope)
+    if token is not None:
+        return token.user
     config: Config = state.config
-    token = request.cookies.get(sessions.cookie_name(config))
-    if not token or len(token) > 100:
+    cookie = request.cookies.get(sessions.cookie_name(config))
+    if not cookie or len(cookie) > 100:
         return None
     cache: SessionCache = state.sessions
-    found = cache.get(token)
+    found = cache.get(cookie)
     if found is None:
         db: Database = state.db
         idle, lifetime = sessions.limits(config)
-        found = await db.read(sessions.session_user, token, idle, lifetime)
+        found = await db.read(sessions.session_user, cookie, idle, lifetime)
         if found is None:
             return None
         if found.needs_touch:
@@ -80,7 +86,7 @@ async def current_viewer(request: Request[Any, Any, State], state: State) -> Use
                     raise
                 # a session's last use is a courtesy write: reading must work on a full disk
                 log.warning("a session's last use could not be recorded: the disk is full")
-        cache.put(token, found)
+        cache.put(cookie, found)
     return found.user
 
 

@@ -1,6 +1,6 @@
-"""Template filters: times, durations, fuel and statuses as people read them. The page
-scripts format live values the same way (client/src/lib/format.js), with the same statuses
-(runtime/statuses.json)."""
+"""Template filters: times, durations, fuel (as an estimate of CPU time), counts and statuses
+as people read them. The page scripts format live values the same way
+(client/src/lib/format.js), with the same statuses (runtime/statuses.json)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,18 @@ def fuel(units: int | None) -> str:
     return f"{units:,}"
 
 
+def cpu(ms: float | None) -> str:
+    """An estimate of CPU time from fuel (`runs/fuel.py`): "≈ 12 ms CPU", "< 1 ms CPU"."""
+    if ms is None:
+        return ""
+    return "< 1 ms CPU" if ms < 1 else f"≈ {duration(ms / 1000)} CPU"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 package", "3 packages" (`words`: a plural that is not `word` + "s")."""
+    return f"{count:,} {word if count == 1 else words or word + 's'}"
+
+
 def size(count: int | None) -> str:
     if count is None:
         return ""
@@ -75,6 +87,8 @@ FILTERS = {
     "stamp": stamp,
     "duration": duration,
     "fuel": fuel,
+    "cpu": cpu,
+    "plural": plural,
     "size": size,
     "trigger_label": lambda trigger: TRIGGER_LABELS.get(trigger, trigger),
     "kind_label": lambda kind: KIND_LABELS.get(kind, kind),

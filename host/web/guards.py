@@ -2,7 +2,9 @@
 
 - CSRF: every request that changes something must carry the CSRF token (Litestar's signed
   double-submit cookie, header `X-CSRF-Token`) and, when the browser says where it comes
-  from (`Origin`, `Sec-Fetch-Site`), come from Widgetbox's own origin.
+  from (`Origin`, `Sec-Fetch-Site`), come from Widgetbox's own origin. A request that proves
+  who it is with an API token instead (`tokens/auth.py`) skips both: they protect the
+  cookies a browser sends by itself, and a token is sent only by whoever holds it.
 - Security headers on every response; a strict Content-Security-Policy on pages.
 - The server's own signing key (`server.key` in the data folder).
 """
@@ -18,10 +20,12 @@ from typing import Any
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from widgetbox.host.config import Config
 from widgetbox.host.errors import Forbidden
+from widgetbox.host.tokens.auth import token_of
 
 log = logging.getLogger("widgetbox.host")
 
@@ -59,13 +63,25 @@ def csrf_config(config: Config, secret: str, exclude: list[str]) -> CSRFConfig:
 # -- middleware ----------------------------------------------------------------------------
 
 
+class CsrfMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check (and the cookie it sets on pages), for every request but those
+    authenticated by an API token. It is the app's middleware, inside `TokenMiddleware`,
+    rather than Litestar's `csrf_config`, which would run it for every request."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if token_of(scope) is not None:
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 class SameOriginMiddleware:
     """Refuse state-changing browser requests that come from another site.
 
     Browsers say where a request comes from (`Origin`, and `Sec-Fetch-Site` in modern
     ones); a request from a page on another origin (another site, or a GUI app's own
     origin) is refused before any handler runs. Requests without these headers (scripts,
-    curl) still need the CSRF token.
+    curl) still need the CSRF token, unless they come with an API token.
     """
 
     def __init__(
@@ -77,7 +93,7 @@ class SameOriginMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method") if scope["type"] == ScopeType.HTTP else None
-        if method in UNSAFE and not self._excluded(scope):
+        if method in UNSAFE and not self._excluded(scope) and token_of(scope) is None:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             origin = headers.get("origin")
             site = headers.get("sec-fetch-site")

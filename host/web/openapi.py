@@ -23,7 +23,10 @@ class ErrorOut(msgspec.Struct):
 
 _MEANINGS = {
     400: "The request is malformed or its body does not match the schema.",
-    403: "Not allowed: log in, or this needs the owner or the admin, or a CSRF check failed.",
+    401: "Wrong credentials: a wrong password, or an API token that is unknown, expired or "
+    "revoked (`token_invalid`, `token_expired`, `token_revoked`).",
+    403: "Not allowed: log in, or this needs the owner or the admin, or a CSRF check failed, "
+    "or the API token's scope does not allow it (`insufficient_scope`, `session_required`).",
     404: "There is no such thing, or it is private to someone else.",
     409: "A conflict: the name is taken, or the widget changed since you read it.",
     413: "The request body is too large.",

@@ -33,6 +33,8 @@ from widgetbox.host.widgets.schemas import (
     SavedVersion,
     VersionDetail,
     VersionList,
+    VersionMessage,
+    VersionOut,
     WidgetChanges,
     WidgetDetail,
     WidgetList,
@@ -146,14 +148,34 @@ class WidgetController(Controller):
     ) -> VersionDetail:
         return version_detail(await db.read(widgets.version, owned_widget, number))
 
-    @get("/{slug:str}/diff", summary="What changed between two versions (owner)", responses=ERRORS)
+    @patch(
+        "/{slug:str}/versions/{number:int}",
+        summary="Describe a version: set its message (owner)",
+        responses=ERRORS,
+    )
+    async def describe(
+        self,
+        owned_widget: OwnedWidget,
+        number: FromPath[int],
+        data: JSONBody[VersionMessage],
+        db: DbDep,
+    ) -> VersionOut:
+        """A version's files never change; its message (at most 500 characters, shown as
+        text) may, so a save can be described after it was made."""
+        return version_out(await db.write(widgets.describe, owned_widget, number, data.message))
+
+    @get(
+        "/{slug:str}/diff",
+        summary="What changed between any two versions, file by file (owner)",
+        responses=ERRORS,
+    )
     async def diff(
         self,
         owned_widget: OwnedWidget,
         db: DbDep,
-        old: Annotated[int, Parameter(ge=1, description="The earlier version")],
+        old: Annotated[int, Parameter(ge=1, description="The version to compare from")],
         new: Annotated[
-            int | None, Parameter(ge=1, description="The later version (default: latest)")
+            int | None, Parameter(ge=1, description="The version to compare to (default: latest)")
         ] = None,
     ) -> DiffOut:
         later = new or owned_widget.head_version

@@ -7,6 +7,7 @@ use it too)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -28,7 +29,7 @@ from widgetbox.host.web.rendering import page, require_viewer, safe_next
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
 from widgetbox.host.widgets.schemas import widget_out
-from widgetbox.host.widgets.starters import TEMPLATES
+from widgetbox.host.widgets.starters import EXAMPLES, TEMPLATES
 
 RUNNABLE = ("script", "scheduled")
 
@@ -37,8 +38,9 @@ KINDS = (
     ("script", "Script", "Runs top to bottom when you click Run; output streams in live."),
     ("scheduled", "Scheduled task", "Runs like a script, on an interval or a cron rule."),
     ("http", "HTTP API", "Functions marked @route answer requests at the widget's URL."),
+    ("gui", "App", "A web app: forms you design, Python in the browser and on the server."),
 )
-"""The kinds the IDE creates (GUI widgets arrive with the designer)."""
+"""The kinds the IDE creates, each from its starter (`starters.TEMPLATES`)."""
 NextPage = Annotated[str | None, QueryParameter(name="next", max_length=2000)]
 """Where to go after logging in (`?next=/widgets/...`)."""
 
@@ -55,34 +57,45 @@ async def home(
     if next_ and safe_next(next_) != "/":
         return Redirect(safe_next(next_), status_code=303)
 
-    def read(database: Any) -> tuple[list[widgets.Widget], dict[int, LastRun]]:
+    def read(
+        database: Any,
+    ) -> tuple[list[widgets.Widget], dict[int, LastRun], dict[int, NextRun]]:
         mine = widgets.list_owned(database, viewer.id, 200, 0)
-        return mine, last_runs(database, [w.id for w in mine])
+        ids = [w.id for w in mine]
+        return mine, last_runs(database, ids), next_runs(database, ids)
 
-    mine, last = await db.read(read)
+    mine, last, upcoming = await db.read(read)
     return page(
         "dashboard.html",
         viewer,
         "pages/dashboard.js",
         widgets=mine,
         last_runs=last,
+        next_runs=upcoming,
         kinds=KINDS,
     )
 
 
 @get("/welcome", include_in_schema=False)
 async def welcome(viewer: Viewer, db: DbDep) -> Template:
-    """The first-run page: what to do next."""
+    """The first-run page: what to do next (the dashboard's "Getting started" link)."""
     user = require_viewer(viewer)
-    count = len(await db.read(widgets.list_owned, user.id, 10, 0))
-    return page("welcome.html", user, kinds=KINDS, examples=count)
+    mine = await db.read(widgets.list_owned, user.id, 200, 0)
+    return page("welcome.html", user, kinds=KINDS, examples=examples_in(mine))
+
+
+def examples_in(mine: list[Widget]) -> list[Widget]:
+    """The examples (`starters.EXAMPLES`) the user still has, in their order."""
+    by_name = {(widget.kind, widget.title): widget for widget in mine}
+    found = (by_name.get((example.kind, example.title)) for example in EXAMPLES)
+    return [widget for widget in found if widget is not None]
 
 
 @get("/new", include_in_schema=False)
 async def new(viewer: Viewer, kind: FromQuery[str | None] = None) -> Template:
     """Create a widget: choose its kind, title and visibility."""
     user = require_viewer(viewer)
-    chosen = kind if kind in TEMPLATES and kind != "gui" else "script"
+    chosen = kind if kind in TEMPLATES else "script"
     return page("new.html", user, "pages/new.js", kinds=KINDS, chosen=chosen)
 
 
@@ -119,6 +132,26 @@ def last_runs(db: sqlite_utils.Database, widget_ids: list[int]) -> dict[int, Las
         widget_ids,
     ).fetchall()
     return {row[0]: LastRun(*row[1:]) for row in rows}
+
+
+@dataclass(frozen=True)
+class NextRun:
+    """A scheduled task's next fire time (None: no more), or that it is paused."""
+
+    at: str | None
+    paused: bool
+
+
+def next_runs(db: sqlite_utils.Database, widget_ids: list[int]) -> dict[int, NextRun]:
+    """Each scheduled task's next run, by widget id (widgets without a schedule left out)."""
+    if not widget_ids:
+        return {}
+    rows = db.execute(
+        "SELECT widget_id, next_run_at, paused FROM schedules "
+        "WHERE widget_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(widget_ids)],
+    ).fetchall()
+    return {row[0]: NextRun(row[1], bool(row[2])) for row in rows}
 
 
 def tabs(widget: Widget, viewer: User | None) -> list[tuple[str, str]]:

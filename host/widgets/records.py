@@ -7,6 +7,7 @@ cannot be separated by another writer.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
@@ -21,6 +22,7 @@ from widgetbox.host.gui import design
 from widgetbox.host.packages import records as package_records
 from widgetbox.host.storage.migrations import VISIBILITIES, WIDGET_KINDS
 from widgetbox.host.storage.times import iso, now
+from widgetbox.host.widgets.changes import file_changes
 from widgetbox.host.widgets.starters import ENTRY, EXAMPLES, TEMPLATES
 from widgetbox.runtime import Code
 
@@ -175,6 +177,12 @@ class Version:
     created_at: str
     restored_from: int | None
     files: dict[str, str]
+    changes: list[dict[str, Any]]
+    """The files it changed since the version before, with lines added and removed
+    (`changes.file_changes`)."""
+    first_run: int | None = None
+    """The number of the first run started with Run on this version (the IDE saves before
+    it runs: "Saved before run #N"), when its listing asked (`versions`)."""
 
 
 _VERSIONS = (
@@ -196,13 +204,25 @@ def _version_rows(db: sqlite_utils.Database, widget_id: int, number: int | None)
             created_at=row["created_at"],
             restored_from=row["restored_from"],
             files=json.loads(row["files"]),
+            changes=json.loads(row["changes"] or "[]"),
         )
         for row in rows
     ]
 
 
 def versions(db: sqlite_utils.Database, widget: Widget) -> list[Version]:
-    return _version_rows(db, widget.id, None)
+    """Every version, newest first, each with the first run started on it."""
+    first_runs = dict(
+        db.execute(
+            "SELECT version, MIN(number) FROM runs WHERE widget_id = ? AND trigger = 'manual' "
+            "GROUP BY version",
+            [widget.id],
+        ).fetchall()
+    )
+    return [
+        dataclasses.replace(found, first_run=first_runs.get(found.number))
+        for found in _version_rows(db, widget.id, None)
+    ]
 
 
 def version(db: sqlite_utils.Database, widget: Widget, number: int) -> Version:
@@ -389,11 +409,13 @@ def _add_version(
     version: where its files came from) when it asks for the same ones."""
     number = widget.head_version + 1
     stamp = iso(now())
+    before = head_files(db, widget) if widget.head_version else {}
     db.table("widget_versions").insert(
         {
             "widget_id": widget.id,
             "number": number,
             "files": json.dumps(files, sort_keys=True, ensure_ascii=False),
+            "changes": json.dumps(file_changes(before, files)),
             "message": message[:MAX_MESSAGE],
             "author_id": author.id,
             "restored_from": restored_from,
@@ -406,6 +428,16 @@ def _add_version(
     )
     package_records.record_version(db, widget.id, number, files, packages_from)
     return number
+
+
+def describe(db: sqlite_utils.Database, widget: Widget, number: int, message: str) -> Version:
+    """Set the message of version `number` (its files never change)."""
+    version(db, widget, number)  # NotFound
+    db.execute(
+        "UPDATE widget_versions SET message = ? WHERE widget_id = ? AND number = ?",
+        [message[:MAX_MESSAGE], widget.id, number],
+    )
+    return version(db, widget, number)
 
 
 def _check_base(widget: Widget, base_version: int) -> None:

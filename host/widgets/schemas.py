@@ -77,12 +77,34 @@ class ForkRequest(msgspec.Struct, forbid_unknown_fields=True):
     gets the tables' schema, which is in its files, and no rows)."""
 
 
+class VersionMessage(msgspec.Struct, forbid_unknown_fields=True):
+    message: Annotated[str, msgspec.Meta(max_length=500)]
+    """What the version is about, as its owner says (empty: none)."""
+
+
+class FileChange(msgspec.Struct):
+    """A file a version changed since the version before it."""
+
+    path: str
+    status: Literal["added", "removed", "changed"]
+    added: int
+    """Lines added (the diff's + lines)."""
+    removed: int
+    """Lines removed (the diff's - lines)."""
+
+
 class VersionOut(msgspec.Struct):
     number: int
     message: str
     author: str | None
     created_at: str
     restored_from: int | None
+    changes: list[FileChange]
+    """The files it changed since the version before it (all of its files for version 1)."""
+    first_run: int | None
+    """The number of the first run started with Run on this version (in listings): the IDE
+    saves before it runs, so it shows "Saved before run #N" for a version without a
+    message."""
 
 
 class VersionDetail(VersionOut):
@@ -139,6 +161,8 @@ def version_out(version: Version) -> VersionOut:
         author=version.author,
         created_at=version.created_at,
         restored_from=version.restored_from,
+        changes=[FileChange(**change) for change in version.changes],
+        first_run=version.first_run,
     )
 
 

@@ -90,7 +90,7 @@ is_package: true
 """
 
 GUI_APP = """\
-{"startup_form": "Form1", "runtime": "brython"}
+{"startup_form": "Form1", "runtime": "pyodide"}
 """
 
 TEMPLATES: dict[str, dict[str, str]] = {

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import wasmtime
 
+from widgetbox.host.runs.fuel import FUEL_PER_CPU_MS
 from widgetbox.runtime import (
     Code,
     HttpRequest,
@@ -158,6 +159,52 @@ def cpu_seconds_in_guest(metered: bool) -> float:
     assert exports["turn"](store, address, len(source)) == 0
     store.close()
     return float(b"".join(printed))
+
+
+MIXED_LOOP = textwrap.dedent(
+    """
+    import json, re
+    counts, rows = {}, []
+    for i in range(60_000):
+        key = f"item-{i % 500}"
+        counts[key] = counts.get(key, 0) + 1
+        rows.append({"id": i, "name": key.upper(), "score": (i * 37) % 101 / 3})
+    back = json.loads(json.dumps(rows[:5000]))
+    found = len(re.findall(r"ITEM-4\\d", " ".join(row["name"] for row in rows[:20000])))
+    rows.sort(key=lambda row: (row["score"], row["id"]))
+
+    def fib(n):
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+    fib(22)
+    """
+)
+"""What a widget's code does more often than arithmetic: strings, dicts, lists, JSON, a
+regular expression, a sort and function calls."""
+
+
+def fuel_per_cpu_ms(source: str) -> float:
+    """Fuel a bare metered guest spends per millisecond of this thread's CPU time on
+    `source`: the factor by which the IDE shows fuel as an estimate of CPU time
+    (`host/runs/fuel.py`)."""
+    compiled = _engine.compiled(_artifacts.locate(), metered=True)
+    linker = bare_linker(compiled)
+    store = wasmtime.Store(compiled.engine)
+    wasi = wasmtime.WasiConfig()
+    wasi.preopen_dir(str(compiled.interpreter.stdlib_dir), "/usr/local/lib", False)
+    store.set_wasi(wasi)
+    store.set_fuel(2**62)
+    store.set_epoch_deadline(2**40)
+    memory = wasmtime.Linker(compiled.engine).instantiate_pre(compiled.memory)
+    exports = bare_instance(compiled, linker, memory, store)
+    data = source.encode()
+    address = exports["host_alloc"](store, len(data))
+    exports["memory"].write(store, data, address)
+    before, cpu = store.get_fuel(), time.thread_time()
+    assert exports["turn"](store, address, len(data)) == 0
+    cpu, used = time.thread_time() - cpu, before - store.get_fuel()
+    store.close()
+    return used / (cpu * 1000)
 
 
 def cpu_seconds_native() -> float:
@@ -336,6 +383,18 @@ def run(quick: bool = False) -> list[Figure]:
         Figure("CPU loop in sandbox, fuel metered", metered, "s", "native CPython", native_cpu),
         Figure("CPU loop in sandbox, no fuel", unmetered, "s", "native CPython", native_cpu),
         Figure("fuel metering overhead", metered, "s", "sandbox without fuel", unmetered),
+    ]
+    mixed = median([fuel_per_cpu_ms(MIXED_LOOP) for _ in range(3)]) / 1e6
+    arithmetic = median([fuel_per_cpu_ms(CPU_LOOP) for _ in range(3)]) / 1e6
+    figures += [
+        Figure(
+            "fuel per CPU millisecond, mixed loop",
+            mixed,
+            "M",
+            "the CPU loop (arithmetic)",
+            arithmetic,
+            note=f"the IDE's estimate uses {FUEL_PER_CPU_MS / 1e6:g} M (host/runs/fuel.py)",
+        ),
     ]
     start, bare = warm_start()
     figures.append(

@@ -3,7 +3,8 @@
     const visible = (el) => {
         const box = el.getBoundingClientRect();
         const style = getComputedStyle(el);
-        return box.width > 0 && box.height > 0 && style.visibility !== "hidden";
+        // checkVisibility: not inside a closed <details> or another skipped subtree
+        return box.width > 0 && box.height > 0 && style.visibility !== "hidden" && el.checkVisibility();
     };
     const describe = (el) => el.outerHTML.slice(0, 120);
 
@@ -27,10 +28,34 @@
 
     // controls have names
     for (const el of document.querySelectorAll("input, select, textarea, button, a[href]")) {
-        if (!visible(el) || el.closest(".cm-editor")) continue;
+        // (the designer's canvas draws the owner's own app, labelled as they label it)
+        if (!visible(el) || el.closest(".cm-editor, .wb-canvas")) continue;
         const name = (el.labels && el.labels.length) || el.getAttribute("aria-label")
             || el.getAttribute("aria-labelledby") || el.textContent.trim() || el.title;
         if (!name) problems.push(`no accessible name: ${describe(el)}`);
+    }
+
+    // one way to make a widget on a page: the header's button (or the page's own)
+    const makers = [...document.querySelectorAll("a, button")].filter(
+        (el) => visible(el) && el.textContent.trim() === "New widget");
+    if (makers.length > 1) problems.push(`${makers.length} "New widget" buttons`);
+
+    // controls and labels never overlap one another (a squeezed layout piles them up);
+    // the boxes that draw or scroll content of their own are left out
+    const drawn = ".cm-editor, .wb-canvas, .wb-preview, .toasts, .sr-only, .skip";
+    const pieces = [...document.querySelectorAll(
+        "button, a[href], input, select, textarea, label, h1, h2, h3, .badge, .wb-hint")]
+        .filter((el) => visible(el) && !el.closest(drawn) && getComputedStyle(el).position !== "fixed");
+    const boxes = pieces.map((el) => el.getBoundingClientRect());
+    for (let i = 0; i < pieces.length; i++) {
+        for (let j = i + 1; j < pieces.length; j++) {
+            const [a, b] = [pieces[i], pieces[j]];
+            if (a.contains(b) || b.contains(a)) continue;
+            const [p, q] = [boxes[i], boxes[j]];
+            const width = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+            const height = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+            if (width > 2 && height > 2) problems.push(`overlap: ${describe(a)} and ${describe(b)}`);
+        }
     }
 
     // one main heading, and a main landmark

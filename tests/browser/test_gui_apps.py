@@ -321,6 +321,6 @@ def test_a_private_app_opens_for_its_owner_from_widgetbox(ide: IDE) -> None:
     expect(app.locator(".anvil-label").first).to_have_text("Hello, me!")
     outsider = ide.visitor("stranger")
     stranger = outsider.page
-    outsider.watch.expect_error("status of 404")
+    outsider.watch.expect_error("status of 403")
     stranger.goto(app_url(ide, slug))
-    expect(stranger.get_by_role("heading")).to_have_text("No app here")
+    expect(stranger.get_by_role("heading", level=1)).to_have_text("This app is private")

@@ -48,7 +48,7 @@ def test_an_http_api_is_tried_in_the_panel_and_called_with_a_plain_client(ide: I
 
     # the example's routes, found in its code; choosing one fills the form
     routes = page.locator(".routes button")
-    expect(routes).to_have_text(["GET /hello", "GET /add/:a/:b"])
+    expect(routes).to_have_text(["GET, POST /hello", "GET, POST /add/:a/:b"])
     routes.nth(1).click()
     path = page.get_by_label("Path")
     expect(path).to_have_value("/add/:a/:b")
@@ -63,7 +63,7 @@ def test_an_http_api_is_tried_in_the_panel_and_called_with_a_plain_client(ide: I
 
     # a route that reads a JSON body; "try it" saves the change first
     set_editor_text(page, ECHO)
-    expect(routes).to_have_text(["GET /hello", "GET /add/:a/:b"])  # refreshed when sent
+    expect(routes).to_have_text(["GET, POST /hello", "GET, POST /add/:a/:b"])  # not yet saved
     page.get_by_label("Method").select_option("POST")
     path.fill("/echo")
     page.get_by_label("Query").fill("mode=test")
@@ -73,7 +73,7 @@ def test_an_http_api_is_tried_in_the_panel_and_called_with_a_plain_client(ide: I
     expect(response.locator(".body")).to_contain_text('"numbers": [\n      1,\n      2\n    ]')
     expect(response.locator(".body")).to_contain_text('"mode": "test"')
     expect(page.locator(".save-state")).to_have_text("Saved · version 2")
-    expect(routes).to_have_text(["GET /hello", "POST /echo"])
+    expect(routes).to_have_text(["GET, POST /hello", "POST /echo"])
 
     # a body that is not JSON is caught before sending
     page.get_by_label("JSON body").fill("{nope")

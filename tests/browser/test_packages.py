@@ -66,7 +66,7 @@ def test_requirements_are_edited_on_the_code_page_and_the_install_is_followed_to
         re.compile(r"Downloading [01] of 2 files · [\d.]+ (bytes|kB|MB) of 1.5\d* MB")
     )
     expect(badge).to_have_text("Ready", timeout=30_000)
-    expect(state).to_have_text("2 installed, ready for runs.")
+    expect(state).to_have_text("2 packages installed, ready for runs.")
     expect(panel.locator("progress")).to_be_hidden()
     expect(panel.locator("[data-field=note]")).to_be_hidden()
     seen: list[str] = page.evaluate("window.seen")
@@ -76,7 +76,7 @@ def test_requirements_are_edited_on_the_code_page_and_the_install_is_followed_to
     assert set(phases) <= set(order), seen
     assert [order.index(p) for p in phases] == sorted(order.index(p) for p in phases), seen
     assert "Downloading" in phases, seen
-    assert seen[-1] == "2 installed, ready for runs.", seen
+    assert seen[-1] == "2 packages installed, ready for runs.", seen
     downloaded = [text for text in seen if text.startswith("Downloading")]
     assert len(set(downloaded)) > 1, seen  # the byte count moved while it downloaded
 

@@ -42,7 +42,7 @@ def _pages(ide: IDE, visitor: Visitor) -> list[str]:
     """A user with a widget of each kind, a run, a schedule, a version to compare, and
     packages that installed and that failed."""
     slugs = {}
-    for kind in ("script", "scheduled", "http"):
+    for kind in ("script", "scheduled", "http", "gui"):
         # long titles (and so long addresses), as people write them
         title = f"A {kind} widget with a title long enough to wrap on a phone"
         widget = visitor.api("POST", "/api/widgets", {"kind": kind, "title": title})
@@ -63,6 +63,7 @@ def _pages(ide: IDE, visitor: Visitor) -> list[str]:
         "/welcome",
         "/new",
         "/explore",
+        "/settings",
         f"/widgets/{script}",
         f"/widgets/{script}/runs",
         f"/widgets/{script}/runs/{run['id']}",
@@ -72,6 +73,7 @@ def _pages(ide: IDE, visitor: Visitor) -> list[str]:
         f"/widgets/{slugs['scheduled']}/schedule",
         f"/widgets/{slugs['http']}",
         f"/widgets/{slugs['http']}/logs",
+        f"/widgets/{slugs['gui']}",
     ]
 
 
@@ -95,8 +97,10 @@ def test_every_page_fits_is_labelled_and_readable(ide: IDE, size: dict[str, int]
     reader = ide.visitor("reader", viewport=size)
     reader.signup()
     problems += _audit(reader.goto(f"/widgets/{public['slug']}"))
-    reader.watch.expect_error(r"status of 404")
+    reader.watch.expect_error(r"status of 40[34]")
     problems += _audit(reader.goto("/widgets/no-such-widget"))
+    private_app = visitor.api("POST", "/api/widgets", {"kind": "gui", "title": "Mine alone"})
+    problems += _audit(reader.goto(f"/widgets/{private_app['slug']}/app"))  # "is private"
     admin = ide.visitor("admin", viewport=size)
     admin.api("POST", "/api/auth/login", {"username": "admin", "password": PASSWORD})
     problems += _audit(admin.goto("/admin"))
@@ -150,6 +154,14 @@ def test_the_audit_catches_what_it_looks_for(ide: IDE) -> None:
         const clip = add("div", "", { overflow: "hidden", width: "100px" });
         clip.append(Object.assign(document.createElement("span"), { className: "hidden-wide" }));
         Object.assign(clip.firstChild.style, { display: "block", width: "5000px", height: "1px" });
+        add("button", "New widget");
+        add("a", "New widget").href = "/new";
+        const pile = add("div", "", { position: "relative", height: "3rem" });
+        for (const name of ["under", "over"]) {
+            const button = Object.assign(document.createElement("button"), { textContent: name });
+            Object.assign(button.style, { position: "absolute", left: "0", top: "0" });
+            pile.append(button);
+        }
     }""")
     problems = "\n".join(_audit(page))
     assert "contrast" in problems
@@ -160,3 +172,6 @@ def test_the_audit_catches_what_it_looks_for(ide: IDE) -> None:
     assert "sticks out of the window" in problems
     assert "hidden-wide" in problems
     assert "not exactly one h1" in problems
+    assert '2 "New widget" buttons' in problems
+    assert "overlap: <button" in problems
+    assert ">under</button> and <button" in problems

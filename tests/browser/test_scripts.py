@@ -69,10 +69,14 @@ def test_a_new_user_signs_up_creates_a_script_runs_it_live_and_finds_it_in_histo
     expect(badge).to_have_text("OK")
     expect(output).to_contain_text("first line\nsecond line")
     expect(page.locator(".run-info [data-field=duration]")).to_have_text(re.compile(r"^\d\.\d s$"))
-    expect(page.locator(".run-info [data-field=fuel]")).to_have_text(re.compile(r"fuel$"))
+    # fuel as an estimate of CPU time, the count and what fuel is in its tooltip
+    fuel = page.locator(".run-info [data-field=fuel]")
+    expect(fuel).to_have_text(re.compile(r"^Fuel (≈ \d+ ms|< 1 ms) CPU$"))
+    expect(fuel).to_have_attribute("title", re.compile(r"^[\d.,]+( [MG])? fuel\. Fuel is the work"))
     expect(page.locator(".save-state")).to_have_text("Saved · version 2")  # Run saved first
     run_link = page.locator(".run-info a[data-field=run]")
     run_id = run_link.inner_text().removeprefix("Run #")
+    assert run_id == "1"  # the widget's first run, whatever ran before on the server
 
     # the run is in the history, and its page has the output
     tab(page, "Runs").click()

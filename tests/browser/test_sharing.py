@@ -92,7 +92,9 @@ def test_visitors_who_are_not_signed_in_can_read_public_widgets_and_are_asked_to
     anonymous = ide.visitor("anonymous")
     page = anonymous.goto(f"/widgets/{widget['slug']}")
     expect(page.locator(".cm-content")).to_have_attribute("contenteditable", "false")
-    expect(page.locator(".routes button")).to_have_text(["GET /hello", "GET /add/:a/:b"])
+    expect(page.locator(".routes button")).to_have_text(
+        ["GET, POST /hello", "GET, POST /add/:a/:b"]
+    )
     page.get_by_role("link", name="Log in to fork").click()
     expect(page).to_have_url(re.compile(r"/\?next=/widgets/"))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests import anvil_repo
 from tests.browser._chromium import LAPTOP, PHONE, chromium
 from tests.browser._helpers import (
     REPO,
@@ -70,6 +71,15 @@ def _delete_dialog(page: Page) -> None:
     page.get_by_role("button", name="Delete widget…").click()
 
 
+def _import(page: Page) -> None:
+    app = anvil_repo.zipped(anvil_repo.troubled())
+    page.get_by_label("Zip file").set_input_files(
+        files=[{"name": "troubled.zip", "mimeType": "application/zip", "buffer": app}]
+    )
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator(".import-result h2")).to_be_visible()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("outdir", nargs="?", default=str(REPO / "test-results" / "tour"))
@@ -102,6 +112,7 @@ def main() -> int:
         call(admin, base, "POST", f"/api/widgets/{script['slug']}/versions",
              {"base_version": script["head_version"],
               "files": {"main.py": SLOW.replace("range(3)", "range(5)")}})  # fmt: skip
+        app = create_widget(admin, base, "gui", "Greeter app")  # the App starter, private
         conflicted = create_widget(admin, base, "script", "Shared notes", {"main.py": "print(1)\n"})
         files = {"main.py": "print('charts')\n", "requirements.txt": "chart-kit\n"}
         charts = create_widget(admin, base, "script", "Charts", files)
@@ -122,6 +133,7 @@ def main() -> int:
             ("dashboard", admin, "/", None),
             ("dashboard-empty", other, "/", None),
             ("new", admin, "/new", None),
+            ("import-report", admin, "/import", _import),
             ("explore", admin, "/explore", None),
             ("admin", admin, "/admin", None),
             ("code-script-run", admin, f"/widgets/{script['slug']}", _run),
@@ -138,6 +150,8 @@ def main() -> int:
             ("schedule", admin, f"/widgets/{task['slug']}/schedule", None),
             ("settings", admin, f"/widgets/{script['slug']}/settings", None),
             ("settings-delete", admin, f"/widgets/{failing['slug']}/settings", _delete_dialog),
+            ("designer", admin, f"/widgets/{app['slug']}", None),
+            ("app-private", other, f"/widgets/{app['slug']}/app", None),
             ("read-only", other, f"/widgets/{script['slug']}", None),
             ("read-only-anonymous", anon, f"/widgets/{script['slug']}", None),
             ("not-found", admin, "/widgets/no-such-widget", None),

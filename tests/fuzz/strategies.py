@@ -661,7 +661,7 @@ CALL_IDS = st.integers(-1, 5) | STRICT_HOSTILE
 TIMEOUTS = st.floats(0.05, 2.0) | pick(
     [0, -1, 1e-300, 10**400, 1e300, 1e10, math.inf, math.nan, True, "1", None]
 )
-KINDS = ["output", "call", "done", "failed", "log", "compiled", "pool"]
+KINDS = ["output", "chunk", "call", "done", "failed", "log", "compiled", "pool"]
 
 
 def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -677,6 +677,18 @@ MESSAGE_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "op": st.sampled_from(["fuzz.echo", "fuzz.fail", "fuzz.refuse", "nope"]),
         "data": FINITE_JSON,
         "timeout": TIMEOUTS,
+    },
+    "chunk": {
+        "run": RUN_IDS,
+        "chunk": st.fixed_dictionaries(
+            {
+                "body": GOOD_BODIES | TEXT,
+                "status": pick([None, 200, 204, 99, 600, True, "200", 2**70]),
+                "headers": pick(
+                    [None, {}, {"x-a": "b"}, {"a\r\nb": "c"}, {"a": "b\x00"}, {"a": 1}, []]
+                ),
+            }
+        ),
     },
     "done": {"run": RUN_IDS, "result": results()},
     "failed": {"run": RUN_IDS, "message": TEXT},

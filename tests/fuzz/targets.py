@@ -45,6 +45,7 @@ from widgetbox.runtime import (
     HostCall,
     HostCallError,
     Limits,
+    ResponseChunk,
     RunResult,
     Runtime,
     Script,
@@ -434,6 +435,8 @@ class Fake:
     def __init__(self, bridge: Bridge) -> None:
         self.process = object.__new__(SandboxProcess)
         self.printed: list[tuple[str, str]] = []
+        self.chunks: list[ResponseChunk] = []
+        """What run 1 was handed of a streamed response (it asked for chunks; run 2 not)."""
         self.sent = Sent()
         deadline = time.monotonic() + 30.0
         runs = {
@@ -445,6 +448,7 @@ class Fake:
             )
             for run_id in (1, 2)
         }
+        runs[1].on_chunk = self.chunks.append
         requests: dict[int, Future[wire.Reply]] = {1: Future(), 2: Future()}
         process = self.process
         process._bridge = bridge
@@ -504,7 +508,8 @@ def check_handle(messages: list[bytes], bridge: Bridge) -> None:
     returns or raises only what the reader catches (each message, whatever came before);
     each host call that passed is answered by exactly one well-formed frame, posted within
     two seconds, and nothing else is sent; a result the runtime keeps can be sent on as
-    strict JSON."""
+    strict JSON; a streamed response's chunks reach the run's listener only when it asked
+    for them, the first alone with a valid status, each within its size."""
     fake = Fake(bridge)
     calls = 0
     for data in messages:
@@ -530,6 +535,15 @@ def check_handle(messages: list[bytes], bridge: Bridge) -> None:
     for run in fake.process._runs.values():
         if run.result is not None:
             require_sendable(run.result, "the runtime kept a result it cannot send on")
+    for number, chunk in enumerate(fake.chunks):
+        head = chunk.head
+        require(
+            (head is not None) == (number == 0)
+            and (head is None or 100 <= head.status <= 599)
+            and len(chunk.body) <= Limits.request().stream_chunk_bytes,
+            "a streamed response's chunk passed on out of place, with a bad head or too long",
+            repr(chunk)[:200],
+        )
 
 
 def check_wire(case: WireCase, bridge: Bridge) -> None:

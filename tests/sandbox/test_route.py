@@ -8,7 +8,19 @@ import textwrap
 
 import pytest
 
-from widgetbox.runtime import Code, HttpRequest, HttpResponse, Route, Runtime, Status
+from widgetbox.runtime import (
+    Cancel,
+    Code,
+    HttpRequest,
+    HttpResponse,
+    Limits,
+    ResponseChunk,
+    Route,
+    RunResult,
+    Runtime,
+    Script,
+    Status,
+)
 
 pytestmark = pytest.mark.sandbox
 
@@ -205,3 +217,121 @@ def test_binary_bodies_pass_unchanged(runtime: Runtime) -> None:
     data = bytes(range(256)) * 4
     response = call(runtime, "POST", "/bytes", body=data)
     assert (response.content_type, response.body) == ("application/x-thing", data)
+
+
+# -- streamed responses (the door's `widgetbox.chunk`) ----------------------------------------
+
+STREAMS = textwrap.dedent(
+    """
+    import time
+    import anvil.server
+    from _widgetbox import bridge
+
+    @anvil.server.route("/three")
+    def three(**params):
+        return anvil.server.HttpResponse(200, (f"{n};" for n in range(3)), {"X-A": "b"})
+
+    @anvil.server.route("/forever")
+    def forever(**params):
+        def endless():
+            while True:
+                yield "."
+                time.sleep(0.01)
+        return anvil.server.HttpResponse(200, endless())
+
+    @anvil.server.route("/by-hand")
+    def by_hand(**params):
+        def attempt(data):
+            try:
+                bridge.call("widgetbox.chunk", data)
+                return "ok"
+            except bridge.HostCallError as e:
+                return f"{e.kind}: {e}"
+        import json
+        print(json.dumps([
+            attempt({"body": "eA=="}),  # no head first
+            attempt({"body": "eA==", "status": 200, "headers": {"a\\nb": "c"}}),
+            attempt({"body": "!!", "status": 200, "headers": {}}),
+            attempt({"body": "eA==", "status": 200, "headers": {}}),
+            attempt({"body": "eA==", "status": 200, "headers": {}}),  # a second head
+            attempt({"body": "eA==", "more": 1}),
+        ]))
+        return "not sent: the stream started"
+    """
+)
+
+
+def stream(
+    runtime: Runtime, path: str, limits: Limits | None = None
+) -> tuple[RunResult, list[ResponseChunk]]:
+    chunks: list[ResponseChunk] = []
+    job = Route(Code.single(STREAMS), HttpRequest("GET", path))
+    return runtime.run(job, limits=limits, on_chunk=chunks.append), chunks
+
+
+def test_a_streamed_response_reaches_on_chunk_piece_by_piece(runtime: Runtime) -> None:
+    result, chunks = stream(runtime, "/three")
+    assert result.status is Status.OK
+    assert [chunk.body for chunk in chunks] == [b"0;", b"1;", b"2;"]
+    assert [chunk.status for chunk in chunks] == [200, None, None]
+    assert chunks[0].headers == {"x-a": "b", "content-type": "text/plain; charset=utf-8"}
+    # the result carries the head; the body went to the listener
+    assert result.response == HttpResponse(200, chunks[0].headers, b"")
+
+
+def test_without_a_listener_the_chunks_are_the_results_body(runtime: Runtime) -> None:
+    result = runtime.run(Route(Code.single(STREAMS), HttpRequest("GET", "/three")))
+    assert result.response is not None
+    assert result.response.body == b"0;1;2;"
+
+
+def test_a_stream_ends_at_the_runs_deadline_or_its_cancel(runtime: Runtime) -> None:
+    result, chunks = stream(runtime, "/forever", limits=Limits.request().with_(timeout=1.0))
+    assert result.status is Status.TIMEOUT
+    assert chunks
+    assert chunks[0].status == 200
+    cancel = Cancel()
+    chunks = []
+
+    def take(chunk: ResponseChunk) -> None:
+        chunks.append(chunk)
+        if len(chunks) == 3:
+            cancel.set("the caller left")
+
+    result = runtime.run(
+        Route(Code.single(STREAMS), HttpRequest("GET", "/forever")), on_chunk=take, cancel=cancel
+    )
+    assert (result.status, result.message) == (Status.KILLED, "the caller left")
+
+
+def test_the_door_takes_only_well_formed_chunks_in_order(runtime: Runtime) -> None:
+    result, chunks = stream(runtime, "/by-hand")
+    assert result.response is not None
+    assert json.loads(result.stdout) == [
+        'BadRequest: a chunk is {"body": base64 text}, the first with the response\'s '
+        '"status" and "headers" too',
+        "BadRequest: the streamed response's head: header names and values are one line each",
+        "BadRequest: a chunk's body is base64 text",
+        "ok",
+        'BadRequest: a chunk is {"body": base64 text}, the first with the response\'s '
+        '"status" and "headers" too',
+        'BadRequest: a chunk is {"body": base64 text}, the first with the response\'s '
+        '"status" and "headers" too',
+    ]
+    assert [chunk.body for chunk in chunks] == [b"x"]
+    # once a stream has started, the run's response is the stream's (not what it returned)
+    assert result.response == HttpResponse(200, {}, b"")
+
+
+def test_only_a_route_streams(runtime: Runtime) -> None:
+    source = textwrap.dedent(
+        """
+        from _widgetbox import bridge
+        try:
+            bridge.call("widgetbox.chunk", {"body": "", "status": 200, "headers": {}})
+        except bridge.HostCallError as e:
+            print(e.kind, e)
+        """
+    )
+    result = runtime.run(Script(Code.single(source)))
+    assert result.stdout == "BadRequest only an HTTP route can stream its response\n"

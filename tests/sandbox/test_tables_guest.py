@@ -83,6 +83,33 @@ def test_app_tables_names_the_widgets_tables(harness: Harness) -> None:
     assert found[6] == ["order_by", ["describe", "add_row"]]
 
 
+def test_table_names_told_with_the_run_need_no_host_call(harness: Harness) -> None:
+    found = harness.lines(
+        """
+        out(repr(app_tables.people), repr(app_tables["teams"]), SENT)
+        out(attempt(lambda: app_tables.ghosts), SENT)
+        row = app_tables.people.add_row(name="x")
+        out(app_tables.people.has_row(row), sorted(app_tables), SENT)
+        """,
+        told=True,
+    )
+    assert found[0] == ["<anvil.tables.Table: people>", "<anvil.tables.Table: teams>", []]
+    assert found[1] == [raised("builtins.AttributeError", "No such app table: 'ghosts'"), []]
+    # ids and the list of tables are still asked for when code needs them, once
+    assert found[2] == [True, ["notes", "people", "teams"], ["add_row", "describe", "get_by_id"]]
+
+
+def test_a_schema_with_problems_tells_nothing_and_the_guest_hears_them(
+    harness: Harness,
+) -> None:
+    found = harness.lines(
+        "out(attempt(lambda: app_tables.people), SENT)", schema="tables: 3", told=True
+    )
+    assert found[0][0]["raised"] == TABLE_ERROR
+    assert "tables.yaml has 1 problem" in found[0][0]["message"]
+    assert found[0][1] == ["describe"]
+
+
 def test_a_widget_without_tables_yaml_has_no_tables(harness: Harness) -> None:
     found = harness.lines(
         """

@@ -121,9 +121,15 @@ def test_the_app_page_is_served_on_the_apps_own_host(
     assert "set-cookie" not in page.headers  # not even the CSRF cookie
     assert "<title>Greeter</title>" in page.text
     boot = boot_of(page)
-    assert boot["runtime"] == "brython"
+    assert boot["runtime"] == "pyodide"  # the default: it can wait without freezing the page
     assert boot["startup_form"] == "Form1"
-    assert boot["runtime_base"].startswith("/_/static/runtimes/brython-")
+    assert boot["startup_module"] is None
+    assert boot["runtime_base"].startswith("/_/static/runtimes/pyodide-")
+    # what loading Pyodide fetches one after another is asked for at once
+    base = boot["runtime_base"]
+    assert f'<link rel="modulepreload" href="{base}pyodide.mjs">' in page.text
+    for name in ("pyodide.asm.wasm", "python_stdlib.zip", "snapshot.bin"):
+        assert f'<link rel="preload" href="{base}{name}" as="fetch" crossorigin>' in page.text
     # the client files, never the server code
     assert sorted(boot["files"]) == [
         "app.json",
@@ -137,11 +143,11 @@ def test_the_app_page_is_served_on_the_apps_own_host(
 def test_the_page_follows_the_widgets_latest_version_and_runtime(
     server: Server, alice: Browser, anon: Browser, app: str
 ) -> None:
-    files = app_files(**{"app.json": '{"runtime": "pyodide"}'})
+    files = app_files(**{"app.json": '{"runtime": "brython"}'})
     alice.post(f"/api/widgets/{app}/versions", json={"base_version": 2, "files": files})
     boot = boot_of(anon.client.get(app_url(server, app)))
-    assert boot["runtime"] == "pyodide"
-    assert boot["runtime_base"].startswith("/_/static/runtimes/pyodide-")
+    assert boot["runtime"] == "brython"
+    assert boot["runtime_base"].startswith("/_/static/runtimes/brython-")
 
 
 def test_the_loader_and_runtimes_are_served_from_the_app_origin(
@@ -155,12 +161,15 @@ def test_the_loader_and_runtimes_are_served_from_the_app_origin(
     assert loader.headers["content-type"].startswith("text/javascript")
     assert loader.headers["cache-control"] == "public, max-age=31536000, immutable"
     base = boot_of(page)["runtime_base"]
-    brython = anon.client.get(app_url(server, app, base + "brython.min.js"))
-    assert brython.status_code == 200
-    assert brython.headers["content-encoding"] == "gzip"
-    pyodide_base = base.replace("brython-", "pyodide-").split("pyodide-")[0]
-    listing = anon.client.get(app_url(server, app, pyodide_base))
+    pyodide = anon.client.get(app_url(server, app, base + "pyodide.mjs"))
+    assert pyodide.status_code == 200
+    assert pyodide.headers["content-encoding"] == "gzip"
+    listing = anon.client.get(app_url(server, app, base.split("pyodide-")[0]))
     assert listing.status_code == 404
+    # Pyodide's start-up snapshot is built only gzipped: sent only to browsers that take it
+    snapshot = app_url(server, app, base + "snapshot.bin")
+    assert anon.client.get(snapshot).headers["content-encoding"] == "gzip"
+    assert anon.client.get(snapshot, headers={"accept-encoding": "identity"}).status_code == 404
     # only the app's own files: not the IDE's scripts, not outside the build
     for path in (
         "/_/static/manifest.json",
@@ -192,19 +201,16 @@ def test_apps_are_not_served_on_widgetboxs_origin(
     assert anon.client.get(app_url(server, app, f"/_apps/{app}/")).status_code == 404
 
 
-@pytest.mark.parametrize("kind", ["missing", "http", "private", "deep"])
+@pytest.mark.parametrize("kind", ["missing", "http", "deep"])
 def test_no_app_answers_404(server: Server, alice: Browser, anon: Browser, kind: str) -> None:
     slug = {
         "missing": "no-such-app",
         "http": alice.create_widget("http", "An API", visibility="public")["slug"],
-        "private": make_app(alice, "Secret app", visibility="private"),
         "deep": "a.b",
     }[kind]
     page = anon.client.get(app_url(server, slug))
     assert page.status_code == 404
     assert "No app here" in page.text
-    if kind == "private":  # the owner too needs to come from Widgetbox
-        assert alice.client.get(app_url(server, slug)).status_code == 404
 
 
 # -- server calls -------------------------------------------------------------------------
@@ -354,13 +360,51 @@ def test_a_private_app_opens_for_its_owner_through_widgetbox(
     assert alice.client.get(location, follow_redirects=False).status_code == 404
 
 
+def on_widgetbox(server: Server, location: str) -> str:
+    """A redirect to Widgetbox's origin, as a path the test's browsers follow there."""
+    assert location.startswith(server.config.origin + "/"), location
+    return location.removeprefix(server.config.origin)
+
+
+def test_a_private_apps_address_hands_its_owner_over(server: Server, alice: Browser) -> None:
+    """The owner opening the app's own address (a fork's, say) while signed in to Widgetbox
+    gets in, through the handover "Open the app" uses."""
+    slug = make_app(alice, "Mine by address", visibility="private")
+    first = alice.client.get(app_url(server, slug), follow_redirects=False)
+    assert first.status_code == 303
+    assert first.headers["cache-control"] == "no-store"
+    assert "set-cookie" not in first.headers
+    handover = on_widgetbox(server, first.headers["location"])
+    assert handover == f"/widgets/{slug}/app"
+    hop = alice.client.get(handover, follow_redirects=False)
+    assert hop.headers["location"].startswith(app_url(server, slug, "/_/enter?token="))
+    landed = alice.client.get(hop.headers["location"], follow_redirects=False)
+    assert landed.headers["location"] == "/"
+    page = alice.client.get(app_url(server, slug))
+    assert page.status_code == 200
+    assert "<title>Mine by address</title>" in page.text
+
+
 def test_a_private_app_is_closed_to_everyone_else(
     server: Server, alice: Browser, bob: Browser, anon: Browser
 ) -> None:
     slug = make_app(alice, "Mine", visibility="private")
-    assert bob.client.get(f"/widgets/{slug}/app", follow_redirects=False).status_code == 404
-    assert anon.client.get(f"/widgets/{slug}/app", follow_redirects=False).status_code == 404
+    for visitor, signed_in in ((bob, True), (anon, False)):
+        first = visitor.client.get(app_url(server, slug), follow_redirects=False)
+        assert first.status_code == 303
+        handover = on_widgetbox(server, first.headers["location"])
+        page = visitor.client.get(handover, follow_redirects=False)
+        assert page.status_code == 403
+        assert page.headers["content-type"].startswith("text/html")
+        assert "This app is private" in page.text
+        assert "No app here" not in page.text
+        assert "Mine" not in page.text  # its title stays the owner's
+        log_in = f'href="/?next=/widgets/{slug}/app"'
+        assert (log_in in page.text) is not signed_in
+    # nothing else of a private app answers them
     assert_error(call(anon, server, slug, "greet", "x"), 404, "not_found")
+    script = alice.create_widget("script", "Private script")["slug"]
+    assert_error(bob.get(f"/widgets/{script}/app", follow_redirects=False), 404, "not_found")
     # a stolen entry link is useless once used, and a forged one never works
     location = enter(alice, slug).headers["location"]
     token = location.split("token=", 1)[1]
@@ -379,8 +423,10 @@ def test_a_visit_cookie_is_bound_to_its_app_and_its_owner(
     landed = alice.client.get(enter(alice, first).headers["location"], follow_redirects=False)
     cookie = {"cookie": landed.headers["set-cookie"].split(";")[0]}
     assert cookie["cookie"].startswith("wb_app=")
-    # replayed elsewhere (by hand: browsers keep it to the first app's host)
-    assert bob.client.get(app_url(server, second), headers=cookie).status_code == 404
+    # replayed elsewhere (by hand: browsers keep it to the first app's host): no way in
+    elsewhere = bob.client.get(app_url(server, second), headers=cookie, follow_redirects=False)
+    assert elsewhere.status_code == 303
+    assert on_widgetbox(server, elsewhere.headers["location"]) == f"/widgets/{second}/app"
     assert bob.client.get(app_url(server, first), headers=cookie).status_code == 200
     # once the widget is gone, the cookie opens nothing
     alice.delete(f"/api/widgets/{first}")
@@ -448,10 +494,16 @@ def test_the_preview_shell_is_empty_and_framed_only_by_widgetbox(
     assert anon.client.get(f"/_apps/{app}/_/preview").status_code == 404
 
 
-def test_the_preview_opens_through_widgetbox_like_the_app(server: Server, alice: Browser) -> None:
+def test_the_preview_opens_through_widgetbox_like_the_app(
+    server: Server, alice: Browser, anon: Browser
+) -> None:
     public = make_app(alice, "Previewed")
-    hop = alice.client.get(f"/widgets/{public}/app?view=preview", follow_redirects=False)
+    hop = anon.client.get(f"/widgets/{public}/app?view=preview", follow_redirects=False)
     assert hop.headers["location"] == app_url(server, public, "/_/preview")
+    # its owner is handed over whatever its visibility: the app then knows them
+    hop = alice.client.get(f"/widgets/{public}/app?view=preview", follow_redirects=False)
+    assert hop.headers["location"].startswith(app_url(server, public, "/_/enter?token="))
+    assert hop.headers["location"].endswith("&to=preview")
     private = make_app(alice, "Private previewed", visibility="private")
     hop = alice.client.get(f"/widgets/{private}/app?view=preview", follow_redirects=False)
     assert hop.headers["location"].endswith("&to=preview")

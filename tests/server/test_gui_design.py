@@ -48,7 +48,7 @@ def test_a_new_app_is_in_anvils_layout(alice: Browser) -> None:
     assert code.startswith("from ._anvil_designer import Form1Template\n")
     assert "def button_1_click(self, **event_args):" in code
     settings = json.loads(widget["files"]["app.json"])
-    assert settings == {"startup_form": "Form1", "runtime": "brython"}
+    assert settings == {"startup_form": "Form1", "runtime": "pyodide"}
 
 
 def test_an_anvil_app_is_saved_as_it_is(alice: Browser) -> None:

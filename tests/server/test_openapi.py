@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 
+from tests import anvil_repo
 from tests.server._client import Browser
 from tests.server._runs import events_of, wait_for_run
 from tests.server.conftest import Server
@@ -20,6 +21,8 @@ pytestmark = pytest.mark.server
 
 SCHEMA_PATH = "/api/schema"
 CSV = "text/csv"
+ZIP = "application/zip"
+MULTIPART = "multipart/form-data"
 EVENT_STREAM = "text/event-stream"
 
 
@@ -132,7 +135,9 @@ def test_every_operation_has_its_schemas(server: Server, document: dict[str, Any
         assert operation.get("tags"), (method, path)
         takes_body = "data" in handler.parsed_fn_signature.parameters
         if takes_body:
-            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            [(media, content)] = operation["requestBody"]["content"].items()
+            assert media in ("application/json", MULTIPART), (method, path)  # files: multipart
+            body = content["schema"]
             options = [o for o in body.get("oneOf", [body]) if o.get("type") != "null"]
             for option in options:
                 struct = resolve(option, document)
@@ -147,7 +152,7 @@ def test_every_operation_has_its_schemas(server: Server, document: dict[str, Any
         assert int(code) == handler.status_code, (method, path)
         if code == "204":
             continue
-        if handler.media_type in (EVENT_STREAM, CSV):  # a stream, not one JSON document
+        if handler.media_type in (EVENT_STREAM, CSV, ZIP):  # not one JSON document
             assert set(response["content"]) == {handler.media_type}, (method, path)
             assert response["description"], (method, path)
             continue
@@ -180,8 +185,9 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
         content = operation["responses"][code].get("content", {})
         if code == "204":
             assert not response.content, (method, path)
-        elif CSV in content:
-            assert response.headers["content-type"].startswith(CSV), (method, path)
+        elif CSV in content or ZIP in content:
+            media = CSV if CSV in content else ZIP
+            assert response.headers["content-type"].startswith(media), (method, path)
         elif EVENT_STREAM in content:
             check_events(response, method, path)
         else:
@@ -240,6 +246,11 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
     )
     check(alice.get("/api/widgets/tour/versions"), "GET", "/api/widgets/{slug}/versions")
     check(alice.get("/api/widgets/tour/versions/1"), "GET", "/api/widgets/{slug}/versions/{number}")
+    check(
+        alice.patch("/api/widgets/tour/versions/2", json={"message": "Toured"}),
+        "PATCH",
+        "/api/widgets/{slug}/versions/{number}",
+    )
     check(alice.get("/api/widgets/tour/diff?old=1"), "GET", "/api/widgets/{slug}/diff")
     check(
         alice.post("/api/widgets/tour/versions/1/restore", json={"base_version": 2}),
@@ -251,6 +262,13 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
     check(
         alice.patch("/api/widgets/tour", json={"title": "Toured"}), "PATCH", "/api/widgets/{slug}"
     )
+
+    # import and export (an Anvil app as a zip, and back)
+    app = anvil_repo.zipped(anvil_repo.api())
+    imported = alice.post("/api/imports", files={"file": ("app.zip", app, "application/zip")})
+    check(imported, "POST", "/api/imports")
+    exported = alice.get(f"/api/widgets/{imported.json()['widget']['slug']}/export")
+    check(exported, "GET", "/api/widgets/{slug}/export")
 
     # runs: one that fails (an error with frames), its record, history, events; and logs
     alice.create_widget("script", "Tour script", slug="tour-script")
@@ -329,6 +347,15 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
     check(alice.get(mine), "GET", users)
     check(alice.patch(f"{mine}/1", json={"enabled": False}), "PATCH", users + "/{row}")
     check(alice.delete(f"{mine}/1"), "DELETE", users + "/{row}")
+
+    # API tokens (the value once; then a program with it, and no cookie)
+    tokens = "/api/tokens"
+    made = check(alice.post(tokens, json={"name": "tour", "scope": "read"}), "POST", tokens)
+    check(alice.get(tokens), "GET", tokens)
+    program = anon.get("/api/session", headers={"authorization": f"Bearer {made.json()['value']}"})
+    check(program, "GET", "/api/session")
+    assert program.json()["user"]["username"] == "alice"
+    check(alice.delete(f"{tokens}/{made.json()['token']['id']}"), "DELETE", tokens + "/{token_id}")
 
     check(alice.delete("/api/widgets/tour"), "DELETE", "/api/widgets/{slug}")
 

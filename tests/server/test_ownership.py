@@ -37,7 +37,7 @@ class WidgetRoute:
 
     rule: Literal[
         "read", "owner", "fork", "run", "http", "page", "owner-page",
-        "app-link", "app", "app-enter", "app-static",
+        "app-link", "app-page", "app", "app-enter", "app-static",
     ]  # fmt: skip
     """read: anyone who can see the widget; owner: its owner only; fork: any signed-in
     user who can see it; run: a run of the widget, private to its owner (404 to anyone else,
@@ -45,8 +45,10 @@ class WidgetRoute:
     while private, and everyone's (the widget's answer) when unlisted or public; page and
     owner-page: the IDE's HTML pages, like read and owner, except that a visitor who is not
     signed in is sent to log in (303) from an owner's page. GUI apps: app-link, Widgetbox's
-    link to an app (303 to it, 404 when private); app, the app's page and server calls on
-    the app's own origin (anyone's unless private; the owner enters with a token);
+    link to an app (303 to it; when private, a page saying so, 403, to anyone but its
+    owner); app-page, the app's page on its own origin (anyone's unless private: then 303
+    to app-link, which hands its owner over); app, its server calls and other requests on
+    its origin (anyone's unless private; the owner enters with a token);
     app-enter, redeeming that token (no one else has one); app-static, the loader, the
     runtime files and the live preview's empty shell (the same for every app, nothing of
     the widget's)."""
@@ -74,11 +76,16 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
         "owner", body={"base_version": 2, "files": {"main.py": "print('taken over')"}}
     ),
     ("GET", "/api/widgets/{slug:str}/versions/{number:int}"): WidgetRoute("owner"),
+    ("PATCH", "/api/widgets/{slug:str}/versions/{number:int}"): WidgetRoute(
+        "owner", body={"message": "taken over"}
+    ),
     ("GET", "/api/widgets/{slug:str}/diff"): WidgetRoute("owner", query={"old": 1, "new": 2}),
     ("POST", "/api/widgets/{slug:str}/versions/{number:int}/restore"): WidgetRoute(
         "owner", body={"base_version": 2}
     ),
     ("POST", "/api/widgets/{slug:str}/fork"): WidgetRoute("fork", body={}),
+    # an export holds what anyone who may read the code sees (never secrets or data)
+    ("GET", "/api/widgets/{slug:str}/export"): WidgetRoute("read", kind="http"),
     # runs: starting one, the history and the logs are the owner's; a non-owner may fork
     ("POST", "/api/widgets/{slug:str}/runs"): WidgetRoute("owner", body={}),
     ("GET", "/api/widgets/{slug:str}/runs"): WidgetRoute("owner"),
@@ -162,7 +169,7 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
     ("GET", "/widgets/{slug:str}/data"): WidgetRoute("owner-page"),
     # a GUI widget's app, on its own origin (details: test_gui_apps)
     ("GET", "/widgets/{slug:str}/app"): WidgetRoute("app-link", kind="gui"),
-    ("GET", "/_apps/{slug:str}"): WidgetRoute("app", kind="gui"),
+    ("GET", "/_apps/{slug:str}"): WidgetRoute("app-page", kind="gui"),
     ("POST", "/_apps/{slug:str}/_/call"): WidgetRoute(
         "app", body={"name": "hello", "args": [], "kwargs": {}}, kind="gui"
     ),
@@ -190,6 +197,11 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
     ("GET", "/_apps/{slug:str}/_/static/{path:path}"): WidgetRoute("app-static", kind="gui"),
     ("HEAD", "/_apps/{slug:str}/_/static/{path:path}"): WidgetRoute("app-static", kind="gui"),
     ("GET", "/_apps/{slug:str}/_/preview"): WidgetRoute("app-static", kind="gui"),
+    # the app's theme (details: test_gui_theme): as private as the app
+    ("GET", "/_apps/{slug:str}/_/theme-colors.css"): WidgetRoute("app", kind="gui"),
+    ("HEAD", "/_apps/{slug:str}/_/theme-colors.css"): WidgetRoute("app", kind="gui"),
+    ("GET", "/_apps/{slug:str}/_/theme/{path:path}"): WidgetRoute("app", kind="gui"),
+    ("HEAD", "/_apps/{slug:str}/_/theme/{path:path}"): WidgetRoute("app", kind="gui"),
     # the widget's own HTTP API, every method
     **{
         (method, path): WidgetRoute(
@@ -216,11 +228,17 @@ OTHER_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/logout"): "the viewer's own session: test_accounts",
     ("GET", "/api/admin/settings"): "admin only: test_accounts",
     ("PUT", "/api/admin/settings"): "admin only: test_accounts",
+    ("GET", "/settings"): "the viewer's own settings: test_tokens",
+    ("GET", "/api/tokens"): "the viewer's own tokens: test_tokens",
+    ("POST", "/api/tokens"): "makes the viewer's own token: test_tokens",
+    ("DELETE", "/api/tokens/{token_id:int}"): "the viewer's own tokens only: test_tokens",
     (
         "GET",
         "/api/widgets",
     ): "the viewer's own widgets: test_lists_never_show_others_hidden_widgets",
     ("POST", "/api/widgets"): "creates the viewer's own widget: test_widgets",
+    ("POST", "/api/imports"): "creates the viewer's own widget: test_transfer",
+    ("GET", "/import"): "the viewer's own page: test_transfer",
     ("GET", "/api/explore"): "public widgets: test_lists_never_show_others_hidden_widgets",
     ("POST", "/api/schedules/preview"): "any signed-in user, about no widget: test_scheduler",
     ("GET", "/api/schema"): "OpenAPI: test_openapi",
@@ -285,6 +303,7 @@ FILES = {
         "server.py": GUI_SERVER,
         "tables.yaml": TABLES + USERS_TABLE,
         "services.yaml": "users:\n  allow_signup: true\n",
+        "theme/assets/note.txt": "a theme asset\n",
     },
 }
 APPS = "/_apps/{slug:str}"
@@ -335,7 +354,8 @@ class Target:
 
 def url_for(path: str, target: Target) -> str:
     if path.startswith(APPS):  # on the app's own origin
-        rest = path.removeprefix(APPS).replace("{path:path}", RUNTIME_FILE) or "/"
+        asset = "note.txt" if "/_/theme/" in path else RUNTIME_FILE
+        rest = path.removeprefix(APPS).replace("{path:path}", asset) or "/"
         rest = rest.replace("{runtime}", runtime_folder())
         return f"http://{target.slug}.localhost:8000{rest}"
     url = (
@@ -426,15 +446,19 @@ def expected(rule: str, visibility: str, who: str) -> tuple[int, str | None]:
 
 
 PAGES = ("page", "owner-page")
-APP_RULES = ("app-link", "app", "app-enter", "app-static")
+APP_RULES = ("app-link", "app-page", "app", "app-enter", "app-static")
 
 
 def expected_app(rule: str, visibility: str) -> int:
     """The status of an app's route for someone who does not own the widget."""
     if rule == "app-static":
         return 200
+    if rule == "app-link" and visibility == "private":
+        return 403  # "This app is private" (its title not shown)
+    if rule == "app-page" and visibility == "private":
+        return 303  # to app-link
     if rule == "app-enter" or visibility == "private":
-        return 404  # no token of theirs; a private app is not revealed
+        return 404  # no token of theirs; nothing of a private app answers them
     return 303 if rule == "app-link" else 200
 
 
@@ -455,7 +479,7 @@ def send_app(
         user = browser.whoami()
         grant = Grant(target.id, user["id"] if user else -1)
         params["token"] = server.app.state.app_tokens.entry(grant)
-    elif route.rule == "app" and owner:
+    elif route.rule in ("app", "app-page") and owner:
         hop = browser.client.get(f"/widgets/{target.slug}/app", follow_redirects=False)
         if "/_/enter" in hop.headers.get("location", ""):
             browser.client.get(hop.headers["location"], follow_redirects=False)
@@ -493,9 +517,9 @@ def request_for(
 
 def check_app_answer(response: httpx.Response, rule: str, visibility: str, context: str) -> None:
     assert response.status_code == expected_app(rule, visibility), context
-    if response.status_code == 404:
+    if response.status_code >= 300:
         assert "Target" not in response.text, context
-    if rule == "app-link" and response.status_code == 303:
+    if rule in ("app-link", "app-page") and response.status_code == 303:
         assert "token=" not in response.headers["location"], context  # tokens are the owner's
 
 

@@ -36,7 +36,9 @@ from tests.server._runs import (
 from tests.server.conftest import Server
 from widgetbox.host.runs import live
 from widgetbox.host.runs import records as runs
+from widgetbox.host.runs.fuel import FUEL_PER_CPU_MS
 from widgetbox.host.storage.times import iso, now
+from widgetbox.host.web.format import cpu, fuel
 from widgetbox.runtime import TOO_LONG, Limits
 
 pytestmark = pytest.mark.server
@@ -193,6 +195,47 @@ def test_history_lists_runs_newest_first(server: Server, alice: Browser) -> None
     assert "stdout" not in listed[0]  # the list is a summary; the record has the output
     assert [run["id"] for run in history(alice, slug, limit=1, offset=1)] == [ids[1]]
     assert alice.get(f"/api/widgets/{slug}/logs").json()["runs"] == []  # requests only
+
+
+def test_runs_are_numbered_per_widget(server: Server, alice: Browser) -> None:
+    """People see a widget's runs as #1, #2, ... of that widget, whatever else runs on the
+    server; the id stays the run's address."""
+    first = script_widget(alice, "print('one')\n", title="First")
+    second = script_widget(alice, "print('two')\n", title="Second")
+    order = [first, second, first, first, second]
+    done = [wait_for_run(alice, start_run(alice, slug)["id"]) for slug in order]
+    assert [run["number"] for run in done] == [1, 1, 2, 3, 2]
+    assert [run["number"] for run in history(alice, first)] == [3, 2, 1]
+    assert len({run["id"] for run in done}) == 5
+    third = done[3]
+    page = alice.get(f"/widgets/{first}/runs/{third['id']}")
+    assert "<h2>Run #3 " in page.text
+    assert (
+        f'<a href="/widgets/{first}/runs/{third["id"]}">#3</a>'
+        in alice.get(f"/widgets/{first}/runs").text
+    )
+
+
+def test_requests_and_calls_are_numbered_with_the_widgets_runs(
+    server: Server, alice: Browser, anon: Browser
+) -> None:
+    api = "import anvil.server\n\n@anvil.server.route('/hi')\ndef hi(**q):\n    return 'hi'\n"
+    slug = script_widget(alice, api, kind="http", title="Numbered API", visibility="public")
+    for _ in range(3):
+        assert anon.client.get(f"/w/{slug}/hi").status_code == 200
+    logs = alice.get(f"/api/widgets/{slug}/logs").json()["runs"]  # flushes the request log
+    assert [run["number"] for run in logs] == [3, 2, 1]
+
+
+def test_fuel_comes_with_an_estimate_of_cpu_time(server: Server, alice: Browser) -> None:
+    slug = script_widget(alice, "total = sum(i * i for i in range(200_000))\nprint(total)\n")
+    run = wait_for_run(alice, start_run(alice, slug)["id"])
+    assert run["fuel"] > 0
+    assert run["cpu_ms"] == pytest.approx(run["fuel"] / FUEL_PER_CPU_MS)
+    assert history(alice, slug)[0]["cpu_ms"] == run["cpu_ms"]
+    page = alice.get(f"/widgets/{slug}/runs/{run['id']}").text
+    assert f'title="{fuel(run["fuel"])} fuel">{cpu(run["cpu_ms"])}</dd>' in page
+    assert "CPU" in cpu(run["cpu_ms"])
 
 
 def test_only_the_owner_runs_a_widget_and_sees_its_runs(

@@ -23,6 +23,7 @@ from widgetbox.host.app import create_app
 from widgetbox.host.config import load
 from widgetbox.host.errors import Conflict, DomainError
 from widgetbox.host.storage.database import Database
+from widgetbox.host.storage.migrations import MIGRATIONS as MIGRATIONS_SET
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.starters import EXAMPLES
 
@@ -40,6 +41,7 @@ TABLES = {
     "package_environments",
     "version_packages",
     "email_sends",
+    "api_tokens",
 }
 MIGRATIONS = [
     "m001_accounts",
@@ -51,6 +53,9 @@ MIGRATIONS = [
     "m007_email_sends",
     "m008_app_sessions",
     "m009_background_tasks",
+    "m010_api_tokens",
+    "m011_run_numbers",
+    "m012_version_changes",
 ]
 THREADS = 16
 
@@ -128,6 +133,34 @@ def test_migrations_are_idempotent_on_restart(
     # the same server key: a CSRF cookie from the first app is good on the second
     assert first.config.server.data_dir == second.config.server.data_dir
     assert browser.post("/api/widgets", json={"kind": "script", "title": "x"}).status_code == 201
+
+
+def test_existing_runs_are_numbered_per_widget_in_the_order_they_were_made(
+    tmp_path: Path,
+) -> None:
+    """m011: runs made before run numbers existed get them, per widget, by id."""
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    MIGRATIONS_SET.apply(db, stop_before="m011_run_numbers")
+    stamp = "2026-01-01T00:00:00+00:00"
+    db["users"].insert({"id": 1, "username": "ada", "password_hash": "x", "created_at": stamp})
+    for widget_id_, slug in ((1, "first"), (2, "second")):
+        db["widgets"].insert(
+            {"id": widget_id_, "owner_id": 1, "kind": "script", "title": slug, "slug": slug,
+             "visibility": "private", "created_at": stamp, "updated_at": stamp}
+        )  # fmt: skip
+    owners = [1, 2, 1, 1, 2, 1]
+    for run_id, owner in enumerate(owners, start=10):
+        db["runs"].insert(
+            {"id": run_id, "widget_id": owner, "version": 1, "trigger": "manual",
+             "status": "ok", "queued_at": stamp}
+        )  # fmt: skip
+    MIGRATIONS_SET.apply(db)
+    numbered = [
+        tuple(row) for row in db.execute("SELECT id, widget_id, number FROM runs ORDER BY id")
+    ]
+    assert numbered == [(10, 1, 1), (11, 2, 1), (12, 1, 2), (13, 1, 3), (14, 2, 2), (15, 1, 4)]
+    with pytest.raises(sqlite3.IntegrityError):  # one number, one run of a widget
+        db.execute("UPDATE runs SET number = 1 WHERE id = 12")
 
 
 def test_shutdown_checkpoints_the_wal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -147,6 +147,46 @@ def test_an_http_api_reads_and_writes_rows_per_request(
     assert rows_of(alice, slug)["total"] == 3
 
 
+TOLD = """\
+import anvil.server
+from anvil.tables import _transport, app_tables
+
+SENT = []
+_send = _transport.call
+_transport.call = lambda op: SENT.append(op["op"]) or _send(op)
+
+
+def names():
+    before = list(SENT)
+    try:
+        app_tables.ghosts
+    except AttributeError as e:
+        missing = str(e)
+    return {"before": before, "missing": missing, "sent": SENT}
+
+
+@anvil.server.route("/names")
+def route(**params):
+    app_tables.people.get(name="Ann")
+    return names()
+
+
+if __name__ == "__main__":
+    app_tables.people.get(name="Ann")
+    print(names())
+"""
+
+
+def test_every_run_is_told_its_table_names_with_its_job(alice: Browser, anon: Browser) -> None:
+    """`app_tables.people` costs no host call in the app's runs: the table names come with
+    the job (`Services.guest_services`), so the run's one call is its `get`."""
+    expected = {"before": ["get"], "missing": "No such app table: 'ghosts'", "sent": ["get"]}
+    api = make(alice, "http", files(TOLD), visibility="public")
+    assert anon.get(f"/w/{api}/names").json() == expected
+    script = make(alice, "script", files(TOLD))
+    assert run(alice, script)["stdout"] == f"{expected}\n"
+
+
 SERVER = """\
 import anvil.server
 from anvil.tables import app_tables, order_by
@@ -266,7 +306,7 @@ sent = []
 send = _transport.call
 _transport.call = lambda op: sent.append(op["op"]) or send(op)
 people = app_tables.people
-for i in range(4):
+for i in range(5):
     people.add_row(name=str(i))
 found = people.search()
 print(len(found._first), sent.count("search"), len(list(iter(found))), sent.count("search"))
@@ -305,9 +345,10 @@ def test_the_tables_settings_reach_every_run(make_server: Callable[..., Server])
     ) == (7, 3, 150_000, 2.5)
     owner = server.user("owner")
     slug = make(owner, "script", files(LIMITS))
-    # describe, 4 rows, a search in pages of 3 (2 pages; iterating reuses the first): 7
+    # 5 rows, a search in pages of 3 (2 pages; iterating reuses the first): 7 (the table's
+    # name came with the run: no describe)
     assert run(owner, slug)["stdout"].splitlines() == [
-        "3 1 4 2",
+        "3 1 5 2",
         "TableError A run may make at most 7 Data Tables operations",
     ]
     slug = make(owner, "script", files(QUOTA))

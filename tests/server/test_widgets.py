@@ -339,6 +339,8 @@ def test_versions_newest_first_and_one_version(alice: Browser) -> None:
         "author",
         "created_at",
         "restored_from",
+        "changes",
+        "first_run",
     }
 
     three = alice.get("/api/widgets/history/versions/3").json()

@@ -118,6 +118,21 @@ def _shown_date(value: Any, pick_time: Any) -> str:
     return text[:16] if "T" in text else text[:10] + "T00:00"
 
 
+class FakeWaiter:
+    """A one-shot: `wait()` runs what the visitor does meanwhile, which must wake it."""
+
+    def __init__(self, page: FakeAdapter) -> None:
+        self.page = page
+        self.woken = False
+
+    def wake(self) -> None:
+        self.woken = True
+
+    def wait(self) -> None:
+        self.page.meanwhile()
+        assert self.woken, "nothing woke the waiting call"
+
+
 class FakeAdapter:
     """The adapter interface of `anvil._platform`, over `Element`s."""
 
@@ -137,6 +152,10 @@ class FakeAdapter:
         )
         self.confirm_answer = True
         self.is_ready = False
+        self.waits = False
+        """Whether Python can suspend here, as on Pyodide with JSPI (`can_wait`)."""
+        self.meanwhile: Callable[[], Any] = lambda: None
+        """What the visitor does while Python waits (a `waiter`'s `wait` runs it)."""
 
     # the interface: the drawing
     def draw(self, kind: str, props: dict[str, Any]) -> Element:
@@ -264,6 +283,9 @@ class FakeAdapter:
     def listen(self, element: Element, event: str, fn: Callable[[Any], Any]) -> None:
         element.listeners.setdefault(event, []).append(fn)
 
+    def stop_propagation(self, element: Element, event: str) -> None:
+        self.listen(element, event, lambda found: found.stopPropagation())
+
     def set_timeout(self, fn: Callable[[], Any], seconds: float) -> int:
         number = next(self._numbers)
         self.timers[number] = ("timeout", self.now + seconds, seconds, fn)
@@ -276,6 +298,13 @@ class FakeAdapter:
 
     def clear(self, handle: int) -> None:
         self.timers.pop(handle, None)
+
+    def can_wait(self) -> bool:
+        return self.waits
+
+    def waiter(self) -> FakeWaiter:
+        assert self.waits, "waiter() is only asked for where Python can wait"
+        return FakeWaiter(self)
 
     def post(self, url: str, text: str) -> tuple[int, str]:
         payload = json.loads(text)

@@ -25,3 +25,11 @@ def test_a_subscriber_after_the_cancel_hears_at_once() -> None:
     cancel.set()
     cancel.when_set(lambda: heard.append("late"))()
     assert heard == ["late"]
+
+
+def test_a_cancel_may_say_why_the_first_time() -> None:
+    cancel = Cancel()
+    assert cancel.reason == ""
+    cancel.set("the caller left")
+    cancel.set("something else")
+    assert cancel.reason == "the caller left"

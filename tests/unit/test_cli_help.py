@@ -13,13 +13,15 @@ pytestmark = pytest.mark.unit
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        ([], ["prepare", "run", "serve", "backup", "restore", "settings"]),
+        ([], ["prepare", "run", "serve", "backup", "restore", "settings", "import", "export"]),
         (["prepare"], ["sha256", "once"]),
         (["run"], ["--timeout", "--memory", "--json", "Exit status", "3 timeout"]),
         (["serve"], ["--host", "--port", "--data-dir", "--config", "WIDGETBOX_"]),
         (["backup"], ["TARGET", "integrity", "--data-dir", "--config"]),
         (["restore"], ["BACKUP", "--key", "secrets.key", "--data-dir", "--config", "Refuses"]),
         (["settings"], ["where it came from"]),
+        (["import"], ["Anvil app", "--title", "--user", "--json", "Example:", "Exit status"]),
+        (["export"], ["SLUG", "FOLDER", "--folder", "--json", "Example:", "Exit status"]),
     ],
 )
 def test_every_command_explains_itself(args: list[str], words: list[str]) -> None:

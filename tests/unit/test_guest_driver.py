@@ -38,6 +38,8 @@ class FakeHost:
     job: dict[str, Any]
     report: dict[str, Any] | None = None
     ops: list[str] = field(default_factory=list)
+    chunks: list[dict[str, Any]] = field(default_factory=list)
+    """A streamed response's chunks (`widgetbox.chunk`), with their bodies decoded."""
 
     def __call__(self, frame: bytes) -> bytes:
         try:
@@ -51,11 +53,16 @@ class FakeHost:
         if op == "widgetbox.result" and self.report is None and isinstance(data, dict):
             self.report = data
             return ok_frame(None)
+        if op == "widgetbox.chunk" and self.report is None and isinstance(data, dict):
+            self.chunks.append({**data, "body": base64.b64decode(data["body"], validate=True)})
+            return ok_frame(None)
         return error_frame("UnknownOperation", f"the host has no operation named {op!r}")
 
 
 @dataclass
 class Widget:
+    host: FakeHost | None
+    """The last run's host."""
     root: Path
     scratch: Path
     driver: types.ModuleType
@@ -72,10 +79,11 @@ class Widget:
             path = self.root / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        host = FakeHost(json.loads(json.dumps(payload)))
+        host = self.host = FakeHost(json.loads(json.dumps(payload)))
         self.monkeypatch.setattr(self.bridge, "_door", host)
         self.driver.serve()
-        assert host.ops == ["widgetbox.job", "widgetbox.result"]
+        chunks = ["widgetbox.chunk"] * len(host.chunks)
+        assert host.ops == ["widgetbox.job", *chunks, "widgetbox.result"]
         assert host.report is not None
         return host.report
 
@@ -117,7 +125,7 @@ def widget(
     monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     monkeypatch.setattr(sys, "argv", list(sys.argv))
     monkeypatch.chdir(tmp_path)
-    widget = Widget(root, scratch, driver, bridge, monkeypatch)
+    widget = Widget(None, root, scratch, driver, bridge, monkeypatch)
     try:
         yield widget
     finally:
@@ -170,6 +178,28 @@ def test_a_script_file_name_is_its_widget_path(
 ) -> None:
     widget.serve(script("print(__file__)"))
     assert capsys.readouterr().out == f"{widget.root}/main.py\n"
+
+
+def test_the_table_names_sent_with_the_job_need_no_host_call(
+    widget: Widget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = Code.single(
+        source(
+            """
+            from anvil.tables import app_tables
+            print(repr(app_tables.people), repr(app_tables["teams"]))
+            try:
+                app_tables.ghosts
+            except AttributeError as e:
+                print(e)
+            """
+        )
+    )
+    # `serve` checks the driver sent nothing but its own two calls: no `describe`
+    assert widget.serve(Script(code, services={"tables": ["people", "teams"]})) == {"status": "ok"}
+    assert capsys.readouterr().out == (
+        "<anvil.tables.Table: people> <anvil.tables.Table: teams>\nNo such app table: 'ghosts'\n"
+    )
 
 
 def test_a_script_imports_other_widget_files(
@@ -273,7 +303,7 @@ def test_a_syntax_error_in_the_script(widget: Widget) -> None:
         {"filename": "main.py", "lineno": 1, "name": "<module>", "line": "print('x'"}
     ]
     assert error["traceback"] == (
-        "  File \"main.py\", line 1\n    print('x'\nSyntaxError: '(' was never closed\n"
+        "  File \"main.py\", line 1\n    print('x'\n         ^\nSyntaxError: '(' was never closed\n"
     )
 
 
@@ -470,6 +500,38 @@ API = source(
     @anvil.server.route("/broken")
     def broken():
         raise RuntimeError("route failed")
+
+    @anvil.server.route("/stream")
+    def stream():
+        def pieces():
+            yield "text "
+            yield b"\\x00bytes"
+            yield ""  # nothing to send
+            yield request.path  # the request is there while the generator runs
+        return anvil.server.HttpResponse(202, pieces(), {"X-Kind": "stream"})
+
+    @anvil.server.route("/events")
+    def events():
+        def feed():
+            yield "one\\ntwo"
+            yield {"event": "tick", "id": 3, "retry": 1000, "data": {"n": [1]}}
+            yield {"data": None}
+        return anvil.server.HttpResponse(200, feed(), {"Content-Type": "text/event-stream"})
+
+    @anvil.server.route("/stream-fails")
+    def stream_fails():
+        def pieces():
+            yield "first"
+            raise ValueError("mid-stream")
+        return anvil.server.HttpResponse(200, pieces())
+
+    @anvil.server.route("/stream-nothing")
+    def stream_nothing():
+        return anvil.server.HttpResponse(200, iter(()))
+
+    @anvil.server.route("/stream-wrong")
+    def stream_wrong():
+        return anvil.server.HttpResponse(200, iter([1]))
     """
 )
 
@@ -635,6 +697,50 @@ def test_an_error_in_a_route(widget: Widget) -> None:
     assert report["error"]["frames"][-1]["name"] == "broken"
     with pytest.raises(RuntimeError, match="only available"):
         anvil.server.request.method  # noqa: B018
+
+
+def test_a_generator_body_streams_its_pieces_as_chunks(widget: Widget) -> None:
+    report = widget.serve(route("GET", "/stream"))
+    assert widget.host is not None
+    head = {"status": 202, "headers": {"x-kind": "stream", "content-type": TEXT}}
+    assert widget.host.chunks == [
+        {"body": b"text ", **head},  # the first carries the status and headers
+        {"body": b"\x00bytes"},
+        {"body": b"/stream"},
+    ]
+    assert report == {"status": "ok", "response": {**head, "body": ""}}
+
+
+def test_server_sent_events_are_formatted_from_what_is_yielded(widget: Widget) -> None:
+    widget.serve(route("GET", "/events"))
+    assert widget.host is not None
+    assert [chunk["body"] for chunk in widget.host.chunks] == [
+        b"data: one\ndata: two\n\n",
+        b'event: tick\nid: 3\nretry: 1000\ndata: {"n": [1]}\n\n',
+        b"\n\n",
+    ]
+
+
+def test_an_exception_mid_stream_is_the_runs_error(widget: Widget) -> None:
+    report = widget.serve(route("GET", "/stream-fails"))
+    assert widget.host is not None
+    assert [chunk["body"] for chunk in widget.host.chunks] == [b"first"]
+    assert report["status"] == "error"
+    assert (report["error"]["type"], report["error"]["message"]) == ("ValueError", "mid-stream")
+    assert report["error"]["frames"][-1]["name"] == "pieces"
+
+
+def test_a_stream_of_nothing_is_an_empty_answer(widget: Widget) -> None:
+    assert response_of(widget.serve(route("GET", "/stream-nothing")))[::2] == (200, b"")
+    assert widget.host is not None
+    assert widget.host.chunks == []
+
+
+def test_a_stream_yields_text_or_bytes(widget: Widget) -> None:
+    report = widget.serve(route("GET", "/stream-wrong"))
+    assert report["status"] == "error"
+    assert report["error"]["type"] == "TypeError"
+    assert "yields str or bytes" in report["error"]["message"]
 
 
 def test_the_working_directory_is_the_scratch_area(widget: Widget) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import traceback
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -242,7 +243,10 @@ def test_a_syntax_error_shows_the_offending_line(errors, root: Path) -> None:
         "message": "'(' was never closed",
         "frames": [frame("main.py", 2, "<module>", "y = (1,")],
         "traceback": (
-            "  File \"main.py\", line 2\n    y = (1,\nSyntaxError: '(' was never closed\n"
+            '  File "main.py", line 2\n'
+            "    y = (1,\n"
+            "        ^\n"
+            "SyntaxError: '(' was never closed\n"
         ),
     }
 
@@ -253,7 +257,8 @@ def test_an_indentation_error(errors, root: Path) -> None:
     assert described["type"] == "IndentationError"
     assert described["message"].startswith("expected an indented block")
     assert described["traceback"] == (
-        f'  File "main.py", line 2\n    return 1\nIndentationError: {described["message"]}\n'
+        f'  File "main.py", line 2\n    return 1\n    ^^^^^^\n'
+        f"IndentationError: {described['message']}\n"
     )
 
 
@@ -283,13 +288,14 @@ def test_a_syntax_error_in_an_imported_widget_module(
         frame("main.py", 1, "<module>", "import wb_broken_lib"),
         frame("wb_broken_lib.py", 1, "<module>", "x = ("),
     ]
-    # As Python prints it (less the caret line).
+    # As Python prints it, caret line included.
     assert described["traceback"] == (
         "Traceback (most recent call last):\n"
         '  File "main.py", line 1, in <module>\n'
         "    import wb_broken_lib\n"
         '  File "wb_broken_lib.py", line 1\n'
         "    x = (\n"
+        "        ^\n"
         "SyntaxError: '(' was never closed\n"
     )
 
@@ -305,6 +311,28 @@ def test_a_syntax_error_from_eval_in_widget_code(errors, run: Run) -> None:
         "    1 +\n"
         "SyntaxError: invalid syntax\n"
     )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "print('a' 'b' c)\n",
+        "if True:\n\tx = = 1\n",
+        "    x = 1\n",
+        "def f(:\n    pass\n",
+        "x = [1, 2\ny = 3\n",
+        "f(**a, *b)\n",
+        "x = 1 +\n",
+        "s = 'unterminated\n",
+    ],
+)
+def test_the_caret_line_is_cpythons(errors, root: Path, source: str) -> None:
+    """The lines under `File ...` are the ones CPython's traceback module prints."""
+    exc = compile_error(root, source)
+    cpython = traceback.format_exception_only(type(exc), exc)
+    expected = "".join(line for line in cpython[1:-1] if line.startswith("    "))
+    ours = errors.describe(exc)["traceback"].splitlines(keepends=True)
+    assert "".join(line for line in ours[1:-1] if line.startswith("    ")) == expected
 
 
 def test_a_bare_syntax_error_has_a_string_message(errors, run: Run) -> None:

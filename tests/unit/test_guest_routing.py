@@ -335,3 +335,40 @@ def test_response_helper(routing) -> None:
     assert made["body"] == "é".encode()
     assert made["headers"] == headers
     assert made["headers"] is not headers
+
+
+# -- streamed responses ----------------------------------------------------------------------
+
+
+def test_an_iterator_body_streams(server: types.ModuleType, routing: types.ModuleType) -> None:
+    route = add(server, "/s")
+    pieces = iter(["a", b"b"])
+    answer = routing.to_response(server.HttpResponse(200, pieces), route, {})
+    assert answer["stream"] is pieces
+    assert (answer["status"], answer["body"], answer["headers"]) == (
+        200,
+        b"",
+        {"content-type": TEXT},
+    )
+    # lists, text and bytes are bodies as before, not streams
+    for body in (["a"], "a", b"a"):
+        assert "stream" not in routing.to_response(server.HttpResponse(200, body), route, {})
+
+
+def test_pieces_and_server_sent_events(routing: types.ModuleType) -> None:
+    assert list(routing.pieces(iter(["é", b"\x00", bytearray(b"x")]), False)) == [
+        "é".encode(),
+        b"\x00",
+        b"x",
+    ]
+    assert list(routing.pieces(iter(["a\r\nb", {"id": "7", "data": [1]}]), True)) == [
+        b"data: a\ndata: b\n\n",
+        b"id: 7\ndata: [1]\n\n",
+    ]
+    assert routing.event_stream({"content-type": "Text/Event-Stream; charset=utf-8"})
+    with pytest.raises(TypeError, match="yields str or bytes"):
+        list(routing.pieces(iter([{"data": 1}]), False))
+    with pytest.raises(ValueError, match="one line"):
+        routing.server_sent_event({"event": "a\nb"})
+    with pytest.raises(ValueError, match="fields"):
+        routing.server_sent_event({"comment": "x"})

@@ -344,6 +344,34 @@ def test_no_describe_before_a_table_is_needed(tables: types.ModuleType, host: Fa
     assert host.ops == []
 
 
+def test_names_sent_with_the_run_answer_app_tables_alone(
+    tables: types.ModuleType, host: FakeHost
+) -> None:
+    from anvil.tables import app_tables
+
+    app_tables._given(["people", "teams", "notes"])
+    assert repr(app_tables.people) == "<anvil.tables.Table: people>"
+    assert isinstance(app_tables["teams"], tables.Table)
+    with pytest.raises(AttributeError, match="No such app table: 'nope'"):
+        app_tables.nope  # noqa: B018
+    with pytest.raises(KeyError):
+        app_tables["nope"]
+    assert host.ops == []
+    # ids and columns are still asked for when needed, once
+    row = app_tables.people.add_row(name="Ann")
+    assert app_tables.people.has_row(row)
+    assert tables.get_table_by_id(row.get_id()) == app_tables.people
+    assert host.names() == ["add_row", "describe", "get_by_id"]
+
+
+@pytest.mark.parametrize("names", [None, "people", ["people", 1], {"people": {}}])
+def test_malformed_names_sent_with_the_run_are_refused(
+    tables: types.ModuleType, names: Any
+) -> None:
+    with pytest.raises(tables.TableError, match="could not be read"):
+        tables.app_tables._given(names)
+
+
 def test_an_unknown_table(tables: types.ModuleType) -> None:
     with pytest.raises(AttributeError) as info:
         tables.app_tables.nope  # noqa: B018

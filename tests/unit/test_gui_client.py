@@ -389,12 +389,12 @@ def test_date_pickers(anvil: Any, page: FakeAdapter) -> None:
 def test_links_images_and_spacers(anvil: Any, page: FakeAdapter) -> None:
     link = anvil.Link(text="Docs", url="https://example.com/")
     assert link._dom.drawn["url"] == "https://example.com/"
-    assert not page.fire(link._dom, "click").default_prevented
     link.url = " javascript:alert(1)"
-    assert link._dom.drawn["url"] == " javascript:alert(1)"  # draw.js refuses it (browser tier)
+    # draw.js refuses it, and keeps a Link without a URL from following its "#" (browser tier)
+    assert link._dom.drawn["url"] == " javascript:alert(1)"
     clicks = []
     link.set_event_handler("click", lambda **event: clicks.append(1))
-    assert page.fire(link._dom, "click").default_prevented
+    page.fire(link._dom, "click")
     assert clicks == [1]
     image = anvil.Image(source="data:image/png;base64,AAAA", display_mode="zoom_to_fill")
     assert image._dom.drawn["source"] == "data:image/png;base64,AAAA"
@@ -477,10 +477,75 @@ def test_alerts_are_dismissed_outside_or_with_escape(anvil: Any, page: FakeAdapt
     assert len(page.page_overlay.children) == 1
 
 
-def test_confirm_waits_for_the_browsers_dialog(anvil: Any, page: FakeAdapter) -> None:
+def test_where_python_cannot_wait_confirm_asks_with_the_browsers_dialog(
+    anvil: Any, page: FakeAdapter
+) -> None:
     page.confirm_answer = False
     assert anvil.confirm("Delete it?") is False
     assert page.console[-1] == "confirm: Delete it?"
+
+
+def test_where_python_can_wait_alert_returns_the_chosen_value(
+    anvil: Any, page: FakeAdapter
+) -> None:
+    page.waits = True
+    closed = []
+
+    def choose_no() -> None:
+        buttons = page.page_overlay.children[0].find("wb-modal-button")
+        page.fire(buttons[1], "click")
+
+    page.meanwhile = choose_no
+    chosen = anvil.alert("Sure?", buttons=[("Yes", 1), ("No", 2)], on_close=closed.append)
+    assert chosen == 2
+    assert closed == [2]
+    assert page.page_overlay.children == []
+    # confirm asks in the page too (not with the browser's dialog): dismissed answers None
+    page.meanwhile = lambda: page.fire(page.page_overlay.children[0], "click")
+    assert anvil.confirm("Delete it?", dismissible=True) is None
+    assert not any(line.startswith("confirm:") for line in page.console)
+
+
+def test_the_loading_indicator_covers_the_app_during_calls(anvil: Any, page: FakeAdapter) -> None:
+    import anvil.server
+
+    covered = []
+
+    def shown() -> int:
+        covers = page.page_overlay.find("wb-loading-cover")
+        return len([cover for cover in covers if "hidden" not in cover.attrs])
+
+    def answer(payload: dict[str, Any]) -> tuple[int, str]:
+        covered.append(shown())
+        return 200, json.dumps({"value": None})
+
+    page.answer = answer
+    anvil.server.call("f")  # Python cannot wait here: no indicator (the page cannot paint)
+    page.waits = True
+    anvil.server.call("f")
+    anvil.server.call_s("f")
+    with anvil.server.no_loading_indicator:
+        anvil.server.call("f")
+    assert covered == [0, 1, 0, 0]
+    assert shown() == 0
+    label = anvil.Label()
+    with anvil.server.loading_indicator(label):
+        assert label._dom.find("wb-loading-cover")
+        assert "wb-loading-target" in label._dom.classes
+    assert label._dom.find("wb-loading-cover") == []
+
+
+def test_a_startup_module_runs_instead_of_the_form(tmp_path: Path, page: FakeAdapter) -> None:
+    from anvil import _forms, _start
+
+    (tmp_path / "client_code").mkdir()
+    (tmp_path / "client_code" / "__init__.py").write_text("")
+    module = tmp_path / "client_code" / "Startup.py"
+    module.write_text("from anvil import open_form\nopen_form('Form1')\nSTARTED = True\n")
+    _start.start(page, "Missing", "Startup")
+    assert page.is_ready
+    assert sys.modules["client_code.Startup"].STARTED
+    assert type(_forms.get_open_form()).__name__ == "Form1"
 
 
 def test_notifications_show_and_go(anvil: Any, page: FakeAdapter) -> None:
@@ -585,6 +650,56 @@ def test_errors_arrive_as_anvil_server_exceptions(
     assert message in str(caught.value)
 
 
+def test_a_built_in_server_exception_keeps_its_name_as_in_anvil(
+    anvil: Any, page: FakeAdapter
+) -> None:
+    """Anvil's client: a class it does not know arrives as `AnvilWrappedError` made from the
+    server's error object, which keeps the original name (`error_obj`, the repr, the
+    uncaught-error notice); a visitor's notice is the one line."""
+    import anvil.server
+
+    answer_with(page, 200, {"exception": {"type": "ValueError", "message": "bad value"}})
+    with pytest.raises(anvil.server.AnvilWrappedError) as caught:
+        anvil.server.call("f")
+    error = caught.value
+    assert type(error) is anvil.server.AnvilWrappedError
+    assert (error.message, str(error)) == ("bad value", "bad value")
+    assert error.error_obj == {"type": "ValueError", "message": "bad value", "trace": []}
+    assert repr(error) == "AnvilWrappedError(ValueError('bad value'))"
+    assert repr(anvil.server.AnvilWrappedError("made here")) == "AnvilWrappedError('made here')"
+
+    from anvil import _errors
+
+    notice = _errors.report(error)
+    assert notice.find("wb-notice-text")[0].text == "ValueError: bad value"
+    assert notice.find("wb-notice-trace") == []
+    assert "Traceback" not in notice.all_text()
+
+
+def test_the_owners_notice_shows_the_server_traceback(anvil: Any, page: FakeAdapter) -> None:
+    import anvil.server
+    from anvil import _errors
+
+    traceback = (
+        "Traceback (most recent call last):\n"
+        '  File "server.py", line 3, in fails\n'
+        '    raise ValueError("bad value")\n'
+        "ValueError: bad value\n"
+    )
+    exception = {"type": "ValueError", "message": "bad value", "trace": [["server.py", 3]],
+                 "traceback": traceback}  # fmt: skip
+    answer_with(page, 200, {"exception": exception})
+    with pytest.raises(anvil.server.AnvilWrappedError) as caught:
+        anvil.server.call("fails")
+    assert caught.value.error_obj["trace"] == [["server.py", 3]]
+    notice = _errors.report(caught.value)
+    assert notice.find("wb-notice-text")[0].text == "ValueError: bad value"
+    [details] = notice.find("wb-notice-trace")
+    assert 'File "server.py", line 3, in fails' in details.all_text()
+    assert "only you, the owner, see this" in details.all_text()
+    assert any(traceback in line for line in page.console)
+
+
 def test_a_garbled_answer_is_an_internal_error(anvil: Any, page: FakeAdapter) -> None:
     import anvil.server
 
@@ -607,6 +722,8 @@ def test_the_client_package_imports_only_what_both_runtimes_have() -> None:
     for path in sorted(package_sources().values()):
         allowed = {"anvil", "datetime", "math", "sys", "traceback", *adapters.get(path.name, ())}
         allowed |= {"binascii", "plotly"}  # Media sent to the server; a Plot's graph objects
+        if path.name == "_waiting.py":
+            allowed.add("time")  # its sleep replaces time.sleep where Python can wait
         if path.is_relative_to(GUEST_ANVIL):  # anvil.tables, anvil.tz: as the guest has them
             # json for to_csv only; _widgetbox (the sandbox's bridge) never in a browser
             allowed |= {"base64", "functools", "json", "random", "time", "_widgetbox"}

@@ -56,7 +56,7 @@ BUTTON = {"name": "button_1", "type": "Button", "properties": {"text": "Go"}}
 
 def test_new_apps_are_stored_in_anvils_own_layout() -> None:
     review = design.review(TEMPLATES["gui"])
-    assert review.settings == design.AppSettings("Form1", "brython", "client_code")
+    assert review.settings == design.AppSettings("Form1", "pyodide", "client_code")
     assert [(f.name, f.code, f.template) for f in review.forms] == [
         ("Form1", "client_code/Form1/__init__.py", TEMPLATE)
     ]
@@ -305,12 +305,21 @@ def test_limits_are_refused() -> None:
         ('{"runtime": "skulpt"}', "runtime"),
         ('{"theme": "dark"}', "theme"),
         ('{"package_name": "anvil"}', "package_name"),
+        ('{"startup_module": "Startup"}', "startup_module"),  # no such module
+        ('{"startup_module": "my-module"}', "startup_module"),
         ("[]", ""),
     ],
 )
 def test_app_settings_are_checked(app: str, where: str) -> None:
     error = refused(files_with(design_of(), **{"app.json": app}))
     assert (error.file, error.where) == ("app.json", where)
+
+
+def test_a_startup_module_is_a_client_module() -> None:
+    found = files_with(design_of(), **{"app.json": '{"startup_module": "boot.Start"}'})
+    found["client_code/boot/Start.py"] = "from anvil import open_form\nopen_form('Form1')\n"
+    assert design.check(found).startup_module == "boot.Start"
+    assert design.check(files_with(design_of())).startup_module is None
 
 
 def test_nested_forms_are_startup_forms_by_their_dotted_name() -> None:

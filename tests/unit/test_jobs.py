@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from widgetbox.runtime import Call, Code, HttpRequest, Route, Script, SerializationError
+from widgetbox.runtime import Call, Code, HttpRequest, Route, Script, SerializationError, Task
 from widgetbox.runtime._jobs import MAX_FILES
 
 pytestmark = pytest.mark.unit
@@ -62,6 +62,19 @@ def test_payloads_are_what_the_driver_reads() -> None:
     route = Route(code, request).payload()["request"]
     assert route["headers"] == {"x-thing": "v"}
     assert base64.b64decode(route["body"]) == b"\x00\xff"
+
+
+def test_what_services_tell_the_guest_travels_with_every_kind_of_job() -> None:
+    code = Code.single("pass")
+    told = {"tables": ["people"]}
+    jobs = [
+        Script(code, services=told),
+        Task(code, "t", services=told),
+        Call(code, "f", services=told),
+        Route(code, HttpRequest("GET", "/"), services=told),
+    ]
+    assert [job.payload()["services"] for job in jobs] == [told] * 4
+    assert "services" not in Script(code).payload()  # nothing told: asked when used
 
 
 def test_unserializable_call_arguments_fail_before_running() -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from tests._timing import within
 from tests.fuzz.targets import Fake
-from widgetbox.runtime import Bridge, HostCall
+from widgetbox.runtime import Bridge, HostCall, Limits, ResponseChunk
 from widgetbox.runtime import _wire as wire
 from widgetbox.runtime._bridge import MAX_ABANDONED
 from widgetbox.runtime._wire import FROM_PROCESS, pack, unpack
@@ -175,3 +175,50 @@ def test_a_call_past_its_timeout_is_answered_at_it_and_counted_as_abandoned() ->
     handle(fake, call("fuzz.timeout", call=11))
     assert "ok" in answers(fake)[0]  # once they return, the run may call again
     bridge.close()
+
+
+def chunk(run: int = 1, body: bytes = b"x", status: int | None = None) -> wire.Chunk:
+    headers = None if status is None else {"content-type": "text/plain"}
+    return wire.Chunk(run=run, chunk=ResponseChunk(body, status, headers))
+
+
+def test_a_streamed_responses_chunks_reach_the_run_that_asked_for_them(bridge: Bridge) -> None:
+    fake = Fake(bridge)
+    handle(fake, chunk(status=200, body=b"first"))
+    handle(fake, chunk(body=b"second"))
+    handle(fake, chunk(run=3))  # a run that has ended: dropped
+    assert [c.body for c in fake.chunks] == [b"first", b"second"]
+    assert [c.status for c in fake.chunks] == [200, None]
+
+
+@pytest.mark.parametrize(
+    "sequence",
+    [
+        [chunk(run=2, status=200)],  # run 2 did not ask for chunks
+        [chunk()],  # no head first
+        [chunk(status=200), chunk(status=200)],  # a second head
+        [chunk(status=99)],  # not an HTTP status
+        [wire.Chunk(run=1, chunk=ResponseChunk(b"", 200, {"a\r\nb": "c"}))],
+        [chunk(status=200, body=b"x" * (Limits.request().stream_chunk_bytes + 1))],
+    ],
+)
+def test_a_chunk_out_of_place_or_beyond_its_limits_breaks_the_protocol(
+    bridge: Bridge, sequence: list[wire.Chunk]
+) -> None:
+    fake = Fake(bridge)
+    *fine, last = sequence
+    for message in fine:
+        handle(fake, message)
+    with pytest.raises(wire.WireError):
+        handle(fake, last)
+
+
+def test_a_stream_beyond_its_total_breaks_the_protocol(bridge: Bridge) -> None:
+    fake = Fake(bridge)
+    limits = Limits.request()
+    piece = b"x" * limits.stream_chunk_bytes
+    handle(fake, chunk(status=200, body=piece))
+    for _ in range(limits.stream_bytes // len(piece) - 1):
+        handle(fake, chunk(body=piece))
+    with pytest.raises(wire.WireError, match="beyond its limits"):
+        handle(fake, chunk(body=b"y"))

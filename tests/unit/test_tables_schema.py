@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from widgetbox.host.services import guest_services
+from widgetbox.host.tables import names_for_guest
 from widgetbox.host.tables.schema import (
     EMPTY,
     ColumnSpec,
@@ -15,6 +17,7 @@ from widgetbox.host.tables.schema import (
     dump,
     parse,
 )
+from widgetbox.runtime import Code
 
 pytestmark = pytest.mark.unit
 
@@ -239,3 +242,14 @@ def test_dump_reads_back_equal() -> None:
     again = parse(dump(schema))
     assert again.tables == schema.tables
     assert parse(dump(parse("auto_create_columns: false\ntables: {}"))).auto_create is False
+
+
+def test_the_names_a_guest_is_told_are_the_schemas_tables() -> None:
+    text = "tables:\n  people: {columns: []}\n  teams: {}\n"
+    assert names_for_guest(text) == ["people", "teams"]
+    assert names_for_guest(None) == []  # no tables.yaml: no tables
+    # a schema with problems tells nothing: the guest asks, and hears the problems
+    assert names_for_guest("tables: [1, 2") is None
+    code = Code(files={"main.py": "", "tables.yaml": text})
+    assert guest_services(code) == {"tables": ["people", "teams"]}
+    assert guest_services(Code(files={"main.py": "", "tables.yaml": "tables: 3"})) == {}

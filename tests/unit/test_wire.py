@@ -12,7 +12,15 @@ from typing import Any
 
 import pytest
 
-from widgetbox.runtime import Frame, HttpResponse, Limits, RunResult, Status, UserError
+from widgetbox.runtime import (
+    Frame,
+    HttpResponse,
+    Limits,
+    ResponseChunk,
+    RunResult,
+    Status,
+    UserError,
+)
 from widgetbox.runtime import _wire as wire
 from widgetbox.runtime._processes import SandboxProcess
 from widgetbox.runtime._wire import (
@@ -63,7 +71,7 @@ REQUEST = wire.RunRequest(
 )
 EXAMPLES: list[wire.Message] = [
     wire.Run(run=1, request=REQUEST, deadline=1234.5),
-    wire.Run(run=2, request=dataclasses.replace(REQUEST, packages=None), deadline=1.0),
+    wire.Run(run=2, request=dataclasses.replace(REQUEST, packages=None, stream=True), deadline=1.0),
     wire.Cancel(run=1),
     wire.Answer(call=3, frame='{"ok":1}'),
     wire.Compile(id=4, files={"a.py": "x = 1\n"}),
@@ -73,6 +81,10 @@ EXAMPLES: list[wire.Message] = [
     wire.Ready(pid=4321),
     wire.FailedToStart(message="no module", error="ImportError"),
     wire.Output(run=1, stream="stderr", text="oops ✓\n"),
+    wire.Chunk(
+        run=1, chunk=ResponseChunk(b"data: 1\n\n", 200, {"content-type": "text/event-stream"})
+    ),
+    wire.Chunk(run=1, chunk=ResponseChunk(b"\x00\xff")),
     wire.Call(run=1, call=7, op="kv.get", data={"key": [1, None, True]}, timeout=10.0),
     wire.Done(run=1, result=FULL),
     wire.Failed(run=1, message="the sandbox broke"),
@@ -89,8 +101,8 @@ def test_every_kind_is_declared_once_for_one_direction() -> None:
         "run", "cancel", "answer", "compile", "compile_packages", "wait_ready", "close",
     }  # fmt: skip
     assert set(FROM_PROCESS) == {
-        "ready", "failed_to_start", "output", "call", "done", "failed", "log", "compiled",
-        "packages_compiled", "not_compiled", "pool",
+        "ready", "failed_to_start", "output", "chunk", "call", "done", "failed", "log",
+        "compiled", "packages_compiled", "not_compiled", "pool",
     }  # fmt: skip
     for kinds in (TO_PROCESS, FROM_PROCESS):
         assert all(declared.kind == kind for kind, declared in kinds.items())

@@ -23,6 +23,7 @@ SCRATCH_DIR = "/tmp"  # noqa: S108 - the sandbox's own, per-run scratch area
 RESERVE_BYTES = 256 * 1024
 JOB = "widgetbox.job"
 RESULT = "widgetbox.result"
+CHUNK = "widgetbox.chunk"
 EXIT_CODES = (-(2**31), 2**31 - 1)
 
 
@@ -38,6 +39,7 @@ def serve() -> None:
     global _reserve
     job = bridge.call(JOB)
     try:
+        _learn(job.get("services"))
         report = _MODES[job["mode"]](job)
     except BaseException as exc:  # the widget's error, reported as data
         if isinstance(exc, MemoryError):
@@ -50,6 +52,16 @@ def serve() -> None:
         # or an int too long for JSON. The refusal fits any report cap: a one-line message
         # from the host or CPython, and no frames of the widget's.
         bridge.call(RESULT, {"status": "error", "error": errors.describe(exc)})
+
+
+def _learn(services: dict | None) -> None:
+    """What the run's services told the guest with the job (`runtime/_jobs.py`), handed to
+    them before the widget's code runs: the widget's table names, so that `app_tables.x`
+    needs no host call. A service not told asks the host when first used."""
+    if services and "tables" in services:
+        import anvil.tables  # in the memory image already: costs nothing
+
+        anvil.tables.app_tables._given(services["tables"])
 
 
 def _flush() -> None:
@@ -190,10 +202,29 @@ def _route(job: dict) -> dict:
     kwargs = {**request.form_params, **request.query_params, **params}
     anvil.server._CurrentRequest._current = request
     try:
-        value = route.fn(**kwargs)
+        answer = routing.to_response(route.fn(**kwargs), route, headers)
+        stream = answer.pop("stream", None)
+        if stream is not None:  # while the request is current: the generator may read it
+            _stream(answer, stream)
     finally:
         anvil.server._CurrentRequest._current = None
-    return _response_report(routing.to_response(value, route, headers))
+    return _response_report(answer)
+
+
+def _stream(answer: dict, stream) -> None:
+    """Send each piece the response's iterator yields to the host as one chunk, the first
+    with the response's status and headers: the host passes them on as they come. A route
+    that yields nothing answers as usual, with an empty body; an exception (a limit the
+    host refused a chunk for too) ends the stream and is the run's error."""
+    head = {"status": answer["status"], "headers": answer["headers"]}
+    for piece in routing.pieces(stream, routing.event_stream(answer["headers"])):
+        if not piece:
+            continue
+        chunk = {"body": binascii.b2a_base64(piece, newline=False).decode("ascii")}
+        if head is not None:
+            chunk.update(head)
+            head = None
+        bridge.call(CHUNK, chunk)
 
 
 def _response_report(response: dict) -> dict:

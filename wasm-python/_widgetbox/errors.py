@@ -117,6 +117,35 @@ def _lineno(value: object) -> int:
     return value if type(value) is int and 0 <= value <= MAX_LINENO else 0
 
 
+def _syntax_lines(exc: SyntaxError) -> list[str]:
+    """The line a SyntaxError points to and, under it, the caret line (`^` under the
+    columns it names), as CPython's traceback module prints them."""
+    text = exc.text if isinstance(exc.text, str) else ""
+    rtext = text.rstrip("\n")
+    ltext = rtext.lstrip(" \n\f")
+    if not ltext.strip():
+        return []
+    shown = clip(ltext, MAX_TEXT)
+    lines = [f"    {shown}"]
+    offset = exc.offset
+    if type(offset) is not int:
+        return lines
+    end = exc.end_offset if type(exc.end_offset) is int and exc.end_offset != 0 else offset
+    if exc.end_lineno is not None and exc.end_lineno != exc.lineno:
+        end = len(rtext) + 1
+    offset, end = min(offset, len(rtext) + 1), min(end, len(rtext) + 1)
+    if offset >= end or end < 0:
+        end = offset + 1
+    spaces = len(rtext) - len(ltext)
+    start, stop = offset - 1 - spaces, end - 1 - spaces
+    if start < 0 or start > len(shown):
+        return lines
+    # tabs before the caret are kept, so it lines up under the text
+    padding = "".join(c if c.isspace() else " " for c in shown[:start])
+    lines.append(f"    {padding}{'^' * max(1, min(stop, len(shown) + 1) - start)}")
+    return lines
+
+
 def _message_of(exc: BaseException) -> str:
     if isinstance(exc, SyntaxError):
         return str(exc.msg)  # as CPython prints it, "None" included
@@ -137,8 +166,7 @@ def _format_one(exc: BaseException, frames: list[dict]) -> list[str]:
         location = _syntax_location(exc)
         if location is not None:
             lines.append(f'  File "{location[0]}", line {exc.lineno or 0}')
-            if (exc.text or "").strip():
-                lines.append(f"    {exc.text.strip()}")
+            lines.extend(_syntax_lines(exc))
     message = _message_of(exc)
     lines.append(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
     return lines

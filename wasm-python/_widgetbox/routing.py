@@ -1,6 +1,8 @@
 """HTTP routes: find the endpoint for a request and turn its return value into a response.
 
-Responses are plain dicts (`status`, `headers` with lower-case names, `body` bytes).
+Responses are plain dicts (`status`, `headers` with lower-case names, `body` bytes), and
+`stream`, the iterator of a streamed response (an `HttpResponse` whose body is an iterator
+or a generator: `pieces` turns what it yields into bytes, the driver sends them as chunks).
 """
 
 import json
@@ -92,17 +94,78 @@ def _body(value, headers: dict[str, str]) -> bytes:
 
 def to_response(value, route, request_headers: dict[str, str]):
     """Anvil's rules: `str` is text/plain, `dict`/`list`/`None`/numbers are JSON,
-    Media keeps its type, `HttpResponse` sets status, body and headers."""
+    Media keeps its type, `HttpResponse` sets status, body and headers. An `HttpResponse`
+    whose body is an iterator (a generator) streams: the answer has `stream`."""
+    stream = None
     if isinstance(value, HttpResponse):
         status = value.status
         if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
             raise ValueError(f"HttpResponse status must be an int from 100 to 599, not {status!r}")
         headers = _clean_headers(value.headers)
-        body = _body(value.body, headers)
+        if _is_iterator(value.body):
+            stream, body = value.body, b""
+            headers.setdefault("content-type", "text/plain; charset=utf-8")
+        else:
+            body = _body(value.body, headers)
     else:
         status, headers = 200, {}
         body = _body(value, headers)
     if route.enable_cors:
         for name, header in cors_headers(route, request_headers).items():
             headers.setdefault(name, header)
-    return response(status, body, headers)
+    answer = response(status, body, headers)
+    if stream is not None:
+        answer["stream"] = stream
+    return answer
+
+
+def _is_iterator(value) -> bool:
+    kind = type(value)
+    return hasattr(kind, "__next__") and hasattr(kind, "__iter__")
+
+
+def event_stream(headers: dict[str, str]) -> bool:
+    """Whether a response's content type is `text/event-stream` (server-sent events)."""
+    return headers.get("content-type", "").split(";")[0].strip().lower() == "text/event-stream"
+
+
+def pieces(stream, events: bool):
+    """The bytes of each value a streamed response's iterator yields: `bytes` as they are;
+    `str` as UTF-8, or with `events` (server-sent events) as one event whose data is the
+    text; with `events`, a dict as one event of its fields (`data`, `event`, `id`, `retry`;
+    data that is not text is sent as JSON)."""
+    for item in stream:
+        if isinstance(item, (bytes, bytearray, memoryview)):
+            yield bytes(item)
+        elif events and isinstance(item, (str, dict)):
+            yield server_sent_event(item if isinstance(item, dict) else {"data": item})
+        elif isinstance(item, str):
+            yield item.encode("utf-8")
+        else:
+            raise TypeError(
+                f"a streamed response yields str or bytes (or, for text/event-stream, dicts "
+                f"of event fields), not {type(item).__name__}"
+            )
+
+
+_EVENT_FIELDS = ("event", "id", "retry", "data")
+
+
+def server_sent_event(fields: dict) -> bytes:
+    """One server-sent event: `event`, `id` and `retry` each on one line, then the data, one
+    `data:` line per line of it, and the blank line that ends the event."""
+    unknown = [str(name) for name in fields if name not in _EVENT_FIELDS]
+    if unknown:
+        raise ValueError(f"a server-sent event has the fields {_EVENT_FIELDS}, not {unknown}")
+    lines = []
+    for name in ("event", "id", "retry"):
+        if fields.get(name) is not None:
+            value = str(fields[name])
+            if any(c in value for c in "\r\n\x00"):
+                raise ValueError(f"a server-sent event's {name} must be one line")
+            lines.append(f"{name}: {value}")
+    data = fields.get("data")
+    if data is not None:
+        text = data if isinstance(data, str) else json.dumps(data, allow_nan=False)
+        lines.extend(f"data: {line}" for line in text.replace("\r\n", "\n").split("\n"))
+    return ("\n".join(lines) + "\n\n").encode("utf-8")

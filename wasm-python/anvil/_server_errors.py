@@ -12,7 +12,27 @@ Plain classes, no imports: the module runs on CPython, Brython and Pyodide.
 
 class AnvilWrappedError(Exception):
     """The base of Anvil's server errors. An exception of another class raised by a server
-    function reaches its caller as an AnvilWrappedError carrying the original message."""
+    function reaches its caller as an AnvilWrappedError carrying the original message.
+
+    As in Anvil, it may be made from the error as the server sent it (a dict: `type`,
+    `message`, and for the app's owner `trace` and `traceback`), kept as `error_obj`; the
+    original class's name stays there (`error_obj["type"]`, such as "ValueError"), and in
+    `repr`: `AnvilWrappedError(ValueError('bad value'))`."""
+
+    def __init__(self, message=""):
+        if isinstance(message, dict):
+            self.error_obj = message
+        else:
+            self.error_obj = {"message": str(message), "trace": []}
+        self.message = str(self.error_obj.get("message", ""))
+        Exception.__init__(self, self.message)
+
+    def __repr__(self):
+        r = Exception.__repr__(self)
+        kind = self.error_obj.get("type")
+        if type(self) is not AnvilWrappedError or not isinstance(kind, str):
+            return r
+        return "AnvilWrappedError(" + kind + r[len("AnvilWrappedError") :] + ")"
 
 
 class NoServerFunctionError(AnvilWrappedError):

@@ -344,6 +344,8 @@ class _State:
         self.active = True
         self._clock = time.monotonic
         self.sent = "{}"
+        # json's own dumps, kept before the widget's code runs (which may replace it)
+        self._dumps = _json_dumps()
         sys.modules["anvil.server"].task_state = TaskState()
         sleep = time.sleep
 
@@ -362,7 +364,6 @@ class _State:
         """Send the state if it differs from what the host holds."""
         if not self.active:
             return
-        import json
         import sys
 
         state = sys.modules["anvil.server"].task_state  # code may have assigned another
@@ -370,7 +371,7 @@ class _State:
             encoded = _serialize.encode(dict(state))
         except (TypeError, ValueError) as e:  # SerializationError, a non-mapping
             raise SerializationError(f"anvil.server.task_state cannot hold this: {e}") from None
-        text = json.dumps(encoded, separators=(",", ":"), sort_keys=True)
+        text = self._dumps(encoded, separators=(",", ":"), sort_keys=True)
         if text == self.sent:
             return
         _call("state", encoded)
@@ -387,6 +388,12 @@ class _State:
                 raise
         finally:
             self.active = False
+
+
+def _json_dumps():
+    import json
+
+    return json.dumps
 
 
 _state = _State()

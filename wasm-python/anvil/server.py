@@ -137,7 +137,12 @@ route = http_endpoint
 
 
 class HttpResponse:
-    """A custom HTTP response: `HttpResponse(status, body, headers)`."""
+    """A custom HTTP response: `HttpResponse(status, body, headers)`.
+
+    A body that is an iterator or a generator streams (Widgetbox): each piece it yields is
+    sent as it is yielded, str as UTF-8 and bytes as they are; with the content type
+    `text/event-stream`, each str is one server-sent event's data and each dict one event's
+    fields (`data`, `event`, `id`, `retry`). The run's limits hold for the whole stream."""
 
     def __init__(self, status=200, body="", headers=None):
         self.status = status

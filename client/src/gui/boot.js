@@ -12,6 +12,7 @@ import { appModules } from "./modules.js";
 import { markReady, showError } from "./page.js";
 import { startBrython } from "./run-brython.js";
 import { startPyodide } from "./run-pyodide.js";
+import { applyColors } from "./theme.js";
 
 function packageName(files) {
   try {
@@ -21,12 +22,13 @@ function packageName(files) {
   }
 }
 
-async function start(runtime, base, files, startupForm) {
+/** What `_start.start` opens: {form: "Form1", module: "Startup" | null}. */
+async function start(runtime, base, files, startup) {
   globalThis.wbPlotlyUrl = plotlyUrl(base);
   const modules = appModules(files, packageName(files));
   const run = runtime === "pyodide" ? startPyodide : startBrython;
   try {
-    await run(base, modules, startupForm);
+    await run(base, modules, startup);
   } catch (error) {
     console.error("The app could not start:", error);
     showError(`The app could not start: ${error?.message ?? error}`);
@@ -55,16 +57,31 @@ function preview(boot) {
     if (data?.type !== "wb-preview-run" || !isFiles(data.files)) return;
     const base = boot.runtime_bases[data.runtime];
     if (!base || typeof data.startup_form !== "string") return;
+    const module = typeof data.startup_module === "string" ? data.startup_module : null;
     started = true;
+    // the theme's colours as the designer has them (the preview links no app's own)
+    if (Array.isArray(data.theme_colors)) {
+      const colors = data.theme_colors.filter((c) => typeof c?.name === "string" && typeof c?.color === "string");
+      applyColors(document.documentElement, colors);
+    }
     globalThis.wbReady = () => {
       markReady();
       window.parent.postMessage({ type: "wb-preview-ready" }, event.origin);
     };
-    start(data.runtime, base, data.files, data.startup_form);
+    start(data.runtime, base, data.files, { form: data.startup_form, module });
   });
   // nothing secret in it: it only says the preview can take the files now
   window.parent.postMessage({ type: "wb-preview-waiting" }, "*");
 }
+
+// what `anvil.js` needs from JavaScript itself (anvil/js.py): `new`, `import()`, promises
+globalThis.wbJs = Object.freeze({
+  construct: (cls, args) => new cls(...args),
+  importModule: (url) => import(/* not bundled */ url),
+  isPromise: (value) => value instanceof Promise || typeof value?.then === "function",
+  // what must happen during an event itself: Pyodide runs Python handlers a moment later
+  stopAt: (element, type) => element.addEventListener(type, (event) => event.stopPropagation()),
+});
 
 // the components' drawing, shared with the designer: the Python components call it (anvil/_platform.py)
 globalThis.wbDraw = Object.freeze({
@@ -89,4 +106,5 @@ function plotlyUrl(runtimeBase) {
 const boot = JSON.parse(document.getElementById("wb-boot").textContent);
 globalThis.wbReady = markReady;
 if (boot.preview) preview(boot);
-else start(boot.runtime, boot.runtime_base, boot.files, boot.startup_form);
+else
+  start(boot.runtime, boot.runtime_base, boot.files, { form: boot.startup_form, module: boot.startup_module ?? null });

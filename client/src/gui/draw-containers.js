@@ -11,7 +11,8 @@
 //   HtmlTemplate                     the element named by `slot` (anvil-slot="name"), cloned for
 //                                    each child where anvil-slot-repeat="name"; the standard page
 //                                    (@theme:standard-page.html) has title, left-nav, nav-right
-//                                    and default
+//                                    and default; an app's own theme asset (@theme:name) is
+//                                    drawn once it has come (theme.js)
 //   DataGrid                         its body (a header from `columns`, page controls below)
 //   DataRowPanel                     the cell of the column named by `column` (else below the row)
 //   RichText                         the {slot} named by `slot`
@@ -21,6 +22,7 @@
 // places them changes (new HTML, new content, new columns) they are placed again here.
 
 import { safeHtml } from "./richtext.js";
+import { cssColor, themeTemplate } from "./theme.js";
 
 function el(tag, className) {
   const element = document.createElement(tag);
@@ -201,7 +203,8 @@ function placeInColumns(panel, holder, layout, before) {
   if (section && !section.__wbStyled) {
     section.__wbStyled = true;
     section.classList.toggle("anvil-full-width-row", Boolean(layout.full_width_row));
-    if (layout.row_background) section.style.setProperty("background", String(layout.row_background));
+    const background = cssColor(layout.row_background);
+    if (background) section.style.setProperty("background", background);
   }
 }
 
@@ -256,7 +259,8 @@ function placeInGrid(panel, holder, layout) {
     "anvil-full-width-row",
     Boolean(layout.full_width_row) || row.classList.contains("anvil-full-width-row"),
   );
-  if (layout.row_background) row.style.setProperty("background", String(layout.row_background));
+  const background = cssColor(layout.row_background);
+  if (background) row.style.setProperty("background", background);
   for (const size of SIZES) {
     const col = layout[`col_${size}`];
     const width = layout[`width_${size}`];
@@ -293,18 +297,25 @@ const STANDARD_PAGE = `
   </div>
 </div>`;
 
-/** The HTML of an `html` property: Anvil's standard page, another theme asset (drawn as a
- * plain page with a default slot), or the app's own HTML. */
-function templateHtml(value) {
+/** The HTML of an `html` property: a theme asset (@theme:name, the app's own
+ * theme/assets/name once it is here, see theme.js; else the standard page, or a plain page
+ * with a default slot for another name), or the app's own HTML. */
+function templateHtml(value, redraw) {
   const text = String(value ?? "").trim();
-  if (text === "@theme:standard-page.html") return STANDARD_PAGE;
-  if (text.startsWith("@theme:")) return '<div anvil-slot="default"></div>';
-  return text;
+  if (!text.startsWith("@theme:")) return text;
+  const name = text.slice(7);
+  const own = themeTemplate(name, redraw);
+  if (own != null) return own;
+  return name === "standard-page.html" ? STANDARD_PAGE : '<div anvil-slot="default"></div>';
 }
 
 function renderHtml(element, value) {
   const body = element.firstElementChild;
-  body.replaceChildren(safeHtml(templateHtml(value)));
+  element.__wbHtml = value;
+  const redraw = () => {
+    if (element.__wbHtml === value) renderHtml(element, value);
+  };
+  body.replaceChildren(safeHtml(templateHtml(value, redraw)));
   element.dataset.wbTemplate = String(value ?? "").startsWith("@theme:") ? String(value).slice(7) : "custom";
   const slots = {};
   for (const found of body.querySelectorAll("[anvil-slot], [anvil-slot-repeat], [anvil-drop-slot]")) {
@@ -372,9 +383,14 @@ function track(column) {
   return `minmax(0, ${grow}fr)`;
 }
 
+/** The grid tracks of a DataGrid's `columns`, which its header and its rows' cells share. */
+export function columnTracks(value) {
+  return columnsOf(value).map(track).join(" ") || "minmax(0, 1fr)";
+}
+
 function gridColumns(element, _value, props) {
   const columns = columnsOf(props.columns);
-  element.style.setProperty("--wb-dg-columns", columns.map(track).join(" ") || "minmax(0, 1fr)");
+  element.style.setProperty("--wb-dg-columns", columnTracks(columns));
   const header = element.querySelector(":scope > .anvil-dg-header");
   header.replaceChildren(
     ...columns.map((column) => {

@@ -24,6 +24,7 @@
 import { readChosenFiles } from "./bytes.js";
 import { attachChild, CONTAINER_TYPES, placeAgain, releaseChild, slotClass } from "./draw-containers.js";
 import { markdown, markSlots, plainText, safeHtml } from "./richtext.js";
+import { cssBorder, cssColor } from "./theme.js";
 
 /** Components whose first child is the element styled and the control. */
 const INNER = new Set(["Button", "DropDown", "DatePicker"]);
@@ -83,21 +84,6 @@ export function px(value) {
   if (typeof value === "number") return `${value}px`;
   const text = String(value).trim();
   if (/^-?\d+(\.\d+)?$/.test(text)) return `${text}px`;
-  return /[;{}<>]/.test(text) ? null : text;
-}
-
-/** A colour as CSS: Anvil's theme colours (theme:Primary 500) are the theme's CSS variables. */
-export function cssColor(value) {
-  if (value == null || value === "") return null;
-  const text = String(value);
-  if (text.startsWith("theme:")) {
-    const name = text
-      .slice(6)
-      .trim()
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, "-");
-    return `var(--anvil-theme-${name})`;
-  }
   return /[;{}<>]/.test(text) ? null : text;
 }
 
@@ -173,6 +159,11 @@ function skeleton(type) {
     case "Link": {
       const element = withText("a");
       element.append(el("div", "anvil-link-body"));
+      // a Link without a URL only raises its click event: it never follows its "#" (done here,
+      // during the click: Python's handler may run a moment later, see suspend.js)
+      element.addEventListener("click", (event) => {
+        if (element.getAttribute("href") === "#") event.preventDefault();
+      });
       return element;
     }
     case "FileLoader": {
@@ -261,10 +252,15 @@ function icon(element, _value, props, type) {
   else text.before(mark);
 }
 
+/** Anvil's roles: a name or a list of names, each the class anvil-role-<name> (the theme
+ * styles them: components.css for the default theme's, an app's theme.css for its own). */
 function roles(element, value) {
   for (const name of [...element.classList]) if (name.startsWith("anvil-role-")) element.classList.remove(name);
-  const list = Array.isArray(value) ? value : value ? [value] : [];
-  for (const role of list) if (role) element.classList.add(`anvil-role-${String(role).replace(/\s+/g, "-")}`);
+  const list = Array.isArray(value) ? value : [value];
+  for (const role of list) {
+    const name = role == null ? "" : String(role).trim();
+    if (name) element.classList.add(`anvil-role-${name.replace(/\s+/g, "-")}`);
+  }
 }
 
 const TYPES = {
@@ -568,7 +564,7 @@ const COMMON = {
   align: (element, value) => swapClass(element, "anvil-align-", value),
   foreground: styled("color", cssColor),
   background: styled("background-color", cssColor),
-  border: styled("border", (value) => (/[;{}<>]/.test(value) ? null : value)),
+  border: styled("border", cssBorder),
   font: styled("font-family"),
   font_size: styled("font-size", px),
   bold: styled("font-weight", () => "bold"),

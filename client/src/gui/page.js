@@ -34,3 +34,9 @@ export function markReady() {
   performance.mark("wb-interactive");
   document.documentElement.dataset.appReady = "true";
 }
+
+/** `_start.start`'s arguments after the adapter, as Python: the startup form and module. */
+export function startArguments(startup) {
+  const module = typeof startup.module === "string" ? JSON.stringify(startup.module) : "None";
+  return `${JSON.stringify(startup.form)}, ${module}`;
+}

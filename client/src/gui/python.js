@@ -36,7 +36,9 @@ import mpyodide from "./python/anvil/_pyodide.py";
 import mstart from "./python/anvil/_start.py";
 import mtablesclient from "./python/anvil/_tables.py";
 import musersforms from "./python/anvil/_users_forms.py";
+import mwaiting from "./python/anvil/_waiting.py";
 import mwidgets from "./python/anvil/_widgets.py";
+import mjs from "./python/anvil/js.py";
 import mserver from "./python/anvil/server.py";
 import mplotly from "./python/plotly/__init__.py";
 import mgraphobjects from "./python/plotly/graph_objects.py";
@@ -62,7 +64,9 @@ export const python = {
   "anvil/_tables.py": mtablesclient,
   "anvil/_portable.py": mportable,
   "anvil/_tasks.py": mtasks,
+  "anvil/_waiting.py": mwaiting,
   "anvil/_widgets.py": mwidgets,
+  "anvil/js.py": mjs,
   "anvil/server.py": mserver,
   "anvil/tables/__init__.py": mtables,
   "anvil/tables/_errors.py": mtableserrors,

@@ -1,7 +1,7 @@
 // Brython: its script and standard library from the pinned npm package (served by the host
 // from build/runtimes/), the app's modules as a virtual file system, then the start-up.
 
-import { loadScript } from "./page.js";
+import { loadScript, startArguments } from "./page.js";
 
 export async function startBrython(base, modules, startup) {
   await loadScript(`${base}brython.min.js`);
@@ -18,7 +18,7 @@ export async function startBrython(base, modules, startup) {
   B.update_VFS(vfs);
   globalThis.brython({ debug: 1, indexeddb: false });
   B.runPythonSource(
-    `from anvil import _start, _brython\n_start.start(_brython.Adapter(), ${JSON.stringify(startup)})\n`,
+    `from anvil import _start, _brython\n_start.start(_brython.Adapter(), ${startArguments(startup)})\n`,
     { id: "__wb_start__" },
   );
 }

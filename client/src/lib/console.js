@@ -1,8 +1,8 @@
 // The run console: status, live output (stdout and stderr told apart, drawn by output.js),
-// duration, fuel, and the traceback of a failed run.
+// duration, fuel (as an estimate of CPU time), and the traceback of a failed run.
 
 import { h } from "./dom.js";
-import { duration, fuel, STATUS_LABELS, setBadge } from "./format.js";
+import { cpuTime, duration, fuel, STATUS_LABELS, setBadge } from "./format.js";
 import { OutputView } from "./output.js";
 
 export class RunConsole {
@@ -22,8 +22,9 @@ export class RunConsole {
     this.timer = null;
   }
 
-  /** A new run: empty output, status "Queued", a ticking clock until it ends. */
-  start(runId) {
+  /** A new run (`number`: its number among the widget's runs): empty output, status
+   * "Queued", a ticking clock until it ends. */
+  start(runId, number) {
     this.stopClock();
     this.view.clear(runId);
     this.hideError();
@@ -31,7 +32,7 @@ export class RunConsole {
     if (this.runLink) {
       this.runLink.hidden = false;
       this.runLink.href = `/widgets/${this.slug}/runs/${runId}`;
-      this.runLink.textContent = `Run #${runId}`;
+      this.runLink.textContent = `Run #${number}`;
     }
     this.setField(this.fuelField, "");
     this.status("queued");
@@ -71,7 +72,7 @@ export class RunConsole {
     this.stopClock();
     if (this.badge) setBadge(this.badge, summary.status);
     this.setField(this.durationField, duration(summary.wall_time));
-    this.setField(this.fuelField, summary.fuel != null ? `${fuel(summary.fuel)} fuel` : "");
+    this.showFuel(summary);
     this.view.finish();
     if (this.view.empty) this.output.replaceChildren(h("p", { class: "placeholder" }, "No output."));
     // how it ended, unless the traceback below says it already
@@ -85,6 +86,17 @@ export class RunConsole {
       this.output.append(h("span", { class: "ended" }, ended));
     }
     if (summary.error) this.showError(summary.error);
+  }
+
+  /** The run's fuel as an estimate of CPU time, the count and what fuel is in its tooltip
+   * (the console's field carries the explanation in `data-help`; the run page's label). */
+  showFuel(summary) {
+    const field = this.fuelField;
+    if (!field) return;
+    const help = field.dataset.help;
+    const estimate = cpuTime(summary.cpu_ms);
+    field.textContent = estimate && help ? `Fuel ${estimate}` : estimate;
+    field.title = summary.fuel == null ? "" : [`${fuel(summary.fuel)} fuel`, help].filter(Boolean).join(". ");
   }
 
   showError(error) {

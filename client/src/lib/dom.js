@@ -1,5 +1,10 @@
 // Small DOM helpers shared by the pages.
 
+import { toast } from "./toasts.js";
+
+// toasts (short messages placed where they cover no control) live in toasts.js
+export { toast };
+
 /** `h("a", {href: "/x", class: "y"}, "text", child)`: an element. */
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -16,15 +21,6 @@ export function h(tag, attributes = {}, ...children) {
 export function pageData() {
   const element = document.getElementById("page-data");
   return element ? JSON.parse(element.textContent) : {};
-}
-
-/** A short message at the bottom of the window (announced to screen readers). */
-export function toast(message, tone = "") {
-  const box = document.querySelector(".toasts");
-  if (!box) return;
-  const item = h("div", { class: `toast ${tone}` }, message);
-  box.append(item);
-  setTimeout(() => item.remove(), tone === "bad" ? 7000 : 3500);
 }
 
 const FLASH = "widgetbox:flash";

@@ -1,6 +1,7 @@
-// Times, durations, fuel and statuses as people read them (host/web/format.py formats the
-// same values on the server). The statuses, their labels and tones are the run-status
-// vocabulary, declared once in runtime/statuses.json and bundled from there.
+// Times, durations, fuel (as an estimate of CPU time), counts and statuses as people read
+// them (host/web/format.py formats the same values on the server). The statuses, their
+// labels and tones are the run-status vocabulary, declared once in runtime/statuses.json and
+// bundled from there.
 
 // (a named import: esbuild bundles only `statuses`, not the file's `about`)
 import { statuses as STATUSES } from "../../../runtime/statuses.json";
@@ -34,6 +35,17 @@ export function fuel(units) {
   if (units >= 1e9) return `${(units / 1e9).toFixed(2)} G`;
   if (units >= 1e6) return `${(units / 1e6).toFixed(1)} M`;
   return units.toLocaleString("en");
+}
+
+/** An estimate of CPU time from fuel (the API's `cpu_ms`): "≈ 12 ms CPU", "< 1 ms CPU". */
+export function cpuTime(ms) {
+  if (ms == null) return "";
+  return ms < 1 ? "< 1 ms CPU" : `≈ ${duration(ms / 1000)} CPU`;
+}
+
+/** "1 package", "3 packages" (`words`: a plural that is not `word` + "s"). */
+export function plural(count, word, words) {
+  return `${count.toLocaleString("en")} ${count === 1 ? word : words || `${word}s`}`;
 }
 
 const RELATIVE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });

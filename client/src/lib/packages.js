@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { busy, h, toast } from "./dom.js";
-import { setBadge } from "./format.js";
+import { plural, setBadge } from "./format.js";
 
 export const FILE = "requirements.txt";
 const POLL_MS = 250;
@@ -29,7 +29,7 @@ export function describe(progress) {
   if (phase === "resolving") return `Resolving: ${message || "reading the requirements"}…`;
   if (phase === "downloading") {
     const amount = totalBytes ? `${size(bytes)} of ${size(totalBytes)}` : size(bytes);
-    return `Downloading ${done} of ${total} files · ${amount}`;
+    return `Downloading ${done} of ${plural(total, "file")} · ${amount}`;
   }
   if (phase === "installing") return `Installing ${message}…`;
   return message || phase;
@@ -112,7 +112,9 @@ export class Packages {
     else if (pending) text = describe(status.progress);
     else if (status.status === "ready") {
       const installed = status.packages.filter((p) => !p.builtin).length;
-      text = installed ? `${installed} installed, ready for runs.` : "Everything asked for is built in.";
+      text = installed
+        ? `${plural(installed, "package")} installed, ready for runs.`
+        : "Everything asked for is built in.";
     } else if (status.status === "skipped") text = "A later version changed the requirements first.";
     this.state.textContent = text;
     this.state.hidden = !text;

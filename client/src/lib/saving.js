@@ -6,6 +6,10 @@
 // banner (templates/widget/_conflict.html) compares the two texts and lets the owner keep
 // theirs as a new version or load the latest.
 //
+// A save the person asked for (Save, Ctrl/Cmd-S) can take a message: "Add a message" beside
+// the save state (or Ctrl/Cmd-S again, with nothing new to save) opens a small form in the
+// page for the version just saved (`PATCH /api/widgets/{slug}/versions/{n}`).
+//
 // The page says what its files are and how to mark them saved or load others; this module
 // owns everything else. Nothing happens for people who cannot edit the widget.
 
@@ -65,12 +69,26 @@ export class Saving {
     this.pending = null; // the save under way
     this.latest = null; // the newer version a conflict is with, while its banner shows
     this.failed = null; // {snapshot, text}: the last save's error, shown while the files are unchanged
+    this.describable = null; // the version the person saved last, which may take a message
+    this.message = ""; // its message, once given
     if (!canEdit) return;
+    this.describeButton = h(
+      "button",
+      { type: "button", class: "small quiet describe", hidden: true, onclick: () => this.askMessage() },
+      "Add a message",
+    );
+    this.state?.after(this.describeButton);
 
     this.button?.addEventListener("click", () => this.save({ explicit: true }));
     document.addEventListener("keydown", (event) => {
       if (!isSaveKey(event)) return;
       event.preventDefault();
+      if (event.target.closest?.(".version-message")) return; // its form saves the message
+      // Ctrl/Cmd-S again, with nothing new: describe the version just saved
+      if (this.describable === this.version && !this.isDirty() && !this.pending && this.latest === null) {
+        this.askMessage();
+        return;
+      }
       this.save({ explicit: true });
     });
     window.addEventListener("beforeunload", (event) => {
@@ -109,6 +127,9 @@ export class Saving {
         this.version = saved.version;
         this.markSaved(files);
         this.#hideConflict();
+        this.#closeMessage();
+        this.describable = explicit || base !== undefined ? saved.version : null;
+        this.message = "";
         return true;
       } catch (error) {
         if (error.code === "version_conflict") {
@@ -143,11 +164,84 @@ export class Saving {
     this.#show(dirty ? "dirty" : "saved");
   }
 
+  // -- a saved version's message --------------------------------------------------------------
+
+  /** A small form beside the save state for the message of the version just saved: Enter
+   * (or Ctrl/Cmd-S) keeps it, Escape closes it; focus goes back where it was. */
+  askMessage() {
+    const number = this.describable;
+    if (number === null) return;
+    let form = document.querySelector(".version-message");
+    if (form) {
+      form.querySelector("input").focus();
+      return;
+    }
+    const back = document.activeElement;
+    const input = h("input", {
+      name: "message",
+      maxlength: "500",
+      placeholder: "What changed?",
+      "aria-label": `Message for version ${number}`,
+      value: this.message,
+    });
+    form = h(
+      "form",
+      { class: "version-message" },
+      input,
+      h("button", { type: "submit", class: "small primary" }, "Add"),
+      h("button", { type: "button", class: "small", "data-action": "cancel-message" }, "Cancel"),
+    );
+    const close = () => {
+      this.#closeMessage();
+      if (back?.isConnected) back.focus();
+    };
+    const keep = async () => {
+      const message = input.value.trim();
+      try {
+        await api("PATCH", `/api/widgets/${this.slug}/versions/${number}`, { message });
+      } catch (error) {
+        toast(error.message, "bad");
+        return;
+      }
+      if (this.describable === number) this.message = message;
+      close();
+      this.refresh();
+      toast(message ? `Version ${number}: ${message}` : `Version ${number} has no message`);
+    };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      keep();
+    });
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        close();
+      } else if (isSaveKey(event)) {
+        keep();
+      }
+    });
+    form.querySelector("[data-action=cancel-message]").addEventListener("click", close);
+    this.describeButton.hidden = true;
+    this.describeButton.after(form);
+    input.focus();
+  }
+
+  #closeMessage() {
+    document.querySelector(".version-message")?.remove();
+  }
+
   #show(state, text) {
     if (!this.state) return;
     this.state.dataset.state = state;
+    const described = state === "saved" && this.message ? ` · ${this.message}` : "";
     this.state.querySelector(".text").textContent =
-      text || (state === "saved" ? `Saved · version ${this.version}` : LABELS[state]);
+      text || (state === "saved" ? `Saved · version ${this.version}${described}` : LABELS[state]);
+    if (this.describeButton) {
+      const open = document.querySelector(".version-message");
+      this.describeButton.hidden = Boolean(open) || state !== "saved" || this.describable !== this.version;
+      this.describeButton.textContent = this.message ? "Edit message" : "Add a message";
+      this.describeButton.setAttribute("aria-label", `${this.describeButton.textContent} for version ${this.version}`);
+    }
   }
 
   #control(name) {

@@ -1,16 +1,27 @@
 // "Try it" for HTTP API widgets: the routes found in the code (routes.js), and a request sent
-// to the widget's URL with its status, headers, body and time shown.
+// to the widget's URL with its status, headers, body and time shown. When the owner's request
+// fails, the host names its log entry (`X-Widgetbox-Run`, only ever for the signed-in owner;
+// the answer stays the public's generic 500), and the panel shows that entry's traceback,
+// the widget's own frames, with the failing line marked in the editor (`onError`).
 
+import { api } from "./api.js";
 import { h } from "./dom.js";
 import { statusTone } from "./format.js";
 import { findRoutes } from "./routes.js";
 
 export class TryIt {
-  constructor(root, { apiPath, source, beforeSend }) {
+  constructor(root, { apiPath, source, beforeSend, onError = () => {}, onSend = () => {} }) {
     this.root = root;
     this.apiPath = apiPath;
     this.source = source;
     this.beforeSend = beforeSend;
+    this.onError = onError;
+    this.onSend = onSend;
+    this.traceback = root.querySelector(".traceback");
+    this.errorAt = null;
+    this.traceback?.querySelector("[data-action=goto-error]").addEventListener("click", () => {
+      if (this.errorAt) this.onError(this.errorAt, true);
+    });
     this.form = root.querySelector("[data-form=try]");
     this.response = root.querySelector(".response");
     this.routes = root.querySelector(".routes");
@@ -37,7 +48,7 @@ export class TryIt {
           h(
             "button",
             { type: "button", class: "small", onclick: () => this.choose(route, true) },
-            h("span", { class: "method" }, route.methods[0]),
+            h("span", { class: "method" }, route.methods.join(", ")),
             ` ${route.path}`,
           ),
         ),
@@ -91,6 +102,8 @@ export class TryIt {
         return;
       }
       this.showRoutes();
+      this.hideError();
+      this.onSend();
       const url = `${this.apiPath}${path}${query ? `?${query}` : ""}`;
       const started = performance.now();
       let response;
@@ -107,9 +120,40 @@ export class TryIt {
       }
       const text = await response.text();
       this.show(response, text, performance.now() - started);
+      const run = response.headers.get("x-widgetbox-run");
+      if (run && /^\d+$/.test(run)) await this.showRun(run);
     } finally {
       submit.disabled = false;
     }
+  }
+
+  /** The traceback of the owner's failed request, from its log entry. */
+  async showRun(runId) {
+    let record;
+    try {
+      record = await api("GET", `/api/runs/${runId}`);
+    } catch {
+      return; // the generic answer is shown; the Requests log has the rest
+    }
+    const error = record.error;
+    if (!error || !this.traceback) return;
+    this.traceback.querySelector(".error-title").textContent = `${error.type}: ${error.message}`;
+    this.traceback.querySelector("pre").textContent = error.traceback;
+    const log = this.traceback.querySelector("[data-field=run]");
+    log.href = `${log.dataset.base}${runId}`;
+    log.textContent = `Request #${record.number} in the log`;
+    const frame = error.frames?.at(-1);
+    this.errorAt = frame ? { path: frame.filename, line: frame.lineno } : null;
+    const goto = this.traceback.querySelector("[data-action=goto-error]");
+    goto.hidden = !this.errorAt;
+    if (this.errorAt) goto.textContent = `Show ${this.errorAt.path} line ${this.errorAt.line} in the editor`;
+    this.traceback.hidden = false;
+    if (this.errorAt) this.onError(this.errorAt, false);
+  }
+
+  hideError() {
+    if (this.traceback) this.traceback.hidden = true;
+    this.errorAt = null;
   }
 
   show(response, text, ms) {

@@ -7,6 +7,7 @@
 
 import { api } from "./api.js";
 import { busy, formError, h, toast } from "./dom.js";
+import { plural } from "./format.js";
 
 const FLAGS = ["allow_signup", "enable_automatically", "confirm_email"];
 const NUMBERS = ["remember_me_days", "min_password_length"];
@@ -123,7 +124,7 @@ export async function usersPanel(widget) {
     state.shown = offset + answer.users.length;
     more.hidden = !answer.more;
     info.textContent = answer.total
-      ? `${state.shown.toLocaleString("en")} of ${answer.total.toLocaleString("en")} users`
+      ? `${state.shown.toLocaleString("en")} of ${plural(answer.total, "user")}`
       : state.q
         ? "No user's email matches."
         : "No users yet.";

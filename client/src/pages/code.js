@@ -23,6 +23,7 @@ const stopButton = document.querySelector("[data-action=stop]");
 
 let saving = null; // set up below, once the editor is
 let packages = null; // the packages panel (owners only), set up below
+let tryIt = null; // "try it" (HTTP APIs), set up below
 
 // -- the editor ---------------------------------------------------------------------------
 
@@ -126,11 +127,13 @@ saving = new Saving({
     editor.markSaved(files);
     showRequirementsUnsaved();
     if (requirementsChanged) packages?.load(REQUIREMENTS in files);
+    tryIt?.showRoutes(); // the routes of the code as saved
   },
   load: (files) => {
     editor.load(files);
     showFiles();
     packages?.load(REQUIREMENTS in files);
+    tryIt?.showRoutes();
   },
 });
 
@@ -146,12 +149,12 @@ const runConsole = consoleRoot
 let stopFollowing = null;
 let currentRun = null;
 
-function watch(runId) {
+function watch(runId, number) {
   stopFollowing?.();
   currentRun = runId;
   runButton.disabled = true;
   stopButton.disabled = false;
-  runConsole.start(runId);
+  runConsole.start(runId, number);
   stopFollowing = follow(runId, {
     status: (status) => runConsole.status(status),
     output: (stream, text) => runConsole.write(stream, text),
@@ -177,7 +180,7 @@ async function run() {
     if (!(await saving.save())) return;
     editor.clearErrors();
     const started = await api("POST", `/api/widgets/${slug}/runs`);
-    watch(started.id);
+    watch(started.id, started.number);
   } catch (error) {
     toast(error.message, "bad");
   } finally {
@@ -217,10 +220,10 @@ async function showLastRun(runId) {
   try {
     const record = await api("GET", `/api/runs/${runId}`);
     if (!FINISHED.has(record.status)) {
-      watch(runId);
+      watch(runId, record.number);
       return;
     }
-    runConsole.start(runId);
+    runConsole.start(runId, record.number);
     runConsole.replace(record);
     runConsole.done({ ...record, run: record.id });
   } catch {
@@ -232,10 +235,17 @@ async function showLastRun(runId) {
 
 const tryRoot = document.querySelector(".tryit");
 if (tryRoot) {
-  new TryIt(tryRoot, {
+  tryIt = new TryIt(tryRoot, {
     apiPath: data.api_path,
     source: () => editor.files()[widget.entry] ?? "",
     beforeSend: () => saving.save(),
+    onSend: () => editor.clearErrors(),
+    // the owner's failed request: its failing line marked (and shown, when asked)
+    onError: ({ path, line }, show) => {
+      if (!editor.markError(path, line)) return;
+      markCurrent();
+      if (show) editor.goTo(line);
+    },
   });
 }
 

@@ -5,6 +5,7 @@
 
 import { api } from "../lib/api.js";
 import { busy, formError, h, pageData, toast } from "../lib/dom.js";
+import { plural } from "../lib/format.js";
 import { ready } from "../lib/page.js";
 import { usersPanel } from "../lib/users.js";
 
@@ -27,7 +28,6 @@ const problems = $(".schema-problems");
 
 const tableUrl = (name, rest = "") => `${BASE}/${encodeURIComponent(name)}${rest}`;
 const current = () => state.tables.find((table) => table.name === state.current) || null;
-const plural = (count, word) => `${count.toLocaleString("en")} ${word}${count === 1 ? "" : "s"}`;
 
 // -- tables -------------------------------------------------------------------------------
 

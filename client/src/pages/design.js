@@ -4,10 +4,12 @@
 // compared, never overwritten). The live preview runs on the app's own origin.
 
 import { Canvas, paletteDrag } from "../gui/designer/canvas.js";
-import { COMPONENTS, FORM_EVENTS } from "../gui/designer/catalogue.js";
+import { COMPONENTS, FORM_EVENTS, holdsChildren } from "../gui/designer/catalogue.js";
 import { Inspector } from "../gui/designer/inspector.js";
 import { designWarnings, FormDesign, isYamlPath, parseDesign } from "../gui/designer/model.js";
+import { THEME_FILE, ThemeColors } from "../gui/designer/theme.js";
 import { findForms, isClientFile } from "../gui/layout.js";
+import { applyColors, ROLES } from "../gui/theme.js";
 import { askName, h, pageData, toast } from "../lib/dom.js";
 import { Editor } from "../lib/editor.js";
 import { ready } from "../lib/page.js";
@@ -29,11 +31,19 @@ const designs = new Map(); // form name -> FormDesign
 const forms = new Map(); // form name -> {name, code, template (null: built in code)}
 const broken = new Map(); // form name -> why its design could not be read (it stays a text file)
 let app = {};
-let savedData = {}; // the designs' and app.json's texts as last saved or loaded
+let savedData = {}; // the designs', app.json's and the theme's texts as last saved or loaded
 let saving = null; // set up below, once the editor is
+// the theme colours (theme/parameters.yaml, edited in place), painted on the canvas as they change
+const theme = new ThemeColors(document.querySelector(".wb-theme-colors"), {
+  editable: canEdit,
+  onChange: () => {
+    paintTheme();
+    refreshState();
+  },
+});
 
 const designPaths = () => new Set([...designs.keys()].map((name) => forms.get(name).template));
-const isData = (path) => designPaths().has(path) || path === "app.json";
+const isData = (path) => designPaths().has(path) || path === "app.json" || (path === THEME_FILE && !theme.broken);
 
 /** Takes a version's files: the designs and settings here; returns the code files. */
 function read(files) {
@@ -52,9 +62,9 @@ function read(files) {
       broken.set(form.name, String(error?.message ?? error));
     }
   }
-  const paths = designPaths();
+  theme.load(files[THEME_FILE]); // a theme file it cannot read stays a text file
   const code = {};
-  for (const [path, text] of Object.entries(files)) if (!paths.has(path) && path !== "app.json") code[path] = text;
+  for (const [path, text] of Object.entries(files)) if (!isData(path)) code[path] = text;
   app = { startup_form: "Form1", runtime: "brython", ...JSON.parse(files["app.json"] || "{}") };
   savedData = dataFiles();
   return code;
@@ -74,6 +84,8 @@ function dataFiles() {
   const files = {};
   for (const [name, design] of designs) files[forms.get(name).template] = design.text();
   files["app.json"] = appText();
+  const themeText = theme.broken ? undefined : theme.text();
+  if (themeText !== undefined) files[THEME_FILE] = themeText;
   return files;
 }
 
@@ -148,16 +160,17 @@ const editor = new Editor(document.getElementById("editor"), {
 const canvas = new Canvas(document.querySelector(".wb-canvas"), {
   editable: canEdit,
   onSelect: (name) => select(name),
-  onDrop: ({ type, name, container, index }) => {
+  onDrop: ({ type, name, container, where }) => {
     const design = current();
     if (type) {
-      const added = design.add(type, container, index);
+      const added = design.add(type, container, where);
       if (added) select(added);
-    } else if (name && design.move(name, container, index)) {
+    } else if (name && design.move(name, container, where)) {
       select(name);
     }
   },
   onDelete: (name) => removeComponent(name),
+  onColumns: (container, weights) => change(() => current().setColumnWidths(container, weights)),
 });
 
 const inspector = new Inspector(document.querySelector(".wb-inspector"), {
@@ -170,6 +183,9 @@ const inspector = new Inspector(document.querySelector(".wb-inspector"), {
   },
   remove: (name) => removeComponent(name),
   handler: (name, event, method) => addHandler(name, event, method),
+  bindings: (name, edit) => change(() => current().editBindings(name, edit)),
+  columnWidth: (name, weight) => change(() => current().setColumnWidth(name, weight)),
+  newTemplate: (name) => newItemTemplate(name),
 });
 
 function current() {
@@ -287,12 +303,51 @@ function showDesign() {
   }
   let selected = selection.get(view.form) || "";
   if (selected && !design.find(selected)) selected = "";
-  canvas.render(design, selected);
+  canvas.render(design, selected, { rowColumns: rowTemplateColumns(view.form) });
   const code = editor.files()[codeOf(view.form)] ?? "";
-  inspector.render(design, selected, canEdit, designWarnings(design, code, FORM_EVENTS));
+  inspector.render(design, selected, canEdit, designWarnings(design, code, FORM_EVENTS), {
+    forms: formNames(),
+    columnsOf: (container) => rowColumns(design, container),
+    propertiesOf: (type) => customProperties(type.slice(5)),
+  });
   undoButton.disabled = !canEdit || !design.past.length;
   redoButton.disabled = !canEdit || !design.future.length;
   showTabs();
+}
+
+/** The columns of the DataGrid whose RepeatingPanel makes `form` for each row (a row
+ * template's DataRowPanel shows them), or []. */
+function rowTemplateColumns(form) {
+  const walk = (list, grid) => {
+    for (const node of Array.isArray(list) ? list : []) {
+      if (!node || typeof node !== "object") continue;
+      if (grid && node.type === "RepeatingPanel" && node.properties?.item_template === form) {
+        return Array.isArray(grid.properties?.columns) ? grid.properties.columns : [];
+      }
+      const found = walk(node.components, node.type === "DataGrid" ? node : null);
+      if (found) return found;
+    }
+    return null;
+  };
+  for (const design of designs.values()) {
+    const found = walk(design.components, design.form.type === "DataGrid" ? design.form : null);
+    if (found) return found;
+  }
+  return [];
+}
+
+/** The properties a form used as a component (`form:Name`) declares. */
+function customProperties(form) {
+  const declared = designs.get(form)?.data.properties;
+  return Array.isArray(declared) ? declared.map((item) => item?.name).filter((name) => typeof name === "string") : [];
+}
+
+/** The columns a DataRowPanel (`container` in `design`) shows: its DataGrid's. */
+function rowColumns(design, container) {
+  if (!container) return rowTemplateColumns(design.name);
+  const parent = design.find(container)?.parent;
+  const columns = design.typeOf(parent) === "DataGrid" ? design.property(parent, "columns") : [];
+  return Array.isArray(columns) ? columns : [];
 }
 
 function palette() {
@@ -321,7 +376,7 @@ function palette() {
         const design = current();
         if (!design) return;
         const selected = selection.get(view.form) || "";
-        const into = selected && COMPONENTS[design.typeOf(selected)]?.container ? selected : "";
+        const into = selected && holdsChildren(design.typeOf(selected)) ? selected : "";
         const added = design.add(spec.type, into);
         if (added) select(added);
       });
@@ -384,7 +439,18 @@ function showSettings() {
   startupSelect.value = app.startup_form;
   runtimeSelect.value = app.runtime;
   startupSelect.disabled = runtimeSelect.disabled = !canEdit;
+  theme.render();
+  paintTheme();
 }
+
+/** The canvas in the app's colours (as CSS variables, so nothing is drawn again). */
+function paintTheme() {
+  applyColors(document.querySelector(".wb-canvas"), theme.colors());
+}
+
+document
+  .getElementById("wb-role-names")
+  ?.replaceChildren(...ROLES.map((role) => h("option", { value: role.name }, role.title)));
 
 startupSelect.addEventListener("change", () => {
   app.startup_form = startupSelect.value;
@@ -418,27 +484,60 @@ document.querySelector("[data-action=add-form]")?.addEventListener("click", (eve
       return taken ? `There is a form or file called ${name} already` : "";
     },
     done: (name) => {
-      // Anvil's layout, unless the app keeps its forms in Widgetbox's first one (forms/)
-      const legacy = forms.size > 0 && [...forms.values()].every((form) => form.root === "forms/");
-      const form = legacy
-        ? { name, code: `forms/${name}.py`, template: `forms/${name}.json`, root: "forms/" }
-        : {
-            name,
-            code: `client_code/${name}/__init__.py`,
-            template: `client_code/${name}/form_template.yaml`,
-            root: "client_code/",
-          };
-      forms.set(name, form);
-      const empty = legacy
-        ? '{"container": {"type": "ColumnPanel"}, "components": []}'
-        : "container: {type: ColumnPanel}\ncomponents: []\nis_package: true\n";
-      designs.set(name, new FormDesign(name, empty, legacy ? "json" : "yaml"));
-      editor.addFile(form.code, FORM_CODE(name));
-      showSettings();
+      createForm(name);
       open({ kind: "design", form: name });
     },
   });
 });
+
+/** Make the form `name` with an empty design whose container is a `container`: Anvil's
+ * layout (a dotted name is a form nested in its parent's package, as Anvil makes item
+ * templates: client_code/Form1/RowTemplate1/), unless the app keeps its forms in
+ * Widgetbox's first one (forms/). */
+function createForm(name, container = "ColumnPanel") {
+  const legacy = forms.size > 0 && [...forms.values()].every((form) => form.root === "forms/");
+  const folder = name.replaceAll(".", "/");
+  const form = legacy
+    ? { name, code: `forms/${folder}.py`, template: `forms/${folder}.json`, root: "forms/" }
+    : {
+        name,
+        code: `client_code/${folder}/__init__.py`,
+        template: `client_code/${folder}/form_template.yaml`,
+        root: "client_code/",
+      };
+  forms.set(name, form);
+  const empty = legacy
+    ? `{"container": {"type": "${container}"}, "components": []}`
+    : `container: {type: ${container}}\ncomponents: []\nis_package: true\n`;
+  designs.set(name, new FormDesign(name, empty, legacy ? "json" : "yaml"));
+  editor.addFile(form.code, FORM_CODE(name.split(".").pop()));
+  showSettings();
+}
+
+/** A new item template for the RepeatingPanel `name`, set as its item_template: a form nested
+ * in this one (Form1.ItemTemplate1; Form1.RowTemplate1 with a DataRowPanel for a
+ * RepeatingPanel in a DataGrid), as Anvil's designer makes one. */
+function newItemTemplate(name) {
+  const design = current();
+  const inGrid = design.typeOf(design.find(name)?.parent) === "DataGrid";
+  const base = inGrid ? "RowTemplate" : "ItemTemplate";
+  // a form in a package nests it; one in Widgetbox's first layout or an older module form
+  // has no package of its own, so the template is a form beside it
+  const nests = /\/form_template\.(ya?ml|json)$/.test(forms.get(view.form)?.template ?? "");
+  const prefix = nests ? `${view.form}.` : "";
+  const files = Object.keys(editor.files());
+  const taken = (form) =>
+    forms.has(form) ||
+    files.some((path) =>
+      ["client_code/", "forms/"].some((root) => path.startsWith(`${root}${form.replaceAll(".", "/")}`)),
+    );
+  let n = 1;
+  while (taken(`${prefix}${base}${n}`)) n++;
+  const fresh = `${prefix}${base}${n}`;
+  createForm(fresh, inGrid ? "DataRowPanel" : "ColumnPanel");
+  change(() => design.setProperty(name, "item_template", fresh));
+  toast(`Created the form ${fresh}: its tab designs one item`);
+}
 
 // -- the live preview -----------------------------------------------------------------------------
 
@@ -467,6 +566,7 @@ window.addEventListener("message", (event) => {
       {
         type: "wb-preview-run",
         files,
+        theme_colors: theme.colors(), // as edited, saved or not
         runtime: app.runtime,
         startup_form: view.kind === "design" ? view.form : app.startup_form,
       },

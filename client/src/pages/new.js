@@ -3,6 +3,7 @@ import { api } from "../lib/api.js";
 import { busy, flash, formError } from "../lib/dom.js";
 import { ready } from "../lib/page.js";
 
+const STARTERS = { script: "script", scheduled: "scheduled task", http: "HTTP API", gui: "app" };
 const form = document.querySelector("[data-form=new-widget]");
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -18,7 +19,7 @@ form.addEventListener("submit", async (event) => {
   await busy(form.querySelector("button[type=submit]"), async () => {
     try {
       const widget = await api("POST", "/api/widgets", body);
-      flash(`Created "${widget.title}" from the ${fields.kind === "http" ? "HTTP API" : fields.kind} example`);
+      flash(`Created "${widget.title}" from the ${STARTERS[fields.kind] || fields.kind} starter`);
       location.assign(`/widgets/${widget.slug}`);
     } catch (error) {
       formError(form, error.message);

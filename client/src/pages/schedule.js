@@ -42,6 +42,9 @@ function rule() {
 function showParts() {
   const type = form.elements.type.value;
   const unit = form.elements.unit.value;
+  // "every 1 minute", "every 5 minutes"
+  const one = Number(form.elements.every.value) === 1;
+  for (const option of form.elements.unit.options) option.textContent = one ? option.value.slice(0, -1) : option.value;
   for (const part of form.querySelectorAll("[data-when]")) part.hidden = part.dataset.when !== type;
   for (const part of form.querySelectorAll("[data-when-unit]"))
     part.hidden = !part.dataset.whenUnit.split(" ").includes(unit);

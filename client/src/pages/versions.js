@@ -1,4 +1,6 @@
-// Versions: choose one to see how it differs from the current version; restore it.
+// Versions: each with the files it changed (lines added and removed) and its message; choose
+// one to see how it differs from the current version, or compare any two; restore one after
+// confirming in the page.
 
 import { api } from "../lib/api.js";
 import { busy, flash, h, pageData, toast } from "../lib/dom.js";
@@ -10,9 +12,13 @@ const title = document.getElementById("view-title");
 const hint = document.querySelector(".view-hint");
 const view = document.querySelector(".diff-view");
 const restore = document.querySelector("[data-action=restore]");
-let chosen = null;
+const confirmBox = document.querySelector(".restore-confirm");
+const confirmButton = confirmBox.querySelector("[data-action=confirm-restore]");
+const compareForm = document.querySelector("[data-form=compare]");
+let chosen = null; // the version to restore (the one compared with the current one)
+let shown = null; // the pair the view shows, "old:new"
 
-function diffBlock(file) {
+function diffBlock(file, from, to) {
   const lines = file.diff
     .replace(/\n$/, "")
     .split("\n")
@@ -22,42 +28,57 @@ function diffBlock(file) {
     const tone = line.startsWith("@@") ? "hunk" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "same";
     pre.append(h("span", { class: tone }, line));
   }
-  const status = { added: "added since", removed: "removed since", changed: "changed since" }[file.status];
-  return h(
-    "section",
-    { class: "diff-file" },
-    h("h3", {}, file.path, h("span", { class: "muted small" }, `${status} v${chosen}`)),
-    pre,
-  );
+  const status = {
+    added: `only in v${to}`,
+    removed: `only in v${from}`,
+    changed: `changed from v${from} to v${to}`,
+  }[file.status];
+  return h("section", { class: "diff-file" }, h("h3", {}, file.path, h("span", { class: "muted small" }, status)), pre);
 }
 
-async function choose(number) {
+/** Shows how version `to` differs from version `from`, file by file. */
+async function compare(from, to) {
+  const pair = `${from}:${to}`;
+  shown = pair;
+  if (compareForm) {
+    compareForm.elements.old.value = String(from);
+    compareForm.elements.new.value = String(to);
+  }
+  if (from === to) {
+    title.textContent = from === head ? `Version ${from} is the current version` : `Version ${from}`;
+    hint.textContent = "Choose an older version to see what changed since, or pick two different versions to compare.";
+    view.replaceChildren();
+    return;
+  }
+  title.textContent =
+    to === head
+      ? `Version ${from} compared with the current version (${head})`
+      : `Version ${from} compared with version ${to}`;
+  hint.textContent = `Lines marked − are in version ${from}; lines marked + are in version ${to}.`;
+  try {
+    const diff = await api("GET", `/api/widgets/${widget.slug}/diff?old=${from}&new=${to}`);
+    if (shown !== pair) return;
+    const changed = diff.files.filter((file) => file.status !== "unchanged");
+    view.replaceChildren(
+      ...(changed.length
+        ? changed.map((file) => diffBlock(file, from, to))
+        : [h("p", { class: "muted" }, `Versions ${from} and ${to} have the same files.`)]),
+    );
+  } catch (error) {
+    view.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));
+  }
+}
+
+/** A version from the list: compared with the current one, and offered for restoring. */
+function choose(number) {
   chosen = number;
+  hideConfirm();
   for (const button of list.querySelectorAll("button[data-version]")) {
     button.setAttribute("aria-pressed", String(Number(button.dataset.version) === number));
   }
   restore.hidden = number === head;
   restore.textContent = `Restore version ${number}`;
-  if (number === head) {
-    title.textContent = `Version ${number} is the current version`;
-    hint.textContent = "Choose an older version to see what changed since, and to restore it.";
-    view.replaceChildren();
-    return;
-  }
-  title.textContent = `Version ${number} compared with the current version (${head})`;
-  hint.textContent = `Lines marked − are in version ${number}; lines marked + are in the current version.`;
-  try {
-    const diff = await api("GET", `/api/widgets/${widget.slug}/diff?old=${number}&new=${head}`);
-    if (chosen !== number) return;
-    const changed = diff.files.filter((file) => file.status !== "unchanged");
-    view.replaceChildren(
-      ...(changed.length
-        ? changed.map(diffBlock)
-        : [h("p", { class: "muted" }, `Version ${number} has the same files as the current version.`)]),
-    );
-  } catch (error) {
-    view.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));
-  }
+  compare(number, head);
 }
 
 list.addEventListener("click", (event) => {
@@ -65,12 +86,54 @@ list.addEventListener("click", (event) => {
   if (button) choose(Number(button.dataset.version));
 });
 
-restore.addEventListener("click", () =>
-  busy(restore, async () => {
-    if (!confirm(`Restore version ${chosen}? Its files are saved as a new version; nothing is lost.`)) return;
+compareForm?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const from = Number(compareForm.elements.old.value);
+  const to = Number(compareForm.elements.new.value);
+  // the restore button stays with the version chosen in the list, if the pair still has it
+  if (to !== head || from !== chosen) {
+    chosen = null;
+    restore.hidden = true;
+    hideConfirm();
+    for (const button of list.querySelectorAll("button[data-version]")) button.setAttribute("aria-pressed", "false");
+  }
+  compare(from, to);
+});
+
+// -- restoring: confirmed in the page ------------------------------------------------------
+
+function hideConfirm() {
+  confirmBox.hidden = true;
+  restore.removeAttribute("aria-expanded");
+}
+
+restore.addEventListener("click", () => {
+  if (chosen === null) return;
+  confirmBox.querySelector("p").textContent =
+    `Restore version ${chosen}? Its files are saved as a new version (${head + 1}); nothing is lost.`;
+  confirmButton.textContent = `Yes, restore version ${chosen}`;
+  confirmBox.hidden = false;
+  restore.setAttribute("aria-expanded", "true");
+  confirmButton.focus();
+});
+
+confirmBox.querySelector("[data-action=cancel-restore]").addEventListener("click", () => {
+  hideConfirm();
+  restore.focus();
+});
+
+confirmBox.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  hideConfirm();
+  restore.focus();
+});
+
+confirmButton.addEventListener("click", () =>
+  busy(confirmButton, async () => {
+    const number = chosen;
     try {
-      const saved = await api("POST", `/api/widgets/${widget.slug}/versions/${chosen}/restore`, { base_version: head });
-      flash(`Restored version ${chosen} as version ${saved.version}`);
+      const saved = await api("POST", `/api/widgets/${widget.slug}/versions/${number}/restore`, { base_version: head });
+      flash(`Restored version ${number} as version ${saved.version}`);
       location.assign(`/widgets/${widget.slug}`);
     } catch (error) {
       toast(error.message, "bad");

@@ -1,7 +1,9 @@
 """`app_tables` and its tables, and the views `client_readable()` and friends make.
 
 What tables exist is asked once (op `describe`), when code first needs it, and kept: in the
-sandbox that is once per run, since each run has its own interpreter.
+sandbox that is once per run, since each run has its own interpreter. The sandbox also sends
+the table names with the run (`_given`), so `app_tables.people` alone asks nothing; ids and
+columns (`get_table_by_id`, `has_row`, `list_columns`) are still asked when needed.
 """
 
 from anvil.tables import _transport, _wire
@@ -17,6 +19,19 @@ class AppTables:
 
     def __init__(self):
         object.__setattr__(self, "_tables", None)
+        object.__setattr__(self, "_names", None)
+
+    def _given(self, names):
+        """The tables' names as the host sent them with the run: `app_tables.<name>` then
+        needs no `describe`."""
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise TableError("the server's list of tables could not be read")
+        object.__setattr__(self, "_names", frozenset(names))
+
+    def _has(self, name):
+        if self._tables is None and self._names is not None:
+            return name in self._names
+        return name in self._describe()
 
     def _describe(self, refresh=False):
         """{name: {"id", "client", "columns"}} of the tables, asked once unless `refresh`."""
@@ -39,12 +54,12 @@ class AppTables:
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        if name not in self._describe():
+        if not self._has(name):
             raise AttributeError(f"No such app table: '{name}'")
         return Table(name, self)
 
     def __getitem__(self, name):
-        if not isinstance(name, str) or name not in self._describe():
+        if not isinstance(name, str) or not self._has(name):
             raise KeyError(name)
         return Table(name, self)
 

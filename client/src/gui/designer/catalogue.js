@@ -1,7 +1,7 @@
 // The component catalogue (../components.json) for the designer: each component's properties
 // with its groups expanded, the names new components get, and their first properties.
 
-import data from "../components.json";
+import data from "../components.json" with { type: "json" };
 
 export const COMPONENTS = Object.fromEntries(
   Object.entries(data.components).map(([type, spec]) => {
@@ -30,6 +30,12 @@ export const CONTAINERS = Object.values(COMPONENTS)
   .map((c) => c.type);
 export const LIMITS = data.limits;
 
+/** Whether components can be put in a `type` in the designer (a RepeatingPanel's children are
+ * made from its item template, as in Anvil). */
+export function holdsChildren(type) {
+  return Boolean(COMPONENTS[type]?.container) && type !== "RepeatingPanel";
+}
+
 const PYTHON_KEYWORDS = new Set(
   (
     "False None True and as assert async await break class continue def del elif else except finally for " +
@@ -56,9 +62,12 @@ export function nameProblem(name, taken, formType = "ColumnPanel") {
   return "";
 }
 
-/** "TextBox" → "text_box". */
+/** "TextBox" → "text_box", "XYPanel" → "xy_panel" (as Anvil names new components). */
 export function snake(type) {
-  return type.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+  return type
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
+    .replace(/([a-z])([A-Z])/g, "$1_$2")
+    .toLowerCase();
 }
 
 /** The property groups in the order the inspector shows them. */

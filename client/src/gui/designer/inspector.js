@@ -1,8 +1,10 @@
 // The inspector: the selected component's name, properties (an editor for each type from
-// the catalogue), layout properties in its container, and events; or, with nothing
-// selected, the form's.
+// the catalogue; a DataGrid's columns and a RepeatingPanel's item template by sections.js),
+// layout properties in its container, data bindings and events; or, with nothing selected,
+// the form's.
 
 import { COMPONENTS, FORM_EVENTS, GROUPS, nameProblem } from "./catalogue.js";
+import { bindingsSection, columnChoice, columnsEditor, columnWidth, templateEditor } from "./sections.js";
 
 let ids = 0;
 
@@ -83,10 +85,20 @@ function editor(name, spec, value, commit, disabled) {
       control.addEventListener("change", () => commit(control.value || null));
       break;
     case "color": {
-      control = h("input", { id, type: "text", placeholder: "e.g. #336699", spellcheck: "false" });
+      // the page lists the theme's colours (theme:Name) in #wb-color-names
+      control = h("input", {
+        id,
+        type: "text",
+        placeholder: "e.g. #336699",
+        spellcheck: "false",
+        list: "wb-color-names",
+      });
       control.value = value ?? "";
       const swatch = h("input", { type: "color", "aria-label": `Pick the ${words(name)} colour`, tabindex: "-1" });
+      // a colour input always holds one: with none set (or one it cannot show) it is marked
+      // empty rather than showing its black
       if (/^#[0-9a-f]{6}$/i.test(value || "")) swatch.value = value;
+      else swatch.dataset.empty = value ? "unknown" : "none";
       swatch.addEventListener("input", () => {
         control.value = swatch.value;
         commit(swatch.value);
@@ -116,7 +128,8 @@ function editor(name, spec, value, commit, disabled) {
       control.addEventListener("change", () => commit(control.value));
       break;
     case "role":
-      control = h("input", { id, type: "text", placeholder: "none", spellcheck: "false" });
+      // the page lists the theme's roles in #wb-role-names
+      control = h("input", { id, type: "text", placeholder: "none", spellcheck: "false", list: "wb-role-names" });
       control.value = Array.isArray(value) ? value.join(", ") : (value ?? "");
       control.addEventListener("change", () => {
         const names = control.value
@@ -159,7 +172,9 @@ export class Inspector {
     this.on = handlers;
   }
 
-  render(design, selected, editable, warnings = []) {
+  /** `context`: {forms (the app's forms' names), columnsOf(container) (a DataRowPanel's
+   * columns, from its grid), propertiesOf(type) (a form used as a component's)}. */
+  render(design, selected, editable, warnings = [], context = {}) {
     const type = design.typeOf(selected);
     const spec = COMPONENTS[type];
     const parts = [];
@@ -178,19 +193,32 @@ export class Inspector {
         ),
       );
       parts.push(this.#kept(design, selected, editable));
+      if (selected && String(type).startsWith("form:"))
+        parts.push(
+          bindingsSection(design.bindings(selected), context.propertiesOf?.(type) ?? [], editable, (edit) =>
+            this.on.bindings(selected, edit),
+          ),
+        );
       this.root.replaceChildren(...parts.filter(Boolean));
       return;
     }
 
     const groups = new Map(GROUPS.map((group) => [group, []]));
     for (const [name, prop] of Object.entries(spec.properties)) {
-      const row = editor(
-        name,
-        prop,
-        design.property(selected, name),
-        (value) => this.on.property(selected, name, value),
-        !editable,
-      );
+      const value = design.property(selected, name);
+      const commit = (fresh) => this.on.property(selected, name, fresh);
+      const row =
+        prop.type === "form"
+          ? templateEditor(
+              value,
+              (context.forms ?? []).filter((form) => form !== design.name),
+              editable,
+              commit,
+              () => this.on.newTemplate(selected),
+            )
+          : type === "DataGrid" && name === "columns"
+            ? columnsEditor(value, editable, commit, () => design.newId())
+            : editor(name, prop, value, commit, !editable);
       (groups.get(prop.group) ?? groups.get("appearance")).push(row);
     }
     const properties = h("section", { class: "wb-i-section", "aria-label": "Properties" }, h("h3", {}, "Properties"));
@@ -212,8 +240,16 @@ export class Inspector {
           { class: "wb-i-section", "aria-label": "Layout" },
           h("h3", {}, `Layout in the ${parentType}`),
         );
+        const place = design.columnOf(selected);
+        if (place && place.cols.length > 1)
+          section.append(columnWidth(place, editable, (weight) => this.on.columnWidth(selected, weight)));
         for (const [name, prop] of Object.entries(layout)) {
           const value = found.node.layout_properties?.[name] ?? prop.default;
+          if (parentType === "DataRowPanel" && name === "column") {
+            const columns = context.columnsOf?.(found.parent) ?? [];
+            section.append(columnChoice(value, columns, editable, (v) => this.on.layout(selected, name, v, prop)));
+            continue;
+          }
           section.append(
             editor(
               name,
@@ -228,6 +264,12 @@ export class Inspector {
       }
     }
 
+    if (selected)
+      parts.push(
+        bindingsSection(design.bindings(selected), Object.keys(spec.properties), editable, (edit) =>
+          this.on.bindings(selected, edit),
+        ),
+      );
     parts.push(this.#events(design, selected, selected ? spec.events : FORM_EVENTS, editable));
     if (selected && editable) {
       const remove = h(

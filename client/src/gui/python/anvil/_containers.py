@@ -60,22 +60,14 @@ class _DomNodes:
 
 @component("HtmlTemplate")
 class HtmlPanel(Container):
-    """An HTML page with slots that hold components: the standard page
-    (html="@theme:standard-page.html": title, left-nav, nav-right and default slots), or your
-    own HTML with anvil-slot="name" elements. add_component(c, slot="title")."""
+    """An HTML page with slots that hold components: a theme asset (html="@theme:name.html",
+    the app's theme/assets/name.html; "@theme:standard-page.html" is Widgetbox's standard
+    page, with title, left-nav, nav-right and default slots, when the app has none of its
+    own), or your own HTML with anvil-slot="name" elements. add_component(c, slot="title")."""
 
     @property
     def dom_nodes(self):
         return _DomNodes(self)
-
-    def _drawn_again(self, name):
-        Container._drawn_again(self, name)
-        if name == "html":
-            html = self._props.get("html") or ""
-            if html.startswith("@theme:") and html != "@theme:standard-page.html":
-                from ._component import warn
-
-                warn(f"the theme's {html[7:]} is not part of Widgetbox: drawn as a plain page")
 
     def call_js(self, name, *args):
         raise NotImplementedError(

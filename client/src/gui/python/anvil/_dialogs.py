@@ -1,15 +1,16 @@
 """alert, confirm and Notification.
 
 `buttons` are texts or (text, value) pairs, as in Anvil: `alert(..., buttons=[("No", False),
-("Yes", True)])`. The browser cannot pause Python until the visitor answers (neither Brython
-nor Pyodide suspends yet), so `alert` shows its dialog and returns at once; `on_close(value)`,
-if given, is called with the value of the button that closed it (None when dismissed).
-`confirm` asks with the browser's own dialog, which does wait, and returns the value of the
-button OK stands for (the first) or of the one Cancel stands for (the second): True or False
-with Anvil's default Yes and No.
+("Yes", True)])`. As in Anvil, `alert` and `confirm` wait for the visitor's answer and return
+the value of the button that closed the dialog (None when dismissed), the page going on
+meanwhile: that needs a runtime that can suspend Python (Pyodide with JSPI, `_platform`'s
+`can_wait`). Where Python cannot wait (Brython), `alert` shows its dialog and returns None at
+once, and `confirm` asks with the browser's own dialog, which does wait: OK answers the first
+button's value, Cancel the second's. Either way `on_close(value)`, if given to `alert`, is
+called with the value that closed the dialog.
 """
 
-from . import _platform
+from . import _platform, _waiting
 from ._component import Component
 from ._errors import guarded
 
@@ -63,7 +64,7 @@ class _Alert:
         if dismissible:
             # a click outside the dialog closes it; clicks inside stop at the dialog
             dom.listen(self._backdrop, "click", guarded(lambda event: self.close(None)))
-            dom.listen(box, "click", guarded(lambda event: event.stopPropagation()))
+            dom.stop_propagation(box, "click")
             dom.listen(box, "keydown", guarded(self._keydown))
         dom.append(dom.overlay(), self._backdrop)
         if self._content is not None:
@@ -120,16 +121,24 @@ def alert(
     role=None,
     on_close=None,
 ):
-    """Show a message (text or a component) in a dialog with buttons (default: OK);
-    `buttons` are texts or (text, value) pairs. Returns at once: `on_close(value)` is
-    called when a button (its value) or a dismissal (None) closes the dialog."""
-    _Alert(content, title, buttons, large, dismissible, role, on_close)
+    """Show a message (text or a component) in a dialog with buttons (default: OK, True);
+    `buttons` are texts or (text, value) pairs. Waits for the answer and returns the value
+    of the button that closed the dialog, or None when dismissed (where the runtime cannot
+    wait: returns None at once). `on_close(value)`, if given, is called with it too."""
+
+    def show(done):
+        _Alert(content, title, buttons, large, dismissible, role, done)
+
+    return _waiting.answer_of(show, on_close)
 
 
 def confirm(content, title="", buttons=None, large=False, dismissible=False, role=None):
-    """Ask a question with two answers (default: Yes, True and No, False) in the browser's
-    own dialog, which waits: OK answers the first button's value, Cancel the second's."""
+    """Ask a question (default answers: Yes, True and No, False) and return the chosen
+    button's value (None when dismissed). Where the runtime cannot wait, the browser's own
+    dialog asks: OK answers the first button's value, Cancel the second's."""
     choices = _buttons(buttons) if buttons is not None else [("Yes", True), ("No", False)]
+    if _platform.get().can_wait():
+        return alert(content, title, choices, large, dismissible, role)
     text = str(content) if not title else f"{title}\n\n{content}"
     if buttons is not None:
         names = [label for label, _ in choices[:2]]

@@ -18,9 +18,21 @@ def set_default_error_handling(handler):
     _handler = handler
 
 
+def _server_error(exc):
+    """The error a server function raised, as the server sent it (`error_obj`), for an
+    exception that arrived from a server call; None otherwise."""
+    found = getattr(exc, "error_obj", None)
+    return found if isinstance(found, dict) else None
+
+
 def describe(exc):
-    """'ValueError: message' (the exception's class and message, as Python prints them)."""
+    """'ValueError: message' (the exception's class and message, as Python prints them; for
+    one a server function raised that arrived as `AnvilWrappedError`, the original class's
+    name, as Anvil's notice shows it)."""
     name = type(exc).__name__
+    server = _server_error(exc)
+    if server is not None and name == "AnvilWrappedError" and isinstance(server.get("type"), str):
+        name = server["type"]
     try:
         message = str(exc)
     except Exception:
@@ -54,6 +66,19 @@ def report(exc):
     dom.set_class(close, "wb-notice-close", True)
     dom.set_text(close, "\u00d7")
     dom.append(notice, text)
+    server = _server_error(exc) or {}
+    if isinstance(server.get("traceback"), str) and server["traceback"]:
+        # only the app's owner is sent this (host/gui/apps.py `outcome`)
+        dom.console_error("The server function's traceback:\n" + server["traceback"])
+        details = dom.create("details")
+        dom.set_class(details, "wb-notice-trace", True)
+        summary = dom.create("summary")
+        dom.set_text(summary, "Server traceback (only you, the owner, see this)")
+        trace = dom.create("pre")
+        dom.set_text(trace, server["traceback"])
+        dom.append(details, summary)
+        dom.append(details, trace)
+        dom.append(notice, details)
     dom.append(notice, close)
     dom.listen(close, "click", lambda event: _dismiss(notice))
     dom.append(dom.overlay(), notice)

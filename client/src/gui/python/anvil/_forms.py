@@ -22,7 +22,7 @@ console warning, as Anvil does, and the form still opens.
 
 import sys
 
-from . import _app_data, _platform
+from . import _platform
 from ._catalogue import FORM_EVENTS
 from ._component import Component, InvalidComponent, flush_warnings, warn
 
@@ -41,6 +41,8 @@ def _component_types():
 
 def form_class(name):
     """The class of the form named `name` ("Form1", "Form1.RowTemplate1")."""
+    from . import _app_data  # the app's own: imported once the app's files are there
+
     module_name = _app_data.FORMS.get(name)
     if module_name is None:
         raise ImportError(
@@ -214,7 +216,7 @@ class _Form:
                 continue
             where = f"<data binding {self._form_name}.{label}.{prop}>"
             try:
-                compiled = compile(code, where, "eval")
+                compiled = _compiled(code, where, "eval")
             except SyntaxError as e:
                 warn(f"{label}.{prop}: the data binding {code!r} is not Python ({e.msg})")
                 continue
@@ -224,7 +226,7 @@ class _Form:
 
     def _write_back(self, target, label, prop, code, where):
         try:
-            compiled = compile(f"{code} = _wb_value", where, "exec")
+            compiled = _compiled(f"{code} = _wb_value", where, "exec")
         except SyntaxError:
             warn(f"{label}.{prop}: write-back needs code that can be assigned to: {code!r}")
             return
@@ -238,6 +240,19 @@ class _Form:
 
         for event in events:
             target._on(event, store)
+
+
+_code = {}
+"""Data bindings' code compiled once per binding, not once per form made (a RepeatingPanel
+makes its item template once per row)."""
+
+
+def _compiled(code, where, mode):
+    key = (code, where, mode)
+    found = _code.get(key)
+    if found is None:
+        found = _code[key] = compile(code, where, mode)
+    return found
 
 
 def template(name, design):

@@ -18,10 +18,21 @@ An adapter offers:
     set_style(element, name, value | None)   set_class(element, name, on)
     set_prop(element, name, value)  get_prop(element, name)
     call(element, method, *args) -> its result
-    listen(element, event, fn)      fn(event): the event offers .key, .detail, .preventDefault()
+    listen(element, event, fn)      fn(event): the event offers .key, .detail; on Pyodide fn runs
+                                    a moment after the event (able to wait, see suspend.js), too
+                                    late to stop it: what must happen during an event is done
+                                    in JavaScript (draw.js, stop_propagation)
+    stop_propagation(element, event)   stop such events at the element, in the browser itself
     set_timeout(fn, seconds) / set_interval(fn, seconds) -> handle;  clear(handle)
-    post(url, text) -> (status, text)   a synchronous request to the app's own origin
+    post(url, text) -> (status, text)   a request to the app's own origin: it waits by
+                                    suspending when it can (below), else synchronously
     fetch_bytes(url) -> (status, bytes, content type)   the same, for bytes
+    can_wait() -> bool              this Python call can suspend until something happens,
+                                    the page going on meanwhile (Pyodide with JSPI, entered
+                                    from an event, a timer or the start-up)
+    waiter() -> .wait() / .wake()   a one-shot to suspend on, when can_wait()
+    js_window() -> window           js_array(list) -> a JavaScript array (for `anvil.js`)
+    js_await(promise) -> its value  suspending, when can_wait()
     bytes_of(js_bytes) -> bytes     base64_of(js_bytes) -> text
     object_url(bytes | js_bytes, content_type) -> a blob: URL
     json_dumps(value) / json_loads(text)
@@ -151,6 +162,24 @@ class DomAdapter:
 
     def console_warn(self, text):
         self._window.console.warn(text)
+
+    def can_wait(self):
+        return False
+
+    def stop_propagation(self, element, event):
+        self._window.wbJs.stopAt(element, event)
+
+    def js_window(self):
+        return self._window
+
+    def js_array(self, items):
+        return items
+
+    def js_await(self, promise):
+        raise RuntimeError("this runtime cannot wait for a JavaScript Promise")
+
+    def waiter(self):
+        raise RuntimeError("this runtime cannot wait for the page (only Pyodide can)")
 
     def post(self, url, text):
         request = self._window.XMLHttpRequest.new()

@@ -1,13 +1,32 @@
 """The adapter for Pyodide: the DOM through `js`, the components' drawing through
-`js.wbDraw` (client/src/gui/draw.js), Python callbacks kept alive as proxies, server calls as
-synchronous requests."""
+`js.wbDraw` (client/src/gui/draw.js), Python callbacks kept alive as proxies.
+
+With JavaScript Promise Integration (JSPI; Chromium has it) client Python can wait without
+freezing the page: the browser enters Python through `wbSuspend.promising`
+(client/src/gui/suspend.js) for events and timers, and the start-up runs under
+`runPythonAsync`, so a call that waits (a server call, an alert's answer, `time.sleep`)
+suspends only its own Python stack. Without JSPI, server calls are synchronous requests and
+nothing else waits, as on Brython."""
 
 import json
 
 import js
-from pyodide.ffi import create_once_callable, create_proxy, to_js
+from pyodide.ffi import can_run_sync, create_once_callable, create_proxy, run_sync, to_js
 
 from ._platform import DomAdapter
+
+
+class _Waiter:
+    """A one-shot: `wait()` suspends this Python call until `wake()` (from another)."""
+
+    def __init__(self):
+        self._settled = js.wbSuspend.waiter()
+
+    def wake(self):
+        self._settled.wake()
+
+    def wait(self):
+        run_sync(self._settled.promise)
 
 
 class Adapter(DomAdapter):
@@ -16,9 +35,15 @@ class Adapter(DomAdapter):
     def __init__(self):
         super().__init__(js.document, js.window)
         self._listeners = []
+        self.suspends = bool(can_run_sync())
+        """True when the browser has JSPI (decided at start-up, which runs able to wait)."""
 
     def _js(self, props):
         return to_js(props, dict_converter=js.Object.fromEntries)
+
+    def _entry(self, proxy):
+        """What the browser calls to run `proxy`: through `promising` when Python can wait."""
+        return js.wbSuspend.promising(proxy) if self.suspends else proxy
 
     def draw(self, kind, props):
         return self._draw.draw(kind, self._js(props))
@@ -43,14 +68,18 @@ class Adapter(DomAdapter):
     def listen(self, element, event, fn):
         proxy = create_proxy(fn)
         self._listeners.append(proxy)  # alive as long as the page
-        element.addEventListener(event, proxy)
+        element.addEventListener(event, self._entry(proxy))
 
     def set_timeout(self, fn, seconds):
-        return ("timeout", js.setTimeout(create_once_callable(fn), seconds * 1000), None)
+        if self.suspends:
+            entry = js.wbSuspend.promisingOnce(create_proxy(fn))
+        else:
+            entry = create_once_callable(fn)
+        return ("timeout", js.setTimeout(entry, seconds * 1000), None)
 
     def set_interval(self, fn, seconds):
         proxy = create_proxy(fn)
-        return ("interval", js.setInterval(proxy, seconds * 1000), proxy)
+        return ("interval", js.setInterval(self._entry(proxy), seconds * 1000), proxy)
 
     def clear(self, handle):
         kind, number, proxy = handle
@@ -59,6 +88,30 @@ class Adapter(DomAdapter):
         else:
             js.clearInterval(number)
             proxy.destroy()
+
+    def can_wait(self):
+        return self.suspends and bool(can_run_sync())
+
+    def waiter(self):
+        return _Waiter()
+
+    def js_array(self, items):
+        return to_js(items, dict_converter=js.Object.fromEntries)
+
+    def js_await(self, promise):
+        return run_sync(promise)
+
+    def post(self, url, text):
+        if not self.can_wait():
+            return super().post(url, text)
+        answer = run_sync(js.wbSuspend.postText(url, text))
+        return int(answer[0]), str(answer[1])
+
+    def fetch_bytes(self, url):
+        if not self.can_wait():
+            return super().fetch_bytes(url)
+        answer = run_sync(js.wbSuspend.getBytes(url))
+        return int(answer[0]), answer[1].to_bytes(), str(answer[2])
 
     def json_dumps(self, value):
         return json.dumps(value, ensure_ascii=False, allow_nan=False)

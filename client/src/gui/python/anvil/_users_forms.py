@@ -7,13 +7,14 @@ components, and work with the keyboard: the first field has the focus, Enter mov
 next field and, in the last one, submits; Escape cancels when the form may be cancelled. A
 failed attempt keeps the dialog open with Anvil's message under the fields.
 
-The browser cannot pause Python while the visitor types (see `_dialogs.py`), so each form
-returns at once and calls `on_close(user)` when it is done: the logged-in (or new) user, or
-None when it was cancelled. `login_with_form` returns the user at once, without a dialog,
-when one is logged in already (or remembered).
+As in Anvil, each form waits for the visitor and returns the logged-in (or new) user, or None
+when it was cancelled (`change_password_with_form`: True when changed), where the runtime can
+suspend Python (Pyodide with JSPI, see `_dialogs.py`); elsewhere (Brython) it returns None at
+once. Either way `on_close(user)`, if given, is called when it is done. `login_with_form`
+returns the user at once, without a dialog, when one is logged in already (or remembered).
 """
 
-from . import _dialogs
+from . import _dialogs, _waiting
 from ._basic import CheckBox, Label, Link, TextBox
 from ._containers import LinearPanel
 from ._errors import guarded
@@ -78,9 +79,22 @@ def _finish(on_close, user):
         guarded(on_close)(user)
 
 
+def _answered(show):
+    """`show(..., on_close=...)` made to return its answer, waiting for it where the runtime
+    can suspend Python (else it returns what `show` does: None while a dialog is open)."""
+
+    def run(*args, on_close=None, **kwargs):
+        return _waiting.answer_of(lambda done: show(*args, on_close=done, **kwargs), on_close)
+
+    run.__name__ = show.__name__
+    run.__doc__ = show.__doc__
+    return run
+
+
 # -- log in ------------------------------------------------------------------------------------
 
 
+@_answered
 def login_with_form(
     show_signup_option=True,
     remember_by_default=True,
@@ -90,8 +104,9 @@ def login_with_form(
     fetch=None,
     on_close=None,
 ):
-    """Show the log-in form; `on_close(user)` once logged in (None if cancelled). Returns
-    the user at once when one is logged in already (then no form is shown)."""
+    """Show the log-in form and return the user once logged in (None if cancelled), also
+    given to `on_close(user)`. Returns the user at once when one is logged in already
+    (then no form is shown)."""
     if allow_remembered:
         user = _users().get_user()
         if user is not None:
@@ -215,6 +230,7 @@ def _reset_form(initial_email, then):
 # -- sign up -----------------------------------------------------------------------------------
 
 
+@_answered
 def signup_with_form(
     remember_by_default=True,
     allow_cancel=False,
@@ -223,7 +239,8 @@ def signup_with_form(
     fetch=None,
     on_close=None,
 ):
-    """Show the sign-up form; `on_close(user)` with the new user (None if cancelled)."""
+    """Show the sign-up form and return the new user (None if cancelled), also given to
+    `on_close(user)`."""
     users = _users()
     config = _config()
     if not config.get("allow_signup"):
@@ -295,8 +312,10 @@ def signup_with_form(
 # -- change password ---------------------------------------------------------------------------
 
 
+@_answered
 def change_password_with_form(require_old_password=True, on_close=None):
-    """Let the logged-in user change their password; `on_close(True)` when changed."""
+    """Let the logged-in user change their password: True when changed (None if
+    cancelled), also given to `on_close`."""
     users = _users()
     panel = LinearPanel()
     old = _field("Old password", hide=True)

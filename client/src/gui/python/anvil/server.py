@@ -1,13 +1,16 @@
 """`anvil.server` in the browser: call the app's `@anvil.server.callable` functions.
 
-`call` waits for the answer (a synchronous request to the app's own origin, as Anvil's
-client waits). Exceptions raised on the server arrive as the same class when they are
-`anvil.server` exceptions, and as `AnvilWrappedError` with the message otherwise (the classes
-come from `anvil._server_errors`, which the guest's `anvil.server` shares; the build bundles
-that file and `anvil._serialize` from wasm-python/anvil/, see client/src/gui/python.js).
+`call` waits for the answer as Anvil's client does, without freezing the page where the
+runtime can suspend Python (Pyodide with JSPI: a loading indicator covers the app meanwhile,
+timers and animations go on; `call_s` and `with no_loading_indicator:` leave it out); on
+Brython it is a synchronous request (see `_waiting`). Exceptions raised on the server arrive
+as the same class when they are `anvil.server` exceptions, and as `AnvilWrappedError` with
+the message otherwise (the classes come from `anvil._server_errors`, which the guest's
+`anvil.server` shares; the build bundles that file and `anvil._serialize` from
+wasm-python/anvil/, see client/src/gui/python.js).
 """
 
-from . import _platform, _serialize, _server_errors
+from . import _platform, _serialize, _server_errors, _waiting
 from ._portable import portable_class  # shared with server code (wasm-python/anvil/)
 from ._server_errors import *  # noqa: F403 - Anvil's exception classes, shared
 from ._server_errors import (
@@ -22,8 +25,25 @@ from ._server_errors import (
 
 CALL_URL = "/_/call"
 
-__all__ = ["AppOfflineError", "call", "call_s", "portable_class", "reset_session"]
+__all__ = [
+    "AppOfflineError",
+    "call",
+    "call_s",
+    "loading_indicator",
+    "no_loading_indicator",
+    "portable_class",
+    "reset_session",
+    "startup_data",
+]
 __all__ += _server_errors.__all__
+
+
+no_loading_indicator = _waiting.no_loading_indicator
+loading_indicator = _waiting.loading_indicator
+
+startup_data = None
+"""What a server route's `LoadAppResponse(data=...)` gives the app in Anvil; Widgetbox's
+apps always load from their own page, so it is None, as in Anvil for such a load."""
 
 
 class AppOfflineError(AnvilWrappedError):
@@ -43,8 +63,12 @@ _BY_STATUS = {
 }
 
 
-def _exception(kind, message):
-    """The class `kind` names ("anvil.server.TimeoutError") when it is one of ours."""
+def _exception(kind, message, error=None):
+    """The class `kind` names ("anvil.server.TimeoutError") when it is one of ours; any other
+    (a built-in "ValueError", a class of the app's) arrives as Anvil's client has it: an
+    `AnvilWrappedError` made from the server's `error` (its `error_obj`), which keeps the
+    original name for the developer (`error_obj["type"]`, its repr, the uncaught-error
+    notice: "ValueError: ...") and, for the app's owner only, the server's traceback."""
     prefix = "anvil.server."
     if isinstance(kind, str) and kind.startswith(prefix):
         found = _BY_NAME.get(kind[len(prefix) :])
@@ -54,7 +78,12 @@ def _exception(kind, message):
         from .users import _error
 
         return _error(kind, message)
-    return AnvilWrappedError(message)
+    error_obj = {"message": message, "trace": []}
+    if isinstance(error, dict):
+        error_obj.update({k: v for k, v in error.items() if k in ("trace", "traceback")})
+    if isinstance(kind, str):
+        error_obj["type"] = kind
+    return AnvilWrappedError(error_obj)
 
 
 def call(fn_name, *args, **kwargs):
@@ -77,16 +106,18 @@ def call(fn_name, *args, **kwargs):
             raise SerializationError(f"Cannot read the result: {e}") from None
     if isinstance(answer.get("exception"), dict):
         found = answer["exception"]
-        raise _exception(found.get("type"), str(found.get("message", "")))
+        raise _exception(found.get("type"), str(found.get("message", "")), found)
     raise InternalError("The server's answer could not be read (HTTP 200)")
 
 
 def _post(url, payload):
     """POST `payload` as JSON to the app's own origin and wait: the answer's JSON object
     (HTTP 200), or the `anvil.server` exception for a refusal's status (also for
-    `anvil.tables` in the browser, `anvil/_tables.py`)."""
+    `anvil.tables` in the browser, `anvil/_tables.py`, and `anvil.users`), with the
+    loading indicator when one is due."""
     dom = _platform.get()
-    status, text = dom.post(url, dom.json_dumps(payload))
+    with _waiting.server_call():
+        status, text = dom.post(url, dom.json_dumps(payload))
     if status == 0:
         raise AppOfflineError("The server could not be reached; check the connection")
     try:
@@ -102,8 +133,11 @@ def _post(url, payload):
     raise _BY_STATUS.get(status, InternalError)(message)
 
 
-call_s = call
-"""Anvil's call without the spinner (Widgetbox shows none): the same as `call`."""
+def call_s(fn_name, *args, **kwargs):
+    """`call` without the loading indicator."""
+    with no_loading_indicator:
+        return call(fn_name, *args, **kwargs)
+
 
 TASK_URL = "/_/task"
 

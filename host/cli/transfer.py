@@ -1,0 +1,315 @@
+"""`widgetbox import` and `widgetbox export`: widgets in and out of the local database, as
+Anvil apps and as plain folders (the same functions the IDE's import page and export use:
+host/transfer/)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from widgetbox.host.cli.options import config_option, data_dir_option, load_config
+from widgetbox.host.config import Config
+from widgetbox.host.errors import DomainError, NotFound
+
+T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+
+
+@click.command(name="import")
+@click.argument("source", metavar="PATH")
+@click.option("--title", help="The widget's title (default: the app's name in anvil.yaml).")
+@click.option(
+    "--user",
+    "username",
+    help="The account that owns the new widget (default: the admin, the first account).",
+)
+@click.option("--slug", help="The widget's address (default: made from the title).")
+@click.option(
+    "--visibility",
+    type=click.Choice(["private", "unlisted", "public"]),
+    help="Who may see it (default: private; a folder's own when it says).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the outcome as JSON on stdout: the widget and every line of the report.",
+)
+@data_dir_option
+@config_option
+def import_command(
+    source: str,
+    title: str | None,
+    username: str | None,
+    slug: str | None,
+    visibility: str | None,
+    as_json: bool,
+    data_dir: Path | None,
+    config_file: Path | None,
+) -> None:
+    """Make a widget of PATH: an Anvil app's folder, a widget's folder, or a zip of either.
+
+    An Anvil app's folder is its git repository (anvil.yaml, client_code/, server_code/,
+    theme/): clone it with git first. An app with forms becomes an app, one with only HTTP
+    endpoints an HTTP API; the report lists everything the import found (services
+    Widgetbox lacks, functions only an Uplink provides, components it does not draw...),
+    and the widget holds what could be imported. A widget's folder has .widgetbox.toml
+    (`widgetbox export --folder` writes one). The widget goes into the database of the
+    data folder, as `widgetbox serve` sees it (it may be running).
+
+    \b
+    Example:
+      git clone https://github.com/me/my-anvil-app
+      widgetbox import my-anvil-app --title "My app" --user alice
+
+    Exit status: 0 imported (warnings may be listed), 1 nothing imported (the report says
+    why), 2 wrong usage.
+    """
+    from widgetbox.host import transfer
+    from widgetbox.host.transfer import records, trees
+
+    settings = load_config(config_file, data_dir=data_dir)
+    if "://" in source or source.startswith("git@"):
+        _refuse(
+            as_json,
+            f"{source} is not a folder: clone it first (git clone {source}), then import the "
+            "folder",
+        )
+    path = Path(source)
+    try:
+        read = trees.read_zip_file(path) if path.is_file() else trees.read_folder(path)
+    except DomainError as e:
+        _refuse(as_json, _summary(e, "nothing was imported"), e.details.get("problems", []))
+    report = transfer.Report()
+    if read.left_out:
+        shown = ", ".join(read.left_out[:5])
+        report.info("", "", f"left out (version control, caches, a clone's link): {shown}")
+    now = datetime.now(UTC)
+    minimum = timedelta(minutes=settings.runs.min_schedule_minutes)
+    try:
+        if transfer.META_FILE not in read.tree:
+            imported = transfer.import_app(read.tree, title)
+            imported.report.lines[:0] = report.lines
+            report = imported.report
+            if not report.ok:
+                _print_report(report, as_json)
+                _refuse(as_json, "nothing was imported", report=report)
+            widget = _write(
+                settings,
+                lambda db: records.create_imported(
+                    db,
+                    records.owner_for(db, username),
+                    imported,
+                    now=now,
+                    min_interval=minimum,
+                    slug=slug,
+                    visibility=visibility or "private",
+                ),
+            )
+        else:
+            folder = transfer.read_folder(read.tree)
+            report.findings("warning", folder.warnings)
+            widget = _write(
+                settings,
+                lambda db: records.create_from_folder(
+                    db,
+                    records.owner_for(db, username),
+                    folder,
+                    title=title,
+                    slug=slug,
+                    visibility=visibility,
+                ),
+            )
+    except DomainError as e:
+        _refuse(as_json, _summary(e, "nothing was imported"), e.details.get("problems", []), report)
+    _forget_old_tables(settings, widget.id)
+    url = f"{settings.origin}/widgets/{widget.slug}"
+    if as_json:
+        record = {
+            "ok": True,
+            "widget": {
+                "slug": widget.slug,
+                "title": widget.title,
+                "kind": widget.kind,
+                "visibility": widget.visibility,
+                "owner": widget.owner,
+                "version": widget.head_version,
+                "url": url,
+            },
+            "report": report.as_list(),
+        }
+        click.echo(json.dumps(record, indent=2))
+    else:
+        _print_report(report, as_json)
+        click.echo(
+            f"imported {widget.title!r} as {_KINDS[widget.kind]} {widget.slug} for "
+            f"{widget.owner}: {url}"
+        )
+    sys.exit(EXIT_OK)
+
+
+@click.command(name="export")
+@click.argument("slug")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option(
+    "--folder",
+    "as_folder",
+    is_flag=True,
+    help="Write the widget's own files and .widgetbox.toml (any kind; `widgetbox import` "
+    "reads it back) instead of an Anvil app.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
+@data_dir_option
+@config_option
+def export_command(
+    slug: str,
+    folder: Path,
+    as_folder: bool,
+    as_json: bool,
+    data_dir: Path | None,
+    config_file: Path | None,
+) -> None:
+    """Write the widget SLUG into FOLDER (new, or empty) as an Anvil app's folder.
+
+    The Anvil app is its git layout (anvil.yaml from the widget's settings, client_code/,
+    server_code/, theme/), ready to commit and push to Anvil; an app imported from Anvil
+    comes back as it was, with what changed since. Scripts have no Anvil counterpart: use
+    --folder. Secrets, Data Tables rows and runs are never exported.
+
+    \b
+    Example:
+      widgetbox export my-app ./my-app
+      widgetbox export my-script ./my-script --folder
+
+    Exit status: 0 written, 1 refused (no such widget, not exportable, FOLDER not empty).
+    """
+    from widgetbox.host import transfer
+    from widgetbox.host.transfer import records, trees
+    from widgetbox.host.widgets import records as widgets
+
+    settings = load_config(config_file, data_dir=data_dir)
+
+    def read(db: Any) -> tuple[Any, dict[str, str], dict[str, Any] | None]:
+        widget = widgets.find(db, slug)
+        if widget is None:
+            raise NotFound("not_found", f"There is no widget {slug!r}.")
+        files, schedule = records.export_inputs(db, widget)
+        return widget, files, schedule
+
+    try:
+        widget, files, schedule = _read(settings, read)
+        if as_folder:
+            meta = transfer.Meta(widget.kind, widget.title, widget.visibility, widget.slug)
+            tree = transfer.folder_tree(meta, files)
+            notes = transfer.Report()
+        else:
+            exported = transfer.export_app(widget.kind, widget.title, files, schedule)
+            tree, notes = exported.tree, exported.notes
+        trees.write_folder(folder, tree)
+    except DomainError as e:
+        _refuse(as_json, _summary(e, "nothing was exported"), e.details.get("problems", []))
+    what = "a widget's folder" if as_folder else "an Anvil app"
+    if as_json:
+        record = {
+            "ok": True,
+            "slug": widget.slug,
+            "format": "folder" if as_folder else "anvil",
+            "folder": str(folder),
+            "files": sorted(tree),
+            "notes": notes.as_list(),
+        }
+        click.echo(json.dumps(record, indent=2))
+    else:
+        _print_report(notes, as_json)
+        click.echo(f"exported {widget.slug} as {what} to {folder} ({len(tree)} files)")
+    sys.exit(EXIT_OK)
+
+
+_KINDS = {
+    "gui": "an app",
+    "http": "an HTTP API",
+    "scheduled": "a scheduled task",
+    "script": "a script",
+}
+
+
+def _database(settings: Config) -> Any:
+    from widgetbox.host.storage.database import Database
+
+    if not settings.database_path.exists():
+        raise NotFound(
+            "no_database",
+            f"There is no Widgetbox database in {settings.server.data_dir}: start Widgetbox "
+            "there once (widgetbox serve) and sign up, or pass --data-dir.",
+        )
+    return Database(settings.database_path)
+
+
+def _write(settings: Config, fn: Callable[[Any], T]) -> T:
+    db = _database(settings)
+    try:
+        return db.write_now(fn)  # type: ignore[no-any-return]
+    finally:
+        db.close()
+
+
+def _read(settings: Config, fn: Callable[[Any], T]) -> T:
+    db = _database(settings)
+    try:
+        return db.read_now(fn)  # type: ignore[no-any-return]
+    finally:
+        db.close()
+
+
+def _forget_old_tables(settings: Config, widget_id: int) -> None:
+    """A Data Tables file left by a deleted widget of the same id is not the new one's."""
+    from widgetbox.host.tables.store import TablesStore
+
+    TablesStore(settings.server.data_dir).delete(widget_id)
+
+
+def _print_report(report: Any, as_json: bool) -> None:
+    if as_json:
+        return
+    for line in report.sorted():
+        click.echo(line.text, err=line.level != "info")
+
+
+def _summary(error: DomainError, summary: str) -> str:
+    """The error's message, or `summary` when its problems are listed one by one."""
+    return summary if error.details.get("problems") else error.message
+
+
+def _refuse(
+    as_json: bool,
+    message: str,
+    problems: list[dict[str, str]] | None = None,
+    report: Any = None,
+) -> NoReturn:
+    """Say why nothing was done, and exit with EXIT_REFUSED."""
+    if as_json:
+        record: dict[str, Any] = {"ok": False, "error": message}
+        if problems:
+            record["problems"] = problems
+        if report is not None:
+            record["report"] = report.as_list()
+        click.echo(json.dumps(record, indent=2))
+    else:
+        for problem in problems or []:
+            place = ": ".join(p for p in (problem.get("file"), problem.get("where")) if p)
+            click.echo(
+                f"error: {place}: {problem.get('problem')}"
+                if place
+                else f"error: {problem.get('problem')}",
+                err=True,
+            )
+        click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_REFUSED)

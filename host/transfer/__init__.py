@@ -1,0 +1,58 @@
+"""Widgets in and out: as plain folders, and as Anvil apps (their git layout). See
+ARCHITECTURE.md ("Import and export") and README.md ("Importing and exporting").
+
+    trees.py          files as bytes, read from a folder or a zip and written to either,
+                      within bounds (hostile input: paths, links, sizes, counts); binary
+                      files kept in a widget as `data:` URLs
+    folders.py        a widget as a plain folder: its files and `.widgetbox.toml` (kind,
+                      title, visibility, slug), read back with every problem at once
+    report.py         what an import found, line by line (error, warning, info), each with
+                      its file and place; `ImportRefused`
+    anvil_yaml.py     Anvil's `anvil.yaml`: read, written as Anvil writes it, its services
+                      (Data Tables, Users) in Widgetbox's terms and back
+    time_specs.py     Anvil's scheduled tasks' `time_spec` and schedule rules, both ways
+    code_scan.py      what an app's Python registers and calls (server functions,
+                      endpoints, tasks, services), read from its syntax tree
+    server_entry.py   the entry an imported app gets: it loads `server_code/` as Anvil does
+    anvil_import.py   an Anvil app's tree into a widget (kind, title, files, schedule) and
+                      its report; pure
+    anvil_export.py   a widget into an Anvil app's tree, `anvil.yaml` from its settings
+    records.py        creating the imported widget (and its schedule) in one write; what an
+                      export reads
+    api.py, pages.py  the JSON API (import a zip, export a zip) and the IDE's import page
+"""
+
+from widgetbox.host.transfer.anvil_export import Exported, export_app, exportable
+from widgetbox.host.transfer.anvil_import import Imported, import_app, is_app
+from widgetbox.host.transfer.folders import (
+    META_FILE,
+    Folder,
+    FolderError,
+    Meta,
+    folder_tree,
+    read_folder,
+)
+from widgetbox.host.transfer.report import ImportRefused, Line, Report
+from widgetbox.host.transfer.trees import Bounds, Read, Tree, TreeError
+
+__all__ = [
+    "META_FILE",
+    "Bounds",
+    "Exported",
+    "Folder",
+    "FolderError",
+    "ImportRefused",
+    "Imported",
+    "Line",
+    "Meta",
+    "Read",
+    "Report",
+    "Tree",
+    "TreeError",
+    "export_app",
+    "exportable",
+    "folder_tree",
+    "import_app",
+    "is_app",
+    "read_folder",
+]

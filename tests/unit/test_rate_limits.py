@@ -1,0 +1,47 @@
+"""The per-address limits of `host/web/limits.py`: counted in fixed one-minute windows, one
+number per address, so a request's cost does not grow with those that came before."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from widgetbox.host.web import limits
+from widgetbox.host.web.limits import PerMinute
+
+
+def test_each_address_has_its_own_count_until_the_next_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [60 * 16_667 + 20.0]  # 20 s into a minute
+    monkeypatch.setattr(limits.time, "time", lambda: now[0])
+    limit = PerMinute(2)
+    for _ in range(2):
+        assert limit.used("a") < limit.limit
+        limit.count("a")
+    assert limit.used("a") == 2
+    assert limit.used("b") == 0  # another address
+    refused = limit.refusal("a")
+    assert refused.status_code == 429
+    assert refused.headers is not None
+    assert refused.headers["Retry-After"] == "40"  # the window ends at the next minute
+    assert refused.headers["RateLimit-Remaining"] == "0"
+    now[0] += 40  # the next window: counts start again
+    assert limit.used("a") == 0
+
+
+def test_a_flood_costs_each_request_the_same() -> None:
+    limit = PerMinute(10**9)
+    started = time.perf_counter()
+    for _ in range(1_000):
+        limit.count("flood")
+    first = time.perf_counter() - started
+    for _ in range(100_000):
+        limit.count("flood")
+    started = time.perf_counter()
+    for _ in range(1_000):
+        limit.count("flood")
+    later = time.perf_counter() - started
+    assert limit.used("flood") == 102_000
+    assert later < first * 20 + 0.01  # not proportional to the 100,000 before
