@@ -73,8 +73,8 @@ def import_command(
     Exit status: 0 imported (warnings may be listed), 1 nothing imported (the report says
     why), 2 wrong usage.
     """
-    from widgetbox.host import transfer
-    from widgetbox.host.transfer import records, trees
+    from widgetbox.host.transfer import anvil_import, folders, records, trees
+    from widgetbox.host.transfer import report as reports
 
     settings = load_config(config_file, data_dir=data_dir)
     if "://" in source or source.startswith("git@"):
@@ -88,15 +88,15 @@ def import_command(
         read = trees.read_zip_file(path) if path.is_file() else trees.read_folder(path)
     except DomainError as e:
         _refuse(as_json, _summary(e, "nothing was imported"), e.details.get("problems", []))
-    report = transfer.Report()
+    report = reports.Report()
     if read.left_out:
         shown = ", ".join(read.left_out[:5])
         report.info("", "", f"left out (version control, caches, a clone's link): {shown}")
     now = datetime.now(UTC)
     minimum = timedelta(minutes=settings.runs.min_schedule_minutes)
     try:
-        if transfer.META_FILE not in read.tree:
-            imported = transfer.import_app(read.tree, title)
+        if folders.META_FILE not in read.tree:
+            imported = anvil_import.import_app(read.tree, title)
             imported.report.lines[:0] = report.lines
             report = imported.report
             if not report.ok:
@@ -115,7 +115,7 @@ def import_command(
                 ),
             )
         else:
-            folder = transfer.read_folder(read.tree)
+            folder = folders.read_folder(read.tree)
             report.findings("warning", folder.warnings)
             widget = _write(
                 settings,
@@ -191,8 +191,8 @@ def export_command(
 
     Exit status: 0 written, 1 refused (no such widget, not exportable, FOLDER not empty).
     """
-    from widgetbox.host import transfer
-    from widgetbox.host.transfer import records, trees
+    from widgetbox.host.transfer import anvil_export, folders, records, trees
+    from widgetbox.host.transfer import report as reports
     from widgetbox.host.widgets import records as widgets
 
     settings = load_config(config_file, data_dir=data_dir)
@@ -207,11 +207,11 @@ def export_command(
     try:
         widget, files, schedule = _read(settings, read)
         if as_folder:
-            meta = transfer.Meta(widget.kind, widget.title, widget.visibility, widget.slug)
-            tree = transfer.folder_tree(meta, files)
-            notes = transfer.Report()
+            meta = folders.Meta(widget.kind, widget.title, widget.visibility, widget.slug)
+            tree = folders.folder_tree(meta, files)
+            notes = reports.Report()
         else:
-            exported = transfer.export_app(widget.kind, widget.title, files, schedule)
+            exported = anvil_export.export_app(widget.kind, widget.title, files, schedule)
             tree, notes = exported.tree, exported.notes
         trees.write_folder(folder, tree)
     except DomainError as e:

@@ -20,39 +20,7 @@ ARCHITECTURE.md ("Import and export") and README.md ("Importing and exporting").
     records.py        creating the imported widget (and its schedule) in one write; what an
                       export reads
     api.py, pages.py  the JSON API (import a zip, export a zip) and the IDE's import page
+
+Import the module you need: the package itself imports nothing, so that a command reading a
+folder (`host/cli/`) does not load the import and export code with the web app behind it.
 """
-
-from widgetbox.host.transfer.anvil_export import Exported, export_app, exportable
-from widgetbox.host.transfer.anvil_import import Imported, import_app, is_app
-from widgetbox.host.transfer.folders import (
-    META_FILE,
-    Folder,
-    FolderError,
-    Meta,
-    folder_tree,
-    read_folder,
-)
-from widgetbox.host.transfer.report import ImportRefused, Line, Report
-from widgetbox.host.transfer.trees import Bounds, Read, Tree, TreeError
-
-__all__ = [
-    "META_FILE",
-    "Bounds",
-    "Exported",
-    "Folder",
-    "FolderError",
-    "ImportRefused",
-    "Imported",
-    "Line",
-    "Meta",
-    "Read",
-    "Report",
-    "Tree",
-    "TreeError",
-    "export_app",
-    "exportable",
-    "folder_tree",
-    "import_app",
-    "is_app",
-    "read_folder",
-]

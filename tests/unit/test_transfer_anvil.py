@@ -13,15 +13,9 @@ from tests import anvil_app, anvil_repo
 from widgetbox.host.app_users import settings as users_file
 from widgetbox.host.errors import Invalid
 from widgetbox.host.tables import schema as tables_schema
-from widgetbox.host.transfer import (
-    anvil_yaml,
-    code_scan,
-    export_app,
-    exportable,
-    import_app,
-    server_entry,
-    time_specs,
-)
+from widgetbox.host.transfer import anvil_yaml, code_scan, server_entry, time_specs
+from widgetbox.host.transfer.anvil_export import export_app, exportable
+from widgetbox.host.transfer.anvil_import import import_app
 from widgetbox.host.transfer.report import Report
 from widgetbox.host.widgets.starters import TEMPLATES
 

@@ -338,6 +338,7 @@ class _State:
     def begin(self):
         """A task (or script) starts: `anvil.server.task_state` is its state, and sleeping
         sends it first."""
+        import json
         import sys
         import time
 
@@ -345,7 +346,7 @@ class _State:
         self._clock = time.monotonic
         self.sent = "{}"
         # json's own dumps, kept before the widget's code runs (which may replace it)
-        self._dumps = _json_dumps()
+        self._dumps = json.dumps
         sys.modules["anvil.server"].task_state = TaskState()
         sleep = time.sleep
 
@@ -388,12 +389,6 @@ class _State:
                 raise
         finally:
             self.active = False
-
-
-def _json_dumps():
-    import json
-
-    return json.dumps
 
 
 _state = _State()
