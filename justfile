@@ -61,7 +61,7 @@ client:
 client-watch: setup
     cd client && node build.mjs --watch
 
-# Build the release (the client first): an sdist and a wheel in dist/; `pip install` the wheel anywhere with Python 3.11+, then `widgetbox serve`.
+# Build the release (the client first): an sdist and a wheel in dist/ (`pip install` it anywhere with Python 3.11+), and from the wheel the single-file executable dist/widgetbox-linux-x86_64 (needs no Python).
 dist: client
     #!/usr/bin/env bash
     set -euo pipefail
@@ -73,31 +73,39 @@ dist: client
         cat "$log" >&2; rm -f "$log"; exit 1
     fi
     rm -f "$log"
+    # the single-file executable, with PyInstaller in a build environment of its own where
+    # the wheel is installed (a few minutes)
+    echo "dist: building the single-file executable from the wheel"
+    {{python}} release/build_executable.py dist/widgetbox-*.whl dist >/dev/null
     for file in dist/*; do
         echo "dist: $file ($(du -h "$file" | cut -f1))"
     done
 
-# Install Debian's Chromium for the browser tests when /usr/bin/chromium is missing.
-chromium:
+# Install the Debian packages the tests drive when any is missing: Chromium (browser tests), nats-server (workers on other machines), caddy (the deploy example is validated).
+test-packages:
     #!/usr/bin/env bash
     set -euo pipefail
-    [ -x /usr/bin/chromium ] && exit 0
-    echo "chromium: installing Debian's chromium for the browser tests"
+    missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
+    command -v caddy >/dev/null || missing+=(caddy)
+    [ ${#missing[@]} -eq 0 ] && exit 0
+    echo "test-packages: installing Debian's ${missing[*]} for the tests"
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 
 # Set everything up and start Widgetbox.
 serve *args: setup
     {{venv}}/bin/widgetbox serve {{args}}
 
 # Set everything up and run the whole test suite; options pass through to pytest (e.g. `just test -m unit`).
-test *options: setup chromium
+test *options: setup test-packages
     {{python}} -m pytest {{options}}
 
 # Run the benchmarks: prints a table and writes bench-results/*.json.
-bench *options: setup chromium
+bench *options: setup test-packages
     {{python}} -m tests.bench {{options}}
 
 # Run the reliability scenarios in full (load, overload, crashes, full disks; about an hour): prints figures, writes soak-results/*.json. `just soak --short sustained` runs one scenario's CI version.

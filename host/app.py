@@ -17,12 +17,14 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 
 from widgetbox.host.accounts.sessions import SessionCache
+from widgetbox.host.admin.limits import SiteLimits
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints import serve as http_api
 from widgetbox.host.gui.capabilities import Capabilities
 from widgetbox.host.gui.hosts import PREFIX as APPS_PREFIX
 from widgetbox.host.gui.hosts import AppHosts, Widgetbox
 from widgetbox.host.gui.tokens import AppTokens
+from widgetbox.host.health import RequestMetrics
 from widgetbox.host.routes import routes
 from widgetbox.host.services import Services
 from widgetbox.host.tokens.auth import TokenMiddleware, check_scope
@@ -75,29 +77,33 @@ def create_app(config: Config) -> Litestar:
     """The application for `config`. The database is opened (and migrated) on start-up and
     closed on shutdown."""
     secret = server_secret(config.server.data_dir)
-    services = Services(config)
     assets = pages.Assets(CLIENT_DIR / "build")
+    site_limits = SiteLimits(config)
     state = State(
         {
             "config": config,
             "sessions": SessionCache(),
-            "secret_box": services.secret_box,
             "app_tokens": AppTokens(secret),
             "capabilities": Capabilities(secret),
+            "site_limits": site_limits,
         }
     )
+    services = Services(config, state)  # its metrics read the state the app fills
+    state.secret_box = services.secret_box
+    state.metrics = services.metrics
 
     app = Widgetbox(
-        route_handlers=routes(config, assets),
+        route_handlers=routes(config, assets, site_limits),
         state=state,
         dependencies=DEPENDENCIES,
         on_startup=[services.start],
         on_shutdown=[services.stop],
         exception_handlers={Exception: handle},
         before_send=[add_security_headers(config)],
-        # outermost first: who a request's API token is (if any), then the browser checks,
-        # which a request with a token skips (see tokens/auth.py)
+        # outermost first: the request counted, who its API token is (if any), then the
+        # browser checks, which a request with a token skips (see tokens/auth.py)
         middleware=[
+            RequestMetrics(services.metrics),  # outermost: refusals below are counted too
             DefineMiddleware(TokenMiddleware, config=config),
             DefineMiddleware(
                 SameOriginMiddleware, origins=config.allowed_origins, exclude=PUBLIC_WRITE_PATHS

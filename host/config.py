@@ -152,6 +152,10 @@ def _host_list(value: Any) -> tuple[str, ...]:
     return hosts
 
 
+def _optional_port(value: Any) -> int | None:
+    return None if value in (None, "") else _int_range(1, 65535)(value)
+
+
 def _optional_domain(value: Any) -> str | None:
     if value in (None, ""):
         return None
@@ -258,6 +262,19 @@ class ServerSettings(Section):
         _int_range(1024, 1024**3),
         "Largest request body accepted, in bytes (413 beyond it).",
     )
+    metrics_port: int | None = setting(
+        None,
+        _optional_port,
+        "Serve the Prometheus metrics on this port of `metrics_host`, at `/metrics`, to "
+        "anyone who can reach it; unset, they are at `/metrics` on Widgetbox's own port, for "
+        "the admin's session only.",
+        shown="none",
+    )
+    metrics_host: str = setting(
+        "127.0.0.1",
+        _text,
+        "Address the metrics port listens on (with `metrics_port`).",
+    )
 
 
 @dataclass(frozen=True)
@@ -292,7 +309,8 @@ class SecuritySettings(Section):
 
 @dataclass(frozen=True)
 class SandboxSettings(Section):
-    """[sandbox] Interpreters started ahead of demand, and where the compiled one is cached."""
+    """[sandbox] Interpreters started ahead of demand, where the compiled one is cached, and
+    when a persistent-mode widget's kept interpreter is recycled."""
 
     SECTION = "sandbox"
 
@@ -308,6 +326,31 @@ class SandboxSettings(Section):
         "Where the interpreter and its compiled form are cached (`widgetbox prepare` fills "
         "it; `$XDG_CACHE_HOME/widgetbox` when that variable is set).",
         shown="`~/.cache/widgetbox`",
+    )
+    nats_url: Concealed | None = setting(
+        None,
+        _optional_password,
+        "Sandbox workers on other machines (`widgetbox worker`): the NATS server(s) they and "
+        "this server share, `nats://USER:PASSWORD@HOST:4222` (comma-separated for a "
+        "cluster). Requests, server calls, scripts and tasks go to workers with room, the "
+        "rest to this machine's sandbox processes. Unset: only local processes.",
+    )
+    persistent_requests: int = setting(
+        1000,
+        _int_range(1, 1_000_000),
+        "Persistent mode: requests and server calls one kept interpreter serves before a "
+        "fresh one replaces it.",
+    )
+    persistent_idle_minutes: float = setting(
+        15.0,
+        _float_range(0.01, 10_080),
+        "Persistent mode: minutes a kept interpreter may wait unused before it is discarded.",
+    )
+    persistent_memory_growth_mib: int = setting(
+        64,
+        _int_range(0, 4096),
+        "Persistent mode: MiB a kept interpreter's memory may grow beyond what it was after "
+        "its first request before it is discarded (its run's memory limit applies too).",
     )
 
 
@@ -325,7 +368,8 @@ class RunsSettings(Section):
     runs_per_user: int = setting(
         2,
         _int_range(1, 256),
-        "Scripts and tasks one user may have running at once (more wait in the queue).",
+        "Scripts and tasks one user may have running at once (more wait in the queue); an "
+        "admin may change it on the admin page.",
     )
     queue_size: int = setting(
         100,
@@ -333,7 +377,8 @@ class RunsSettings(Section):
         "Runs that may wait, in each lane (scripts and tasks; HTTP requests and server calls); "
         "beyond it new work is refused with 503 and `Retry-After`. A request or server call "
         "waits only when it can expect a free slot within about a second (judged from how long "
-        "recent ones took); otherwise it is refused at once.",
+        "recent ones took); otherwise it is refused at once. An admin may change it on the "
+        "admin page.",
     )
     run_output_days: float = setting(
         30.0,
@@ -349,6 +394,26 @@ class RunsSettings(Section):
         1.0,
         _float_range(0.01, 100_000),
         "The shortest interval a schedule may have, in minutes.",
+    )
+    course_runs_per_hour: int = setting(
+        300,
+        _int_range(1, 1_000_000),
+        "Courses: the most runs an hour a course may allow each student on their copies of "
+        "its assignments (its teachers may set fewer); the limit of a course that sets none.",
+    )
+    course_cpu_seconds_per_day: int = setting(
+        600,
+        _int_range(1, 86_400 * 64),
+        "Courses: the most CPU seconds a day (measured as fuel, at midnight in the course's "
+        "time zone) a course may allow each student on their copies; its teachers may set "
+        "fewer.",
+    )
+    course_storage_mib: int = setting(
+        100,
+        _int_range(1, 1_000_000),
+        "Courses: the most MiB each student's copies of a course's assignments may keep "
+        "(versions, runs' output, Data Tables) before their runs are refused; its teachers "
+        "may set fewer.",
     )
 
 
@@ -366,7 +431,8 @@ class HttpSettings(Section):
     http_requests_per_minute: int = setting(
         600,
         _int_range(1, 10_000_000),
-        "Requests per minute one client address may send to widgets' HTTP APIs (429 beyond).",
+        "Requests per minute one client address may send to widgets' HTTP APIs (429 beyond); "
+        "an admin may change it on the admin page.",
     )
     http_stream_chunk_bytes: int = setting(
         256 * 1024,
@@ -404,7 +470,7 @@ class GuiSettings(Section):
         _int_range(1, 10_000_000),
         "Server calls (anvil.server.call) and Data Tables requests (anvil.tables in client "
         "code) one visitor's address may make per minute to GUI apps, together (beyond it they "
-        "raise anvil.server.QuotaExceededError).",
+        "raise anvil.server.QuotaExceededError); an admin may change it on the admin page.",
     )
     app_session_minutes: int = setting(
         30,
@@ -447,6 +513,32 @@ class OutboundSettings(Section):
         100,
         _int_range(0, 100_000),
         "Outbound HTTP requests one run may make.",
+    )
+
+
+@dataclass(frozen=True)
+class ImportsSettings(Section):
+    """[imports] Apps imported from a git URL (the IDE's import page, POST /api/imports)."""
+
+    SECTION = "imports"
+
+    git_import_allow_private: bool = setting(
+        False,
+        _bool,
+        "Let imports clone from loopback, private and link-local addresses, such as an "
+        "internal git server (off: only the public internet, and never cloud metadata "
+        "addresses).",
+    )
+    git_import_allowlist: tuple[str, ...] = setting(
+        "",
+        _host_list,
+        "Comma-separated git host names imports may clone from even when they resolve to "
+        "private addresses (empty: none).",
+    )
+    git_import_timeout: float = setting(
+        60.0,
+        _float_range(1, 600),
+        "Seconds cloning a git URL for an import may take at most.",
     )
 
 
@@ -563,7 +655,7 @@ class EmailSettings(Section):
         100,
         _int_range(0, 1_000_000),
         "Emails one widget may send per day (UTC); beyond it `anvil.email.send` raises "
-        "`anvil.email.SendFailure`.",
+        "`anvil.email.SendFailure`; an admin may change it on the admin page.",
     )
 
     @property
@@ -585,6 +677,7 @@ SECTIONS: tuple[type[Section], ...] = (
     HttpSettings,
     GuiSettings,
     OutboundSettings,
+    ImportsSettings,
     PackagesSettings,
     TablesSettings,
     EmailSettings,
@@ -617,6 +710,7 @@ class Config:
     http: HttpSettings = field(default_factory=HttpSettings)
     gui: GuiSettings = field(default_factory=GuiSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
+    imports: ImportsSettings = field(default_factory=ImportsSettings)
     packages: PackagesSettings = field(default_factory=PackagesSettings)
     tables: TablesSettings = field(default_factory=TablesSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
@@ -748,6 +842,10 @@ def _inconsistencies(config: Config) -> list[str]:
             f"apps_domain {config.apps_host!r} contains Widgetbox's own host name {ide_host!r}: "
             "a widget whose slug matched would be served on Widgetbox's origin; use a domain "
             "of its own (e.g. apps.example.com for widgets.example.com)"
+        )
+    if config.server.metrics_port == config.server.port:
+        problems.append(
+            f"metrics_port {config.server.metrics_port} is Widgetbox's own port; choose another"
         )
     security = config.security
     if security.session_max_days < security.session_idle_days:

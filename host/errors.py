@@ -36,6 +36,16 @@ class NotFound(DomainError):
     """There is no such thing, or the viewer may not know it exists."""
 
 
+class Moved(DomainError):
+    """It lives at another address now: `old` was a widget's address (slug), `new` is its
+    current one. Answered with a permanent redirect to the same URL at the new address."""
+
+    def __init__(self, old: str, new: str) -> None:
+        super().__init__("moved", f"The widget {old!r} is now at {new!r}.", {"slug": new})
+        self.old = old
+        self.new = new
+
+
 class LoginRequired(DomainError):
     """Only a signed-in person may do this."""
 

@@ -8,14 +8,20 @@ from typing import Any
 
 from widgetbox.host.accounts import api as accounts_api
 from widgetbox.host.accounts import pages as accounts_pages
+from widgetbox.host.admin import api as admin_api
+from widgetbox.host.admin import pages as admin_pages
+from widgetbox.host.admin.limits import SiteLimits
 from widgetbox.host.app_sessions import web as app_sessions_web
 from widgetbox.host.app_users import api as app_users_api
 from widgetbox.host.app_users import web as app_users_web
 from widgetbox.host.config import Config
+from widgetbox.host.courses import api as courses_api
+from widgetbox.host.courses import pages as courses_pages
 from widgetbox.host.endpoints import serve as endpoints
 from widgetbox.host.gui import apps as gui_apps
 from widgetbox.host.gui import theme_web as gui_theme
 from widgetbox.host.gui.handoff import open_app
+from widgetbox.host.health import ROUTES as HEALTH_ROUTES
 from widgetbox.host.packages import api as packages_api
 from widgetbox.host.runs import api as runs_api
 from widgetbox.host.runs import pages as runs_pages
@@ -29,17 +35,17 @@ from widgetbox.host.transfer import api as transfer_api
 from widgetbox.host.transfer import pages as transfer_pages
 from widgetbox.host.web import pages
 from widgetbox.host.web.assets import Assets
-from widgetbox.host.web.limits import app_call_limit, widget_limit
 from widgetbox.host.widgets import api as widgets_api
 from widgetbox.host.widgets import pages as widgets_pages
 
 
-def routes(config: Config, assets: Assets) -> list[Any]:
+def routes(config: Config, assets: Assets, limits: SiteLimits) -> list[Any]:
     # one count per client address for each: widgets' APIs wherever they are served, and
-    # everything an app's page asks its origin for
-    widgets, app_calls = widget_limit(config), app_call_limit(config)
+    # everything an app's page asks its origin for (their limits an admin may change)
+    widgets, app_calls = limits.widget_requests, limits.app_calls
     return [
         *accounts_api.routers(config),
+        *admin_api.ROUTES,
         *widgets_api.ROUTES,
         *runs_api.ROUTES,
         *schedules_api.ROUTES,
@@ -49,6 +55,8 @@ def routes(config: Config, assets: Assets) -> list[Any]:
         *app_users_api.ROUTES,
         *transfer_api.ROUTES,
         *tokens_api.ROUTES,
+        *courses_api.routers(config),
+        *HEALTH_ROUTES,
         endpoints.router(config, widgets.middleware),
         *gui_apps.routes(config, assets, app_calls),
         *gui_theme.ROUTES,
@@ -63,6 +71,8 @@ def routes(config: Config, assets: Assets) -> list[Any]:
                 *tables_pages.PAGES,
                 *transfer_pages.PAGES,
                 *accounts_pages.PAGES,
+                *courses_pages.PAGES,
+                *admin_pages.PAGES,
             ]
         ),
         pages.static_route(assets),

@@ -13,10 +13,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from litestar import Litestar
+from litestar.datastructures import State
 
 from widgetbox.host import email, outbound, secrets, tables, tasks
-from widgetbox.host.accounts import sessions
+from widgetbox.host.accounts import password_links, sessions
 from widgetbox.host.accounts.sessions import limits
+from widgetbox.host.admin import limits as site_limits
+from widgetbox.host.admin.usage import table_bytes
 from widgetbox.host.app_sessions import AppSessions
 from widgetbox.host.app_sessions import records as app_session_records
 from widgetbox.host.app_sessions import register as register_sessions
@@ -24,12 +27,18 @@ from widgetbox.host.app_sessions.visit import BACKGROUND, HTTP
 from widgetbox.host.app_users import UsersService, guard_for
 from widgetbox.host.app_users import register as register_users
 from widgetbox.host.config import Config
+from widgetbox.host.courses import check_helpers
+from widgetbox.host.courses import checks as course_checks
+from widgetbox.host.courses import limits as course_limits
+from widgetbox.host.courses.checking import Checker
+from widgetbox.host.health import Metrics, MetricsPort
 from widgetbox.host.packages import PackageError, PackageService, builtin
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.admission import RunQueue
 from widgetbox.host.runs.live import LiveRuns
 from widgetbox.host.runs.runner import Runner
 from widgetbox.host.schedules.scheduler import Scheduler, SystemClock
+from widgetbox.host.storage import data_lock
 from widgetbox.host.storage.database import Database
 from widgetbox.host.storage.times import iso, now
 from widgetbox.host.tables import autocolumns
@@ -38,7 +47,7 @@ from widgetbox.host.tables.store import TablesStore
 from widgetbox.host.tokens import records as token_records
 from widgetbox.host.web.guards import server_secret
 from widgetbox.host.widgets.records import Widget
-from widgetbox.runtime import Code, CompileFailed, Runtime
+from widgetbox.runtime import Code, CompileFailed, Recycle, Runtime
 
 log = logging.getLogger("widgetbox.host")
 
@@ -46,7 +55,7 @@ MAINTENANCE_EVERY = 3600.0
 
 
 class Services:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, state: State) -> None:
         self.config = config
         self.secret_box = secrets.SecretBox(config.server.data_dir)
         self.outbound_policy = outbound.OutboundPolicy.from_config(config)
@@ -65,9 +74,15 @@ class Services:
         """Every widget's Data Tables file (`app.state.tables`)."""
         self._db: Database | None = None
         self.app_sessions: AppSessions | None = None
+        self.metrics = Metrics(config, state)
+        """The app's Prometheus registry (`app.state.metrics`; see `health/`)."""
+        self._metrics_port = MetricsPort(config, self.metrics)
+        self._data_lock: data_lock.Held | None = None
 
     async def start(self, app: Litestar) -> None:
         config = self.config
+        # held while the app runs: `widgetbox restore` refuses to replace the data under it
+        self._data_lock = data_lock.serving(config.server.data_dir)
         db = Database(config.database_path)
         app.state.db = self._db = db
         self.app_sessions = app.state.app_sessions = AppSessions(
@@ -83,6 +98,7 @@ class Services:
             pool_size=config.sandbox.pool_size,
             workers=queue.capacity,
             cache=config.sandbox.cache_dir,
+            nats=config.sandbox.nats_url,
         )
         app.state.runtime = runtime
         app.state.tables = self.tables
@@ -111,11 +127,30 @@ class Services:
             self.packages.folder_for,
             end_context=end_run_context,
             services=guest_services,
+            observe=self.metrics.observe_run,
+            recycle=Recycle(
+                runs=config.sandbox.persistent_requests,
+                idle=config.sandbox.persistent_idle_minutes * 60,
+                memory_growth=config.sandbox.persistent_memory_growth_mib * 1024 * 1024,
+            ),
+            # a course's limits on its students' copies of its assignments
+            admit=functools.partial(
+                course_limits.check,
+                site=course_limits.Limits.site(config),
+                file_bytes=table_bytes(self.tables),
+            ),
         )
         tasks.register(runtime.bridge, db, app.state.runner)
+        # classroom checks: the guest's helpers, and the runs a stopped server left behind
+        check_helpers.register(runtime.bridge, runtime)
+        await db.write(course_checks.interrupted)
+        app.state.checker = Checker(db, app.state.runner)
+        # the site-wide limits an admin set in the app, in effect from the start
+        app.state.site_limits.attach(queue, mailer, await db.read(site_limits.stored))
         app.state.scheduler = Scheduler(db, app.state.runner, SystemClock())
         app.state.scheduler.start()
         self._maintenance = asyncio.create_task(self._maintain(db))
+        self._metrics_port.start()
         log.info(
             "sandbox ready: %d workers, %d interpreters pooled",
             config.run_workers,
@@ -125,12 +160,15 @@ class Services:
     async def stop(self, app: Litestar) -> None:
         """Running work is told to stop and recorded; then the sandbox and the database
         close cleanly."""
+        self._metrics_port.stop()
         if self._maintenance is not None:
             self._maintenance.cancel()
             await asyncio.gather(self._maintenance, return_exceptions=True)
         state = app.state
         if "scheduler" in state:
             await state.scheduler.stop()
+        if "checker" in state:  # before the runner: its tests are runs in the sandbox
+            await state.checker.stop()
         if "runner" in state:
             await state.runner.stop()
         if "packages" in state:  # before the runtime: an install may be compiling in it
@@ -141,6 +179,9 @@ class Services:
         if "db" in state:
             state.db.close()
             log.info("database closed")
+        if self._data_lock is not None:
+            self._data_lock.release()
+            self._data_lock = None
 
     def run_context(self, widget: Widget, run_id: int | None, code: Code) -> dict[str, object]:
         """What bridge handlers learn about the run they serve, and its services' budgets
@@ -179,12 +220,13 @@ class Services:
             await self._maintain_once(db)
 
     async def _maintain_once(self, db: Database) -> None:
-        """Forget expired sessions, long-dead API tokens, old runs' output and unused
-        package environments."""
+        """Forget expired sessions, long-dead API tokens, expired set-password links, old
+        runs' output and unused package environments."""
         idle, lifetime = limits(self.config)
         try:
             await db.write(sessions.prune_sessions, idle, lifetime)
             await db.write(token_records.prune)
+            await db.write(password_links.prune)
             cutoff = iso(now() - timedelta(days=self.config.runs.run_output_days))
             await db.write(runs.prune_output, self.config.runs.runs_kept, cutoff)
             if self.app_sessions is not None:

@@ -19,13 +19,15 @@ from ._codec import encode as encode_value
 from ._engine import estimated_compile_seconds
 from ._guest import GuestError
 from ._http import ChunkCallback, HttpRequest, HttpResponse, ResponseChunk
-from ._jobs import Call, Code, Job, Route, Script, Task
+from ._jobs import Call, Code, Job, Persistent, Recycle, Route, Script, Task
+from ._launch import run_child_module
 from ._limits import TOO_LONG, Limits
 from ._output import OutputCallback
 from ._prepare import prepare
+from ._prepare import prepared as interpreter_prepared
 from ._pycache import CompileFailed
 from ._result import Frame, RunResult, Status, UserError
-from ._runtime import Runtime
+from ._runtime import ProcessStatus, Runtime
 from ._statuses import RUN_STATUSES, RunStatus
 
 __all__ = [
@@ -49,7 +51,10 @@ __all__ = [
     "Job",
     "Limits",
     "OutputCallback",
+    "Persistent",
     "Pin",
+    "ProcessStatus",
+    "Recycle",
     "ResponseChunk",
     "Route",
     "RunResult",
@@ -63,7 +68,9 @@ __all__ = [
     "decode_value",
     "encode_value",
     "estimated_compile_seconds",
+    "interpreter_prepared",
     "load_guest_file",
     "locate_interpreter",
     "prepare",
+    "run_child_module",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 import tempfile
 import tomllib
 import zipfile
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._launch import module_command
 from ._paths import PIN_FILE, cache_dir
 
 Progress = Callable[[str], None]
@@ -208,9 +208,8 @@ def _download(pin: Pin, dest: Path, say: Progress) -> Path:
 def pip_download(requirements: list[str], dest: Path, filenames: list[str]) -> None:
     """Download these pinned wheels into `dest` with `pip download --no-deps` (which honours
     the machine's index configuration); `ArtifactError` unless every file named arrived."""
-    command = [
-        sys.executable,
-        "-m",
+    # not isolated: pip reads its configuration from PIP_* variables too
+    command = module_command(
         "pip",
         "download",
         "--quiet",
@@ -219,7 +218,8 @@ def pip_download(requirements: list[str], dest: Path, filenames: list[str]) -> N
         "--dest",
         str(dest),
         *requirements,
-    ]
+        isolated=False,
+    )
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0 or not all((dest / name).is_file() for name in filenames):
         detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]

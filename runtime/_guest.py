@@ -1,4 +1,5 @@
-"""One sandboxed interpreter: a fresh wasmtime Store and instance that serves exactly one run.
+"""One sandboxed interpreter: a fresh wasmtime Store and instance that serves one run (or,
+in persistent mode, the runs of one widget version, one turn each: see `_warm`).
 
 A guest is made ahead of demand (by the pool): its store is created and the interpreter
 module instantiated with the WASI guards and the bridge. The module is normally the one
@@ -7,7 +8,9 @@ the guest package are already imported. On the interpreter's own module (used on
 that one), a warm-up turn imports them first. A run then writes the widget's files, hands
 the job over and executes one more turn, which first refreshes what must differ between
 instances (`random`'s seed). The store is closed afterwards, whatever happened; it is never
-reused.
+reused for other code. A kept guest (`keep=True`) serves further runs of the same files as
+further turns, with everything the earlier ones left (modules, globals, files in /tmp),
+only while each ended cleanly (`reusable`).
 
 What the guest sees (all other host paths are invisible):
 
@@ -57,7 +60,7 @@ from ._outcome import outcome_of
 from ._output import Output, OutputCallback
 from ._paths import GUEST_DIR
 from ._quota import ScratchQuota
-from ._result import RunResult
+from ._result import RunResult, Status
 from ._wasi import FORWARDED, WASI, define_guards, trampoline_wat
 
 log = logging.getLogger("widgetbox.runtime")
@@ -83,6 +86,9 @@ GUEST_ARGV = ["python"]
 
 SERVE = "__widgetbox_serve()"
 """The run's turn (as short as can be: each turn's source is parsed and compiled)."""
+SERVE_AGAIN = "__widgetbox_driver.serve()"
+"""A kept guest's later turns: what the first one refreshed (`random`'s seed, see
+`_AFTER_WARM_UP`) is this instance's own from then on, as in any long-running process."""
 
 _AFTER_WARM_UP = f"""
 sys.path += [{PACKAGES_MOUNT!r}, {_included.MOUNT!r}]
@@ -259,18 +265,36 @@ class Sandbox:
 
 
 class Guest:
-    """A started interpreter waiting for its one run. With `packages`, that folder is
-    mounted at /packages (read-only, or writable to compile it: see `_packages`)."""
+    """A started interpreter waiting for its one run (kept: its next). With `packages`, that
+    folder is mounted at /packages (read-only, or writable to compile it: see `_packages`)."""
 
     def __init__(
-        self, sandbox: Sandbox, packages: Path | None = None, *, writable_packages: bool = False
+        self,
+        sandbox: Sandbox,
+        packages: Path | None = None,
+        *,
+        writable_packages: bool = False,
+        gives_way: bool = True,
     ) -> None:
         self._sandbox = sandbox
         self.packages = packages
         self._writable_packages = writable_packages
+        self._gives_way = gives_way
+        """Whether it pauses while a request's guest executes, as the sandbox's guests do
+        (see `Sandbox`); not a compile job's, which requests must not starve."""
         self._closed = False
         self._running = False
         self._close_after_run = False
+        self.runs = 0
+        """Runs this guest has served."""
+        self.reusable = False
+        """Whether it may serve another run: its last one asked to be kept and ended
+        cleanly (see `_run`)."""
+        self._open_files: set[int] = set()
+        """Descriptors its turns opened and did not close: kept across turns, so the limit
+        on open files holds for the instance, not for each run of a kept one."""
+        self._quota: ScratchQuota | None = None
+        """The scratch area's quota, kept with the area across a kept guest's runs."""
         self._lock = threading.Lock()
         self.dir = Path(tempfile.mkdtemp(prefix="guest-", dir=sandbox.work_root))
         self.code_dir = self.dir / "code"
@@ -332,6 +356,10 @@ class Guest:
             if not _prefault.copy(self.memory_address(), size, sandbox.prefault):
                 sandbox.prefault = []
 
+    def memory_size(self) -> int:
+        """Bytes of linear memory (it only ever grows)."""
+        return self.memory.data_len(self.store)
+
     def memory_address(self) -> int:
         """Where the guest's linear memory is in this process."""
         return ctypes.cast(self.memory.data_ptr(self.store), ctypes.c_void_p).value or 0
@@ -364,10 +392,20 @@ class Guest:
         on_chunk: ChunkCallback | None = None,
     ) -> Activity:
         sandbox = self._sandbox
-        return Activity(
+        quota = self._quota
+        if quota is None or (quota.max_bytes, quota.max_entries) != (
+            limits.scratch_bytes,
+            limits.scratch_files,
+        ):
+            quota = self._quota = ScratchQuota(
+                self.scratch_dir, limits.scratch_bytes, limits.scratch_files
+            )
+            if self.runs:  # what earlier runs left counts from the start
+                quota.usage()
+        activity = Activity(
             limits=limits,
             output=Output(limits.output, on_output),
-            quota=ScratchQuota(self.scratch_dir, limits.scratch_bytes, limits.scratch_files),
+            quota=quota,
             wasi=self.wasi,
             cancel=cancel,
             shutdown=self._sandbox.shutdown,
@@ -376,10 +414,12 @@ class Guest:
             # in a request process every turn counts, starting a guest ahead of demand too:
             # scripts run at the same idle priority as the pool, and must not slow it down
             executing=sandbox.executing,
-            give_way_to=sandbox.give_way_to,
+            give_way_to=sandbox.give_way_to if self._gives_way else None,
             exports=self._exports,
             on_chunk=on_chunk,
         )
+        activity.open_files = self._open_files
+        return activity
 
     def _turn(self, activity: Activity, source: str) -> int | BaseException:
         """Run `source` as one turn; the guest's return code, or the exception that ended it."""
@@ -413,20 +453,33 @@ class Guest:
         context: dict[str, Any] | None = None,
         deadline: float | None = None,
         on_chunk: ChunkCallback | None = None,
+        keep: bool = False,
     ) -> RunResult:
         """Run one job (the driver's payload) with the widget's files (and any compiled
-        bytecode for them, by relative .pyc path); then the guest is spent. `deadline`
+        bytecode for them, by relative .pyc path); then the guest is spent, unless `keep`
+        and the run ended cleanly (`reusable`): then it may run another job of the same
+        files, whose `code` and `bytecode` are not written again. `deadline`
         (`time.monotonic()`) ends the run earlier than `limits.timeout` from now: the
         runtime's deadline, which counts from when it sent the run. `on_chunk` takes a
         streamed response's chunks as they come (without it they are joined into the
         result's response)."""
         with self._lock:
-            if self._closed or self._running:
-                raise GuestError("a guest serves exactly one run")
+            if self._closed or self._running or (self.runs and not self.reusable):
+                raise GuestError("a spent guest serves no further run")
             self._running = True
+            self.reusable = False
         try:
             return self._run(
-                job, code, bytecode or {}, limits, on_output, cancel, context, deadline, on_chunk
+                job,
+                code if not self.runs else {},
+                (bytecode or {}) if not self.runs else {},
+                limits,
+                on_output,
+                cancel,
+                context,
+                deadline,
+                on_chunk,
+                keep,
             )
         finally:
             with self._lock:
@@ -446,6 +499,7 @@ class Guest:
         context: dict[str, Any] | None,
         deadline: float | None,
         on_chunk: ChunkCallback | None,
+        keep: bool,
     ) -> RunResult:
         # With the runtime's deadline, the run counts from when the runtime sent it, so its
         # wall time and its limit are measured from the same moment.
@@ -462,10 +516,21 @@ class Guest:
         self.store.set_fuel(budget)
         activity = self._activity(limits, on_output, cancel, job, context, on_chunk)
         activity.started, activity.deadline = started, started + limits.timeout
-        outcome = self._turn(activity, SERVE)
+        outcome = self._turn(activity, SERVE_AGAIN if self.runs else SERVE)
+        self.runs += 1
         fuel = None if activity.interrupted else budget - self.store.get_fuel()
         activity.output.finish()
         result = outcome_of(activity, outcome, limits, self.memory.data_len(self.store))
+        # Kept only when the turn returned and the driver reported: a stop (deadline,
+        # cancel, output limit), a trap, an exit or running out of memory may have left the
+        # interpreter anywhere, so it serves no one else.
+        self.reusable = (
+            keep
+            and outcome == 0
+            and activity.stop is None
+            and activity.report is not None
+            and result.status in (Status.OK, Status.ERROR)
+        )
         return RunResult(
             status=result.status,
             stdout=activity.output.text("stdout"),

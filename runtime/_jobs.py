@@ -1,5 +1,6 @@
-"""What to run: a widget's code plus one of the modes (script, task, call, route), and what
-the run's services tell the guest up front (`services`)."""
+"""What to run: a widget's code plus one of the modes (script, task, call, route), what the
+run's services tell the guest up front (`services`), and for a call or a route whether it
+may run in a warm interpreter kept between runs (`Persistent`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from ._codec import encode
 from ._http import HttpRequest
+from ._limits import MiB
 
 MAX_FILES = 200
 MAX_CODE_BYTES = 8 * 1024 * 1024
@@ -65,6 +67,42 @@ def check_relative_path(path: str) -> None:
 
 
 @dataclass(frozen=True)
+class Recycle:
+    """When a kept interpreter (persistent mode) is discarded and the next run gets a fresh
+    one. Whatever these say, a run that does not end cleanly (a timeout, a cancel, a trap,
+    running out of memory, the output limit, `os._exit`) discards its interpreter at once."""
+
+    runs: int = 1000
+    """Runs one interpreter serves at most."""
+    idle: float = 900.0
+    """Seconds an interpreter may wait unused."""
+    memory_growth: int = 64 * MiB
+    """Bytes its linear memory may grow beyond what it was after its first run."""
+
+    def __post_init__(self) -> None:
+        if self.runs < 1 or self.idle <= 0 or self.memory_growth < 0:
+            raise ValueError("recycling needs a run, some idle time and no negative growth")
+
+
+@dataclass(frozen=True)
+class Persistent:
+    """Run in a warm interpreter kept for `key` and `version` (Anvil's "Keep server
+    running"): module state, imports and files in /tmp survive from one run to the next in
+    it. Each sandbox process keeps its own (one per run in progress there at once: usually
+    one), only ever for runs with the same key, version, files and packages folder; a run
+    of another version of the key discards the ones kept for the old. Widgetbox's key is
+    the widget's id, its version the version's number. Limits still apply to each run."""
+
+    key: str
+    version: str
+    recycle: Recycle = field(default_factory=Recycle)
+
+    def __post_init__(self) -> None:
+        if not (0 < len(self.key) <= 200 and 0 < len(self.version) <= 200):
+            raise ValueError("a persistent run needs a key and a version (200 characters)")
+
+
+@dataclass(frozen=True)
 class _Job:
     services: Mapping[str, Any] = field(default_factory=dict, kw_only=True)
     """What the run's services tell the guest before the widget's code runs, by service
@@ -84,12 +122,20 @@ class Script(_Job):
 
     code: Code
     argv: Sequence[str] = ()
+    stdin: str | None = field(default=None, kw_only=True)
+    """What the script reads from `sys.stdin` (None: nothing, as ever; classroom checks give
+    a student's script its input)."""
 
     def payload(self) -> dict[str, Any]:
         """The driver's view of this job (what `widgetbox.job` answers in the guest)."""
-        return self._payload(
-            {"mode": "script", "entry": self.code.entry, "argv": [str(a) for a in self.argv]}
-        )
+        payload: dict[str, Any] = {
+            "mode": "script",
+            "entry": self.code.entry,
+            "argv": [str(a) for a in self.argv],
+        }
+        if self.stdin is not None:
+            payload["stdin"] = self.stdin
+        return self._payload(payload)
 
 
 @dataclass(frozen=True)
@@ -100,6 +146,8 @@ class Call(_Job):
     name: str
     args: Sequence[Any] = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    persistent: Persistent | None = field(default=None, kw_only=True)
+    """Run in the warm interpreter kept for this key (None: a fresh one, the default)."""
 
     def payload(self) -> dict[str, Any]:
         """Raises SerializationError when an argument cannot cross into the sandbox."""
@@ -120,6 +168,8 @@ class Route(_Job):
 
     code: Code
     request: HttpRequest
+    persistent: Persistent | None = field(default=None, kw_only=True)
+    """Run in the warm interpreter kept for this key (None: a fresh one, the default)."""
 
     def payload(self) -> dict[str, Any]:
         request = self.request

@@ -46,10 +46,10 @@ Make = Callable[[Path | None], Guest]
 class _Spare(NamedTuple):
     guest: Guest
     folder: tuple[int, int, int] | None
-    """The packages folder's identity when the guest mounted it (see `_identity`)."""
+    """The packages folder's identity when the guest mounted it (see `folder_identity`)."""
 
 
-def _identity(folder: Path) -> tuple[int, int, int] | None:
+def folder_identity(folder: Path) -> tuple[int, int, int] | None:
     """(device, inode, change time) of a folder, None when it is gone: a spare guest mounted
     exactly that folder, and serves only while the path still names it. (A published
     environment never changes; the change time tells a new folder that got a freed inode.)"""
@@ -111,7 +111,7 @@ class Pool:
         self._spares[packages] = None
         guest = None
         if spare is not None:
-            if spare.folder == _identity(packages):
+            if spare.folder == folder_identity(packages):
                 guest = spare.guest
             else:  # the folder was removed (and perhaps made again) since the spare started
                 self._spent.append(spare.guest)
@@ -129,6 +129,13 @@ class Pool:
                 if dropped is not None:
                     self._spent.append(dropped.guest)
                 self._changed.notify_all()
+
+    def count(self, urgent: bool, runs: int) -> None:
+        """A run that did not `take` its guest from here (a kept guest's, see `_warm`)
+        begins (`runs=1`) or ends (-1): while someone waits for one, housekeeping waits."""
+        with self._changed:
+            self._urgent_runs += runs if urgent else 0
+            self._changed.notify_all()
 
     def retire(self, guest: Guest, urgent: bool = False) -> None:
         """Take back a spent guest and close it off the caller's path."""
@@ -211,7 +218,7 @@ class Pool:
                 task.close()
 
     def _start_one(self, packages: Path | None) -> None:
-        folder = _identity(packages) if packages is not None else None
+        folder = folder_identity(packages) if packages is not None else None
         try:
             guest = self._make(packages)
         except Exception:

@@ -27,6 +27,21 @@ def prepare(
     return interpreter
 
 
+def prepared(interpreter: Interpreter) -> tuple[bool, bool]:
+    """Whether `prepare` has done its work for this interpreter: (compiled: the module, its
+    memory and the warmed-up image are in the cache, undamaged; included: the packages
+    every widget may import are there). Only reads the cache (`widgetbox doctor`)."""
+    compiled = all(
+        _engine.valid(path)
+        for path in (
+            _engine.cache_path(interpreter),
+            _engine.memory_cache_path(interpreter),
+            _snapshot.cache_path(interpreter),
+        )
+    )
+    return compiled, _included.locate(interpreter) is not None
+
+
 def _compile_folder(interpreter: Interpreter, folder: Path) -> int:
     """Compile a packages folder in place, in a sandbox of this process that mounts it
     writable (no runtime is running yet)."""

@@ -7,7 +7,10 @@ Bridge (with the run's context, answered by a callback when the handler returns 
 out, no thread waiting), results to the waiting caller. Threads that must not wait for the
 process's socket (the bridge's, a cancel's setter) post their messages to a writer thread.
 When the process dies, its runs end as killed (with what they printed so far and a message
-saying why) and `on_exit` lets the runtime start a replacement.
+saying why) and `on_exit` lets the runtime start a replacement. A run is sent without
+waiting for it (`start`), so the event loop can send it and be woken when it ends
+(`Runtime.run_async`); it carries its widget's files only when the process is not believed
+to hold them already (see `_bundles`).
 
 Every run carries its deadline, on the system's monotonic clock, which both processes
 share. A run still going a second past it is stuck in host-side work that fuel and epochs
@@ -18,13 +21,13 @@ runtime's watchdog kills the process (`kill`), so no bug of that kind holds a co
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import logging
 import queue
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,11 +36,13 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, ClassVar
 
+from . import _bundles
 from . import _wire as wire
 from ._bridge import Bridge, HostCall, error_frame
 from ._cancel import Cancel
 from ._guest import GuestError
-from ._http import ChunkCallback
+from ._http import ChunkCallback, ResponseChunk
+from ._launch import module_command
 from ._limits import TOO_LONG, Limits
 from ._outcome import Malformed, http_response
 from ._output import OutputCallback
@@ -66,7 +71,7 @@ class ProcessGone(GuestError):
 
 
 @dataclass
-class _Run:
+class PendingRun:
     on_output: OutputCallback | None
     context: Mapping[str, Any]
     limits: Limits
@@ -89,6 +94,23 @@ class _Run:
     on_chunk: ChunkCallback | None = None
     streamed: int | None = None
     """Bytes of its streamed response so far (None: no chunk yet)."""
+    request: RunRequest | None = None
+    """What was asked, with its files: sent again when the process lacks them."""
+    stripped: bool = False
+    """Whether it was sent without its files (the process was believed to hold them)."""
+    on_done: Callable[[], None] | None = None
+    """Called (on the reader thread) when it ends: how `Runtime.run_async` is woken."""
+    unsubscribe: Callable[[], None] | None = None
+    """Stops its cancel from reaching the process once it has ended."""
+
+    def finish(self) -> None:
+        """It has ended (a result, a failure, or its process died): wake whoever waits."""
+        self.done.set()
+        if self.on_done is not None:
+            try:
+                self.on_done()
+            except Exception:  # a broken waiter must not break the reader
+                log.exception("a run's completion callback failed")
 
     def keep_output(self, stream: str, text: str) -> None:
         room = self.limits.output - self.printed_bytes
@@ -124,11 +146,13 @@ class SandboxProcess:
         """Its slot of the runtime's busy board (request processes; see `_busy`)."""
         self._bridge = bridge
         self._on_exit = on_exit
-        self._runs: dict[int, _Run] = {}
+        self._runs: dict[int, PendingRun] = {}
         self._requests: dict[int, Future[wire.Reply]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
+        self._holds = _bundles.Shelf()
+        """The bundles this process is believed to hold (see `_bundles`)."""
         self._outgoing: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         """Messages posted by threads that must not wait for the socket (see `_post`)."""
         self.alive = True
@@ -137,12 +161,13 @@ class SandboxProcess:
         """Whether the watchdog killed it (see `kill`)."""
         ours, theirs = socket.socketpair()
         with theirs:
-            # Isolated mode (-I: no script folder or working directory on sys.path, no
+            # Isolated (`_launch`: no script folder or working directory on sys.path, no
             # PYTHON* variables, no user site-packages), started in the runtime's private
             # work folder: a stray `zlib.py` beside where `widgetbox` was started, or a
             # PYTHONPATH, can never be imported by the process that runs guests.
-            command = [sys.executable, "-I", "-m", "widgetbox.runtime._worker"]
-            command += [str(theirs.fileno()), json.dumps(settings)]
+            command = module_command(
+                "widgetbox.runtime._worker", str(theirs.fileno()), json.dumps(settings)
+            )
             self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 command,
                 pass_fds=[theirs.fileno()],
@@ -256,40 +281,80 @@ class SandboxProcess:
         context: Mapping[str, Any],
         on_chunk: ChunkCallback | None = None,
     ) -> RunResult:
-        """Run one job in this process and wait for its result. `request` is what the
-        process needs; `on_output`, `on_chunk` (when `request.stream`), `cancel` and
-        `context` (which host calls are answered with) stay here. Raises ProcessGone when
-        the process had stopped before the run was sent, GuestError when it failed to run
-        it; a process that dies under the run makes it end as killed."""
+        """Run one job in this process and wait for its result (see `start`, `outcome`)."""
+        run = self.start(
+            run_id, request, on_output=on_output, cancel=cancel, context=context, on_chunk=on_chunk
+        )
+        try:
+            run.done.wait()  # set by its result, or by `_exited` when the process dies
+        finally:
+            self.forget(run_id, run)
+        return self.outcome(run)
+
+    def start(
+        self,
+        run_id: int,
+        request: RunRequest,
+        *,
+        on_output: OutputCallback | None,
+        cancel: Cancel | None,
+        context: Mapping[str, Any],
+        on_chunk: ChunkCallback | None = None,
+        on_done: Callable[[], None] | None = None,
+    ) -> PendingRun:
+        """Send one job to this process without waiting: `request` is what the process
+        needs; `on_output`, `on_chunk` (when `request.stream`), `cancel` and `context` (which
+        host calls are answered with) stay here, and `on_done` is called on the reader
+        thread when the run has ended (its `done` is set then). The caller then calls
+        `forget` and takes its `outcome`. Raises ProcessGone when the process had stopped
+        before the run was sent; a process that dies under the run makes it end as killed.
+        The send itself does not wait for the run: the process reads its socket on a
+        thread of its own, so an event loop may call this."""
         limits = request.limits
-        run = _Run(on_output, context, limits, time.monotonic() + limits.timeout)
+        run = PendingRun(on_output, context, limits, time.monotonic() + limits.timeout)
         run.on_chunk = on_chunk if request.stream else None
+        run.on_done = on_done
+        run.request = request
+        sent = request
+        if request.files is not None and self._holds.has(request.bundle):
+            sent = dataclasses.replace(request, files=None, bytecode=None)
+            run.stripped = True
         with self._lock:
             if not self.alive:
                 raise ProcessGone("the sandbox process has stopped")
             self._runs[run_id] = run
         try:
-            try:
-                self._send(wire.Run(run=run_id, request=request, deadline=run.deadline))
-            except OSError:
-                with self._lock:
-                    self.alive = False  # so it is not picked again; the reader cleans up
-                raise ProcessGone("the sandbox process has stopped") from None
-            # a cancel is sent from where it is set, through the writer: the setter (such
-            # as the event loop) must not wait for this process's socket
-            unsubscribe = (
-                cancel.when_set(lambda: self._post(wire.Cancel(run=run_id)))
-                if cancel is not None
-                else None
-            )
-            try:
-                run.done.wait()  # set by its result, or by `_exited` when the process dies
-            finally:
-                if unsubscribe is not None:
-                    unsubscribe()
-        finally:
+            self._send(wire.Run(run=run_id, request=sent, deadline=run.deadline))
+            if not run.stripped and request.files is not None:
+                self._holds.put(
+                    request.bundle, _bundles.size(request.files, request.bytecode or {})
+                )
+        except OSError:
+            with self._lock:
+                self.alive = False  # so it is not picked again; the reader cleans up
+                self._runs.pop(run_id, None)
+            raise ProcessGone("the sandbox process has stopped") from None
+        except BaseException:
             with self._lock:
                 self._runs.pop(run_id, None)
+            raise
+        # a cancel is sent from where it is set, through the writer: the setter (such as
+        # the event loop) must not wait for this process's socket
+        if cancel is not None:
+            run.unsubscribe = cancel.when_set(lambda: self._post(wire.Cancel(run=run_id)))
+        return run
+
+    def forget(self, run_id: int, run: PendingRun) -> None:
+        """The run has ended, or its caller gave up on it: no more cancels or output."""
+        if run.unsubscribe is not None:
+            run.unsubscribe()
+        with self._lock:
+            self._runs.pop(run_id, None)
+
+    @staticmethod
+    def outcome(run: PendingRun) -> RunResult:
+        """What an ended run gives: its result, or GuestError when the process failed to
+        run it, or the result of a run whose process died under it."""
         if run.result is not None:
             return run.result
         if run.failure:
@@ -347,27 +412,8 @@ class SandboxProcess:
         subverted: a chunk nobody asked for, a second head, a bad head, too many bytes break
         the protocol) and handed to the run's listener."""
         run = self._runs.get(message.run)
-        if run is None:
-            return
-        chunk = message.chunk
-        first = run.streamed is None
-        if run.on_chunk is None or first != (chunk.status is not None or chunk.headers is not None):
-            raise WireError("a chunk the run did not ask for, or with a head out of place")
-        if first:
-            try:
-                http_response({"status": chunk.status, "headers": chunk.headers})
-            except Malformed as e:
-                raise WireError(f"a streamed response's head: {e}") from None
-        run.streamed = (run.streamed or 0) + len(chunk.body)
-        if (
-            len(chunk.body) > run.limits.stream_chunk_bytes
-            or run.streamed > run.limits.stream_bytes
-        ):
-            raise WireError("a streamed response beyond its limits")
-        try:
-            run.on_chunk(chunk)
-        except Exception:  # a broken listener must not break the run
-            log.exception("chunk callback failed")
+        if run is not None:
+            take_chunk(run, message.chunk)
 
     def _call(self, message: wire.Call) -> None:
         """A forwarded host call: started on the Bridge's workers from this thread, and
@@ -383,17 +429,30 @@ class SandboxProcess:
     def _answer(self, call_id: int, frame: bytes) -> None:
         self._post(wire.Answer(call=call_id, frame=frame.decode()))
 
+    def _lacking(self, message: wire.Lacking) -> None:
+        """The process does not hold the files a run was sent without (it dropped them):
+        the run goes again with them (through the writer: this thread must not wait for the
+        socket). Only a run sent without files may ask, and only once."""
+        run = self._runs.get(message.run)
+        if run is None:
+            return
+        if not run.stripped or run.request is None:
+            raise WireError("asked for files it was sent")
+        run.stripped = False
+        self._holds.discard(run.request.bundle)
+        self._post(wire.Run(run=message.run, request=run.request, deadline=run.deadline))
+
     def _done(self, message: wire.Done) -> None:
         run = self._runs.get(message.run)
         if run is not None:
             run.result = message.result
-            run.done.set()
+            run.finish()
 
     def _failed(self, message: wire.Failed) -> None:
         run = self._runs.get(message.run)
         if run is not None:
             run.failure = f"the sandbox failed: {message.message}"
-            run.done.set()
+            run.finish()
 
     def _log(self, message: wire.Log) -> None:
         # Only Widgetbox's own loggers, at a level that exists: a subverted process must not
@@ -413,6 +472,7 @@ class SandboxProcess:
         wire.Output: _output,
         wire.Chunk: _chunk,
         wire.Call: _call,
+        wire.Lacking: _lacking,
         wire.Done: _done,
         wire.Failed: _failed,
         wire.Log: _log,
@@ -436,7 +496,7 @@ class SandboxProcess:
         for run in runs:
             if run.ended is None:
                 run.ended, run.ended_why = Status.KILLED, PROCESS_LOST.format(cause=cause)
-            run.done.set()
+            run.finish()
         for answer in requests:
             if not answer.done():
                 answer.set_exception(GuestError("the sandbox process stopped"))
@@ -464,7 +524,29 @@ class SandboxProcess:
         self._writer.join(max(0.0, deadline - time.monotonic()) + 1.0)
 
 
-def _seconds(timeout: float, run: _Run) -> float:
+def take_chunk(run: PendingRun, chunk: ResponseChunk) -> None:
+    """Check a piece of a run's streamed response again (its sender may be subverted: a
+    chunk nobody asked for, a second head, a bad head, too many bytes break the protocol,
+    a WireError) and hand it to the run's listener. For a sandbox process's chunks and a
+    remote worker's (`remote/`) alike."""
+    first = run.streamed is None
+    if run.on_chunk is None or first != (chunk.status is not None or chunk.headers is not None):
+        raise WireError("a chunk the run did not ask for, or with a head out of place")
+    if first:
+        try:
+            http_response({"status": chunk.status, "headers": chunk.headers})
+        except Malformed as e:
+            raise WireError(f"a streamed response's head: {e}") from None
+    run.streamed = (run.streamed or 0) + len(chunk.body)
+    if len(chunk.body) > run.limits.stream_chunk_bytes or run.streamed > run.limits.stream_bytes:
+        raise WireError("a streamed response beyond its limits")
+    try:
+        run.on_chunk(chunk)
+    except Exception:  # a broken listener must not break the run
+        log.exception("chunk callback failed")
+
+
+def _seconds(timeout: float, run: PendingRun) -> float:
     """A forwarded call's timeout: what the process asked for, never past the run's deadline
     (a process could ask for any number, and one too large for a lock's wait raises)."""
     left = max(0.0, run.deadline - time.monotonic())

@@ -159,9 +159,14 @@ class BytecodeCache:
     def lookup(self, code: Code) -> dict[str, bytes]:
         """The pyc files (relative path -> bytes) known for `code`; schedules a compile job
         in the background when some Python file has none yet."""
+        return self.lookup_complete(code)[0]
+
+    def lookup_complete(self, code: Code) -> tuple[dict[str, bytes], bool]:
+        """`lookup`, and whether that is all there will be for `code` (every Python file
+        has its entry, or the cache is off)."""
         found: dict[str, bytes] = {}
         if not self.enabled:
-            return found
+            return found, True
         missing = []
         with self._lock:
             for relative, text in python_files(code.files).items():
@@ -180,7 +185,7 @@ class BytecodeCache:
         if schedule:
             with contextlib.suppress(RuntimeError):  # shutting down: nothing more to compile
                 self._worker.submit(self._compile, code, wanted)
-        return found
+        return found, not missing
 
     def _compile(self, code: Code, wanted: tuple[tuple[str, str], ...]) -> None:
         files = python_files(code.files)

@@ -14,27 +14,31 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _artifacts, _busy, _included, _snapshot
 from . import _wire as wire
 from ._bridge import Bridge
+from ._bundles import Bundles
 from ._cancel import Cancel
 from ._engine import CompileProgress
 from ._guest import GuestError
 from ._http import ChunkCallback
-from ._jobs import BATCH_JOBS, Job
+from ._jobs import BATCH_JOBS, Call, Job, Route
 from ._limits import Limits
 from ._output import OutputCallback
-from ._processes import ProcessGone, SandboxProcess
+from ._processes import PendingRun, ProcessGone, SandboxProcess
 from ._pycache import PACKAGES_COMPILE_LIMITS, BytecodeCache, CompileFailed
 from ._result import RunResult, Status
 from ._wire import BATCH, INTERACTIVE, Lane, RunRequest
+
+if TYPE_CHECKING:
+    from .remote import Workers
 
 log = logging.getLogger("widgetbox.runtime")
 
@@ -56,12 +60,27 @@ WATCH_INTERVAL = 0.2
 """How often the watchdog looks for such runs."""
 
 
+@dataclasses.dataclass(frozen=True)
+class ProcessStatus:
+    """One sandbox process, as `Runtime.sandbox_status` found it."""
+
+    lane: Lane
+    """`interactive` (HTTP routes, server calls) or `batch` (scripts, compiles)."""
+    pid: int
+    alive: bool
+    runs: int
+    """Runs in progress in it."""
+    pooled: int | None
+    """Started guests waiting in its pool; None when it did not answer in time."""
+
+
 _handling: ContextVar[bool] = ContextVar("widgetbox_handling_request", default=False)
 """Whether the current task is inside `Runtime.handling_request`."""
 
 
 class Runtime:
-    """Runs widget code, each run in a fresh interpreter.
+    """Runs widget code, each run in a fresh interpreter (or, for a call or a route that
+    asks for it, `Persistent`, in a warm one kept between runs: see `_warm`).
 
     One per process is the normal case. The interpreters live in sandbox processes (see
     `_worker` for why processes): `processes` for HTTP routes and server calls (default:
@@ -93,6 +112,7 @@ class Runtime:
         progress: CompileProgress | None = None,
         cache_bytecode: bool = True,
         cache: Path | None = None,
+        nats: str | None = None,
     ) -> None:
         if pool_size < 0:
             raise ValueError("the pool size must not be negative")
@@ -153,7 +173,7 @@ class Runtime:
             self.close()
             raise
         tag = "cpython-" + self.interpreter.pin.python.replace(".", "")
-        self._bytecode = BytecodeCache(self._compile_files, tag, enabled=cache_bytecode)
+        self._bundles = Bundles(BytecodeCache(self._compile_files, tag, enabled=cache_bytecode))
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="widgetbox-run")
         self._run_ids = itertools.count(1)
         self._homes: dict[tuple[Lane, Path], SandboxProcess] = {}
@@ -165,6 +185,17 @@ class Runtime:
             target=self._watch, name="widgetbox-watchdog", daemon=True
         )
         self._watchdog.start()
+        self.remote: Workers | None = None
+        """Sandbox workers on other machines, over the NATS server at `nats` (see
+        `remote/`): runs go to them while one has room, else to this runtime's processes."""
+        if nats:
+            from .remote import Workers  # nats-py only when it is used
+
+            try:
+                self.remote = Workers(nats, self.bridge, fallback=self._run_here)
+            except BaseException:
+                self.close()
+                raise
 
     def _watch(self) -> None:
         """Kill a sandbox process in which a run is stuck past its deadline. Fuel and
@@ -219,7 +250,9 @@ class Runtime:
         fresh.begin_close()
         fresh.finish_close()
 
-    def _pick(self, role: Lane, packages: Path | None = None) -> SandboxProcess:
+    def _pick(
+        self, role: Lane, packages: Path | None = None, *, wait: bool = True
+    ) -> SandboxProcess:
         """The live process of `role` with the fewest runs in progress; for code with
         packages, the one that ran with that folder last (its spare guest is there) unless
         it is busier than the others by more than a run. When none is alive (all were lost
@@ -229,6 +262,9 @@ class Runtime:
             return [p for p in self._processes if p.role == role and p.alive]
 
         with self._lock:
+            alive = live()
+            if not alive and not wait:
+                raise _NoneAlive("no sandbox process is running now")
             self._changed.wait_for(lambda: self._closed or bool(live()), PICK_WAIT)
             alive = live()
             if not alive:
@@ -269,6 +305,34 @@ class Runtime:
             case other:
                 raise GuestError(f"a sandbox process answered a compile job with {other.kind!r}")
 
+    def sandbox_status(self, wait: float = 1.0) -> list[ProcessStatus]:
+        """Each sandbox process as it is now: its lane, whether it is alive, its runs in
+        progress and the started guests its pool holds (asked of the process, waiting at
+        most `wait` seconds in all; None when it did not answer). For health checks and
+        metrics: it blocks, so call it from a thread."""
+        with self._lock:
+            processes = [] if self._closed else list(self._processes)
+        deadline = time.monotonic() + wait
+        found = []
+        for process in processes:
+            guests = None
+            if process.alive and not process.closing:
+                left = max(0.0, deadline - time.monotonic())
+                with contextlib.suppress(GuestError, TimeoutError):
+                    answer = process.request(functools.partial(wire.WaitReady, timeout=0.0), left)
+                    if isinstance(answer, wire.Pool):
+                        guests = answer.guests
+            found.append(
+                ProcessStatus(
+                    lane=process.role,
+                    pid=process.pid,
+                    alive=process.alive and not process.closing,
+                    runs=process.active,
+                    pooled=guests,
+                )
+            )
+        return found
+
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until every process has its share of started interpreters (benchmarks and
         tests use this)."""
@@ -303,48 +367,154 @@ class Runtime:
         printed and a message saying why. Raises ValueError (or SerializationError) for a
         job that cannot be run at all, and GuestError when the sandbox itself failed.
         """
+        request = self._request(job, limits, on_chunk)
+        run_context = dict(context or {})  # stays here: host calls are answered here
+        with self._idle:
+            self._active += 1
+        try:
+            process, run_id, run = self._start(
+                request, on_output, cancel, run_context, on_chunk, None, wait=True
+            )
+            try:
+                run.done.wait()  # set by its result, or when its process dies
+            finally:
+                process.forget(run_id, run)
+            return _reasoned(process.outcome(run), cancel)
+        finally:
+            self._ended()
+
+    def _request(
+        self, job: Job, limits: Limits | None, on_chunk: ChunkCallback | None
+    ) -> RunRequest:
+        """What a sandbox process needs of `job` (checked here: ValueError for a job that
+        cannot be run at all)."""
         if self._closed:
             raise RuntimeError("the runtime is closed")
         payload = job.payload()
         batch = isinstance(job, BATCH_JOBS)
         limits = limits or (Limits.script() if batch else Limits.request())
-        lane: Lane = BATCH if batch else INTERACTIVE
-        request = RunRequest(
+        bundle = self._bundles.of(job.code)
+        return RunRequest(
             job=payload,
-            files=dict(job.code.files),
+            bundle=bundle.digest,
+            files=bundle.files,
             limits=limits,
-            bytecode=self._bytecode.lookup(job.code),
-            lane=lane,
+            bytecode=bundle.bytecode,
+            lane=BATCH if batch else INTERACTIVE,
             packages=job.code.packages,
             stream=on_chunk is not None,
+            persistent=job.persistent if isinstance(job, (Call, Route)) else None,
         )
-        run_context = dict(context or {})  # stays here: host calls are answered here
 
-        def send() -> RunResult:
-            process = self._pick(lane, request.packages)
-            return process.run(
-                next(self._run_ids),
+    def _start(
+        self,
+        request: RunRequest,
+        on_output: OutputCallback | None,
+        cancel: Cancel | None,
+        context: Mapping[str, Any],
+        on_chunk: ChunkCallback | None,
+        on_done: Callable[[], None] | None,
+        *,
+        wait: bool,
+    ) -> tuple[_Runs, int, PendingRun]:
+        """Send `request` to a remote worker with room (`remote`), else to a sandbox
+        process of its lane (see `SandboxProcess.start`), once more to another when the
+        first had died before it reached it (nothing ran). Without `wait`, raises _NoneAlive
+        rather than wait for a replacement process."""
+        if self.remote is not None:
+            with self._lock:  # with none of its own, a worker takes it even when busy
+                local = any(p.role == request.lane and p.alive for p in self._processes)
+            sent = self.remote.start(
                 request,
                 on_output=on_output,
                 cancel=cancel,
-                context=run_context,
+                context=context,
                 on_chunk=on_chunk,
+                on_done=on_done,
+                busy_ok=not local,
             )
+            if sent is not None:
+                return self.remote, 0, sent
+        return self._start_local(request, on_output, cancel, context, on_chunk, on_done, wait)
 
+    def _start_local(
+        self,
+        request: RunRequest,
+        on_output: OutputCallback | None,
+        cancel: Cancel | None,
+        context: Mapping[str, Any],
+        on_chunk: ChunkCallback | None,
+        on_done: Callable[[], None] | None = None,
+        wait: bool = True,
+    ) -> tuple[_Runs, int, PendingRun]:
+        def send() -> tuple[_Runs, int, PendingRun]:
+            process = self._pick(request.lane, request.packages, wait=wait)
+            run_id = next(self._run_ids)
+            run = process.start(
+                run_id,
+                request,
+                on_output=on_output,
+                cancel=cancel,
+                context=context,
+                on_chunk=on_chunk,
+                on_done=on_done,
+            )
+            return process, run_id, run
+
+        try:
+            return send()
+        except ProcessGone:  # it died before the run reached it: nothing ran
+            return send()
+
+    def run_request(
+        self,
+        request: RunRequest,
+        *,
+        on_output: OutputCallback | None = None,
+        cancel: Cancel | None = None,
+        context: Mapping[str, Any] | None = None,
+        on_chunk: ChunkCallback | None = None,
+    ) -> RunResult:
+        """`run` for a request made elsewhere (what a worker's host sent it: `remote/`), on
+        this runtime's own sandbox processes."""
+        if self._closed:
+            raise RuntimeError("the runtime is closed")
         with self._idle:
             self._active += 1
         try:
-            try:
-                result = send()
-            except ProcessGone:  # it died before the run reached it: nothing ran
-                result = send()
+            return _reasoned(
+                self._run_here(request, None, on_output, cancel, context, on_chunk), cancel
+            )
         finally:
-            with self._idle:
-                self._active -= 1
-                self._idle.notify_all()
-        if cancel is not None and cancel.reason and result.status is Status.KILLED:
-            result = dataclasses.replace(result, message=cancel.reason)
-        return result
+            self._ended()
+
+    def _run_here(
+        self,
+        request: RunRequest,
+        remote: PendingRun | None = None,
+        on_output: OutputCallback | None = None,
+        cancel: Cancel | None = None,
+        context: Mapping[str, Any] | None = None,
+        on_chunk: ChunkCallback | None = None,
+    ) -> RunResult:
+        """Run `request` on a local process from start to end (also what `remote` falls
+        back to for a run no worker took: then its listeners are the remote run's)."""
+        if remote is not None:
+            on_output, on_chunk, context = remote.on_output, remote.on_chunk, remote.context
+            cancel = getattr(remote, "cancel", None)
+        process, run_id, run = self._start_local(
+            request, on_output, cancel, dict(context or {}), on_chunk
+        )
+        try:
+            run.done.wait()
+        finally:
+            process.forget(run_id, run)
+        return process.outcome(run)
+
+    def _ended(self) -> None:
+        with self._idle:
+            self._active -= 1
+            self._idle.notify_all()
 
     @contextlib.contextmanager
     def handling_request(self) -> Iterator[None]:
@@ -378,30 +548,67 @@ class Runtime:
         context: Mapping[str, Any] | None = None,
         on_chunk: ChunkCallback | None = None,
     ) -> RunResult:
-        """`run` on the runtime's worker threads. Cancelling the awaiting task cancels the
-        run (and waits for the sandbox to stop, which takes at most a tick)."""
+        """`run` from an event loop, which waits for the sandbox process's answer without a
+        thread per run: the run is sent from the loop, and the process's reader thread wakes
+        the loop when it ends. Cancelling the awaiting task cancels the run (and waits for
+        the sandbox to stop, which takes at most a tick). Deadlines and the watchdog apply
+        as for `run`. Only while no sandbox process of its lane is alive (all were lost at
+        once) does a run wait for a replacement on one of the runtime's worker threads."""
         cancel = cancel or Cancel()
-        call = functools.partial(
-            self.run,
-            job,
-            limits=limits,
-            on_output=on_output,
-            cancel=cancel,
-            context=context,
-            on_chunk=on_chunk,
-        )
+        request = self._request(job, limits, on_chunk)
+        run_context = dict(context or {})  # stays here: host calls are answered here
+        loop = asyncio.get_running_loop()
+        ended: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:  # on the process's reader thread
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+                loop.call_soon_threadsafe(_resolve, ended)
+
         handling = _handling.get()
         if handling:
             self._handling.leave()  # the sandbox process counts the guest from here
+        with self._idle:
+            self._active += 1
+        started: tuple[_Runs, int, PendingRun] | None = None
         try:
-            future = asyncio.get_running_loop().run_in_executor(self._executor, call)
             try:
-                return await asyncio.shield(future)
+                started = self._start(
+                    request, on_output, cancel, run_context, on_chunk, wake, wait=False
+                )
+            except _NoneAlive:  # wait for a replacement off the loop
+                starting = loop.run_in_executor(
+                    self._executor,
+                    functools.partial(
+                        self._start,
+                        request,
+                        on_output,
+                        cancel,
+                        run_context,
+                        on_chunk,
+                        wake,
+                        wait=True,
+                    ),
+                )
+                try:
+                    started = await asyncio.shield(starting)
+                except asyncio.CancelledError:
+                    cancel.set()  # a run sent meanwhile stops at once
+                    await asyncio.wait([starting])
+                    if not starting.cancelled() and starting.exception() is None:
+                        started = starting.result()
+                    raise
+            try:
+                await asyncio.shield(ended)
             except asyncio.CancelledError:
                 cancel.set()
-                await asyncio.wait([future])
+                await asyncio.wait([ended])  # the guest stops within a tick
                 raise
+            process, _, run = started
+            return _reasoned(process.outcome(run), cancel)
         finally:
+            if started is not None:
+                started[0].forget(started[1], started[2])
+            self._ended()
             if handling:
                 self._handling.enter()
 
@@ -415,12 +622,14 @@ class Runtime:
             self._changed.notify_all()
         if hasattr(self, "_stop_watching"):
             self._stop_watching.set()
+        if getattr(self, "remote", None) is not None:
+            self.remote.close()  # type: ignore[union-attr]  # its runs end as killed
         for process in processes:
             process.begin_close()  # running guests stop within a tick and report "killed"
         if hasattr(self, "_idle"):
             with self._idle:
                 self._idle.wait_for(lambda: self._active == 0, timeout=SHUTDOWN_WAIT)
-            self._bytecode.close()
+            self._bundles.bytecode.close()
             self._executor.shutdown(wait=True)
         for process in processes:
             process.finish_close()
@@ -439,6 +648,30 @@ class Runtime:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _Runs(Protocol):
+    """Where a run was sent: a sandbox process, or the remote workers."""
+
+    def forget(self, run_id: int, run: Any) -> None: ...
+
+    def outcome(self, run: Any) -> RunResult: ...
+
+
+class _NoneAlive(GuestError):
+    """No sandbox process of the lane is alive now (`_pick` without waiting)."""
+
+
+def _resolve(ended: asyncio.Future[None]) -> None:
+    if not ended.done():
+        ended.set_result(None)
+
+
+def _reasoned(result: RunResult, cancel: Cancel | None) -> RunResult:
+    """A run killed by its cancel says why, when the canceller gave a reason."""
+    if cancel is not None and cancel.reason and result.status is Status.KILLED:
+        return dataclasses.replace(result, message=cancel.reason)
+    return result
 
 
 def _memory_dir() -> Path | None:

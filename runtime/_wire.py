@@ -3,8 +3,8 @@
 Every kind of message either side sends is a frozen dataclass below, with its fields and
 their types: `TO_PROCESS` holds the runtime's (run, cancel, answer, compile,
 compile_packages, wait_ready, close), `FROM_PROCESS` a process's (ready, failed_to_start,
-output, chunk, call, done, failed, log, compiled, packages_compiled, not_compiled, pool). Both
-sides build the same classes; `pack` writes one as a JSON object (`{"kind": ..., field:
+output, chunk, call, lacking, done, failed, log, compiled, packages_compiled, not_compiled,
+pool). Both sides build the same classes; `pack` writes one as a JSON object (`{"kind": ..., field:
 value, ...}`, sent with length-prefixed framing) and `unpack` reads it back, checked on
 arrival: a kind the receiver does not expect, a field missing, extra or misspelt, or a
 value of the wrong type is a WireError, so nothing malformed passes silently. Each side
@@ -33,6 +33,7 @@ from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
 from ._codec import decode, encode
 from ._http import HttpResponse, ResponseChunk
+from ._jobs import Persistent
 from ._limits import Limits, MiB
 from ._result import Frame, RunResult, Status, UserError
 
@@ -119,11 +120,15 @@ class RunRequest:
 
     job: dict[str, Any]
     """The job's payload for the guest's driver (`Job.payload()`)."""
-    files: dict[str, str]
-    """The widget's files, by relative path."""
+    bundle: str
+    """The digest of the widget's files and their bytecode (see `_bundles`)."""
+    files: dict[str, str] | None
+    """The widget's files, by relative path; None when the process is believed to hold
+    them (`bundle`): it answers Lacking if it does not."""
     limits: Limits
-    bytecode: dict[str, bytes]
-    """Compiled bytecode for these files, by relative .pyc path (often empty)."""
+    bytecode: dict[str, bytes] | None
+    """Compiled bytecode for these files, by relative .pyc path (often empty); None with
+    `files`."""
     lane: Lane
     """"batch" for scripts (which run at a lower priority), else "interactive"."""
     packages: Path | None
@@ -131,6 +136,9 @@ class RunRequest:
     stream: bool = False
     """Whether a streamed response's chunks are sent as they come (Chunk), for the caller's
     `on_chunk`; otherwise they are joined into the result's response."""
+    persistent: Persistent | None = None
+    """For a call or a route in persistent mode: run it in the warm interpreter the process
+    keeps for this key (see `_warm`)."""
 
 
 def _declare(kinds: dict[str, type[Message]], kind: str) -> Callable[[type[_M]], type[_M]]:
@@ -262,6 +270,15 @@ class Call(Message):
     left of the run)."""
 
 
+@_declare(FROM_PROCESS, "lacking")
+@dataclass(frozen=True, slots=True)
+class Lacking(Message):
+    """Run `run` came without its files, and the process does not hold its bundle: the
+    runtime sends the run again with them."""
+
+    run: int
+
+
 @_declare(FROM_PROCESS, "done")
 @dataclass(frozen=True, slots=True)
 class Done(Message):
@@ -323,6 +340,8 @@ class Pool(Message):
 
     id: int
     ready: bool
+    guests: int
+    """Started guests waiting in the pool when it answered (spares for packages aside)."""
 
 
 Reply = Compiled | PackagesCompiled | NotCompiled | Pool

@@ -7,7 +7,8 @@ space. Measured on 2 cores, two threads reach 141 runs/s, two processes 300. A p
 contains a crash in wasmtime: the runtime sees the connection close, fails that process's
 runs and starts another.
 
-The process holds the engine, a pool of started guests and the threads that run them.
+The process holds the engine, a pool of started guests, the guests kept for widgets in
+persistent mode (`_warm`) and the threads that run them.
 Host calls are forwarded to the runtime (`RemoteBridge`), where the handlers and each
 run's context live; output streams back as it is printed. It exits when told to, or when
 the runtime's end of the connection closes.
@@ -16,6 +17,7 @@ the runtime's end of the connection closes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import itertools
 import json
@@ -32,7 +34,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
-from . import _artifacts, _snapshot
+from . import _artifacts, _bundles, _snapshot
 from . import _wire as wire
 from ._bridge import HostCall, error_frame
 from ._busy import NOT_COUNTED, Board, Executing
@@ -40,6 +42,7 @@ from ._guest import Guest, Sandbox
 from ._http import ResponseChunk
 from ._pool import Pool
 from ._pycache import CompileFailed, compile_in_guest, compile_packages
+from ._warm import Warm
 from ._wire import MAX_MESSAGE, pack, unpack
 
 log = logging.getLogger("widgetbox.runtime")
@@ -158,6 +161,8 @@ class Worker:
         )
         self.make_guest = functools.partial(Guest, self.sandbox)
         self.pool = Pool(self.make_guest, settings["pool_size"], thread_setup=_when_idle)
+        self.warm = Warm(self.pool.retire)
+        """Guests kept between the runs of widgets in persistent mode."""
         threads = settings["threads"]
         self.runs = {
             "interactive": ThreadPoolExecutor(threads, thread_name_prefix="widgetbox-request"),
@@ -167,6 +172,8 @@ class Worker:
         }
         self.compiles = ThreadPoolExecutor(1, thread_name_prefix="widgetbox-compile")
         self.cancels: dict[int, threading.Event] = {}
+        self.bundles = _bundles.Shelf()
+        """The widgets' files and bytecode this process was sent (see `_bundles`)."""
         self.closing = False
 
     def serve(self) -> None:
@@ -183,9 +190,23 @@ class Worker:
         self._shutdown()
 
     def _run(self, message: wire.Run) -> None:
-        # registered before the run is queued, so an early cancel is not lost
-        self.cancels[message.run] = threading.Event()
-        self.runs[message.request.lane].submit(self._execute, message)
+        # registered before the run is queued, so an early cancel is not lost (kept when
+        # the run comes again with its files)
+        self.cancels.setdefault(message.run, threading.Event())
+        request = message.request
+        if request.files is None:  # sent by digest: from the shelf, or asked for
+            content = self.bundles.get(request.bundle)
+            if content is None:
+                self.link.send(wire.Lacking(run=message.run))
+                return
+        else:  # kept by the digest of what arrived, whatever it was sent as
+            content = request.files, request.bytecode or {}
+            name = _bundles.digest(*content)
+            self.bundles.put(name, _bundles.size(*content), content)
+        files, bytecode = content
+        request = dataclasses.replace(request, files=files, bytecode=bytecode)
+        message = dataclasses.replace(message, request=request)
+        self.runs[request.lane].submit(self._execute, message)
 
     def _cancel(self, message: wire.Cancel) -> None:
         cancel = self.cancels.get(message.run)
@@ -220,6 +241,7 @@ class Worker:
 
     def _execute(self, message: wire.Run) -> None:
         run_id, request = message.run, message.request
+        files = request.files or {}  # resolved from its bundle by `_run`
 
         def output(stream: str, text: str) -> None:
             self.link.send(wire.Output(run=run_id, stream=cast(wire.Stream, stream), text=text))
@@ -229,21 +251,35 @@ class Worker:
 
         try:
             urgent = request.lane == wire.INTERACTIVE
-            guest = self.pool.take(urgent, request.packages)
+            kept = None
+            if request.persistent is None or request.lane != wire.INTERACTIVE:
+                guest = self.pool.take(urgent, request.packages)
+            else:  # persistent mode: a kept guest, or a fresh one to keep (see `_warm`)
+                kept = self.warm.take(request.persistent, request.packages, files)
+                if kept.guest is None:
+                    guest = self.pool.take(urgent, request.packages)
+                else:
+                    guest = kept.guest
+                    self.pool.count(urgent, 1)
             try:
                 result = guest.run(
                     request.job,
-                    request.files,
+                    files,
                     request.limits,
-                    bytecode=request.bytecode,
+                    bytecode=request.bytecode or {},
                     on_output=output,
                     cancel=self.cancels[run_id],
                     context={"run": run_id},
                     deadline=message.deadline,
                     on_chunk=chunk if request.stream else None,
+                    keep=kept is not None,
                 )
             finally:
-                self.pool.retire(guest, urgent)
+                if kept is None:
+                    self.pool.retire(guest, urgent)
+                else:
+                    self.pool.count(urgent, -1)
+                    self.warm.give_back(kept, guest)
             self.link.send(wire.Done(run=run_id, result=result))
         except Exception as e:
             log.exception("a run failed in the sandbox process")
@@ -254,7 +290,9 @@ class Worker:
     def _compile_files(self, message: wire.Compile) -> None:
         answer: wire.Message
         try:
-            guest = self.make_guest()
+            # not giving way to requests: under a steady load it would never finish, and
+            # every request would go on compiling the files it exists to compile once
+            guest = self.make_guest(gives_way=False)
             try:
                 answer = wire.Compiled(id=message.id, pyc=compile_in_guest(guest, message.files))
             finally:
@@ -283,7 +321,7 @@ class Worker:
 
     def _pool_ready(self, message: wire.WaitReady) -> None:
         ready = self.pool.wait_ready(message.timeout)
-        self.link.send(wire.Pool(id=message.id, ready=ready))
+        self.link.send(wire.Pool(id=message.id, ready=ready, guests=self.pool.ready))
 
     def _shutdown(self) -> None:
         self.sandbox.shutdown.set()  # running guests stop within a tick
@@ -291,6 +329,7 @@ class Worker:
         for executor in self.runs.values():
             executor.shutdown(wait=True)
         self.compiles.shutdown(wait=True, cancel_futures=True)
+        self.warm.close()
         self.pool.close()
         self.sandbox.close_all()
 

@@ -32,7 +32,7 @@ def guest_modules() -> Iterator[None]:
     finally:
         sys.path.remove(str(GUEST_SOURCE))
         for name in list(sys.modules):
-            if name == "anvil" or name.startswith(("anvil.", "_widgetbox")):
+            if name in ("anvil", "classroom") or name.startswith(("anvil.", "_widgetbox")):
                 del sys.modules[name]
 
 

@@ -1,23 +1,24 @@
-"""Accounts: the session, sign-up, log-in, log-out, and the admin's site settings."""
+"""Accounts: the session, sign-up, log-in and log-out (the admin's site settings are
+`admin/api.py`'s)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from litestar import Request, Response, Router, get, post, put
+from litestar import Request, Response, Router, get, post
 from litestar.params import JSONBody
 
-from widgetbox.host.accounts import sessions
+from widgetbox.host.accounts import password_links, sessions
 from widgetbox.host.accounts import users as accounts
-from widgetbox.host.accounts.schemas import Credentials, SessionOut, SiteSettings, user_out
+from widgetbox.host.accounts.schemas import Credentials, SessionOut, SetPassword, user_out
 from widgetbox.host.accounts.sessions import cookie_name as session_cookie_name
 from widgetbox.host.accounts.sessions import expired_session_cookie, session_cookie
 from widgetbox.host.accounts.users import User
 from widgetbox.host.config import Config
-from widgetbox.host.errors import BadCredentials
+from widgetbox.host.errors import BadCredentials, Forbidden
 from widgetbox.host.tokens.scopes import SESSION, TOKEN_SCOPE
-from widgetbox.host.web.dependencies import ConfigDep, DbDep, SessionCacheDep, Viewer, require_admin
+from widgetbox.host.web.dependencies import ConfigDep, DbDep, SessionCacheDep, Viewer
 from widgetbox.host.web.limits import login_limit
 from widgetbox.host.web.openapi import ERRORS
 from widgetbox.host.widgets import records as widgets
@@ -37,7 +38,7 @@ def _sign_up(db: Any, username: str, password_hash: str, open_default: bool) -> 
 
 
 SESSION_ONLY = {TOKEN_SCOPE: SESSION}
-"""Signing up, in and out and the site's settings need a browser, never an API token."""
+"""Signing up, in and out need a browser, never an API token."""
 
 
 @post(
@@ -85,11 +86,44 @@ async def login(
     stored = row["password_hash"] if row else None
     if not await asyncio.to_thread(accounts.verify_password, stored, data.password) or row is None:
         raise BadCredentials("bad_credentials", "That username and password do not match.")
+    if row["disabled_at"] is not None:  # said only to whoever knows the password
+        raise Forbidden("account_disabled", "This account is disabled: ask the server's admin.")
     old = request.cookies.get(session_cookie_name(config))
     if old:
         session_cache.forget(old)
     token = await db.write(_log_in, row["id"], old)
     user = User.from_row(row)
+    body = SessionOut(
+        user=user_out(user),
+        open_signup=await db.read(accounts.signup_open, config.security.open_signup),
+    )
+    return Response(body, cookies=[session_cookie(config, token)])
+
+
+@post(
+    "/api/auth/set-password",
+    tags=["accounts"],
+    summary="Set an account's password from its one-time link, and sign in",
+    status_code=200,
+    responses=ERRORS,
+    opt=SESSION_ONLY,
+)
+async def set_password(
+    data: JSONBody[SetPassword],
+    db: DbDep,
+    config: ConfigDep,
+    session_cache: SessionCacheDep,
+    request: Request[Any, Any, Any],
+) -> Response[SessionOut]:
+    """For accounts made for someone (a course's roster, the admin) and forgotten
+    passwords: 422 `bad_password_link` when the link expired or was used. Rate-limited per
+    client address like logging in."""
+    password_hash = await asyncio.to_thread(accounts.hash_password, data.password)
+    user = await db.write(password_links.use, data.token, password_hash)
+    old = request.cookies.get(session_cookie_name(config))
+    if old:
+        session_cache.forget(old)
+    token = await db.write(_log_in, user.id, old)
     body = SessionOut(
         user=user_out(user),
         open_signup=await db.read(accounts.signup_open, config.security.open_signup),
@@ -119,36 +153,11 @@ async def logout(
     return Response(body, cookies=[expired_session_cookie(config)])
 
 
-@get(
-    "/api/admin/settings",
-    tags=["admin"],
-    summary="Site settings (admin)",
-    responses=ERRORS,
-    opt=SESSION_ONLY,
-)
-async def get_settings(viewer: Viewer, db: DbDep, config: ConfigDep) -> SiteSettings:
-    require_admin(viewer)
-    return SiteSettings(
-        open_signup=await db.read(accounts.signup_open, config.security.open_signup)
-    )
-
-
-@put(
-    "/api/admin/settings",
-    tags=["admin"],
-    summary="Change site settings (admin)",
-    responses=ERRORS,
-    opt=SESSION_ONLY,
-)
-async def put_settings(data: JSONBody[SiteSettings], viewer: Viewer, db: DbDep) -> SiteSettings:
-    require_admin(viewer)
-    await db.write(accounts.set_signup_open, data.open_signup)
-    return data
-
-
 def routers(config: Config) -> list[Router]:
     """Sign-up and log-in are rate-limited per client address; the rest is not."""
     limited = Router(
-        path="/", route_handlers=[signup, login], middleware=[login_limit(config).middleware]
+        path="/",
+        route_handlers=[signup, login, set_password],
+        middleware=[login_limit(config).middleware],
     )
-    return [limited, Router(path="/", route_handlers=[session, logout, get_settings, put_settings])]
+    return [limited, Router(path="/", route_handlers=[session, logout])]

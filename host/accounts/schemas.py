@@ -27,8 +27,10 @@ class Credentials(msgspec.Struct, forbid_unknown_fields=True):
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 
-class SiteSettings(msgspec.Struct, forbid_unknown_fields=True):
-    open_signup: bool
+class SetPassword(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    """From the one-time link (`/set-password#TOKEN`)."""
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 
 def user_out(user: User) -> UserOut:

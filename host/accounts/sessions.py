@@ -70,6 +70,8 @@ def session_user(
     if not rows:
         return None
     row = rows[0]
+    if row["disabled_at"] is not None:  # disabling deletes the sessions too: belt and braces
+        return None
     moment = now()
     last_seen = parse_iso(row["last_seen_at"])
     if moment - last_seen > idle or moment - parse_iso(row["session_created"]) > lifetime:
@@ -140,6 +142,13 @@ class SessionCache:
 
     def forget(self, token: str) -> None:
         self._entries.pop(token, None)
+
+    def forget_user(self, user_id: int) -> None:
+        """Forget every session of the user (disabled, or no longer an admin), so their next
+        request reads the database."""
+        for token, (_, found) in list(self._entries.items()):
+            if found.user.id == user_id:
+                self._entries.pop(token, None)
 
     def clear(self) -> None:
         self._entries.clear()

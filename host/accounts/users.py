@@ -31,6 +31,9 @@ class User:
     username: str
     is_admin: bool
     created_at: str
+    disabled: bool = False
+    """Disabled by an admin (`admin/users.py`): refused at log-in, by its sessions and by its
+    API tokens, and its widgets are served to no one but admins."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> User:
@@ -39,6 +42,7 @@ class User:
             username=row["username"],
             is_admin=bool(row["is_admin"]),
             created_at=row["created_at"],
+            disabled=row.get("disabled_at") is not None,
         )
 
 

@@ -5,7 +5,7 @@
     load                          -> {"data": the session in the codec's form}
     save {data}                   -> null      (kept only if it changed)
     id                            -> the session's public id
-    context                       -> what started the run, the app's origins
+    context                       -> what started the run, the app's origins, `anvil.app`
     cookie_get {jar, name}        -> {"found": bool, "value"}
     cookie_set {jar, days, values}-> null      (values: {name: codec form}; null deletes)
     cookie_delete {jar, name}     -> null
@@ -32,6 +32,7 @@ from widgetbox.host.app_sessions.visit import (
     context_of,
 )
 from widgetbox.host.storage.full_disk import is_disk_full
+from widgetbox.host.widgets.app_info import app_info
 from widgetbox.runtime import Bridge, HostCall, HostCallError
 
 log = logging.getLogger("widgetbox.host")
@@ -103,6 +104,7 @@ def _context(visit: Visit, data: dict[str, Any]) -> dict[str, Any]:
         "background_task_id": None,
         "app_origin": app_origin,
         "api_origin": api_origin,
+        "app": app_info(visit.widget),  # anvil.app (wasm-python/anvil/_app.py)
     }
 
 

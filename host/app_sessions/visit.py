@@ -336,9 +336,10 @@ class Visit:
             found.append(self._cookie(names.session, self._new_token, None))
         elif self._clear_session:
             found.append(self._cookie(names.session, None, 0))
-        signer = self.sessions.cookie_signer(self.widget)
-        for name, jar in self._jars.items():
-            if jar.changed:
+        changed = [(name, jar) for name, jar in self._jars.items() if jar.changed]
+        if changed:  # the signer's key is derived per widget: not for every request
+            signer = self.sessions.cookie_signer(self.widget)
+            for name, jar in changed:
                 value, max_age = jar.cookie_value(signer)
                 found.append(self._cookie(names.jars[name], value, max_age))
         if self._remember_out is not None:

@@ -91,7 +91,7 @@ async def _linked_app(
         widget = widgets.find(database, slug)
         if widget is None:
             return None
-        if widget.visibility == "private" and (
+        if (widget.visibility == "private" or not widgets.served(widget)) and (
             grant is None
             or grant.widget_id != widget.id
             or not widgets.is_owner(widget, accounts.get_user(database, grant.user_id))

@@ -3,9 +3,14 @@
 sandbox.py   prepare, run      the interpreter, and a file run as a script widget would
                                (or, for a widget on a server, remote_runs.py's run)
 serve.py     serve             the web application
+worker.py    worker            sandbox processes serving a server over NATS (remote/)
 backups.py   backup, restore   the database copied and put back, with its keys
+doctor.py    doctor            the set-up checked (host/doctor/): what to fix
 settings.py  settings          the settings in effect (or README.md's table of them)
 transfer.py  import, export    widgets in and out: Anvil apps and plain folders
+admin.py     admin ...         the server's accounts: listed with their usage, made,
+                               made admins or not, disabled, given set-password links
+local.py                       the data folder's database, for the commands above
 options.py                     reading the settings; --config and --data-dir
 progress.py                    progress lines for long one-time work
 
@@ -27,8 +32,10 @@ from __future__ import annotations
 import click
 
 from widgetbox.host.cli.account import login_command, logout_command
+from widgetbox.host.cli.admin import admin_group
 from widgetbox.host.cli.backups import backup_command, restore_command
 from widgetbox.host.cli.browse import list_command, open_command
+from widgetbox.host.cli.doctor import doctor_command
 from widgetbox.host.cli.logs import logs_command
 from widgetbox.host.cli.sandbox import prepare_command, run_command
 from widgetbox.host.cli.serve import serve_command
@@ -36,6 +43,7 @@ from widgetbox.host.cli.settings import settings_command
 from widgetbox.host.cli.sync import clone_command, pull_command, push_command, status_command
 from widgetbox.host.cli.transfer import export_command, import_command
 from widgetbox.host.cli.watch import watch_command
+from widgetbox.host.cli.worker import worker_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,9 +62,11 @@ for command in (
     serve_command,
     backup_command,
     restore_command,
+    doctor_command,
     settings_command,
     import_command,
     export_command,
+    admin_group,
     login_command,
     logout_command,
     list_command,
@@ -67,5 +77,6 @@ for command in (
     logs_command,
     open_command,
     watch_command,
+    worker_command,
 ):
     main.add_command(command)

@@ -1,5 +1,10 @@
-"""`python -m widgetbox.host.cli`: the `widgetbox` command."""
+"""`python -m widgetbox.host.cli`: the `widgetbox` command. Also the entry of the single-file
+executable (release/widgetbox.spec), which is started again as its own sandbox processes and
+pip: `run_child_module` runs those and returns False for a command."""
 
-from widgetbox.host.cli import main
+from widgetbox.runtime import run_child_module
 
-main()
+if not run_child_module():
+    from widgetbox.host.cli import main
+
+    main()

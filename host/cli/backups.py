@@ -8,12 +8,16 @@ import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from widgetbox.host.cli.options import config_option, data_dir_option, load_config
 from widgetbox.host.cli.progress import say
 from widgetbox.host.secrets import KEY_BYTES, KEY_FILE
+
+if TYPE_CHECKING:
+    from widgetbox.host.storage.backups import BackupContents
 
 SERVER_KEY_FILE = "server.key"
 """Signs CSRF tokens and GUI apps' visits (`security.server_secret`)."""
@@ -73,65 +77,114 @@ def backup_command(target: Path, data_dir: Path | None, config_file: Path | None
         "signed in before keep working; without it, a new one is made."
     ),
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help=(
+        "Replace the data folder's database and Data Tables (and, with --key or "
+        "--server-key, a different key there): they are moved into "
+        "DATA_DIR/replaced-<time>/ first, and moved back if the restore fails."
+    ),
+)
 @data_dir_option
 @config_option
 def restore_command(
     backup_file: Path,
     key_file: Path | None,
     server_key_file: Path | None,
+    force: bool,
     data_dir: Path | None,
     config_file: Path | None,
 ) -> None:
-    """Restore BACKUP (made by `widgetbox backup`) into a data folder without a database.
+    """Restore BACKUP (made by `widgetbox backup`): the database, the widgets' Data Tables
+    (BACKUP.tables/ beside it) and, with --key, the secrets key.
 
-    Checks the backup (SQLite's integrity check; a Widgetbox database this version can
-    open), copies it into place atomically and, with --key, installs the secrets key.
-    Refuses to replace an existing database: move that data folder aside first. Without
-    the key, the widgets' secrets cannot be read. Then start Widgetbox on the folder;
-    installed packages are not in backups and are reinstalled from each version's lock.
+    Never while Widgetbox runs on the data folder. Checks everything first (SQLite's
+    integrity check, a Widgetbox database this version can open, every Data Tables file
+    whole, the key opening the backup's secrets) and replaces nothing before that. A data
+    folder with a database is refused unless --force: then its database, Data Tables and
+    any key being replaced are kept in DATA_DIR/replaced-<time>/ (delete it once the
+    restored data is known good). Without the key, the widgets' secrets cannot be read.
+    Installed packages are not in backups; Widgetbox installs them again from each
+    version's lock.
     """
+    from widgetbox.host.storage import aside as put_aside
     from widgetbox.host.storage import backups as db
+    from widgetbox.host.storage import data_lock
+    from widgetbox.host.tables import backups as tables
 
     settings = load_config(config_file, data_dir=data_dir)
-    database, key_target = settings.database_path, settings.server.data_dir / KEY_FILE
-    server_key_target = settings.server.data_dir / SERVER_KEY_FILE
-    key = _key_to_install(key_file, key_target, _read_key_file)
-    server_key = _key_to_install(server_key_file, server_key_target, _read_server_key)
+    folder = settings.server.data_dir
+    database, key_target = settings.database_path, folder / KEY_FILE
+    server_key_target = folder / SERVER_KEY_FILE
+    key = _key_to_install(key_file, key_target, _read_key_file, force)
+    server_key = _key_to_install(server_key_file, server_key_target, _read_server_key, force)
+    current = [*db.database_files(database)]
+    if tables.occupied(database):
+        current.append(tables.tables_folder(database))
     installed: list[Path] = []
+    aside: Path | None = None
     try:
-        if db.database_files(database):
+        if current and not force:
             raise db.RestoreError(db.occupied(database))
-        contents = db.check_backup(backup_file)
-        if key is not None:
-            _check_key(key, backup_file)
-        elif key_target.exists() and contents.secrets:
-            _check_key(_read_key_file(key_target), backup_file, installed=key_target)
-        settings.server.data_dir.mkdir(parents=True, exist_ok=True)
-        for given, target in ((key, key_target), (server_key, server_key_target)):
-            if given is not None and _install_key(given, target):
-                installed.append(target)
-        db.restore(backup_file, database, contents)
+        with data_lock.exclusive(folder):
+            contents = _checked(backup_file, key, key_target)
+            replaced_keys = [  # `_key_to_install` let a different one through: --force
+                target
+                for given, target in ((key, key_target), (server_key, server_key_target))
+                if given is not None and target.exists() and target.read_bytes() != given
+            ]
+            if current or replaced_keys:
+                aside = put_aside.set_aside(folder, [*current, *replaced_keys])
+                say(f"moved the current data aside to {aside}")
+            for given, target in ((key, key_target), (server_key, server_key_target)):
+                if given is not None and _install_key(given, target):
+                    installed.append(target)
+            say(
+                f"copying the database ({contents.pages} pages)"
+                + (f" and {contents.tables} widgets' Data Tables" if contents.tables else "")
+            )
+            db.restore(backup_file, database, contents)
     except BaseException as e:
         for target in installed:  # all or nothing
             target.unlink(missing_ok=True)
-        if isinstance(e, db.RestoreError):
+        if aside is not None:
+            put_aside.put_back(aside, folder)
+            say(f"the restore failed: the data from {aside} is back in place")
+        if isinstance(e, (db.RestoreError, data_lock.DataFolderBusy)):
             raise click.ClickException(str(e)) from None
         raise
-    say(
-        f"restored {backup_file} to {database} ({contents.pages} pages, integrity ok): "
-        f"{contents.users} users, {contents.widgets} widgets, {contents.versions} versions, "
-        f"{contents.runs} runs, {contents.secrets} secrets, "
-        f"{contents.tables} widgets' Data Tables"
-    )
+    say(f"restored {backup_file} to {database} ({contents.pages} pages, integrity ok)")
     for target in installed:
         say(f"installed {target} (mode 0600)")
     if contents.secrets:
         _say_about_secrets(contents.secrets, key_target, given=key is not None)
+    if aside is not None:
+        say(f"the data it replaced is in {aside}: delete that folder once all is well")
     say(
         "installed packages are not in backups: Widgetbox installs each widget's again from "
         "its lock when it starts (the same versions)"
     )
-    say(f"next: start Widgetbox on it: widgetbox serve --data-dir {settings.server.data_dir}")
+    say(f"next: start Widgetbox on it: widgetbox serve --data-dir {folder}")
+
+
+def _checked(backup_file: Path, key: bytes | None, key_target: Path) -> BackupContents:
+    """The backup checked, and the key that will open its secrets (the one given, else the
+    one in the data folder); RestoreError otherwise. Nothing is changed."""
+    from widgetbox.host.storage import backups as db
+
+    say(f"checking {backup_file}")
+    contents = db.check_backup(backup_file)
+    say(
+        f"  integrity ok: {contents.users} users, {contents.widgets} widgets, "
+        f"{contents.versions} versions, {contents.runs} runs, {contents.secrets} "
+        f"secrets, {contents.tables} widgets' Data Tables (checked)"
+    )
+    if key is not None:
+        _check_key(key, backup_file)
+    elif key_target.exists() and contents.secrets:
+        _check_key(_read_key_file(key_target), backup_file, installed=key_target)
+    return contents
 
 
 def _say_about_secrets(count: int, key_target: Path, given: bool) -> None:
@@ -173,16 +226,17 @@ def _read_server_key(path: Path) -> bytes:
 
 
 def _key_to_install(
-    given: Path | None, target: Path, read: Callable[[Path], bytes]
+    given: Path | None, target: Path, read: Callable[[Path], bytes], force: bool
 ) -> bytes | None:
-    """The key file given, checked: refused when the data folder already has another."""
+    """The key file given, checked: refused when the data folder already has another,
+    unless `force` (the restore then sets the other aside)."""
     if given is None:
         return None
     key = read(given)
-    if target.exists() and read(target) != key:
+    if target.exists() and not force and read(target) != key:
         raise click.ClickException(
             f"{target} already exists and is a different key; move it aside (it may be "
-            "the key of other data) and restore again"
+            "the key of other data) and restore again, or restore with --force"
         )
     return key
 

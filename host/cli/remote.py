@@ -37,6 +37,10 @@ class Event:
     data: Any
 
 
+MAX_MOVES = 5
+"""Former addresses followed for one request (a widget renamed again and again)."""
+
+
 def unreachable(server: str, error: httpx.HTTPError) -> RemoteError:
     reason = str(error) or type(error).__name__
     return RemoteError(
@@ -120,6 +124,11 @@ class Remote:
         """The answer's JSON (None for an empty answer); RemoteError otherwise."""
         try:
             response = self.http.request(method, path, json=body, params=params)
+            for _ in range(MAX_MOVES):
+                moved = self.moved_to(response)
+                if moved is None:
+                    break
+                response = self.http.request(method, moved, json=body)
         except httpx.HTTPError as e:
             raise unreachable(self.server, e) from None
         if response.status_code >= 300:
@@ -132,6 +141,17 @@ class Remote:
             raise RemoteError(
                 f"{self.server} answered {path} with something other than JSON.", "not_json"
             ) from None
+
+    def moved_to(self, response: httpx.Response) -> httpx.URL | None:
+        """Where a renamed widget's former address now leads (a 308 on this server), or None:
+        a redirect elsewhere (another scheme or host) is a refusal, so the token is only
+        ever sent to the server it was made for."""
+        if response.status_code != 308 or "location" not in response.headers:
+            return None
+        target = response.url.join(response.headers["location"])
+        base = self.http.base_url
+        same = (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
+        return target if same else None
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params or None)

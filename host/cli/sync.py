@@ -158,8 +158,9 @@ def push(remote: Remote, checkout: Checkout, local: Local, message: str, force: 
     The link then names the server's latest version."""
     from widgetbox.host.cli import checkout as files
 
-    root, slug, base = checkout.root, checkout.link.slug, checkout.link.version
-    widget = remote.get(f"/api/widgets/{slug}")
+    root, base = checkout.root, checkout.link.version
+    widget = remote.get(f"/api/widgets/{checkout.link.slug}")
+    slug = widget["slug"]  # its address now, if it was renamed since (the link follows)
     if widget["kind"] != local.meta.kind:
         raise RemoteError(
             f"The folder's .widgetbox.toml says kind = {local.meta.kind!r}, but {slug} on "
@@ -294,9 +295,10 @@ def pull_command(folder: Path | None, force: bool, as_json: bool) -> None:
 
     with reporting(as_json):
         checkout = link.require(folder or Path.cwd())
-        slug, base = checkout.link.slug, checkout.link.version
+        base = checkout.link.version
         with connect(checkout.link.server) as remote:
-            widget = remote.get(f"/api/widgets/{slug}")
+            widget = remote.get(f"/api/widgets/{checkout.link.slug}")
+            slug = widget["slug"]  # its address now, if it was renamed since
             head = files.server_tree(widget["files"])
             before = head if base == widget["head_version"] else base_tree(remote, slug, base)
         everything = files.folder_tree(checkout.root)

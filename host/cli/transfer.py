@@ -6,25 +6,23 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import click
 
+from widgetbox.host.cli import local
 from widgetbox.host.cli.options import config_option, data_dir_option, load_config
 from widgetbox.host.config import Config
 from widgetbox.host.errors import DomainError, NotFound
-
-T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
 
 
 @click.command(name="import")
-@click.argument("source", metavar="PATH")
+@click.argument("source", metavar="PATH_OR_URL")
 @click.option("--title", help="The widget's title (default: the app's name in anvil.yaml).")
 @click.option(
     "--user",
@@ -55,10 +53,13 @@ def import_command(
     data_dir: Path | None,
     config_file: Path | None,
 ) -> None:
-    """Make a widget of PATH: an Anvil app's folder, a widget's folder, or a zip of either.
+    """Make a widget of PATH: an Anvil app's folder, a widget's folder, a zip of either, or
+    the https (or http) URL of a git repository holding either.
 
     An Anvil app's folder is its git repository (anvil.yaml, client_code/, server_code/,
-    theme/): clone it with git first. An app with forms becomes an app, one with only HTTP
+    theme/); a URL is cloned (the default branch's latest commit, without credentials, as
+    the IDE's import page does, bounded by [imports] git_import_timeout; hosts on this
+    machine's network are allowed here). An app with forms becomes an app, one with only HTTP
     endpoints an HTTP API; the report lists everything the import found (services
     Widgetbox lacks, functions only an Uplink provides, components it does not draw...),
     and the widget holds what could be imported. A widget's folder has .widgetbox.toml
@@ -67,6 +68,7 @@ def import_command(
 
     \b
     Example:
+      widgetbox import https://github.com/me/my-anvil-app.git --user alice
       git clone https://github.com/me/my-anvil-app
       widgetbox import my-anvil-app --title "My app" --user alice
 
@@ -77,15 +79,12 @@ def import_command(
     from widgetbox.host.transfer import report as reports
 
     settings = load_config(config_file, data_dir=data_dir)
-    if "://" in source or source.startswith("git@"):
-        _refuse(
-            as_json,
-            f"{source} is not a folder: clone it first (git clone {source}), then import the "
-            "folder",
-        )
     path = Path(source)
     try:
-        read = trees.read_zip_file(path) if path.is_file() else trees.read_folder(path)
+        if "://" in source or source.startswith("git@"):
+            read = _clone(source, settings)
+        else:
+            read = trees.read_zip_file(path) if path.is_file() else trees.read_folder(path)
     except DomainError as e:
         _refuse(as_json, _summary(e, "nothing was imported"), e.details.get("problems", []))
     report = reports.Report()
@@ -102,7 +101,7 @@ def import_command(
             if not report.ok:
                 _print_report(report, as_json)
                 _refuse(as_json, "nothing was imported", report=report)
-            widget = _write(
+            widget = local.write(
                 settings,
                 lambda db: records.create_imported(
                     db,
@@ -117,7 +116,7 @@ def import_command(
         else:
             folder = folders.read_folder(read.tree)
             report.findings("warning", folder.warnings)
-            widget = _write(
+            widget = local.write(
                 settings,
                 lambda db: records.create_from_folder(
                     db,
@@ -154,6 +153,18 @@ def import_command(
             f"{widget.owner}: {url}"
         )
     sys.exit(EXIT_OK)
+
+
+def _clone(url: str, settings: Config) -> Any:
+    """The files of a git URL, cloned as the import page clones them, except that private
+    hosts are allowed: whoever runs this command can run git on this machine anyway
+    (cloud metadata addresses stay refused)."""
+    from dataclasses import replace
+
+    from widgetbox.host.transfer import git_clone
+
+    policy = replace(git_clone.policy_for(settings), allow_private=True)
+    return git_clone.clone(url, policy, git_clone.limits_for(settings))
 
 
 @click.command(name="export")
@@ -205,13 +216,15 @@ def export_command(
         return widget, files, schedule
 
     try:
-        widget, files, schedule = _read(settings, read)
+        widget, files, schedule = local.read(settings, read)
         if as_folder:
             meta = folders.Meta(widget.kind, widget.title, widget.visibility, widget.slug)
             tree = folders.folder_tree(meta, files)
             notes = reports.Report()
         else:
-            exported = anvil_export.export_app(widget.kind, widget.title, files, schedule)
+            exported = anvil_export.export_app(
+                widget.kind, widget.title, files, schedule, persistent=widget.persistent
+            )
             tree, notes = exported.tree, exported.notes
         trees.write_folder(folder, tree)
     except DomainError as e:
@@ -239,34 +252,6 @@ _KINDS = {
     "scheduled": "a scheduled task",
     "script": "a script",
 }
-
-
-def _database(settings: Config) -> Any:
-    from widgetbox.host.storage.database import Database
-
-    if not settings.database_path.exists():
-        raise NotFound(
-            "no_database",
-            f"There is no Widgetbox database in {settings.server.data_dir}: start Widgetbox "
-            "there once (widgetbox serve) and sign up, or pass --data-dir.",
-        )
-    return Database(settings.database_path)
-
-
-def _write(settings: Config, fn: Callable[[Any], T]) -> T:
-    db = _database(settings)
-    try:
-        return db.write_now(fn)  # type: ignore[no-any-return]
-    finally:
-        db.close()
-
-
-def _read(settings: Config, fn: Callable[[Any], T]) -> T:
-    db = _database(settings)
-    try:
-        return db.read_now(fn)  # type: ignore[no-any-return]
-    finally:
-        db.close()
 
 
 def _forget_old_tables(settings: Config, widget_id: int) -> None:

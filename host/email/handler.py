@@ -54,6 +54,9 @@ class EmailHandler:
     ) -> None:
         self.db = db
         self.settings = settings
+        self.per_day = settings.email_per_widget_per_day
+        """Emails one widget may send a day: the setting, or what an admin set in the app
+        (`admin/limits.py`), read at every send."""
         self.default_sender: Mailbox | None = None
         self.sender: SmtpSender | None = None
         if settings.configured:
@@ -73,7 +76,7 @@ class EmailHandler:
         outgoing = parse_request(data, self.default_sender)
         moment = now()
         day = day_of(moment)
-        limit = self.settings.email_per_widget_per_day
+        limit = self.per_day
         if not self._count(take_send, widget_id, day, limit):
             raise HostCallError(
                 "LimitExceeded",

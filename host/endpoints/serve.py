@@ -39,12 +39,12 @@ from widgetbox.host.endpoints.answers import (
     allowed_response_header,
 )
 from widgetbox.host.endpoints.streams import ResponseStream, retrieve
-from widgetbox.host.errors import NotFound
+from widgetbox.host.errors import Moved, NotFound
 from widgetbox.host.runs.admission import QUEUE_FULL
 from widgetbox.host.runs.runner import Runner
 from widgetbox.host.storage.database import Database
 from widgetbox.host.web.dependencies import current_viewer
-from widgetbox.host.web.errors import body, respond
+from widgetbox.host.web.errors import body, moved, respond
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import (
@@ -125,6 +125,10 @@ def _failure_of(status: Status) -> Response[Any]:
     return _error(500, code, message)
 
 
+def _missing(slug: str) -> Response[Any]:
+    return _error(404, "not_found", f"There is no HTTP API at {PREFIX}{slug}.")
+
+
 async def _serve(request: Request[Any, Any, State], slug: str, path: str) -> Response[Any]:
     runner: Runner = request.app.state.runner
     with runner.runtime.handling_request():  # scripts give way meanwhile
@@ -138,15 +142,17 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
     runner: Runner = state.runner
     viewer = await current_viewer(request, state)
 
-    def find(database: Any) -> tuple[Widget, Code | None]:
-        widget = widgets.readable(database, slug, viewer)
-        return widget, runner.code_in(database, widget) if widget.kind == "http" else None
-
-    try:
-        widget, code = await db.read(find)  # one trip to the database per request
-    except NotFound:
-        return _error(404, "not_found", f"There is no HTTP API at {PREFIX}{slug}.")
-    if widget.kind != "http" or code is None:
+    head = await runner.heads.get(slug)  # from memory while no save has changed it
+    if head is None:
+        new = await db.read(widgets.new_address, slug, viewer)  # a former address
+        return _missing(slug) if new is None else moved(request, Moved(slug, new))
+    if not widgets.can_read(head.widget, viewer):
+        try:  # not everyone's to read: the one rule that decides (owners, reviewers)
+            await db.read(widgets.readable, slug, viewer)
+        except NotFound:
+            return _missing(slug)
+    widget, code = head.widget, head.code
+    if widget.kind != "http":
         return _error(404, "not_found", f"{slug!r} is not an HTTP API widget.")
     client = request.client.host if request.client else ""
     sessions: AppSessions = state.app_sessions

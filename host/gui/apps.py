@@ -83,6 +83,7 @@ from widgetbox.host.web.errors import respond
 from widgetbox.host.web.limits import PerMinute
 from widgetbox.host.web.pages import Assets
 from widgetbox.host.widgets import records as widgets
+from widgetbox.host.widgets.app_info import app_info
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import (
     TOO_LONG,
@@ -100,6 +101,8 @@ MAX_NAME = 200
 STATIC = "/_/static/"
 THEME_ASSETS = "/_/theme/"
 """The app's theme assets (theme_web.py)."""
+PAGE_THEME = ("templates", "assets", "colors")
+"""What the page's #wb-theme holds of theme.page_theme (client/src/gui/theme.js, app-info.js)."""
 THEME_COLORS = "/_/theme-colors.css"
 """The app's theme colours, as CSS variables (theme_web.py)."""
 PREVIEW = "/_/preview"
@@ -165,7 +168,7 @@ async def visible_app(
         widget = widgets.find(database, slug)
         if widget is None or widget.kind != "gui":
             return None
-        if widget.visibility == "private":
+        if widget.visibility == "private" or not widgets.served(widget):
             if grant is None or grant.widget_id != widget.id:
                 return None
             if not widgets.is_owner(widget, accounts.get_user(database, grant.user_id)):
@@ -187,7 +190,11 @@ def owner_visiting(database: sqlite_utils.Database, widget: Widget, grant: Grant
 
 def _is_private_app(database: sqlite_utils.Database, slug: str) -> bool:
     widget = widgets.find(database, slug)
-    return widget is not None and widget.kind == "gui" and widget.visibility == "private"
+    return (
+        widget is not None
+        and widget.kind == "gui"
+        and (widget.visibility == "private" or not widgets.served(widget))
+    )
 
 
 def _to_handover(config: Config, slug: str) -> Response[Any]:
@@ -198,6 +205,22 @@ def _to_handover(config: Config, slug: str) -> Response[Any]:
         f"{config.origin}/widgets/{slug}/app",
         status_code=303,
         headers={"cache-control": "no-store", "referrer-policy": "no-referrer"},
+    )
+
+
+def _to_new_address(
+    request: Request[Any, Any, State], config: Config, slug: str, widget: Widget
+) -> Response[Any]:
+    """A renamed app's former host name: to its new one (308, the query kept); a private
+    app's through Widgetbox, where only its owner is told the new address."""
+    if widget.kind != "gui":
+        return _not_found()
+    if widget.visibility == "private" or not widgets.served(widget):
+        return _to_handover(config, slug)
+    query = request.url.query
+    location = config.app_origin(widget.slug) + "/" + (f"?{query}" if query else "")
+    return Response(
+        b"", status_code=308, headers={"location": location, "cache-control": "no-cache"}
     )
 
 
@@ -246,8 +269,14 @@ def _page(widget: Widget, code: Code, assets: Assets) -> Response[Any]:
         "startup_form": settings.startup_form,
         "startup_module": settings.startup_module,
         "files": design.client_files(files),
+        "app": app_info(widget),  # anvil.app (client/src/gui/app-info.js)
     }
+    # the loader's own chunks too: the browser would ask for them only once it has the loader
     preload = [
+        {"href": STATIC + chunk.removeprefix("/static/"), "kind": "module"}
+        for chunk in assets.preloads("gui/boot.js")
+    ]
+    preload += [
         {"href": base + name, "kind": kind}
         for name, kind in PRELOADS[settings.runtime]
         if name != SNAPSHOT or SNAPSHOT in runtime.get("files", ())
@@ -261,7 +290,7 @@ def _page(widget: Widget, code: Code, assets: Assets) -> Response[Any]:
             "style": STATIC + assets.url("gui/gui.css").removeprefix("/static/"),
             "theme_colors": THEME_COLORS,
             "theme_css": THEME_ASSETS + theme.THEME_CSS if page_theme["css"] else None,
-            "theme": _boot_json({"templates": page_theme["templates"]}),
+            "theme": _boot_json({key: page_theme[key] for key in PAGE_THEME}),
             "preload": preload,
             "boot": _boot_json(boot),
         },
@@ -421,6 +450,8 @@ def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
         if found is None:
             if on_app_host(request, slug) and await db.read(_is_private_app, slug):
                 return _to_handover(config, slug)
+            if on_app_host(request, slug) and (moved := await db.read(widgets.former, slug)):
+                return _to_new_address(request, config, slug, moved)
             return _not_found()
         return _page(found[0], found[1], assets)
 

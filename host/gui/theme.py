@@ -383,10 +383,14 @@ def theme_css(text: str) -> str:
 
 
 def page_theme(files: Mapping[str, str]) -> dict[str, Any]:
-    """What the app's page needs of the theme: whether it links the app's theme.css, and the
-    HTML assets an HtmlTemplate may draw (`@theme:<name>`)."""
+    """What the app's page needs of the theme: whether it links the app's theme.css, the
+    HTML assets an HtmlTemplate may draw (`@theme:<name>`), every asset's name
+    (`anvil.app.get_asset`) and the app's own colours as [{name, color}] (the page merges
+    them with the defaults: client/src/gui/theme.js's themeColors, for `anvil.app.theme_colors`)."""
     names = sorted(path[len(ASSETS) :] for path in files if path.startswith(ASSETS))
     return {
         "css": THEME_CSS in names,
         "templates": [name for name in names if name.endswith((".html", ".htm"))],
+        "assets": [name for name in names if asset_path(name) is not None],
+        "colors": [{"name": name, "color": color} for name, color in app_colors(files).items()],
     }

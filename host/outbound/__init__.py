@@ -36,7 +36,8 @@ and credentials are never logged; URLs are logged without their query strings.
     request.py     the guest's request decoded and checked: method, headers, Basic
                    authentication, body, timeout
     client.py      `OutboundClient`, making the request: vetted addresses and connections,
-                   redirects, one deadline, the response cap
+                   redirects, one deadline, the response cap; `vet_addresses`, the one
+                   check of where a host name may be reached (also used by git imports)
     handler.py     the bridge handler: the run's budget, the answer; `register` offers it on
                    a `Bridge` and returns it
 """
@@ -56,6 +57,7 @@ from widgetbox.host.outbound.client import (
     Resolver,
     Response,
     resolve_dns,
+    vet_addresses,
 )
 from widgetbox.host.outbound.handler import (
     OP,
@@ -100,4 +102,5 @@ __all__ = [
     "parse_url",
     "register",
     "resolve_dns",
+    "vet_addresses",
 ]

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 from urllib.parse import urljoin
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -62,6 +63,57 @@ def resolve_dns(host: str, port: int) -> list[str]:
     """Every address `host` resolves to, by the system resolver (one lookup)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     return [str(info[4][0]) for info in infos]
+
+
+PUBLIC_ONLY = " (outbound requests may reach only the public internet)"
+
+
+def vet_addresses(
+    policy: OutboundPolicy,
+    target: Target,
+    resolve: Resolver = resolve_dns,
+    *,
+    private_hint: str = PUBLIC_ONLY,
+) -> list[IPAddress]:
+    """The addresses `target` may be reached at, resolved once and every one allowed by
+    `policy`; refuses otherwise (`Refused`: metadata names and addresses, and the ones the
+    policy does not lift, with `private_hint` after a private one; `ConnectionError`: the
+    name does not resolve). Connect to these addresses, never to the name again."""
+    if target.host in METADATA_HOSTS:
+        _refuse(target, "metadata", resolved=False, hint=private_hint)
+    if target.ip is not None:
+        addresses: list[IPAddress] = [target.ip]
+    else:
+        try:
+            found = resolve(target.host, target.port)
+        except (OSError, UnicodeError):
+            raise HostCallError(
+                "ConnectionError", f"the host name {target.host} could not be resolved"
+            ) from None
+        addresses = []
+        for text in found:
+            ip = parse_ip(text)
+            if ip is not None and ip not in addresses:
+                addresses.append(ip)
+        if not addresses:
+            raise HostCallError(
+                "ConnectionError", f"the host name {target.host} could not be resolved"
+            )
+    for ip in addresses:
+        category = address_refusal(policy, target.host, ip)
+        if category is not None:
+            _refuse(target, category, resolved=target.ip is None, hint=private_hint)
+    return addresses
+
+
+def _refuse(target: Target, category: str, *, resolved: bool, hint: str) -> NoReturn:
+    log.info("outbound request to %s refused: %s", target.label, category)
+    verb = "resolves to" if resolved else "is"
+    raise HostCallError(
+        "Refused",
+        f"requests to {target.label} are refused: it {verb} {describe(category)}"
+        + (hint if category in PRIVATE_CATEGORIES else ""),
+    )
 
 
 @dataclass
@@ -145,43 +197,7 @@ class OutboundClient:
         )
 
     def _vet(self, target: Target) -> list[IPAddress]:
-        """The addresses to connect to, all of them allowed; refuses otherwise."""
-        if target.host in METADATA_HOSTS:
-            self._refuse(target, "metadata", resolved=False)
-        if target.ip is not None:
-            addresses: list[IPAddress] = [target.ip]
-        else:
-            try:
-                found = self._resolve(target.host, target.port)
-            except (OSError, UnicodeError):
-                raise HostCallError(
-                    "ConnectionError", f"the host name {target.host} could not be resolved"
-                ) from None
-            addresses = []
-            for text in found:
-                ip = parse_ip(text)
-                if ip is not None and ip not in addresses:
-                    addresses.append(ip)
-            if not addresses:
-                raise HostCallError(
-                    "ConnectionError", f"the host name {target.host} could not be resolved"
-                )
-        for ip in addresses:
-            category = address_refusal(self.policy, target.host, ip)
-            if category is not None:
-                self._refuse(target, category, resolved=target.ip is None)
-        return addresses
-
-    def _refuse(self, target: Target, category: str, *, resolved: bool) -> None:
-        log.info("outbound request to %s refused: %s", target.label, category)
-        verb = "resolves to" if resolved else "is"
-        hint = ""
-        if category in PRIVATE_CATEGORIES:
-            hint = " (outbound requests may reach only the public internet)"
-        raise HostCallError(
-            "Refused",
-            f"requests to {target.label} are refused: it {verb} {describe(category)}{hint}",
-        )
+        return vet_addresses(self.policy, target, self._resolve)
 
     def _exchange(
         self,

@@ -3,7 +3,9 @@
 Two lanes share the machine:
 
 - Batch (scripts and scheduled tasks): at most `workers` execute at once (default: one per
-  core), and one user at most `per_user` of them; the rest wait in order.
+  core), and one user at most `per_user` of them; the rest wait, taken round-robin by user
+  (`fair.py`): a whole class pressing Run at once, or one person's burst of tasks, makes
+  nobody wait behind another's runs.
 - Interactive (HTTP API requests, GUI server calls): someone is waiting for the answer, so
   they have `workers` slots of their own, on top: busy scripts never hold up an API, and a
   burst of API calls never starves scripts. A request waits for a slot only when its
@@ -31,8 +33,10 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from enum import IntEnum
+from typing import Protocol
 
 from widgetbox.host.errors import Busy, TooMany
+from widgetbox.host.runs.fair import FairQueue
 
 MAX_EXPECTED_WAIT = 1.0
 """Seconds an interactive request may expect to wait for a slot; beyond it, refused at once."""
@@ -54,6 +58,15 @@ class Lane(IntEnum):
 QUEUE_FULL = (Busy, TooMany)
 """What refusing new work raises: `TooMany` when it is this user's doing (too many scripts
 waiting), `Busy` when it is the server's (slots and queue full); both say when to retry."""
+
+
+class _Waiting(Protocol):
+    """A lane's waiting tickets: the interactive lane's a list (in order of arrival), the
+    batch lane's a `FairQueue` (by user, in turns)."""
+
+    def __len__(self) -> int: ...
+    def append(self, ticket: Ticket, /) -> None: ...
+    def remove(self, ticket: Ticket, /) -> None: ...
 
 
 class Ticket:
@@ -82,11 +95,18 @@ class RunQueue:
         self.queue_size = queue_size
         self._running = {Lane.INTERACTIVE: 0, Lane.BATCH: 0}
         self._running_by_user: dict[int, int] = {}
-        self._waiting: dict[Lane, list[Ticket]] = {Lane.INTERACTIVE: [], Lane.BATCH: []}
+        self._interactive: list[Ticket] = []
+        self._batch: FairQueue[Ticket] = FairQueue()
+        self._waiting: dict[Lane, _Waiting] = {
+            Lane.INTERACTIVE: self._interactive,
+            Lane.BATCH: self._batch,
+        }
         self._serving: set[Ticket] = set()
         """The interactive tickets holding a slot."""
         self.service_time = 0.0
         """Moving average of the seconds interactive runs held their slot (0: none yet)."""
+        self.refused = {Lane.INTERACTIVE: 0, Lane.BATCH: 0}
+        """Runs refused so far (Busy, TooMany), by lane: for the metrics."""
         self._clock = clock
 
     @property
@@ -102,6 +122,19 @@ class RunQueue:
     def waiting(self) -> int:
         return sum(len(tickets) for tickets in self._waiting.values())
 
+    def running_in(self, lane: Lane) -> int:
+        return self._running[lane]
+
+    def waiting_in(self, lane: Lane) -> int:
+        return len(self._waiting[lane])
+
+    def set_limits(self, per_user: int, queue_size: int) -> None:
+        """Change the per-user and queue limits while the server runs (an admin's site-wide
+        limits, `admin/limits.py`): waiting scripts a higher per-user limit lets start, start
+        now; a lower one only holds back the next runs, never stops running ones."""
+        self.per_user, self.queue_size = per_user, queue_size
+        self._dispatch(Lane.BATCH)
+
     def expected_wait(self) -> float:
         """Seconds a new interactive request would wait for a slot, as far as can be told:
         the requests ahead of it and itself, each taking the service time on one of the
@@ -110,12 +143,19 @@ class RunQueue:
         now = self._clock()
         youngest = min((now - ticket.started for ticket in self._serving), default=0.0)
         service = max(self.service_time, youngest)
-        return (len(self._waiting[Lane.INTERACTIVE]) + 1) * service / self.workers
+        return (len(self._interactive) + 1) * service / self.workers
 
     def reserve(self, user_id: int, lane: Lane) -> Ticket:
         """Take a place for a new run at once, or raise Busy or TooMany (before anything is
         recorded, so a refused run leaves no trace). Every ticket must be held or given
         back."""
+        try:
+            return self._reserve(user_id, lane)
+        except QUEUE_FULL:
+            self.refused[lane] += 1
+            raise
+
+    def _reserve(self, user_id: int, lane: Lane) -> Ticket:
         ticket = Ticket(lane, user_id, asyncio.get_running_loop().create_future())
         # Whoever waits cannot start yet (every release dispatches the waiters), so a run
         # that may start now takes a free slot at once: one user's scripts held back by the
@@ -135,7 +175,7 @@ class RunQueue:
                 "Widgetbox is busy: the request would wait too long for a free slot.",
                 retry_after=min(RETRY_AFTER, math.ceil(expected)),
             )
-        mine = sum(1 for waiting in self._waiting[Lane.BATCH] if waiting.user_id == user_id)
+        mine = self._batch.count(user_id)
         if lane is Lane.BATCH and mine >= PER_USER_WAITING:
             raise TooMany(
                 "too_many_runs",
@@ -150,11 +190,14 @@ class RunQueue:
         """Wait for the ticket's slot and hold it for the duration of the `async with` block;
         however the block is left (cancelled, timed out), the place is given back."""
         try:
-            if ticket.lane is Lane.INTERACTIVE:
+            if ticket.granted.done() and not ticket.granted.cancelled():
+                pass  # granted as it was reserved (the usual case): no timer to set
+            elif ticket.lane is Lane.INTERACTIVE:
                 try:
                     async with asyncio.timeout(INTERACTIVE_WAIT):
                         await asyncio.shield(ticket.granted)
                 except TimeoutError:
+                    self.refused[ticket.lane] += 1
                     raise Busy(
                         "busy",
                         "Widgetbox is busy: the request waited too long for a free slot.",
@@ -184,6 +227,9 @@ class RunQueue:
         else:
             ticket.granted.cancel()
             self._waiting[ticket.lane].remove(ticket)
+            if ticket.lane is Lane.BATCH:
+                running = ticket.user_id in self._running_by_user
+                self._batch.ended(ticket.user_id, still_running=running)
 
     def _may_start(self, user_id: int, lane: Lane) -> bool:
         if self._running[lane] >= self.workers:
@@ -198,6 +244,7 @@ class RunQueue:
         else:
             user_id = ticket.user_id
             self._running_by_user[user_id] = self._running_by_user.get(user_id, 0) + 1
+            self._batch.started(user_id)
         ticket.granted.set_result(None)
 
     def _release(self, ticket: Ticket) -> None:
@@ -214,13 +261,18 @@ class RunQueue:
                 self._running_by_user[ticket.user_id] = left
             else:
                 del self._running_by_user[ticket.user_id]
+            self._batch.ended(ticket.user_id, still_running=left > 0)
         self._dispatch(lane)
 
     def _dispatch(self, lane: Lane) -> None:
-        """Start the first waiters of `lane` that may start, in order of arrival."""
-        for ticket in list(self._waiting[lane]):
-            if self._running[lane] >= self.workers:
+        """Start waiters of `lane` while there are free slots: the interactive lane's in
+        order of arrival, the batch lane's by user in turns (`FairQueue.take`)."""
+        if lane is Lane.INTERACTIVE:
+            while self._interactive and self._running[lane] < self.workers:
+                self._start(self._interactive.pop(0))
+            return
+        while self._running[lane] < self.workers:
+            ticket = self._batch.take(lambda user_id: self._may_start(user_id, lane))
+            if ticket is None:
                 return
-            if self._may_start(ticket.user_id, lane):
-                self._waiting[lane].remove(ticket)
-                self._start(ticket)
+            self._start(ticket)

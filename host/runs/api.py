@@ -15,7 +15,14 @@ from widgetbox.host.errors import Invalid
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.schemas import Cancelled, RunDetail, RunList, RunOut, run_detail, run_out
 from widgetbox.host.tokens.scopes import RUN, TOKEN_SCOPE
-from widgetbox.host.web.dependencies import DbDep, LiveDep, OwnedWidget, RunnerDep, Viewer
+from widgetbox.host.web.dependencies import (
+    DbDep,
+    LiveDep,
+    OwnedWidget,
+    ReviewableWidget,
+    RunnerDep,
+    Viewer,
+)
 from widgetbox.host.web.openapi import ERRORS, ErrorOut
 
 Limit = Annotated[int, Parameter(ge=1, le=200, description="At most this many")]
@@ -54,28 +61,32 @@ class WidgetRuns(Controller):
         run_id = await runner.start(owned_widget, viewer, "manual")  # Busy, TooMany: answered
         return run_out(await db.read(runs.get, run_id, viewer))
 
-    @get("/runs", summary="The widget's run history, newest first (owner)", responses=ERRORS)
+    @get(
+        "/runs",
+        summary="The widget's run history, newest first (owner, reviewer)",
+        responses=ERRORS,
+    )
     async def history(
-        self, owned_widget: OwnedWidget, db: DbDep, limit: Limit = 50, offset: Offset = 0
+        self, reviewable_widget: ReviewableWidget, db: DbDep, limit: Limit = 50, offset: Offset = 0
     ) -> RunList:
-        found = await db.read(runs.listing, owned_widget, runs.HISTORY_TRIGGERS, limit, offset)
+        found = await db.read(runs.listing, reviewable_widget, runs.HISTORY_TRIGGERS, limit, offset)
         return RunList(runs=[run_out(run) for run in found], limit=limit, offset=offset)
 
     @get(
         "/logs",
-        summary="The widget's HTTP requests and server calls, newest first (owner)",
+        summary="The widget's HTTP requests and server calls, newest first (owner, reviewer)",
         responses=ERRORS,
     )
     async def logs(
         self,
-        owned_widget: OwnedWidget,
+        reviewable_widget: ReviewableWidget,
         db: DbDep,
         runner: RunnerDep,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> RunList:
         await runner.log.flush()  # the newest requests too, not only those written
-        found = await db.read(runs.listing, owned_widget, runs.LOG_TRIGGERS, limit, offset)
+        found = await db.read(runs.listing, reviewable_widget, runs.LOG_TRIGGERS, limit, offset)
         return RunList(runs=[run_out(run) for run in found], limit=limit, offset=offset)
 
 
@@ -83,7 +94,7 @@ class Runs(Controller):
     path = "/api/runs/{run_id:int}"
     tags = ["runs"]  # noqa: RUF012 - Litestar's declaration style
 
-    @get("/", summary="One run with its output and error (owner)", responses=ERRORS)
+    @get("/", summary="One run with its output and error (owner, reviewer)", responses=ERRORS)
     async def detail(self, run_id: FromPath[int], viewer: Viewer, db: DbDep) -> RunDetail:
         return run_detail(await db.read(runs.get, run_id, viewer))
 
@@ -97,12 +108,12 @@ class Runs(Controller):
     async def cancel(
         self, run_id: FromPath[int], viewer: Viewer, db: DbDep, runner: RunnerDep
     ) -> Cancelled:
-        await db.read(runs.get, run_id, viewer)  # NotFound unless the viewer owns it
+        await db.read(runs.get, run_id, viewer, "own")  # NotFound, Forbidden unless owned
         return Cancelled(run=run_id, cancelled=runner.cancel(run_id))
 
     @get(
         "/events",
-        summary="The run's status and output as Server-Sent Events (owner)",
+        summary="The run's status and output as Server-Sent Events (owner, reviewer)",
         media_type="text/event-stream",
         response_description="A stream of Server-Sent Events: `status`, `output`, `done`",
         responses=ERRORS,

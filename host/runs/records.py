@@ -14,7 +14,7 @@ from widgetbox.host.accounts.users import User
 from widgetbox.host.errors import Forbidden, LoginRequired, NotFound
 from widgetbox.host.runs import fuel
 from widgetbox.host.storage.times import iso, now
-from widgetbox.host.widgets.records import Widget, owned
+from widgetbox.host.widgets.records import Widget, guarded
 from widgetbox.runtime import RUN_STATUSES, RunResult, UserError, encode_value
 
 FINISHED = tuple(name for name, status in RUN_STATUSES.items() if status.finished)
@@ -187,6 +187,61 @@ def finished(
     db.table("runs").update(run_id, changes)
 
 
+_LOGGED = (
+    "INSERT INTO runs (widget_id, number, version, user_id, trigger, status, queued_at, "
+    "started_at, finished_at, wall_time, fuel, peak_memory, host_calls, stdout, stderr, "
+    "output_truncated, message, error, request) "
+    "VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def logged(
+    db: sqlite_utils.Database,
+    widget_id: int,
+    number: int,
+    version: int,
+    trigger: str,
+    result: RunResult,
+    request: dict[str, Any] | None,
+) -> int:
+    """Record a request's or a call's run, already ended, as run `number` of the widget (the
+    request log writes many in one transaction and numbers them itself: `next_number`): the
+    row `create`, `started` and `finished` would leave, in one statement."""
+    stamp = iso(now())
+    cursor = db.execute(
+        _LOGGED,
+        [
+            widget_id,
+            number,
+            version,
+            trigger,
+            result.status.value,
+            stamp,
+            stamp,
+            stamp,
+            result.wall_time,
+            result.fuel,
+            result.peak_memory,
+            result.host_calls,
+            result.stdout,
+            result.stderr,
+            int(result.output_truncated),
+            result.message,
+            json.dumps(error_data(result.error)) if result.error else None,
+            json.dumps(request) if request is not None else None,
+        ],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def next_number(db: sqlite_utils.Database, widget_id: int) -> int:
+    """The number the widget's next run takes (inside the write that records it)."""
+    (last,) = db.execute(
+        "SELECT COALESCE(MAX(number), 0) FROM runs WHERE widget_id = ?", [widget_id]
+    ).fetchone()
+    return int(last) + 1
+
+
 def finished_task(
     db: sqlite_utils.Database,
     run_id: int,
@@ -253,14 +308,15 @@ def interrupt_unfinished(db: sqlite_utils.Database) -> int:
     return int(cursor.rowcount)
 
 
-def get(db: sqlite_utils.Database, run_id: int, viewer: User | None) -> Run:
-    """A run of a widget the viewer owns (404 otherwise: runs are private to the owner)."""
+def get(db: sqlite_utils.Database, run_id: int, viewer: User | None, level: str = "review") -> Run:
+    """A run of a widget the viewer has `level` of access to (404 otherwise: runs are
+    private to the owner and the widget's reviewers; `widgets.records.guarded`)."""
     rows = list(db.query(_SELECT + "WHERE runs.id = ?", [run_id])) if 0 < run_id < 2**63 else []
     if not rows:
         raise NotFound("no_such_run", f"There is no run {run_id}.")
     run = Run.from_row(rows[0])
     try:
-        owned(db, run.widget, viewer)
+        guarded(db, run.widget, viewer, level)
     except (NotFound, LoginRequired, Forbidden):
         raise NotFound("no_such_run", f"There is no run {run_id}.") from None
     return run

@@ -51,12 +51,16 @@ def _write(db: Any, entries: list[Entry]) -> list[tuple[Entry, int]]:
     query = "SELECT id FROM widgets WHERE id IN (SELECT value FROM json_each(?))"
     found = {row[0] for row in db.execute(query, [ids])}
     written = []
+    numbers: dict[int, int] = {}  # each widget's next number, read once per batch
     for entry in entries:
-        if entry.widget.id not in found:
+        widget_id = entry.widget.id
+        if widget_id not in found:
             continue  # deleted since: its logs went with it (and would fail the batch)
-        run_id = runs.create(db, entry.widget, entry.version, None, entry.trigger)
-        runs.started(db, run_id)
-        runs.finished(db, run_id, entry.result, entry.request)
+        number = numbers.get(widget_id) or runs.next_number(db, widget_id)
+        numbers[widget_id] = number + 1
+        run_id = runs.logged(
+            db, widget_id, number, entry.version, entry.trigger, entry.result, entry.request
+        )
         written.append((entry, run_id))
     return written
 

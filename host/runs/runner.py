@@ -1,6 +1,7 @@
 """Running widgets: scripts, scheduled runs and background tasks in the background with live
 output, HTTP requests and server calls while their caller waits. Every run goes through the
-queue, executes in a fresh sandbox, and is recorded.
+queue, executes in a fresh sandbox (HTTP requests and server calls of a widget in persistent
+mode: in a warm one kept for its version, `_persistent`), and is recorded.
 
 Scripts and background tasks share one path (`start`): a script run is a background task
 whose function is the module body, so both are queued on the batch lane under the owner's
@@ -32,6 +33,7 @@ from widgetbox.host.runs.states import TaskStates
 from widgetbox.host.storage.database import Database
 from widgetbox.host.storage.full_disk import DiskFullLog, is_disk_full
 from widgetbox.host.widgets import records as widgets
+from widgetbox.host.widgets.heads import Heads
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import (
     Call,
@@ -43,6 +45,8 @@ from widgetbox.runtime import (
     HttpResponse,
     Job,
     Limits,
+    Persistent,
+    Recycle,
     Route,
     RunResult,
     Runtime,
@@ -69,6 +73,12 @@ GuestServices = Callable[[Code], Mapping[str, Any]]
 PackagesFolder = Callable[[sqlite_utils.Database, int, int], Path | None]
 """The folder of the packages a widget version runs with (None: it has none), read in a
 database read (`PackageService.folder_for`)."""
+Admit = Callable[[sqlite_utils.Database, Widget], None]
+"""Refuses a new batch run of the widget (a domain error, `TooMany`), inside the write that
+records it: a course's limits on its students' copies (`courses/limits.check`)."""
+RunObserver = Callable[[Lane, str, float | None], None]
+"""Told of every run that ends: its lane, its status and its seconds in the sandbox (None
+when it never reached it); the metrics count them (`health.metrics`)."""
 
 
 @dataclass(frozen=True)
@@ -100,8 +110,15 @@ class Runner:
         packages_folder: PackagesFolder = lambda db, widget_id, version: None,
         end_context: ContextEnd = lambda context: None,
         services: GuestServices = lambda code: {},
+        observe: RunObserver = lambda lane, status, seconds: None,
+        recycle: Recycle | None = None,
+        admit: Admit = lambda db, widget: None,
     ) -> None:
         self.runtime = runtime
+        self._admit = admit
+        self._observe = observe
+        self._recycle = recycle or Recycle()
+        """When a persistent-mode widget's kept interpreter is replaced (`[sandbox]`)."""
         self._services = services
         self._packages_folder = packages_folder
         self.db = db
@@ -116,6 +133,8 @@ class Runner:
         self._disk_full = DiskFullLog("runs' records are waiting for room to be written")
         self.log = RequestLog(db)
         self.log.start()
+        self.heads = Heads(db, self.code_in)
+        """Widgets and their head code as requests run them, kept between requests."""
 
     def code_in(self, db: sqlite_utils.Database, widget: Widget) -> Code:
         """The widget's latest files, with the packages they run with (their own once
@@ -123,6 +142,12 @@ class Runner:
         handler that reads the widget anyway reads its code in the same trip."""
         packages = self._packages_folder(db, widget.id, widget.head_version)
         return Code(widgets.head_files(db, widget), widget.entry, packages)
+
+    def code_at(self, db: sqlite_utils.Database, widget: Widget, number: int) -> Code:
+        """One version's files with the packages it runs with (classroom checks judge the
+        version a student submitted), read inside a `Database.read`."""
+        packages = self._packages_folder(db, widget.id, number)
+        return Code(widgets.version(db, widget, number).files, widget.entry, packages)
 
     async def _code(self, widget: Widget) -> Code:
         return await self.db.read(self.code_in, widget)
@@ -155,9 +180,12 @@ class Runner:
             user_id = user.id if user else None
             version = widget.head_version
             name = None if task is None else task.name
-            run_id = await self.db.write(
-                runs.create, widget, version, user_id, trigger, task_name=name
-            )
+
+            def record(db: sqlite_utils.Database) -> int:
+                self._admit(db, widget)  # in the same write: a burst cannot pass together
+                return runs.create(db, widget, version, user_id, trigger, task_name=name)
+
+            run_id = await self.db.write(record)
         except BaseException as e:
             self.queue.give_back(ticket)
             if isinstance(e, Exception) and is_disk_full(e):
@@ -214,6 +242,7 @@ class Runner:
                     message = "Widgetbox could not run this; the error has been logged"
                 await self._end(run_id, channel, "error", message)
             else:
+                self._observe(Lane.BATCH, result.status.value, result.wall_time)
                 state = self.states.get(run_id)[1]
                 done = summary(run_id, result)
                 await self._finish(run_id, channel, done, runs.finished_task, result, state)
@@ -225,6 +254,7 @@ class Runner:
 
     async def _end(self, run_id: int, channel: Channel, status: str, message: str) -> None:
         """A run that ended without a result from the sandbox."""
+        self._observe(Lane.BATCH, status, None)
         done = {"run": run_id, "status": status, "message": message}
         await self._finish(run_id, channel, done, runs.ended_without_running, status, message)
 
@@ -308,7 +338,8 @@ class Runner:
         cancel: Cancel | None = None,
         recorded: asyncio.Future[int] | None = None,
     ) -> RunResult:
-        """Answer one HTTP request with a fresh interpreter, and log it for the owner.
+        """Answer one HTTP request with a fresh interpreter (persistent mode: a kept one),
+        and log it for the owner.
         `check` says why a response cannot be sent (then the run is an error); `code` is
         the widget's, when the caller has read it already (`code_in`); `context` adds to
         (or replaces part of) the run's bridge context (the browser's visit). `limits`
@@ -316,7 +347,9 @@ class Runner:
         come (from a runtime thread); `cancel` stops the run; `recorded` is given the id of
         the request's log entry once it is written."""
         code = code or await self._code(widget)
-        job = Route(code, request, services=self._services(code))
+        job = Route(
+            code, request, services=self._services(code), persistent=self._persistent(widget)
+        )
         result = await self._wait(widget, job, context, limits, on_chunk, cancel)
         problem = check(result.response) if check and result.ok and result.response else None
         if problem is not None:
@@ -342,10 +375,24 @@ class Runner:
         """Call one of the widget's `@anvil.server.callable` functions (GUI server calls);
         `code` and `context` as for `request`."""
         code = code or await self._code(widget)
-        job = Call(code, name, args, kwargs, services=self._services(code))
+        job = Call(
+            code,
+            name,
+            args,
+            kwargs,
+            services=self._services(code),
+            persistent=self._persistent(widget),
+        )
         result = await self._wait(widget, job, context)
         self.log.add(Entry(widget, widget.head_version, "call", result, {"function": name}))
         return result
+
+    def _persistent(self, widget: Widget) -> Persistent | None:
+        """A request's or a call's warm interpreter, for a widget in persistent mode: kept
+        for its latest version (a new version gets a fresh one)."""
+        if not widget.persistent:
+            return None
+        return Persistent(str(widget.id), str(widget.head_version), self._recycle)
 
     async def _wait(
         self,
@@ -365,15 +412,18 @@ class Runner:
         async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
             context = {**self._context(widget, None, job.code), **(extra or {})}
             try:
-                return await self.runtime.run_async(
+                result = await self.runtime.run_async(
                     job,
                     limits=limits or Limits.request(),
                     context=context,
                     on_chunk=on_chunk,
                     cancel=cancel,
                 )
+                self._observe(Lane.INTERACTIVE, result.status.value, result.wall_time)
+                return result
             except GuestError as e:
                 log.exception("the sandbox failed while running widget %s", widget.slug)
+                self._observe(Lane.INTERACTIVE, Status.ERROR.value, None)
                 return RunResult(
                     status=Status.ERROR,
                     stdout="",

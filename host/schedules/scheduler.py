@@ -17,6 +17,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Protocol
 
+from widgetbox.host.errors import Busy
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.admission import QUEUE_FULL
 from widgetbox.host.runs.runner import Runner
@@ -101,13 +102,18 @@ class Scheduler:
         return len(due)
 
     async def _fire(self, widget: Widget, schedule: Schedule, now: datetime) -> None:
-        if await self.db.read(runs.active_scheduled, widget.id):
+        if widget.owner_disabled:
+            await self._skip(widget, "Its owner's account is disabled")
+        elif await self.db.read(runs.active_scheduled, widget.id):
             await self._skip(widget, "The previous scheduled run was still going")
         else:
             try:
                 await self.runner.start(widget, None, "schedule")
             except QUEUE_FULL as e:
-                await self._skip(widget, f"Widgetbox was too busy to start it: {e.message}")
+                # Busy: the server's doing; TooMany: the owner's (runs waiting, a course's
+                # limits on a student's copy), whose message says which
+                why = "Widgetbox was too busy to start it" if isinstance(e, Busy) else "Not started"
+                await self._skip(widget, f"{why}: {e.message}")
         await self.db.write(schedules.advance, widget.id, schedule.rule, now)
 
     async def _skip(self, widget: Widget, reason: str) -> None:

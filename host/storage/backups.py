@@ -5,8 +5,9 @@ transaction: it never holds up the server's writes, and writes cannot restart it
 self-contained file, checked with `PRAGMA integrity_check`. `restore` puts such a copy in
 place in a data folder without a database: checked (integrity, a Widgetbox database this
 version can open), copied beside the target and linked into place, so it appears whole or
-not at all and never replaces a database. The keys (`secrets.key`, `server.key`) are files
-of their own, installed by `widgetbox restore`.
+not at all and never replaces a database (`widgetbox restore --force` moves an existing one
+aside first: `aside.py`). The keys (`secrets.key`, `server.key`) are files of their own,
+installed by `widgetbox restore`.
 
 Widgets' Data Tables travel beside the database copy, in the folder `TARGET.tables/` that the
 copy lists (see `tables/backups.py`): `backup` makes both or neither, `check_backup` refuses
@@ -203,8 +204,8 @@ def database_files(database: Path) -> list[Path]:
 def occupied(target: Path) -> str:
     return (
         f"{target} already exists: restoring would replace that database. Stop Widgetbox, "
-        f"move the data folder {target.parent} aside (or choose another with --data-dir), "
-        "then restore again"
+        f"then restore with --force (the current data is kept in {target.parent}/replaced-"
+        "<time>/), or choose another data folder with --data-dir"
     )
 
 

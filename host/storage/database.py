@@ -12,6 +12,11 @@
 - A failed write (a full disk: SQLite may have rolled the transaction back itself) never
   leaves the writer inside a transaction.
 - `backup` copies the live database consistently; `restore` puts a checked copy in place.
+- `revision` moves after every committed write that changed a row outside the logs
+  (`UNWATCHED`), so a cache of what requests read (a widget and its code: `widgets/heads.py`)
+  stays valid exactly while it is unchanged. The writer connection learns of each change
+  from temporary triggers (SQLite's own, on every watched table, calling back into
+  Python), so no write path has to remember to say what it touched.
 """
 
 from __future__ import annotations
@@ -36,6 +41,15 @@ P = ParamSpec("P")
 
 BUSY_TIMEOUT_MS = 10_000
 READERS = 4
+UNWATCHED = frozenset(
+    {"runs", "sessions", "app_sessions", "api_tokens", "email_sends", "password_links"}
+)
+"""Tables written while requests are answered (their logs, sessions, last uses, counts),
+which no cache of what requests read depends on: writing them leaves `revision` alone.
+Every other table is watched, including ones added later, so a forgotten one errs on the
+side of a cache read again."""
+CHANGED = "widgetbox_changed"
+"""The SQL function the writer's triggers call on every change to a watched table."""
 
 
 def connect(path: Path) -> sqlite_utils.Database:
@@ -54,6 +68,12 @@ class Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = connect(path)
         MIGRATIONS.apply(self._writer)
+        self._changed = False
+        """A watched table changed in the write in progress."""
+        self.revision = 0
+        """Moves after each committed write that changed a watched table (see the module's
+        description); read from any thread."""
+        self._watch(self._writer)
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="widgetbox-db-write")
         self._read_pool = ThreadPoolExecutor(READERS, thread_name_prefix="widgetbox-db-read")
         self._local = threading.local()
@@ -101,6 +121,7 @@ class Database:
             if self._writer_broken:
                 self._reconnect_writer()
             db = self._writer
+            self._changed = False
             db.execute("BEGIN IMMEDIATE")
             try:
                 result = fn(db, *args, **kwargs)
@@ -108,7 +129,35 @@ class Database:
             except BaseException:
                 self._end_failed_transaction()
                 raise
+            finally:
+                # after the commit (or the rollback, which changes nothing but costs
+                # nothing to count): a reader that saw the old rows read them before this
+                # and holds the old revision, so what it caches is never taken as current
+                if self._changed:
+                    self.revision += 1
             return result
+
+    def _watch(self, db: sqlite_utils.Database) -> None:
+        """Temporary triggers on the writer connection: every change to a watched table
+        marks the write in progress (`_changed`)."""
+
+        def changed() -> None:
+            self._changed = True
+
+        db.conn.create_function(CHANGED, 0, changed)
+        tables = [
+            name
+            for (name,) in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchall()
+            if name not in UNWATCHED
+        ]
+        for table in tables:
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                db.execute(
+                    f'CREATE TEMP TRIGGER IF NOT EXISTS "widgetbox_{event.lower()}_{table}" '
+                    f'AFTER {event} ON main."{table}" BEGIN SELECT {CHANGED}(); END'
+                )
 
     def _end_failed_transaction(self) -> None:
         """After a statement or the COMMIT failed: roll back what SQLite has not already
@@ -127,6 +176,7 @@ class Database:
 
     def _reconnect_writer(self) -> None:
         old, self._writer = self._writer, connect(self.path)
+        self._watch(self._writer)
         self._writer_broken = False
         try:
             old.conn.close()

@@ -354,3 +354,192 @@ def m012_version_changes(db: sqlite_utils.Database) -> None:
         counted.append((json.dumps(file_changes(before, files)), version_id))
         before = files
     db.conn.executemany("UPDATE widget_versions SET changes = ? WHERE id = ?", counted)
+
+
+@MIGRATIONS()
+def m013_admin(db: sqlite_utils.Database) -> None:
+    """Disabled accounts (`admin/`): when, or NULL. The site-wide limits an admin changes
+    in the app are rows of `site_settings`, which needs no change."""
+    db.execute("ALTER TABLE users ADD COLUMN disabled_at TEXT")
+
+
+@MIGRATIONS()
+def m014_persistent_mode(db: sqlite_utils.Database) -> None:
+    """A widget's persistent mode (Anvil's "Keep server running"): its HTTP requests and
+    server calls reuse a warm interpreter, module state kept between them. Off by default."""
+    db.execute(
+        "ALTER TABLE widgets ADD COLUMN persistent INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (persistent IN (0, 1))"
+    )
+
+
+COURSE_ROLES = ("teacher", "co-teacher", "student")
+"""A course's people: the teacher who made it, co-teachers with the same powers over
+students and assignments, and students."""
+
+
+@MIGRATIONS()
+def m015_classrooms(db: sqlite_utils.Database) -> None:
+    """Courses (`courses/`): their people with a role, the join code, archiving; one-time
+    set-password links for accounts a roster creates (only the token's sha256 is kept); and
+    assignments: a template widget forked into each student's own copy, and submissions of
+    a chosen version of that copy, marked late after the due date."""
+    db.executescript(
+        f"""
+        CREATE TABLE courses (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            timezone TEXT NOT NULL DEFAULT 'UTC',   -- IANA name: due dates are read in it
+            join_code TEXT NOT NULL UNIQUE,
+            created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL,
+            archived_at TEXT
+        );
+        CREATE TABLE course_members (
+            course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ({_values(COURSE_ROLES)})),
+            name TEXT NOT NULL DEFAULT '',      -- as the roster gave it (else the username)
+            email TEXT NOT NULL DEFAULT '',     -- as the roster gave it
+            account_created INTEGER NOT NULL DEFAULT 0 CHECK (account_created IN (0, 1)),
+            joined_at TEXT NOT NULL,
+            PRIMARY KEY (course_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX course_members_by_user ON course_members(user_id, course_id);
+        CREATE TABLE password_links (
+            hash TEXT PRIMARY KEY,              -- sha256 (hex) of the link's token
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX password_links_by_user ON password_links(user_id);
+        CREATE TABLE assignments (
+            id INTEGER PRIMARY KEY,
+            course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+            title TEXT NOT NULL,
+            instructions TEXT NOT NULL DEFAULT '',  -- Markdown
+            template_id INTEGER REFERENCES widgets(id) ON DELETE SET NULL,
+            due_at TEXT,                        -- UTC; entered in the course's time zone
+            published_at TEXT,
+            locked INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX assignments_by_course ON assignments(course_id, id);
+        CREATE INDEX assignments_by_template ON assignments(template_id);
+        CREATE TABLE assignment_copies (
+            assignment_id INTEGER NOT NULL REFERENCES assignments(id) ON DELETE CASCADE,
+            student_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            widget_id INTEGER NOT NULL UNIQUE REFERENCES widgets(id) ON DELETE CASCADE,
+            started_at TEXT NOT NULL,
+            PRIMARY KEY (assignment_id, student_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            assignment_id INTEGER NOT NULL REFERENCES assignments(id) ON DELETE CASCADE,
+            student_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            widget_id INTEGER NOT NULL REFERENCES widgets(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            submitted_at TEXT NOT NULL,
+            late INTEGER NOT NULL CHECK (late IN (0, 1))
+        );
+        CREATE INDEX submissions_by_student ON submissions(assignment_id, student_id, id);
+        """
+    )
+
+
+@MIGRATIONS()
+def m016_addresses(db: sqlite_utils.Database) -> None:
+    """A widget's former addresses (slugs), so old links redirect to its current one
+    until another widget claims the address."""
+    db.executescript(
+        """
+        CREATE TABLE slug_history (
+            slug TEXT PRIMARY KEY,
+            widget_id INTEGER NOT NULL REFERENCES widgets(id) ON DELETE CASCADE,
+            changed_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX slug_history_by_widget ON slug_history(widget_id);
+        """
+    )
+
+
+@MIGRATIONS()
+def m017_classroom_checks(db: sqlite_utils.Database) -> None:
+    """Automatic checks of assignments (`courses/checks.py`): the teacher's checks file, what
+    students are shown of the results, each test's deadline; and every checking of a
+    student's work, with each test's outcome (a submission's, or a student's own Check of
+    the public tests: `submission_id` NULL)."""
+    db.executescript(
+        """
+        CREATE TABLE assignment_checks (
+            assignment_id INTEGER PRIMARY KEY REFERENCES assignments(id) ON DELETE CASCADE,
+            source TEXT NOT NULL,               -- Python; never shown to a student
+            tests TEXT NOT NULL,                -- JSON [{name, public}], read from source
+            shown TEXT NOT NULL CHECK (shown IN ('details', 'names', 'score')),
+            deadline REAL NOT NULL,             -- seconds each test may run
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE check_runs (
+            id INTEGER PRIMARY KEY,
+            assignment_id INTEGER NOT NULL REFERENCES assignments(id) ON DELETE CASCADE,
+            student_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            submission_id INTEGER REFERENCES submissions(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            public_only INTEGER NOT NULL CHECK (public_only IN (0, 1)),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,                   -- NULL while it runs
+            results TEXT NOT NULL DEFAULT '[]'  -- JSON [{name, status, message, line, seconds}]
+        );
+        CREATE INDEX check_runs_by_student ON check_runs(assignment_id, student_id, id);
+        """
+    )
+
+
+@MIGRATIONS()
+def m018_classroom_feedback(db: sqlite_utils.Database) -> None:
+    """Teachers' feedback on a student's work on an assignment (`courses/feedback.py`): an
+    overall note and comments on lines of a version of the student's copy. Drafts until
+    released: the student sees only `released_note` and the comments released with it."""
+    db.executescript(
+        """
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            assignment_id INTEGER NOT NULL REFERENCES assignments(id) ON DELETE CASCADE,
+            student_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            note TEXT NOT NULL DEFAULT '',      -- the teachers' draft
+            released_note TEXT,                 -- what the student reads; NULL: nothing yet
+            released_at TEXT,
+            updated_at TEXT NOT NULL,
+            UNIQUE (assignment_id, student_id)
+        );
+        CREATE TABLE feedback_comments (
+            id INTEGER PRIMARY KEY,
+            feedback_id INTEGER NOT NULL REFERENCES feedback(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            author_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL,
+            released INTEGER NOT NULL DEFAULT 0 CHECK (released IN (0, 1))
+        );
+        CREATE INDEX feedback_comments_by_feedback ON feedback_comments(feedback_id, id);
+        """
+    )
+
+
+@MIGRATIONS()
+def m019_classroom_limits(db: sqlite_utils.Database) -> None:
+    """What a course's teachers allow each student on their copies of its assignments
+    (`courses/limits.py`); NULL: the site's maximum."""
+    db.executescript(
+        """
+        CREATE TABLE course_limits (
+            course_id INTEGER PRIMARY KEY REFERENCES courses(id) ON DELETE CASCADE,
+            runs_per_hour INTEGER CHECK (runs_per_hour > 0),
+            cpu_seconds_per_day INTEGER CHECK (cpu_seconds_per_day > 0),
+            storage_mib INTEGER CHECK (storage_mib > 0)
+        );
+        """
+    )

@@ -192,6 +192,10 @@ def authenticate(db: sqlite_utils.Database, value: str) -> TokenUse:
         )
     row = rows[0]
     moment = now()
+    if row["disabled_at"] is not None:
+        raise BadCredentials(
+            "account_disabled", "This API token's account is disabled: ask the server's admin."
+        )
     if row["revoked_at"] is not None:
         raise BadCredentials(
             "token_revoked",

@@ -1,9 +1,13 @@
 """Widgets in and out: as plain folders, and as Anvil apps (their git layout). See
 ARCHITECTURE.md ("Import and export") and README.md ("Importing and exporting").
 
-    trees.py          files as bytes, read from a folder or a zip and written to either,
-                      within bounds (hostile input: paths, links, sizes, counts); binary
-                      files kept in a widget as `data:` URLs
+    trees.py          files as bytes, read from a folder, a zip or a git commit's listing
+                      and written to a folder or a zip, within bounds (hostile input:
+                      paths, links, sizes, counts); binary files kept in a widget as
+                      `data:` URLs
+    git_clone.py      a git URL's latest commit as a tree: the URL and its addresses vetted
+                      by the outbound policy, a shallow clone by `git` pinned to them, in a
+                      strict environment, bounded in time and size
     folders.py        a widget as a plain folder: its files and `.widgetbox.toml` (kind,
                       title, visibility, slug), read back with every problem at once
     report.py         what an import found, line by line (error, warning, info), each with
@@ -19,7 +23,8 @@ ARCHITECTURE.md ("Import and export") and README.md ("Importing and exporting").
     anvil_export.py   a widget into an Anvil app's tree, `anvil.yaml` from its settings
     records.py        creating the imported widget (and its schedule) in one write; what an
                       export reads
-    api.py, pages.py  the JSON API (import a zip, export a zip) and the IDE's import page
+    api.py, pages.py  the JSON API (import a zip or a git URL, export a zip) and the IDE's
+                      import page
 
 Import the module you need: the package itself imports nothing, so that a command reading a
 folder (`host/cli/`) does not load the import and export code with the web app behind it.

@@ -64,21 +64,33 @@ def exportable(kind: str, files: Mapping[str, str]) -> str | None:
 
 
 def export_app(
-    kind: str, title: str, files: Mapping[str, str], schedule: dict[str, Any] | None = None
+    kind: str,
+    title: str,
+    files: Mapping[str, str],
+    schedule: dict[str, Any] | None = None,
+    *,
+    persistent: bool = False,
 ) -> Exported:
     """The Anvil app of a widget: its tree and notes. `schedule` is its stored rule
-    (`schedules.rule_to_json`), if any. Invalid (`not_exportable`) for scripts."""
+    (`schedules.rule_to_json`), if any; `persistent` its Keep the server running setting.
+    Invalid (`not_exportable`) for scripts."""
     why = exportable(kind, files)
     if why is not None:
         raise Invalid("not_exportable", why)
-    return _Exporter(kind, title, dict(files), schedule).run()
+    return _Exporter(kind, title, dict(files), schedule, persistent).run()
 
 
 class _Exporter:
     def __init__(
-        self, kind: str, title: str, files: dict[str, str], schedule: dict[str, Any] | None
+        self,
+        kind: str,
+        title: str,
+        files: dict[str, str],
+        schedule: dict[str, Any] | None,
+        persistent: bool,
     ) -> None:
         self.kind = kind
+        self.persistent = persistent
         self.title = title
         self.original = dict(files)
         self.files = files
@@ -108,6 +120,7 @@ class _Exporter:
         self.services(data, tables, users, users_known)
         if isinstance(task, str):
             self.scheduled_task(data, task)
+        self.server_persist(data)
         tree = trees.tree_of(self.files)
         tree[ANVIL_FILE] = anvil_yaml.dump(data).encode("utf-8")
         return Exported(dict(sorted(tree.items())), self.notes)
@@ -253,6 +266,19 @@ class _Exporter:
             return
         data["startup"] = {"module": wanted[1], "type": wanted[0]}
         data["startup_form"] = None
+
+    def server_persist(self, data: dict[str, Any]) -> None:
+        """Keep the server running, as the widget has it now (left out when off and the app
+        never said, as Anvil's editor writes it)."""
+        options = data.get("runtime_options")
+        if self.persistent and not isinstance(options, dict):
+            options = data["runtime_options"] = {}
+        if not isinstance(options, dict):
+            return
+        if self.persistent:
+            options["server_persist"] = True
+        elif "server_persist" in options:
+            options["server_persist"] = False
 
     def db_schema(self, data: dict[str, Any], tables: dict[str, Any]) -> None:
         schema = tables.get("tables", tables.get("db_schema"))

@@ -67,6 +67,8 @@ class Imported:
     """The schedule rule (what `schedules.parse_rule` reads), for a scheduled task."""
     name: str = ""
     """The app's name in anvil.yaml."""
+    persistent: bool = False
+    """Anvil's "Keep server running" (`runtime_options.server_persist`)."""
 
 
 def is_app(tree: Mapping[str, bytes]) -> bool:
@@ -118,7 +120,7 @@ class _Importer:
         self.tables(tables_entry, users_entry)
         self.dependencies()
         schedule = self.scheduled_tasks(kind, task, server)
-        self.other_settings()
+        self.other_settings(kind)
         self.code_report(kind, server, client)
         if kind == "gui":
             self.components([form.template for form in forms if form.template])
@@ -136,7 +138,13 @@ class _Importer:
         rule = schedule["rule"] if schedule is not None else None
         name = self.data.get("name")
         return Imported(
-            kind, title, self.files, report, rule, name if isinstance(name, str) else ""
+            kind,
+            title,
+            self.files,
+            report,
+            rule,
+            name if isinstance(name, str) else "",
+            persistent=self.persistent(kind),
         )
 
     def code(self, root: str) -> list[tuple[str, str]]:
@@ -447,7 +455,14 @@ class _Importer:
             )
         return schedule
 
-    def other_settings(self) -> None:
+    def persistent(self, kind: str) -> bool:
+        """Anvil's "Keep server running", for the kinds that serve calls (a scheduled task
+        always runs fresh)."""
+        options = self.data.get("runtime_options")
+        asked = isinstance(options, dict) and options.get("server_persist") is True
+        return asked and kind in widgets.SERVING_KINDS
+
+    def other_settings(self, kind: str) -> None:
         secrets = self.data.get("secrets")
         if isinstance(secrets, dict) and secrets:
             self.report.warning(
@@ -477,7 +492,11 @@ class _Importer:
                 self.report.info(
                     ANVIL_FILE,
                     "runtime_options.server_persist",
-                    "each call runs in a fresh interpreter: nothing persists between calls",
+                    "imported with Keep the server running on (module state is shared "
+                    "between calls, as in Anvil)"
+                    if self.persistent(kind)
+                    else "Keep the server running has no effect on a scheduled task: each "
+                    "run starts fresh",
                 )
 
     # -- code ----------------------------------------------------------------------------------

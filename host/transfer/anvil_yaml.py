@@ -5,6 +5,7 @@
     dependencies: [...]                 reported (Widgetbox has no app dependencies)
     name: My App                        -> the widget's title
     package_name: MyApp                 -> app.json
+    runtime_options: {server_persist: true}  -> the widget's Keep the server running
     scheduled_tasks: [...]              -> a scheduled widget's schedule, or reported
     services:
     - source: /runtime/services/tables.yml      auto_create_missing_columns -> tables.yaml

@@ -1,4 +1,4 @@
-"""The IDE's "Import an Anvil app" page: a zip uploaded by the page's script
+"""The IDE's "Import an Anvil app" page: a git URL or a zip sent by the page's script
 (`client/src/pages/import.js`) to the JSON API (`api.py`), and the report shown."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ FORM_OVERHEAD = 64 * 1024
 
 @get("/import", include_in_schema=False)
 async def import_page(viewer: Viewer, config: ConfigDep) -> Template:
-    """Upload an Anvil app's zip; see what the import found and open the widget."""
+    """Give an Anvil app's git URL or upload its zip; see what the import found and open
+    the widget."""
     user = require_viewer(viewer)
     limit = min(Bounds().archive_bytes, config.server.max_request_bytes - FORM_OVERHEAD)
     return page("import.html", user, "pages/import.js", data={"max_bytes": limit}, max_bytes=limit)

@@ -71,6 +71,8 @@ def create_imported(
         imported.files,
         message=f"Imported from the Anvil app{name}",
     )
+    if imported.persistent:
+        widget = widgets.update(db, widget, persistent=True)
     if imported.schedule is not None:
         _schedule(db, widget, imported.schedule, imported.report, now, min_interval)
     return widget

@@ -47,10 +47,13 @@ def report_lines(report: Report) -> list[ReportLine]:
 class ImportForm:
     """What the import page sends (multipart/form-data)."""
 
-    file: UploadFile
+    file: UploadFile | None = None
     """A zip archive of an Anvil app's folder (anvil.yaml, client_code/, server_code/,
     theme/: its git repository) or of a widget's folder (.widgetbox.toml); one top folder
-    in the archive is fine."""
+    in the archive is fine. Send this or `git_url`."""
+    git_url: str | None = None
+    """An http(s) URL of a git repository anyone may read, holding either folder: the
+    server clones its default branch's latest commit. Send this or `file`."""
     title: str | None = None
     """The widget's title (default: the app's name in anvil.yaml)."""
     slug: str | None = None

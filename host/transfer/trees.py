@@ -1,5 +1,6 @@
-"""A tree of files: relative paths and their bytes, read from a folder or a zip archive and
-written to either, within bounds.
+"""A tree of files: relative paths and their bytes, read from a folder, a zip archive or a
+listing that declares sizes first (a git commit's: `read_listing`, for `git_clone.py`), and
+written to a folder or a zip, within bounds.
 
 Both sources are hostile input (a zip uploaded to the IDE, a folder someone points the
 command line at), so reading checks everything before it trusts it and lists every problem
@@ -32,9 +33,10 @@ import re
 import stat
 import struct
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from widgetbox.host.errors import Malformed
 from widgetbox.host.gui.findings import Finding
@@ -262,6 +264,64 @@ def write_folder(folder: Path, tree: Mapping[str, bytes]) -> None:
             f.write(data)
 
 
+# -- listings (a git commit's files) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a listing that declares sizes before anything is read."""
+
+    path: str
+    kind: Literal["file", "link", "submodule", "other"]
+    size: int
+
+
+def read_listing(
+    entries: Iterable[Entry],
+    load: Callable[[list[str]], Mapping[str, bytes]],
+    bounds: Bounds | None = None,
+) -> Read:
+    """The files of a listing (a git commit's tree), checked as a folder's are: counts,
+    paths, links refused, sizes by what the listing declares before `load` reads the
+    wanted files (all at once), then again by what it read; TreeError listing every
+    problem. Submodules are left out (never fetched)."""
+    budget = _Budget(bounds or Bounds())
+    read = Read()
+    wanted: dict[str, int] = {}
+    for entry in entries:
+        if not budget.count_file(entry.path):
+            break
+        _list_entry(entry, budget, read, wanted)
+    if not budget.problems and wanted:
+        loaded = load(list(wanted))
+        for path, size in wanted.items():
+            data = loaded.get(path)
+            if data is None or len(data) != size:
+                budget.problem(path, "changed while it was read")
+            else:
+                read.tree[path] = data
+    if budget.problems:
+        raise TreeError(budget.problems)
+    read.tree = dict(sorted(read.tree.items()))
+    return read
+
+
+def _list_entry(entry: Entry, budget: _Budget, read: Read, wanted: dict[str, int]) -> None:
+    path = entry.path
+    if _left_out(path):
+        read.left_out.append(path)
+    elif entry.kind == "submodule":
+        read.left_out.append(path + "/")
+    elif (problem := path_problem(path)) is not None:
+        budget.problem(path, problem)
+    elif entry.kind == "link":
+        budget.problem(path, "a symbolic link: links are not followed")
+    elif entry.kind != "file":
+        budget.problem(path, "not a regular file")
+    elif budget.fits(path, entry.size):
+        wanted[path] = entry.size
+
+
 # -- zip archives --------------------------------------------------------------------------
 
 _END = b"PK\x05\x06"
@@ -408,12 +468,18 @@ def zip_tree(tree: Mapping[str, bytes]) -> bytes:
     """`tree` as a zip archive: sorted, with fixed times, so equal trees give equal bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, data in sorted(tree.items()):
-            info = zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = (stat.S_IFREG | 0o644) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
+        add_to_zip(archive, tree)
     return buffer.getvalue()
+
+
+def add_to_zip(archive: zipfile.ZipFile, tree: Mapping[str, bytes], prefix: str = "") -> None:
+    """`tree`'s files into an open archive under `prefix` (a folder and `/`), as `zip_tree`
+    writes them: for archives of many trees, written one tree at a time."""
+    for path, data in sorted(tree.items()):
+        info = zipfile.ZipInfo(prefix + path, date_time=(1980, 1, 1, 0, 0, 0))
+        info.external_attr = (stat.S_IFREG | 0o644) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, data)
 
 
 # -- a widget's files ------------------------------------------------------------------------

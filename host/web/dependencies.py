@@ -1,5 +1,6 @@
 """What handlers ask for by name, and Litestar provides: who is asking (`viewer`), the widget
-they may read or own (`readable_widget`, `owned_widget`), and the app's services (`db`,
+they may read, review or own (`readable_widget`, `reviewable_widget`, `owned_widget`: one
+rule, `widgets.records.guarded`), and the app's services (`db`,
 `runner`, `live`, `packages`, `scheduler`, `secret_box`, `config`, `session_cache`,
 `app_tokens`, `capabilities`, `tables`, `app_sessions`, `app_users`), typed.
 A handler then reads as what it does, not as the checks around it; every check raises a
@@ -43,6 +44,7 @@ log = logging.getLogger("widgetbox.host")
 Viewer = NamedDependency[User | None]
 """How a handler declares it wants the `viewer` dependency (and so on below)."""
 ReadableWidget = NamedDependency[Widget]
+ReviewableWidget = NamedDependency[Widget]
 OwnedWidget = NamedDependency[Widget]
 DbDep = NamedDependency[Database]
 RunnerDep = NamedDependency[Runner]
@@ -110,6 +112,13 @@ async def readable_widget(slug: Slug, viewer: Viewer, db: DbDep) -> Widget:
     """The widget at `slug`, if the viewer may see it (NotFound otherwise: a private
     widget's existence is not revealed)."""
     return await db.read(widgets.readable, slug, viewer)
+
+
+async def reviewable_widget(slug: Slug, viewer: Viewer, db: DbDep) -> Widget:
+    """The widget at `slug`, if the viewer may read its versions and runs too: its owner,
+    the admin, or a teacher reviewing a student's copy (read-only; see
+    `widgets.records.ACCESS_LEVELS`)."""
+    return await db.read(widgets.reviewable, slug, viewer)
 
 
 async def owned_widget(slug: Slug, viewer: Viewer, db: DbDep) -> Widget:
@@ -186,6 +195,7 @@ def _app_users(state: State) -> UsersService:
 DEPENDENCIES = {
     "viewer": Provide(current_viewer),
     "readable_widget": Provide(readable_widget),
+    "reviewable_widget": Provide(reviewable_widget),
     "owned_widget": Provide(owned_widget),
     "db": Provide(_database, sync_to_thread=False),
     "runner": Provide(_runner, sync_to_thread=False),

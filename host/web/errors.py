@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ from widgetbox.host.errors import (
     Invalid,
     LoginRequired,
     Malformed,
+    Moved,
     NotFound,
     TooMany,
 )
@@ -48,6 +50,7 @@ from widgetbox.host.storage.full_disk import DiskFullLog, is_disk_full
 log = logging.getLogger("widgetbox.host")
 
 STATUSES: dict[type[DomainError], int] = {
+    Moved: 308,
     Malformed: 400,
     BadCredentials: 401,
     LoginRequired: 403,
@@ -106,6 +109,8 @@ _CODES = {
 }
 
 
+MULTIPART_PARSER = "litestar/_multipart.py"
+
 _refused = DiskFullLog("requests that must write are refused with 507 disk_full")
 
 
@@ -127,10 +132,30 @@ def respond(error: DomainError, headers: dict[str, str] | None = None) -> Respon
     )
 
 
+def moved(request: Request[Any, Any, Any], error: Moved) -> Response[Any]:
+    """The same URL at the widget's new address: its former slug, the first path segment
+    that is one, replaced. 308 keeps the method and the body (an API client's POST goes on);
+    `no-cache` because the old address may be claimed by another widget later."""
+    parts = request.url.path.split("/")
+    if error.old in parts:
+        parts[parts.index(error.old)] = error.new
+    query = request.url.query
+    location = "/".join(parts) + (f"?{query}" if query else "")
+    answered = answer(error)
+    return Response(
+        answered.body,
+        status_code=308,
+        media_type=MediaType.JSON,
+        headers={"location": location, "cache-control": "no-cache"},
+    )
+
+
 def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Every exception the app raises ends here."""
     headers: dict[str, str] = {}
     error = domain_error(exc)
+    if isinstance(error, Moved):
+        return moved(request, error)
     if error is not None:
         answered = answer(error)
         status, payload, headers = answered.status, answered.body, answered.headers
@@ -138,6 +163,13 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         status = 400
         payload = body(
             400, "invalid_request", _validation_message(exc), {"problems": exc.extra or []}
+        )
+    elif _unreadable_form(exc):
+        status = 400
+        payload = body(
+            400,
+            "invalid_request",
+            "A field of the form is not text (UTF-8): send a file as a file, with a filename.",
         )
     elif isinstance(exc, HTTPException):
         status = exc.status_code
@@ -165,6 +197,16 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
             f"Something went wrong on our side (incident {incident}); it has been logged.",
         )
     return Response(payload, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def _unreadable_form(exc: Exception) -> bool:
+    """Litestar decodes a multipart field without a filename as UTF-8 before any handler
+    runs, and lets the UnicodeDecodeError out: that is the client's mistake, not ours (a
+    UnicodeDecodeError from anywhere else is still a 500 with an incident)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and frames[-1].filename.endswith(MULTIPART_PARSER)
 
 
 def _validation_message(exc: ValidationException) -> str:

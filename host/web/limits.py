@@ -32,6 +32,15 @@ class PerMinute:
         self._window = 0
         self._counts: dict[str, int] = {}
 
+    def __copy__(self) -> PerMinute:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PerMinute:
+        # Litestar deep-copies middleware's arguments as it registers each router: a limit
+        # is one count shared by every router given it, and its limit an admin may change
+        # while the server runs (admin/limits.py), so every copy is this one.
+        return self
+
     @property
     def middleware(self) -> DefineMiddleware:
         """The ASGI middleware counting every request of the routes it is given to."""

@@ -22,6 +22,8 @@ class ErrorOut(msgspec.Struct):
 
 
 _MEANINGS = {
+    308: "Moved: the address is a widget's former one; `Location` is the same URL at its "
+    "current address (`moved`; method and body are kept).",
     400: "The request is malformed or its body does not match the schema.",
     401: "Wrong credentials: a wrong password, or an API token that is unknown, expired or "
     "revoked (`token_invalid`, `token_expired`, `token_revoked`).",

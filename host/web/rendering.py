@@ -13,9 +13,9 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import Redirect, Template
 
 from widgetbox.host.accounts.users import User
-from widgetbox.host.errors import LoginRequired
+from widgetbox.host.errors import LoginRequired, Moved
 from widgetbox.host.web.dependencies import current_viewer
-from widgetbox.host.web.errors import answer, domain_error, handle
+from widgetbox.host.web.errors import answer, domain_error, handle, moved
 from widgetbox.host.web.guards import SECURITY_HEADERS
 
 PAGE_CSP = SECURITY_HEADERS["content-security-policy"]
@@ -90,6 +90,8 @@ def error_page(request: Request[Any, Any, State], exc: Exception) -> Response[An
     error = domain_error(exc)
     if isinstance(exc, LoginFirst) or isinstance(error, LoginRequired):
         return to_login(request)
+    if isinstance(error, Moved):  # a widget's former address
+        return moved(request, error)
     if error is not None:
         status, message = answer(error).status, error.message
     elif isinstance(exc, NotFoundException):

@@ -16,6 +16,7 @@ from widgetbox.host.web.dependencies import (
     OwnedWidget,
     PackagesDep,
     ReadableWidget,
+    ReviewableWidget,
     TablesDep,
     Viewer,
     require_user,
@@ -26,6 +27,7 @@ from widgetbox.host.widgets.records import Widget
 from widgetbox.host.widgets.schemas import (
     DiffOut,
     FileDiff,
+    ForkNames,
     ForkRequest,
     NewVersion,
     NewWidget,
@@ -83,14 +85,14 @@ class WidgetController(Controller):
 
     @patch(
         "/{slug:str}",
-        summary="Change a widget's title, slug or visibility (owner)",
+        summary="Change a widget's title, slug, visibility or persistent mode (owner)",
         responses=ERRORS,
     )
     async def change(
         self, owned_widget: OwnedWidget, data: JSONBody[WidgetChanges], viewer: Viewer, db: DbDep
     ) -> WidgetOut:
         changed = await db.write(
-            widgets.update, owned_widget, data.title, data.slug, data.visibility
+            widgets.update, owned_widget, data.title, data.slug, data.visibility, data.persistent
         )
         return widget_out(changed, viewer)
 
@@ -102,18 +104,19 @@ class WidgetController(Controller):
     )
     async def remove(self, owned_widget: OwnedWidget, db: DbDep, tables: TablesDep) -> None:
         """Its Data Tables go first: a later widget given the same id never finds them."""
+        await db.read(widgets.check_deletable, owned_widget)  # before its data goes
         await calls.run(tables.delete, owned_widget.id)
         await db.write(widgets.delete, owned_widget)
 
     @get(
         "/{slug:str}/versions",
-        summary="Every saved version, newest first (owner)",
+        summary="Every saved version, newest first (owner, reviewer)",
         responses=ERRORS,
     )
-    async def versions(self, owned_widget: OwnedWidget, db: DbDep) -> VersionList:
-        found = await db.read(widgets.versions, owned_widget)
+    async def versions(self, reviewable_widget: ReviewableWidget, db: DbDep) -> VersionList:
+        found = await db.read(widgets.versions, reviewable_widget)
         return VersionList(
-            versions=[version_out(v) for v in found], head_version=owned_widget.head_version
+            versions=[version_out(v) for v in found], head_version=reviewable_widget.head_version
         )
 
     @post(
@@ -140,13 +143,13 @@ class WidgetController(Controller):
 
     @get(
         "/{slug:str}/versions/{number:int}",
-        summary="One version with its files (owner)",
+        summary="One version with its files (owner, reviewer)",
         responses=ERRORS,
     )
     async def version(
-        self, owned_widget: OwnedWidget, number: FromPath[int], db: DbDep
+        self, reviewable_widget: ReviewableWidget, number: FromPath[int], db: DbDep
     ) -> VersionDetail:
-        return version_detail(await db.read(widgets.version, owned_widget, number))
+        return version_detail(await db.read(widgets.version, reviewable_widget, number))
 
     @patch(
         "/{slug:str}/versions/{number:int}",
@@ -166,20 +169,20 @@ class WidgetController(Controller):
 
     @get(
         "/{slug:str}/diff",
-        summary="What changed between any two versions, file by file (owner)",
+        summary="What changed between any two versions, file by file (owner, reviewer)",
         responses=ERRORS,
     )
     async def diff(
         self,
-        owned_widget: OwnedWidget,
+        reviewable_widget: ReviewableWidget,
         db: DbDep,
         old: Annotated[int, Parameter(ge=1, description="The version to compare from")],
         new: Annotated[
             int | None, Parameter(ge=1, description="The version to compare to (default: latest)")
         ] = None,
     ) -> DiffOut:
-        later = new or owned_widget.head_version
-        changes = await db.read(widgets.diff, owned_widget, old, later)
+        later = new or reviewable_widget.head_version
+        changes = await db.read(widgets.diff, reviewable_widget, old, later)
         files = [FileDiff(**change) for change in changes]  # type: ignore[arg-type]
         return DiffOut(old=old, new=later, files=files)
 
@@ -203,6 +206,21 @@ class WidgetController(Controller):
         widget, new = await db.write(widgets.restore, owned_widget, user, number, data.base_version)
         await packages.request(widget.id, new)
         return SavedVersion(widget=widget_out(widget, viewer), version=new)
+
+    @get(
+        "/{slug:str}/fork",
+        summary="The title and a free address for your fork of a widget (suggestions)",
+        responses=ERRORS,
+    )
+    async def fork_names(
+        self, readable_widget: ReadableWidget, viewer: Viewer, db: DbDep
+    ) -> ForkNames:
+        """What `POST .../fork` with `{}` would name the copy; the fork dialog shows them to
+        change. Addresses are global: the suggestion is free now, and checked again when
+        the fork is made (409 `slug_taken`, 422 `invalid_slug`)."""
+        user = require_user(viewer)
+        title, slug = await db.read(widgets.fork_names, readable_widget, user)
+        return ForkNames(title=title, slug=slug)
 
     @post(
         "/{slug:str}/fork",

@@ -21,10 +21,20 @@ from widgetbox.host import secrets
 from widgetbox.host.accounts import users as accounts
 from widgetbox.host.accounts.users import User
 from widgetbox.host.config import Config
+from widgetbox.host.courses import access as course_access
+from widgetbox.host.courses import assignments as course_assignments
+from widgetbox.host.courses import feedback as course_feedback
 from widgetbox.host.endpoints.serve import PREFIX as API_PREFIX
 from widgetbox.host.runs import records as runs
 from widgetbox.host.schedules import records as schedule_records
-from widgetbox.host.web.dependencies import ConfigDep, DbDep, OwnedWidget, ReadableWidget, Viewer
+from widgetbox.host.web.dependencies import (
+    ConfigDep,
+    DbDep,
+    OwnedWidget,
+    ReadableWidget,
+    ReviewableWidget,
+    Viewer,
+)
 from widgetbox.host.web.rendering import page, require_viewer, safe_next
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
@@ -59,12 +69,13 @@ async def home(
 
     def read(
         database: Any,
-    ) -> tuple[list[widgets.Widget], dict[int, LastRun], dict[int, NextRun]]:
+    ) -> tuple[list[widgets.Widget], dict[int, LastRun], dict[int, NextRun], list[Any]]:
         mine = widgets.list_owned(database, viewer.id, 200, 0)
         ids = [w.id for w in mine]
-        return mine, last_runs(database, ids), next_runs(database, ids)
+        courses = course_assignments.overview(database, viewer)
+        return mine, last_runs(database, ids), next_runs(database, ids), courses
 
-    mine, last, upcoming = await db.read(read)
+    mine, last, upcoming, courses = await db.read(read)
     return page(
         "dashboard.html",
         viewer,
@@ -73,6 +84,7 @@ async def home(
         last_runs=last,
         next_runs=upcoming,
         kinds=KINDS,
+        courses=courses,
     )
 
 
@@ -154,15 +166,21 @@ def next_runs(db: sqlite_utils.Database, widget_ids: list[int]) -> dict[int, Nex
     return {row[0]: NextRun(row[1], bool(row[2])) for row in rows}
 
 
-def tabs(widget: Widget, viewer: User | None) -> list[tuple[str, str]]:
-    """(path under the widget, label) of the tabs the viewer may open."""
+def tabs(widget: Widget, viewer: User | None, reviewer: bool = False) -> list[tuple[str, str]]:
+    """(path under the widget, label) of the tabs the viewer may open: a reviewer (a teacher
+    reading a student's copy) has the code, runs, requests and versions, read-only."""
+    base = f"/widgets/{widget.slug}"
+    if reviewer and not widgets.is_owner(widget, viewer):
+        found = [(base, "Code"), (f"{base}/runs", "Runs")]
+        if widget.kind in widgets.SERVING_KINDS:
+            found.append((f"{base}/logs", "Requests"))
+        return [*found, (f"{base}/versions", "Versions")]
     if not widgets.is_owner(widget, viewer):
         return []
-    base = f"/widgets/{widget.slug}"
     tabs = [(base, "Code"), (f"{base}/runs", "Runs")]  # every kind's background tasks
     if widget.kind == "scheduled":
         tabs.append((f"{base}/schedule", "Schedule"))
-    if widget.kind in ("http", "gui"):
+    if widget.kind in widgets.SERVING_KINDS:
         tabs.append((f"{base}/logs", "Requests"))
     tabs += [
         (f"{base}/data", "Data"),
@@ -179,8 +197,10 @@ def widget_page(
     script: str = "pages/common.js",
     data: dict[str, Any] | None = None,
     style_nonce: bool = False,
+    reviewer: bool = False,
     **context: Any,
 ) -> Template:
+    """`reviewer`: the viewer came through the review guard (or is known to review it)."""
     info = msgspec.to_builtins(widget_out(widget, viewer))
     return page(
         template,
@@ -190,7 +210,7 @@ def widget_page(
         style_nonce=style_nonce,
         widget=widget,
         can_edit=info["can_edit"],
-        tabs=tabs(widget, viewer),
+        tabs=tabs(widget, viewer, reviewer),
         **context,
     )
 
@@ -207,20 +227,33 @@ async def code(
     widgets the designer."""
     widget = readable_widget
 
-    def read(database: sqlite_utils.Database) -> tuple[dict[str, str], int | None, Any]:
+    def read(
+        database: sqlite_utils.Database,
+    ) -> tuple[dict[str, str], int | None, Any, bool, Any]:
         files = widgets.head_files(database, widget)
         last = None
         task = None
+        reviewer = widgets.reviews(database, widget, viewer)
+        # the course assignment it belongs to, for its student and teachers to go back to
+        assignment = (
+            course_access.assignment_of(database, widget.id)
+            if reviewer or widgets.is_owner(widget, viewer)
+            else None
+        )
+        if assignment is not None and widgets.is_owner(widget, viewer):
+            # the student's own copy: whether their teacher released feedback on it
+            released = course_feedback.released_for_copy(database, widget.id, viewer)
+            assignment = {**assignment, "feedback": released is not None}
         if widgets.is_owner(widget, viewer) and widget.kind in RUNNABLE:
             found = runs.listing(database, widget, runs.HISTORY_TRIGGERS, 1, 0)
             last = found[0].id if found else None
         if widgets.is_owner(widget, viewer) and widget.kind == "scheduled":
             task = schedule_records.get(database, widget)
-        return files, last, task
+        return files, last, task, reviewer, assignment
 
-    files, last, task = await db.read(read)
+    files, last, task, reviewer, assignment = await db.read(read)
     if widget.kind == "gui":
-        return _design_page(config, widget, viewer, files)
+        return _design_page(config, widget, viewer, files, reviewer, assignment)
     schedule = None
     if task is not None:
         schedule = {
@@ -246,11 +279,18 @@ async def code(
         public_url=_public_url(config, widget),
         runnable=widget.kind in RUNNABLE,
         active="code",
+        reviewer=reviewer,
+        assignment=assignment,
     )
 
 
 def _design_page(
-    config: Config, widget: Widget, viewer: User | None, files: dict[str, str]
+    config: Config,
+    widget: Widget,
+    viewer: User | None,
+    files: dict[str, str],
+    reviewer: bool,
+    assignment: Any,
 ) -> Template:
     """A GUI widget's page: the designer and the code editor. Its live preview runs on the
     app's own origin, in a frame this page may hold (and nothing else)."""
@@ -269,6 +309,8 @@ def _design_page(
         style_nonce=True,
         files=files,
         active="code",
+        reviewer=reviewer,
+        assignment=assignment,
     )
     # 'self': the frame opens through /widgets/<slug>/app, which hands the owner over
     template.headers["content-security-policy"] += f"; frame-src 'self' {app_origin}"
@@ -276,24 +318,28 @@ def _design_page(
 
 
 @get("/widgets/{slug:str}/versions", include_in_schema=False)
-async def versions(owned_widget: OwnedWidget, viewer: Viewer, db: DbDep) -> Template:
-    """Every saved version; a diff of any against the latest; restore."""
-    found = await db.read(widgets.versions, owned_widget)
+async def versions(reviewable_widget: ReviewableWidget, viewer: Viewer, db: DbDep) -> Template:
+    """Every saved version; a diff of any against the latest; restore (the owner)."""
+    found = await db.read(widgets.versions, reviewable_widget)
     return widget_page(
         "widget/versions.html",
-        owned_widget,
+        reviewable_widget,
         viewer,
         "pages/versions.js",
-        {"head_version": owned_widget.head_version},
+        {"head_version": reviewable_widget.head_version},
+        reviewer=True,
         versions=found,
         active="versions",
     )
 
 
 @get("/widgets/{slug:str}/settings", include_in_schema=False)
-async def settings(owned_widget: OwnedWidget, viewer: Viewer, db: DbDep) -> Template:
-    """Title, slug, visibility, secrets, and deleting the widget."""
+async def settings(
+    owned_widget: OwnedWidget, viewer: Viewer, db: DbDep, config: ConfigDep
+) -> Template:
+    """Title, slug, visibility, persistent mode, secrets, and deleting the widget."""
     found = await db.read(secrets.list_secrets, owned_widget.id)
+    idle = config.sandbox.persistent_idle_minutes
     return widget_page(
         "widget/settings.html",
         owned_widget,
@@ -302,6 +348,8 @@ async def settings(owned_widget: OwnedWidget, viewer: Viewer, db: DbDep) -> Temp
         secrets=found,
         max_secret_name=secrets.MAX_NAME,
         active="settings",
+        persistent_requests=f"{config.sandbox.persistent_requests:,}",
+        persistent_idle=f"{idle:g} minute{'' if idle == 1 else 's'}",
     )
 
 

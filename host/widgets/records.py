@@ -17,7 +17,15 @@ from typing import Any
 import sqlite_utils
 
 from widgetbox.host.accounts.users import User
-from widgetbox.host.errors import Conflict, Forbidden, Invalid, LoginRequired, NotFound
+from widgetbox.host.courses import access as course_access
+from widgetbox.host.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    LoginRequired,
+    Moved,
+    NotFound,
+)
 from widgetbox.host.gui import design
 from widgetbox.host.packages import records as package_records
 from widgetbox.host.storage.migrations import VISIBILITIES, WIDGET_KINDS
@@ -35,7 +43,7 @@ MAX_TITLE = 100
 MAX_MESSAGE = 500
 
 _WIDGET_COLUMNS = """
-    widgets.*, owner.username AS owner_username,
+    widgets.*, owner.username AS owner_username, owner.disabled_at AS owner_disabled_at,
     origin.slug AS origin_slug, origin.title AS origin_title,
     origin_owner.username AS origin_owner_username, origin.visibility AS origin_visibility
 """
@@ -45,6 +53,10 @@ _WIDGET_FROM = """
     LEFT JOIN widgets AS origin ON origin.id = widgets.forked_from_id
     LEFT JOIN users AS origin_owner ON origin_owner.id = origin.owner_id
 """
+
+
+SERVING_KINDS = frozenset({"http", "gui"})
+"""The kinds that answer requests and server calls (and so may keep a warm interpreter)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,13 @@ class Widget:
     updated_at: str
     forked_from: dict[str, str] | None
     """The origin (slug, title, owner) when it still exists and is not private."""
+    owner_disabled: bool = False
+    """Its owner's account is disabled: it is served to admins only (not listed, its pages,
+    HTTP API and app are not found, its schedule is skipped) until it is enabled again."""
+    persistent: bool = False
+    """Persistent mode (Anvil's "Keep server running"): its HTTP requests and server calls
+    reuse a warm interpreter, with module state kept between them (scripts, scheduled runs
+    and background tasks always run fresh)."""
 
     @property
     def entry(self) -> str:
@@ -87,6 +106,8 @@ class Widget:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             forked_from=origin,
+            owner_disabled=row.get("owner_disabled_at") is not None,
+            persistent=bool(row.get("persistent")),
         )
 
 
@@ -94,34 +115,92 @@ class Widget:
 
 
 def is_owner(widget: Widget, viewer: User | None) -> bool:
-    return viewer is not None and (viewer.id == widget.owner_id or viewer.is_admin)
+    return (
+        viewer is not None
+        and not viewer.disabled
+        and (viewer.id == widget.owner_id or viewer.is_admin)
+    )
+
+
+def served(widget: Widget) -> bool:
+    """Whether it is served to anyone but its owner and admins (a disabled owner's is not)."""
+    return not widget.owner_disabled
 
 
 def can_read(widget: Widget, viewer: User | None) -> bool:
-    return widget.visibility != "private" or is_owner(widget, viewer)
+    return (widget.visibility != "private" and served(widget)) or is_owner(widget, viewer)
+
+
+def reviews(db: sqlite_utils.Database, widget: Widget, viewer: User | None) -> bool:
+    """Whether `viewer` may review the widget without owning it: read its code, versions
+    and runs, never change them (a teacher and a student's copy of an assignment, see
+    `courses/access.py`)."""
+    return viewer is not None and course_access.reviews(db, widget.id, viewer.id)
+
+
+ACCESS_LEVELS = ("read", "review", "own")
+"""What a guard asks of a widget, each level including the ones before: see its code
+(`read`: public and unlisted widgets, and reviewers of private ones), its versions and runs
+too (`review`: the owner, the admin and reviewers), or changing it (`own`)."""
+
+
+def guarded(db: sqlite_utils.Database, slug: str, viewer: User | None, level: str) -> Widget:
+    """The widget, if `viewer` has `level` of access (`ACCESS_LEVELS`): 404 when they
+    cannot even see it (a private widget's existence is not revealed), 403 when they can see
+    it but not do this. The one place that decides who may do what with a widget."""
+    widget = find(db, slug)
+    if widget is None:
+        moved = new_address(db, slug, viewer)
+        if moved is not None:
+            raise Moved(slug, moved)
+        raise NotFound("not_found", f"There is no widget {slug!r}.")
+    owner = is_owner(widget, viewer)
+    reviewer = not owner and reviews(db, widget, viewer)
+    if not (can_read(widget, viewer) or reviewer):
+        raise NotFound("not_found", f"There is no widget {slug!r}.")
+    if level == "read" or owner or (level == "review" and reviewer):
+        return widget
+    if viewer is None:
+        raise LoginRequired("login_required", "Log in to do this.")
+    if reviewer:
+        raise Forbidden("read_only", "You can read this widget but only its owner can change it.")
+    raise Forbidden(
+        "not_owner",
+        "Only the owner can do this; fork the widget to get a copy of your own.",
+    )
+
+
+def former(db: sqlite_utils.Database, slug: str) -> Widget | None:
+    """The widget whose address `slug` was (slug_history), whoever may see it."""
+    row = db.execute("SELECT widget_id FROM slug_history WHERE slug = ?", [slug]).fetchone()
+    return None if row is None else _by_id(db, row[0])
+
+
+def new_address(db: sqlite_utils.Database, slug: str, viewer: User | None) -> str | None:
+    """The current address of the widget that had `slug` before, when `viewer` may see that
+    widget (a private one's new address is not revealed), or None."""
+    widget = former(db, slug)
+    if widget is None:
+        return None
+    if can_read(widget, viewer) or is_owner(widget, viewer) or reviews(db, widget, viewer):
+        return widget.slug
+    return None
 
 
 def readable(db: sqlite_utils.Database, slug: str, viewer: User | None) -> Widget:
-    """The widget, if `viewer` may see it; otherwise 404 (a private widget's existence is
-    not revealed)."""
-    widget = find(db, slug)
-    if widget is None or not can_read(widget, viewer):
-        raise NotFound("not_found", f"There is no widget {slug!r}.")
-    return widget
+    """The widget, if `viewer` may see it; otherwise 404."""
+    return guarded(db, slug, viewer, "read")
+
+
+def reviewable(db: sqlite_utils.Database, slug: str, viewer: User | None) -> Widget:
+    """The widget, if `viewer` may read its versions and runs too (owner, admin, reviewer)."""
+    return guarded(db, slug, viewer, "review")
 
 
 def owned(db: sqlite_utils.Database, slug: str, viewer: User | None) -> Widget:
     """The widget, if `viewer` owns it (or is the admin): 404 when they cannot even see it,
     403 when they can see it but not change it."""
-    widget = readable(db, slug, viewer)
-    if not is_owner(widget, viewer):
-        if viewer is None:
-            raise LoginRequired("login_required", "Log in to do this.")
-        raise Forbidden(
-            "not_owner",
-            "Only the owner can do this; fork the widget to get a copy of your own.",
-        )
-    return widget
+    return guarded(db, slug, viewer, "own")
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -163,6 +242,7 @@ def list_owned(db: sqlite_utils.Database, owner_id: int, limit: int, offset: int
 def list_public(db: sqlite_utils.Database, limit: int, offset: int) -> list[Widget]:
     rows = db.query(
         f"SELECT {_WIDGET_COLUMNS} {_WIDGET_FROM} WHERE widgets.visibility = 'public' "
+        "AND owner.disabled_at IS NULL "
         "ORDER BY widgets.updated_at DESC, widgets.id DESC LIMIT ? OFFSET ?",
         [limit, offset],
     )
@@ -311,10 +391,14 @@ def slugify(title: str) -> str:
 
 
 def free_slug(db: sqlite_utils.Database, base: str) -> str:
-    """`base`, or `base-2`, `base-3`, ... whichever is free (and allowed)."""
+    """`base`, or `base-2`, `base-3`, ... whichever is free (and allowed): no widget's, and
+    no widget's former address (old links to it still redirect)."""
     base = base if SLUG.match(base) and base not in RESERVED_SLUGS else f"w-{base}"[:58]
     candidate, n = base, 1
-    while db.execute("SELECT 1 FROM widgets WHERE slug = ?", [candidate]).fetchone():
+    while db.execute(
+        "SELECT 1 FROM widgets WHERE slug = ? UNION ALL SELECT 1 FROM slug_history WHERE slug = ?",
+        [candidate, candidate],
+    ).fetchone():
         n += 1
         candidate = f"{base[:54]}-{n}"
     return candidate
@@ -324,7 +408,9 @@ def _claim_slug(db: sqlite_utils.Database, slug: str, widget_id: int | None = No
     check_slug(slug)
     row = db.execute("SELECT id FROM widgets WHERE slug = ?", [slug]).fetchone()
     if row and row[0] != widget_id:
-        raise Conflict("slug_taken", f"The slug {slug!r} is taken; choose another.")
+        raise Conflict("slug_taken", f"The address {slug!r} is taken; choose another.")
+    # a former address of any widget: it now means the one that claims it (as on GitHub)
+    db.execute("DELETE FROM slug_history WHERE slug = ?", [slug])
     return slug
 
 
@@ -377,22 +463,46 @@ def update(
     title: str | None = None,
     slug: str | None = None,
     visibility: str | None = None,
+    persistent: bool | None = None,
 ) -> Widget:
     widget = fresh(db, widget)
     changes: dict[str, Any] = {}
+    if persistent is not None and persistent != widget.persistent:
+        changes["persistent"] = int(persistent)
     if title is not None:
         changes["title"] = check_title(title)
     if slug is not None and slug != widget.slug:
         changes["slug"] = _claim_slug(db, slug, widget.id)
+        # the old address keeps working: its links redirect (`new_address`)
+        db.table("slug_history").upsert(
+            {"slug": widget.slug, "widget_id": widget.id, "changed_at": iso(now())}, pk="slug"
+        )
     if visibility is not None:
         changes["visibility"] = check_visibility(visibility)
+        if visibility != "private" and course_access.is_student_copy(db, widget.id):
+            raise Forbidden(
+                "course_copy_private",
+                "This is your copy of a course assignment: it stays private, so that no "
+                "other student sees your work.",
+            )
     if changes:
         changes["updated_at"] = iso(now())
         db.table("widgets").update(widget.id, changes)
     return _by_id(db, widget.id)
 
 
+def check_deletable(db: sqlite_utils.Database, widget: Widget) -> None:
+    """Conflict for a current student's copy of an assignment (its submissions hang on it)."""
+    if course_access.is_student_copy(db, widget.id):
+        raise Conflict(
+            "course_copy",
+            "This is your copy of a course assignment, kept with your submissions while you "
+            "are in the course; it cannot be deleted.",
+        )
+
+
 def delete(db: sqlite_utils.Database, widget: Widget) -> None:
+    check_deletable(db, widget)
     db.execute("DELETE FROM widgets WHERE id = ?", [widget.id])
 
 
@@ -487,6 +597,16 @@ def restore(
     return _by_id(db, widget.id), new
 
 
+def fork_names(db: sqlite_utils.Database, widget: Widget, owner: User) -> tuple[str, str]:
+    """A fork's title and address unless `owner` chooses others: "<title> (fork)", and a
+    free address made of the widget's and the owner's names (a suggestion: addresses are
+    global, one name per widget)."""
+    suffix = " (fork)"
+    title = widget.title[: MAX_TITLE - len(suffix)] + suffix
+    # slugify: a username may hold '_', and the cut may end on a '-'
+    return title, free_slug(db, slugify(f"{widget.slug[:40]}-{owner.username}"))
+
+
 def fork(
     db: sqlite_utils.Database,
     widget: Widget,
@@ -495,23 +615,28 @@ def fork(
     slug: str | None = None,
 ) -> Widget:
     """A private copy of the widget's latest files for `owner`, linked to its origin, with
-    the same packages (its lock). Secrets, schedules and runs stay behind."""
+    the same packages (its lock) and persistent mode (as an Anvil clone keeps its
+    `server_persist`: code may rely on its state being kept). Secrets, schedules and runs
+    stay behind."""
     widget = fresh(db, widget)
     files = head_files(db, widget)
-    suffix = " (fork)"
-    return create(
+    default_title, default_slug = fork_names(db, widget, owner)
+    copy = create(
         db,
         owner,
         widget.kind,
-        title or widget.title[: MAX_TITLE - len(suffix)] + suffix,
-        # slugify: a username may hold '_', and the cut may end on a '-'
-        slug or free_slug(db, slugify(f"{widget.slug[:40]}-{owner.username}")),
+        title or default_title,
+        slug or default_slug,
         "private",
         files,
         forked_from_id=widget.id,
-        message=f"Forked from {widget.owner}/{widget.slug} version {widget.head_version}",
+        message=f"Forked from {widget.slug} (by {widget.owner}) version {widget.head_version}",
         packages_from=(widget.id, widget.head_version),
     )
+    if widget.persistent:
+        db.table("widgets").update(copy.id, {"persistent": 1})
+        copy = _by_id(db, copy.id)
+    return copy
 
 
 def add_examples(db: sqlite_utils.Database, owner: User) -> list[Widget]:

@@ -13,6 +13,15 @@ from widgetbox.host.widgets.records import Version, Widget, is_owner
 Kind = Literal["script", "scheduled", "http", "gui"]
 Visibility = Literal["private", "unlisted", "public"]
 Files = Annotated[dict[str, str], msgspec.Meta(description="File path -> file text")]
+PersistentMode = Annotated[
+    bool,
+    msgspec.Meta(
+        description="Persistent mode (Anvil's \"Keep server running\"): true, the widget's HTTP "
+        "requests and server calls reuse a warm interpreter, so module-level state is shared "
+        "between requests and visitors until it is recycled; false (the default), each runs "
+        "in a fresh interpreter. Scripts and scheduled runs always run fresh."
+    ),
+]
 
 
 class Origin(msgspec.Struct):
@@ -34,6 +43,7 @@ class WidgetOut(msgspec.Struct):
     forked_from: Origin | None
     entry: str
     can_edit: bool
+    persistent: PersistentMode
 
 
 class WidgetDetail(WidgetOut):
@@ -57,6 +67,7 @@ class WidgetChanges(msgspec.Struct, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
     slug: str | None = None
     visibility: Visibility | None = None
+    persistent: PersistentMode | None = None
 
 
 class NewVersion(msgspec.Struct, forbid_unknown_fields=True):
@@ -75,6 +86,14 @@ class ForkRequest(msgspec.Struct, forbid_unknown_fields=True):
     copy_data: bool = False
     """Copy the rows of the widget's Data Tables too (only its owner may; a fork otherwise
     gets the tables' schema, which is in its files, and no rows)."""
+
+
+class ForkNames(msgspec.Struct):
+    """What a fork would be called unless its owner chooses otherwise."""
+
+    title: str
+    slug: str
+    """A free address (checked when the fork is made: another may take it meanwhile)."""
 
 
 class VersionMessage(msgspec.Struct, forbid_unknown_fields=True):
@@ -147,6 +166,7 @@ def widget_out(widget: Widget, viewer: User | None) -> WidgetOut:
         forked_from=Origin(**widget.forked_from) if widget.forked_from else None,
         entry=widget.entry,
         can_edit=is_owner(widget, viewer),
+        persistent=widget.persistent,
     )
 
 

@@ -9,7 +9,8 @@ import sys
 from ._report import save, show
 
 GROUPS = [
-    "runtime", "host", "execution", "packages", "outbound", "browser", "gui", "tables", "users"
+    "runtime", "host", "execution", "packages", "outbound", "browser", "gui", "tables", "users",
+    "scaleout", "classroom",
 ]  # fmt: skip
 
 

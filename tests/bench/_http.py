@@ -31,6 +31,15 @@ def free_port() -> int:
 @contextlib.contextmanager
 def server(command: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
     """Run `command` until it answers on `port`; yield its base URL; stop it cleanly."""
+    with serving(command, port, env) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def serving(
+    command: list[str], port: int, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """`server`, yielding its process id too (for its CPU counters: `_cpu.py`)."""
     process = subprocess.Popen(
         command,
         env={**os.environ, **(env or {})},
@@ -50,7 +59,7 @@ def server(command: list[str], port: int, env: dict[str, str] | None = None) -> 
                     log = process.stderr.read() if process.stderr else ""
                     raise RuntimeError(f"server did not start: {log[-2000:]}") from None
                 time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:
@@ -255,10 +264,17 @@ def uvicorn_command(target: str, port: int) -> list[str]:
 def widgetbox_server(settings: dict[str, str]) -> Iterator[str]:
     """`widgetbox serve` on a fresh data folder with `settings` (WIDGETBOX_* variables) as
     its environment's additions; yields its base URL."""
+    with widgetbox_serving(settings) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def widgetbox_serving(settings: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """`widgetbox_server`, yielding the server's process id too."""
     with tempfile.TemporaryDirectory(prefix="widgetbox-bench-") as data:
         port = free_port()
         command = [sys.executable, "-m", "widgetbox.host.cli", "serve"]
         command += ["--port", str(port), "--data-dir", data]
         env = {"WIDGETBOX_LOG_LEVEL": "warning", **settings}
-        with server(command, port, env) as base:
-            yield base
+        with serving(command, port, env) as started:
+            yield started

@@ -65,6 +65,13 @@ def timed(fn: Callable[[], object], count: int) -> list[float]:
 
 def rate(fn: Callable[[], object], concurrency: int, seconds: float) -> float:
     """Completed calls per second with `concurrency` threads calling `fn` back to back."""
+    count, elapsed = calls(fn, concurrency, seconds)
+    return count / elapsed
+
+
+def calls(fn: Callable[[], object], concurrency: int, seconds: float) -> tuple[int, float]:
+    """`concurrency` threads calling `fn` back to back for `seconds`: (calls completed,
+    seconds elapsed)."""
     stop = time.monotonic() + seconds
     counts = [0] * concurrency
 
@@ -79,7 +86,7 @@ def rate(fn: Callable[[], object], concurrency: int, seconds: float) -> float:
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(counts) / (time.perf_counter() - started)
+    return sum(counts), time.perf_counter() - started
 
 
 def hello_route(runtime: Runtime) -> None:

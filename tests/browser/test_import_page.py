@@ -6,6 +6,7 @@ nothing is made."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from playwright.sync_api import Page, expect
 from tests import anvil_repo
 from tests.browser._chromium import LAPTOP, PHONE
 from tests.browser.conftest import IDE
+from tests.git_server import make_repo, serving
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +79,9 @@ def test_an_app_that_cannot_be_imported_shows_every_problem(ide: IDE) -> None:
     page = visitor.goto("/import")
     visitor.watch.expect_error(r"status of 400")
     page.get_by_role("button", name="Import").click()
-    expect(page.get_by_role("alert")).to_have_text("Choose the zip file of the app.")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Give the git URL of the app, or choose the zip file of its folder."
+    )
 
     tree = anvil_repo.api()
     del tree["anvil.yaml"]
@@ -94,3 +98,32 @@ def test_an_app_that_cannot_be_imported_shows_every_problem(ide: IDE) -> None:
     expect(result.locator(".import-line.error")).to_have_count(1)
     expect(result).to_contain_text("../escape.py a path that climbs out of the folder (..)")
     assert visitor.api("GET", "/api/widgets")["widgets"] == []
+
+
+def test_an_app_is_imported_from_a_git_url(
+    ide: IDE, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "repos"
+    root.mkdir()
+    make_repo(root, "forecast.git", anvil_repo.api())
+    visitor = ide.visitor("cloner")
+    visitor.signup()
+    page = visitor.goto("/import")
+    with serving(root) as git:
+        # loopback is refused by default, and the page says why
+        visitor.watch.expect_error(r"status of 403")
+        page.get_by_label("Git URL").fill(git.url("forecast.git"))
+        page.get_by_role("button", name="Import").click()
+        expect(page.get_by_role("alert")).to_contain_text("it is a loopback address")
+        assert git.requests == []
+        # an operator who runs an internal git server allows private hosts
+        state = ide.live.app.state
+        imports = replace(state.config.imports, git_import_allow_private=True)
+        monkeypatch.setattr(state, "config", replace(state.config, imports=imports))
+        page.get_by_role("button", name="Import").click()
+        result = page.locator(".import-result")
+        expect(result.get_by_role("heading", name="Imported")).to_be_visible()
+        expect(result).to_contain_text("is now an HTTP API")
+        assert page.evaluate(AUDIT) == []
+    result.get_by_role("link", name=re.compile("^Open ")).click()
+    expect(page).to_have_url(re.compile(r"/widgets/[a-z0-9-]+$"))

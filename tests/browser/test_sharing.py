@@ -63,13 +63,30 @@ def test_another_user_reads_a_public_widget_forks_it_and_runs_the_fork(ide: IDE)
         assert response.status == 403
         expect(page.get_by_role("heading", level=1)).to_have_text("Not yours")
 
-    # fork it: the copy is the reader's, private, linked to the original, and runs
+    # the header shows the address as it is (global), the owner beside it
     page.goto(reader.ide.base + f"/widgets/{slug}")
+    expect(page.locator(".widget-title .meta > .address")).to_have_text(slug)
+    expect(page.locator(".widget-title .owner")).to_have_text(f"by {owner_name}")
+
+    # fork it, at an address of the reader's choosing (a free one suggested; a taken one
+    # refused in the dialog): the copy is the reader's, private, linked to the original
     page.get_by_role("button", name="Fork").click()
-    expect(page).not_to_have_url(re.compile(rf"/widgets/{slug}$"))
+    dialog = page.get_by_role("dialog")
+    address = dialog.get_by_label("Address of your copy")
+    expect(address).to_have_value(re.compile(rf"^{slug}-"))
+    address.fill(slug)
+    reader.watch.expect_error(r"status of 409")
+    dialog.get_by_role("button", name="Fork").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("is taken")
+    address.fill(f"{slug}-copy")
+    expect(dialog).to_contain_text(f"/widgets/{slug}-copy")
+    dialog.get_by_role("button", name="Fork").click()
+    expect(page).to_have_url(re.compile(rf"/widgets/{slug}-copy$"))
     expect(page.get_by_role("status")).to_contain_text("is your own copy")
+    expect(page.locator(".widget-title .meta > .address")).to_have_text(f"{slug}-copy")
     forked_from = page.locator(".forked a")
-    expect(forked_from).to_have_text(f"{owner_name}/{slug}")
+    expect(forked_from).to_have_text(slug)
+    expect(page.locator(".forked")).to_have_text(f"Forked from {slug} by {owner_name}")
     expect(forked_from).to_have_attribute("href", f"/widgets/{slug}")
     expect(page.locator(".widget-title .visibility")).to_have_text("Private")
     expect(page.locator(".cm-content")).to_have_attribute("contenteditable", "true")

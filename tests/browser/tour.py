@@ -80,6 +80,11 @@ def _import(page: Page) -> None:
     expect(page.locator(".import-result h2")).to_be_visible()
 
 
+def _fork_dialog(page: Page) -> None:
+    page.get_by_role("button", name="Fork").click()
+    expect(page.get_by_role("dialog").get_by_label("Address of your copy")).to_be_visible()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("outdir", nargs="?", default=str(REPO / "test-results" / "tour"))
@@ -120,6 +125,16 @@ def main() -> int:
         broken = create_widget(admin, base, "http", "Broken packages", files)
         _settled(admin, base, charts["slug"])
         _settled(admin, base, broken["slug"])
+        # a course: ada teaches, grace joins and starts the published assignment
+        course = call(admin, base, "POST", "/api/courses", {"title": "Python 101"})
+        assignments = f"/api/courses/{course['id']}/assignments"
+        task_one = call(admin, base, "POST", assignments,
+                        {"title": "Hello, you", "kind": "script",
+                         "instructions": "Read a name, then **greet** it."})  # fmt: skip
+        call(admin, base, "PATCH", f"{assignments}/{task_one['id']}", {"published": True})
+        call(other, base, "POST", "/api/courses/join", {"code": course["join_code"]})
+        call(other, base, "POST", f"{assignments}/{task_one['id']}/start")
+        course_page = f"/courses/{course['id']}"
 
         def bump(page: Page) -> None:  # someone else saves while this page is open
             head = call(admin, base, "GET", f"/api/widgets/{conflicted['slug']}")["head_version"]
@@ -136,6 +151,11 @@ def main() -> int:
             ("import-report", admin, "/import", _import),
             ("explore", admin, "/explore", None),
             ("admin", admin, "/admin", None),
+            ("courses", admin, "/courses", None),
+            ("course-teacher", admin, course_page, None),
+            ("course-grid", admin, f"{course_page}/grid", None),
+            ("assignment-student", other, f"{course_page}/assignments/{task_one['id']}", None),
+            ("fork-dialog", other, f"/widgets/{script['slug']}", _fork_dialog),
             ("code-script-run", admin, f"/widgets/{script['slug']}", _run),
             ("code-script-error", admin, f"/widgets/{failing['slug']}", _run),
             ("code-conflict", admin, f"/widgets/{conflicted['slug']}", bump),

@@ -60,7 +60,7 @@ from widgetbox.runtime._door import _RESULT_START
 from widgetbox.runtime._limits import MiB
 from widgetbox.runtime._outcome import MALFORMED, Outcome, outcome_of
 from widgetbox.runtime._output import Output
-from widgetbox.runtime._processes import SandboxProcess, _Run
+from widgetbox.runtime._processes import PendingRun, SandboxProcess
 from widgetbox.runtime._quota import ScratchQuota
 from widgetbox.runtime._wire import WireError, bytes_in, limits_in, result_in, result_out, unpack
 
@@ -440,7 +440,7 @@ class Fake:
         self.sent = Sent()
         deadline = time.monotonic() + 30.0
         runs = {
-            run_id: _Run(
+            run_id: PendingRun(
                 lambda stream, text: self.printed.append((stream, text)),
                 {"run": run_id},
                 Limits.request(),

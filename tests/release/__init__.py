@@ -1,2 +1,3 @@
-"""The release tier: the wheel `just dist` builds, installed into a fresh virtual environment
-outside the checkout and served over real HTTP, as an operator installs it."""
+"""The release tier: what `just dist` builds, used as an operator would: the wheel installed
+into a fresh virtual environment outside the checkout, and the single-file executable run
+with a minimal environment, each served over real HTTP (the shared steps: `_smoke.py`)."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 
-from widgetbox.runtime import Code, HttpRequest, Route, Runtime, Script, Status
+from widgetbox.runtime import Cancel, Code, HttpRequest, Limits, Route, Runtime, Script, Status
 
 pytestmark = pytest.mark.sandbox
 
@@ -23,7 +24,7 @@ def big_module(answer: str) -> str:
 
 def wait_until_cached(runtime: Runtime, code: Code) -> None:
     deadline = time.monotonic() + 30
-    while not runtime._bytecode.lookup(code):
+    while not runtime._bundles.bytecode.lookup(code):
         assert time.monotonic() < deadline, "the compile job never finished"
         time.sleep(0.05)
 
@@ -74,8 +75,36 @@ def test_a_file_with_a_syntax_error_is_still_reported(runtime: Runtime) -> None:
     runtime.run(Script(code))
     wait_until_cached(runtime, code)  # main.py compiles; broken.py is remembered as broken
     result = runtime.run(Script(code))
-    assert not runtime._bytecode._pending  # nothing is compiled again
+    assert not runtime._bundles.bytecode._pending  # nothing is compiled again
     assert result.status is Status.ERROR
     assert result.error is not None
     assert result.error.type == "SyntaxError"
     assert result.error.frames[-1].filename == "broken.py"
+
+
+def test_compiling_is_not_starved_by_a_steady_load_of_requests() -> None:
+    """Scripts give way to executing requests; the compile job must not, or under a steady
+    load every request would go on compiling what it exists to compile once."""
+    with Runtime(pool_size=1, processes=1) as runtime:
+        spin = Route(
+            Code.single(
+                'import anvil.server\n@anvil.server.route("/")\ndef spin():\n    while True: pass\n'
+            ),
+            HttpRequest("GET", "/"),
+        )
+        cancel = Cancel()
+        spinning = threading.Thread(
+            target=runtime.run,
+            args=(spin,),
+            kwargs={"cancel": cancel, "limits": Limits.request().with_(timeout=30.0)},
+        )
+        spinning.start()
+        try:
+            time.sleep(0.5)  # a request's guest is executing from now on
+            code = Code.single(big_module("compiled under load"))
+            started = time.monotonic()
+            wait_until_cached(runtime, code)
+            assert time.monotonic() - started < 15
+        finally:
+            cancel.set()
+            spinning.join(10)

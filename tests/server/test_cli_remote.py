@@ -280,6 +280,24 @@ def test_clone_edit_status_push_open(site: Site, cli: Cli, tmp_path: Path) -> No
     assert opened["url"] == f"{site.base}/widgets/{slug}"
 
 
+def test_a_folder_follows_its_widget_to_a_new_address(site: Site, cli: Cli, tmp_path: Path) -> None:
+    slug = site.widget("Moving", {"main.py": "print('one')\n"})
+    assert cli("clone", slug, cwd=tmp_path).returncode == 0
+    renamed = site.alice.api("PATCH", f"/api/widgets/{slug}", json={"slug": f"{slug}-moved"})
+    assert renamed.status_code == 200, renamed.text
+    folder = tmp_path / slug
+    (folder / "main.py").write_text("print('two')\n")
+    # the folder still names the former address: the server redirects (308, the body kept)
+    pushed = cli("push", cwd=folder)
+    assert pushed.returncode == 0, pushed.stderr
+    assert site.head(f"{slug}-moved")["files"]["main.py"] == "print('two')\n"
+    # and the link now names the new address, so the former one may go to another widget
+    assert f'slug = "{slug}-moved"' in (folder / ".widgetbox" / "remote.toml").read_text()
+    listed = cli("list")
+    assert f"{slug}-moved" in listed.stdout
+    assert f"alice/{slug}" not in listed.stdout
+
+
 def test_a_push_never_overwrites_a_newer_version_unless_forced(
     site: Site, cli: Cli, tmp_path: Path
 ) -> None:

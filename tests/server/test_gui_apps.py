@@ -130,6 +130,11 @@ def test_the_app_page_is_served_on_the_apps_own_host(
     assert f'<link rel="modulepreload" href="{base}pyodide.mjs">' in page.text
     for name in ("pyodide.asm.wasm", "python_stdlib.zip", "snapshot.bin"):
         assert f'<link rel="preload" href="{base}{name}" as="fetch" crossorigin>' in page.text
+    # and the loader's chunks, which the browser would find only once it has the loader
+    chunks = re.findall(r'<link rel="modulepreload" href="(/_/static/chunks/[^"]+)">', page.text)
+    assert chunks
+    for chunk in chunks:
+        assert anon.client.get(app_url(server, app, chunk)).status_code == 200
     # the client files, never the server code
     assert sorted(boot["files"]) == [
         "app.json",
@@ -524,3 +529,20 @@ def test_the_design_page_may_frame_only_its_apps_origin(
     data = json.loads(re.search(r'id="page-data">(.*?)</script>', page.text, re.S).group(1))  # type: ignore[union-attr]
     assert data["app_origin"] == app_url(server, app, "").rstrip("/")
     assert data["preview_url"] == f"/widgets/{app}/app?view=preview"
+
+
+def test_a_disabled_owners_public_app_is_served_to_no_one(
+    server: Server, admin: Browser, alice: Browser, anon: Browser, app: str
+) -> None:
+    assert anon.client.get(app_url(server, app)).status_code == 200
+    assert call(anon, server, app, "greet", "x").status_code == 200
+    assert admin.patch("/api/admin/users/alice", json={"disabled": True}).status_code == 200
+    # like a private app: the page sends visitors to Widgetbox, which does not know it
+    first = anon.client.get(app_url(server, app), follow_redirects=False)
+    assert first.status_code == 303
+    handover = on_widgetbox(server, first.headers["location"])
+    assert anon.client.get(handover, follow_redirects=False).status_code == 404
+    assert_error(call(anon, server, app, "greet", "x"), 404, "not_found")
+    assert admin.patch("/api/admin/users/alice", json={"disabled": False}).status_code == 200
+    assert anon.client.get(app_url(server, app)).status_code == 200
+    assert call(anon, server, app, "greet", "x").status_code == 200

@@ -5,6 +5,7 @@ save refusing colours that are not CSS colours."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 
 import pytest
@@ -56,7 +57,14 @@ def test_the_page_links_the_colours_and_the_apps_theme(
     assert links[1:] == ["/_/theme-colors.css", "/_/theme/theme.css"]
     found = re.search(r'<script type="application/json" id="wb-theme">(.*?)</script>', page)
     assert found
-    assert found.group(1) == '{"templates":["standard-page.html"]}'
+    assert json.loads(found.group(1)) == {
+        "templates": ["standard-page.html"],
+        "assets": ["images/logo.png", "logo.svg", "standard-page.html", "theme.css"],
+        "colors": [  # the app's own (anvil.app.theme_colors: the page adds the defaults)
+            {"name": "Primary", "color": "#00897B"},
+            {"name": "Brand", "color": "rgb(1, 2, 3)"},
+        ],
+    }
 
 
 def test_the_colours_are_the_defaults_with_the_apps_own(

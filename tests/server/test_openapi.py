@@ -224,6 +224,15 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
         admin.put("/api/admin/settings", json={"open_signup": True}), "PUT", "/api/admin/settings"
     )
     alice.post("/api/auth/signup", json={"username": "alice", "password": "a long password"})
+    check(admin.get("/api/admin/users"), "GET", "/api/admin/users")
+    check(admin.post("/api/admin/users", json={"username": "carol"}), "POST", "/api/admin/users")
+    user = "/api/admin/users/{username}"
+    check(admin.patch("/api/admin/users/carol", json={"disabled": True}), "PATCH", user)
+    check(admin.post("/api/admin/users/carol/password-link"), "POST", f"{user}/password-link")
+    check(admin.get("/api/admin/limits"), "GET", "/api/admin/limits")
+    limits = {"values": {"queue_size": None}}
+    check(admin.put("/api/admin/limits", json=limits), "PUT", "/api/admin/limits")
+    check(admin.get("/api/admin/health"), "GET", "/api/admin/health")
     check(alice.post("/api/auth/logout"), "POST", "/api/auth/logout")
     check(
         alice.post("/api/auth/login", json={"username": "alice", "password": "a long password"}),
@@ -257,6 +266,7 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
         "POST",
         "/api/widgets/{slug}/versions/{number}/restore",
     )
+    check(admin.get("/api/widgets/tour/fork"), "GET", "/api/widgets/{slug}/fork")
     check(admin.post("/api/widgets/tour/fork", json={}), "POST", "/api/widgets/{slug}/fork")
     check(anon.get("/api/explore"), "GET", "/api/explore")
     check(
@@ -356,6 +366,75 @@ def test_real_responses_match_the_document(server: Server, document: dict[str, A
     check(program, "GET", "/api/session")
     assert program.json()["user"]["username"] == "alice"
     check(alice.delete(f"{tokens}/{made.json()['token']['id']}"), "DELETE", tokens + "/{token_id}")
+
+    # a course: alice teaches, bob joins with the code, dora comes from a roster
+    courses = "/api/courses"
+    course = check(
+        alice.post(courses, json={"title": "Tour", "timezone": "Europe/Paris"}), "POST", courses
+    ).json()
+    check(alice.get(courses), "GET", courses)
+    c, cp = f"{courses}/{course['id']}", courses + "/{course_id}"
+    check(alice.get(c), "GET", cp)
+    check(alice.patch(c, json={"title": "Tour course"}), "PATCH", cp)
+    code = check(alice.post(f"{c}/join-code"), "POST", f"{cp}/join-code").json()["join_code"]
+    bob = server.browser()
+    bob.post("/api/auth/signup", json={"username": "bobby", "password": "a long password"})
+    check(bob.post(f"{courses}/join", json={"code": code}), "POST", f"{courses}/join")
+    roster = {"csv": "name,username,email\nDora,dora,dora@example.com\n"}
+    made = check(alice.post(f"{c}/roster", json=roster), "POST", f"{cp}/roster").json()
+    check(
+        anon.post(
+            "/api/auth/set-password",
+            json={"token": made["created"][0]["link"].split("#")[1], "password": "a long password"},
+        ),
+        "POST",
+        "/api/auth/set-password",
+    )
+    members = check(alice.get(f"{c}/members"), "GET", f"{cp}/members").json()["members"]
+    check(alice.post(f"{c}/co-teachers", json={"username": "carol"}), "POST", f"{cp}/co-teachers")
+    dora = next(m["user_id"] for m in members if m["username"] == "dora")
+    link = f"{cp}/members/{{user_id}}/password-link"
+    assert alice.post(f"{c}/members/{dora}/password-link").status_code == 403  # she set one
+    roster = {"csv": "name,username,email\nEd,eddie,ed@example.com\n"}
+    ed = alice.post(f"{c}/roster", json=roster).json()["created"][0]["username"]
+    members = alice.get(f"{c}/members").json()["members"]
+    ed_id = next(m["user_id"] for m in members if m["username"] == ed)
+    check(alice.post(f"{c}/members/{ed_id}/password-link"), "POST", link)
+    check(alice.delete(f"{c}/members/{ed_id}"), "DELETE", f"{cp}/members/{{user_id}}")
+    new = {"title": "Loops", "kind": "script", "instructions": "*Go*", "due": "2099-01-01T09:00"}
+    given = check(alice.post(f"{c}/assignments", json=new), "POST", f"{cp}/assignments").json()
+    a, ap = f"{c}/assignments/{given['id']}", f"{cp}/assignments/{{assignment_id}}"
+    check(alice.patch(a, json={"published": True, "due": None}), "PATCH", ap)
+    check(bob.get(f"{c}/assignments"), "GET", f"{cp}/assignments")
+    check(bob.get(a), "GET", ap)
+    check(bob.post(f"{a}/start"), "POST", f"{ap}/start")
+    check(bob.post(f"{a}/submissions", json={}), "POST", f"{ap}/submissions")
+    check(bob.get(f"{a}/mine"), "GET", f"{ap}/mine")
+    check(alice.get(f"{a}/students"), "GET", f"{ap}/students")
+    checks = {"source": "from classroom import public\n\n@public\ndef test_a():\n    pass\n"}
+    check(alice.put(f"{a}/checks", json=checks), "PUT", f"{ap}/checks")
+    check(alice.get(f"{a}/checks"), "GET", f"{ap}/checks")
+    check(bob.post(f"{a}/check", json={}), "POST", f"{ap}/check")
+    check(bob.get(f"{a}/mine/checks"), "GET", f"{ap}/mine/checks")
+    check(alice.post(f"{a}/checks/run"), "POST", f"{ap}/checks/run")
+    check(alice.get(f"{a}/checks/results"), "GET", f"{ap}/checks/results")
+    check(alice.delete(f"{a}/checks"), "DELETE", f"{ap}/checks")
+    bob_id = next(m["user_id"] for m in members if m["username"] == "bobby")
+    f, fp = f"{a}/students/{bob_id}/feedback", f"{ap}/students/{{student_id}}/feedback"
+    check(alice.put(f"{f}/note", json={"note": "Well done"}), "PUT", f"{fp}/note")
+    remark = {"version": 1, "path": "main.py", "line": 1, "body": "Nice"}
+    said = check(alice.post(f"{f}/comments", json=remark), "POST", f"{fp}/comments").json()
+    check(alice.post(f"{f}/release", json={}), "POST", f"{fp}/release")
+    check(alice.get(f), "GET", fp)
+    check(bob.get(f"{a}/feedback"), "GET", f"{ap}/feedback")
+    check(alice.get(f"{c}/grid"), "GET", f"{cp}/grid")
+    check(alice.get(f"{c}/grid.csv"), "GET", f"{cp}/grid.csv")
+    check(alice.get(f"{c}/submissions.zip"), "GET", f"{cp}/submissions.zip")
+    gone = f"{fp}/comments/{{comment_id}}"
+    check(alice.delete(f"{f}/comments/{said['id']}"), "DELETE", gone)
+    check(alice.put(f"{c}/limits", json={"runs_per_hour": 30}), "PUT", f"{cp}/limits")
+    check(bob.get(f"{c}/limits"), "GET", f"{cp}/limits")
+    check(alice.get(f"{c}/usage"), "GET", f"{cp}/usage")
 
     check(alice.delete("/api/widgets/tour"), "DELETE", "/api/widgets/{slug}")
 

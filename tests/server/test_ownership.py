@@ -36,12 +36,13 @@ class WidgetRoute:
     and a request that works."""
 
     rule: Literal[
-        "read", "owner", "fork", "run", "http", "page", "owner-page",
+        "read", "owner", "fork", "fork-names", "run", "http", "page", "owner-page",
         "app-link", "app-page", "app", "app-enter", "app-static",
     ]  # fmt: skip
     """read: anyone who can see the widget; owner: its owner only; fork: any signed-in
-    user who can see it; run: a run of the widget, private to its owner (404 to anyone else,
-    whatever the widget's visibility); http: the widget's own HTTP API, its owner's only
+    user who can see it (fork-names: what their fork would be called, read-only); run: a
+    run of the widget, private to its owner (404 to anyone else, whatever the widget's
+    visibility); http: the widget's own HTTP API, its owner's only
     while private, and everyone's (the widget's answer) when unlisted or public; page and
     owner-page: the IDE's HTML pages, like read and owner, except that a visitor who is not
     signed in is sent to log in (303) from an owner's page. GUI apps: app-link, Widgetbox's
@@ -84,6 +85,7 @@ WIDGET_ROUTES: dict[tuple[str, str], WidgetRoute] = {
         "owner", body={"base_version": 2}
     ),
     ("POST", "/api/widgets/{slug:str}/fork"): WidgetRoute("fork", body={}),
+    ("GET", "/api/widgets/{slug:str}/fork"): WidgetRoute("fork-names"),
     # an export holds what anyone who may read the code sees (never secrets or data)
     ("GET", "/api/widgets/{slug:str}/export"): WidgetRoute("read", kind="http"),
     # runs: starting one, the history and the logs are the owner's; a non-owner may fork
@@ -220,6 +222,9 @@ OTHER_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/new"): "the viewer's own page: test_pages",
     ("GET", "/explore"): "public widgets: test_pages",
     ("GET", "/admin"): "admin only: test_pages",
+    ("GET", "/healthz"): "liveness, no data: test_health",
+    ("GET", "/readyz"): "readiness, no data: test_health",
+    ("GET", "/metrics"): "admin only: test_health",
     ("GET", "/static/{path:path}"): "static files: test_pages",
     ("HEAD", "/static/{path:path}"): "static files: test_pages",
     ("GET", "/api/session"): "the viewer's own session: test_accounts",
@@ -228,6 +233,13 @@ OTHER_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/logout"): "the viewer's own session: test_accounts",
     ("GET", "/api/admin/settings"): "admin only: test_accounts",
     ("PUT", "/api/admin/settings"): "admin only: test_accounts",
+    ("GET", "/api/admin/users"): "admin only: test_admin",
+    ("POST", "/api/admin/users"): "admin only: test_admin",
+    ("PATCH", "/api/admin/users/{username:str}"): "admin only: test_admin",
+    ("POST", "/api/admin/users/{username:str}/password-link"): "admin only: test_admin",
+    ("GET", "/api/admin/limits"): "admin only: test_admin",
+    ("PUT", "/api/admin/limits"): "admin only: test_admin",
+    ("GET", "/api/admin/health"): "admin only: test_admin",
     ("GET", "/settings"): "the viewer's own settings: test_tokens",
     ("GET", "/api/tokens"): "the viewer's own tokens: test_tokens",
     ("POST", "/api/tokens"): "makes the viewer's own token: test_tokens",
@@ -241,6 +253,89 @@ OTHER_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/import"): "the viewer's own page: test_transfer",
     ("GET", "/api/explore"): "public widgets: test_lists_never_show_others_hidden_widgets",
     ("POST", "/api/schedules/preview"): "any signed-in user, about no widget: test_scheduler",
+    # courses: members only (404 to anyone else), teachers' routes 403 to students; a
+    # teacher reviews a student's copy through the widget routes above (test_courses)
+    **dict.fromkeys(
+        [
+            ("GET", "/api/courses"),
+            ("POST", "/api/courses"),
+            ("POST", "/api/courses/join"),
+            ("GET", "/api/courses/{course_id:int}"),
+            ("PATCH", "/api/courses/{course_id:int}"),
+            ("POST", "/api/courses/{course_id:int}/join-code"),
+            ("GET", "/api/courses/{course_id:int}/members"),
+            ("POST", "/api/courses/{course_id:int}/co-teachers"),
+            ("DELETE", "/api/courses/{course_id:int}/members/{user_id:int}"),
+            ("POST", "/api/courses/{course_id:int}/members/{user_id:int}/password-link"),
+            ("POST", "/api/courses/{course_id:int}/roster"),
+            ("GET", "/api/courses/{course_id:int}/assignments"),
+            ("POST", "/api/courses/{course_id:int}/assignments"),
+            ("GET", "/api/courses/{course_id:int}/assignments/{assignment_id:int}"),
+            ("PATCH", "/api/courses/{course_id:int}/assignments/{assignment_id:int}"),
+            ("POST", "/api/courses/{course_id:int}/assignments/{assignment_id:int}/start"),
+            ("GET", "/api/courses/{course_id:int}/assignments/{assignment_id:int}/mine"),
+            ("POST", "/api/courses/{course_id:int}/assignments/{assignment_id:int}/submissions"),
+            ("GET", "/api/courses/{course_id:int}/assignments/{assignment_id:int}/students"),
+            ("GET", "/courses"),
+            ("GET", "/courses/{course_id:int}"),
+            ("GET", "/courses/{course_id:int}/assignments/{assignment_id:int}"),
+            ("GET", "/join/{code:str}"),
+        ],
+        "a course's members only: test_courses",
+    ),
+    **dict.fromkeys(
+        [
+            (method, "/api/courses/{course_id:int}/assignments/{assignment_id:int}/" + path)
+            for method, path in (
+                ("GET", "checks"),
+                ("PUT", "checks"),
+                ("DELETE", "checks"),
+                ("POST", "checks/run"),
+                ("GET", "checks/results"),
+                ("POST", "check"),
+                ("GET", "mine/checks"),
+            )
+        ],
+        "a course's members only, the checks teachers' only: test_course_checks",
+    ),
+    **dict.fromkeys(
+        [
+            ("GET", "/api/courses/{course_id:int}/grid"),
+            ("GET", "/api/courses/{course_id:int}/grid.csv"),
+            ("GET", "/api/courses/{course_id:int}/submissions.zip"),
+            ("GET", "/courses/{course_id:int}/grid"),
+            (
+                "GET",
+                "/courses/{course_id:int}/assignments/{assignment_id:int}/students/{student_id:int}",
+            ),
+            ("GET", "/api/courses/{course_id:int}/assignments/{assignment_id:int}/feedback"),
+            *(
+                (
+                    method,
+                    "/api/courses/{course_id:int}/assignments/{assignment_id:int}"
+                    "/students/{student_id:int}" + path,
+                )
+                for method, path in (
+                    ("GET", "/feedback"),
+                    ("PUT", "/feedback/note"),
+                    ("POST", "/feedback/comments"),
+                    ("DELETE", "/feedback/comments/{comment_id:int}"),
+                    ("POST", "/feedback/release"),
+                )
+            ),
+        ],
+        "a course's teachers only; a student's own released feedback: test_course_review",
+    ),
+    **dict.fromkeys(
+        [
+            ("GET", "/api/courses/{course_id:int}/limits"),
+            ("PUT", "/api/courses/{course_id:int}/limits"),
+            ("GET", "/api/courses/{course_id:int}/usage"),
+        ],
+        "a course's members (a student's own use), set by teachers: test_course_limits",
+    ),
+    ("GET", "/set-password"): "a page for anyone, its token in the fragment: test_courses",
+    ("POST", "/api/auth/set-password"): "by a one-time link's token: test_courses",
     ("GET", "/api/schema"): "OpenAPI: test_openapi",
     ("GET", "/api/schema/openapi.json"): "OpenAPI: test_openapi",
     ("GET", "/api/schema/openapi.yaml"): "OpenAPI: test_openapi",
@@ -442,6 +537,8 @@ def expected(rule: str, visibility: str, who: str) -> tuple[int, str | None]:
         return 200, None
     if rule == "fork" and who == "other":
         return 201, None
+    if rule == "fork-names" and who == "other":
+        return 200, None
     return 403, "not_owner" if who == "other" else "login_required"
 
 

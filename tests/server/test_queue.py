@@ -125,6 +125,64 @@ def test_one_user_has_at_most_per_user_scripts_running() -> None:
     run(test)
 
 
+def test_one_users_burst_holds_up_another_users_run_for_one_run_at_most() -> None:
+    """A whole class pressing Run, or one person's burst: the batch lane takes waiting runs
+    round-robin by user, so a single run that comes after a burst starts as soon as any
+    slot frees, not after the burst."""
+
+    async def test() -> None:
+        queue = RunQueue(workers=2, per_user=2, queue_size=100)
+        log: list[str] = []
+        burst = [Holder(queue, 1, BATCH, log, f"a{number}") for number in range(10)]
+        await settle()
+        late = [Holder(queue, user, BATCH, log, f"u{user}") for user in (2, 3)]
+        await settle()
+        assert log == ["a0", "a1"]
+        await burst[0].release()
+        await settle()
+        assert log[-1] == "u2"  # the first slot to free: the next user's, not a2
+        await burst[1].release()
+        await settle()
+        assert log[-1] == "u3"
+        await late[0].release()
+        await settle()
+        assert log[-1] == "a2"  # then the burst goes on
+        for holder in [*burst[2:], late[1]]:
+            await settle()
+            if not holder.task.done():
+                await holder.release()
+        assert log[:5] == ["a0", "a1", "u2", "u3", "a2"]
+        assert log[5:] == [f"a{number}" for number in range(3, 10)]
+        assert (queue.running, queue.waiting) == (0, 0)
+
+    run(test)
+
+
+def test_a_class_pressing_run_at_once_takes_turns() -> None:
+    """Each of 30 students presses Run twice in a row, all at once: after the first
+    student's two (which find the slots free), everyone's first run starts before anyone
+    else's second."""
+
+    async def test() -> None:
+        queue = RunQueue(workers=2, per_user=2, queue_size=100)
+        log: list[str] = []
+        holders = [
+            Holder(queue, student, BATCH, log, f"s{student}.{press}")
+            for student in range(30)
+            for press in range(2)
+        ]
+        await settle()
+        while len(log) < len(holders):
+            running = [h for h in holders if h.granted.is_set() and not h.task.done()]
+            await running[0].release()
+            await settle()
+        assert log[:2] == ["s0.0", "s0.1"]
+        assert log[2:31] == [f"s{student}.0" for student in range(1, 30)]
+        assert log[31:] == [f"s{student}.1" for student in range(1, 30)]
+
+    run(test)
+
+
 def test_a_request_goes_before_scripts_queued_earlier() -> None:
     async def test() -> None:
         queue = RunQueue(workers=1, per_user=10, queue_size=10)
@@ -427,6 +485,43 @@ def test_runs_started_together_for_the_last_place_one_is_refused_and_the_other_r
     gates.open("hold")
     finished = wait_for_run(alice, first)
     assert (finished["status"], finished["stdout"]) == ("ok", "accepted\n")
+
+
+def test_through_the_app_one_users_burst_does_not_hold_up_anothers_run(full: Full) -> None:
+    """One script slot, held by alice's run; alice queues four more, then bob one: bob's
+    starts next, as soon as the slot frees, not after alice's four (the order the records
+    say the runs started in, not timing)."""
+    server, alice, gates = full()
+    mine = script_widget(alice, "print('alice')\n", title="Burst")
+    burst = [start_run(alice, mine)["id"] for _ in range(4)]
+    bob = server.user("bob")
+    single = start_run(bob, script_widget(bob, "print('bob')\n", title="Single"))["id"]
+    gates.open("hold")
+    runs = {run_id: wait_for_run(alice, run_id) for run_id in burst}
+    runs[single] = wait_for_run(bob, single)
+    assert {run["status"] for run in runs.values()} == {"ok"}
+    order = sorted(runs, key=lambda run_id: runs[run_id]["started_at"])
+    assert order == [single, *burst]
+
+
+def test_a_burst_of_scripts_from_a_whole_class_leaves_the_interactive_lane_free() -> None:
+    async def test() -> None:
+        queue = RunQueue(workers=2, per_user=2, queue_size=100)
+        log: list[str] = []
+        scripts = [Holder(queue, user, BATCH, log, f"s{user}") for user in range(30)]
+        await settle()
+        request = Holder(queue, 99, INTERACTIVE, log, "request")
+        await settle()
+        assert request.granted.is_set()  # at once, with 28 scripts waiting
+        assert queue.waiting_in(BATCH) == 28
+        await request.release()
+        for holder in scripts:
+            await settle()
+            if not holder.task.done():
+                await holder.release()
+        assert (queue.running, queue.waiting) == (0, 0)
+
+    run(test)
 
 
 HOLDING_API = f"""\

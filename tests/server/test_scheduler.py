@@ -410,3 +410,21 @@ def test_the_loop_sleeps_until_the_next_fire_and_wakes_when_a_schedule_changes(
     assert run["trigger"] == "schedule"
     assert clock.sleeps == [POLL, 15.0, POLL]  # the next fire is a minute away
     assert wait_for_run(alice, run["id"])["status"] == "ok"
+
+
+def test_a_disabled_owners_schedule_is_skipped_until_enabled(
+    driver: Driver, clock: FakeClock, admin: Browser, alice: Browser
+) -> None:
+    slug = task(alice)
+    set_schedule(alice, slug, EVERY_MINUTE)
+    assert admin.patch("/api/admin/users/alice", json={"disabled": True}).status_code == 200
+    clock.advance(minutes=1)
+    assert driver.tick() == 1
+    [skipped] = history(admin, slug)  # the admin still sees the widget and its runs
+    assert (skipped["status"], skipped["message"]) == ("skipped", "Its owner's account is disabled")
+    assert admin.patch("/api/admin/users/alice", json={"disabled": False}).status_code == 200
+    clock.advance(minutes=1)
+    assert driver.tick() == 1
+    newest = history(admin, slug)[0]
+    assert newest["status"] != "skipped"
+    assert wait_for_run(admin, newest["id"])["status"] == "ok"

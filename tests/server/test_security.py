@@ -31,6 +31,8 @@ def unsafe_requests(slug: str) -> list[tuple[str, str, dict[str, Any] | None]]:
         ("POST", "/api/auth/login", {"username": "alice", "password": PASSWORD}),
         ("POST", "/api/auth/logout", None),
         ("PUT", "/api/admin/settings", {"open_signup": False}),
+        ("PATCH", "/api/admin/users/alice", {"is_admin": True}),
+        ("PUT", "/api/admin/limits", {"values": {"runs_per_user": 1}}),
         ("POST", "/api/widgets", {"kind": "script", "title": "Sneaky"}),
         ("PATCH", f"/api/widgets/{slug}", {"title": "Changed"}),
         ("POST", f"/api/widgets/{slug}/versions", {"base_version": 1, "files": {"main.py": "1"}}),

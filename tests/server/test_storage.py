@@ -42,6 +42,18 @@ TABLES = {
     "version_packages",
     "email_sends",
     "api_tokens",
+    "slug_history",
+    "courses",
+    "course_members",
+    "password_links",
+    "assignments",
+    "assignment_copies",
+    "submissions",
+    "assignment_checks",
+    "check_runs",
+    "feedback",
+    "feedback_comments",
+    "course_limits",
 }
 MIGRATIONS = [
     "m001_accounts",
@@ -56,6 +68,13 @@ MIGRATIONS = [
     "m010_api_tokens",
     "m011_run_numbers",
     "m012_version_changes",
+    "m013_admin",
+    "m014_persistent_mode",
+    "m015_classrooms",
+    "m016_addresses",
+    "m017_classroom_checks",
+    "m018_classroom_feedback",
+    "m019_classroom_limits",
 ]
 THREADS = 16
 

@@ -100,7 +100,15 @@ def test_the_report_of_an_app_with_problems_comes_with_its_widget(alice: Browser
     assert len(warnings) >= 15
     assert {"file", "where", "message", "level"} == set(warnings[0])
     assert any("Uplink" in line["message"] for line in warnings)
-    assert alice.get(f"/api/widgets/{answer['widget']['slug']}").status_code == 200
+    slug = answer["widget"]["slug"]
+    widget = alice.get(f"/api/widgets/{slug}")
+    assert widget.status_code == 200
+    assert widget.json()["persistent"] is True  # the app's server_persist: true
+    exported = trees.read_zip(alice.get(f"/api/widgets/{slug}/export").content).tree
+    assert b"server_persist: true" in exported["anvil.yaml"]
+    alice.patch(f"/api/widgets/{slug}", json={"persistent": False}).raise_for_status()
+    exported = trees.read_zip(alice.get(f"/api/widgets/{slug}/export").content).tree
+    assert b"server_persist: false" in exported["anvil.yaml"]
 
 
 def test_nothing_is_imported_when_an_app_cannot_be(alice: Browser) -> None:
@@ -114,6 +122,22 @@ def test_nothing_is_imported_when_an_app_cannot_be(alice: Browser) -> None:
     assert [p["file"] for p in error["details"]["problems"]] == ["anvil.yaml"]
     assert any(line["file"] == "server_code/Broken.py" for line in error["details"]["report"])
     assert alice.get("/api/widgets").json()["widgets"] == []
+
+
+def test_a_file_sent_as_a_plain_field_is_a_bad_request(alice: Browser) -> None:
+    boundary = "b0undary"
+    form = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n'.encode()
+        + b"\x89PNG\r\n\x1a\n"
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    answer = alice.post(
+        "/api/imports",
+        content=form,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    error = assert_error(answer, 400, "invalid_request")
+    assert "not text" in error["message"]
 
 
 def test_hostile_zips_are_refused_with_every_problem(alice: Browser) -> None:

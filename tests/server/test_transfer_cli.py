@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests import anvil_repo
+from tests.git_server import make_repo, serving
 from widgetbox.host.accounts import users as accounts
 from widgetbox.host.config import load
 from widgetbox.host.storage.database import Database
@@ -158,6 +159,24 @@ def test_refusals_exit_with_1_and_say_why(tmp_path: Path, data: Path) -> None:
         1,
         "Error: There is no widget 'nothing-here'.",
     )
-    url = widgetbox(tmp_path, "import", "https://github.com/me/app.git", "--data-dir", str(data))
+    url = widgetbox(tmp_path, "import", "git@github.com:me/app.git", "--data-dir", str(data))
     assert url.returncode == 1
-    assert "clone it first" in url.stderr
+    assert "Only https and http git URLs" in url.stderr
+
+
+def test_import_clones_a_git_url(tmp_path: Path, data: Path) -> None:
+    root = tmp_path / "repos"
+    root.mkdir()
+    make_repo(root, "forecast.git", anvil_repo.api())
+    with serving(root) as git:
+        done = widgetbox(
+            tmp_path, "import", git.url("forecast.git"), "--data-dir", str(data), "--json"
+        )
+        missing = widgetbox(tmp_path, "import", git.url("gone.git"), "--data-dir", str(data))
+    assert done.returncode == 0, done.stderr
+    slug = json.loads(done.stdout)["widget"]["slug"]
+    widget, files = stored(data, slug)
+    assert widget.kind == "http"
+    assert files["server_code/Forecast.py"] == anvil_repo.api()["server_code/Forecast.py"].decode()
+    assert missing.returncode == 1
+    assert "is not a git repository" in missing.stderr

@@ -208,6 +208,25 @@ class FakeAdapter:
         else:
             self.insert(container, holder, before)
 
+    def place(
+        self,
+        container: Element,
+        kind: str,
+        child: Element,
+        layout: dict[str, Any],
+        before: Element | None,
+        hidden: bool,
+        invisible: bool,
+    ) -> Element:
+        """draw.js's `place`: `slot`, the child in it, its classes, then `attach`."""
+        holder = self.slot(kind, layout)
+        self.append(holder, child)
+        self.set_class(holder, "anvil-hidden", hidden)
+        if invisible:
+            self.set_class(holder, "anvil-invisible", True)
+        self.attach(container, kind, holder, layout, before)
+        return holder
+
     def release(self, holder: Element) -> None:
         self.detach(holder)
 

@@ -13,12 +13,19 @@ pytestmark = pytest.mark.unit
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        ([], ["prepare", "run", "serve", "backup", "restore", "settings", "import", "export"]),
+        (
+            [],
+            ["prepare", "run", "serve", "backup", "restore", "doctor", "settings", "import"],
+        ),
         (["prepare"], ["sha256", "once"]),
         (["run"], ["--timeout", "--memory", "--json", "Exit status", "3 timeout"]),
         (["serve"], ["--host", "--port", "--data-dir", "--config", "WIDGETBOX_"]),
         (["backup"], ["TARGET", "integrity", "--data-dir", "--config"]),
-        (["restore"], ["BACKUP", "--key", "secrets.key", "--data-dir", "--config", "Refuses"]),
+        (
+            ["restore"],
+            ["BACKUP", "--key", "secrets.key", "--force", "replaced-", "Never while", "--config"],
+        ),
+        (["doctor"], ["interpreter", "sha256", "DNS", "/healthz", "--offline", "status 1"]),
         (["settings"], ["where it came from"]),
         (["import"], ["Anvil app", "--title", "--user", "--json", "Example:", "Exit status"]),
         (["export"], ["SLUG", "FOLDER", "--folder", "--json", "Example:", "Exit status"]),

@@ -203,6 +203,11 @@ def error(status: int, code: str, message: str = "Nope.") -> httpx.Response:
             7,
             "sends requests to https://w/",
         ),
+        (  # a former address is followed only on the same server
+            httpx.Response(308, headers={"location": "https://w/api/widgets"}),
+            7,
+            "sends requests to https://w/api/widgets",
+        ),
     ],
 )
 def test_refusals_become_errors_with_an_exit_status(
@@ -302,3 +307,20 @@ def test_run_tells_local_and_remote_apart(tmp_path: Path, monkeypatch: pytest.Mo
     remote = runner.invoke(main, ["run", "my-widget"])
     assert remote.exit_code == 7
     assert "Not logged in: run `widgetbox login URL` first." in remote.output
+
+
+def test_a_renamed_widgets_former_address_is_followed_with_the_token() -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, request.headers.get("authorization")))
+        if request.url.path == "/api/widgets/old":
+            return httpx.Response(308, headers={"location": "/api/widgets/new"})
+        return httpx.Response(200, json={"slug": "new"})
+
+    with Remote("http://w", "wbt_secret", transport=httpx.MockTransport(answer)) as remote:
+        assert remote.request("PUT", "/api/widgets/old", body={"x": 1}) == {"slug": "new"}
+    assert seen == [
+        ("/api/widgets/old", "Bearer wbt_secret"),
+        ("/api/widgets/new", "Bearer wbt_secret"),
+    ]

@@ -149,6 +149,19 @@ def test_a_script_prints(widget: Widget, capsys: pytest.CaptureFixture[str]) -> 
     assert capsys.readouterr() == ("hello\n", "oops\n")
 
 
+def test_a_script_reads_the_stdin_it_is_given(
+    widget: Widget, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", sys.stdin)  # the driver replaces it: put it back after
+    text = "name = input()\nrest = __import__('sys').stdin.read()\nprint(name.upper(), repr(rest))"
+    job = Script(Code(files={"main.py": text}), stdin="ada\nmore\n")
+    assert widget.serve(job) == {"status": "ok"}
+    assert capsys.readouterr().out == "ADA 'more\\n'\n"
+    failed = widget.serve(Script(Code(files={"main.py": "input()\ninput()"}), stdin="one\n"))
+    assert failed["status"] == "error"
+    assert failed["error"]["type"] == "EOFError"
+
+
 def test_a_script_runs_as_main(widget: Widget, capsys: pytest.CaptureFixture[str]) -> None:
     report = widget.serve(
         script(

@@ -145,6 +145,32 @@ def test_every_catalogue_component_is_a_class_with_its_properties_and_events(
     assert set(cat.components) <= set(anvil.__all__)
 
 
+def test_what_is_drawn_is_each_propertys_drawn_value_in_catalogue_order(
+    anvil: types.ModuleType, page: FakeAdapter
+) -> None:
+    """A type's defaults and drawn properties are worked out once per class: a component's
+    drawn properties are still, in the catalogue's order, every `_draw_value` not None."""
+    for name in catalogue().components:
+        component = getattr(anvil, name)()
+        for prop, spec in component._specs.items():
+            if spec.get("type") in ("string", "text") and prop != "tag":
+                setattr(component, prop, f"{prop} set")  # a value that is not the default
+        expected = {
+            prop: drawn
+            for prop, value in component._props.items()
+            if (drawn := component._draw_value(prop, value)) is not None
+        }
+        expected.update(component._drawn_own())
+        drawn = component._drawn()
+        assert list(drawn.items()) == list(expected.items()), name
+        assert component._dom.drawn == drawn, name
+        # its own copy of a list default: changing one component's leaves the next one's
+        other = getattr(anvil, name)()
+        for prop, value in component._props.items():
+            if isinstance(value, list):
+                assert value is not other._props[prop], (name, prop)
+
+
 def test_members_of_forms_are_reserved_names(anvil: types.ModuleType) -> None:
     """The host refuses component names that would hide a member of their form (the
     catalogue's properties and methods of the form's container type, and what every form

@@ -224,8 +224,13 @@ def test_assets_are_served_with_their_content_type() -> None:
         == b".x { color: var(--anvil-theme-primary); border: var(--anvil-theme-on-primary); }"
     )
     assert theme.asset(files, "notes.bin") == theme.Asset(b"anything", "application/octet-stream")
-    assert theme.page_theme(files) == {"css": True, "templates": ["standard-page.html"]}
-    assert theme.page_theme(app()) == {"css": False, "templates": []}
+    assert theme.page_theme(files) == {
+        "css": True,
+        "templates": ["standard-page.html"],
+        "assets": ["img/logo.png", "notes.bin", "standard-page.html", "theme.css"],
+        "colors": [],  # the default theme's: the page has them already
+    }
+    assert theme.page_theme(app()) == {"css": False, "templates": [], "assets": [], "colors": []}
 
 
 @pytest.mark.parametrize(

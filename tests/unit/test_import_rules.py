@@ -12,7 +12,7 @@ pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
-GUEST_PACKAGES = {"anvil", "_widgetbox"}
+GUEST_PACKAGES = {"anvil", "_widgetbox", "classroom"}
 
 
 def imports(folder: str) -> list[tuple[Path, str, int]]:
@@ -37,12 +37,30 @@ def top(name: str) -> str:
 
 
 def test_runtime_imports_only_the_stdlib_and_wasmtime() -> None:
+    """...and runtime/remote/ the NATS client too (the optional `workers` extra: nothing
+    else in runtime/ imports remote/ but where NATS is configured, lazily)."""
+    remote = REPO / "runtime" / "remote"
     bad = [
         f"{path.name}: {name}"
         for path, name, level in imports("runtime")
-        if level == 0 and top(name) not in STDLIB | {"wasmtime"}
+        if level == 0
+        and top(name) not in STDLIB | {"wasmtime"}
+        and not (top(name) == "nats" and remote in path.parents)
     ]
     assert bad == [], "runtime/ may import only the standard library and wasmtime"
+
+
+def test_runtime_remote_is_imported_only_where_workers_are_asked_for() -> None:
+    """nats-py is optional: no module of runtime/ outside remote/ imports remote/ when it is
+    loaded (only inside the function that starts workers, or for type checking)."""
+    eager = []
+    for path in sorted((REPO / "runtime").glob("*.py")):
+        for node in ast.parse(path.read_text(), str(path)).body:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            if isinstance(node, ast.ImportFrom) and "remote" in (node.module or "").split("."):
+                eager.append(f"{path.name}: line {node.lineno}")
+    assert eager == [], "import runtime/remote/ only where NATS workers are started"
 
 
 def test_host_uses_the_runtime_only_through_its_public_api() -> None:
@@ -84,6 +102,7 @@ LOADERS = {
     "exec_module",
     "import_module",
     "load_module",
+    "run_module",
     "run_path",
     "SourceFileLoader",
     "spec_from_file_location",
@@ -96,6 +115,10 @@ GUEST_CODE_ON_THE_HOST = {
 }
 """The one exception: the value codec has one source, the guest's `anvil/_serialize.py`, and
 the runtime loads that file by path from the guest folder it mounts (`_paths.GUEST_DIR`)."""
+
+CHILD_PROCESSES = {("runtime/_launch.py", "run_module")}
+"""Not guest code: the single-file executable runs its own sandbox process or pip by module
+name, as `python -m` would, for one of two fixed modules (`_launch.MODULES`)."""
 
 
 def loads(folder: str) -> set[tuple[str, str]]:
@@ -127,7 +150,7 @@ def test_the_host_runs_guest_code_only_to_load_the_codec() -> None:
     """No module of runtime/ or host/ loads Python files by path or reaches `sys.path`, but
     the codec's loader (a file load, not an import of the guest's packages)."""
     found = loads("runtime") | loads("host")
-    assert found == GUEST_CODE_ON_THE_HOST
+    assert found == GUEST_CODE_ON_THE_HOST | CHILD_PROCESSES
 
 
 def test_the_rules_see_real_imports() -> None:

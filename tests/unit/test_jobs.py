@@ -53,6 +53,8 @@ def test_payloads_are_what_the_driver_reads() -> None:
         "entry": "main.py",
         "argv": ["a", "1"],
     }
+    given = Script(code, stdin="1\n2\n").payload()
+    assert given == {"mode": "script", "entry": "main.py", "argv": [], "stdin": "1\n2\n"}
     call = Call(code, "f", (1, datetime.date(2026, 1, 2)), {"k": (1,)}).payload()
     assert call["args"] == [1, {"$wb": "date", "v": "2026-01-02"}]
     assert call["kwargs"] == {"k": [1]}

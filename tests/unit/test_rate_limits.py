@@ -37,3 +37,35 @@ def test_a_flood_is_one_number_per_address() -> None:
         limit.count("flood")
     limit.count("other")
     assert limit._counts_now() == {"flood": 100_000, "other": 1}
+
+
+def test_one_count_for_every_router_given_the_limit_and_its_limit_changes_live(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Litestar copies middleware's arguments per router: the limit survives that as one
+    object, so two routers count together and a new limit (an admin's) applies at once."""
+    from litestar import Litestar, Router, get
+    from litestar.testing import TestClient
+
+    @get("/one", sync_to_thread=False)
+    def one() -> str:
+        return "one"
+
+    @get("/two", sync_to_thread=False)
+    def two() -> str:
+        return "two"
+
+    monkeypatch.setattr(limits.time, "time", lambda: 60 * 16_667 + 20.0)  # one window
+    limit = PerMinute(5)
+    app = Litestar(
+        [
+            Router("/", route_handlers=[one], middleware=[limit.middleware]),
+            Router("/", route_handlers=[two], middleware=[limit.middleware]),
+        ]
+    )
+    with TestClient(app) as client:
+        assert client.get("/one").headers["ratelimit-remaining"] == "4"
+        assert client.get("/two").headers["ratelimit-remaining"] == "3"
+        assert limit.used("testclient") == 2
+        limit.limit = 9
+        assert client.get("/one").headers["ratelimit-limit"] == "9"

@@ -204,7 +204,13 @@ def test_import_then_export_gives_the_same_files(app: str) -> None:
     tree = getattr(anvil_repo, app)()
     imported = import_app(tree)
     assert imported.report.ok, lines(imported.report, "error")
-    exported = export_app(imported.kind, imported.title, imported.files, imported.schedule)
+    exported = export_app(
+        imported.kind,
+        imported.title,
+        imported.files,
+        imported.schedule,
+        persistent=imported.persistent,
+    )
     assert exported.tree == tree
     assert exported.notes.lines == []
 
@@ -246,6 +252,36 @@ def test_export_writes_the_widgets_settings_into_anvil_yaml() -> None:
     assert not any(s["source"].endswith("users.yml") for s in data["services"])
     assert [c["name"] for c in data["db_schema"]["tasks"]["columns"]] == ["title", "done", "owner"]
     assert data["metadata"]["title"] == "Task Board"  # kept as it was
+
+
+def test_keep_server_running_comes_in_on_and_goes_out_as_the_widget_has_it() -> None:
+    imported = import_app(anvil_repo.troubled())  # runtime_options: {server_persist: true}
+    assert imported.kind == "gui"
+    assert imported.persistent
+    assert has(imported.report, "info", "anvil.yaml", "runtime_options.server_persist", "on")
+
+    def options(persistent: bool, files: dict[str, str]) -> dict[str, Any]:
+        tree = export_app("gui", "Troubled", files, persistent=persistent).tree
+        found: dict[str, Any] = yaml.safe_load(tree["anvil.yaml"])["runtime_options"]
+        return found
+
+    assert options(True, imported.files)["server_persist"] is True
+    assert options(False, imported.files)["server_persist"] is False  # turned off since
+    plain = import_app(anvil_repo.task_board())
+    assert not plain.persistent
+    assert "server_persist" not in options(False, plain.files)  # never said: left out
+    assert options(True, plain.files)["server_persist"] is True
+
+
+def test_a_scheduled_task_never_keeps_its_interpreter() -> None:
+    tree = dict(anvil_repo.nightly())
+    data = yaml.safe_load(tree["anvil.yaml"])
+    data["runtime_options"] = {"server_persist": True}
+    tree["anvil.yaml"] = anvil_yaml.dump(data).encode()
+    imported = import_app(tree)
+    assert imported.kind == "scheduled"
+    assert not imported.persistent
+    assert has(imported.report, "info", "anvil.yaml", "runtime_options.server_persist", "fresh")
 
 
 def test_export_writes_a_changed_schedule_as_the_tasks_time_spec() -> None:

@@ -63,6 +63,7 @@ FULL = RunResult(
 
 REQUEST = wire.RunRequest(
     job={"mode": "script", "args": [1, "two"]},
+    bundle="ab" * 32,
     files={"main.py": "print('hi')\n"},
     limits=Limits.request().with_(fuel=10**9, memory=64 * 1024 * 1024),
     bytecode={"__pycache__/main.cpython-314.pyc": b"\x00\xffpyc"},
@@ -72,6 +73,7 @@ REQUEST = wire.RunRequest(
 EXAMPLES: list[wire.Message] = [
     wire.Run(run=1, request=REQUEST, deadline=1234.5),
     wire.Run(run=2, request=dataclasses.replace(REQUEST, packages=None, stream=True), deadline=1.0),
+    wire.Run(run=3, request=dataclasses.replace(REQUEST, files=None, bytecode=None), deadline=2.0),
     wire.Cancel(run=1),
     wire.Answer(call=3, frame='{"ok":1}'),
     wire.Compile(id=4, files={"a.py": "x = 1\n"}),
@@ -88,11 +90,12 @@ EXAMPLES: list[wire.Message] = [
     wire.Call(run=1, call=7, op="kv.get", data={"key": [1, None, True]}, timeout=10.0),
     wire.Done(run=1, result=FULL),
     wire.Failed(run=1, message="the sandbox broke"),
+    wire.Lacking(run=3),
     wire.Log(level=30, name="widgetbox.runtime", text="careful"),
     wire.Compiled(id=4, pyc={"__pycache__/a.cpython-314.pyc": b"\x00pyc"}),
     wire.PackagesCompiled(id=5, modules=12),
     wire.NotCompiled(id=4, error="SyntaxError", quiet=True),
-    wire.Pool(id=6, ready=False),
+    wire.Pool(id=6, ready=False, guests=0),
 ]
 
 
@@ -101,7 +104,7 @@ def test_every_kind_is_declared_once_for_one_direction() -> None:
         "run", "cancel", "answer", "compile", "compile_packages", "wait_ready", "close",
     }  # fmt: skip
     assert set(FROM_PROCESS) == {
-        "ready", "failed_to_start", "output", "chunk", "call", "done", "failed", "log",
+        "ready", "failed_to_start", "output", "chunk", "call", "lacking", "done", "failed", "log",
         "compiled", "packages_compiled", "not_compiled", "pool",
     }  # fmt: skip
     for kinds in (TO_PROCESS, FROM_PROCESS):
@@ -201,7 +204,7 @@ def test_a_run_request_of_the_wrong_shape_is_refused(change: dict[str, Any], why
         ),
         ({"kind": "log", "level": 1.5, "name": "widgetbox", "text": ""}, "level: expected int"),
         ({"kind": "compiled", "id": 1, "pyc": {"a.pyc": 5}}, "pyc: expected base64"),
-        ({"kind": "pool", "id": 1, "ready": 1}, "ready: expected bool"),
+        ({"kind": "pool", "id": 1, "ready": 1, "guests": 0}, "ready: expected bool"),
         ({"kind": "not_compiled", "id": 1, "error": "x", "quiet": None}, "quiet: expected bool"),
         ({"kind": "done", "run": 1, "result": {}}, "result: a malformed run result"),
     ],

@@ -1,7 +1,11 @@
 """The driver: fetch one job from the host, run the widget's code, report the result.
 
 A pooled interpreter imports this module ahead of demand; the run itself is one call to
-`serve()`. Jobs and results cross the bridge as JSON (see `widgetbox.runtime._guest`).
+`serve()`. Jobs and results cross the bridge as JSON (see `widgetbox.runtime._guest`). In
+persistent mode one interpreter serves many runs of the same widget version, one `serve()`
+each: the widget's modules stay imported with their state, but what the guest package
+learnt about one run (its visitor's user and session, its call context, its tables) is
+forgotten before the next (`_forget_last_run`).
 """
 
 import binascii
@@ -13,7 +17,7 @@ import sys
 import types
 
 import anvil.server
-from anvil import _serialize, _tasks
+from anvil import _serialize, _session, _tasks
 
 from . import bridge, clients, errors, routing
 
@@ -29,6 +33,8 @@ EXIT_CODES = (-(2**31), 2**31 - 1)
 
 # Memory kept back so that a run that used up its memory can still describe its MemoryError.
 _reserve = bytearray(RESERVE_BYTES)
+_served = False
+"""Whether this interpreter has served a run already (persistent mode)."""
 
 if sys.platform == "wasi":  # in the sandbox; on a host's CPython, http.client is the host's
     clients.install()  # http.client, requests and httpx through the host, once imported
@@ -36,7 +42,10 @@ if sys.platform == "wasi":  # in the sandbox; on a host's CPython, http.client i
 
 def serve() -> None:
     """Run the job the host hands over and report how it went."""
-    global _reserve
+    global _reserve, _served
+    if _served:
+        _forget_last_run()
+    _served = True
     job = bridge.call(JOB)
     try:
         _learn(job.get("services"))
@@ -52,6 +61,22 @@ def serve() -> None:
         # or an int too long for JSON. The refusal fits any report cap: a one-line message
         # from the host or CPython, and no frames of the widget's.
         bridge.call(RESULT, {"status": "error", "error": errors.describe(exc)})
+
+
+def _forget_last_run() -> None:
+    """Persistent mode: the widget's own state is kept between runs (that is the point),
+    but the guest package's caches of the last run's visitor must never reach the next one:
+    the logged-in user, the session and cookies' cache, the call context, the current HTTP
+    request, and the tables the host described (the next run is told them afresh)."""
+    modules = sys.modules
+    users = modules.get("anvil.users")
+    if users is not None:
+        users._forget()
+    _session._forget_run()
+    tables = modules.get("anvil.tables")
+    if tables is not None:
+        tables.app_tables._forget()
+    anvil.server._CurrentRequest._current = None
 
 
 def _learn(services: dict | None) -> None:
@@ -107,6 +132,8 @@ def _script(job: dict) -> dict:
     main.__builtins__ = builtins
     sys.modules["__main__"] = main
     sys.argv = [entry, *job.get("argv", [])]
+    if "stdin" in job:  # given input (classroom checks); otherwise stdin is empty
+        sys.stdin = io.StringIO(job["stdin"])
     try:
         exec(_compile(entry), main.__dict__)
     except SystemExit as exc:

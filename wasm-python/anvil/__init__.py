@@ -1,12 +1,13 @@
 """Anvil's `anvil` module as widget server code sees it inside Widgetbox's sandbox.
 
 Server code usually imports the submodules it needs (`import anvil.server`); this module
-offers the Media classes: `BlobMedia` (bytes in memory) and `URLMedia` (a URL's content,
+offers `app` (the app's id, branch, environment and theme assets: anvil/_app.py) and the
+Media classes: `BlobMedia` (bytes in memory) and `URLMedia` (a URL's content,
 fetched through `anvil.http.request` when first read, so the server's outbound policy
 applies).
 """
 
-__all__ = ["BlobMedia", "Media", "URLMedia"]
+__all__ = ["BlobMedia", "Media", "URLMedia", "app"]
 
 
 class Media:
@@ -127,3 +128,5 @@ def _register_media():
 
 
 _register_media()
+
+from anvil._app import app  # noqa: E402 - after Media, which it makes

@@ -159,6 +159,15 @@ class Session:
 session = Session()
 
 
+def _forget_run():
+    """What this module learnt in a run, forgotten before the next one in the same
+    interpreter (persistent mode: `_widgetbox.driver`)."""
+    global _depth
+    _depth = 0
+    session._data = session._saved = None
+    CallContext._found = None
+
+
 def get_session_id():
     """The current session's id (a browser's session is made if it had none)."""
     return _call("id")

@@ -6,8 +6,9 @@
 // those that Widgetbox's own design page (one of `ide_origins`, its parent frame) posts to it.
 
 import { version as plotlyVersion } from "plotly.js-dist-min/package.json";
+import { setApp, setAssets, setOwnColors, setPackageName } from "./app-info.js";
 import { base64, bytesToList, listToBytes, objectUrl } from "./bytes.js";
-import { attach, control, draw, release, slot, update, youtubeCommand } from "./draw.js";
+import { control, draw, place, release, update, youtubeCommand } from "./draw.js";
 import { appModules } from "./modules.js";
 import { markReady, showError } from "./page.js";
 import { startBrython } from "./run-brython.js";
@@ -25,6 +26,7 @@ function packageName(files) {
 /** What `_start.start` opens: {form: "Form1", module: "Startup" | null}. */
 async function start(runtime, base, files, startup) {
   globalThis.wbPlotlyUrl = plotlyUrl(base);
+  setPackageName(packageName(files));
   const modules = appModules(files, packageName(files));
   const run = runtime === "pyodide" ? startPyodide : startBrython;
   try {
@@ -63,7 +65,12 @@ function preview(boot) {
     if (Array.isArray(data.theme_colors)) {
       const colors = data.theme_colors.filter((c) => typeof c?.name === "string" && typeof c?.color === "string");
       applyColors(document.documentElement, colors);
+      setOwnColors(colors);
     }
+    // the designer's environment, as Anvil's designer says; the id is the one the design page names
+    const id = typeof data.app_id === "string" ? data.app_id : null;
+    setApp({ id, branch: "master", environment: { name: "Designer", tags: ["debug"] } });
+    setAssets(data.theme_assets);
     globalThis.wbReady = () => {
       markReady();
       window.parent.postMessage({ type: "wb-preview-ready" }, event.origin);
@@ -83,13 +90,18 @@ globalThis.wbJs = Object.freeze({
   stopAt: (element, type) => element.addEventListener(type, (event) => event.stopPropagation()),
 });
 
+/** Properties from Python: an object (Brython hands a dict over as one), or its JSON text
+ * (Pyodide: one string crosses into JavaScript, where `to_js` converts a dict entry by entry;
+ * for a component's properties the text and its parsing take under half the time). */
+const plain = (props) => (typeof props === "string" ? JSON.parse(props) : props);
+
 // the components' drawing, shared with the designer: the Python components call it (anvil/_platform.py)
 globalThis.wbDraw = Object.freeze({
-  draw,
-  update,
+  draw: (type, props) => draw(type, plain(props)),
+  update: (element, type, name, props) => update(element, type, name, plain(props)),
+  place: (container, type, child, layout, before, hidden, invisible) =>
+    place(container, type, child, plain(layout), before, hidden, invisible),
   control,
-  slot,
-  attach,
   release,
   youtubeCommand,
   base64,
@@ -106,5 +118,7 @@ function plotlyUrl(runtimeBase) {
 const boot = JSON.parse(document.getElementById("wb-boot").textContent);
 globalThis.wbReady = markReady;
 if (boot.preview) preview(boot);
-else
+else {
+  setApp(boot.app);
   start(boot.runtime, boot.runtime_base, boot.files, { form: boot.startup_form, module: boot.startup_module ?? null });
+}

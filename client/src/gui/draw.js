@@ -612,6 +612,18 @@ export function attach(container, parentType, holder, layout, before) {
   attachChild(container, parentType, holder, layout ?? {}, before ?? null);
 }
 
+/** A child's element put in a new holder (`slot`), hidden or invisible as its component is,
+ * and the holder put in its place in `container` (`attach`): the holder. One call for what
+ * adding a component needs, so the Python side crosses into JavaScript once per child. */
+export function place(container, parentType, child, layout, before, hidden, invisible) {
+  const holder = slot(parentType, layout);
+  holder.append(child);
+  holder.classList.toggle("anvil-hidden", Boolean(hidden));
+  if (invisible) holder.classList.add("anvil-invisible");
+  attach(container, parentType, holder, layout, before);
+  return holder;
+}
+
 /** Take `holder` out of its container. */
 export function release(holder) {
   releaseChild(holder);

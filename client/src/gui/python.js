@@ -1,10 +1,11 @@
 // The client `anvil` package, as text, for the runtimes to import: Brython gets it as a
 // virtual file system, Pyodide as files. Most of it is python/anvil/; the value codec, the
-// `anvil.server` exception classes, background tasks' `Task` (`anvil/_tasks.py`),
-// `anvil.tables` and `anvil.tz` have one source, the guest's package (wasm-python/anvil/),
+// `anvil.server` exception classes, `anvil.app`'s shared part (`anvil/_app_info.py`),
+// background tasks' `Task` (`anvil/_tasks.py`), `anvil.tables` and `anvil.tz` have one source, the guest's package (wasm-python/anvil/),
 // and are bundled from there under the same names. tests/unit/test_gui_client.py checks that
 // every module of python/anvil/ is listed here, and installs the package as it is listed.
 
+import mappinfo from "../../../wasm-python/anvil/_app_info.py";
 import mportable from "../../../wasm-python/anvil/_portable.py";
 import mserialize from "../../../wasm-python/anvil/_serialize.py";
 import mservererrors from "../../../wasm-python/anvil/_server_errors.py";
@@ -21,6 +22,7 @@ import mtz from "../../../wasm-python/anvil/tz.py";
 import musers from "../../../wasm-python/anvil/users/__init__.py";
 import muserserrors from "../../../wasm-python/anvil/users/_errors.py";
 import minit from "./python/anvil/__init__.py";
+import mapp from "./python/anvil/_app.py";
 import mbasic from "./python/anvil/_basic.py";
 import mbrython from "./python/anvil/_brython.py";
 import mcatalogue from "./python/anvil/_catalogue.py";
@@ -46,6 +48,8 @@ import mgraphobjs from "./python/plotly/graph_objs.py";
 
 export const python = {
   "anvil/__init__.py": minit,
+  "anvil/_app.py": mapp,
+  "anvil/_app_info.py": mappinfo,
   "anvil/_basic.py": mbasic,
   "anvil/_brython.py": mbrython,
   "anvil/_catalogue.py": mcatalogue,

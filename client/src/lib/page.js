@@ -56,43 +56,54 @@ function setUp() {
   showFlash();
 }
 
-/** The Fork button: others fork at once; the owner first chooses whether to copy the data. */
+/** The Fork button: a dialog to choose the copy's address (prefilled with a free one the
+ * server suggests; addresses are global) and, for the owner, whether to copy the data. */
 function setUpFork() {
   const fork = document.querySelector("[data-action=fork]");
-  if (!fork) return;
-  const send = async (body) => {
-    const { widget } = pageData();
-    const copyOf = await api("POST", `/api/widgets/${widget.slug}/fork`, body);
-    flash(`Forked: "${copyOf.title}" is your own copy${body.copy_data ? ", with its data" : ""}`);
-    location.assign(`/widgets/${copyOf.slug}`);
-  };
   const dialog = document.querySelector("dialog.fork-dialog");
-  if (!fork.dataset.ask || !dialog) {
-    fork.addEventListener("click", () =>
-      busy(fork, async () => {
-        try {
-          await send({});
-        } catch (error) {
-          toast(error.message, "bad");
-        }
-      }),
-    );
-    return;
-  }
+  if (!fork || !dialog) return;
+  const { widget } = pageData();
   const form = dialog.querySelector("form");
-  fork.addEventListener("click", () => {
-    form.reset();
-    formError(form, "");
-    dialog.showModal();
-  });
+  const field = form.elements.slug;
+  const shown = dialog.querySelector("[data-slot=fork-slug]");
+  const show = () => {
+    shown.textContent = field.value.trim() || "…";
+  };
+  field.addEventListener("input", show);
+  fork.addEventListener("click", () =>
+    busy(fork, async () => {
+      form.reset();
+      formError(form, "");
+      try {
+        field.value = (await api("GET", `/api/widgets/${widget.slug}/fork`)).slug;
+      } catch (error) {
+        toast(error.message, "bad");
+        return;
+      }
+      show();
+      dialog.showModal();
+      field.select();
+    }),
+  );
   dialog.querySelector("[data-action=cancel-fork]").addEventListener("click", () => dialog.close());
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const slug = field.value.trim();
+    if (!slug) {
+      formError(form, "Choose an address for your copy.");
+      field.focus();
+      return;
+    }
+    const copyData = Boolean(form.elements.copy_data?.checked);
     await busy(form.querySelector("button[type=submit]"), async () => {
       try {
-        await send({ copy_data: form.elements.copy_data.checked });
+        const body = copyData ? { slug, copy_data: true } : { slug };
+        const copyOf = await api("POST", `/api/widgets/${widget.slug}/fork`, body);
+        flash(`Forked: "${copyOf.title}" is your own copy at ${copyOf.slug}${copyData ? ", with its data" : ""}`);
+        location.assign(`/widgets/${copyOf.slug}`);
       } catch (error) {
         formError(form, error.message);
+        field.focus();
       }
     });
   });

@@ -15,6 +15,8 @@ import { Editor } from "../lib/editor.js";
 import { ready } from "../lib/page.js";
 import { Saving } from "../lib/saving.js";
 
+const THEME_ASSETS = "theme/assets/";
+
 const data = pageData();
 const widget = data.widget;
 const slug = widget.slug;
@@ -567,6 +569,11 @@ window.addEventListener("message", (event) => {
         type: "wb-preview-run",
         files,
         theme_colors: theme.colors(), // as edited, saved or not
+        app_id: String(widget.id), // anvil.app.id (host/widgets/app_info.py: the same id)
+        // anvil.app.get_asset's names: the preview is on the app's origin, which serves them
+        theme_assets: Object.keys(currentFiles())
+          .filter((path) => path.startsWith(THEME_ASSETS))
+          .map((path) => path.slice(THEME_ASSETS.length)),
         runtime: app.runtime,
         startup_form: view.kind === "design" ? view.form : app.startup_form,
       },

@@ -1,5 +1,6 @@
-// Import an Anvil app (or a widget's folder) from a zip, sent as a form's file, and
-// the report of everything the import found is shown with a link to the new widget.
+// Import an Anvil app (or a widget's folder) from a git URL the server clones or a zip
+// sent as a form's file; the report of everything the import found is shown with a link to
+// the new widget.
 import { ApiError, csrfToken } from "../lib/api.js";
 import { busy, formError, h, pageData } from "../lib/dom.js";
 import { ready } from "../lib/page.js";
@@ -12,11 +13,12 @@ const { max_bytes: maxBytes } = pageData();
 const form = document.querySelector("[data-form=import]");
 const result = document.querySelector(".import-result");
 
-/** POST the zip (multipart/form-data, as a form sends files); the answer, or ApiError in
- * the API's one shape. */
-async function upload(file, fields) {
+/** POST the zip or the git URL (multipart/form-data, as a form sends files); the answer,
+ * or ApiError in the API's one shape. */
+async function upload(source, fields) {
   const body = new FormData();
-  body.append("file", file, file.name);
+  if (source.gitUrl) body.append("git_url", source.gitUrl);
+  else body.append("file", source.file, source.file.name);
   body.append("visibility", fields.visibility);
   if (fields.title) body.append("title", fields.title);
   let response;
@@ -82,13 +84,24 @@ function showReport(title, summary, lines, link) {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const file = form.elements.file.files[0];
+  const gitUrl = form.elements.git_url.value.trim();
   const fields = Object.fromEntries(new FormData(form));
-  if (!file) {
-    formError(form, "Choose the zip file of the app.");
-    form.elements.file.focus();
+  if (gitUrl && file) {
+    formError(form, "Give a git URL or choose a zip, not both.");
+    form.elements.git_url.focus();
     return;
   }
-  if (file.size > maxBytes) {
+  if (!gitUrl && !file) {
+    formError(form, "Give the git URL of the app, or choose the zip file of its folder.");
+    form.elements.git_url.focus();
+    return;
+  }
+  if (gitUrl && !/^https?:\/\//i.test(gitUrl)) {
+    formError(form, "A git URL starts with https:// (or http://).");
+    form.elements.git_url.focus();
+    return;
+  }
+  if (file && file.size > maxBytes) {
     formError(form, `The zip is larger than ${Math.round(maxBytes / 1048576)} MB.`);
     form.elements.file.focus();
     return;
@@ -97,7 +110,7 @@ form.addEventListener("submit", async (event) => {
   result.hidden = true;
   await busy(form.querySelector("button[type=submit]"), async () => {
     try {
-      const done = await upload(file, { title: fields.title.trim(), visibility: fields.visibility });
+      const done = await upload({ file, gitUrl }, { title: fields.title.trim(), visibility: fields.visibility });
       const { widget, report } = done;
       const warnings = count(report, "warning");
       const summary = `"${widget.title}" is now ${KINDS[widget.kind] || "a widget"}, with ${plural(warnings, "warning")}.`;

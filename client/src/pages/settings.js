@@ -1,4 +1,4 @@
-// A widget's settings: title, slug and visibility; secrets; deleting it.
+// A widget's settings: title, slug, visibility and persistent mode; secrets; deleting it.
 
 import { api } from "../lib/api.js";
 import { busy, flash, formError, h, pageData, toast } from "../lib/dom.js";
@@ -16,6 +16,8 @@ general.addEventListener("submit", async (event) => {
   if (fields.title.trim() !== widget.title) changes.title = fields.title.trim();
   if (fields.slug.trim() !== widget.slug) changes.slug = fields.slug.trim();
   if (fields.visibility !== widget.visibility) changes.visibility = fields.visibility;
+  const persistent = general.elements.persistent; // HTTP APIs and apps only
+  if (persistent && persistent.checked !== widget.persistent) changes.persistent = persistent.checked;
   if (!Object.keys(changes).length) {
     toast("Nothing changed");
     return;

@@ -76,7 +76,7 @@ function choose(number) {
   for (const button of list.querySelectorAll("button[data-version]")) {
     button.setAttribute("aria-pressed", String(Number(button.dataset.version) === number));
   }
-  restore.hidden = number === head;
+  restore.hidden = number === head || !widget.can_edit; // a reviewer only reads
   restore.textContent = `Restore version ${number}`;
   compare(number, head);
 }

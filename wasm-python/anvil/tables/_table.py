@@ -28,6 +28,12 @@ class AppTables:
             raise TableError("the server's list of tables could not be read")
         object.__setattr__(self, "_names", frozenset(names))
 
+    def _forget(self):
+        """What the last run was told or asked, forgotten before the next one in the same
+        interpreter (persistent mode: `_widgetbox.driver`)."""
+        object.__setattr__(self, "_tables", None)
+        object.__setattr__(self, "_names", None)
+
     def _has(self, name):
         if self._tables is None and self._names is not None:
             return name in self._names

@@ -1,9 +1,11 @@
 """Anvil's `anvil` module for the browser: the components and containers, alert, confirm,
-Notification, open_form and get_open_form, Media, the URL's hash, the focused component, the
+Notification, open_form and get_open_form, Media, `app` (the app's id, environment, theme
+colours and assets), the URL's hash, the focused component, the
 default error handling (and `anvil.server` for server calls). The same code runs on Brython
 and on Pyodide; only `_brython.py` / `_pyodide.py` know which one is underneath.
 """
 
+from ._app import app
 from ._basic import (
     Button,
     CheckBox,
@@ -76,6 +78,7 @@ __all__ = [
     "XYPanel",
     "YouTubeVideo",
     "alert",
+    "app",
     "confirm",
     "download",
     "get_focused_component",

@@ -21,11 +21,8 @@ class Adapter(DomAdapter):
     def update(self, element, kind, name, props):
         self._draw.update(element, kind, name, props)
 
-    def slot(self, parent_kind, layout):
-        return self._draw.slot(parent_kind, layout)
-
-    def attach(self, container, kind, holder, layout, before):
-        self._draw.attach(container, kind, holder, layout, before)
+    def place(self, container, kind, child, layout, before, hidden, invisible):
+        return self._draw.place(container, kind, child, layout, before, hidden, invisible)
 
     def bytes_of(self, js_bytes):
         return bytes(self._draw.bytesToList(js_bytes))

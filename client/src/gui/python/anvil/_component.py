@@ -87,6 +87,14 @@ def component(kind):
         cls._event_names = spec["events"]
         cls._layout_specs = spec["layout_properties"]
         cls._invisible = spec["invisible"]
+        # worked out once per type, not once per component made (a form may make hundreds)
+        cls._defaults = {name: prop.get("default") for name, prop in cls._specs.items()}
+        cls._list_defaults = tuple(
+            name for name, value in cls._defaults.items() if isinstance(value, list)
+        )
+        cls._drawn_names = tuple(
+            name for name, prop in cls._specs.items() if prop.get("type") not in _NOT_DRAWN
+        )
         for name, prop in spec["properties"].items():
             if name not in cls.__dict__:
                 setattr(cls, name, _property(name, prop.get("help", "")))
@@ -123,6 +131,11 @@ class Component:
     _layout_specs = {}
     _invisible = False
     """True for components with no appearance (Timer)."""
+    _defaults = {}
+    _list_defaults = ()
+    """The catalogue's default values (those that are lists: copied for each component)."""
+    _drawn_names = ()
+    """The properties the drawing takes (by their type: see `_NOT_DRAWN`)."""
     _writeback = {}
     """Property -> the events after which a data binding writes its value back."""
 
@@ -147,11 +160,10 @@ class Component:
         for name in properties:
             if name not in self._specs:
                 raise TypeError(f"{self._kind} has no property {name!r}")
-        self._props = {}
+        self._props = dict(self._defaults)
+        for name in self._list_defaults:
+            self._props[name] = list(self._props[name])
         self._extra = {}
-        for name, spec in self._specs.items():
-            default = spec.get("default")
-            self._props[name] = list(default) if isinstance(default, list) else default
         for name, value in (design or {}).items():
             if name not in self._specs:
                 self._extra[name] = value
@@ -171,8 +183,11 @@ class Component:
         dom = _platform.get()
         self._dom = dom.draw(self._kind, self._drawn())
         self._parts(dom)
-        for name in self._specs:
-            self._drawn_again(name)
+        # the base's `_drawn_again` acts on a component in a container only: this one is not
+        # in one yet, so only a type with its own has it called
+        if type(self)._drawn_again is not Component._drawn_again:
+            for name in self._specs:
+                self._drawn_again(name)
         self._wire()
 
     def _parts(self, dom):
@@ -195,11 +210,15 @@ class Component:
 
     def _drawn(self):
         """The properties as the drawing takes them: plain values, none left out."""
-        found = {}
-        for name, value in self._props.items():
-            drawn = self._draw_value(name, value)
-            if drawn is not None:
-                found[name] = drawn
+        props = self._props
+        if type(self)._draw_value is Component._draw_value:  # what it would do, without a call each
+            found = {name: props[name] for name in self._drawn_names if props[name] is not None}
+        else:
+            found = {}
+            for name, value in props.items():
+                drawn = self._draw_value(name, value)
+                if drawn is not None:
+                    found[name] = drawn
         found.update(self._drawn_own())
         return found
 
@@ -339,10 +358,7 @@ class Container(Component):
         layout = {}
         for name, spec in self._layout_specs.items():
             layout[name] = layout_properties.get(name, spec.get("default"))
-        dom = _platform.get()
         drawn = {name: value for name, value in layout.items() if value is not None}
-        wrapper = dom.slot(self._kind, drawn)
-        dom.append(wrapper, component._dom)
         before = None
         if index is None or index >= len(self._children):
             self._children.append(component)
@@ -350,13 +366,13 @@ class Container(Component):
             index = max(0, index)
             before = self._children[index]._wrapper
             self._children.insert(index, component)
+        hidden = not component._props.get("visible", True)
+        wrapper = _platform.get().place(
+            self._dom, self._kind, component._dom, drawn, before, hidden, component._invisible
+        )
         component._parent = self
         component._wrapper = wrapper
         component._layout = layout
-        dom.set_class(wrapper, "anvil-hidden", not component._props.get("visible", True))
-        if component._invisible:
-            dom.set_class(wrapper, "anvil-invisible", True)
-        dom.attach(self._dom, self._kind, wrapper, drawn, before)
         self._added(component)
         if self._shown:
             component._set_shown(True)

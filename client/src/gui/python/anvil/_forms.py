@@ -30,13 +30,18 @@ _open = None
 CUSTOM = "form:"
 
 
-def _component_types():
-    from . import _basic, _containers, _widgets
+_types = {}
+"""The component classes by type name (made once: a RepeatingPanel builds a form per row)."""
 
-    found = {name: getattr(_basic, name) for name in _basic.__all__}
-    found.update({name: getattr(_widgets, name) for name in _widgets.__all__})
-    found.update(_containers.BY_NAME)
-    return found
+
+def _component_types():
+    if not _types:
+        from . import _basic, _containers, _widgets
+
+        _types.update({name: getattr(_basic, name) for name in _basic.__all__})
+        _types.update({name: getattr(_widgets, name) for name in _widgets.__all__})
+        _types.update(_containers.BY_NAME)
+    return _types
 
 
 def form_class(name):

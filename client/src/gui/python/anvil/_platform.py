@@ -6,10 +6,11 @@ CPython with a fake adapter, in the unit tests).
 An adapter offers:
 
     draw(kind, props) -> element    update(element, kind, name, props)
-    control(element, kind) -> element         slot(parent_kind, layout) -> element
-    attach(container, kind, holder, layout, before | None)      release(holder)
+    control(element, kind) -> element         release(holder)
+    place(container, kind, child, layout, before | None, hidden, invisible) -> holder
                                     the components' drawing, client/src/gui/draw.js (shared
-                                    with the designer); props: JSON-like values, no None
+                                    with the designer); props: JSON-like values, no None;
+                                    `place` is draw.js's `slot` and `attach` in one call
     draw_call(name, *args)          another of the drawing's functions (e.g. youtubeCommand)
     create(tag) -> element          root() / overlay() -> element
     append(parent, child)           insert(parent, child, before)     detach(element)
@@ -39,6 +40,8 @@ An adapter offers:
     location_hash() -> text         set_location_hash(text, replace)
     encode_uri(text) / decode_uri(text)
     focused() -> element | None     contains(element, other) -> bool
+    app_info() -> JSON text         `anvil.app`'s facts (client/src/gui/app-info.js)
+    set_theme_color(name, value) -> bool   a theme colour's new value on the page
     console_error(text) / console_warn(text)     confirm(text) -> bool       ready()
 
 `DomAdapter` holds what both adapters do alike (the DOM's own methods); each adds how values
@@ -159,6 +162,12 @@ class DomAdapter:
 
     def contains(self, element, other):
         return bool(element.contains(other))
+
+    def app_info(self):
+        return str(self._window.wbApp.info())
+
+    def set_theme_color(self, name, value):
+        return bool(self._window.wbApp.setColor(name, value))
 
     def console_warn(self, text):
         self._window.console.warn(text)

@@ -1,5 +1,6 @@
 """The adapter for Pyodide: the DOM through `js`, the components' drawing through
-`js.wbDraw` (client/src/gui/draw.js), Python callbacks kept alive as proxies.
+`js.wbDraw` (client/src/gui/draw.js; properties handed over as JSON text), Python callbacks
+kept alive as one proxy that calls each listener by its key.
 
 With JavaScript Promise Integration (JSPI; Chromium has it) client Python can wait without
 freezing the page: the browser enters Python through `wbSuspend.promising`
@@ -14,6 +15,10 @@ import js
 from pyodide.ffi import can_run_sync, create_once_callable, create_proxy, run_sync, to_js
 
 from ._platform import DomAdapter
+
+_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+"""The drawing's properties as JSON text: one encoder for every call (`json.dumps` with an
+option makes a new one each time); ASCII, the quickest text to hand over."""
 
 
 class _Waiter:
@@ -34,28 +39,37 @@ class Adapter(DomAdapter):
 
     def __init__(self):
         super().__init__(js.document, js.window)
-        self._listeners = []
         self.suspends = bool(can_run_sync())
         """True when the browser has JSPI (decided at start-up, which runs able to wait)."""
+        self._listeners = {}
+        """Every listener's function by its key: one proxy (`_enter`) calls them all."""
+        self._enter = self._entry(create_proxy(self._dispatch))  # alive as long as the page
+        # the functions called for every component, looked up once (each lookup crosses too)
+        self._draw_fn = self._draw.draw
+        self._update_fn = self._draw.update
+        self._place_fn = self._draw.place
+        self._listen_fn = js.wbSuspend.listen
 
     def _js(self, props):
-        return to_js(props, dict_converter=js.Object.fromEntries)
+        """`props` for the drawing: its JSON text (boot.js parses it), as a string crosses
+        into JavaScript at once where `to_js` converts a dict entry by entry."""
+        try:
+            return _JSON.encode(props)
+        except (TypeError, ValueError):  # NaN, infinity or an object JSON lacks: as before
+            return to_js(props, dict_converter=js.Object.fromEntries)
 
     def _entry(self, proxy):
         """What the browser calls to run `proxy`: through `promising` when Python can wait."""
         return js.wbSuspend.promising(proxy) if self.suspends else proxy
 
     def draw(self, kind, props):
-        return self._draw.draw(kind, self._js(props))
+        return self._draw_fn(kind, self._js(props))
 
     def update(self, element, kind, name, props):
-        self._draw.update(element, kind, name, self._js(props))
+        self._update_fn(element, kind, name, self._js(props))
 
-    def slot(self, parent_kind, layout):
-        return self._draw.slot(parent_kind, self._js(layout))
-
-    def attach(self, container, kind, holder, layout, before):
-        self._draw.attach(container, kind, holder, self._js(layout), before)
+    def place(self, container, kind, child, layout, before, hidden, invisible):
+        return self._place_fn(container, kind, child, self._js(layout), before, hidden, invisible)
 
     def bytes_of(self, js_bytes):
         return js_bytes.to_bytes()
@@ -66,9 +80,12 @@ class Adapter(DomAdapter):
         return str(self._draw.objectUrl(data, content_type))
 
     def listen(self, element, event, fn):
-        proxy = create_proxy(fn)
-        self._listeners.append(proxy)  # alive as long as the page
-        element.addEventListener(event, self._entry(proxy))
+        key = len(self._listeners)
+        self._listeners[key] = fn
+        self._listen_fn(element, event, self._enter, key)
+
+    def _dispatch(self, key, event):
+        return self._listeners[key](event)
 
     def set_timeout(self, fn, seconds):
         if self.suspends:

@@ -1,0 +1,173 @@
+"""Running an assignment's checks against a version of a student's copy, in the background.
+
+Each test runs in a fresh interpreter of its own with the test's deadline as its time limit:
+the interpreter holds the checks file (`checks.py`), an entry that calls the test, and the
+guest's `classroom` helpers, never the student's code; the helpers run that in sandboxes of
+their own (`check_helpers.py`). A test's run is a server call (`Call`, the interactive lane
+of the sandbox) so that the student's script it starts (the batch lane) never waits for a
+thread the test itself holds; the admission queue's batch lane still decides when a test may
+start, under the student's name, so a class's checks take turns with everyone's scripts.
+At most `Runtime.workers - 1` tests run at once, which leaves a thread for the student's
+server calls and requests that tests make.
+
+Nothing here is recorded in a run history: the results go to `check_runs` (`checks.py`) and
+the test's output and traceback never leave the host except as each test's outcome and
+message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from widgetbox.host.courses import checks as stored
+from widgetbox.host.courses.assignments import Assignment
+from widgetbox.host.courses.check_helpers import TARGET
+from widgetbox.host.courses.checks import Checks, Test
+from widgetbox.host.runs.admission import QUEUE_FULL, Lane
+from widgetbox.host.runs.runner import Runner
+from widgetbox.host.storage.database import Database
+from widgetbox.host.widgets.records import Widget
+from widgetbox.runtime import Call, Code, GuestError, Limits, RunResult, Status
+
+log = logging.getLogger("widgetbox.host")
+
+ENTRY = """import anvil.server
+
+import checks
+
+
+@anvil.server.callable("widgetbox_check")
+def _check(name):
+    getattr(checks, name)()
+"""
+"""A test's entry module: it imports the checks file, and the driver calls
+`widgetbox_check(name)`, which calls the test; an exception (AssertionError: failed) ends
+the run and `outcome` reads it."""
+BUSY_TRIES = 30
+"""Times a test asks the queue again (every `RETRY_AFTER` seconds) while it is full."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a check run judges: one version of one student's copy."""
+
+    assignment: Assignment
+    student_id: int
+    widget: Widget
+    version: int
+    submission_id: int | None
+    public_only: bool
+
+
+def outcome(test: Test, result: RunResult, deadline: float) -> dict[str, Any]:
+    """A test's result as stored: status, the message the student may be shown, and for
+    the teachers the line of the checks file where it stopped and what it printed."""
+    error = result.error
+    line = None
+    if error is not None:
+        for frame in reversed(error.frames):
+            if frame.filename.rpartition("/")[2] == "checks.py":
+                line = frame.lineno
+                break
+    if result.status is Status.OK:
+        status, message = "passed", ""
+    elif result.status is Status.TIMEOUT or (error is not None and error.type == "TimedOut"):
+        status, message = "timeout", f"Took longer than {deadline:g} s."
+    elif error is not None and error.type == "AssertionError":
+        status = "failed"
+        message = error.message or "An assertion failed."
+    elif error is not None:
+        status, message = "errored", f"{error.type}: {error.message}".rstrip(": ")
+    else:
+        status, message = "errored", result.message or result.status.value
+    return {
+        "name": test.name,
+        "status": status,
+        "message": message[: stored.MAX_MESSAGE],
+        "line": line,
+        "seconds": round(result.wall_time, 3),
+        "output": (result.stdout + result.stderr)[-stored.MAX_MESSAGE :],
+    }
+
+
+class Checker:
+    def __init__(self, db: Database, runner: Runner) -> None:
+        self.db = db
+        self.runner = runner
+        self._at_once = asyncio.Semaphore(max(1, runner.runtime.workers - 1))
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def begin(self, target: Target, checks: Checks) -> int:
+        """Record a check run and start it in the background; returns its id."""
+        run_id = await self.db.write(
+            stored.begin,
+            target.assignment,
+            target.student_id,
+            target.version,
+            target.submission_id,
+            target.public_only,
+        )
+        self.start(run_id, target, checks)
+        return run_id
+
+    def start(self, run_id: int, target: Target, checks: Checks) -> None:
+        """Run the tests of a check run already recorded (`checks.begin`), in the
+        background."""
+        task = asyncio.create_task(self._check(run_id, target, checks))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _check(self, run_id: int, target: Target, checks: Checks) -> None:
+        results: list[dict[str, Any]] = []
+        try:
+            code = await self.db.read(self.runner.code_at, target.widget, target.version)
+            chosen = checks.chosen(target.public_only)
+            for number, test in enumerate(chosen, 1):
+                results.append(await self._test(target, checks, code, test))
+                if number < len(chosen):
+                    await self.db.write(stored.record, run_id, results, False)
+        except Exception:
+            log.exception("checks of assignment %s failed in the host", target.assignment.id)
+        finally:
+            await self.db.write(stored.record, run_id, results, True)
+
+    async def _test(self, target: Target, checks: Checks, code: Code, test: Test) -> dict[str, Any]:
+        job = Call(
+            Code({"checks.py": checks.source, "main.py": ENTRY}, "main.py"),
+            "widgetbox_check",
+            [test.name],
+        )
+        limits = Limits(
+            timeout=checks.deadline,
+            host_call_timeout=checks.deadline,
+            output=256 * 1024,
+            host_calls=1000,
+        )
+        for _ in range(BUSY_TRIES):
+            try:
+                async with self._at_once, self.runner.queue.slot(target.student_id, Lane.BATCH):
+                    try:
+                        result = await self.runner.runtime.run_async(
+                            job, limits=limits, context={TARGET: code}
+                        )
+                    except GuestError:
+                        log.exception("the sandbox failed while running a check")
+                        result = RunResult(
+                            Status.ERROR, "", "", 0.0, None, 0, message="The sandbox failed."
+                        )
+                    return outcome(test, result, checks.deadline)
+            except QUEUE_FULL as e:
+                await asyncio.sleep(e.retry_after or 5)
+        busy = RunResult(Status.KILLED, "", "", 0.0, None, 0, message="The server was too busy.")
+        return outcome(test, busy, checks.deadline)
+
+    async def stop(self) -> None:
+        """Stop every check run in progress; each is recorded finished with the tests it
+        had done (the teachers can run the checks again)."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=10)

@@ -1,0 +1,93 @@
+"""`/healthz`, `/readyz` and `/metrics`, and the separate metrics port.
+
+- `/healthz` is liveness: 200 whenever the event loop answers; it touches nothing, so a
+  busy server is never restarted for being busy.
+- `/readyz` is readiness (`probes.readiness`): 200, or 503 with the reasons, for a load
+  balancer to send traffic elsewhere until it is ready again.
+- `/metrics` is Prometheus's text format. It tells how busy the server is and how its runs
+  end, which is nobody's business but the operator's: by default only the admin's browser
+  session may read it here (others get 404, as for anything they may not see); with
+  `metrics_port` set it is served on that port of `metrics_host` instead (loopback by
+  default, for a scraper on the machine or behind the operator's own network rules), and
+  not here at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+from wsgiref.simple_server import WSGIServer
+
+from litestar import MediaType, Response, get
+from litestar.datastructures import State
+from prometheus_client import CONTENT_TYPE_LATEST, start_http_server
+
+from widgetbox.host.config import Config
+from widgetbox.host.errors import NotFound
+from widgetbox.host.health.metrics import Metrics
+from widgetbox.host.health.probes import readiness
+from widgetbox.host.web.dependencies import ConfigDep, Viewer
+
+log = logging.getLogger("widgetbox.host")
+
+NO_STORE = {"Cache-Control": "no-store"}
+METRICS_TYPE = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
+"""Prometheus's text format; Litestar adds the charset to every text/ type itself."""
+
+
+@get("/healthz", include_in_schema=False, sync_to_thread=False)
+def healthz() -> Response[dict[str, str]]:
+    return Response({"status": "ok"}, headers=NO_STORE, media_type=MediaType.JSON)
+
+
+@get("/readyz", include_in_schema=False)
+async def readyz(state: State) -> Response[dict[str, Any]]:
+    reasons = await readiness(state)
+    if reasons:
+        body: dict[str, Any] = {"status": "not ready", "reasons": reasons}
+        return Response(body, status_code=503, headers=NO_STORE, media_type=MediaType.JSON)
+    return Response({"status": "ready"}, headers=NO_STORE, media_type=MediaType.JSON)
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics(state: State, viewer: Viewer, config: ConfigDep) -> Response[bytes]:
+    if config.server.metrics_port is not None or viewer is None or not viewer.is_admin:
+        raise NotFound("not_found", "There is nothing here.")
+    found: Metrics = state.metrics
+    text = await asyncio.to_thread(found.exposition)
+    return Response(text, headers=NO_STORE, media_type=METRICS_TYPE)
+
+
+ROUTES = [healthz, readyz, metrics]
+
+
+class MetricsPort:
+    """The metrics served on their own port (`metrics_port`), by prometheus-client's own
+    small HTTP server in a thread, without authentication: who may reach the port decides."""
+
+    def __init__(self, config: Config, metrics: Metrics) -> None:
+        self._config = config
+        self._metrics = metrics
+        self._server: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        port = self._config.server.metrics_port
+        if port is None:
+            return
+        host = self._config.server.metrics_host
+        self._server, self._thread = start_http_server(
+            port, addr=host, registry=self._metrics.registry
+        )
+        log.info("metrics at http://%s:%d/metrics", host, port)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None

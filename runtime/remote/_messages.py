@@ -1,0 +1,205 @@
+"""What the host and its workers say to each other over NATS, declared once.
+
+The same discipline as `_wire` (whose `pack`/`unpack` and field codecs these reuse): every
+kind is a frozen dataclass, `unpack` refuses a kind the receiver does not expect and any
+field missing, extra or of the wrong type, and a worker's results are re-checked field by
+field (`RunResult` through `_wire.result_in`). A worker is trusted no more than a sandbox
+process: everything it sends is data the host parses and checks again.
+
+Subjects (`PREFIX` is `wb`; `<w>` is a worker's name, which its NATS user is limited to):
+
+    wb.work.<w>      host → worker   Dispatch (request/reply: Accepted or Refused)
+    wb.cancel.<w>    host → worker   CancelRun
+    wb.events.<w>    worker → host   RunOutput, RunChunk, RunDone, RunFailed (one run's in order)
+    wb.host.<w>      worker → host   HostCallRequest (request/reply: the bridge's answer frame)
+    wb.beat.<w>      worker → host   Beat, every `BEAT_INTERVAL` (Bye when it stops)
+    wb.pkg.<w>       worker → host   PackagePiece (request/reply: a piece of an environment)
+    wb.jobs.batch    host → stream   Dispatch of a script or task (the JetStream work queue)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .. import _wire as wire
+from .._http import ResponseChunk
+from .._result import RunResult
+from .._wire import Message, RunRequest, Stream
+
+_M = TypeVar("_M", bound=Message)
+
+PREFIX = "wb"
+BEAT_INTERVAL = 1.0
+"""Seconds between a worker's heartbeats."""
+SILENT_AFTER = 3.0
+"""Seconds without a heartbeat after which the host sends a worker nothing more and reports
+the runs it had started as lost."""
+STREAM = "WIDGETBOX_RUNS"
+"""The JetStream work-queue stream of scripts and tasks."""
+CONSUMER = "workers"
+"""Its one durable pull consumer, shared by every worker (each message goes to one)."""
+BATCH_SUBJECT = f"{PREFIX}.jobs.batch"
+
+TO_WORKER: dict[str, type[Message]] = {}
+"""What the host sends a worker."""
+FROM_WORKER: dict[str, type[Message]] = {}
+"""What a worker sends the host."""
+
+
+def subject(kind: str, worker: str) -> str:
+    """`wb.<kind>.<worker>`; a worker's name is checked where it is chosen (`check_name`)."""
+    return f"{PREFIX}.{kind}.{worker}"
+
+
+def check_name(name: str) -> str:
+    """A worker's name: a NATS subject token (letters, digits, `-`, `_`), 1-64 characters."""
+    if not (0 < len(name) <= 64) or not all(c.isalnum() or c in "-_" for c in name):
+        raise ValueError(f"{name!r} is not a worker name (letters, digits, - and _)")
+    if not name.isascii():
+        raise ValueError(f"{name!r} is not a worker name (ASCII only)")
+    return name
+
+
+def _declare(kinds: dict[str, type[Message]], kind: str) -> Callable[[type[_M]], type[_M]]:
+    def declare(cls: type[_M]) -> type[_M]:
+        if kind in TO_WORKER or kind in FROM_WORKER:
+            raise TypeError(f"the message kind {kind!r} is declared twice")
+        cls.kind = kind
+        kinds[kind] = cls
+        return cls
+
+    return declare
+
+
+# -- the host's ------------------------------------------------------------------------------
+
+
+@_declare(TO_WORKER, "dispatch")
+@dataclass(frozen=True, slots=True)
+class Dispatch(Message):
+    """Run `request` as run `run` (an id the host chose, unique across restarts). `timeout`
+    is the seconds left of it when sent: machines share no monotonic clock, so the worker
+    counts its own deadline from when it accepts (the host keeps the real one)."""
+
+    run: str
+    request: RunRequest
+    timeout: float
+    packages: str | None = None
+    """The digest of its packages environment (`request.packages` is None: the host's
+    folder means nothing on a worker), fetched and verified by the worker (`_packages`)."""
+
+
+@_declare(TO_WORKER, "cancel")
+@dataclass(frozen=True, slots=True)
+class CancelRun(Message):
+    run: str
+
+
+# -- a worker's ------------------------------------------------------------------------------
+
+
+@_declare(FROM_WORKER, "accepted")
+@dataclass(frozen=True, slots=True)
+class Accepted(Message):
+    """The worker has handed the run to a sandbox process: from here on its user code may
+    run, so the run is never sent elsewhere again."""
+
+    run: str
+    worker: str
+
+
+@_declare(FROM_WORKER, "refused")
+@dataclass(frozen=True, slots=True)
+class Refused(Message):
+    """The worker did not start the run (full, or stopping): nothing ran."""
+
+    run: str
+    why: str
+
+
+@_declare(FROM_WORKER, "output")
+@dataclass(frozen=True, slots=True)
+class RunOutput(Message):
+    run: str
+    stream: Stream
+    text: str
+
+
+@_declare(FROM_WORKER, "chunk")
+@dataclass(frozen=True, slots=True)
+class RunChunk(Message):
+    run: str
+    chunk: ResponseChunk
+
+
+@_declare(FROM_WORKER, "done")
+@dataclass(frozen=True, slots=True)
+class RunDone(Message):
+    run: str
+    result: RunResult
+
+
+@_declare(FROM_WORKER, "failed")
+@dataclass(frozen=True, slots=True)
+class RunFailed(Message):
+    """The worker could not run it (the sandbox failed, not the widget's code)."""
+
+    run: str
+    message: str
+
+
+@_declare(FROM_WORKER, "host_call")
+@dataclass(frozen=True, slots=True)
+class HostCallRequest(Message):
+    """A guest's host call, forwarded as its sandbox process forwarded it to the worker's
+    runtime; answered with the bridge's frame (`{"ok": ...}` or `{"error": ...}`)."""
+
+    run: str
+    op: str
+    data: Any
+    timeout: float
+
+
+@_declare(FROM_WORKER, "package_piece")
+@dataclass(frozen=True, slots=True)
+class PackagePiece(Message):
+    """Asks for the piece of environment `digest` from `offset` (request/reply on
+    `wb.pkg.<w>`; answered `_packages.OK` + bytes, or `_packages.FAILED` + why)."""
+
+    digest: str
+    offset: int
+
+
+@_declare(FROM_WORKER, "beat")
+@dataclass(frozen=True, slots=True)
+class Beat(Message):
+    """A worker is alive: its name, the runs it has in progress and how many it takes at
+    once (interactive and batch together), and its sandbox processes alive."""
+
+    worker: str
+    runs: int
+    capacity: int
+    processes: int
+
+
+@_declare(FROM_WORKER, "bye")
+@dataclass(frozen=True, slots=True)
+class Bye(Message):
+    """A worker is stopping (its runs end as killed and report so)."""
+
+    worker: str
+
+
+def pack(message: Message) -> bytes:
+    return wire.pack(message)
+
+
+def unpack(data: bytes, kinds: dict[str, type[Message]]) -> Message:
+    """Raises `_wire.WireError` for anything but one of `kinds`, exactly."""
+    return wire.unpack(data, kinds)
+
+
+for _declared in (*TO_WORKER.values(), *FROM_WORKER.values()):
+    wire._record(_declared)  # a field the wire cannot carry fails here, at import

@@ -1,0 +1,221 @@
+"""A NATS server and Widgetbox workers on loopback, started and stopped by the tests that
+use them (`tests/sandbox/test_remote.py`, `just bench scaleout`): nats-server with
+JetStream in a temporary folder and a user per worker (`runtime/remote/_auth.py`), and
+each worker a separate `widgetbox worker` process."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from widgetbox.runtime.remote._auth import HOST_USER, server_config
+
+NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
+READY_WAIT = 180.0
+
+
+def available() -> bool:
+    return Path(NATS_SERVER).exists()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Cluster:
+    """nats-server on loopback and the workers started on it, by name."""
+
+    folder: Path
+    port: int
+    passwords: dict[str, str]
+    host_password: str
+    address: str = "127.0.0.1"
+    """Where nats-server listens (and the workers and the host reach it)."""
+    server: subprocess.Popen[bytes] | None = None
+    workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, user: str = HOST_USER) -> str:
+        password = self.host_password if user == HOST_USER else self.passwords[user]
+        return f"nats://{user}:{password}@{self.address}:{self.port}"
+
+    def start_server(self) -> None:
+        config = self.folder / "nats.conf"
+        config.write_text(
+            server_config(
+                listen=f"{self.address}:{self.port}",
+                store_dir=self.folder / "jetstream",
+                host_password=self.host_password,
+                workers=self.passwords,
+            )
+        )
+        with (self.folder / "nats.log").open("ab") as log:  # the child keeps its own
+            self.server = subprocess.Popen(
+                [NATS_SERVER, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection((self.address, self.port)):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("nats-server did not start")
+
+    def stop_server(self) -> None:
+        if self.server is not None:
+            self.server.terminate()
+            self.server.wait(10)
+            self.server = None
+
+    def start_worker(
+        self,
+        name: str,
+        *,
+        processes: int = 1,
+        capacity: int | None = None,
+        prefix: Sequence[str] = (),
+        wait: bool = True,
+    ) -> subprocess.Popen[bytes]:
+        """`widgetbox worker` as its own process (with `prefix` before it: `taskset`,
+        `ip netns exec`), waiting until it says it is ready."""
+        log_path = self.folder / f"{name}.log"
+        command = [*prefix, sys.executable, "-m", "widgetbox.host.cli"]
+        command += ["worker", "--name", name, "--processes", str(processes)]
+        if capacity is not None:
+            command += ["--capacity", str(capacity)]
+        env = {**os.environ, "NATS_URL": self.url(name)}
+        with log_path.open("ab") as log:  # the child keeps its own
+            worker = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        self.workers[name] = worker
+        if wait:
+            deadline = time.monotonic() + READY_WAIT
+            while b"ready (pid" not in log_path.read_bytes():
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"worker {name} did not start:\n{log_path.read_text()}")
+                time.sleep(0.1)
+        return worker
+
+    def stop_worker(self, name: str) -> None:
+        """SIGTERM: it stops its runs, says goodbye and exits."""
+        worker = self.workers.pop(name)
+        worker.terminate()
+        worker.wait(30)
+
+    def kill_worker(self, name: str) -> None:
+        """kill -9, as a machine that dies (its sandbox processes go when their socket to it
+        closes)."""
+        worker = self.workers.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+
+    def close(self) -> None:
+        for name, worker in list(self.workers.items()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGCONT)
+                worker.terminate()
+            try:
+                worker.wait(20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(5)
+            del self.workers[name]
+        self.stop_server()
+
+
+@contextlib.contextmanager
+def cluster(folder: Path, names: Sequence[str], address: str = "127.0.0.1") -> Iterator[Cluster]:
+    found = Cluster(
+        folder=folder,
+        port=free_port(),
+        passwords={name: secrets.token_hex(12) for name in names},
+        host_password=secrets.token_hex(12),
+        address=address,
+    )
+    found.start_server()
+    try:
+        yield found
+    finally:
+        found.close()
+
+
+def wait_for(check: object, timeout: float = 15.0, step: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(step)
+
+
+@dataclass
+class Machine:
+    """A network namespace joined to this one by a veth pair: another machine, as far as
+    the network goes (its own interfaces, addresses and loopback)."""
+
+    name: str
+    address: str
+    """Its address on the pair."""
+    gateway: str
+    """This side's address: where it reaches nats-server."""
+
+    @property
+    def prefix(self) -> list[str]:
+        """The command prefix that runs a program there."""
+        return ["ip", "netns", "exec", self.name]
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+def can_make_machines() -> bool:
+    return os.geteuid() == 0 and shutil.which("ip") is not None
+
+
+@contextlib.contextmanager
+def machines(count: int) -> Iterator[tuple[str, list[Machine]]]:
+    """`count` network namespaces on a bridge of their own (10.213.0.0/24, this side
+    .1, theirs .2 on), each joined to it by a veth pair; yields this side's address (where
+    nats-server listens: reachable from them, routed nowhere else) and the machines. All
+    removed afterwards (removing a namespace removes its end of a pair, and with it ours)."""
+    tag = secrets.token_hex(3)
+    bridge = f"wbx{tag}br"
+    gateway = "10.213.0.1"
+    made: list[Machine] = []
+    _ip("link", "add", bridge, "type", "bridge")
+    try:
+        _ip("addr", "add", f"{gateway}/24", "dev", bridge)
+        _ip("link", "set", bridge, "up")
+        for index in range(count):
+            name = f"wbx-{tag}-{index}"
+            ours, theirs = f"wbx{tag}{index}a", f"wbx{tag}{index}b"
+            address = f"10.213.0.{index + 2}"
+            _ip("netns", "add", name)
+            made.append(Machine(name, address, gateway))
+            _ip("link", "add", ours, "type", "veth", "peer", "name", theirs)
+            _ip("link", "set", ours, "master", bridge)
+            _ip("link", "set", ours, "up")
+            _ip("link", "set", theirs, "netns", name)
+            _ip("-n", name, "addr", "add", f"{address}/24", "dev", theirs)
+            _ip("-n", name, "link", "set", theirs, "up")
+            _ip("-n", name, "link", "set", "lo", "up")
+        yield gateway, made
+    finally:
+        for machine in made:
+            with contextlib.suppress(subprocess.CalledProcessError):
+                _ip("netns", "delete", machine.name)
+        with contextlib.suppress(subprocess.CalledProcessError):
+            _ip("link", "delete", bridge)
