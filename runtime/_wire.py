@@ -141,15 +141,27 @@ class RunRequest:
     keeps for this key (see `_warm`)."""
 
 
-def _declare(kinds: dict[str, type[Message]], kind: str) -> Callable[[type[_M]], type[_M]]:
-    def declare(cls: type[_M]) -> type[_M]:
-        if kind in TO_PROCESS or kind in FROM_PROCESS:
-            raise TypeError(f"the message kind {kind!r} is declared twice")
-        cls.kind = kind
-        kinds[kind] = cls
-        return cls
+def declarer(
+    *protocol: dict[str, type[Message]],
+) -> Callable[[dict[str, type[Message]], str], Callable[[type[_M]], type[_M]]]:
+    """The class decorator of a protocol whose messages are registered in `protocol`'s
+    tables (one per direction): `@declare(TABLE, "kind")`, a kind unique across them all
+    (this wire's, and NATS workers' in `remote/_messages.py`)."""
 
-    return declare
+    def declare_in(kinds: dict[str, type[Message]], kind: str) -> Callable[[type[_M]], type[_M]]:
+        def declare(cls: type[_M]) -> type[_M]:
+            if any(kind in table for table in protocol):
+                raise TypeError(f"the message kind {kind!r} is declared twice")
+            cls.kind = kind
+            kinds[kind] = cls
+            return cls
+
+        return declare
+
+    return declare_in
+
+
+_declare = declarer(TO_PROCESS, FROM_PROCESS)
 
 
 @_declare(TO_PROCESS, "run")

@@ -19,16 +19,13 @@ Subjects (`PREFIX` is `wb`; `<w>` is a worker's name, which its NATS user is lim
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from .. import _wire as wire
 from .._http import ResponseChunk
 from .._result import RunResult
 from .._wire import Message, RunRequest, Stream
-
-_M = TypeVar("_M", bound=Message)
 
 PREFIX = "wb"
 BEAT_INTERVAL = 1.0
@@ -62,15 +59,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def _declare(kinds: dict[str, type[Message]], kind: str) -> Callable[[type[_M]], type[_M]]:
-    def declare(cls: type[_M]) -> type[_M]:
-        if kind in TO_WORKER or kind in FROM_WORKER:
-            raise TypeError(f"the message kind {kind!r} is declared twice")
-        cls.kind = kind
-        kinds[kind] = cls
-        return cls
-
-    return declare
+_declare = wire.declarer(TO_WORKER, FROM_WORKER)
 
 
 # -- the host's ------------------------------------------------------------------------------
