@@ -118,6 +118,14 @@ def _optional_path(value: Any) -> Path | None:
     return _path(value)
 
 
+def _optional_file(value: Any) -> Path | None:
+    """A file that must exist when named (its contents are checked where it is used)."""
+    path = _optional_path(value)
+    if path is not None and not path.is_file():
+        raise ValueError("expected the path of an existing file")
+    return path
+
+
 def _url(value: Any) -> str:
     text = _text(value).rstrip("/")
     parts = urlsplit(text)
@@ -331,9 +339,39 @@ class SandboxSettings(Section):
         None,
         _optional_password,
         "Sandbox workers on other machines (`widgetbox worker`): the NATS server(s) they and "
-        "this server share, `nats://USER:PASSWORD@HOST:4222` (comma-separated for a "
-        "cluster). Requests, server calls, scripts and tasks go to workers with room, the "
-        "rest to this machine's sandbox processes. Unset: only local processes.",
+        "this server share, `nats://USER:PASSWORD@HOST:4222` (`tls://` for TLS; no "
+        "`USER:PASSWORD@` with `nats_nkey`; comma-separated for a cluster). Requests, server "
+        "calls, scripts and tasks go to workers with room, the rest to this machine's "
+        "sandbox processes. Unset: only local processes.",
+    )
+    nats_ca: Path | None = setting(
+        None,
+        _optional_file,
+        "With `nats_url`: PEM certificates of the CA that signed the NATS server's "
+        "certificate (a private CA); TLS is then required. Unset: a `tls://` URL trusts "
+        "the system's CAs.",
+        shown="none",
+    )
+    nats_cert: Path | None = setting(
+        None,
+        _optional_file,
+        "With `nats_url`: this server's client certificate (PEM), for a NATS server that "
+        "asks for one (`verify: true`); its key in the file or in `nats_key`.",
+        shown="none",
+    )
+    nats_key: Path | None = setting(
+        None,
+        _optional_file,
+        "With `nats_cert`: its private key (PEM), readable by Widgetbox's user only.",
+        shown="none",
+    )
+    nats_nkey: Path | None = setting(
+        None,
+        _optional_file,
+        "With `nats_url`: a file holding this server's NATS user nkey seed (`widgetbox "
+        "nkey FILE` makes one and prints the public key for nats-server's configuration), "
+        "in place of a user and password in the URL.",
+        shown="none",
     )
     persistent_requests: int = setting(
         1000,
@@ -854,6 +892,21 @@ def _inconsistencies(config: Config) -> list[str]:
             f"({security.session_max_days:g} < {security.session_idle_days:g})"
         )
     problems += _email_inconsistencies(config.email)
+    problems += _nats_inconsistencies(config.sandbox)
+    return problems
+
+
+def _nats_inconsistencies(sandbox: SandboxSettings) -> list[str]:
+    named = [
+        name
+        for name in ("nats_ca", "nats_cert", "nats_key", "nats_nkey")
+        if getattr(sandbox, name) is not None
+    ]
+    problems = []
+    if named and sandbox.nats_url is None:
+        problems.append(f"{', '.join(named)} set but nats_url is not: set it, or unset them")
+    if sandbox.nats_key is not None and sandbox.nats_cert is None:
+        problems.append("nats_key is set but nats_cert is not: a client key needs its certificate")
     return problems
 
 

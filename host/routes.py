@@ -61,7 +61,7 @@ def routes(config: Config, assets: Assets, limits: SiteLimits) -> list[Any]:
         *gui_apps.routes(config, assets, app_calls),
         *gui_theme.ROUTES,
         *app_users_web.routes(config, assets, app_calls),
-        *app_sessions_web.routes(widgets.middleware, config.http.http_max_body_bytes),
+        *app_sessions_web.routes(widgets.middleware, config.http.http_max_body_bytes, assets),
         open_app,
         pages.router(
             [

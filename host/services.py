@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -48,6 +49,9 @@ from widgetbox.host.tokens import records as token_records
 from widgetbox.host.web.guards import server_secret
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import Code, CompileFailed, Recycle, Runtime
+
+if TYPE_CHECKING:
+    from widgetbox.runtime.remote import Access
 
 log = logging.getLogger("widgetbox.host")
 
@@ -88,7 +92,7 @@ class Services:
         self.app_sessions = app.state.app_sessions = AppSessions(
             db, config, server_secret(config.server.data_dir)
         )
-        interrupted = await db.write(runs.interrupt_unfinished)
+        interrupted = await db.write(runs.interrupt_started)
         if interrupted:
             log.warning("%d runs were interrupted by the last shutdown", interrupted)
         log.info("database ready at %s", config.database_path)
@@ -99,6 +103,7 @@ class Services:
             workers=queue.capacity,
             cache=config.sandbox.cache_dir,
             nats=config.sandbox.nats_url,
+            nats_access=_nats_access(config),
         )
         app.state.runtime = runtime
         app.state.tables = self.tables
@@ -118,6 +123,12 @@ class Services:
         app.state.app_users = UsersService(self.tables, self.app_sessions, mailer)
         register_users(runtime.bridge, app.state.app_users)
         app.state.live = LiveRuns()
+        # a course's limits on its students' copies of its assignments: their runs and checks
+        admit = functools.partial(
+            course_limits.check,
+            site=course_limits.Limits.site(config),
+            file_bytes=table_bytes(self.tables),
+        )
         app.state.runner = Runner(
             runtime,
             db,
@@ -133,20 +144,19 @@ class Services:
                 idle=config.sandbox.persistent_idle_minutes * 60,
                 memory_growth=config.sandbox.persistent_memory_growth_mib * 1024 * 1024,
             ),
-            # a course's limits on its students' copies of its assignments
-            admit=functools.partial(
-                course_limits.check,
-                site=course_limits.Limits.site(config),
-                file_bytes=table_bytes(self.tables),
-            ),
+            admit=admit,
         )
         tasks.register(runtime.bridge, db, app.state.runner)
         # classroom checks: the guest's helpers, and the runs a stopped server left behind
         check_helpers.register(runtime.bridge, runtime)
         await db.write(course_checks.interrupted)
-        app.state.checker = Checker(db, app.state.runner)
+        app.state.checker = Checker(db, app.state.runner, admit)
         # the site-wide limits an admin set in the app, in effect from the start
         app.state.site_limits.attach(queue, mailer, await db.read(site_limits.stored))
+        # what the last start left queued (it never began) runs now
+        requeued = await app.state.runner.resume()
+        if requeued:
+            log.info("%d runs left queued by the last shutdown were queued again", requeued)
         app.state.scheduler = Scheduler(db, app.state.runner, SystemClock())
         app.state.scheduler.start()
         self._maintenance = asyncio.create_task(self._maintain(db))
@@ -260,3 +270,15 @@ def compile_for_sandbox(runtime: Runtime, folder: Path) -> None:
     except CompileFailed as e:
         raise PackageError(f"The packages could not be compiled for the sandbox: {e}") from None
     log.debug("compiled %d modules of %s", modules, folder.name)
+
+
+def _nats_access(config: Config) -> Access | None:
+    """The files the server connects to NATS with (the nats_* settings), if NATS is set."""
+    sandbox = config.sandbox
+    if sandbox.nats_url is None:
+        return None
+    from widgetbox.runtime.remote import Access  # nats-py only when NATS is set
+
+    return Access(
+        ca=sandbox.nats_ca, cert=sandbox.nats_cert, key=sandbox.nats_key, nkey=sandbox.nats_nkey
+    )

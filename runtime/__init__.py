@@ -22,6 +22,7 @@ from ._http import ChunkCallback, HttpRequest, HttpResponse, ResponseChunk
 from ._jobs import Call, Code, Job, Persistent, Recycle, Route, Script, Task
 from ._launch import run_child_module
 from ._limits import TOO_LONG, Limits
+from ._load_app import LOAD_APP_TYPE, LoadApp, load_app_in
 from ._output import OutputCallback
 from ._prepare import prepare
 from ._prepare import prepared as interpreter_prepared
@@ -31,6 +32,7 @@ from ._runtime import ProcessStatus, Runtime
 from ._statuses import RUN_STATUSES, RunStatus
 
 __all__ = [
+    "LOAD_APP_TYPE",
     "RUN_STATUSES",
     "TOO_LONG",
     "ArtifactError",
@@ -50,6 +52,7 @@ __all__ = [
     "Interpreter",
     "Job",
     "Limits",
+    "LoadApp",
     "OutputCallback",
     "Persistent",
     "Pin",
@@ -69,6 +72,7 @@ __all__ = [
     "encode_value",
     "estimated_compile_seconds",
     "interpreter_prepared",
+    "load_app_in",
     "load_guest_file",
     "locate_interpreter",
     "prepare",

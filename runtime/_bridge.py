@@ -420,7 +420,7 @@ def parse_request(
     or too large, or when it holds a number JSON cannot carry (NaN, an infinity)."""
     check_frame(frame, max_depth, max_values, what)
     try:
-        request = json.loads(frame, parse_float=_finite_float, parse_constant=_no_constants)
+        request = json.loads(frame, parse_float=finite_float, parse_constant=no_constants)
     except (ValueError, RecursionError):  # ValueError includes CPython's int-digits limit
         raise _bad(what, "is not valid JSON") from None
     if not isinstance(request, dict) or not isinstance(request.get("op"), str):
@@ -428,7 +428,7 @@ def parse_request(
     return request["op"], request.get("data")
 
 
-def _finite_float(text: str) -> float:
+def finite_float(text: str) -> float:
     """`1e400` is valid JSON but overflows to infinity, which no answer or result may hold."""
     value = float(text)
     if not math.isfinite(value):
@@ -436,7 +436,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _no_constants(name: str) -> Any:
+def no_constants(name: str) -> Any:
     """NaN and Infinity are not JSON (answers never contain them either)."""
     raise ValueError(f"{name} is not JSON")
 

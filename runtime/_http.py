@@ -22,6 +22,9 @@ class HttpRequest:
     origin: str = ""
     """The scheme and host the widget is served on, e.g. `https://widgets.example`."""
     remote_address: str = ""
+    app: bool = False
+    """Served on a GUI app's origin (its `/_/api/`): the route may answer with the app's page
+    (`FormResponse`, `AppResponder`: `_load_app.py`)."""
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,7 @@ class Route(_Job):
                     "body": base64.b64encode(request.body).decode("ascii"),
                     "origin": request.origin,
                     "remote_address": request.remote_address,
+                    "app": request.app,
                 },
             }
         )

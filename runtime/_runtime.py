@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import dataclasses
@@ -14,7 +15,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from pathlib import Path
@@ -38,7 +39,7 @@ from ._result import RunResult, Status
 from ._wire import BATCH, INTERACTIVE, Lane, RunRequest
 
 if TYPE_CHECKING:
-    from .remote import Workers
+    from .remote import Access, Workers
 
 log = logging.getLogger("widgetbox.runtime")
 
@@ -113,6 +114,7 @@ class Runtime:
         cache_bytecode: bool = True,
         cache: Path | None = None,
         nats: str | None = None,
+        nats_access: Access | None = None,
     ) -> None:
         if pool_size < 0:
             raise ValueError("the pool size must not be negative")
@@ -186,13 +188,16 @@ class Runtime:
         )
         self._watchdog.start()
         self.remote: Workers | None = None
-        """Sandbox workers on other machines, over the NATS server at `nats` (see
-        `remote/`): runs go to them while one has room, else to this runtime's processes."""
+        """Sandbox workers on other machines, over the NATS server at `nats`, reached with
+        the files `nats_access` names (TLS, an nkey; see `remote/`): runs go to them while
+        one has room, else to this runtime's processes."""
         if nats:
             from .remote import Workers  # nats-py only when it is used
 
             try:
-                self.remote = Workers(nats, self.bridge, fallback=self._run_here)
+                self.remote = Workers(
+                    nats, self.bridge, fallback=self._run_here, access=nats_access
+                )
             except BaseException:
                 self.close()
                 raise
@@ -421,21 +426,37 @@ class Runtime:
         process of its lane (see `SandboxProcess.start`), once more to another when the
         first had died before it reached it (nothing ran). Without `wait`, raises _NoneAlive
         rather than wait for a replacement process."""
-        if self.remote is not None:
-            with self._lock:  # with none of its own, a worker takes it even when busy
-                local = any(p.role == request.lane and p.alive for p in self._processes)
-            sent = self.remote.start(
-                request,
-                on_output=on_output,
-                cancel=cancel,
-                context=context,
-                on_chunk=on_chunk,
-                on_done=on_done,
-                busy_ok=not local,
-            )
-            if sent is not None:
-                return self.remote, 0, sent
+        sent = self._start_remote(request, on_output, cancel, context, on_chunk, on_done, None)
+        if sent is not None:
+            return sent
         return self._start_local(request, on_output, cancel, context, on_chunk, on_done, wait)
+
+    def _start_remote(
+        self,
+        request: RunRequest,
+        on_output: OutputCallback | None,
+        cancel: Cancel | None,
+        context: Mapping[str, Any],
+        on_chunk: ChunkCallback | None,
+        on_done: Callable[[], None] | None,
+        on_start: Callable[[], concurrent.futures.Future[None]] | None,
+    ) -> tuple[_Runs, int, PendingRun] | None:
+        """Send `request` to a remote worker (`remote`), or None when none takes it now."""
+        if self.remote is None:
+            return None
+        with self._lock:  # with none of its own, a worker takes it even when busy
+            local = any(p.role == request.lane and p.alive for p in self._processes)
+        sent = self.remote.start(
+            request,
+            on_output=on_output,
+            cancel=cancel,
+            context=context,
+            on_chunk=on_chunk,
+            on_done=on_done,
+            busy_ok=not local,
+            on_start=on_start,
+        )
+        return None if sent is None else (self.remote, 0, sent)
 
     def _start_local(
         self,
@@ -547,13 +568,19 @@ class Runtime:
         cancel: Cancel | None = None,
         context: Mapping[str, Any] | None = None,
         on_chunk: ChunkCallback | None = None,
+        on_start: Callable[[], Awaitable[None]] | None = None,
     ) -> RunResult:
         """`run` from an event loop, which waits for the sandbox process's answer without a
         thread per run: the run is sent from the loop, and the process's reader thread wakes
         the loop when it ends. Cancelling the awaiting task cancels the run (and waits for
         the sandbox to stop, which takes at most a tick). Deadlines and the watchdog apply
         as for `run`. Only while no sandbox process of its lane is alive (all were lost at
-        once) does a run wait for a replacement on one of the runtime's worker threads."""
+        once) does a run wait for a replacement on one of the runtime's worker threads.
+
+        `on_start()` is awaited (on this loop) before the run may begin anywhere: at once
+        for a local process, once a worker has taken it from the queue for a queued run
+        on a remote worker (see `remote/`). What it raises refuses the run, which then
+        never began: `run_async` raises it."""
         cancel = cancel or Cancel()
         request = self._request(job, limits, on_chunk)
         run_context = dict(context or {})  # stays here: host calls are answered here
@@ -570,16 +597,29 @@ class Runtime:
         with self._idle:
             self._active += 1
         started: tuple[_Runs, int, PendingRun] | None = None
+        remote_start = None
+        if on_start is not None:
+            begin = on_start
+
+            def remote_start() -> concurrent.futures.Future[None]:  # on the NATS thread
+                return asyncio.run_coroutine_threadsafe(_awaited(begin), loop)
+
         try:
             try:
-                started = self._start(
-                    request, on_output, cancel, run_context, on_chunk, wake, wait=False
+                started = self._start_remote(
+                    request, on_output, cancel, run_context, on_chunk, wake, remote_start
                 )
+                if started is None:
+                    if on_start is not None:
+                        await on_start()
+                    started = self._start_local(
+                        request, on_output, cancel, run_context, on_chunk, wake, wait=False
+                    )
             except _NoneAlive:  # wait for a replacement off the loop
                 starting = loop.run_in_executor(
                     self._executor,
                     functools.partial(
-                        self._start,
+                        self._start_local,
                         request,
                         on_output,
                         cancel,
@@ -660,6 +700,10 @@ class _Runs(Protocol):
 
 class _NoneAlive(GuestError):
     """No sandbox process of the lane is alive now (`_pick` without waiting)."""
+
+
+async def _awaited(on_start: Callable[[], Awaitable[None]]) -> None:
+    await on_start()
 
 
 def _resolve(ended: asyncio.Future[None]) -> None:

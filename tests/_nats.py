@@ -1,6 +1,7 @@
 """A NATS server and Widgetbox workers on loopback, started and stopped by the tests that
 use them (`tests/sandbox/test_remote.py`, `just bench scaleout`): nats-server with
-JetStream in a temporary folder and a user per worker (`runtime/remote/_auth.py`), and
+JetStream in a temporary folder and a user per worker (`runtime/remote/_auth.py`), by
+password or by nkey, over TLS when asked (`Tls`, certificates from `tests/_certs.py`), and
 each worker a separate `widgetbox worker` process."""
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests._certs import Issued
+from widgetbox.runtime.remote import Access, public_key
 from widgetbox.runtime.remote._auth import HOST_USER, server_config
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
@@ -34,6 +37,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Tls:
+    """nats-server's TLS: its certificate, signed by the CA `ca` (which clients are told to
+    trust); with `verify`, it asks every client for a certificate `ca` signed (`clients`:
+    each user's, by name)."""
+
+    ca: Path
+    server: Issued
+    verify: bool = False
+    clients: Mapping[str, Issued] = field(default_factory=dict)
+
+    def block(self) -> dict[str, object]:
+        """nats-server's `tls {}` block."""
+        found: dict[str, object] = {
+            "cert_file": str(self.server.cert),
+            "key_file": str(self.server.key),
+            "timeout": 5,
+        }
+        if self.verify:
+            found |= {"ca_file": str(self.ca), "verify": True}
+        return found
+
+
 @dataclass
 class Cluster:
     """nats-server on loopback and the workers started on it, by name."""
@@ -46,10 +72,33 @@ class Cluster:
     """Where nats-server listens (and the workers and the host reach it)."""
     server: subprocess.Popen[bytes] | None = None
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    tls: Tls | None = None
+    nkeys: Mapping[str, Path] = field(default_factory=dict)
+    """Users (workers by name, the host as HOST_USER) known by an nkey: their seed files."""
 
     def url(self, user: str = HOST_USER) -> str:
+        scheme = "tls" if self.tls is not None else "nats"
+        if user in self.nkeys:
+            return f"{scheme}://{self.address}:{self.port}"
         password = self.host_password if user == HOST_USER else self.passwords[user]
-        return f"nats://{user}:{password}@{self.address}:{self.port}"
+        return f"{scheme}://{user}:{password}@{self.address}:{self.port}"
+
+    def access(self, user: str = HOST_USER) -> Access:
+        """The files `user` connects with (the CA, its certificate, its seed)."""
+        client = self.tls.clients.get(user) if self.tls is not None else None
+        return Access(
+            ca=self.tls.ca if self.tls is not None else None,
+            cert=client.cert if client is not None else None,
+            key=client.key if client is not None else None,
+            nkey=self.nkeys.get(user),
+        )
+
+    def worker_args(self, name: str) -> list[str]:
+        """`widgetbox worker`'s options for `access(name)`."""
+        access = self.access(name)
+        options = (("--nats-ca", access.ca), ("--nats-cert", access.cert))
+        options += (("--nats-key", access.key), ("--nats-nkey", access.nkey))
+        return [part for option, path in options if path for part in (option, str(path))]
 
     def start_server(self) -> None:
         config = self.folder / "nats.conf"
@@ -57,8 +106,13 @@ class Cluster:
             server_config(
                 listen=f"{self.address}:{self.port}",
                 store_dir=self.folder / "jetstream",
-                host_password=self.host_password,
-                workers=self.passwords,
+                host_password=None if HOST_USER in self.nkeys else self.host_password,
+                workers={n: p for n, p in self.passwords.items() if n not in self.nkeys},
+                host_nkey=public_key(self.nkeys[HOST_USER]) if HOST_USER in self.nkeys else None,
+                worker_nkeys={
+                    n: public_key(seed) for n, seed in self.nkeys.items() if n != HOST_USER
+                },
+                tls=self.tls.block() if self.tls is not None else None,
             )
         )
         with (self.folder / "nats.log").open("ab") as log:  # the child keeps its own
@@ -86,12 +140,15 @@ class Cluster:
         capacity: int | None = None,
         prefix: Sequence[str] = (),
         wait: bool = True,
+        args: Sequence[str] | None = None,
     ) -> subprocess.Popen[bytes]:
         """`widgetbox worker` as its own process (with `prefix` before it: `taskset`,
-        `ip netns exec`), waiting until it says it is ready."""
+        `ip netns exec`), waiting until it says it is ready. `args` replace the options
+        of its access (`worker_args`)."""
         log_path = self.folder / f"{name}.log"
         command = [*prefix, sys.executable, "-m", "widgetbox.host.cli"]
         command += ["worker", "--name", name, "--processes", str(processes)]
+        command += self.worker_args(name) if args is None else args
         if capacity is not None:
             command += ["--capacity", str(capacity)]
         env = {**os.environ, "NATS_URL": self.url(name)}
@@ -137,13 +194,22 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def cluster(folder: Path, names: Sequence[str], address: str = "127.0.0.1") -> Iterator[Cluster]:
+def cluster(
+    folder: Path,
+    names: Sequence[str],
+    address: str = "127.0.0.1",
+    *,
+    tls: Tls | None = None,
+    nkeys: Mapping[str, Path] | None = None,
+) -> Iterator[Cluster]:
     found = Cluster(
         folder=folder,
         port=free_port(),
         passwords={name: secrets.token_hex(12) for name in names},
         host_password=secrets.token_hex(12),
         address=address,
+        tls=tls,
+        nkeys=dict(nkeys or {}),
     )
     found.start_server()
     try:

@@ -3,7 +3,9 @@
 - `/_/api/<path>` the HTTP endpoints of the widget's server code (`@anvil.server.route`),
   as Anvil serves an app's API at `<app>/_/api/...`: the same checks, header allow-list and
   limits as a widget's HTTP API (`endpoints/serve.py`), with the browser's visit (its
-  session, cookies and logged-in user; cookies never enter the sandbox as headers);
+  session, cookies and logged-in user; cookies never enter the sandbox as headers); a
+  route may answer with the app's page itself (`FormResponse`, `AppResponder`:
+  gui/load_app.py);
 - `POST /_/session/reset` `anvil.server.reset_session()`: the browser's session is
   forgotten and its cookie cleared, so the next call starts a new one.
 """
@@ -15,14 +17,16 @@ from typing import Any
 
 import sqlite_utils
 from litestar import Request, Response, Router, post, route
-from litestar.datastructures import State
+from litestar.datastructures import Cookie, State
 from litestar.params import FromPath
 
 from widgetbox.host.app_sessions.visit import HTTP, AppSessions, client_of
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints.serve import ALL_METHODS, run_route
 from widgetbox.host.gui.apps import visible_app
+from widgetbox.host.gui.capabilities import Capabilities
 from widgetbox.host.gui.hosts import PREFIX
+from widgetbox.host.gui.load_app import loaded_app
 from widgetbox.host.gui.requests import CALL_HEADERS, NOT_FOUND, error, refused
 from widgetbox.host.gui.tokens import AppTokens
 from widgetbox.host.runs.runner import Runner
@@ -30,10 +34,12 @@ from widgetbox.host.storage.database import Database
 from widgetbox.host.web.dependencies import (
     AppSessionsDep,
     AppTokensDep,
+    CapabilitiesDep,
     ConfigDep,
     DbDep,
     RunnerDep,
 )
+from widgetbox.host.web.pages import Assets
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
 
@@ -44,9 +50,9 @@ def _files(database: sqlite_utils.Database, widget: Widget) -> dict[str, str]:
     return dict(widgets.head_files(database, widget))
 
 
-def routes(rate_limit: Any, max_body: int) -> list[Router]:
+def routes(rate_limit: Any, max_body: int, assets: Assets) -> list[Router]:
     """`rate_limit`: the widgets' HTTP APIs' middleware (per address); `max_body` their
-    body cap."""
+    body cap; `assets` the app's page's (a route may answer with it: gui/load_app.py)."""
 
     async def serve(
         request: Request[Any, Any, State],
@@ -57,6 +63,7 @@ def routes(rate_limit: Any, max_body: int) -> list[Router]:
         config: Config,
         runner: Runner,
         app_sessions: AppSessions,
+        capabilities: Capabilities,
     ) -> Response[Any]:
         with runner.runtime.handling_request():  # scripts give way meanwhile
             found = await visible_app(request, slug, db, app_tokens, config, runner.code_in)
@@ -67,7 +74,14 @@ def routes(rate_limit: Any, max_body: int) -> list[Router]:
                 widget, code.files, request.cookies, client_of(request), HTTP
             )
             origin = config.app_origin(slug) + API
-            return await run_route(request, runner, config, widget, code, path, origin, visit)
+            signer = capabilities.of(widget.id, widget.created_at)
+
+            def page(body: bytes, cookies: list[Cookie]) -> Response[Any] | None:
+                return loaded_app(widget, code, assets, signer, body, cookies)
+
+            return await run_route(
+                request, runner, config, widget, code, path, origin, visit, load_app=page
+            )
 
     @route(PREFIX + "/{slug:str}" + API, http_method=ALL_METHODS, include_in_schema=False)
     async def api_root(
@@ -78,8 +92,11 @@ def routes(rate_limit: Any, max_body: int) -> list[Router]:
         config: ConfigDep,
         runner: RunnerDep,
         app_sessions: AppSessionsDep,
+        capabilities: CapabilitiesDep,
     ) -> Response[Any]:
-        return await serve(request, slug, "/", db, app_tokens, config, runner, app_sessions)
+        return await serve(
+            request, slug, "/", db, app_tokens, config, runner, app_sessions, capabilities
+        )
 
     @route(
         PREFIX + "/{slug:str}" + API + "/{path:path}",
@@ -95,8 +112,11 @@ def routes(rate_limit: Any, max_body: int) -> list[Router]:
         config: ConfigDep,
         runner: RunnerDep,
         app_sessions: AppSessionsDep,
+        capabilities: CapabilitiesDep,
     ) -> Response[Any]:
-        return await serve(request, slug, path, db, app_tokens, config, runner, app_sessions)
+        return await serve(
+            request, slug, path, db, app_tokens, config, runner, app_sessions, capabilities
+        )
 
     @post(PREFIX + "/{slug:str}/_/session/reset", include_in_schema=False, status_code=200)
     async def reset_session(

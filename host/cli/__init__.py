@@ -3,7 +3,8 @@
 sandbox.py   prepare, run      the interpreter, and a file run as a script widget would
                                (or, for a widget on a server, remote_runs.py's run)
 serve.py     serve             the web application
-worker.py    worker            sandbox processes serving a server over NATS (remote/)
+worker.py    worker, nkey      sandbox processes serving a server over NATS (remote/),
+                               and a NATS user nkey for them (or the server)
 backups.py   backup, restore   the database copied and put back, with its keys
 doctor.py    doctor            the set-up checked (host/doctor/): what to fix
 settings.py  settings          the settings in effect (or README.md's table of them)
@@ -43,7 +44,7 @@ from widgetbox.host.cli.settings import settings_command
 from widgetbox.host.cli.sync import clone_command, pull_command, push_command, status_command
 from widgetbox.host.cli.transfer import export_command, import_command
 from widgetbox.host.cli.watch import watch_command
-from widgetbox.host.cli.worker import worker_command
+from widgetbox.host.cli.worker import nkey_command, worker_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,5 +79,6 @@ for command in (
     open_command,
     watch_command,
     worker_command,
+    nkey_command,
 ):
     main.add_command(command)

@@ -180,8 +180,7 @@ class Courses(Controller):
 
         def write(database: Any) -> tuple[list[roster.Created], list[str]]:
             course = records.teaching(database, course_id, user)
-            if course.archived:
-                raise Forbidden("course_archived", "This course is archived: nobody can join it.")
+            records.current(course, "nobody can join it.")
             if not user.is_admin and not accounts.signup_open(
                 database, config.security.open_signup
             ):
@@ -221,7 +220,9 @@ class Courses(Controller):
         db: DbDep,
         config: ConfigDep,
     ) -> LinkOut:
-        """Any earlier link of the account stops working."""
+        """Any earlier link of the account stops working. Also in an archived course: the
+        link changes the account, not the course, and lets its student in to read their
+        work."""
         user = require_user(viewer)
 
         def write(database: Any) -> tuple[accounts.User, str]:

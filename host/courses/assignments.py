@@ -21,7 +21,7 @@ from widgetbox.host.accounts.users import User
 from widgetbox.host.courses import due
 from widgetbox.host.courses import records as course_records
 from widgetbox.host.courses.instructions import MAX_INSTRUCTIONS
-from widgetbox.host.courses.records import Course, students
+from widgetbox.host.courses.records import Course, current, students
 from widgetbox.host.errors import Conflict, Forbidden, Invalid, NotFound
 from widgetbox.host.storage.times import iso, now
 from widgetbox.host.widgets import records as widgets
@@ -122,8 +122,7 @@ def check_instructions(text: str) -> str:
 
 
 def _open(course: Course) -> None:
-    if course.archived:
-        raise Forbidden("course_archived", "This course is archived: it takes no new work.")
+    current(course, "it takes no new work, and its assignments stay as they are.")
 
 
 # -- reading -------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ checks (`checking.py`): each runs the student's code under test (the run's conte
 `status` is `timeout` when the student's run passed what is left of the test's deadline
 (the guest raises `TimedOut`). The student's code runs with no context, so no service
 (Data Tables, secrets, email, outbound HTTP) answers it, and its files never hold the checks:
-nothing it does can read them. These runs are not recorded in anyone's run history.
+nothing it does can read them. These runs are not recorded in anyone's run history; their
+fuel goes to the check run's `Meter` (the context's `checks_meter`), so it counts towards
+the student's limits with the check run's (`limits.py`).
 Handlers block a bridge thread while the student's run goes (`Runtime.run`), never past the
 call's timeout."""
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
 from typing import Any
 
 from widgetbox.runtime import (
@@ -41,6 +44,8 @@ from widgetbox.runtime import (
 
 TARGET = "checks_target"
 """The context key of the student's `Code` in a test's run."""
+METER = "checks_meter"
+"""The context key of the check run's `Meter`."""
 MARGIN = 0.2
 """Seconds kept back from the call's timeout, so the student's run ends (as timed out)
 before the bridge gives up on the call."""
@@ -74,6 +79,27 @@ def _error(result: RunResult) -> dict[str, str] | None:
     return None
 
 
+class Meter:
+    """The fuel a check run's sandboxes burnt: its tests' (added by the checker) and the
+    student's runs the tests asked for (added here, from bridge threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fuel = 0
+
+    def add(self, fuel: int | None) -> None:
+        """None (a run stopped mid-instruction: wasmtime's count is not known) adds
+        nothing, as a run's record keeps no fuel then."""
+        if fuel:
+            with self._lock:
+                self._fuel += fuel
+
+    @property
+    def fuel(self) -> int:
+        with self._lock:
+            return self._fuel
+
+
 class CheckHelpers:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -83,7 +109,11 @@ class CheckHelpers:
         if left <= 0:
             return RunResult(Status.TIMEOUT, "", "", 0.0, None, 0, message="No time was left")
         limits = Limits(timeout=left, output=OUTPUT, host_calls=1000)
-        return self.runtime.run(job, limits=limits, context={})
+        result = self.runtime.run(job, limits=limits, context={})
+        meter = call.context.get(METER)
+        if isinstance(meter, Meter):
+            meter.add(result.fuel)
+        return result
 
     @staticmethod
     def _answer(result: RunResult, **more: Any) -> dict[str, Any]:

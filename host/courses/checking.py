@@ -12,7 +12,10 @@ server calls and requests that tests make.
 
 Nothing here is recorded in a run history: the results go to `check_runs` (`checks.py`) and
 the test's output and traceback never leave the host except as each test's outcome and
-message.
+message. A check run is one of the student's runs for the course's limits: the checks a
+student starts (Submit, Check) pass the same `admit` as their Run (`limits.check`, in the
+write that records the check run), and every check run's fuel (its tests' and, through the
+`Meter`, the student's runs they asked for) is stored with it as it goes.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from typing import Any
 
 from widgetbox.host.courses import checks as stored
 from widgetbox.host.courses.assignments import Assignment
-from widgetbox.host.courses.check_helpers import TARGET
+from widgetbox.host.courses.check_helpers import METER, TARGET, Meter
 from widgetbox.host.courses.checks import Checks, Test
+from widgetbox.host.errors import TooMany
 from widgetbox.host.runs.admission import QUEUE_FULL, Lane
-from widgetbox.host.runs.runner import Runner
+from widgetbox.host.runs.runner import Admit, Runner
 from widgetbox.host.storage.database import Database
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import Call, Code, GuestError, Limits, RunResult, Status
@@ -94,23 +98,44 @@ def outcome(test: Test, result: RunResult, deadline: float) -> dict[str, Any]:
 
 
 class Checker:
-    def __init__(self, db: Database, runner: Runner) -> None:
+    def __init__(
+        self, db: Database, runner: Runner, admit: Admit = lambda db, widget: None
+    ) -> None:
         self.db = db
         self.runner = runner
+        self.admit = admit
+        """Refuses a student's check run beyond their course's limits (`TooMany`), inside
+        the write that records it: the runner's own (`services.py`)."""
         self._at_once = asyncio.Semaphore(max(1, runner.runtime.workers - 1))
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def begin(self, target: Target, checks: Checks) -> int:
-        """Record a check run and start it in the background; returns its id."""
-        run_id = await self.db.write(
-            stored.begin,
-            target.assignment,
-            target.student_id,
-            target.version,
-            target.submission_id,
-            target.public_only,
-        )
-        self.start(run_id, target, checks)
+    async def begin(self, target: Target, checks: Checks, *, admit: bool) -> int:
+        """Record a check run and start it in the background; returns its id. With
+        `admit` (the student's own action: a Submit) a run beyond the student's limits is
+        recorded as refused, with the limit's message, and not started; the teachers' runs
+        are never refused by a student's limit (they still count)."""
+
+        def write(db: Any) -> tuple[int, bool]:
+            refused = None
+            if admit:
+                try:
+                    self.admit(db, target.widget)
+                except TooMany as e:
+                    refused = e.message
+            run_id = stored.begin(
+                db,
+                target.assignment,
+                target.student_id,
+                target.version,
+                target.submission_id,
+                target.public_only,
+                refused,
+            )
+            return run_id, refused is None
+
+        run_id, admitted = await self.db.write(write)
+        if admitted:
+            self.start(run_id, target, checks)
         return run_id
 
     def start(self, run_id: int, target: Target, checks: Checks) -> None:
@@ -122,19 +147,22 @@ class Checker:
 
     async def _check(self, run_id: int, target: Target, checks: Checks) -> None:
         results: list[dict[str, Any]] = []
+        meter = Meter()
         try:
             code = await self.db.read(self.runner.code_at, target.widget, target.version)
             chosen = checks.chosen(target.public_only)
             for number, test in enumerate(chosen, 1):
-                results.append(await self._test(target, checks, code, test))
+                results.append(await self._test(target, checks, code, test, meter))
                 if number < len(chosen):
-                    await self.db.write(stored.record, run_id, results, False)
+                    await self.db.write(stored.record, run_id, results, False, meter.fuel)
         except Exception:
             log.exception("checks of assignment %s failed in the host", target.assignment.id)
         finally:
-            await self.db.write(stored.record, run_id, results, True)
+            await self.db.write(stored.record, run_id, results, True, meter.fuel)
 
-    async def _test(self, target: Target, checks: Checks, code: Code, test: Test) -> dict[str, Any]:
+    async def _test(
+        self, target: Target, checks: Checks, code: Code, test: Test, meter: Meter
+    ) -> dict[str, Any]:
         job = Call(
             Code({"checks.py": checks.source, "main.py": ENTRY}, "main.py"),
             "widgetbox_check",
@@ -151,13 +179,14 @@ class Checker:
                 async with self._at_once, self.runner.queue.slot(target.student_id, Lane.BATCH):
                     try:
                         result = await self.runner.runtime.run_async(
-                            job, limits=limits, context={TARGET: code}
+                            job, limits=limits, context={TARGET: code, METER: meter}
                         )
                     except GuestError:
                         log.exception("the sandbox failed while running a check")
                         result = RunResult(
                             Status.ERROR, "", "", 0.0, None, 0, message="The sandbox failed."
                         )
+                    meter.add(result.fuel)
                     return outcome(test, result, checks.deadline)
             except QUEUE_FULL as e:
                 await asyncio.sleep(e.retry_after or 5)

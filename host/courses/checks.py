@@ -11,6 +11,11 @@ Submit (and when the teachers run them for everyone), the public ones on the stu
 Check. Each test ends `passed`, `failed` (an assertion: its message), `errored` (any other
 exception: its type and message) or `timeout`. What a student reads of their results is the
 teachers' choice (`shown`): every detail, the tests' names and outcomes, or the score alone.
+
+A check run is one of the student's runs for the course's limits (`limits.py`): it counts
+once in their runs an hour, and its `fuel` (every sandbox it used) in their CPU time. A
+student's checks beyond a limit are not run: the row keeps the limit's message (`refused`),
+finished at once with no results, and counts for nothing.
 """
 
 from __future__ import annotations
@@ -67,6 +72,8 @@ class CheckRun:
     started_at: str
     finished_at: str | None
     results: list[dict[str, Any]]
+    refused: str | None = None
+    """Not run: the course's limit that refused it, as the student was told."""
 
     @property
     def passed(self) -> int:
@@ -178,6 +185,7 @@ def _run(row: dict[str, Any]) -> CheckRun:
         started_at=row["started_at"],
         finished_at=row["finished_at"],
         results=json.loads(row["results"]),
+        refused=row["refused"],
     )
 
 
@@ -188,7 +196,11 @@ def begin(
     version: int,
     submission_id: int | None,
     public_only: bool,
+    refused: str | None = None,
 ) -> int:
+    """Record a check run about to start, or with `refused` one a limit kept from running
+    (finished at once, with no results)."""
+    started = iso(now())
     return int(
         db.table("check_runs")
         .insert(
@@ -198,9 +210,11 @@ def begin(
                 "submission_id": submission_id,
                 "version": version,
                 "public_only": int(public_only),
-                "started_at": iso(now()),
-                "finished_at": None,
+                "started_at": started,
+                "finished_at": None if refused is None else started,
                 "results": "[]",
+                "fuel": None,
+                "refused": refused,
             }
         )
         .last_pk
@@ -209,11 +223,16 @@ def begin(
 
 
 def record(
-    db: sqlite_utils.Database, run_id: int, results: list[dict[str, Any]], finished: bool
+    db: sqlite_utils.Database,
+    run_id: int,
+    results: list[dict[str, Any]],
+    finished: bool,
+    fuel: int = 0,
 ) -> None:
-    """Store the tests done so far (after each one, so a server stopped mid-check keeps
-    them), and with `finished` the run's end."""
-    changes: dict[str, Any] = {"results": json.dumps(results)}
+    """Store the tests done so far and the fuel they burnt (after each one, so a server
+    stopped mid-check keeps them, and the student's limits see them as they go), and with
+    `finished` the run's end."""
+    changes: dict[str, Any] = {"results": json.dumps(results), "fuel": fuel}
     if finished:
         changes["finished_at"] = iso(now())
     db.table("check_runs").update(run_id, changes)
@@ -267,6 +286,7 @@ def for_teacher(run: CheckRun | None) -> dict[str, Any] | None:
         "passed": run.passed,
         "total": len(run.results),
         "results": run.results,
+        "refused": run.refused,
     }
 
 
@@ -283,6 +303,7 @@ def for_student(run: CheckRun | None, shown: str) -> dict[str, Any] | None:
         "passed": run.passed,
         "total": len(run.results),
         "shown": shown,
+        "refused": run.refused,
     }
     if shown == "details":
         out["results"] = [

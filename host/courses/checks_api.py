@@ -4,7 +4,13 @@ full; a student runs the public tests on their copy ("Check") and reads their ow
 the teachers chose to show them. No student route returns the checks' source, another
 student's results, or the line and output of a test; results are found by the viewer's own
 id, never by an id they send. Submitting runs every test (`after_submit`, called by the
-submissions route)."""
+submissions route).
+
+Check runs count towards the student's limits in the course (`limits.py`): a student's
+Check beyond one is refused like their Run (429 with when it resets), a Submit's checks are
+recorded as not run with the limit's message (the submission stands), and the teachers'
+"check everyone" is never refused by a student's limit but counts as the students' usage.
+An archived course's checks are neither changed nor run (409 `course_archived`)."""
 
 from __future__ import annotations
 
@@ -101,7 +107,7 @@ async def after_submit(
     chosen = await db.read(read)
     if chosen is not None:
         try:
-            await _checker(state).begin(*chosen)
+            await _checker(state).begin(*chosen, admit=True)
         except Exception:  # the submission stands; the teachers can run the checks again
             log.exception("the checks of submission %s could not start", submission.id)
 
@@ -137,6 +143,7 @@ class AssignmentChecks(Controller):
 
         def write(database: Any) -> stored.Checks:
             course = records.teaching(database, course_id, user)
+            records.current(course, "its checks stay as they are.")
             found = assignments.get(database, course, assignment_id)
             return stored.save(database, found, data.source, data.shown, data.deadline)
 
@@ -150,6 +157,7 @@ class AssignmentChecks(Controller):
 
         def write(database: Any) -> None:
             course = records.teaching(database, course_id, user)
+            records.current(course, "its checks stay as they are.")
             stored.remove(database, assignments.get(database, course, assignment_id))
 
         await db.write(write)
@@ -174,6 +182,7 @@ class AssignmentChecks(Controller):
 
         def read(database: Any) -> tuple[list[Target], stored.Checks]:
             course = records.teaching(database, course_id, user)
+            records.current(course, "its checks are not run again; the results stay.")
             assignment = assignments.get(database, course, assignment_id)
             found = _required(database, assignment)
             targets = []
@@ -189,8 +198,8 @@ class AssignmentChecks(Controller):
             return targets, found
 
         targets, found = await db.read(read)
-        for target in targets:
-            await _checker(state).begin(target, found)
+        for target in targets:  # the teachers' action: no student's limit refuses it
+            await _checker(state).begin(target, found, admit=False)
         return ChecksStarted(started=len(targets))
 
     @get(
@@ -245,14 +254,19 @@ class AssignmentChecks(Controller):
         """Starts the public tests on a version of your copy (the latest by default); read
         how they went from `GET .../mine/checks`. 409 `no_public_checks` when there are
         none, `not_started` before Start, `already_checking` while a check of your work
-        (a Check or a submission's) is still running."""
+        (a Check or a submission's) is still running. 429 (`course_runs_limit`,
+        `course_cpu_limit`, `course_storage_limit`, with `Retry-After` and
+        `details.resets_at`) beyond one of the course's limits, as Run is: a Check is one
+        of your runs."""
         user = require_user(viewer)
+        checker = _checker(state)
 
         def write(database: Any) -> tuple[int, Target, stored.Checks]:
             course = records.membership(database, course_id, user)
             assignment = assignments.get(database, course, assignment_id)
             if course.role != "student":
                 raise Forbidden("students_only", "Only the course's students check their work.")
+            records.current(course, "its checks are not run any more.")
             found = stored.of(database, assignment)
             if found is None or not found.chosen(public_only=True):
                 raise Conflict("no_public_checks", "This assignment has no checks you can run.")
@@ -265,12 +279,14 @@ class AssignmentChecks(Controller):
             assert widget is not None
             number = widgets.version(database, widget, data.version or widget.head_version)
             target = Target(assignment, user.id, widget, number.number, None, True)
-            # recorded in the same write that found none running: two presses start one
+            # the limits are read and the run recorded in one write (as Run's are), which
+            # also found none running: two presses start one, a class cannot pass together
+            checker.admit(database, widget)
             run_id = stored.begin(database, assignment, user.id, target.version, None, True)
             return run_id, target, found
 
         run_id, target, found = await db.write(write)
-        _checker(state).start(run_id, target, found)
+        checker.start(run_id, target, found)
         return Response(CheckStarted(started=True, version=target.version), status_code=202)
 
     @get("/mine/checks", summary="Your check results (students)", responses=ERRORS)

@@ -76,6 +76,9 @@ class CheckRunOut(msgspec.Struct):
     passed: int
     total: int
     results: list[ResultOut]
+    refused: str | None = None
+    """Not run: the student's limit that refused their checks (a teacher may run them
+    again for everyone)."""
 
 
 class StudentResults(msgspec.Struct):
@@ -109,6 +112,9 @@ class MyCheckRun(msgspec.Struct, omit_defaults=True):
     shown: Shown
     results: list[MyResult] | msgspec.UnsetType = msgspec.UNSET
     """Left out when the teachers show only the score."""
+    refused: str | None = None
+    """Not run: which of the course's limits you had reached, and when it resets (left
+    out when they ran)."""
 
 
 class MyChecks(msgspec.Struct):

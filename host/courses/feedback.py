@@ -6,7 +6,8 @@ student then reads the note as it was released and the comments released with it
 changes are drafts again until the next release (a deleted comment goes at once: it is
 taken back). Callers check that the viewer teaches the course (`records.teaching`); the
 student's side (`released`) is asked only with the viewer's own id, so no route takes
-another student's id to a student.
+another student's id to a student. An archived course's feedback is read, never changed
+or released (`_writing`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sqlite_utils
 from widgetbox.host.accounts.users import User
 from widgetbox.host.courses import assignments as course_assignments
 from widgetbox.host.courses.assignments import Assignment
-from widgetbox.host.courses.records import Course, member
+from widgetbox.host.courses.records import Course, current, member
 from widgetbox.host.errors import Conflict, Invalid, NotFound
 from widgetbox.host.storage.times import iso, now
 from widgetbox.host.widgets import records as widgets
@@ -56,6 +57,12 @@ class Feedback:
 def _student(db: sqlite_utils.Database, course: Course, student_id: int) -> None:
     if member(db, course, student_id).role != "student":  # NotFound when not in it
         raise NotFound("no_such_member", "That person is not a student of this course.")
+
+
+def _writing(db: sqlite_utils.Database, course: Course, student_id: int) -> None:
+    """A change to the feedback of a student of the course, while it is not archived."""
+    _student(db, course, student_id)
+    current(course, "its feedback stays as it is.")
 
 
 def _id(db: sqlite_utils.Database, assignment: Assignment, student_id: int) -> int | None:
@@ -130,7 +137,7 @@ def save_note(
     student_id: int,
     note: str,
 ) -> Feedback:
-    _student(db, course, student_id)
+    _writing(db, course, student_id)
     if len(note) > MAX_NOTE:
         raise Invalid("invalid_note", f"A note is at most {MAX_NOTE:,} characters.")
     feedback_id = _made(db, assignment, student_id)
@@ -151,7 +158,7 @@ def add_comment(
 ) -> Comment:
     """A comment on line `line` (from 1) of `path` in version `version` of the student's
     copy: each must exist."""
-    _student(db, course, student_id)
+    _writing(db, course, student_id)
     text = body.strip()
     if not 1 <= len(text) <= MAX_COMMENT:
         raise Invalid("invalid_comment", f"A comment is 1 to {MAX_COMMENT:,} characters.")
@@ -193,7 +200,7 @@ def delete_comment(
     comment_id: int,
 ) -> None:
     """Only a comment of this student's feedback on this assignment (NotFound otherwise)."""
-    _student(db, course, student_id)
+    _writing(db, course, student_id)
     feedback_id = _id(db, assignment, student_id)
     gone = (
         db.execute(
@@ -216,7 +223,7 @@ def release(
 ) -> Feedback:
     """Show the student the note and every comment as they are now (`released=False`: take
     it all back until the next release)."""
-    _student(db, course, student_id)
+    _writing(db, course, student_id)
     feedback_id = _made(db, assignment, student_id)
     if released:
         db.execute(

@@ -53,14 +53,15 @@ class Grid:
 
 def check_scores(db: sqlite_utils.Database, course: Course) -> dict[tuple[int, int], str]:
     """Each (assignment, student)'s score in the latest finished check run of their
-    submissions (`checks.py`, `m017`), as "passed/total"; none before checks ran (the grid
-    shows "—"). One query for the course."""
+    submissions (`checks.py`, `m017`), as "passed/total"; none before checks ran, nor when
+    the latest were refused by a limit (the grid shows "—"). One query for the course."""
     rows = db.execute(
         "SELECT c.assignment_id, c.student_id, c.results FROM check_runs AS c "
         "JOIN assignments ON assignments.id = c.assignment_id "
         "WHERE assignments.course_id = ? AND c.id = (SELECT max(id) FROM check_runs AS m "
         " WHERE m.assignment_id = c.assignment_id AND m.student_id = c.student_id "
-        " AND m.submission_id IS NOT NULL AND m.finished_at IS NOT NULL)",
+        " AND m.submission_id IS NOT NULL AND m.finished_at IS NOT NULL) "
+        "AND c.refused IS NULL",
         [course.id],
     ).fetchall()
     found = {}

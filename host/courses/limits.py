@@ -4,22 +4,31 @@ course's assignments, set by the course's teachers within the site's maxima (`[r
 sets none has the site's), and what they have used.
 
 - Runs per hour: every run of the student's copies (scripts, scheduled runs, background
-  tasks, HTTP requests, server calls) queued in the last hour, a sliding window: the reset
-  is when enough of them are an hour old for one more.
-- CPU seconds per day: the fuel of those runs since midnight in the course's time zone, as
-  CPU time (`runs/fuel.py`, wasmtime's count of the guest's instructions at the rate
-  measured here). Fuel, not wall time: it is the work the student's code did, the same on a
-  busy machine as on an idle one, and time spent waiting (for the queue, for an HTTP reply,
-  `time.sleep`) costs the machine nothing. It resets at the next midnight there.
+  tasks, HTTP requests, server calls) queued in the last hour, and every check run of
+  their work (`checks.py`: on their Submit, their Check, or the teachers' "check
+  everyone"; one check run counts as one run, however many tests it has) started in it, a
+  sliding window: the reset is when enough of them are an hour old for one more.
+- CPU seconds per day: the fuel of those runs and check runs since midnight in the course's
+  time zone, as CPU time (`runs/fuel.py`, wasmtime's count of the guest's instructions at
+  the rate measured here; a check run's is every sandbox it used: its tests' and the runs
+  of the student's code they asked for). Fuel, not wall time: it is the work the student's
+  code did, the same on a busy machine as on an idle one, and time spent waiting (for the
+  queue, for an HTTP reply, `time.sleep`) costs the machine nothing. It resets at the next
+  midnight there.
 - Storage: the bytes their copies keep (every version's files, the runs' stored output,
   their Data Tables files), the measure the admin's usage page uses (`admin/usage.py`).
 
-`check` refuses a new batch run (Run, a schedule, a background task) beyond a limit with
-`TooMany` (429) saying which limit, and when it resets (`Retry-After` and
-`details.resets_at`); it runs inside the write that records the run, so a class pressing
-Run at once cannot slip past the limit together. HTTP requests and server calls are counted
-but not refused here: someone waits for their answer, and the site's per-minute rate limits
-bound them already.
+`check` refuses a new batch run (Run, a schedule, a background task) and a student's own
+check run (Check, and the checks of a Submit) beyond a limit with `TooMany` (429) saying
+which limit, and when it resets (`Retry-After` and `details.resets_at`); it runs inside the
+write that records the run, so a class pressing Run (or Check) at once cannot slip past the
+limit together. A Submit beyond a limit is still recorded: only its checks are refused,
+kept as not run with the limit's message (`checks.begin`), and the teachers can run them
+again. The teachers' "check everyone" is never refused by a student's limit (it is their
+action, not the student's) but its check runs count as the student's usage. HTTP requests
+and server calls are counted but not refused here: someone waits for their answer, and the
+site's per-minute rate limits bound them already. A refused run or check run counts for
+nothing.
 """
 
 from __future__ import annotations
@@ -43,8 +52,14 @@ from widgetbox.host.widgets.records import Widget
 MIB = 1024 * 1024
 HOUR = timedelta(hours=1)
 FUEL_PER_CPU_SECOND = FUEL_PER_CPU_MS * 1000
-NAMES = ("runs_per_hour", "cpu_seconds_per_day", "storage_mib")
-"""The limits a course may set, in the order pages show them."""
+LABELS = {
+    "runs_per_hour": "Runs per hour",
+    "cpu_seconds_per_day": "CPU seconds per day",
+    "storage_mib": "Storage (MiB)",
+}
+"""The limits a course may set, in the order pages show them, each as the course page's
+form names it (and refusals name the field so)."""
+NAMES = tuple(LABELS)
 
 FileBytes = Callable[[int], int]
 """A widget's Data Tables file's size in bytes (`admin.usage.table_bytes`)."""
@@ -105,15 +120,23 @@ def store(
     db: sqlite_utils.Database, course_id: int, changes: dict[str, int | None], site: Limits
 ) -> None:
     """Set (a whole number from 1 to the site's maximum) or reset (None: the site's) some of
-    a course's limits, every value checked before any is written."""
-    problems = []
+    a course's limits, every value checked before any is written: `Invalid` names each
+    field wrong, by its label in the message and `details.problems`, and by its name in
+    `details.fields` (where a page shows each problem by its field)."""
+    fields = {}
     for name, value in changes.items():
         if name not in NAMES:
-            problems.append(f"{name}: not a course limit ({', '.join(NAMES)})")
+            fields[name] = f"{name}: not a course limit ({', '.join(NAMES)})"
         elif value is not None and not 1 <= value <= getattr(site, name):
-            problems.append(f"{name}: a whole number from 1 to {getattr(site, name)} (the site's)")
-    if problems:
-        raise Invalid("invalid_limits", "; ".join(problems), {"problems": problems})
+            fields[name] = (
+                f"{LABELS[name]}: a whole number from 1 to {getattr(site, name)} "
+                "(the site's maximum)"
+            )
+    if fields:
+        problems = list(fields.values())
+        raise Invalid(
+            "invalid_limits", "; ".join(problems), {"problems": problems, "fields": fields}
+        )
     merged: dict[str, Any] = {name: _own(db, course_id).get(name) for name in NAMES}
     merged.update(changes)
     db.table("course_limits").upsert({"course_id": course_id, **merged}, pk="course_id")
@@ -148,6 +171,17 @@ _WINDOW = (
 """The runs of the student's copies queued at `since` or later. Run ids grow with
 `queued_at`: the window starts at the first run since (`first`, found by bisection), and
 each copy's runs are read by index from there."""
+_CHECKS = (
+    "FROM check_runs JOIN assignments ON assignments.id = check_runs.assignment_id "
+    "WHERE assignments.course_id = :course AND check_runs.student_id = :student "
+    "AND check_runs.refused IS NULL AND check_runs.started_at >= :since"
+)
+"""The check runs of the student's work in the course started at `since` or later (read by
+the index on assignment and student), except those a limit refused."""
+_MOMENTS = (
+    f"SELECT runs.queued_at AS at {_WINDOW} UNION ALL SELECT check_runs.started_at AS at {_CHECKS}"
+)
+"""When each run and check run of the window began (ISO text of one width: it sorts)."""
 
 
 def _window(
@@ -162,7 +196,9 @@ def _runs_in_hour(
     db: sqlite_utils.Database, course_id: int, student_id: int, at: datetime
 ) -> tuple[int, dict[str, Any]]:
     params = _window(db, course_id, student_id, at - HOUR)
-    (runs,) = db.execute(f"SELECT COUNT(*) {_WINDOW}", params).fetchone()
+    (runs,) = db.execute(
+        f"SELECT (SELECT COUNT(*) {_WINDOW}) + (SELECT COUNT(*) {_CHECKS})", params
+    ).fetchone()
     return int(runs), params
 
 
@@ -170,7 +206,11 @@ def _fuel_today(
     db: sqlite_utils.Database, course_id: int, timezone: str, student_id: int, at: datetime
 ) -> int:
     params = _window(db, course_id, student_id, _midnight(timezone, at))
-    (fuel,) = db.execute(f"SELECT COALESCE(SUM(fuel), 0) {_WINDOW}", params).fetchone()
+    (fuel,) = db.execute(
+        f"SELECT (SELECT COALESCE(SUM(runs.fuel), 0) {_WINDOW}) "
+        f"+ (SELECT COALESCE(SUM(check_runs.fuel), 0) {_CHECKS})",
+        params,
+    ).fetchone()
     return int(fuel)
 
 
@@ -248,8 +288,8 @@ def check(
     file_bytes: FileBytes,
     at: datetime | None = None,
 ) -> None:
-    """Refuse a new batch run of a student's copy beyond one of its course's limits
-    (`TooMany`, with when it resets); any other widget passes at once."""
+    """Refuse a new batch run (or a student's check run) of a student's copy beyond one of
+    its course's limits (`TooMany`, with when it resets); any other widget passes at once."""
     copy = _course_of(db, widget)
     if copy is None:
         return
@@ -259,7 +299,7 @@ def check(
     if runs >= limits.runs_per_hour:
         # one more may start once the oldest `runs - limit + 1` of the window are an hour old
         row = db.execute(
-            f"SELECT queued_at {_WINDOW} ORDER BY runs.id LIMIT 1 OFFSET :offset",
+            f"SELECT at FROM ({_MOMENTS}) ORDER BY at LIMIT 1 OFFSET :offset",  # noqa: S608 - no value of anyone's in the text
             {**window, "offset": runs - limits.runs_per_hour},
         ).fetchone()
         resets = (parse_iso(row[0]) if row else at) + HOUR

@@ -16,7 +16,8 @@ from widgetbox.host.web.dependencies import ConfigDep, DbDep, TablesDep, Viewer,
 from widgetbox.host.web.openapi import ERRORS
 
 CourseId = FromPath[int]
-Positive = Annotated[int, msgspec.Meta(ge=1, le=100_000_000)]
+Limit = Annotated[int, msgspec.Meta(description="A whole number from 1 to the site's maximum")]
+"""Bounds are checked by `limits.store`, which names every field out of them at once."""
 
 
 class LimitsOut(msgspec.Struct):
@@ -53,9 +54,9 @@ class CourseLimitsOut(msgspec.Struct):
 class LimitChanges(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Only the limits given change; null puts one back to the site's."""
 
-    runs_per_hour: Positive | msgspec.UnsetType | None = msgspec.UNSET
-    cpu_seconds_per_day: Positive | msgspec.UnsetType | None = msgspec.UNSET
-    storage_mib: Positive | msgspec.UnsetType | None = msgspec.UNSET
+    runs_per_hour: Limit | msgspec.UnsetType | None = msgspec.UNSET
+    cpu_seconds_per_day: Limit | msgspec.UnsetType | None = msgspec.UNSET
+    storage_mib: Limit | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class UsageList(msgspec.Struct):
@@ -114,7 +115,9 @@ class CourseLimits(Controller):
         db: DbDep,
         config: ConfigDep,
     ) -> CourseLimitsOut:
-        """422 `invalid_limits` lists every value above the site's maximum."""
+        """422 `invalid_limits` lists every value out of bounds (from 1 to the site's
+        maximum), each by its field in `details.fields`; 409 `course_archived` once the
+        course is archived."""
         user = require_user(viewer)
         site = limits.Limits.site(config)
         changes = {
@@ -125,6 +128,7 @@ class CourseLimits(Controller):
 
         def write(database: Any) -> CourseLimitsOut:
             course = records.teaching(database, course_id, user)
+            records.current(course, "its limits stay as they are.")
             limits.store(database, course.id, changes, site)
             found = limits.of_course(database, course.id, site)
             return CourseLimitsOut(

@@ -88,6 +88,7 @@ async def course(
         info=info,
         kinds=KINDS,
         timezones=TIMEZONES,
+        limit_labels=course_limits.LABELS,
         **found,
     )
 

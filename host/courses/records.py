@@ -6,6 +6,13 @@ students, who join with the course's code or come from a roster (`roster.py`). A
 not in a course is told it does not exist (404), so course ids reveal nothing; students are
 refused what only teachers do (403). A student sees the course, its teachers and its
 published assignments, never the other students.
+
+An archived course is read-only for everyone: every change to it (its settings, people,
+assignments, submissions, checks, limits, feedback) is refused with `Conflict`
+`course_archived` (`current`), until its teacher unarchives it, which stays allowed. What
+is not the course's own stays as it was: the students keep their widgets, and a teacher may
+still make a roster account a new set-password link (that changes the account, and lets its
+student in to read their work).
 """
 
 from __future__ import annotations
@@ -92,6 +99,15 @@ def _course(row: dict[str, Any]) -> Course:
 
 
 # -- checks --------------------------------------------------------------------------------
+
+
+ARCHIVED = "it is read-only until its teacher unarchives it."
+
+
+def current(course: Course, why: str = ARCHIVED) -> None:
+    """Refuse a change to an archived course (`why` finishes the message)."""
+    if course.archived:
+        raise Conflict("course_archived", f"This course is archived: {why}")
 
 
 def check_title(title: str) -> str:
@@ -252,14 +268,19 @@ def update(
     archived: bool | None = None,
 ) -> Course:
     """Title and time zone (teachers); archiving (the teacher only): an archived course
-    takes no one new and no work, and keeps everything for reading."""
+    takes no one new and no work, and keeps everything for reading. An archived course's
+    title and time zone change only with unarchiving it; archiving it again keeps when it
+    was archived."""
+    if archived is not None:
+        leading(db, course.id, viewer)
+    if archived is not False and (title is not None or timezone is not None):
+        current(course, "unarchive it to change its title or time zone.")
     changes: dict[str, Any] = {}
     if title is not None:
         changes["title"] = check_title(title)
     if timezone is not None:
         changes["timezone"] = check_timezone(timezone)
-    if archived is not None:
-        leading(db, course.id, viewer)
+    if archived is not None and archived != course.archived:
         changes["archived_at"] = iso(now()) if archived else None
     if changes:
         db.table("courses").update(course.id, changes)
@@ -268,6 +289,7 @@ def update(
 
 def new_join_code(db: sqlite_utils.Database, course: Course, viewer: User) -> Course:
     """A fresh join code: the old one (and its link) stops working."""
+    current(course, "nobody can join it.")
     db.execute("UPDATE courses SET join_code = ? WHERE id = ?", [_new_code(db), course.id])
     return membership(db, course.id, viewer)
 
@@ -285,7 +307,7 @@ def join(db: sqlite_utils.Database, user: User, code: str) -> Course:
     ).fetchone()
     if known is None:
         if archived_at is not None:
-            raise Forbidden("course_archived", "This course is archived: nobody can join it.")
+            raise Conflict("course_archived", "This course is archived: nobody can join it.")
         add_member(db, course_id, user, "student")
     return membership(db, course_id, user)
 
@@ -295,6 +317,7 @@ def add_co_teacher(
 ) -> Member:
     """Make an existing account a co-teacher of the course (the teacher only)."""
     leading(db, course.id, viewer)
+    current(course, "nobody can join it.")
     row = accounts.find_user(db, username)
     if row is None:
         raise NotFound("no_such_user", f"There is no account {username.strip()[:40]!r}.")
@@ -317,6 +340,7 @@ def remove_member(db: sqlite_utils.Database, course: Course, viewer: User, user_
         raise Forbidden("teacher_stays", "A course's teacher cannot be removed from it.")
     if found.role == "co-teacher":
         leading(db, course.id, viewer)
+    current(course, "its people stay as they were; unarchive it to remove someone.")
     db.execute(
         "DELETE FROM course_members WHERE course_id = ? AND user_id = ?", [course.id, user_id]
     )

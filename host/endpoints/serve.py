@@ -21,11 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar import Request, Response, Router, route
-from litestar.datastructures import State
+from litestar.datastructures import Cookie, State
 from litestar.enums import HttpMethod
 from litestar.params import FromPath
 from litestar.response import Stream
@@ -48,6 +49,7 @@ from widgetbox.host.web.errors import body, moved, respond
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import (
+    LOAD_APP_TYPE,
     TOO_LONG,
     Code,
     HttpRequest,
@@ -76,6 +78,10 @@ RECORDED_WAIT = 2.0
 HIDDEN_REQUEST_HEADERS = frozenset({"cookie", "x-csrf-token"})
 """Widgetbox's own credentials (its session and CSRF cookies live on this origin): never
 passed to the widget."""
+
+LoadAppPage = Callable[[bytes, list[Cookie]], "Response[Any] | None"]
+"""The app's page for a route's `FormResponse`, given its body and the visit's cookies; None
+when the body cannot be read."""
 
 ALL_METHODS = [
     HttpMethod.GET,
@@ -181,12 +187,14 @@ async def run_route(
     visit: Visit,
     *,
     owner: bool = False,
+    load_app: LoadAppPage | None = None,
 ) -> Response[Any]:
     """Answer `request` with the widget's `@anvil.server.route`s at `path` (a widget's API
     here; a GUI app's `/_/api/` on its own origin, app_sessions/web.py), the run's visit
     given (its session and cookies; their changes come back as `Set-Cookie`). `owner`:
     the requester is the widget's owner, signed in to Widgetbox, so a failure's generic
-    answer names its log entry (`RUN_HEADER`)."""
+    answer names its log entry (`RUN_HEADER`). `load_app`: a GUI app's, whose routes may
+    answer with the app's page (`FormResponse`, `AppResponder`: gui/load_app.py)."""
     refused = bounds.request_problem(
         (name for name, _ in request.scope["headers"]), request.scope.get("query_string", b"")
     )
@@ -223,6 +231,7 @@ async def run_route(
         body=body_bytes,
         origin=origin,
         remote_address=client,
+        app=load_app is not None,
     )
     limits = Limits.request().with_(
         stream_chunk_bytes=config.http.http_stream_chunk_bytes,
@@ -257,6 +266,9 @@ async def run_route(
     if not result.ok or result.response is None:
         return await _failure_for(result, recorded)
     answer = result.response
+    if load_app is not None and answer.content_type == LOAD_APP_TYPE:
+        page = load_app(answer.body, visit.response_cookies())
+        return _failure_of(Status.ERROR) if page is None else page
     # HTTP has no body with these statuses (Litestar refuses to send one: a 500)
     content = b"" if answer.status in NO_BODY_STATUSES else answer.body
     return Response(

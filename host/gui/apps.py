@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -255,7 +255,17 @@ def _runtimes(assets: Assets) -> dict[str, Any]:
     return found
 
 
-def _page(widget: Widget, code: Code, assets: Assets) -> Response[Any]:
+def app_page(
+    widget: Widget,
+    code: Code,
+    assets: Assets,
+    load: dict[str, Any] | None = None,
+    meta: Mapping[str, str] | None = None,
+    cookies: list[Cookie] | None = None,
+) -> Response[Any]:
+    """The app's page. A route's `FormResponse`/`AppResponder` (load_app.py) gives it `load`,
+    what to open instead of the app's start-up with the client's startup data (values as a
+    call's answer), and `meta`, the page's title and meta tags."""
     files = dict(code.files)
     settings = design.app_settings(files)
     runtime = _runtimes(assets).get(settings.runtime)
@@ -271,6 +281,9 @@ def _page(widget: Widget, code: Code, assets: Assets) -> Response[Any]:
         "files": design.client_files(files),
         "app": app_info(widget),  # anvil.app (client/src/gui/app-info.js)
     }
+    if load is not None:
+        boot["load"] = load
+    meta = dict(meta or {})
     # the loader's own chunks too: the browser would ask for them only once it has the loader
     preload = [
         {"href": STATIC + chunk.removeprefix("/static/"), "kind": "module"}
@@ -285,7 +298,8 @@ def _page(widget: Widget, code: Code, assets: Assets) -> Response[Any]:
     return Template(
         "gui/app.html",
         context={
-            "title": widget.title,
+            "title": meta.pop("title", None) or widget.title,
+            "meta": meta,
             "script": STATIC + assets.url("gui/boot.js").removeprefix("/static/"),
             "style": STATIC + assets.url("gui/gui.css").removeprefix("/static/"),
             "theme_colors": THEME_COLORS,
@@ -296,6 +310,7 @@ def _page(widget: Widget, code: Code, assets: Assets) -> Response[Any]:
         },
         headers=PAGE_HEADERS,
         media_type=MediaType.HTML,
+        cookies=cookies,
     )
 
 
@@ -453,7 +468,7 @@ def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
             if on_app_host(request, slug) and (moved := await db.read(widgets.former, slug)):
                 return _to_new_address(request, config, slug, moved)
             return _not_found()
-        return _page(found[0], found[1], assets)
+        return app_page(found[0], found[1], assets)
 
     @route(
         PREFIX + "/{slug:str}/_/static/{path:path}",

@@ -1,7 +1,8 @@
 """The server's health for load balancers, orchestrators and Prometheus.
 
 probes.py     what readiness means: the interpreter ready, the database writable, the
-              sandbox processes up (`readiness`: the reasons it is not)
+              sandbox processes up or a NATS worker healthy (`readiness`: the reasons it
+              is not; `workers`: the workers' state, which /readyz shows)
 metrics.py    `Metrics`: the Prometheus registry of one app, counted as work happens
               (requests, runs, refusals) and read at each scrape from the live objects
               (queue, sandbox processes and their pools, database, disk)

@@ -3,9 +3,12 @@
 Liveness (`/healthz`) needs nothing of this: an event loop that answers is alive. Readiness
 asks the three things a request needs and that can fail while the process lives: the
 interpreter compiled and the runtime started (the app's start-up has finished), the database
-taking a write transaction (not locked by another process, not read-only), and a live
-sandbox process in each lane (one that crashed is replaced after a second; until then,
-requests or scripts would wait).
+taking a write transaction (not locked by another process, not read-only), and something to
+run each lane's work: a live sandbox process (one that crashed is replaced after a second;
+until then, requests or scripts would wait) or, with NATS workers configured (`nats_url`), a
+healthy worker, which takes both lanes' work. Workers add capacity rather than being needed:
+with local processes up, a server whose workers are all gone (or whose NATS is away) is
+still ready, and `workers` says so.
 """
 
 from __future__ import annotations
@@ -55,15 +58,37 @@ def _nothing(db: Any) -> None:
     """The write transaction itself is the check: `BEGIN IMMEDIATE` takes the write lock."""
 
 
+def workers(runtime: Runtime) -> dict[str, Any] | None:
+    """The NATS workers' state, for `/readyz` (None without NATS): whether the server is
+    connected to NATS and how many workers are healthy. Counts only: which machines serve
+    and how busy they are is the operator's business (the admin page, `/metrics`)."""
+    remote = runtime.remote
+    if remote is None:
+        return None
+    found = remote.status()
+    healthy = sum(worker.healthy for worker in found)
+    return {
+        "nats": "connected" if remote.connected else "not connected",
+        "healthy": healthy,
+        "unhealthy": len(found) - healthy,
+    }
+
+
 async def _sandbox(runtime: Runtime) -> list[str]:
     found = await asyncio.to_thread(runtime.sandbox_status, SANDBOX_WAIT)
+    remote = workers(runtime)
+    # a healthy worker takes either lane's work, whatever the local processes
+    served = remote is not None and remote["healthy"] > 0
     reasons = []
     for lane in LANES:
         mine = [process for process in found if process.lane == lane]
         alive = [process for process in mine if process.alive]
-        if mine and not alive:
+        if mine and not alive and not served:
             which = "requests" if lane == "interactive" else "scripts"
-            reasons.append(f"sandbox: no {which} process is running ({len(mine)} being replaced)")
+            reasons.append(
+                f"sandbox: no {which} process is running ({len(mine)} being replaced)"
+                + ("" if remote is None else " and no worker is healthy")
+            )
     if not found:
         reasons.append("sandbox: the runtime has stopped")
     return reasons

@@ -3,7 +3,9 @@
 - `/healthz` is liveness: 200 whenever the event loop answers; it touches nothing, so a
   busy server is never restarted for being busy.
 - `/readyz` is readiness (`probes.readiness`): 200, or 503 with the reasons, for a load
-  balancer to send traffic elsewhere until it is ready again.
+  balancer to send traffic elsewhere until it is ready again; with NATS workers
+  configured, either answer says how they are (`probes.workers`: connected, how many
+  healthy).
 - `/metrics` is Prometheus's text format. It tells how busy the server is and how its runs
   end, which is nobody's business but the operator's: by default only the admin's browser
   session may read it here (others get 404, as for anything they may not see); with
@@ -27,7 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, start_http_server
 from widgetbox.host.config import Config
 from widgetbox.host.errors import NotFound
 from widgetbox.host.health.metrics import Metrics
-from widgetbox.host.health.probes import readiness
+from widgetbox.host.health.probes import readiness, workers
 from widgetbox.host.web.dependencies import ConfigDep, Viewer
 
 log = logging.getLogger("widgetbox.host")
@@ -45,10 +47,15 @@ def healthz() -> Response[dict[str, str]]:
 @get("/readyz", include_in_schema=False)
 async def readyz(state: State) -> Response[dict[str, Any]]:
     reasons = await readiness(state)
+    body: dict[str, Any] = {"status": "not ready", "reasons": reasons} if reasons else {}
+    runtime = state.get("runtime")
+    remote = workers(runtime) if runtime is not None else None
+    if remote is not None:
+        body["workers"] = remote
     if reasons:
-        body: dict[str, Any] = {"status": "not ready", "reasons": reasons}
         return Response(body, status_code=503, headers=NO_STORE, media_type=MediaType.JSON)
-    return Response({"status": "ready"}, headers=NO_STORE, media_type=MediaType.JSON)
+    body = {"status": "ready", **body}
+    return Response(body, headers=NO_STORE, media_type=MediaType.JSON)
 
 
 @get("/metrics", include_in_schema=False)

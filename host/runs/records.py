@@ -1,6 +1,13 @@
 """Run records: every script run, scheduled run, HTTP request and server call, as functions
 of the database. A run is written when it is queued, when it starts and when it ends; its
-output is stored once, at the end (it streams live through `live.py` meanwhile)."""
+output is stored once, at the end (it streams live through `live.py` meanwhile).
+
+A run of the batch lane is "queued" until its code may begin (the runner records it
+"running" first, wherever it runs: `Runner`), so a queued record is one that never began:
+a restart queues it again (`left_queued`), while one left running is marked interrupted
+(`interrupt_started`): its code may have done part of its work. A queued background task
+keeps its arguments in `request` until it starts, for that.
+"""
 
 from __future__ import annotations
 
@@ -140,10 +147,48 @@ def create(
 
 
 def started(db: sqlite_utils.Database, run_id: int) -> None:
+    """The run may begin now (a task's arguments are not needed any more)."""
     db.execute(
-        "UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
+        "UPDATE runs SET status = 'running', started_at = ?, "
+        "request = CASE WHEN trigger = 'task' THEN NULL ELSE request END "
+        "WHERE id = ? AND status = 'queued'",
         [iso(now()), run_id],
     )
+
+
+def task_call(args: Any, kwargs: Any) -> dict[str, Any]:
+    """What a queued background task keeps in `request` (its arguments, in the codec's
+    form) so that a restart can queue it again."""
+    return {"args": encode_value(list(args)), "kwargs": encode_value(dict(kwargs))}
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A batch run an earlier start of the server left queued (it never began)."""
+
+    id: int
+    widget: str
+    """The widget's slug."""
+    version: int
+    trigger: str
+    task_name: str | None
+    request: dict[str, Any] | None
+    """A task's arguments (`task_call`)."""
+
+
+def left_queued(db: sqlite_utils.Database) -> list[Queued]:
+    """At start-up: the runs an earlier start left queued, oldest first."""
+    marks = ", ".join("?" for _ in HISTORY_TRIGGERS)
+    rows = db.execute(
+        "SELECT runs.id, widgets.slug, runs.version, runs.trigger, runs.task_name, "  # noqa: S608 - marks only
+        "runs.request FROM runs JOIN widgets ON widgets.id = runs.widget_id "
+        f"WHERE runs.status = 'queued' AND runs.trigger IN ({marks}) ORDER BY runs.id",
+        list(HISTORY_TRIGGERS),
+    ).fetchall()
+    return [
+        Queued(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else None)
+        for row in rows
+    ]
 
 
 def error_data(error: UserError | None) -> dict[str, Any] | None:
@@ -289,21 +334,28 @@ def task_list(
 def ended_without_running(
     db: sqlite_utils.Database, run_id: int, status: str, message: str
 ) -> None:
-    """A run that never reached the sandbox: cancelled while queued, refused, interrupted."""
+    """A run that never reached the sandbox: cancelled while queued, refused, interrupted
+    (a task's arguments are not needed any more)."""
     db.execute(
-        "UPDATE runs SET status = ?, message = ?, finished_at = ? WHERE id = ?",
+        "UPDATE runs SET status = ?, message = ?, finished_at = ?, "
+        "request = CASE WHEN trigger = 'task' THEN NULL ELSE request END WHERE id = ?",
         [status, message, iso(now()), run_id],
     )
 
 
-def interrupt_unfinished(db: sqlite_utils.Database) -> int:
-    """At start-up: runs left queued or running by a stopped server are marked interrupted,
-    so nothing stays "running" forever."""
+INTERRUPTED = (
+    "Widgetbox stopped while this run was running; it is not run again by itself, as its "
+    "code may have done part of its work"
+)
+
+
+def interrupt_started(db: sqlite_utils.Database) -> int:
+    """At start-up: runs a stopped server left running are marked interrupted, so nothing
+    stays "running" forever (those left queued are queued again: `left_queued`)."""
     cursor = db.execute(
-        "UPDATE runs SET status = 'interrupted', finished_at = ?, "
-        "message = 'Widgetbox stopped while this run was queued or running' "
-        "WHERE status IN ('queued', 'running')",
-        [iso(now())],
+        "UPDATE runs SET status = 'interrupted', finished_at = ?, message = ? "
+        "WHERE status = 'running'",
+        [iso(now()), INTERRUPTED],
     )
     return int(cursor.rowcount)
 

@@ -7,6 +7,12 @@ Scripts and background tasks share one path (`start`): a script run is a backgro
 whose function is the module body, so both are queued on the batch lane under the owner's
 limits, recorded, streamed live, listed in the run history, cancelled by `cancel` and keep a
 `task_state` (`states.py`); only the job differs (`Script` or `Task`).
+
+A batch run is recorded "running" only as it may begin (`Runtime.run_async`'s `on_start`:
+in a local process at once, on a remote worker once one has taken it from the work queue
+and before it starts it), so its record says whether its code may have run. Stopping
+leaves the runs that never began queued, and the next start queues them again (`resume`);
+those that had begun are not run again (their code may have had side effects).
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ from widgetbox.runtime import (
     Script,
     Status,
     Task,
+    decode_value,
 )
 
 log = logging.getLogger("widgetbox.host")
@@ -97,6 +104,14 @@ class _Active:
     cancel: Cancel
     started: bool = False
     """Whether it left the queue for the sandbox (then a cancel stops the sandbox)."""
+    begun: bool = False
+    """Whether it is recorded running: its code may have run."""
+    cancelled: bool = False
+    """Whether someone stopped it (`cancel`), not the server's stopping."""
+
+
+class _NotBegun(Exception):
+    """The server is stopping: a run that has not begun stays queued for the next start."""
 
 
 class Runner:
@@ -180,10 +195,13 @@ class Runner:
             user_id = user.id if user else None
             version = widget.head_version
             name = None if task is None else task.name
+            call = None if task is None else runs.task_call(task.args, task.kwargs)
 
             def record(db: sqlite_utils.Database) -> int:
                 self._admit(db, widget)  # in the same write: a burst cannot pass together
-                return runs.create(db, widget, version, user_id, trigger, task_name=name)
+                return runs.create(
+                    db, widget, version, user_id, trigger, task_name=name, request=call
+                )
 
             run_id = await self.db.write(record)
         except BaseException as e:
@@ -192,13 +210,51 @@ class Runner:
                 what = "the run could not be recorded, so it was not started"
                 raise DiskFull(what, could_not_start=True) from e
             raise
+        self._queue(run_id, widget, job, ticket)
+        return run_id
+
+    def _queue(self, run_id: int, widget: Widget, job: Script | Task, ticket: Ticket) -> None:
         channel = self.live.open(run_id)
         channel.status("queued", run=run_id)
         self.states.open(run_id)
         cancel = Cancel()
         running = asyncio.create_task(self._script(run_id, widget, job, ticket, channel, cancel))
         self._active[run_id] = _Active(running, cancel)
-        return run_id
+
+    async def resume(self) -> int:
+        """At start-up: queue again the batch runs an earlier start left queued (they never
+        began), each with the version it was queued with (a task with its arguments),
+        oldest first; one that cannot be (its widget or version gone, the queue full) is
+        marked interrupted. Returns how many were queued again."""
+        queued = 0
+        for left in await self.db.read(runs.left_queued):
+            try:
+                widget, job = await self.db.read(self._job_of, left)
+                ticket = self.queue.reserve(widget.owner_id, Lane.BATCH)
+            except Exception as e:
+                log.warning("run %s could not be queued again: %s", left.id, e)
+                message = (
+                    "Widgetbox stopped while this run was queued, and it could not be "
+                    f"queued again: {getattr(e, 'message', e)}"
+                )
+                await self.db.write(runs.ended_without_running, left.id, "interrupted", message)
+                continue
+            self._queue(left.id, widget, job, ticket)
+            queued += 1
+        return queued
+
+    def _job_of(self, db: sqlite_utils.Database, left: runs.Queued) -> tuple[Widget, Script | Task]:
+        widget = widgets.find(db, left.widget)
+        if widget is None:
+            raise LookupError("its widget is gone")
+        code = self.code_at(db, widget, left.version)
+        services = self._services(code)
+        if left.task_name is None:
+            return widget, Script(code, services=services)
+        call = left.request or {}
+        args = decode_value(call.get("args", []))
+        kwargs = decode_value(call.get("kwargs", {}))
+        return widget, Task(code, left.task_name, args, kwargs, services=services)
 
     async def _script(
         self,
@@ -209,12 +265,20 @@ class Runner:
         channel: Channel,
         cancel: Cancel,
     ) -> None:
+        active = self._active[run_id]
+
+        async def begin() -> None:
+            """It may begin now: recorded running first (a restart never runs it again)."""
+            if self._stopping.is_set():
+                raise _NotBegun()
+            await self.db.write(runs.started, run_id)
+            active.begun = True
+            channel.status("running", run=run_id)
+
         try:
             try:
                 async with self.queue.hold(ticket):
-                    self._active[run_id].started = True
-                    await self.db.write(runs.started, run_id)
-                    channel.status("running", run=run_id)
+                    active.started = True
                     context = self._context(widget, run_id, job.code)
                     try:
                         result = await self.runtime.run_async(
@@ -223,15 +287,19 @@ class Runner:
                             on_output=channel.output,
                             cancel=cancel,
                             context=context,
+                            on_start=begin,
                         )
                     finally:
                         self._ended(widget, context)
             except asyncio.CancelledError:  # cancelled before it reached the sandbox
-                await self._end(
-                    run_id, channel, "killed", "The run was cancelled before it started"
-                )
+                if not self._left_queued(active):
+                    await self._end(
+                        run_id, channel, "killed", "The run was cancelled before it started"
+                    )
             except Exception as e:
-                if is_disk_full(e):  # the write that marks it started
+                if self._left_queued(active):
+                    pass
+                elif is_disk_full(e):  # the write that marks it started
                     self._disk_full.failed(e)
                     message = (
                         "The server's disk was full: the run could not be recorded as "
@@ -242,6 +310,8 @@ class Runner:
                     message = "Widgetbox could not run this; the error has been logged"
                 await self._end(run_id, channel, "error", message)
             else:
+                if self._left_queued(active):  # ended before a worker took it
+                    return
                 self._observe(Lane.BATCH, result.status.value, result.wall_time)
                 state = self.states.get(run_id)[1]
                 done = summary(run_id, result)
@@ -251,6 +321,11 @@ class Runner:
             self._active.pop(run_id, None)
             self.states.close(run_id)  # after the record: readers find the state there
             self.live.finish(run_id)
+
+    def _left_queued(self, active: _Active) -> bool:
+        """Whether a run that ended without beginning was stopped by the server's stopping
+        (its record stays queued, for the next start), not by someone."""
+        return self._stopping.is_set() and not active.begun and not active.cancelled
 
     async def _end(self, run_id: int, channel: Channel, status: str, message: str) -> None:
         """A run that ended without a result from the sandbox."""
@@ -311,6 +386,10 @@ class Runner:
         active = self._active.get(run_id)
         if active is None:
             return False
+        active.cancelled = True
+        return self._stop_run(active)
+
+    def _stop_run(self, active: _Active) -> bool:
         active.cancel.set()  # a running sandbox stops within a tick and is recorded as killed
         if not active.started:
             active.task.cancel()  # a queued run leaves the queue
@@ -445,10 +524,11 @@ class Runner:
     # -- shutting down ----------------------------------------------------------------------
 
     async def stop(self) -> None:
-        """Tell every run to stop and wait (briefly) for them to be recorded."""
+        """Tell every run to stop and wait (briefly) for them to be recorded; those that
+        had not begun stay queued for the next start (`resume`)."""
         self._stopping.set()  # records waiting for room on the disk give up
-        for run_id in list(self._active):
-            self.cancel(run_id)
+        for active in list(self._active.values()):
+            self._stop_run(active)
         tasks = [active.task for active in self._active.values()]
         if tasks:
             await asyncio.wait(tasks, timeout=10)

@@ -543,3 +543,17 @@ def m019_classroom_limits(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS()
+def m020_check_run_usage(db: sqlite_utils.Database) -> None:
+    """Check runs count towards a course's limits per student (`courses/limits.py`): the
+    fuel every sandbox of a check run burnt (its tests and the runs of the student's code
+    they asked for), and the limit's message when a student's checks were refused instead
+    of run (`refused`: such a run counts for nothing)."""
+    db.executescript(
+        """
+        ALTER TABLE check_runs ADD COLUMN fuel INTEGER;
+        ALTER TABLE check_runs ADD COLUMN refused TEXT;
+        """
+    )

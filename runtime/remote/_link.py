@@ -16,34 +16,47 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-import nats
 from nats.aio.client import Client
+
+from ._access import Access, Refused, TlsOnly, refusal, requires_tls
 
 log = logging.getLogger("widgetbox.runtime.remote")
 
 _T = TypeVar("_T")
 
 CONNECT_TIMEOUT = 5.0
+REFUSED_CLOSE = 1.0
+"""Seconds a refused client may take to close before it is left to the garbage."""
 MAX_PAYLOAD_NEEDED = 40 * 1024 * 1024
 """A route's response may be 32 MiB (base64: about 43 MiB in JSON); the server must allow
 this much per message (`max_payload`; NATS allows up to 64 MiB)."""
 
 
-async def connect(url: str, name: str, *, inbox_prefix: str | None = None) -> Client:
+async def connect(
+    url: str, name: str, *, inbox_prefix: str | None = None, access: Access | None = None
+) -> Client:
     """A client that reconnects for ever (a NATS server restarting is not the end of a
-    worker or of the host), and logs why it is disconnected."""
+    worker or of the host), and logs why it is disconnected. `access` names the files it
+    proves itself and checks the server with (`_access.py`). Raises `Refused` when the
+    server refuses the first connection (or it the server): trying again would not help."""
+    connecting = True
 
     async def disconnected() -> None:
-        log.warning("%s: disconnected from NATS; reconnecting", name)
+        if not connecting:
+            log.warning("%s: disconnected from NATS; reconnecting", name)
 
     async def reconnected() -> None:
         log.info("%s: reconnected to NATS", name)
 
     async def error(e: Exception) -> None:
-        log.warning("%s: NATS: %s", name, e)
+        why = refusal(e)
+        if connecting and why is not None:
+            raise Refused(why)  # out of nats-py's first connection, which would retry
+        log.warning("%s: NATS: %s", name, why or e)
 
+    servers = [u.strip() for u in url.split(",") if u.strip()]
     options: dict[str, Any] = {
-        "servers": [u.strip() for u in url.split(",") if u.strip()],
+        "servers": servers,
         "name": name,
         "connect_timeout": CONNECT_TIMEOUT,
         "max_reconnect_attempts": -1,
@@ -54,10 +67,32 @@ async def connect(url: str, name: str, *, inbox_prefix: str | None = None) -> Cl
         "reconnected_cb": reconnected,
         "error_cb": error,
         "allow_reconnect": True,
+        **(access.options() if access is not None else {}),
     }
     if inbox_prefix is not None:
         options["inbox_prefix"] = inbox_prefix
-    return await nats.connect(**options)
+    client = TlsOnly() if requires_tls(servers, access) else Client()
+    try:
+        await client.connect(**options)
+    except Refused:
+        # a TLS connection that failed its handshake may never finish closing
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.close(), REFUSED_CLOSE)
+        raise
+    connecting = False
+    return client
+
+
+def where(url: str) -> str:
+    """The URL(s) without their users and passwords, for the log."""
+
+    def bare(part: str) -> str:
+        scheme, sep, rest = part.strip().partition("://")
+        if not sep:
+            scheme, rest = "", scheme
+        return scheme + sep + rest.rsplit("@", 1)[-1]
+
+    return ",".join(bare(part) for part in url.split(","))
 
 
 class Link:

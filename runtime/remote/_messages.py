@@ -10,7 +10,10 @@ Subjects (`PREFIX` is `wb`; `<w>` is a worker's name, which its NATS user is lim
 
     wb.work.<w>      host → worker   Dispatch (request/reply: Accepted or Refused)
     wb.cancel.<w>    host → worker   CancelRun
-    wb.events.<w>    worker → host   RunOutput, RunChunk, RunDone, RunFailed (one run's in order)
+    wb.events.<w>    worker → host   RunOutput, RunChunk, RunDone, RunFailed (one run's in order);
+                                     a queued run's Accepted and every RunDone and RunFailed
+                                     by request/reply (answered Confirm, or CancelRun when the
+                                     host will not have a queued run start)
     wb.host.<w>      worker → host   HostCallRequest (request/reply: the bridge's answer frame)
     wb.beat.<w>      worker → host   Beat, every `BEAT_INTERVAL` (Bye when it stops)
     wb.pkg.<w>       worker → host   PackagePiece (request/reply: a piece of an environment)
@@ -38,6 +41,9 @@ STREAM = "WIDGETBOX_RUNS"
 CONSUMER = "workers"
 """Its one durable pull consumer, shared by every worker (each message goes to one)."""
 BATCH_SUBJECT = f"{PREFIX}.jobs.batch"
+ACK_WAIT = 10.0
+"""Seconds a worker may hold a queued run it has taken without acknowledging it (it
+acknowledges as it starts it) before the stream gives it to another."""
 
 TO_WORKER: dict[str, type[Message]] = {}
 """What the host sends a worker."""
@@ -86,6 +92,16 @@ class CancelRun(Message):
     run: str
 
 
+@_declare(TO_WORKER, "confirm")
+@dataclass(frozen=True, slots=True)
+class Confirm(Message):
+    """The host's answer to a worker's request about run `run`: to a queued run's
+    `Accepted`, the host has recorded it started and the worker may start it; to its
+    `RunDone` or `RunFailed`, the host has its end and the worker stops sending it again."""
+
+    run: str
+
+
 # -- a worker's ------------------------------------------------------------------------------
 
 
@@ -93,7 +109,10 @@ class CancelRun(Message):
 @dataclass(frozen=True, slots=True)
 class Accepted(Message):
     """The worker has handed the run to a sandbox process: from here on its user code may
-    run, so the run is never sent elsewhere again."""
+    run, so the run is never sent elsewhere again. For a queued run (the work queue) it is
+    a request instead, sent before anything starts: the worker starts the run only once
+    the host answers `Confirm`, so none starts behind the host's back (a host that is
+    gone answers nothing; one that does not know the run answers `CancelRun`)."""
 
     run: str
     worker: str
@@ -126,6 +145,9 @@ class RunChunk(Message):
 @_declare(FROM_WORKER, "done")
 @dataclass(frozen=True, slots=True)
 class RunDone(Message):
+    """A run's end, sent by request until the host answers `Confirm` (core NATS delivers
+    at most once: a NATS restart may lose one sent once); the host takes it once."""
+
     run: str
     result: RunResult
 
@@ -133,7 +155,8 @@ class RunDone(Message):
 @_declare(FROM_WORKER, "failed")
 @dataclass(frozen=True, slots=True)
 class RunFailed(Message):
-    """The worker could not run it (the sandbox failed, not the widget's code)."""
+    """The worker could not run it (the sandbox failed, not the widget's code); sent as
+    `RunDone` is."""
 
     run: str
     message: str

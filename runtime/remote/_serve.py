@@ -8,13 +8,18 @@ asked. It takes
 
 - requests and server calls sent to it by name (`wb.work.<name>`, request/reply: it answers
   `Accepted` as it hands the run to a sandbox process, or `Refused` when it is full), and
-- scripts and tasks from the JetStream work queue, one at a time while it has room,
-  acknowledged as it starts them (after announcing `Accepted` on its events subject): one
-  it took and did not start (it died first) goes to another worker when the
-  acknowledgement's wait passes, one it started is never run twice;
+- scripts and tasks from the JetStream work queue, one at a time while it has room: it
+  asks the host to confirm each (`Accepted`, by request on its events subject), starts it
+  once the host has answered `Confirm` (the host has recorded it started), and then
+  acknowledges it. One the host did not confirm (no host answered) goes back to the queue;
+  one the host refused (`CancelRun`: it does not know it) is dropped; one it took and did
+  not start (it died first) goes to another worker when the acknowledgement's wait passes;
+  one it started is never run twice;
 
-streams each run's output, response chunks and result back on `wb.events.<name>` in order,
-obeys cancels on `wb.cancel.<name>`, and says it is alive every second (`Beat`).
+streams each run's output and response chunks back on `wb.events.<name>` in order, then
+its end (`RunDone`, `RunFailed`) by request, sent again until the host confirms it (for
+`RESEND_FOR`: a NATS restart may lose a message sent once); obeys cancels on
+`wb.cancel.<name>`, and says it is alive every second (`Beat`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -44,7 +50,8 @@ from .._result import RunResult
 from .._runtime import Runtime
 from .._wire import BATCH, Message, WireError
 from . import _messages as m
-from ._link import connect
+from ._access import Access
+from ._link import connect, where
 from ._packages import OK, EnvironmentError_, Environments
 
 log = logging.getLogger("widgetbox.runtime.remote")
@@ -54,9 +61,24 @@ QUEUED = 2
 than its capacity only when it has no sandbox process of its own): the rest wait here for a
 thread, as they would wait in the host's run queue."""
 RUN_KEY = "widgetbox.remote_run"
+"""The context key under which a worker's runtime knows the host's id of a run."""
 FETCH_WAIT = 60.0
 """Seconds one piece of an environment may take to arrive."""
-"""The context key under which a worker's runtime knows the host's id of a run."""
+ASK_WAIT = 2.0
+"""Seconds one request for the host's `Confirm` waits at first (longer for a large result,
+and twice as long after each unanswered one, up to `ASK_WAIT_MAX`)."""
+ASK_WAIT_MAX = 15.0
+CONFIRM_FOR = 6.0
+"""Seconds a worker asks the host to confirm a queued run it took before it gives the run
+back to the queue: less than `ACK_WAIT`, so the stream gives it to nobody else meanwhile."""
+BACK_LATER = 2.0
+"""Seconds before a queued run no host confirmed is delivered again."""
+RESEND_FOR = 120.0
+"""Seconds a worker sends a run's end again until the host confirms it; then it gives up
+(the host ends the run at its deadline, or as lost if the worker goes)."""
+REMEMBERED = 4096
+"""Queued runs a worker remembers having started, so that one delivered again (its
+acknowledgement was lost) is never started twice."""
 
 
 class ForwardingBridge(Bridge):
@@ -111,9 +133,12 @@ class Worker:
         capacity: int | None = None,
         pool_size: int = 2,
         cache: Path | None = None,
+        access: Access | None = None,
     ) -> None:
         self.url = url
         self.name = m.check_name(name)
+        self.access = access
+        """The files it connects with (TLS, an nkey), checked by whoever made them."""
         self.processes = processes
         self.capacity = capacity or processes or os.cpu_count() or 1
         self.batch_capacity = 1
@@ -121,30 +146,46 @@ class Worker:
         self.cache = cache
         self.stop = asyncio.Event()
         self._runs: dict[str, Cancel] = {}
+        self._started: OrderedDict[str, None] = OrderedDict()
+        """The queued runs it started, newest last (at most `REMEMBERED`)."""
+        self._cancelled: OrderedDict[str, None] = OrderedDict()
+        """Cancels of runs not started here (yet): a queued run's cancel may overtake the
+        host's `Confirm` on its way to the loop (at most `REMEMBERED`)."""
+        self._ends: set[asyncio.Task[None]] = set()
+        """Runs' ends being sent until the host confirms them."""
         self._batch = 0
         self._closing = False
         self.ready = threading.Event()
         """Set once it takes runs (tests wait for it)."""
 
     async def serve(self) -> None:
+        """Raises `Refused` if NATS refuses it (before any sandbox process starts)."""
         loop = asyncio.get_running_loop()
         self._loop = loop
         bridge = ForwardingBridge(self.name)
-        runtime = await asyncio.to_thread(
-            Runtime,
-            pool_size=self.pool_size,
-            processes=self.processes,
-            workers=self.capacity + self.batch_capacity,
-            bridge=bridge,
-            cache=self.cache,
+        client = await connect(
+            self.url,
+            f"widgetbox-worker-{self.name}",
+            inbox_prefix=f"_INBOX.{self.name}",
+            access=self.access,
         )
+        try:
+            runtime = await asyncio.to_thread(
+                Runtime,
+                pool_size=self.pool_size,
+                processes=self.processes,
+                workers=self.capacity + self.batch_capacity,
+                bridge=bridge,
+                cache=self.cache,
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), 5.0)
+            raise
         self._runtime = runtime
         self._environments = Environments(runtime.interpreter.cache / "environments")
         self._threads = ThreadPoolExecutor(
             QUEUED * self.capacity + self.batch_capacity, thread_name_prefix="widgetbox-remote"
-        )
-        client = await connect(
-            self.url, f"widgetbox-worker-{self.name}", inbox_prefix=f"_INBOX.{self.name}"
         )
         self._client = client
         bridge.client, bridge.loop = client, loop
@@ -158,7 +199,9 @@ class Worker:
             ]
             await client.flush()
             await self._send_beat()
-            log.info("worker %s serving %s (%d runs at once)", self.name, self.url, self.capacity)
+            log.info(
+                "worker %s serving %s (%d runs at once)", self.name, where(self.url), self.capacity
+            )
             self.ready.set()
             await self.stop.wait()
         finally:
@@ -170,8 +213,10 @@ class Worker:
             # its runs stop within a tick and report so, before it says goodbye (after
             # which the host reports whatever is left of them as lost)
             await asyncio.to_thread(self._threads.shutdown, True)
+            await asyncio.sleep(0)  # their last events are queued before the goodbye
+            if self._ends:  # their ends confirmed, if the host answers soon
+                await asyncio.wait(set(self._ends), timeout=5.0)
             with contextlib.suppress(Exception):
-                await asyncio.sleep(0)  # their last events are queued before the goodbye
                 await client.publish(m.subject("beat", self.name), m.pack(m.Bye(self.name)))
                 await client.flush(2)
             await asyncio.to_thread(runtime.close)
@@ -264,20 +309,86 @@ class Worker:
         if not isinstance(dispatch, m.Dispatch) or dispatch.request.lane != BATCH:
             await message.term()
             return
-        if self._closing or dispatch.run in self._runs:
+        if self._closing:
             await message.nak()
             return
-        # announced, then acknowledged, then started: the host knows where it runs before
-        # it can begin, and the queue never gives a started run to another worker
-        await self._client.publish(
-            self._events, m.pack(m.Accepted(run=dispatch.run, worker=self.name))
-        )
-        await message.ack_sync()
+        if dispatch.run in self._started:  # started here: its acknowledgement was lost
+            await message.ack()
+            return
+        # confirmed, then started, then acknowledged: the host has recorded the run started
+        # before it can begin, and refuses it to any other worker from then on
+        answer = await self._confirm(dispatch.run)
+        if answer is None:  # no host answered: it stays queued
+            await message.nak(delay=BACK_LATER)
+            return
+        if isinstance(answer, m.CancelRun):  # the host does not know it: never to run
+            await message.term()
+            return
+        _remember(self._started, dispatch.run)
         self._start(dispatch, batch=True)
+        try:
+            await message.ack_sync()
+        except Exception as e:  # delivered again later, and then known as started here
+            log.warning("a queued run's acknowledgement failed: %s", e)
+
+    async def _confirm(self, run_id: str) -> Message | None:
+        """Ask the host whether to start queued run `run_id` (`Accepted`, by request):
+        its `Confirm` or `CancelRun`, or None when no host answered within `CONFIRM_FOR`."""
+        ask = m.pack(m.Accepted(run=run_id, worker=self.name))
+        until = time.monotonic() + CONFIRM_FOR
+        wait = ASK_WAIT
+        while not self._closing:
+            answer, wait = await self._ask(ask, run_id, min(wait, until - time.monotonic()))
+            if answer is not None:
+                return answer
+            if time.monotonic() + 0.2 >= until:
+                return None
+            await asyncio.sleep(0.2)
+        return None
+
+    async def _ask(self, data: bytes, run_id: str, wait: float) -> tuple[Message | None, float]:
+        """One request on the events subject: the host's answer about `run_id` (`Confirm`
+        or `CancelRun`), or None when none came in `wait` seconds; and how long to wait next
+        time (twice as long after a request that went unanswered that long)."""
+        if not self._client.is_connected:  # not queued up meanwhile: asked again later
+            await asyncio.sleep(min(0.2, max(wait, 0.0)))
+            return None, wait
+        try:
+            reply = await self._client.request(self._events, data, timeout=max(wait, 0.1))
+        except (TimeoutError, NatsTimeout):  # the host may be busy: it gets longer
+            return None, min(wait * 2, ASK_WAIT_MAX)
+        except Exception:  # no host, NATS away: asked again
+            return None, wait
+        try:
+            answer = m.unpack(reply.data, m.TO_WORKER)
+        except WireError as e:
+            log.error("the host answered with a malformed message: %s", e)
+            return None, wait
+        if isinstance(answer, (m.Confirm, m.CancelRun)) and answer.run == run_id:
+            return answer, wait
+        log.error("the host answered run %s with a %r", run_id, answer.kind)
+        return None, wait
+
+    async def _send_end(self, data: bytes, run_id: str) -> None:
+        """Send a run's end (`RunDone` or `RunFailed`) until the host confirms it, for
+        `RESEND_FOR` at most; the host takes it once, however often it comes."""
+        until = time.monotonic() + RESEND_FOR
+        wait = ASK_WAIT + len(data) / 10_000_000  # a large result takes longer to check
+        while time.monotonic() < until:
+            answer, wait = await self._ask(data, run_id, wait)
+            if answer is not None:
+                return
+            await asyncio.sleep(0.2)
+        log.warning(
+            "the end of run %s did not reach the host in %.0f s: not sent again", run_id, RESEND_FOR
+        )
 
     def _start(self, dispatch: m.Dispatch, *, batch: bool = False) -> None:
         cancel = Cancel()
         self._runs[dispatch.run] = cancel
+        if dispatch.run in self._cancelled:  # cancelled on its way here
+            del self._cancelled[dispatch.run]
+            cancel.set()
         if batch:
             self._batch += 1
         request = dispatch.request
@@ -289,8 +400,12 @@ class Worker:
 
         def emit(message: Message) -> None:  # from any thread, in order
             data = m.pack(message)
+            send = self._end_now if isinstance(message, (m.RunDone, m.RunFailed)) else None
             with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._publish_now, data)
+                if send is None:
+                    self._loop.call_soon_threadsafe(self._publish_now, data)
+                else:
+                    self._loop.call_soon_threadsafe(send, data, run_id)
 
         def on_output(stream: str, text: str) -> None:
             emit(m.RunOutput(run=run_id, stream=stream, text=text))  # type: ignore[arg-type]
@@ -348,6 +463,12 @@ class Worker:
         task = self._loop.create_task(self._client.publish(self._events, data))
         _keep(task)
 
+    def _end_now(self, data: bytes, run_id: str) -> None:
+        """On the loop, after the run's other events (`_publish_now`, in order)."""
+        task = self._loop.create_task(self._send_end(data, run_id))
+        self._ends.add(task)
+        task.add_done_callback(self._ends.discard)
+
     def _ended(self, run_id: str, batch: bool) -> None:
         if self._runs.pop(run_id, None) is not None and batch:
             self._batch -= 1
@@ -361,6 +482,15 @@ class Worker:
             found = self._runs.get(cancel.run)
             if found is not None:
                 found.set()
+            else:
+                _remember(self._cancelled, cancel.run)
+
+
+def _remember(runs: OrderedDict[str, None], run_id: str) -> None:
+    """Add `run_id` to `runs`, forgetting the oldest beyond `REMEMBERED`."""
+    runs[run_id] = None
+    if len(runs) > REMEMBERED:
+        runs.popitem(last=False)
 
 
 _tasks: set[asyncio.Task[Any]] = set()
@@ -372,7 +502,8 @@ def _keep(task: asyncio.Task[Any]) -> None:
 
 
 def run_worker(worker: Worker, on_ready: Callable[[], None] | None = None) -> None:
-    """Serve until SIGTERM or SIGINT (the command's entry)."""
+    """Serve until SIGTERM or SIGINT (the command's entry). Raises `Refused` if NATS
+    refuses the worker."""
     import signal
 
     async def main() -> None:
@@ -380,10 +511,20 @@ def run_worker(worker: Worker, on_ready: Callable[[], None] | None = None) -> No
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, worker.stop.set)
         serving = loop.create_task(worker.serve())
-        if on_ready is not None:
-            await asyncio.to_thread(worker.ready.wait)
-            on_ready()
-        await serving
+        # until it is ready, a start that fails ends it, and a stop ends the start (NATS
+        # may be unreachable, and the connection tried for ever)
+        while not worker.ready.is_set():
+            if serving.done():
+                break
+            if worker.stop.is_set():
+                serving.cancel()
+                break
+            await asyncio.sleep(0.05)
+        else:
+            if on_ready is not None:
+                on_ready()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
 
     asyncio.run(main())
 

@@ -14,10 +14,17 @@ accept (refused, no answer within `ACCEPT_WAIT`, no responder) has not begun: it
 once more to another worker, or to the runtime's local processes (`fallback`).
 
 Scripts and tasks (the batch lane) go through a JetStream work-queue stream: any worker with
-room takes the next one, acknowledges it as it starts it (`Accepted` on its events subject),
-and from then on it is that worker's. A run queued when a worker dies stays queued (the
-stream redelivers what was taken but not acknowledged); one started on a worker that dies
-is reported lost.
+room takes the next one and asks the host to confirm it (`Accepted`, by request); the host
+has its caller record the run started (`on_start`: the Runner writes "running") before it
+answers `Confirm`, and from then on the run is that worker's. A run the host does not know
+(cancelled meanwhile, or queued by an earlier start of the host) is answered `CancelRun`,
+and with no host there is no answer: nothing starts behind the host's back. A run queued
+when a worker dies stays queued (the stream redelivers what was taken but not
+acknowledged); one started on a worker that dies is reported lost.
+
+A run's end (`RunDone`, `RunFailed`) comes by request, and the worker sends it again until
+the host answers `Confirm`: the host takes the first and confirms every copy. While the
+host itself cannot reach NATS, it counts no worker's silence (it could not hear them).
 
 Everything from a worker is parsed strictly (`_messages.unpack`) and checked again as a
 sandbox process's messages are: results field by field, a streamed response's pieces
@@ -41,6 +48,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +76,9 @@ from .._processes import PendingRun, take_chunk
 from .._result import RunResult, Status
 from .._wire import BATCH, INTERACTIVE, Message, RunRequest, WireError
 from . import _messages as m
+from ._access import Access, refusal
 from ._link import Link, connect
+from ._link import where as _where
 from ._packages import FAILED, OK, EnvironmentError_, Shelf
 
 log = logging.getLogger("widgetbox.runtime.remote")
@@ -83,9 +93,6 @@ timed out, whatever its worker says."""
 WATCH_INTERVAL = 0.25
 FULL_WAIT = 0.02
 """Seconds between asking full workers again, on a host with no process of its own."""
-ACK_WAIT = 10.0
-"""Seconds a worker may hold a queued script it has taken without acknowledging it (it
-acknowledges as it starts it) before the stream gives it to another."""
 MAX_CALL_MESSAGE = 2 * 1024 * 1024
 """A forwarded host call's message, at most: a guest's request frame is at most 1 MiB
 (`Limits.host_request_bytes`, checked again below per run) plus its envelope."""
@@ -141,6 +148,11 @@ class WorkerStatus:
     lost: int
 
 
+Starting = Callable[[], Future[None]]
+"""Called (on the NATS thread) before a run may begin on a worker: the caller records it
+started, on its own loop; the future's exception refuses the run (nothing ran)."""
+
+
 @dataclass
 class RemoteRun(PendingRun):
     """A run sent to a worker (or, once it was refused everywhere, to a local process)."""
@@ -159,6 +171,12 @@ class RemoteRun(PendingRun):
     """Its packages environment's digest (see `_packages`), once known."""
     outbound: RunRequest | None = None
     """The request as workers get it (no host path for its packages)."""
+    on_start: Starting | None = None
+    starting: asyncio.Future[bool] | None = None
+    """`on_start` under way or done (True: it may start), asked once however often a
+    worker asks to start the run."""
+    refusal: BaseException | None = None
+    """Why `on_start` refused it: what `outcome` raises."""
 
 
 Fallback = Callable[[RunRequest, RemoteRun], RunResult]
@@ -168,7 +186,8 @@ on a thread of its own with the request and the remote run (its listeners and ca
 
 class Workers:
     """The host's view of its workers over the NATS server at `url` (comma-separated for a
-    cluster). `bridge` answers the guests' host calls, as it does for local processes."""
+    cluster), connecting with the files `access` names (TLS, an nkey). `bridge` answers the
+    guests' host calls, as it does for local processes."""
 
     def __init__(
         self,
@@ -178,7 +197,10 @@ class Workers:
         name: str = "widgetbox-host",
         fallback: Fallback | None = None,
         silent_after: float = m.SILENT_AFTER,
+        access: Access | None = None,
     ) -> None:
+        if access is not None:
+            access.check()  # a file that cannot be used fails the start, not every attempt
         self._bridge = bridge
         self.fallback = fallback
         self._environments = tempfile.mkdtemp(prefix="widgetbox-environments-")
@@ -189,8 +211,11 @@ class Workers:
         self._runs: dict[str, RemoteRun] = {}
         self._turn = itertools.count()
         self._closed = False
-        self._url, self._name = url, name
+        self._url, self._name, self._access = url, name, access
         self._client: Client | None = None
+        self.trouble = ""
+        """Why the last try at a first connection failed ("" once connected, or while
+        nats-py is still trying to reach the server: it logs each attempt itself)."""
         self._link = Link(name)
         self._link.begin()
         self._connecting = self._link.submit(self._connect())
@@ -204,13 +229,16 @@ class Workers:
         delay = 1.0
         while not self._closed:
             try:
-                client = await connect(self._url, self._name)
+                client = await connect(self._url, self._name, access=self._access)
                 break
             except Exception as e:
+                why = refusal(e)
+                self.trouble = f"refused: {why}" if why else f"cannot be reached: {e}"
                 log.warning(
-                    "NATS at %s cannot be reached (%s); runs are local meanwhile",
+                    "NATS at %s %s; runs are local meanwhile (trying again in %g s)",
                     _where(self._url),
-                    e,
+                    self.trouble,
+                    delay,
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
@@ -218,6 +246,7 @@ class Workers:
             return
         await self._setup(client)
         self._client = client
+        self.trouble = ""
         log.info("connected to NATS at %s: waiting for workers", _where(self._url))
 
     async def _setup(self, client: Client) -> None:
@@ -242,12 +271,13 @@ class Workers:
                 ConsumerConfig(
                     durable_name=m.CONSUMER,
                     ack_policy=AckPolicy.EXPLICIT,
-                    ack_wait=ACK_WAIT,
+                    ack_wait=m.ACK_WAIT,
                     max_ack_pending=-1,
                 ),
             )
-        # Scripts an earlier run of this host queued are not waited for any more (its
-        # Runner reports them interrupted at start): dropped, never run behind its back.
+        # What an earlier start of this host queued is dropped: its Runner queues again
+        # what had not started, from its own records, under new ids (a worker that had
+        # taken one asks to start it and is told not to).
         try:
             await js.purge_stream(m.STREAM)
         except Exception:
@@ -275,6 +305,12 @@ class Workers:
             chosen = tied[next(self._turn) % len(tied)]
             chosen.sent += 1
             return chosen
+
+    @property
+    def connected(self) -> bool:
+        """Whether the host is connected to NATS now (it reconnects by itself)."""
+        client = self._client
+        return client is not None and client.is_connected
 
     def status(self) -> list[WorkerStatus]:
         now = time.monotonic()
@@ -306,13 +342,15 @@ class Workers:
         on_chunk: ChunkCallback | None,
         on_done: Callable[[], None] | None,
         busy_ok: bool = False,
+        on_start: Starting | None = None,
     ) -> RemoteRun | None:
         """Send `request` to a worker without waiting: the run's `done` is set (and
         `on_done` called, on the NATS thread) when it has ended. None when no worker can
         take it now (the caller runs it locally): an interactive run needs a healthy worker
         with room (`busy_ok`: or the least busy, when the caller has no process of its own
         for it); a batch run is queued whenever any worker is healthy. Code with a packages
-        folder goes with its environment's digest (see `_packages`)."""
+        folder goes with its environment's digest (see `_packages`). `on_start` is asked
+        before the run may begin anywhere (a queued run: once a worker has taken it)."""
         if self._closed or self._client is None:
             return None
         limits = request.limits
@@ -322,6 +360,7 @@ class Workers:
         run.run_id = uuid.uuid4().hex
         run.request = request
         run.cancel = cancel
+        run.on_start = on_start
         if request.lane == INTERACTIVE:
             worker = self._choose(busy_ok=busy_ok)
             if worker is None:
@@ -350,7 +389,10 @@ class Workers:
 
     @staticmethod
     def outcome(run: PendingRun) -> RunResult:
-        """As `SandboxProcess.outcome`."""
+        """As `SandboxProcess.outcome`; raises what `on_start` raised when it refused the
+        run."""
+        if isinstance(run, RemoteRun) and run.refusal is not None:
+            raise run.refusal
         if run.result is not None:
             return run.result
         if run.failure:
@@ -384,7 +426,7 @@ class Workers:
         deadline. Nothing has run in any of these cases."""
         assert run.request is not None
         assert run.worker is not None
-        if not await self._outbound(run):
+        if not await self._outbound(run) or not await self._begin(run):
             return
         while True:
             run.tries += 1
@@ -461,6 +503,24 @@ class Workers:
         elif run.cancel is not None and run.cancel.is_set():
             self._cancel(run)
 
+    async def _begin(self, run: RemoteRun) -> bool:
+        """Ask the run's `on_start` (once, however often it is asked): False when it
+        refused the run, which has then ended."""
+        if run.on_start is None:
+            return True
+        if run.starting is None:
+            run.starting = asyncio.ensure_future(self._ask_to_start(run, run.on_start))
+        return await asyncio.shield(run.starting)
+
+    async def _ask_to_start(self, run: RemoteRun, on_start: Starting) -> bool:
+        try:
+            await asyncio.wrap_future(on_start())
+        except Exception as e:  # the caller's own reason (it may be stopping)
+            run.refusal = e
+            self._end(run)
+            return False
+        return True
+
     async def _fall_back(self, run: RemoteRun) -> None:
         fallback = self.fallback
         if fallback is None or run.request is None:
@@ -529,15 +589,15 @@ class Workers:
                 r.digest == ask.digest and r.worker in (None, name) for r in self._runs.values()
             )
         if not allowed:
-            await _respond(msg, FAILED + b"no run of yours needs that environment")
+            await _respond(msg, FAILED + b"no run of yours needs that environment", name)
             return
         try:
             loop = asyncio.get_running_loop()
             piece = await loop.run_in_executor(None, self._shelf.piece, ask.digest, ask.offset)
         except (OSError, EnvironmentError_) as e:
-            await _respond(msg, FAILED + str(e).encode()[:200])
+            await _respond(msg, FAILED + str(e).encode()[:200], name)
             return
-        await _respond(msg, OK + piece)
+        await _respond(msg, OK + piece, name)
 
     def _cancel(self, run: RemoteRun) -> None:
         """On the loop: tell its worker; a queued script not yet taken ends here."""
@@ -594,18 +654,27 @@ class Workers:
         name = msg.subject.rsplit(".", 1)[-1]
         try:
             event = m.unpack(msg.data, m.FROM_WORKER)
+            if msg.reply and not _own_inbox(msg, name):
+                raise WireError("an answer asked for on another's subject")
+            if isinstance(event, m.Accepted):
+                if event.worker != name:
+                    raise WireError("an acceptance in another's name")
+                if not msg.reply:
+                    raise WireError("a queued run's acceptance that asks no answer")
+                _keep(asyncio.get_running_loop().create_task(self._confirm(name, event, msg)))
+                return
             self._event(name, event)
         except (WireError, KeyError, TypeError, ValueError) as e:
             self._untrust(name, f"a malformed message ({e})")
+            return
+        if isinstance(event, (m.RunDone, m.RunFailed)) and msg.reply:
+            # every copy is confirmed (the worker sends it until one is), taken only once
+            await _respond(msg, m.pack(m.Confirm(event.run)), name)
 
     def _event(self, name: str, event: Message) -> None:
         run_id = getattr(event, "run", None)
         with self._lock:
             run = self._runs.get(run_id) if isinstance(run_id, str) else None
-        if isinstance(event, m.Accepted):
-            self._taken(name, event, run)
-            return
-        self._claimed(name, run)
         if run is None or run.worker != name or run.done.is_set():
             return  # ended here already, or not this worker's: ignored
         run.accepted = True
@@ -638,41 +707,49 @@ class Workers:
             case _:
                 raise WireError(f"a {event.kind!r} message is not expected on events")
 
-    def _claimed(self, name: str, run: RemoteRun | None) -> None:
-        """A queued script's output or host call may be handled before the worker's
-        `Accepted` (another subscription): it counts as the acceptance."""
+    async def _confirm(self, name: str, event: m.Accepted, msg: Msg) -> None:
+        """Worker `name` took a queued run from the stream and asks whether to start it:
+        `Confirm` once the run's `on_start` has recorded it started, `CancelRun` for a run
+        not known here (cancelled meanwhile, queued by an earlier start of the host), taken
+        by another worker, or refused by `on_start`. Asked again by the same worker (its
+        answer was lost), it is confirmed again: the worker never starts a run twice."""
+        with self._lock:
+            run = self._runs.get(event.run)
+        stop = m.pack(m.CancelRun(event.run))
         if (
-            run is not None
-            and run.worker is None
-            and run.request is not None
-            and run.request.lane == BATCH  # an interactive one is never without its worker
-            and not run.done.is_set()
+            run is None
+            or run.request is None
+            or run.request.lane != BATCH
+            or run.worker not in (None, name)
+            or run.done.is_set()
         ):
-            self._taken(name, m.Accepted(run=run.run_id, worker=name), run)
-
-    def _taken(self, name: str, event: m.Accepted, run: RemoteRun | None) -> None:
-        """A queued script taken from the stream by `name`, which starts it now."""
-        if event.worker != name:
-            raise WireError("an acceptance in another's name")
-        if run is None or run.worker not in (None, name) or run.done.is_set():
-            # unknown here (cancelled meanwhile, or queued by an earlier host): stop it
-            self._publish(m.subject("cancel", name), m.CancelRun(event.run))
+            await _respond(msg, stop, name)
             return
-        run.worker, run.accepted = name, True
-        run.deadline = time.monotonic() + run.limits.timeout  # counted from its start
-        if run.cancel is not None and run.cancel.is_set():
-            self._cancel(run)
+        if run.worker is None:
+            if not await self._begin(run) or run.done.is_set() or run.worker not in (None, name):
+                await _respond(msg, stop, name)  # refused, cancelled, or another's meanwhile
+                return
+            with self._lock:
+                state = self._workers.get(name)
+                gone = state.why if state is not None and state.gone else ""
+            run.worker, run.accepted = name, True
+            run.deadline = time.monotonic() + run.limits.timeout  # counted from its start
+            if gone:  # recorded started, so reported lost as any run of a lost worker
+                self._end(run, Status.KILLED, WORKER_LOST.format(why=gone))
+                await _respond(msg, stop, name)
+                return
+        await _respond(msg, m.pack(m.Confirm(event.run)), name)
 
     async def _on_host_call(self, msg: Msg) -> None:
         name = msg.subject.rsplit(".", 1)[-1]
         frame = self._host_call(name, msg.data)
         if isinstance(frame, bytes):
-            await _respond(msg, frame)
+            await _respond(msg, frame, name)
         else:
             frame.add_done_callback(
                 lambda done: self._link.call_soon(
                     lambda: _keep(
-                        asyncio.get_running_loop().create_task(_respond(msg, done.result()))
+                        asyncio.get_running_loop().create_task(_respond(msg, done.result(), name))
                     )
                 )
             )
@@ -693,7 +770,6 @@ class Workers:
             return error_frame("BadRequest", "a malformed host call")
         with self._lock:
             run = self._runs.get(call.run)
-        self._claimed(name, run)
         if run is None or run.worker != name or run.done.is_set():
             return error_frame("HostError", "the run has ended")
         limits = run.limits
@@ -716,10 +792,19 @@ class Workers:
     # -- health ------------------------------------------------------------------------------
 
     async def _watch(self) -> None:
+        deaf = False
         while not self._closed:
             await asyncio.sleep(WATCH_INTERVAL)
             now = time.monotonic()
+            client = self._client
+            if client is not None and not client.is_connected:
+                deaf = True  # a worker's silence means nothing while the host hears none
+                continue
             with self._lock:
+                if deaf:  # reconnected: each has `silent_after` from now to be heard again
+                    deaf = False
+                    for state in self._workers.values():
+                        state.seen = max(state.seen, now)
                 silent = [
                     w.name
                     for w in self._workers.values()
@@ -767,8 +852,9 @@ class Workers:
     # -- stopping ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """End every run still here as killed, empty the work queue (its scripts were this
-        host's: none runs once it has gone), and disconnect."""
+        """End every run still here as killed, empty the work queue (no worker is
+        confirmed a run once the host has gone; the next start's Runner queues again what
+        its records say had not started), and disconnect."""
         self._closed = True
         with self._lock:
             runs = list(self._runs.values())
@@ -790,12 +876,15 @@ class Workers:
         shutil.rmtree(self._environments, ignore_errors=True)
 
 
-def _where(url: str) -> str:
-    """The URL(s) without their passwords, for the log."""
-    return ",".join(part.rsplit("@", 1)[-1] for part in url.split(","))
+def _own_inbox(msg: Msg, name: str) -> bool:
+    """Whether `msg` asks for its answer in worker `name`'s own inbox (its client's
+    prefix): a worker cannot have the host publish on another's subject."""
+    return msg.reply.startswith(f"_INBOX.{name}.")
 
 
-async def _respond(msg: Msg, frame: bytes) -> None:
+async def _respond(msg: Msg, frame: bytes, name: str) -> None:
+    if not _own_inbox(msg, name):
+        return
     with contextlib.suppress(Exception):  # the worker has gone: its run ends on its own
         await msg.respond(frame)
 

@@ -109,7 +109,12 @@ def test_persistent_mode_is_switched_on_and_off_with_what_it_means(ide: IDE) -> 
     )
 
     def save() -> None:
-        with page.expect_response(lambda r: r.request.method == "PATCH") as patched:
+        # the page reloads itself once saved: wait for that navigation, not only for "load"
+        # (the old page's load state would let the next goto race the reload)
+        with (
+            page.expect_navigation(),
+            page.expect_response(lambda r: r.request.method == "PATCH") as patched,
+        ):
             page.get_by_role("button", name="Save changes").click()
         assert patched.value.ok
         page.wait_for_load_state()

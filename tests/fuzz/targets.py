@@ -54,7 +54,7 @@ from widgetbox.runtime import (
 )
 from widgetbox.runtime import _wire as wire
 from widgetbox.runtime._activity import Activity
-from widgetbox.runtime._bridge import _finite_float, _no_constants, check_frame, parse_request
+from widgetbox.runtime._bridge import check_frame, finite_float, no_constants, parse_request
 from widgetbox.runtime._codec import decode, encode
 from widgetbox.runtime._door import _RESULT_START
 from widgetbox.runtime._limits import MiB
@@ -196,8 +196,8 @@ def decoded(frame: bytes, strict: bool) -> Any:
         if strict:
             return json.loads(
                 frame,
-                parse_float=_finite_float,
-                parse_constant=_no_constants,
+                parse_float=finite_float,
+                parse_constant=no_constants,
                 object_pairs_hook=Pairs,
             )
         return json.loads(frame, object_pairs_hook=Pairs)

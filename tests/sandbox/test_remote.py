@@ -4,7 +4,9 @@ worker` process. What a run gives through a worker is what it gives locally; hos
 are answered by the host; scripts go through the work queue with their output streamed
 and their cancels delivered; a worker killed with SIGKILL loses only the runs it had
 started (reported as lost), never a queued one; a silent worker gets nothing more within
-seconds; a worker's NATS user can act only as itself."""
+seconds; a worker's NATS user can act only as itself. A queued run starts only once the
+host has recorded it started, so none runs behind its back, and a host restart loses no
+queued script; a run's end survives a NATS restart (sent until the host confirms it)."""
 
 from __future__ import annotations
 
@@ -395,27 +397,201 @@ def test_a_packages_environment_goes_to_the_worker_by_its_hash(
     assert script.stdout == "42\n"
 
 
-def test_a_new_host_start_drops_what_an_earlier_one_queued(tmp_path: Path) -> None:
-    """The Runner reports an earlier start's unfinished runs as interrupted, so their queued
-    scripts must never run behind its back: a new host empties the queue before any worker
-    takes one (here no worker is running while they are queued)."""
+def test_a_queued_run_starts_only_once_the_host_has_recorded_it(
+    two: _nats.Cluster, host: Runtime
+) -> None:
+    """`on_start` is asked (on the caller's loop) after a worker took the run from the
+    queue and before anything of it runs; a refusal there means it never runs."""
+    code = Code.single("print('ran')")
+    seen: list[str] = []
+
+    async def go(refuse: bool) -> object:
+        async def on_start() -> None:
+            seen.append("asked")
+            if refuse:
+                raise LookupError("the host is stopping")
+
+        return await host.run_async(
+            Script(code), on_output=lambda s, t: seen.append(t), on_start=on_start
+        )
+
+    result = asyncio.run(go(refuse=False))
+    assert result.status is Status.OK  # type: ignore[attr-defined]
+    assert seen == ["asked", "ran\n"]
+    served = _served(host, "w1") + _served(host, "w2")
+    seen.clear()
+    with pytest.raises(LookupError, match="the host is stopping"):
+        asyncio.run(go(refuse=True))
+    time.sleep(1.0)  # were it started anyway, its output would come now
+    assert seen == ["asked"]
+    assert _served(host, "w1") + _served(host, "w2") == served
+
+
+def test_no_queued_run_starts_behind_its_hosts_back(tmp_path: Path) -> None:
+    """A run left in the queue by a host that has gone (a crash: nothing emptied it) is
+    taken by a worker, which asks to start it and is answered by no one, so it stays
+    queued without running; the next host start drops it (its Runner queues again, under
+    a new id, what its records say never began), and a worker that asks is told not to."""
+    import json
+
     import nats
+    from nats.aio.msg import Msg
+
+    from widgetbox.runtime.remote import _messages as m
 
     with _nats.cluster(tmp_path, ["q1"]) as found:
-        with Runtime(pool_size=0, processes=1, nats=found.url()):
-            pass  # makes the stream and its consumer
+        with Runtime(pool_size=0, processes=1, nats=found.url()) as first:
+            request = first._request(Script(Code.single("print('ran')")), None, None)
+        left = m.Dispatch(run="left-by-a-crash", request=request, timeout=30.0)
+        heard: list[str] = []
 
-        async def queue_and_count(purge_first: bool) -> int:
+        async def listen(seconds: float, queue: bool) -> int:
             client = await nats.connect(found.url())
             try:
+
+                async def hear(msg: Msg) -> None:
+                    heard.append(json.loads(msg.data)["kind"])
+
+                await client.subscribe("wb.events.q1", cb=hear)
                 js = client.jetstream()
-                if not purge_first:
-                    await js.publish("wb.jobs.batch", b'{"kind": "dispatch"}')
-                info = await js.stream_info("WIDGETBOX_RUNS")
-                return int(info.state.messages)
+                if queue:
+                    await js.publish(m.BATCH_SUBJECT, m.pack(left))
+                await asyncio.sleep(seconds)
+                return int((await js.stream_info(m.STREAM)).state.messages)
             finally:
                 await client.close()
 
-        assert asyncio.run(queue_and_count(False)) == 1
-        with Runtime(pool_size=0, processes=1, nats=found.url()):
-            assert asyncio.run(queue_and_count(True)) == 0
+        found.start_worker("q1")
+        # no host: the worker asks (and asks again), never starts it, and it stays queued
+        assert asyncio.run(listen(8.0, queue=True)) == 1
+        assert heard, "the worker asked to start it"
+        assert set(heard) == {"accepted"}, heard
+        heard.clear()
+        with Runtime(pool_size=0, processes=1, nats=found.url()) as second:
+            remote = _workers(second)
+            _nats.wait_for(remote.available)
+            assert asyncio.run(listen(4.0, queue=False)) == 0
+            assert not {"output", "done"} & set(heard), heard
+            result = second.run(Script(Code.single("print('mine')")))
+            assert (result.status, result.stdout) == (Status.OK, "mine\n")
+
+
+def test_a_result_is_confirmed_each_time_and_taken_once(tmp_path: Path) -> None:
+    """A worker sends a run's end until the host confirms it: a copy that comes again (the
+    confirmation was lost) is confirmed again and changes nothing."""
+    import nats
+
+    from widgetbox.runtime import RunResult
+    from widgetbox.runtime.remote import _messages as m
+
+    with _nats.cluster(tmp_path, ["dup"]) as found:
+        stop = threading.Event()
+        ready = threading.Event()
+        answers: list[str] = []
+
+        async def twice() -> None:
+            client = await nats.connect(found.url("dup"), inbox_prefix="_INBOX.dup")
+
+            async def dispatched(msg: object) -> None:
+                run = m.unpack(msg.data, m.TO_WORKER).run  # type: ignore[attr-defined]
+                await msg.respond(m.pack(m.Accepted(run=run, worker="dup")))  # type: ignore[attr-defined]
+                result = RunResult(Status.OK, "out\n", "", 0.1, 1, 0, value=7)
+                for _ in range(2):
+                    reply = await client.request(
+                        "wb.events.dup", m.pack(m.RunDone(run=run, result=result)), timeout=5
+                    )
+                    answers.append(m.unpack(reply.data, m.TO_WORKER).kind)
+
+            await client.subscribe("wb.work.dup", cb=dispatched)
+            beat = m.Beat(worker="dup", runs=0, capacity=4, processes=1)
+            while not stop.is_set():
+                await client.publish("wb.beat.dup", m.pack(beat))
+                ready.set()
+                await asyncio.sleep(0.3)
+            await client.close()
+
+        faker = threading.Thread(target=lambda: asyncio.run(twice()))
+        faker.start()
+        try:
+            ready.wait(10)
+            with Runtime(pool_size=0, processes=1, nats=found.url()) as host:
+                remote = _workers(host)
+                _nats.wait_for(remote.available)
+                result = host.run(Call(CODE, "echo", [1]))
+                assert (result.status, result.value, result.stdout) == (Status.OK, 7, "out\n")
+                _nats.wait_for(lambda: len(answers) == 2)
+                assert answers == ["confirm", "confirm"]
+                (status,) = remote.status()
+                assert (status.healthy, status.served) == (True, 1)
+        finally:
+            stop.set()
+            faker.join(10)
+
+
+def test_a_run_ends_with_its_result_across_a_nats_restart(tmp_path: Path) -> None:
+    """nats-server restarts while a script and a call run on a worker, and is away when
+    they end: each ends with its real result once NATS is back (the worker sends a run's
+    end until the host confirms it), not at its deadline, and the worker is not taken for
+    lost meanwhile (the host counts no silence while it hears nothing itself)."""
+    with _nats.cluster(tmp_path, ["r1"]) as found:
+        found.start_worker("r1")
+        with Runtime(pool_size=0, processes=1, nats=found.url()) as host:
+            remote = _workers(host)
+            _nats.wait_for(remote.available)
+            started = threading.Event()
+            script = Code.single(
+                "import time\nprint('before', flush=True)\ntime.sleep(2)\nprint('after')"
+            )
+            limits = Limits(timeout=60)
+            with ThreadPoolExecutor(2) as pool:
+                ran = pool.submit(
+                    host.run, Script(script), limits=limits, on_output=lambda s, t: started.set()
+                )
+                called = pool.submit(host.run, Call(CODE, "slow", [2.5]), limits=limits)
+                assert started.wait(60)
+                begun = time.monotonic()
+                found.stop_server()
+                time.sleep(4.0)  # both end meanwhile, and more than SILENT_AFTER passes
+                found.start_server()
+                script_result, call_result = ran.result(60), called.result(60)
+            assert (script_result.status, script_result.stdout) == (Status.OK, "before\nafter\n")
+            assert (call_result.status, call_result.value) == (Status.OK, "slept")
+            assert time.monotonic() - begun < 30  # far from the deadline
+            (status,) = remote.status()
+            assert (status.lost, status.served) == (0, 2)
+
+
+def test_a_host_restart_under_load_loses_no_queued_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole server with a worker: scripts queued for the worker when the server stops
+    stay queued (none is run by the worker meanwhile: none is confirmed), the one it had
+    started is recorded stopped, and the next start runs each queued one once."""
+    from tests.server._client import login
+    from tests.server._runs import run_detail, script_widget, start_run, wait_for_run
+    from tests.server.conftest import running_server
+
+    monkeypatch.chdir(tmp_path)  # no ./widgetbox.toml from the developer's checkout
+    data = tmp_path / "data"
+    (tmp_path / "nats").mkdir()
+    with _nats.cluster(tmp_path / "nats", ["h1"]) as found:
+        found.start_worker("h1")  # one script at a time
+        settings = {"nats_url": found.url(), "workers": 4}
+        with running_server(data, **settings) as server:
+            _nats.wait_for(server.app.state.runtime.remote.available)
+            server.user("admin")
+            alice = server.user("alice")
+            code = "import time\nprint('start', flush=True)\ntime.sleep(1)\nprint('end')\n"
+            slug = script_widget(alice, code)
+            ids = [start_run(alice, slug)["id"] for _ in range(4)]
+            _nats.wait_for(lambda: run_detail(alice, ids[0])["status"] == "running")
+            assert [run_detail(alice, i)["status"] for i in ids[1:]] == ["queued"] * 3
+        time.sleep(2.0)  # no server: a worker would have started a queued one by now
+        with running_server(data, **settings) as server:
+            alice = server.browser()
+            assert login(alice, "alice").status_code == 200
+            first = wait_for_run(alice, ids[0])
+            assert first["status"] == "killed", first
+            for run_id in ids[1:]:
+                ran = wait_for_run(alice, run_id)
+                assert (ran["status"], ran["stdout"]) == ("ok", "start\nend\n"), ran

@@ -4,7 +4,7 @@ in-process by Litestar's TestClient, with as many independent browsers as a test
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,20 @@ def make_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cal
 
     with stack:
         yield make
+
+
+@contextmanager
+def running_server(data: Path, **settings: Any) -> Iterator[Server]:
+    """The app on the data folder `data` from start to stop: the block's end stops it in
+    order, as a server's shutdown does (a restart is two blocks on one folder)."""
+    config = load(
+        environ={},
+        overrides={"data_dir": data, "login_attempts_per_minute": 10_000, "pool_size": 0}
+        | settings,
+    )
+    app = create_app(config)
+    with TestClient(app, base_url=base_url(config)) as client:
+        yield Server(app, config, client)
 
 
 @pytest.fixture

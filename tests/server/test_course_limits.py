@@ -1,7 +1,9 @@
 """A course's limits on what each student uses (issue 18, §5) over real HTTP: teachers set
 them within the site's maxima; a student's runs of their copies beyond a limit are refused
 with 429, which limit, and when it resets; other students, other widgets and the teachers'
-own work are not touched; usage is counted from the run records (CPU time as fuel)."""
+own work are not touched; usage is counted from the run records (CPU time as fuel). Check
+runs count as the student's runs: a Check beyond a limit is refused alike, a Submit's
+checks are kept as not run, and the teachers' runs are never refused but count."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pytest
 
 from tests.server._client import assert_error
 from tests.server._live import Client, Live, serve
+from tests.server.test_course_checks import assignment_with_checks, started, wait_checks
 from tests.server.test_courses import Course, ok, person
 from widgetbox.host.courses.limits import FUEL_PER_CPU_SECOND, MIB
 from widgetbox.host.storage.times import parse_iso
@@ -178,3 +181,135 @@ def test_the_course_page_shows_teachers_the_limits_and_students_their_use(live: 
     assert student_page.status_code == 200
     assert "/limits" not in student_page.text  # no form
     assert "1 of 7 runs in the last hour" in student_page.text  # her own use
+
+
+# -- check runs count too -----------------------------------------------------------------
+
+GREETS = """\
+from classroom import public, run_script
+
+
+@public
+def test_runs():
+    assert run_script().status == "ok"
+"""
+
+
+def _check(course: Course, url: str) -> dict[str, Any]:
+    """The student Ann's Check, finished."""
+    ok(course.ann.api("POST", f"{url}/check", json={}), 202)
+    return wait_checks(course.ann, f"{url}/mine/checks", "checked")
+
+
+def _usage(course: Course, student: Client) -> dict[str, Any]:
+    found: dict[str, Any] = ok(student.api("GET", f"{course.path}/limits"))["usage"]
+    return found
+
+
+def _check_fuel(live: Live) -> int:
+    with sqlite3.connect(live.config.database_path) as db:
+        (fuel,) = db.execute("SELECT fuel FROM check_runs ORDER BY id DESC LIMIT 1").fetchone()
+    return int(fuel)
+
+
+def test_a_students_checks_count_as_runs_and_a_check_beyond_the_limit_is_refused(
+    live: Live,
+) -> None:
+    course = Course(live)
+    set_limits(course, runs_per_hour=2)
+    url, _ = assignment_with_checks(course, GREETS)
+    slug = started(course, course.ann, url, {"main.py": "print('hi')\n"})
+    checked = _check(course, url)
+    assert checked["results"] == [{"name": "test_runs", "status": "passed", "message": ""}]
+    used = _usage(course, course.ann)
+    assert used["runs_last_hour"] == 1  # the Check is one run, whatever it ran inside
+    assert used["cpu_seconds_today"] > 0
+    assert course.ann.run_script(slug)["status"] == "ok"
+    # the limit is reached by a Check and a Run: both are refused alike
+    refused = course.ann.api("POST", f"{url}/check", json={})
+    error = assert_error(refused, 429, "course_runs_limit")
+    assert "2 runs an hour" in error["message"]
+    resets = parse_iso(error["details"]["resets_at"])
+    assert resets == parse_iso(checked["started_at"]) + timedelta(hours=1)
+    assert 3500 <= int(refused.headers["retry-after"]) <= 3600
+    assert_error(course.ann.api("POST", f"/api/widgets/{slug}/runs"), 429, "course_runs_limit")
+    # the refused Check left no trace and counts for nothing
+    assert ok(course.ann.api("GET", f"{url}/mine/checks"))["checked"] == checked
+    assert _usage(course, course.ann)["runs_last_hour"] == 2
+    # Ben's work is his own
+    started(course, course.ben, url, {"main.py": "print('ben')\n"})
+    ok(course.ben.api("POST", f"{url}/check", json={}), 202)
+
+
+def test_a_check_runs_fuel_counts_every_sandbox_it_used(live: Live) -> None:
+    """A check run's CPU time is its tests' and the student's runs they asked for: the same
+    checks of heavier student code cost about what the heavier code costs when run."""
+    course = Course(live)
+    url, _ = assignment_with_checks(course, GREETS)
+    light, heavy = "print(1)\n", "total = sum(range(300_000))\nprint(total)\n"
+    slug = started(course, course.ann, url, {"main.py": light})
+    light_run = course.ann.run_script(slug)["fuel"]
+    _check(course, url)
+    light_check = _check_fuel(live)
+    course.ann.save(slug, {"main.py": heavy})
+    heavy_run = course.ann.run_script(slug)["fuel"]
+    _check(course, url)
+    heavy_check = _check_fuel(live)
+    assert heavy_run - light_run > 1_000_000  # the loop is measurable
+    assert heavy_check - light_check >= 0.9 * (heavy_run - light_run)
+    today = _usage(course, course.ann)["cpu_seconds_today"]
+    spent = light_run + heavy_run + light_check + heavy_check
+    assert today == pytest.approx(spent / FUEL_PER_CPU_SECOND, abs=1e-3)
+
+
+def test_checks_fuel_counts_towards_the_daily_cpu_limit(live: Live) -> None:
+    course = Course(live)
+    set_limits(course, cpu_seconds_per_day=2)
+    url, _ = assignment_with_checks(course, GREETS)
+    slug = started(course, course.ann, url, {"main.py": "print('hi')\n"})
+    _check(course, url)
+    with sqlite3.connect(live.config.database_path) as db:  # as if the checks computed long
+        db.execute(
+            "UPDATE check_runs SET fuel = ? WHERE id = (SELECT MAX(id) FROM check_runs)",
+            [2 * FUEL_PER_CPU_SECOND],
+        )
+    for refused in (
+        course.ann.api("POST", f"{url}/check", json={}),
+        course.ann.api("POST", f"/api/widgets/{slug}/runs"),
+    ):
+        error = assert_error(refused, 429, "course_cpu_limit")
+        assert error["details"]["resets_at"]
+        assert int(refused.headers["retry-after"]) > 0
+
+
+def test_a_submit_beyond_a_limit_is_kept_and_its_checks_wait_for_the_teacher(
+    live: Live,
+) -> None:
+    course = Course(live)
+    set_limits(course, runs_per_hour=1)
+    url, _ = assignment_with_checks(course, GREETS)
+    slug = started(course, course.ann, url, {"main.py": "print('hi')\n"})
+    assert course.ann.run_script(slug)["status"] == "ok"
+    submitted = ok(course.ann.api("POST", f"{url}/submissions", json={}), 201)
+    assert ok(course.ann.api("GET", f"{url}/mine"))["submissions"][0]["id"] == submitted["id"]
+    mine = ok(course.ann.api("GET", f"{url}/mine/checks"))["submitted"]
+    assert mine["finished"] is True
+    assert (mine["passed"], mine["total"]) == (0, 0)
+    assert "1 runs an hour" in mine["refused"]
+    assert "you can run again at" in mine["refused"]
+    assert _usage(course, course.ann)["runs_last_hour"] == 1  # the refused checks: nothing
+    page = course.ann.get(url.removeprefix("/api"))
+    assert "Not run" in page.text
+    results = ok(course.teacher.api("GET", f"{url}/checks/results"))["students"]
+    ann = next(s for s in results if s["username"] == course.ann.username)
+    assert ann["submitted"]["refused"] == mine["refused"]
+    grid = ok(course.teacher.api("GET", f"{course.path}/grid"))
+    row = next(r for r in grid["students"] if r["username"] == course.ann.username)
+    assert row["cells"][-1]["score"] is None  # not checked
+    # the teachers' run is theirs: no student's limit refuses it, and it counts as hers
+    assert ok(course.teacher.api("POST", f"{url}/checks/run"), 202) == {"started": 1}
+    mine = wait_checks(course.ann, f"{url}/mine/checks", "submitted")
+    assert "refused" not in mine
+    assert (mine["passed"], mine["total"]) == (1, 1)
+    assert _usage(course, course.ann)["runs_last_hour"] == 2
+    assert_error(course.ann.api("POST", f"{url}/check", json={}), 429, "course_runs_limit")

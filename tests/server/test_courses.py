@@ -20,6 +20,8 @@ from tests.server._live import Client, Live, serve
 pytestmark = pytest.mark.server
 
 _names = itertools.count(1)
+PUBLIC_CHECK = "from classroom import public\n\n@public\ndef test_ok():\n    assert True\n"
+"""A checks file with one test students may run."""
 
 
 @pytest.fixture(scope="module")
@@ -197,30 +199,139 @@ def test_removed_student_loses_the_course_and_teachers_lose_their_copy(live: Liv
     )
 
 
+def archived(response: Any) -> None:
+    """The refusal of a change to an archived course."""
+    error = assert_error(response, 409, "course_archived")
+    assert error["message"].startswith("This course is archived: ")
+
+
 def test_archived_course_takes_no_one_and_no_work(live: Live) -> None:
     course = Course(live)
     made = course.assignment()
     slug = course.start(course.ann, made)
     ok(course.teacher.api("PATCH", course.path, json={"archived": True}))
     a = f"{course.path}/assignments/{made['id']}"
-    assert_error(
-        person(live).api("POST", "/api/courses/join", json={"code": course.code}),
-        403,
-        "course_archived",
-    )
-    assert_error(course.ben.api("POST", f"{a}/start"), 403, "course_archived")
-    assert_error(course.ann.api("POST", f"{a}/submissions", json={}), 403, "course_archived")
-    assert_error(
+    archived(person(live).api("POST", "/api/courses/join", json={"code": course.code}))
+    archived(course.ben.api("POST", f"{a}/start"))
+    archived(course.ann.api("POST", f"{a}/submissions", json={}))
+    archived(
         course.teacher.api(
             "POST", f"{course.path}/assignments", json={"title": "x", "kind": "script"}
-        ),
-        403,
-        "course_archived",
+        )
     )
     assert ok(course.ann.api("GET", course.path))["archived"] is True
     ok(course.teacher.api("GET", f"/api/widgets/{slug}/versions"))  # still readable
     ok(course.teacher.api("PATCH", course.path, json={"archived": False}))
     ok(course.ben.api("POST", f"{a}/start"), 201)
+
+
+def test_an_archived_course_is_read_only_for_everyone(live: Live) -> None:
+    """Every change to an archived course is refused with 409 `course_archived`, whoever
+    asks; reading, the student's own widget, a roster account's new set-password link and
+    unarchiving stay allowed, and after unarchiving the same changes pass."""
+    course = Course(live)
+    made = course.assignment()
+    a = f"{course.path}/assignments/{made['id']}"
+    slug = course.start(course.ann, made)
+    course.ann.save(slug, {"main.py": "print('mine')\n"})
+    ok(course.ann.api("POST", f"{a}/submissions", json={}), 201)
+    ok(course.teacher.api("PUT", f"{a}/checks", json={"source": PUBLIC_CHECK}))
+    members = ok(course.teacher.api("GET", f"{course.path}/members"))["members"]
+    ids = {m["username"]: m["user_id"] for m in members}
+    feedback = f"{a}/students/{ids[course.ann.username]}/feedback"
+    comment = {"version": 2, "path": "main.py", "line": 1, "body": "Nice."}
+    drafted = ok(course.teacher.api("POST", f"{feedback}/comments", json=comment), 201)
+    n = next(_names)
+    roster = ok(
+        course.teacher.api(
+            "POST",
+            f"{course.path}/roster",
+            json={"csv": f"name,username,email\nCy,cy{n},cy@example.com\n"},
+        ),
+        201,
+    )
+    assert roster["created"][0]["username"] == f"cy{n}"
+    co = person(live, "co")
+    ok(course.teacher.api("PATCH", course.path, json={"archived": True}))
+
+    writes: list[tuple[Client, str, str, Any]] = [
+        (course.teacher, "PATCH", course.path, {"title": "Python 2"}),
+        (course.teacher, "PATCH", course.path, {"timezone": "Europe/Paris"}),
+        (course.teacher, "POST", f"{course.path}/join-code", None),
+        (course.teacher, "POST", f"{course.path}/co-teachers", {"username": co.username}),
+        (course.teacher, "DELETE", f"{course.path}/members/{ids[course.ben.username]}", None),
+        (course.teacher, "POST", f"{course.path}/roster", {"csv": "name,username,email\n"}),
+        (course.teacher, "PUT", f"{course.path}/limits", {"runs_per_hour": 5}),
+        (course.teacher, "POST", f"{course.path}/assignments", {"title": "x", "kind": "script"}),
+        (course.teacher, "PATCH", a, {"title": "Loops again"}),
+        (course.teacher, "PATCH", a, {"locked": True}),
+        (course.teacher, "PATCH", a, {"published": False}),
+        (course.teacher, "PUT", f"{a}/checks", {"source": PUBLIC_CHECK}),
+        (course.teacher, "DELETE", f"{a}/checks", None),
+        (course.teacher, "POST", f"{a}/checks/run", None),
+        (course.teacher, "PUT", f"{feedback}/note", {"note": "Well done."}),
+        (course.teacher, "POST", f"{feedback}/comments", comment),
+        (course.teacher, "DELETE", f"{feedback}/comments/{drafted['id']}", None),
+        (course.teacher, "POST", f"{feedback}/release", {"released": True}),
+        (course.ann, "POST", f"{a}/submissions", {}),
+        (course.ann, "POST", f"{a}/check", {}),
+        (course.ben, "POST", f"{a}/start", None),
+        (person(live), "POST", "/api/courses/join", {"code": course.code}),
+    ]
+    answers = [
+        (method, path, client.api(method, path, json=body)) for client, method, path, body in writes
+    ]
+    assert [(m, p, r.status_code) for m, p, r in answers if r.status_code != 409] == []
+    for _, _, response in answers:
+        archived(response)
+
+    # nothing changed
+    kept = ok(course.teacher.api("GET", course.path))
+    assert (kept["title"], kept["timezone"], kept["join_code"]) == ("Python 1", "UTC", course.code)
+    assert len(ok(course.teacher.api("GET", f"{course.path}/members"))["members"]) == 4
+    assert ok(course.teacher.api("GET", f"{course.path}/limits"))["own"] == {}
+    assert ok(course.teacher.api("GET", a))["locked"] is False
+    assert ok(course.teacher.api("GET", f"{a}/checks"))["source"] == PUBLIC_CHECK
+    drafts = ok(course.teacher.api("GET", feedback))
+    assert (drafts["note"], drafts["released_at"]) == ("", None)
+    assert [c["id"] for c in drafts["comments"]] == [drafted["id"]]
+    assert len(ok(course.ann.api("GET", f"{a}/mine"))["submissions"]) == 1
+    # what stays allowed: reading, exports, the student's own widget, a roster account's link
+    ok(course.teacher.api("GET", f"{course.path}/grid"))
+    assert course.teacher.get(f"{course.path}/submissions.zip").status_code == 200
+    course.ann.save(slug, {"main.py": "print('still mine')\n"})
+    cy = ok(course.teacher.api("GET", f"{course.path}/members"))["members"]
+    cy_id = next(m["user_id"] for m in cy if m["username"] == f"cy{n}")
+    ok(course.teacher.api("POST", f"{course.path}/members/{cy_id}/password-link"), 201)
+    # the teacher unarchives, with a title change in the same request; changes pass again
+    unarchived = ok(
+        course.teacher.api("PATCH", course.path, json={"archived": False, "title": "Python 2"})
+    )
+    assert (unarchived["archived"], unarchived["title"]) == (False, "Python 2")
+    ok(course.teacher.api("PUT", f"{course.path}/limits", json={"runs_per_hour": 5}))
+    ok(course.teacher.api("PUT", f"{feedback}/note", json={"note": "Well done."}))
+    ok(course.teacher.api("POST", f"{feedback}/release", json={"released": True}))
+
+
+def test_archiving_again_keeps_when_and_only_the_teacher_unarchives(live: Live) -> None:
+    course = Course(live)
+    co = person(live, "co")
+    ok(
+        course.teacher.api("POST", f"{course.path}/co-teachers", json={"username": co.username}),
+        201,
+    )
+
+    def archived_at(db: Any) -> str:
+        return str(
+            db.execute("SELECT archived_at FROM courses WHERE id = ?", [course.id]).fetchone()[0]
+        )
+
+    assert ok(course.teacher.api("PATCH", course.path, json={"archived": True}))["archived"]
+    first = live.app.state.db.read_now(archived_at)
+    ok(course.teacher.api("PATCH", course.path, json={"archived": True}))
+    assert live.app.state.db.read_now(archived_at) == first
+    assert_error(co.api("PATCH", course.path, json={"archived": False}), 403, "teacher_only")
+    assert_error(course.ann.api("PATCH", course.path, json={"archived": False}), 403)
 
 
 def test_new_join_code_retires_the_old_one(live: Live) -> None:

@@ -1,6 +1,7 @@
 """Runs of scripts through the real app: the owner starts one, follows its output live as
 Server-Sent Events, reads its record and history, and cancels it; no one else may run or see
-it; runs have the script limits; a restart marks unfinished runs interrupted; old output is
+it; runs have the script limits; a restart runs again what was queued and marks what was
+running interrupted; old output is
 pruned. Runs use the real sandbox; where a run must be caught in the middle, its code waits at
 a gate the test opens."""
 
@@ -33,7 +34,7 @@ from tests.server._runs import (
     start_run,
     wait_for_run,
 )
-from tests.server.conftest import Server
+from tests.server.conftest import Server, running_server
 from widgetbox.host.runs import live
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.fuel import FUEL_PER_CPU_MS
@@ -396,25 +397,81 @@ def add_run(server: Server, slug: str, age: timedelta = timedelta(0), **fields: 
     return run_id
 
 
-def test_a_restart_marks_unfinished_runs_interrupted(make_server: Callable[..., Server]) -> None:
+TASK_CODE = """\
+import anvil.server
+
+@anvil.server.background_task
+def greet(name, times=1):
+    print("hello " * times + name)
+"""
+
+
+def test_a_restart_runs_what_was_queued_and_not_what_had_begun(
+    make_server: Callable[..., Server],
+) -> None:
+    """What a stopped server (a crash here: its rows as it left them) had queued never
+    began, so the next start queues it again, with its version's code and a task's
+    arguments; what was running is marked interrupted and not run again (its code may have
+    had side effects)."""
     first = make_server()
     first.user("admin")
     alice = first.user("alice")
     slug = script_widget(alice, "print(1)\n")
-    queued = add_run(first, slug, status="queued")
+    queued = add_run(first, slug, status="queued", version=2)  # its first save
     running = add_run(first, slug, status="running", started_at=iso(now()))
     finished = add_run(first, slug, status="ok", stdout="done\n", finished_at=iso(now()))
+    tasks = script_widget(alice, TASK_CODE, title="Tasks")
+    call = runs.task_call(["ada"], {"times": 2})
+    task = add_run(
+        first,
+        tasks,
+        status="queued",
+        version=2,
+        trigger="task",
+        task_name="greet",
+        request=json.dumps(call),
+    )
+    assert alice.save(slug, {"main.py": "print(2)\n"}, 2).status_code == 201  # a new head
 
     second = make_server()  # the same data folder: a restart
     browser = second.browser()
     assert login(browser, "alice").status_code == 200
-    for run_id in (queued, running):
-        run = run_detail(browser, run_id)
-        assert run["status"] == "interrupted"
-        assert run["message"] == "Widgetbox stopped while this run was queued or running"
-        assert run["finished_at"] is not None
+    again = wait_for_run(browser, queued)
+    assert (again["status"], again["stdout"], again["version"]) == ("ok", "1\n", 2)
+    ran = wait_for_run(browser, task)
+    assert (ran["status"], ran["stdout"], ran["task_name"]) == ("ok", "hello hello ada\n", "greet")
+    assert ran["request"] is None  # its arguments are kept only while it is queued
+    stopped = run_detail(browser, running)
+    assert stopped["status"] == "interrupted"
+    assert stopped["message"] == runs.INTERRUPTED
+    assert stopped["finished_at"] is not None
     kept = run_detail(browser, finished)
     assert (kept["status"], kept["stdout"], kept["message"]) == ("ok", "done\n", "")
+
+
+def test_stopping_leaves_queued_runs_for_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server stopped in order stops what runs (recorded killed) and leaves what waits in
+    its queue queued; the next start runs it, once."""
+    monkeypatch.chdir(tmp_path)  # no ./widgetbox.toml from the developer's checkout
+    data = tmp_path / "data"
+    with running_server(data, workers=1) as server:  # one script at a time
+        server.user("admin")
+        alice = server.user("alice")
+        busy = start_run(alice, script_widget(alice, "import time\ntime.sleep(60)\n"))
+        waiting = start_run(alice, script_widget(alice, "print('waited')\n", title="Waits"))
+        until = time.monotonic() + 30
+        while run_detail(alice, busy["id"])["status"] != "running":
+            assert time.monotonic() < until
+            time.sleep(0.02)
+        assert run_detail(alice, waiting["id"])["status"] == "queued"
+    with running_server(data, workers=1) as server:
+        alice = server.browser()
+        assert login(alice, "alice").status_code == 200
+        assert run_detail(alice, busy["id"])["status"] == "killed"
+        ran = wait_for_run(alice, waiting["id"])
+        assert (ran["status"], ran["stdout"]) == ("ok", "waited\n")
 
 
 def outputs(server: Server, slug: str) -> dict[int, tuple[str, str, str | None, str]]:

@@ -75,6 +75,7 @@ MIGRATIONS = [
     "m017_classroom_checks",
     "m018_classroom_feedback",
     "m019_classroom_limits",
+    "m020_check_run_usage",
 ]
 THREADS = 16
 

@@ -13,7 +13,8 @@ effect must be either absent or exactly what was sent. After every kill:
   name and schedule rule; a run of a widget that prints its secrets' sha256 shows each
   value is the last one acknowledged (or the one in flight);
 - every acknowledged run is in the history, and none is left queued or running: those
-  the kill stopped are `interrupted`.
+  the kill stopped while running are `interrupted`, those it left queued run after the
+  restart (they had not begun) and end.
 
 The kill is SIGKILL, a process crash: what the server had written is in the kernel's
 hands. (A power cut would also drop what the kernel had not written to the disk;
@@ -51,6 +52,8 @@ WRITING = (0.3, 1.5)
 SETTINGS = {"WIDGETBOX_POOL_SIZE": "1", "WIDGETBOX_QUEUE_SIZE": "200"}
 SECRET_NAMES = [f"S{n}" for n in range(6)]
 RUN_CODE = "import time\ntime.sleep(0.2)\nprint('slept')\n"
+REQUEUED_WAIT = 120.0
+"""Seconds the runs a kill left queued (run again after the restart) have to end."""
 
 ABSENT = "-"
 """A secret's hash (as the hashing script prints it) when there is none by that name."""
@@ -188,7 +191,14 @@ class Runs(Client):
         time.sleep(0.1)
 
     def verify(self, ledger: Ledger, final: bool) -> None:
-        history = {run["id"]: run for run in self.api.all_runs(self.slug)}
+        # what the kill left queued runs now: wait for it to end
+        until = time.monotonic() + REQUEUED_WAIT
+        while True:
+            history = {run["id"]: run for run in self.api.all_runs(self.slug)}
+            unfinished = [run for run in history.values() if run["status"] in UNFINISHED]
+            if not unfinished or time.monotonic() > until:
+                break
+            time.sleep(0.2)
         for run_id in sorted(self.ids):
             run = history.get(run_id)
             if run is None:
@@ -496,7 +506,7 @@ def run(short: bool) -> list[Figure]:
             "(a copy) and after each restart (the live file)",
         ),
         Figure(
-            "runs left queued or running after a restart",
+            "runs left queued or running after a restart (and its queue's runs)",
             len(ledger.left_running),
             "runs",
             target="= 0",

@@ -37,15 +37,15 @@ def top(name: str) -> str:
 
 
 def test_runtime_imports_only_the_stdlib_and_wasmtime() -> None:
-    """...and runtime/remote/ the NATS client too (the optional `workers` extra: nothing
-    else in runtime/ imports remote/ but where NATS is configured, lazily)."""
+    """...and runtime/remote/ the NATS client and nkeys too (the optional `workers` extra:
+    nothing else in runtime/ imports remote/ but where NATS is configured, lazily)."""
     remote = REPO / "runtime" / "remote"
     bad = [
         f"{path.name}: {name}"
         for path, name, level in imports("runtime")
         if level == 0
         and top(name) not in STDLIB | {"wasmtime"}
-        and not (top(name) == "nats" and remote in path.parents)
+        and not (top(name) in {"nats", "nkeys"} and remote in path.parents)
     ]
     assert bad == [], "runtime/ may import only the standard library and wasmtime"
 

@@ -34,6 +34,13 @@ def test_a_dispatch_round_trips() -> None:
     assert m.unpack(m.pack(sent), m.TO_WORKER) == sent
 
 
+def test_the_hosts_confirmation_round_trips() -> None:
+    sent = m.Confirm(run="abc")
+    assert m.unpack(m.pack(sent), m.TO_WORKER) == sent
+    with pytest.raises(WireError):
+        m.unpack(b'{"kind": "confirm", "run": "abc", "go": true}', m.TO_WORKER)
+
+
 def test_a_result_round_trips_and_is_checked() -> None:
     result = RunResult(
         status=Status.OK, stdout="hi\n", stderr="", wall_time=0.1, fuel=5, peak_memory=1
@@ -50,6 +57,7 @@ def test_a_result_round_trips_and_is_checked() -> None:
     "data",
     [
         {"kind": "dispatch", "run": "a", "request": {}, "timeout": 1},  # the host's kind
+        {"kind": "confirm", "run": "a"},  # the host's too
         {"kind": "output", "run": "a", "stream": "stdin", "text": "x"},
         {"kind": "output", "run": "a", "stream": "stdout", "text": "x", "extra": 1},
         {"kind": "output", "run": 5, "stream": "stdout", "text": "x"},

@@ -229,7 +229,7 @@ def _route(job: dict) -> dict:
     kwargs = {**request.form_params, **request.query_params, **params}
     anvil.server._CurrentRequest._current = request
     try:
-        answer = routing.to_response(route.fn(**kwargs), route, headers)
+        answer = routing.to_response(route.fn(**kwargs), route, headers, app=bool(spec.get("app")))
         stream = answer.pop("stream", None)
         if stream is not None:  # while the request is current: the generator may read it
             _stream(answer, stream)

@@ -3,15 +3,24 @@
 Responses are plain dicts (`status`, `headers` with lower-case names, `body` bytes), and
 `stream`, the iterator of a streamed response (an `HttpResponse` whose body is an iterator
 or a generator: `pieces` turns what it yields into bytes, the driver sends them as chunks).
+
+A GUI app's route may answer with the app (`FormResponse`, `AppResponder`): the response is
+then LOAD_APP_TYPE, a JSON body the host turns into the app's page (host/gui/load_app.py).
 """
 
 import json
+import re
 
-from anvil import Media
-from anvil.server import HttpResponse
+from anvil import Media, _serialize
+from anvil.server import HttpResponse, SerializationError, _LoadAppResponse
 
 NOT_FOUND = "No matching API endpoint"
 NOT_ALLOWED = "Method not supported"
+META_NAME = re.compile(r"[A-Za-z][A-Za-z0-9:._-]{0,63}")
+"""A meta tag's name the app's page can carry (the host's load_app.py drops any other)."""
+LOAD_APP_TYPE = "application/vnd.widgetbox.load-app+json"
+"""The content type of a route's answer that loads the app (the host's
+host/gui/load_app.py has the same name, and a test checks that they agree)."""
 
 
 def response(status: int, body: bytes | str = b"", headers: dict[str, str] | None = None):
@@ -92,11 +101,49 @@ def _body(value, headers: dict[str, str]) -> bytes:
     )
 
 
-def to_response(value, route, request_headers: dict[str, str]):
+def load_app(value) -> bytes:
+    """The body of a `FormResponse`/`AppResponder` answer: what to open, and the form's
+    arguments and the startup data as a server call's values (rows, media, portable
+    objects and all), so the client decodes them as it decodes a call's answer."""
+    for name in ("form", "module"):
+        chosen = getattr(value, name)
+        if chosen is not None and not isinstance(chosen, str):
+            raise TypeError(f"the {name} to open must be named by a str, not {chosen!r}")
+    meta = value.meta or {}
+    if not isinstance(meta, dict):
+        raise TypeError(f"AppResponder's meta must be a dict of meta tags, not {meta!r}")
+    wrong = [
+        repr(name)
+        for name, content in meta.items()
+        if not (isinstance(name, str) and META_NAME.fullmatch(name) and isinstance(content, str))
+    ]
+    if wrong:
+        raise TypeError(
+            "AppResponder's meta tags need names of letters, digits and ':._-' (at most 64) "
+            f"and str contents; not so: {', '.join(wrong)}"
+        )
+    try:
+        encoded = {
+            name: _serialize.encode(getattr(value, name)) for name in ("args", "kwargs", "data")
+        }
+    except _serialize.SerializationError as e:
+        raise SerializationError(f"Cannot serialize the app's startup data: {e}") from None
+    return _json({"form": value.form, "module": value.module, "meta": meta, **encoded})
+
+
+def to_response(value, route, request_headers: dict[str, str], *, app: bool = False):
     """Anvil's rules: `str` is text/plain, `dict`/`list`/`None`/numbers are JSON,
     Media keeps its type, `HttpResponse` sets status, body and headers. An `HttpResponse`
-    whose body is an iterator (a generator) streams: the answer has `stream`."""
+    whose body is an iterator (a generator) streams: the answer has `stream`. `app`: the
+    route serves a GUI app (its `/_/api/`), whose answer may load the app itself."""
     stream = None
+    if isinstance(value, _LoadAppResponse):
+        if not app:
+            raise TypeError(
+                "FormResponse and AppResponder open the app's page at a form: only a GUI "
+                "widget's routes (on its app's /_/api/) can return them"
+            )
+        return response(200, load_app(value), {"content-type": LOAD_APP_TYPE})
     if isinstance(value, HttpResponse):
         status = value.status
         if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:

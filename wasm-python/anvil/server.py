@@ -2,7 +2,9 @@
 
 The decorators and objects behave as in Anvil: `@callable` registers a function for
 `anvil.server.call`, `@route` (alias `@http_endpoint`) serves it over HTTP, `request` is the
-current HTTP request, and `HttpResponse` customises the answer. The exception classes come from
+current HTTP request, and `HttpResponse` customises the answer. A GUI app's route may answer
+with the app itself: `FormResponse` and `AppResponder` open its page at a form or module,
+with data the client reads as `anvil.server.startup_data`. The exception classes come from
 `anvil._server_errors`, which the browser client shares.
 """
 
@@ -31,6 +33,7 @@ from anvil._tasks import (  # background tasks (anvil/_tasks.py, which the brows
 )
 
 __all__ = ["HttpRequest", "HttpResponse", "call", "callable", "http_endpoint", "request", "route"]
+__all__ += ["AppResponder", "FormResponse"]
 __all__ += _server_errors.__all__
 __all__ += ["context", "cookies", "get_api_origin", "get_app_origin", "get_session_id", "session"]
 __all__ += ["portable_class"]
@@ -151,6 +154,63 @@ class HttpResponse:
 
     def __repr__(self):
         return f"HttpResponse(status={self.status!r})"
+
+
+class _LoadAppResponse:
+    """A route's answer that loads the app (FormResponse, AppResponder): the form or module
+    to open (neither: the app's own start-up), the form's arguments, the data the client
+    reads as `anvil.server.startup_data`, and `meta` tags for the page (`title`,
+    `description`...). Only a GUI widget's routes (on its app's `/_/api/`) can answer so."""
+
+    def __init__(self, *, form=None, module=None, args=(), kwargs=None, data=None, meta=None):
+        self.form = form
+        self.module = module
+        self.args = list(args)
+        self.kwargs = dict(kwargs or {})
+        self.data = data
+        self.meta = meta
+
+    def __repr__(self):
+        opens = f"form={self.form!r}" if self.form else f"module={self.module!r}"
+        return f"<LoadAppResponse {opens if self.form or self.module else 'the app'}>"
+
+
+def FormResponse(form_name, *args, **kwargs):
+    """Answer the request with the app's page opening `form_name`, made with `args` and
+    `kwargs` (as `open_form` would)."""
+    return _LoadAppResponse(form=form_name, args=args, kwargs=kwargs)
+
+
+class AppResponder:
+    """Answer the request with the app's page, giving its client code `data` (as
+    `anvil.server.startup_data`) and its page `meta` tags: `.load_form(name, *args,
+    **kwargs)`, `.load_module(name)` or `.load_app()` (the app's own start-up)."""
+
+    def __init__(self, *args, **kwargs):
+        if args:
+            raise TypeError("AppResponder() takes keyword arguments only (data, meta)")
+        unexpected = sorted(set(kwargs) - {"data", "meta"})
+        if unexpected:
+            raise TypeError(f"AppResponder() got an unexpected keyword argument {unexpected[0]!r}")
+        self.data = kwargs.get("data")
+        self.meta = kwargs.get("meta")
+
+    def load_form(self, form_name, *args, **kwargs):
+        return _LoadAppResponse(
+            form=form_name, args=args, kwargs=kwargs, data=self.data, meta=self.meta
+        )
+
+    def load_module(self, module_name):
+        return _LoadAppResponse(module=module_name, data=self.data, meta=self.meta)
+
+    def load_app(self):
+        return _LoadAppResponse(data=self.data, meta=self.meta)
+
+
+def __getattr__(name):
+    if name == "startup_data":  # what a LoadAppResponse gave the page: the client's alone
+        raise RuntimeError("anvil.server.startup_data is only available on the client")
+    raise AttributeError(f"module 'anvil.server' has no attribute {name!r}")
 
 
 class HttpRequest:

@@ -23,7 +23,8 @@ function packageName(files) {
   }
 }
 
-/** What `_start.start` opens: {form: "Form1", module: "Startup" | null}. */
+/** What `_start.start` opens: {form: "Form1", module: "Startup" | null, load: what a route's
+ * `FormResponse` asked for | null}. */
 async function start(runtime, base, files, startup) {
   globalThis.wbPlotlyUrl = plotlyUrl(base);
   setPackageName(packageName(files));
@@ -120,5 +121,9 @@ globalThis.wbReady = markReady;
 if (boot.preview) preview(boot);
 else {
   setApp(boot.app);
-  start(boot.runtime, boot.runtime_base, boot.files, { form: boot.startup_form, module: boot.startup_module ?? null });
+  start(boot.runtime, boot.runtime_base, boot.files, {
+    form: boot.startup_form,
+    module: boot.startup_module ?? null,
+    load: boot.load ?? null,
+  });
 }

@@ -35,8 +35,11 @@ export function markReady() {
   document.documentElement.dataset.appReady = "true";
 }
 
-/** `_start.start`'s arguments after the adapter, as Python: the startup form and module. */
+/** `_start.start`'s arguments after the adapter, as Python: the startup form and module, and
+ * what a route's `FormResponse` asked to load (#wb-boot's `load`) as JSON text, or None. */
 export function startArguments(startup) {
   const module = typeof startup.module === "string" ? JSON.stringify(startup.module) : "None";
-  return `${JSON.stringify(startup.form)}, ${module}`;
+  // a JSON string is a Python string literal too: the same escapes, quoted alike
+  const load = startup.load ? JSON.stringify(JSON.stringify(startup.load)) : "None";
+  return `${JSON.stringify(startup.form)}, ${module}, ${load}`;
 }

@@ -44,6 +44,29 @@ function split(spec) {
   return { method, path };
 }
 
+/** Each field the API named wrong (`details.fields`: name → message) marked, with its
+ * message under it; `{}` clears them all. */
+function fieldProblems(form, fields) {
+  for (const shown of form.querySelectorAll(".field-problem")) {
+    shown.textContent = "";
+    shown.hidden = true;
+  }
+  for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+  let first = null;
+  for (const [name, message] of Object.entries(fields)) {
+    const field = form.elements.namedItem(name);
+    if (!field) continue;
+    field.setAttribute("aria-invalid", "true");
+    const shown = form.querySelector(`#${CSS.escape(field.id)}-problem`);
+    if (shown) {
+      shown.textContent = message;
+      shown.hidden = false;
+    }
+    first ??= field;
+  }
+  first?.focus();
+}
+
 for (const form of document.querySelectorAll("form[data-api]")) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -57,12 +80,15 @@ for (const form of document.querySelectorAll("form[data-api]")) {
       return;
     }
     formError(form, "");
+    fieldProblems(form, {});
     const { method, path } = split(form.dataset.api);
     await busy(form.querySelector("button[type=submit]"), async () => {
       try {
         after(form, await api(method, path, body(form)));
       } catch (error) {
+        // every problem at once above the button, and each by its field
         formError(form, error.message);
+        fieldProblems(form, error.details?.fields || {});
       }
     });
   });

@@ -42,8 +42,9 @@ no_loading_indicator = _waiting.no_loading_indicator
 loading_indicator = _waiting.loading_indicator
 
 startup_data = None
-"""What a server route's `LoadAppResponse(data=...)` gives the app in Anvil; Widgetbox's
-apps always load from their own page, so it is None, as in Anvil for such a load."""
+"""The data a server route's `AppResponder(data=...)` gave the page it answered with
+(anvil/_start.py sets it before the first form opens); None when the app loaded from its
+own page, as in Anvil."""
 
 
 class AppOfflineError(AnvilWrappedError):

@@ -1,0 +1,139 @@
+"""`/readyz` with NATS workers configured (`nats_url`, reached over TLS with an nkey:
+`nats_ca`, `nats_nkey`), over real HTTP against a real nats-server and a `widgetbox worker`
+process: it says how the workers are (connected, how many healthy) in both answers; with
+the local sandbox processes down it is ready only while a worker is healthy (a worker
+takes either lane's work); with them up, workers coming and going change what it says,
+never whether it is ready."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests import _certs, _nats
+from tests.server._live import Live, serve
+from widgetbox.runtime.remote import new_seed
+from widgetbox.runtime.remote._auth import HOST_USER
+
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(not _nats.available(), reason="nats-server is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_nats.Cluster]:
+    """Over TLS with a private CA, the server logging in with an nkey (the worker with a
+    password): the nats_* settings reach the runtime."""
+    ca = _certs.authority(tmp_path_factory.mktemp("ca"))
+    seed = tmp_path_factory.mktemp("seed") / "server.nk"
+    new_seed(seed)
+    tls = _nats.Tls(ca=ca.cert, server=ca.issue("nats-server"))
+    folder = tmp_path_factory.mktemp("nats")
+    with _nats.cluster(folder, ["r1"], tls=tls, nkeys={HOST_USER: seed}) as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, cluster: _nats.Cluster) -> Iterator[Live]:
+    folder: Path = tmp_path_factory.mktemp("readyz")
+    access = cluster.access()
+    settings = {"nats_url": cluster.url(), "nats_ca": access.ca, "nats_nkey": access.nkey}
+    with serve(folder / "data", **settings) as running:
+        yield running
+
+
+def _ready(live: Live) -> httpx.Response:
+    return live.client().get("/readyz")
+
+
+def _until(check: Any, what: str, deadline: float = 30.0) -> httpx.Response:
+    until = time.monotonic() + deadline
+    while (found := check()) is None:
+        assert time.monotonic() < until, f"never {what}"
+        time.sleep(0.02)
+    return found  # type: ignore[no-any-return]
+
+
+def _kill_request_processes(live: Live) -> list[int]:
+    runtime = live.app.state.runtime
+    pids = [p.pid for p in runtime.sandbox_status() if p.lane == "interactive" and p.alive]
+    assert pids
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    return pids
+
+
+def _none_alive(live: Live) -> bool:
+    status = live.app.state.runtime.sandbox_status(wait=1.0)
+    return not any(p.alive for p in status if p.lane == "interactive")
+
+
+def _workers(answer: httpx.Response) -> dict[str, Any]:
+    found: dict[str, Any] = answer.json().get("workers", {})
+    return found
+
+
+def test_readyz_says_how_the_workers_are(live: Live) -> None:
+    answer = _until(
+        lambda: r if _workers(r := _ready(live)).get("nats") == "connected" else None,
+        "connected to NATS",
+    )
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "status": "ready",
+        "workers": {"nats": "connected", "healthy": 0, "unhealthy": 0},
+    }
+
+
+def test_without_a_healthy_worker_or_a_local_process_it_is_not_ready(live: Live) -> None:
+    killed = _kill_request_processes(live)
+    down = _until(lambda: r if (r := _ready(live)).status_code == 503 else None, "not ready")
+    assert down.json() == {
+        "status": "not ready",
+        "reasons": [
+            f"sandbox: no requests process is running ({len(killed)} being replaced) and no "
+            "worker is healthy"
+        ],
+        "workers": {"nats": "connected", "healthy": 0, "unhealthy": 0},
+    }
+    _until(lambda: r if (r := _ready(live)).status_code == 200 else None, "ready again")
+
+
+def test_a_healthy_worker_keeps_it_ready_while_local_processes_are_down(
+    live: Live, cluster: _nats.Cluster
+) -> None:
+    cluster.start_worker("r1")
+    up = _until(
+        lambda: r if _workers(r := _ready(live))["healthy"] == 1 else None,
+        "the worker healthy",
+    )
+    assert up.status_code == 200
+    # each answer taken while no local request process was alive (checked before and
+    # after it) must be 200: the worker takes the requests meanwhile
+    _kill_request_processes(live)
+    seen = 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _none_alive(live):
+        answer = _ready(live)
+        if _none_alive(live):
+            assert answer.status_code == 200, answer.json()
+            assert answer.json()["workers"]["healthy"] == 1
+            seen += 1
+    assert seen, "the local processes came back before /readyz was asked"
+    # a worker that goes leaves it ready (local processes are back), and says so
+    _until(lambda: None if _none_alive(live) else True, "local processes replaced")
+    cluster.stop_worker("r1")
+    gone = _until(
+        lambda: r if _workers(r := _ready(live))["healthy"] == 0 else None,
+        "the worker gone",
+    )
+    assert gone.status_code == 200
+    assert gone.json()["workers"]["unhealthy"] == 1
