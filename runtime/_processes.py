@@ -362,7 +362,9 @@ class SandboxProcess:
         return run.lost()
 
     def request(self, make: Callable[[int], wire.Message], wait: float) -> wire.Reply:
-        """Send the request `make(id)` and wait for the reply with the same id."""
+        """Send the request `make(id)` and wait for the reply with the same id; GuestError
+        when the process has stopped (before the request, or while it was being sent: it
+        may die between the two), TimeoutError when it does not answer in time."""
         answer: Future[wire.Reply] = Future()
         request_id = next(self._ids)
         with self._lock:
@@ -370,7 +372,10 @@ class SandboxProcess:
                 raise GuestError("the sandbox process has stopped")
             self._requests[request_id] = answer
         try:
-            self._send(make(request_id))
+            try:
+                self._send(make(request_id))
+            except OSError:  # BrokenPipeError: it died after the check above
+                raise GuestError("the sandbox process has stopped") from None
             return answer.result(wait)
         finally:
             with self._lock:

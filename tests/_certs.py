@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import ssl
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +107,21 @@ def authority(folder: Path, name: str = "Widgetbox test CA") -> Authority:
     )
     stem = name.replace(" ", "-")
     return Authority(folder, name, _write(folder / f"{stem}.pem", certificate), key, certificate)
+
+
+def contexts(
+    hosts: Sequence[str] = ("localhost",), addresses: Sequence[str] = ("127.0.0.1",)
+) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server context, client context) for a server certificate naming `hosts` and
+    `addresses`, signed by a throwaway CA that only the client context trusts (the files
+    are gone once the contexts hold them)."""
+    with tempfile.TemporaryDirectory() as folder:
+        ca = authority(Path(folder))
+        issued = ca.issue(hosts[0] if hosts else addresses[0], addresses=addresses, hosts=hosts)
+        server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.load_cert_chain(issued.cert, issued.key)
+        client = ssl.create_default_context(cafile=str(ca.cert))
+    return server, client
 
 
 def _name(text: str) -> x509.Name:

@@ -26,6 +26,7 @@ import json
 import threading
 from typing import Any
 
+from widgetbox.host.runs.fuel import charged
 from widgetbox.runtime import (
     Bridge,
     Call,
@@ -87,12 +88,12 @@ class Meter:
         self._lock = threading.Lock()
         self._fuel = 0
 
-    def add(self, fuel: int | None) -> None:
-        """None (a run stopped mid-instruction: wasmtime's count is not known) adds
-        nothing, as a run's record keeps no fuel then."""
-        if fuel:
-            with self._lock:
-                self._fuel += fuel
+    def add(self, result: RunResult) -> None:
+        """A sandbox's fuel, or for one stopped mid-computation (no count) its wall time's
+        worth, as a run's is charged (`runs.fuel.charged`)."""
+        fuel = charged(result.fuel, result.wall_time)
+        with self._lock:
+            self._fuel += fuel
 
     @property
     def fuel(self) -> int:
@@ -112,7 +113,7 @@ class CheckHelpers:
         result = self.runtime.run(job, limits=limits, context={})
         meter = call.context.get(METER)
         if isinstance(meter, Meter):
-            meter.add(result.fuel)
+            meter.add(result)
         return result
 
     @staticmethod

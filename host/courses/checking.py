@@ -186,7 +186,7 @@ class Checker:
                         result = RunResult(
                             Status.ERROR, "", "", 0.0, None, 0, message="The sandbox failed."
                         )
-                    meter.add(result.fuel)
+                    meter.add(result)
                     return outcome(test, result, checks.deadline)
             except QUEUE_FULL as e:
                 await asyncio.sleep(e.retry_after or 5)

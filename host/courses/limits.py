@@ -13,8 +13,10 @@ sets none has the site's), and what they have used.
   the rate measured here; a check run's is every sandbox it used: its tests' and the runs
   of the student's code they asked for). Fuel, not wall time: it is the work the student's
   code did, the same on a busy machine as on an idle one, and time spent waiting (for the
-  queue, for an HTTP reply, `time.sleep`) costs the machine nothing. It resets at the next
-  midnight there.
+  queue, for an HTTP reply, `time.sleep`) costs the machine nothing. A run stopped
+  mid-computation (its deadline, a cancel) has no count and is charged its wall time
+  instead, the most it could have computed (`runs.fuel.charged`): a loop run until its
+  deadline cannot slip past the limit. It resets at the next midnight there.
 - Storage: the bytes their copies keep (every version's files, the runs' stored output,
   their Data Tables files), the measure the admin's usage page uses (`admin/usage.py`).
 
@@ -45,13 +47,12 @@ import sqlite_utils
 from widgetbox.host.admin.usage import first_run_since
 from widgetbox.host.config import Config
 from widgetbox.host.errors import Invalid, TooMany
-from widgetbox.host.runs.fuel import FUEL_PER_CPU_MS
+from widgetbox.host.runs.fuel import CHARGED_SQL, FUEL_PER_CPU_SECOND
 from widgetbox.host.storage.times import iso, now, parse_iso
 from widgetbox.host.widgets.records import Widget
 
 MIB = 1024 * 1024
 HOUR = timedelta(hours=1)
-FUEL_PER_CPU_SECOND = FUEL_PER_CPU_MS * 1000
 LABELS = {
     "runs_per_hour": "Runs per hour",
     "cpu_seconds_per_day": "CPU seconds per day",
@@ -207,7 +208,7 @@ def _fuel_today(
 ) -> int:
     params = _window(db, course_id, student_id, _midnight(timezone, at))
     (fuel,) = db.execute(
-        f"SELECT (SELECT COALESCE(SUM(runs.fuel), 0) {_WINDOW}) "
+        f"SELECT (SELECT COALESCE(SUM({CHARGED_SQL.format(table='runs')}), 0) {_WINDOW}) "
         f"+ (SELECT COALESCE(SUM(check_runs.fuel), 0) {_CHECKS})",
         params,
     ).fetchone()

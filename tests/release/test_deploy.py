@@ -8,7 +8,6 @@ unit's ExecStart at this checkout's `widgetbox`, since the tools read those file
 
 from __future__ import annotations
 
-import datetime
 import shutil
 import subprocess
 import sys
@@ -17,10 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests._certs import authority
+from widgetbox.host.cli import main
 
 pytestmark = pytest.mark.release
 
@@ -38,33 +36,9 @@ def need(tool: str, install: str) -> str:
 
 
 def certificate(folder: Path, name: str) -> tuple[Path, Path]:
-    """A self-signed certificate for `name` (a wildcard is fine) and its key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = name.replace("*", "wildcard")
-    cert_path, key_path = folder / f"{stem}.crt", folder / f"{stem}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
+    """A certificate for `name` (a wildcard is fine) and its key, from a throwaway CA."""
+    issued = authority(folder).issue(name, addresses=(), hosts=(name,))
+    return issued.cert, issued.key
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -73,13 +47,17 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
     )
 
 
-def test_the_systemd_unit_verifies(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [("widgetbox.service", "serve"), ("widgetbox-worker.service", "worker")],
+)
+def test_the_systemd_unit_verifies(tmp_path: Path, name: str, command: str) -> None:
     analyze = need("systemd-analyze", "apt-get install systemd")
-    unit = (DEPLOY / "widgetbox.service").read_text()
-    assert "ExecStart=/opt/widgetbox/bin/widgetbox serve" in unit
+    unit = (DEPLOY / name).read_text()
+    assert f"ExecStart=/opt/widgetbox/bin/widgetbox {command}" in unit
     # verify checks that ExecStart's program exists: this checkout's, for the check
     here = Path(sys.executable).with_name("widgetbox")
-    copy = tmp_path / "widgetbox.service"
+    copy = tmp_path / name
     copy.write_text(unit.replace("/opt/widgetbox/bin/widgetbox", str(here)))
 
     result = run(analyze, "verify", copy)
@@ -90,6 +68,11 @@ def test_the_systemd_unit_verifies(tmp_path: Path) -> None:
     for option in ("NoNewPrivileges=yes", "ProtectSystem=strict", "CapabilityBoundingSet=",
                    "SystemCallFilter=@system-service", "PrivateTmp=yes"):  # fmt: skip
         assert option in unit
+    # every option ExecStart gives is one the command takes
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    given = {word for word in exec_start.split() if word.startswith("--")}
+    taken = {opt for param in main.commands[command].params for opt in param.opts}
+    assert given <= taken, given - taken
 
 
 def test_the_caddyfile_validates(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ refuses is tested on the handler itself, with the same local server.
 from __future__ import annotations
 
 import base64
-import datetime
 import http.server
 import json
 import socket
@@ -24,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests._certs import contexts
 from tests._timing import LOADED_MARGIN, within
 from widgetbox.host import outbound
 from widgetbox.host.outbound import OutboundBudget, OutboundHandler, OutboundPolicy
@@ -751,56 +751,9 @@ def test_register_returns_the_handler_it_offers(registered: OutboundHandler, por
 def tls() -> Iterator[tuple[int, ssl.SSLContext, list[str | None]]]:
     """An HTTPS server whose certificate names `secure.test`, and a client context that
     trusts its private CA."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.UTC)
-
-    def certificate(subject: str, key: Any, issuer: Any, issuer_key: Any, ca: bool) -> Any:
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-            .issuer_name(issuer)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-        if ca:
-            builder = builder.add_extension(
-                x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-                critical=True,
-            )
-        else:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
-            )
-        return builder.sign(issuer_key, hashes.SHA256())
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
-    ca_cert = certificate("Test CA", ca_key, ca_name, ca_key, ca=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = certificate("secure.test", key, ca_name, ca_key, ca=False)
-
-    pem = serialization.Encoding.PEM
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as folder:
-        cert_file, key_file = Path(folder, "cert.pem"), Path(folder, "key.pem")
-        cert_file.write_bytes(cert.public_bytes(pem))
-        key_file.write_bytes(
-            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        )
-        server_context.load_cert_chain(cert_file, key_file)
+    server_context, client_context = contexts(hosts=("secure.test",), addresses=())
     seen: list[str | None] = []
     server_context.sni_callback = lambda sock, name, context: seen.append(name)  # type: ignore[assignment, func-returns-value]
-    client_context = ssl.create_default_context(cadata=ca_cert.public_bytes(pem).decode())
     server, number = serve(server_context)
     yield number, client_context, seen
     server.shutdown()

@@ -95,6 +95,27 @@ def test_only_the_runs_of_the_lost_process_notice() -> None:
             assert runtime.run(Script(Code.single("print('after')"))).ok
 
 
+def test_a_process_that_dies_while_asked_its_status_is_reported_not_raised() -> None:
+    """A health check asks each live process for its pool; one that dies between the
+    check that it is alive and the question (the write finds a broken pipe) is reported
+    without a pool, never raised to the health check (/readyz, the admin's page)."""
+    with Runtime(pool_size=0, processes=1) as runtime:
+        (process,) = [p for p in runtime._processes if p.role == "interactive"]
+        connection = process._connection
+        sending = connection.send_bytes
+
+        def broken(data: bytes) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        connection.send_bytes = broken  # type: ignore[method-assign]
+        try:
+            found = {status.pid: status for status in runtime.sandbox_status(wait=1.0)}
+        finally:
+            connection.send_bytes = sending  # type: ignore[method-assign]
+        assert found[process.pid].pooled is None
+        assert runtime.run(Script(Code.single("print('still here')"))).stdout == "still here\n"
+
+
 def test_ctrl_c_in_a_terminal_does_not_reach_the_sandbox_processes(runtime: Runtime) -> None:
     for pid in _pids(runtime):
         os.kill(pid, signal.SIGINT)

@@ -127,6 +127,14 @@ class Browser:
         )
 
 
+def tampered(signed: str) -> str:
+    """`signed` (ending in a base64 MAC) with one character of the MAC changed, so it can
+    never still verify: not one of the last two, which may already be the replacement or
+    carry only padding bits (a forgery that is the original 1 time in 1,024)."""
+    at = len(signed) - 3
+    return signed[:at] + ("B" if signed[at] == "A" else "A") + signed[at + 1 :]
+
+
 def signup(browser: Browser, username: str, password: str = PASSWORD) -> dict[str, Any]:
     """Sign `browser` up as `username`; returns the new user."""
     response = browser.post("/api/auth/signup", json={"username": username, "password": password})

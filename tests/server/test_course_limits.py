@@ -8,6 +8,7 @@ checks are kept as not run, and the teachers' runs are never refused but count."
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -133,6 +134,31 @@ def test_cpu_time_beyond_the_daily_limit_is_refused_until_midnight_in_the_course
     assert "Pacific/Auckland" in error["message"]
     assert 0 < int(refused.headers["retry-after"]) <= 25 * 3600
     assert course.ben.run_script(copy_with(course, course.ben))["status"] == "ok"
+
+
+def test_a_run_stopped_mid_computation_is_charged_its_wall_time(live: Live) -> None:
+    """A loop stopped by a cancel (or its deadline) has no fuel count: it is charged its
+    wall time, the most it could have computed, so looping until the deadline does not
+    slip past the CPU limit."""
+    course = Course(live)
+    set_limits(course, cpu_seconds_per_day=1)
+    slug = copy_with(course, course.ann, "while True:\n    pass\n")
+    started = course.ann.api("POST", f"/api/widgets/{slug}/runs")
+    assert started.status_code == 202, started.text
+    run_id = started.json()["id"]
+    until = time.monotonic() + 30
+    while course.ann.run_detail(run_id)["status"] != "running":
+        assert time.monotonic() < until
+        time.sleep(0.05)
+    time.sleep(1.5)  # more than the day's one CPU second
+    assert course.ann.api("POST", f"/api/runs/{run_id}/cancel").status_code == 202
+    run = course.ann.wait_for_run(run_id)
+    assert (run["status"], run["fuel"]) == ("killed", None)  # wasmtime's count is not known
+    used = ok(course.ann.api("GET", f"{course.path}/limits"))["usage"]["cpu_seconds_today"]
+    assert used == pytest.approx(run["wall_time"], abs=0.01)
+    assert used > 1
+    refused = course.ann.api("POST", f"/api/widgets/{slug}/runs")
+    assert_error(refused, 429, "course_cpu_limit")
 
 
 def test_storage_beyond_the_limit_refuses_runs_without_a_reset(live: Live) -> None:

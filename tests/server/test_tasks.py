@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server._client import Browser, assert_error
+from tests.server._client import Browser, assert_error, tampered
 from tests.server._runs import Gates, history, run_detail, script_widget, start_run, wait_for_run
 from tests.server.conftest import Server
 from widgetbox.host.runs import admission
@@ -498,7 +498,7 @@ def test_a_browser_reads_a_task_it_was_handed_and_nothing_else(
     assert view["value"] == {"total": 2, "label": "count"}
     assert view["error"] is None
     forged = [
-        {"id": task["v"]["id"], "cap": task["v"]["cap"][:-2] + "AA"},
+        {"id": task["v"]["id"], "cap": tampered(task["v"]["cap"])},
         {"id": task["v"]["id"]},
     ]
     for body in forged:
