@@ -8,6 +8,7 @@ then every field typed."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,13 @@ from ._door import REPORT_CAPS, RESULT_DEPTH
 
 LOAD_APP_TYPE = "application/vnd.widgetbox.load-app+json"
 """The content type of a route's answer that loads the app: the guest's
-`_widgetbox/routing.py` names it too (tests/unit/test_load_app.py checks that they agree)."""
+`_widgetbox/routing.py` names it too, and its META_NAME and MAX_META
+(tests/server/test_load_app.py checks that they agree)."""
 
+META_NAME = re.compile(r"[A-Za-z][A-Za-z0-9:._-]{0,63}")
+"""A meta tag's name the page may carry (`description`, `og:image`, `twitter:card`...)."""
+MAX_META = 64
+"""Meta tags one page may carry."""
 _CAP = REPORT_CAPS["call"]
 _KEYS = frozenset({"form", "module", "args", "kwargs", "data", "meta"})
 
@@ -56,6 +62,8 @@ def load_app_in(body: bytes) -> LoadApp:
         raise ValueError("the form or module to open must be named by text")
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise ValueError("the page's meta tags must be text")
+    if len(meta) > MAX_META or not all(META_NAME.fullmatch(name) for name in meta):
+        raise ValueError(f"the page takes at most {MAX_META} meta tags, named as META_NAME says")
     try:
         args, kwargs, data = (decode(found[key]) for key in ("args", "kwargs", "data"))
     except SerializationError as e:

@@ -74,10 +74,9 @@ def routes(rate_limit: Any, max_body: int, assets: Assets) -> list[Router]:
                 widget, code.files, request.cookies, client_of(request), HTTP
             )
             origin = config.app_origin(slug) + API
-            signer = capabilities.of(widget.id, widget.created_at)
 
             def page(body: bytes, cookies: list[Cookie]) -> Response[Any] | None:
-                return loaded_app(widget, code, assets, signer, body, cookies)
+                return loaded_app(widget, code, assets, capabilities, body, cookies)
 
             return await run_route(
                 request, runner, config, widget, code, path, origin, visit, load_app=page

@@ -4,37 +4,33 @@ chose, with the data the client reads as `anvil.server.startup_data`, and the pa
 and meta tags. Served from the app's own `/_/api/` (app_sessions/web.py), so the page is on
 the app's origin, with the visit's cookies.
 
-The route's body is guest bytes: the runtime reads it within a call answer's caps
-(`load_app_in`), and its rows and searches are signed for the browser as a call's answer
-is (capabilities.py), so the client can read them and pass them back to server code."""
+The route's body is guest bytes: the runtime reads it within a call answer's caps and
+checks every field, the meta tags' names and number too (`load_app_in`); its rows and
+searches are signed for the browser as a call's answer is (capabilities.py), so the client
+can read them and pass them back to server code."""
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from litestar import Response
 from litestar.datastructures import Cookie
 
 from widgetbox.host.gui.apps import app_page
-from widgetbox.host.gui.capabilities import WidgetCapabilities
+from widgetbox.host.gui.capabilities import Capabilities
 from widgetbox.host.web.pages import Assets
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import Code, encode_value, load_app_in
 
 log = logging.getLogger("widgetbox.host")
 
-META_NAME = re.compile(r"[A-Za-z][A-Za-z0-9:._-]{0,63}")
-"""A meta tag's name the page carries (`description`, `og:image`, `twitter:card`...)."""
-MAX_META = 64
-
 
 def loaded_app(
     widget: Widget,
     code: Code,
     assets: Assets,
-    signer: WidgetCapabilities,
+    capabilities: Capabilities,
     body: bytes,
     cookies: list[Cookie],
 ) -> Response[Any] | None:
@@ -45,6 +41,7 @@ def loaded_app(
     except ValueError as e:
         log.warning("widget %s: a route's FormResponse could not be read: %s", widget.slug, e)
         return None
+    signer = capabilities.of(widget.id, widget.created_at)
     load = {
         "form": found.form,
         "module": found.module,
@@ -52,9 +49,4 @@ def loaded_app(
         "kwargs": encode_value(signer.seal(found.kwargs)),
         "data": encode_value(signer.seal(found.data)),
     }
-    meta = {
-        name: content
-        for name, content in list(found.meta.items())[:MAX_META]
-        if META_NAME.fullmatch(name)
-    }
-    return app_page(widget, code, assets, load, meta, cookies)
+    return app_page(widget, code, assets, load, found.meta, cookies)

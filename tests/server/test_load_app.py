@@ -17,9 +17,10 @@ import pytest
 
 from tests.server._client import Browser, set_cookies
 from tests.server.conftest import Server
-from tests.server.test_gui_apps import boot_of
+from tests.server.test_gui_apps import app_url, boot_of
 from widgetbox.host.widgets.starters import TEMPLATES
 from widgetbox.runtime import LOAD_APP_TYPE, encode_value, load_app_in
+from widgetbox.runtime._load_app import MAX_META, META_NAME
 
 pytestmark = pytest.mark.server
 
@@ -69,6 +70,11 @@ def bad_meta(**query):
     return anvil.server.AppResponder(meta={"ok": "x", "<no>": "y", "n": 5}).load_app()
 
 
+@anvil.server.route("/many-meta")
+def many_meta(**query):
+    return anvil.server.AppResponder(meta={f"m{n}": "" for n in range(65)}).load_app()
+
+
 @anvil.server.route("/forged")
 def forged(**query):
     return anvil.server.HttpResponse(200, "[" * 300 + "]" * 300,
@@ -86,10 +92,6 @@ tables:
     columns:
       - {name: text, type: string}
 """
-
-
-def app_url(server: Server, slug: str, path: str) -> str:
-    return f"http://{slug}.{server.config.apps_host}{path}"
 
 
 @pytest.fixture
@@ -196,6 +198,11 @@ def test_bad_meta_tags_are_refused_all_at_once(server: Server, alice: Browser, a
     assert "'<no>'" in error["message"]
     assert "'n'" in error["message"]
     assert "'ok'" not in error["message"]
+    too_many = failed(server, alice, app, "/many-meta")
+    assert (too_many["type"], too_many["message"]) == (
+        "TypeError",
+        "AppResponder takes at most 64 meta tags, not 65",
+    )
 
 
 def test_a_forged_body_of_that_type_is_refused_unread(
@@ -214,9 +221,11 @@ def test_startup_data_is_the_clients_alone(server: Server, alice: Browser, app: 
     )
 
 
-def test_the_guest_and_the_host_name_the_same_content_type() -> None:
-    routing = Path(__file__).parents[2] / "wasm-python" / "_widgetbox" / "routing.py"
-    assert f'LOAD_APP_TYPE = "{LOAD_APP_TYPE}"' in routing.read_text()
+def test_the_guest_and_the_host_agree_on_the_type_and_the_meta_tags() -> None:
+    routing = (Path(__file__).parents[2] / "wasm-python" / "_widgetbox" / "routing.py").read_text()
+    assert f'LOAD_APP_TYPE = "{LOAD_APP_TYPE}"' in routing
+    assert f'META_NAME = re.compile(r"{META_NAME.pattern}")' in routing
+    assert f"MAX_META = {MAX_META}" in routing
 
 
 @pytest.mark.parametrize(
@@ -237,6 +246,17 @@ def test_the_guest_and_the_host_name_the_same_content_type() -> None:
         (
             b'{"form": null, "module": null, "args": [], "kwargs": {}, "data": 1e400, "meta": {}}',
             "not valid JSON",
+        ),
+        (
+            b'{"form": null, "module": null, "args": [], "kwargs": {}, "data": null, '
+            b'"meta": {"<no>": "x"}}',
+            "meta tags",
+        ),
+        (
+            b'{"form": null, "module": null, "args": [], "kwargs": {}, "data": null, "meta": {'
+            + b",".join(b'"m%d": ""' % n for n in range(MAX_META + 1))
+            + b"}}",
+            "meta tags",
         ),
     ],
 )

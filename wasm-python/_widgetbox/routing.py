@@ -17,7 +17,9 @@ from anvil.server import HttpResponse, SerializationError, _LoadAppResponse
 NOT_FOUND = "No matching API endpoint"
 NOT_ALLOWED = "Method not supported"
 META_NAME = re.compile(r"[A-Za-z][A-Za-z0-9:._-]{0,63}")
-"""A meta tag's name the app's page can carry (the host's load_app.py drops any other)."""
+"""A meta tag's name the app's page can carry (the host's runtime/_load_app.py refuses any
+other, and more than MAX_META of them)."""
+MAX_META = 64
 LOAD_APP_TYPE = "application/vnd.widgetbox.load-app+json"
 """The content type of a route's answer that loads the app (the host's
 host/gui/load_app.py has the same name, and a test checks that they agree)."""
@@ -122,6 +124,8 @@ def load_app(value) -> bytes:
             "AppResponder's meta tags need names of letters, digits and ':._-' (at most 64) "
             f"and str contents; not so: {', '.join(wrong)}"
         )
+    if len(meta) > MAX_META:
+        raise TypeError(f"AppResponder takes at most {MAX_META} meta tags, not {len(meta)}")
     try:
         encoded = {
             name: _serialize.encode(getattr(value, name)) for name in ("args", "kwargs", "data")
