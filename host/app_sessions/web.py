@@ -42,6 +42,7 @@ from widgetbox.host.web.dependencies import (
 from widgetbox.host.web.pages import Assets
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
+from widgetbox.runtime import LoadApp
 
 API = "/_/api"
 
@@ -75,8 +76,8 @@ def routes(rate_limit: Any, max_body: int, assets: Assets) -> list[Router]:
             )
             origin = config.app_origin(slug) + API
 
-            def page(body: bytes, cookies: list[Cookie]) -> Response[Any] | None:
-                return loaded_app(widget, code, assets, capabilities, body, cookies)
+            def page(found: LoadApp, cookies: list[Cookie]) -> Response[Any]:
+                return loaded_app(widget, code, assets, capabilities, found, cookies)
 
             return await run_route(
                 request, runner, config, widget, code, path, origin, visit, load_app=page

@@ -55,9 +55,11 @@ from widgetbox.runtime import (
     HttpRequest,
     HttpResponse,
     Limits,
+    LoadApp,
     ResponseChunk,
     RunResult,
     Status,
+    load_app_in,
 )
 
 log = logging.getLogger("widgetbox.host")
@@ -79,9 +81,9 @@ HIDDEN_REQUEST_HEADERS = frozenset({"cookie", "x-csrf-token"})
 """Widgetbox's own credentials (its session and CSRF cookies live on this origin): never
 passed to the widget."""
 
-LoadAppPage = Callable[[bytes, list[Cookie]], "Response[Any] | None"]
-"""The app's page for a route's `FormResponse`, given its body and the visit's cookies; None
-when the body cannot be read."""
+LoadAppPage = Callable[[LoadApp, list[Cookie]], Response[Any]]
+"""The app's page for a route's `FormResponse` (as the runtime read its body), given the
+visit's cookies."""
 
 ALL_METHODS = [
     HttpMethod.GET,
@@ -238,13 +240,27 @@ async def run_route(
         stream_bytes=config.http.http_stream_max_bytes,
     )
     stream = ResponseStream(limits.timeout)
+    loaded: list[LoadApp] = []
+
+    def check(answer: HttpResponse) -> str | None:
+        """Why the answer cannot be sent: a stream's checks, and for a GUI app's route that
+        answers with the app, its body as the runtime reads it (kept in `loaded`); a
+        problem makes the run an error in the owner's log, as for any answer."""
+        problem = stream.check(answer)
+        if problem is None and load_app is not None and answer.content_type == LOAD_APP_TYPE:
+            try:
+                loaded.append(load_app_in(answer.body))
+            except ValueError as e:
+                return str(e)
+        return problem
+
     recorded = asyncio.get_running_loop().create_future() if owner else None
     running = asyncio.create_task(
         runner.request(
             widget,
             call,
             {"method": request.method, "path": call.path, "client": client},
-            check=stream.check,
+            check=check,
             code=code,
             context={"visit": visit},
             limits=limits,
@@ -266,9 +282,8 @@ async def run_route(
     if not result.ok or result.response is None:
         return await _failure_for(result, recorded)
     answer = result.response
-    if load_app is not None and answer.content_type == LOAD_APP_TYPE:
-        page = load_app(answer.body, visit.response_cookies())
-        return _failure_of(Status.ERROR) if page is None else page
+    if load_app is not None and loaded:
+        return load_app(loaded[0], visit.response_cookies())
     # HTTP has no body with these statuses (Litestar refuses to send one: a 500)
     content = b"" if answer.status in NO_BODY_STATUSES else answer.body
     return Response(

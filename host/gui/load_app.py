@@ -11,7 +11,6 @@ can read them and pass them back to server code."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from litestar import Response
@@ -21,9 +20,7 @@ from widgetbox.host.gui.apps import app_page
 from widgetbox.host.gui.capabilities import Capabilities
 from widgetbox.host.web.pages import Assets
 from widgetbox.host.widgets.records import Widget
-from widgetbox.runtime import Code, encode_value, load_app_in
-
-log = logging.getLogger("widgetbox.host")
+from widgetbox.runtime import Code, LoadApp, encode_value
 
 
 def loaded_app(
@@ -31,16 +28,11 @@ def loaded_app(
     code: Code,
     assets: Assets,
     capabilities: Capabilities,
-    body: bytes,
+    found: LoadApp,
     cookies: list[Cookie],
-) -> Response[Any] | None:
-    """The app's page as the route's answer `body` asks, or None when the body cannot be
-    read (logged for the owner's logs; the caller answers as for a failed run)."""
-    try:
-        found = load_app_in(body)
-    except ValueError as e:
-        log.warning("widget %s: a route's FormResponse could not be read: %s", widget.slug, e)
-        return None
+) -> Response[Any]:
+    """The app's page as the route's answer asks (`found`: its body, which the runtime has
+    read and checked; one it refused made the run an error, endpoints/serve.py)."""
     signer = capabilities.of(widget.id, widget.created_at)
     load = {
         "form": found.form,
