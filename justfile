@@ -112,7 +112,7 @@ bench *options: setup test-packages
 soak *options: setup
     {{python}} -m tests.soak {{options}}
 
-# Fuzz the bridge (frame parsing, result reports, the wire to sandbox processes, host handlers, end to end) for a few minutes; prints a seed to replay with `--seed`. `just fuzz --minutes 1 door` runs one target.
+# Fuzz the host's doors (the bridge's frame parsing, result reports, the wire to sandbox processes, every host handler, end to end; the GUI's server-call door; packages' requirements, metadata and index pages) for six minutes; prints a seed to replay with `--seed`. `just fuzz --minutes 1 door` runs one target.
 fuzz *options: setup
     {{python}} -m tests.fuzz {{options}}
 

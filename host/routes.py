@@ -1,6 +1,7 @@
 """Every route of Widgetbox, in one list the app mounts: each domain's JSON API (`ROUTES` in
-its `api.py`), widgets' own HTTP APIs, GUI apps' origins, and the IDE's pages (`PAGES` in
-each domain's `pages.py`, with errors shown as a page)."""
+its `api.py`), widgets' own HTTP APIs, GUI apps' origins (`gui/apps.py`, and each other
+domain's routes there in its `app_routes.py`), and the IDE's pages (`PAGES` in each
+domain's `pages.py`, with errors shown as a page)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from widgetbox.host.accounts import pages as accounts_pages
 from widgetbox.host.admin import api as admin_api
 from widgetbox.host.admin import pages as admin_pages
 from widgetbox.host.admin.limits import SiteLimits
-from widgetbox.host.app_sessions import web as app_sessions_web
+from widgetbox.host.app_sessions import app_routes as app_sessions_routes
 from widgetbox.host.app_users import api as app_users_api
-from widgetbox.host.app_users import web as app_users_web
+from widgetbox.host.app_users import app_routes as app_users_routes
 from widgetbox.host.config import Config
 from widgetbox.host.courses import api as courses_api
 from widgetbox.host.courses import pages as courses_pages
@@ -60,8 +61,8 @@ def routes(config: Config, assets: Assets, limits: SiteLimits) -> list[Any]:
         endpoints.router(config, widgets.middleware),
         *gui_apps.routes(config, assets, app_calls),
         *gui_theme.ROUTES,
-        *app_users_web.routes(config, assets, app_calls),
-        *app_sessions_web.routes(widgets.middleware, config.http.http_max_body_bytes, assets),
+        *app_users_routes.routes(config, assets, app_calls),
+        *app_sessions_routes.routes(widgets.middleware, config.http.http_max_body_bytes, assets),
         open_app,
         pages.router(
             [

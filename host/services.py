@@ -29,7 +29,6 @@ from widgetbox.host.app_users import UsersService, guard_for
 from widgetbox.host.app_users import register as register_users
 from widgetbox.host.config import Config
 from widgetbox.host.courses import check_helpers
-from widgetbox.host.courses import checks as course_checks
 from widgetbox.host.courses import limits as course_limits
 from widgetbox.host.courses.checking import Checker
 from widgetbox.host.health import Metrics, MetricsPort
@@ -149,7 +148,6 @@ class Services:
         tasks.register(runtime.bridge, db, app.state.runner)
         # classroom checks: the guest's helpers, and the runs a stopped server left behind
         check_helpers.register(runtime.bridge, runtime)
-        await db.write(course_checks.interrupted)
         app.state.checker = Checker(db, app.state.runner, admit)
         # the site-wide limits an admin set in the app, in effect from the start
         app.state.site_limits.attach(queue, mailer, await db.read(site_limits.stored))
@@ -157,6 +155,9 @@ class Services:
         requeued = await app.state.runner.resume()
         if requeued:
             log.info("%d runs left queued by the last shutdown were queued again", requeued)
+        resumed = await app.state.checker.resume()
+        if resumed:
+            log.info("%d check runs left unfinished by the last shutdown go on", resumed)
         app.state.scheduler = Scheduler(db, app.state.runner, SystemClock())
         app.state.scheduler.start()
         self._maintenance = asyncio.create_task(self._maintain(db))

@@ -11,7 +11,7 @@ See ARCHITECTURE.md ("The sandbox") for how it works and `Limits` for every limi
 
 from ._artifacts import ArtifactError, Interpreter, Pin
 from ._artifacts import locate as locate_interpreter
-from ._bridge import Bridge, HostCall, HostCallError
+from ._bridge import Bridge, HostCall, HostCallError, finite_float
 from ._cancel import Cancel
 from ._codec import Carried, SerializationError, load_guest_file
 from ._codec import decode as decode_value
@@ -29,9 +29,10 @@ from ._prepare import prepared as interpreter_prepared
 from ._pycache import CompileFailed
 from ._result import Frame, RunResult, Status, UserError
 from ._runtime import ProcessStatus, Runtime
-from ._statuses import RUN_STATUSES, RunStatus
+from ._statuses import FINISHED, RUN_STATUSES, RunStatus
 
 __all__ = [
+    "FINISHED",
     "LOAD_APP_TYPE",
     "RUN_STATUSES",
     "TOO_LONG",
@@ -71,6 +72,7 @@ __all__ = [
     "decode_value",
     "encode_value",
     "estimated_compile_seconds",
+    "finite_float",
     "interpreter_prepared",
     "load_app_in",
     "load_guest_file",

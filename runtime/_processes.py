@@ -47,7 +47,7 @@ from ._limits import TOO_LONG, Limits
 from ._outcome import Malformed, http_response
 from ._output import OutputCallback
 from ._result import RunResult, Status
-from ._wire import MAX_MESSAGE, Lane, RunRequest, WireError, pack, unpack
+from ._wire import MAX_MESSAGE, Lane, RunRequest, WireError, pack, unpack_bounded
 
 log = logging.getLogger("widgetbox.runtime")
 
@@ -229,7 +229,7 @@ class SandboxProcess:
             if not self._connection.poll(max(0.0, deadline - time.monotonic())):
                 raise GuestError("a sandbox process did not start in time")
             try:
-                message = unpack(self._connection.recv_bytes(MAX_MESSAGE), wire.FROM_PROCESS)
+                message = self._receive()
             except (EOFError, OSError, WireError):
                 raise GuestError(
                     f"a sandbox process failed to start (exit status {self._process.wait()})"
@@ -383,10 +383,14 @@ class SandboxProcess:
 
     # -- receiving ---------------------------------------------------------------------------
 
+    def _receive(self) -> wire.Message:
+        """The next message from the process, bounded before it is decoded."""
+        return unpack_bounded(self._connection.recv_bytes(MAX_MESSAGE), wire.FROM_PROCESS)
+
     def _read(self) -> None:
         try:
             while True:
-                self._handle(unpack(self._connection.recv_bytes(MAX_MESSAGE), wire.FROM_PROCESS))
+                self._handle(self._receive())
         except (EOFError, OSError):
             pass
         except (WireError, KeyError, TypeError, ValueError):

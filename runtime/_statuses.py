@@ -1,8 +1,9 @@
 """The run-status vocabulary, declared once in `statuses.json` (beside this module): every
-status a run can have, with its label, badge tone, whether the run is over and whether the
-sandbox ends runs with it. The runtime's `Status` is its outcomes; the host's run records and
-pages read the rest from here (`widgetbox.runtime.RUN_STATUSES`), and the page scripts bundle
-the same file (client/src/lib/format.js)."""
+status a run can have, with its label, badge tone, whether the run is over, what Anvil calls
+a background task's end with it and whether the sandbox ends runs with it. The runtime's
+`Status` is its outcomes; the host's run records, task views and pages read the rest from here
+(`widgetbox.runtime.RUN_STATUSES`), and the page scripts bundle the same file
+(client/src/lib/format.js)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from typing import Literal, cast
 from ._paths import STATUS_FILE
 
 Tone = Literal["ok", "bad", "busy", "warn", "idle"]
+Termination = Literal["completed", "failed", "killed", "missing"]
+"""Anvil's words for how a background task ended (`Task.get_termination_status()`)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,10 @@ class RunStatus:
     """The badge's colour."""
     finished: bool
     """The run is over (every status but queued and running)."""
+    termination: Termination | None
+    """What Anvil's `Task.get_termination_status()` says of a background task whose run has
+    this status (None while it runs): the host sends it in the task's view
+    (host/tasks/views.py), so the guest's and the browser's `Task` spell no status."""
     outcome: bool
     """The sandbox ends runs with it (a `Status`); the others are the host's run records'."""
 
@@ -40,6 +47,7 @@ def _load() -> dict[str, RunStatus]:
             label=str(fields["label"]),
             tone=cast(Tone, fields["tone"]),
             finished=bool(fields["finished"]),
+            termination=cast("Termination | None", fields["termination"]),
             outcome=bool(fields["outcome"]),
         )
         for name, fields in declared.items()

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
+from ._bridge import HostCallError, check_frame
 from ._codec import decode, encode
 from ._http import HttpResponse, ResponseChunk
 from ._jobs import Persistent
@@ -43,6 +44,13 @@ _M = TypeVar("_M", bound="Message")
 MAX_MESSAGE = 128 * MiB
 """Largest message either side accepts: a route's response (up to 32 MiB, base64-encoded)
 and a run's output fit with room to spare."""
+
+MAX_DEPTH_IN = 300
+"""Deepest nesting of a message from the side that runs hostile code: a result's value is at
+most 256 levels (`_door.RESULT_DEPTH`) inside the message's own few."""
+MAX_VALUES_IN = 300_000
+"""Most values in such a message: a call's value holds at most 250,000 (`_door.REPORT_CAPS`),
+a result's frames, headers and other fields a few thousand more."""
 
 Lane = Literal["interactive", "batch"]
 """The lanes of runs (and the roles of sandbox processes): HTTP routes and server calls, or
@@ -96,6 +104,18 @@ def unpack(data: bytes, kinds: Kinds) -> Message:
         return typing.cast(Message, _record(declared).into(message))
     except (TypeError, ValueError, OverflowError) as e:  # a WireError is a ValueError
         raise WireError(f"a malformed {kind!r} message: {e}") from None
+
+
+def unpack_bounded(data: bytes, kinds: Kinds) -> Message:
+    """`unpack` for a message from a sandbox process or a worker, refused (WireError) before
+    it is decoded when it nests deeper or holds more values than an honest one can: should
+    that side be subverted, decoding `[[],[],...]` of the largest message would cost the
+    host gigabytes and seconds (`check_frame` is linear, at C speed)."""
+    try:
+        check_frame(data, MAX_DEPTH_IN, MAX_VALUES_IN, "message")
+    except HostCallError as e:
+        raise WireError(e.message) from None
+    return unpack(data, kinds)
 
 
 def _not_json(name: str) -> Any:

@@ -12,8 +12,8 @@ See ARCHITECTURE.md ("GUI widgets": sessions).
                  `Visit` (one run's or request's view of the browser: session, cookies,
                  the answer's `Set-Cookie`s)
     handler.py   the bridge handler `session`
-    web.py       the app origin's `/_/session/reset` and `/_/api/...` (HTTP endpoints of a
-                 GUI widget's server code)
+    app_routes.py  the app origin's `/_/session/reset` and `/_/api/...` (HTTP endpoints
+                 of a GUI widget's server code)
 """
 
 from widgetbox.host.app_sessions.handler import OP, SessionHandler, register

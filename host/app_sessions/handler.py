@@ -23,7 +23,7 @@ import logging
 import sqlite3
 from typing import Any
 
-from widgetbox.host.app_sessions.cookies import DEFAULT_DAYS, CookieError
+from widgetbox.host.app_sessions.cookies import DEFAULT_DAYS, MAX_DAYS, CookieError
 from widgetbox.host.app_sessions.visit import (
     BACKGROUND,
     SessionExpired,
@@ -42,7 +42,14 @@ MAX_NAME = 200
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """The session's JSON: as written, or with non-ASCII escaped when it holds a lone
+    surrogate (JSON's escapes carry one; SQLite cannot store it)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    return text
 
 
 def bad(message: str) -> HostCallError:
@@ -136,6 +143,8 @@ def _cookie_set(visit: Visit, data: dict[str, Any]) -> None:
         raise bad(f"values are {{name: value}}, each name 1 to {MAX_NAME} characters")
     if isinstance(days, bool) or not isinstance(days, (int, float)):
         raise CookieError("A cookie's expiry is a number of days")
+    if not 0 < days <= MAX_DAYS:  # before float(): an integer of 400 digits overflows it
+        raise CookieError(f"A cookie's expiry is more than 0 and at most {MAX_DAYS} days")
     visit.jar(_jar(data)).set(values, float(days), visit.cookie_signer())
 
 

@@ -306,7 +306,9 @@ class Visit:
         if not self.is_browser:
             raise CookieError(NOT_A_BROWSER)
         if name not in JARS:
-            raise CookieError(f"There is no {name!r} cookie: use cookies.local or cookies.shared")
+            raise CookieError(
+                f"There is no {name[:40]!r} cookie: use cookies.local or cookies.shared"
+            )
         found = self._jars.get(name)
         if found is None:
             signer = self.sessions.cookie_signer(self.widget)

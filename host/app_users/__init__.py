@@ -10,7 +10,7 @@ ARCHITECTURE.md ("GUI widgets": the Users service) for what guest code can and c
     emails.py    the confirmation and reset emails, and their signed links
     service.py   `UsersService`: the operations, with Anvil's exceptions and messages
     handler.py   the bridge handler `users` (server code)
-    web.py       the app origin's `/_/users` (browser code), `/_/email-confirm` and
+    app_routes.py  the app origin's `/_/users` (browser code), `/_/email-confirm` and
                  `/_/reset-password` (the emailed links)
     api.py       the owner's JSON API: the settings, and the users on the Data page
 """

@@ -33,7 +33,7 @@ from widgetbox.host.errors import Invalid, NotFound
 from widgetbox.host.storage.database import Database
 from widgetbox.host.tables import SCHEMA_FILE, TablesStore, editing
 from widgetbox.host.tables.calls import run
-from widgetbox.host.tables.schema import Schema, TableSpec, dump
+from widgetbox.host.tables.tables_yaml import Schema, TableSpec, dump
 from widgetbox.host.tables.values import row_id_text
 from widgetbox.host.web.dependencies import DbDep, OwnedWidget, TablesDep, Viewer, require_user
 from widgetbox.host.web.openapi import ERRORS

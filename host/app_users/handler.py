@@ -23,7 +23,8 @@ from typing import Any
 
 from widgetbox.host.app_sessions.visit import SessionExpired, context_of
 from widgetbox.host.app_users.passwords import Busy
-from widgetbox.host.app_users.service import Ask, UsersError, UsersService
+from widgetbox.host.app_users.service import WRAPPED, Ask, UsersError, UsersService
+from widgetbox.host.app_users.table import UsersTableError
 from widgetbox.host.storage.full_disk import is_disk_full
 from widgetbox.runtime import Bridge, HostCall, HostCallError
 
@@ -46,6 +47,8 @@ def answer(service: UsersService, ask: Ask, data: Any) -> Any:
         return found(service, ask, data)
     except UsersError as e:
         raise HostCallError(e.kind, e.message) from None
+    except UsersTableError as e:  # the users table refused, or the request's time ran out
+        raise HostCallError(WRAPPED, str(e)) from None
     except SessionExpired as e:
         raise HostCallError("SessionExpired", str(e)) from None
     except Busy as e:

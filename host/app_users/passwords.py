@@ -37,7 +37,7 @@ def _slot(timeout: float) -> None:
 def hash_password(password: str, timeout: float = 10.0) -> str:
     _slot(timeout)
     try:
-        return _HASHER[0].hash(password)
+        return _HASHER[0].hash(_bytes(password))
     finally:
         HASHING.release()
 
@@ -49,14 +49,20 @@ def verify(stored: str | None, password: str, timeout: float = 10.0) -> bool:
     try:
         if not isinstance(stored, str) or not stored.startswith("$argon2"):
             with contextlib.suppress(VerificationError, InvalidHashError):
-                _HASHER[0].verify(_dummy(), password)
+                _HASHER[0].verify(_dummy(), _bytes(password))
             return False
         try:
-            return _HASHER[0].verify(stored, password)
+            return _HASHER[0].verify(stored, _bytes(password))
         except (VerificationError, InvalidHashError):
             return False
     finally:
         HASHING.release()
+
+
+def _bytes(password: str) -> bytes:
+    """The password's UTF-8, a lone surrogate kept (JSON carries one; argon2 would refuse
+    the text): the same bytes as before for any other text, so stored hashes still match."""
+    return password.encode("utf-8", "surrogatepass")
 
 
 def _dummy() -> str:

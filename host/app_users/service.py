@@ -1,5 +1,5 @@
 """The Users service: Anvil's `anvil.users` operations, done by the host for server code (the
-bridge operation `users`, handler.py) and for the browser (`/_/users`, web.py), with the
+bridge operation `users`, handler.py) and for the browser (`/_/users`, app_routes.py), with the
 visit's session (who is logged in, `app_sessions/visit.py`) and the widget's `users` table
 (table.py).
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from widgetbox.host.tables import TablesError, TablesStore, operations, values
-from widgetbox.host.tables.schema import Schema, SchemaError, TableSpec, parse
+from widgetbox.host.tables.tables_yaml import Schema, SchemaError, TableSpec, parse
 
 USERS = "users"
 COLUMNS = {

@@ -13,7 +13,8 @@ admin.py     admin ...         the server's accounts: listed with their usage, m
                                made admins or not, disabled, given set-password links
 local.py                       the data folder's database, for the commands above
 options.py                     reading the settings; --config and --data-dir
-progress.py                    progress lines for long one-time work
+notices.py                     what commands say on stderr beside their output: a
+                               notice line, the interpreter's compile bar
 
 For a Widgetbox server, over its JSON API with an API token:
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from widgetbox.host.cli.notices import say
 from widgetbox.host.cli.options import config_option, data_dir_option, load_config
-from widgetbox.host.cli.progress import say
 from widgetbox.host.secrets import KEY_BYTES, KEY_FILE
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ import click
 from click.core import ParameterSource
 
 from widgetbox.host.cli import link
+from widgetbox.host.cli.notices import CompileBar, say
 from widgetbox.host.cli.options import config_option, load_config
-from widgetbox.host.cli.progress import CompileBar, say
 from widgetbox.runtime import (
     ArtifactError,
     Code,

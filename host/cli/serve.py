@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from widgetbox.host.cli.notices import CompileBar, say
 from widgetbox.host.cli.options import config_option, data_dir_option, load_config
-from widgetbox.host.cli.progress import CompileBar, say
 from widgetbox.host.secrets import SecretKeyError
 from widgetbox.runtime import ArtifactError, prepare
 

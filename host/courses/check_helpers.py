@@ -84,9 +84,9 @@ class Meter:
     """The fuel a check run's sandboxes burnt: its tests' (added by the checker) and the
     student's runs the tests asked for (added here, from bridge threads)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fuel: int = 0) -> None:
         self._lock = threading.Lock()
-        self._fuel = 0
+        self._fuel = fuel  # a resumed check run's: what it burnt before a restart
 
     def add(self, result: RunResult) -> None:
         """A sandbox's fuel, or for one stopped mid-computation (no count) its wall time's

@@ -6,7 +6,9 @@ guest's `classroom` helpers, never the student's code; the helpers run that in s
 their own (`check_helpers.py`). A test's run is a server call (`Call`, the interactive lane
 of the sandbox) so that the student's script it starts (the batch lane) never waits for a
 thread the test itself holds; the admission queue's batch lane still decides when a test may
-start, under the student's name, so a class's checks take turns with everyone's scripts.
+start, under the student's name, so a class's checks take turns with everyone's scripts: a
+test waits on the runner's one path for runs someone waits for (`Runner.wait`), waiting out a
+full queue rather than answering it.
 At most `Runtime.workers - 1` tests run at once, which leaves a thread for the student's
 server calls and requests that tests make.
 
@@ -16,6 +18,12 @@ message. A check run is one of the student's runs for the course's limits: the c
 student starts (Submit, Check) pass the same `admit` as their Run (`limits.check`, in the
 write that records the check run), and every check run's fuel (its tests' and, through the
 `Meter`, the student's runs they asked for) is stored with it as it goes.
+
+A stop or a crash loses no check run: each test's outcome is stored as it ends, and the test
+that begins is named (`testing`). The next start goes on with every unfinished run
+(`Checker.resume`): the test that was running is recorded as cut short, not run again (the
+student's code may have had effects, as a script that had begun is not run again), and the
+tests that had not begun run then.
 """
 
 from __future__ import annotations
@@ -25,16 +33,19 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from widgetbox.host.accounts import users
+from widgetbox.host.courses import assignments, records
 from widgetbox.host.courses import checks as stored
 from widgetbox.host.courses.assignments import Assignment
 from widgetbox.host.courses.check_helpers import METER, TARGET, Meter
 from widgetbox.host.courses.checks import Checks, Test
-from widgetbox.host.errors import TooMany
+from widgetbox.host.errors import NotFound, TooMany
 from widgetbox.host.runs.admission import QUEUE_FULL, Lane
 from widgetbox.host.runs.runner import Admit, Runner
 from widgetbox.host.storage.database import Database
+from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
-from widgetbox.runtime import Call, Code, GuestError, Limits, RunResult, Status
+from widgetbox.runtime import Call, Code, Limits, RunResult, Status
 
 log = logging.getLogger("widgetbox.host")
 
@@ -138,30 +149,71 @@ class Checker:
             self.start(run_id, target, checks)
         return run_id
 
-    def start(self, run_id: int, target: Target, checks: Checks) -> None:
+    def start(
+        self,
+        run_id: int,
+        target: Target,
+        checks: Checks,
+        done: list[dict[str, Any]] | None = None,
+        fuel: int = 0,
+    ) -> None:
         """Run the tests of a check run already recorded (`checks.begin`), in the
-        background."""
-        task = asyncio.create_task(self._check(run_id, target, checks))
+        background; those in `done` (a resumed run's, with the `fuel` they burnt) are
+        not run again."""
+        task = asyncio.create_task(self._check(run_id, target, checks, done or [], fuel))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _check(self, run_id: int, target: Target, checks: Checks) -> None:
-        results: list[dict[str, Any]] = []
-        meter = Meter()
+    async def resume(self) -> int:
+        """At start-up: go on with the check runs an earlier start left unfinished. The
+        test that was running when it stopped is recorded as cut short and not run again
+        (the student's code it ran may have had effects, as a run that had begun is not
+        run again); the tests that had not begun run now. A run whose course, student,
+        copy or checks are gone, or whose course is archived, ends with what it had done.
+        Returns how many go on."""
+        resumed = 0
+        for left in await self.db.read(stored.left_unfinished):
+            done = list(left.run.results)
+            if left.testing is not None:
+                done.append(stored.cut_short(left.testing))
+            found = await self.db.read(_target_of, left)
+            if found is None:
+                await self.db.write(stored.record, left.run.id, done, True, left.fuel)
+                continue
+            self.start(left.run.id, *found, done=done, fuel=left.fuel)
+            resumed += 1
+        return resumed
+
+    async def _check(
+        self,
+        run_id: int,
+        target: Target,
+        checks: Checks,
+        done: list[dict[str, Any]],
+        fuel: int,
+    ) -> None:
+        results = list(done)
+        meter = Meter(fuel)
+        stopping = False
         try:
             code = await self.db.read(self.runner.code_at, target.widget, target.version)
-            chosen = checks.chosen(target.public_only)
+            finished = {result["name"] for result in results}
+            chosen = [t for t in checks.chosen(target.public_only) if t.name not in finished]
             for number, test in enumerate(chosen, 1):
-                results.append(await self._test(target, checks, code, test, meter))
+                results.append(await self._test(run_id, target, checks, code, test, meter))
                 if number < len(chosen):
                     await self.db.write(stored.record, run_id, results, False, meter.fuel)
+        except asyncio.CancelledError:  # Widgetbox stops: the next start goes on with it
+            stopping = True
+            raise
         except Exception:
             log.exception("checks of assignment %s failed in the host", target.assignment.id)
         finally:
-            await self.db.write(stored.record, run_id, results, True, meter.fuel)
+            if not stopping:
+                await self.db.write(stored.record, run_id, results, True, meter.fuel)
 
     async def _test(
-        self, target: Target, checks: Checks, code: Code, test: Test, meter: Meter
+        self, run_id: int, target: Target, checks: Checks, code: Code, test: Test, meter: Meter
     ) -> dict[str, Any]:
         job = Call(
             Code({"checks.py": checks.source, "main.py": ENTRY}, "main.py"),
@@ -174,18 +226,23 @@ class Checker:
             output=256 * 1024,
             host_calls=1000,
         )
+        context = {TARGET: code, METER: meter}
+
+        async def begin() -> None:  # named, so a restart knows it was cut short
+            await self.db.write(stored.testing, run_id, test.name)
+
         for _ in range(BUSY_TRIES):
             try:
-                async with self._at_once, self.runner.queue.slot(target.student_id, Lane.BATCH):
-                    try:
-                        result = await self.runner.runtime.run_async(
-                            job, limits=limits, context={TARGET: code, METER: meter}
-                        )
-                    except GuestError:
-                        log.exception("the sandbox failed while running a check")
-                        result = RunResult(
-                            Status.ERROR, "", "", 0.0, None, 0, message="The sandbox failed."
-                        )
+                async with self._at_once:
+                    result = await self.runner.wait(
+                        target.student_id,
+                        Lane.BATCH,
+                        job,
+                        limits,
+                        context,
+                        what=f"a check of assignment {target.assignment.id}",
+                        on_start=begin,
+                    )
                     meter.add(result)
                     return outcome(test, result, checks.deadline)
             except QUEUE_FULL as e:
@@ -194,9 +251,31 @@ class Checker:
         return outcome(test, busy, checks.deadline)
 
     async def stop(self) -> None:
-        """Stop every check run in progress; each is recorded finished with the tests it
-        had done (the teachers can run the checks again)."""
+        """Stop every check run in progress. Each keeps the tests it had done and the one
+        it was running (`testing`), unfinished: the next start goes on with it
+        (`resume`)."""
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
+
+
+def _target_of(db: Any, left: stored.Unfinished) -> tuple[Target, Checks] | None:
+    """What an unfinished check run judges, and the assignment's checks now; None when the
+    student left the course, it is archived, or the copy or the checks are gone."""
+    student = users.get_user(db, left.run.student_id)
+    if student is None:
+        return None
+    try:
+        course = records.membership(db, left.course_id, student)
+        assignment = assignments.get(db, course, left.assignment_id)
+    except NotFound:
+        return None
+    copy = assignments.copy_of(db, assignment, student.id)
+    checks = stored.of(db, assignment)
+    widget = widgets.find(db, copy.slug) if copy is not None else None
+    if course.archived or checks is None or widget is None:
+        return None
+    run = left.run
+    target = Target(assignment, student.id, widget, run.version, run.submission_id, run.public_only)
+    return target, checks

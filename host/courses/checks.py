@@ -41,6 +41,7 @@ DEADLINE = 10.0
 MAX_DEADLINE = 60.0
 OUTCOMES = ("passed", "failed", "errored", "timeout")
 MAX_MESSAGE = 2000
+RESTARTED = "Widgetbox restarted while this test ran, so it was not finished."
 
 
 @dataclass(frozen=True)
@@ -231,11 +232,54 @@ def record(
 ) -> None:
     """Store the tests done so far and the fuel they burnt (after each one, so a server
     stopped mid-check keeps them, and the student's limits see them as they go), and with
-    `finished` the run's end."""
-    changes: dict[str, Any] = {"results": json.dumps(results), "fuel": fuel}
+    `finished` the run's end. No test is running after this (`testing`)."""
+    changes: dict[str, Any] = {"results": json.dumps(results), "fuel": fuel, "testing": None}
     if finished:
         changes["finished_at"] = iso(now())
     db.table("check_runs").update(run_id, changes)
+
+
+def testing(db: sqlite_utils.Database, run_id: int, name: str) -> None:
+    """The test `name` of the run begins (it has its place in the queue)."""
+    db.table("check_runs").update(run_id, {"testing": name})
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A check run an earlier start left unfinished (it stopped, or crashed)."""
+
+    run: CheckRun
+    course_id: int
+    assignment_id: int
+    testing: str | None
+    """The test that was running when it stopped: it is not run again."""
+    fuel: int
+
+
+def left_unfinished(db: sqlite_utils.Database) -> list[Unfinished]:
+    """At start-up: the check runs an earlier start left unfinished, oldest first."""
+    rows = db.query(
+        "SELECT check_runs.*, assignments.course_id FROM check_runs "
+        "JOIN assignments ON assignments.id = check_runs.assignment_id "
+        "WHERE check_runs.finished_at IS NULL ORDER BY check_runs.id"
+    )
+    return [
+        Unfinished(_run(r), r["course_id"], r["assignment_id"], r["testing"], r["fuel"] or 0)
+        for r in rows
+    ]
+
+
+def cut_short(name: str) -> dict[str, Any]:
+    """The outcome of a test that was running when Widgetbox stopped. It is not run again:
+    the student's code it ran may have had effects (as a run that had begun is not)."""
+    return {
+        "name": name,
+        "status": "errored",
+        "message": RESTARTED,
+        "line": None,
+        "seconds": 0.0,
+        "output": "",
+    }
 
 
 def checking(db: sqlite_utils.Database, assignment: Assignment, student_id: int) -> bool:
@@ -262,12 +306,6 @@ def latest(
         )
     )
     return _run(rows[0]) if rows else None
-
-
-def interrupted(db: sqlite_utils.Database) -> None:
-    """At start-up: check runs a stopped server left unfinished end with the tests they
-    had done."""
-    db.execute("UPDATE check_runs SET finished_at = started_at WHERE finished_at IS NULL")
 
 
 # -- what each reader is shown -------------------------------------------------------------

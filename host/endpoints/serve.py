@@ -31,7 +31,7 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from widgetbox.host.app_sessions.visit import HTTP, AppSessions, Visit
+from widgetbox.host.app_sessions.visit import HTTP, Visit
 from widgetbox.host.config import Config
 from widgetbox.host.endpoints import bounds
 from widgetbox.host.endpoints.answers import (
@@ -43,8 +43,13 @@ from widgetbox.host.endpoints.streams import ResponseStream, retrieve
 from widgetbox.host.errors import Moved, NotFound
 from widgetbox.host.runs.admission import QUEUE_FULL
 from widgetbox.host.runs.runner import Runner
-from widgetbox.host.storage.database import Database
-from widgetbox.host.web.dependencies import current_viewer
+from widgetbox.host.web.dependencies import (
+    app_sessions_of,
+    config_of,
+    current_viewer,
+    db_of,
+    runner_of,
+)
 from widgetbox.host.web.errors import body, moved, respond
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
@@ -138,16 +143,18 @@ def _missing(slug: str) -> Response[Any]:
 
 
 async def _serve(request: Request[Any, Any, State], slug: str, path: str) -> Response[Any]:
-    runner: Runner = request.app.state.runner
-    with runner.runtime.handling_request():  # scripts give way meanwhile
-        return await _answer(request, slug, path)
-
-
-async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Response[Any]:
+    # the services through the typed accessors, not as Litestar dependencies: resolving
+    # those would cost every request of this hot path a task group
     state = request.app.state
-    config: Config = state.config
-    db: Database = state.db
-    runner: Runner = state.runner
+    runner = runner_of(state)
+    with runner.runtime.handling_request():  # scripts give way meanwhile
+        return await _answer(request, state, runner, slug, path)
+
+
+async def _answer(
+    request: Request[Any, Any, State], state: State, runner: Runner, slug: str, path: str
+) -> Response[Any]:
+    config, db = config_of(state), db_of(state)
     viewer = await current_viewer(request, state)
 
     head = await runner.heads.get(slug)  # from memory while no save has changed it
@@ -163,8 +170,7 @@ async def _answer(request: Request[Any, Any, State], slug: str, path: str) -> Re
     if widget.kind != "http":
         return _error(404, "not_found", f"{slug!r} is not an HTTP API widget.")
     client = request.client.host if request.client else ""
-    sessions: AppSessions = state.app_sessions
-    visit = sessions.ephemeral(widget, code.files, HTTP, client)
+    visit = app_sessions_of(state).ephemeral(widget, code.files, HTTP, client)
     return await run_route(
         request,
         runner,
@@ -192,7 +198,7 @@ async def run_route(
     load_app: LoadAppPage | None = None,
 ) -> Response[Any]:
     """Answer `request` with the widget's `@anvil.server.route`s at `path` (a widget's API
-    here; a GUI app's `/_/api/` on its own origin, app_sessions/web.py), the run's visit
+    here; a GUI app's `/_/api/` on its own origin, app_sessions/app_routes.py), the run's visit
     given (its session and cookies; their changes come back as `Set-Cookie`). `owner`:
     the requester is the widget's owner, signed in to Widgetbox, so a failure's generic
     answer names its log entry (`RUN_HEADER`). `load_app`: a GUI app's, whose routes may

@@ -11,7 +11,7 @@ Python runtime's files, entering a private app, and server calls.
 - `/_/call` `anvil.server.call`: the call runs in a fresh sandbox through the interactive
   lane of the run queue; values follow Anvil's rules; exceptions raised by server code come
   back as data (`{"exception": {"type", "message"}}`, with `traceback` and `trace` only
-  for the owner's visit: `owner_visiting`) for the client to raise; the run has
+  for the owner's visit: `AppGuard.owner_visiting`) for the client to raise; the run has
   the browser's visit (its app session and cookies, `app_sessions/`), whose changes come
   back as `Set-Cookie`; calls are rate-limited per visitor address and logged for the
   owner. The JSON's objects are bounded before the sandbox decodes them (hash flooding:
@@ -28,6 +28,10 @@ Python runtime's files, entering a private app, and server calls.
   and rate as `/_/call`.
 - `/_/theme/...` and `/_/theme-colors.css` the app's theme: its assets and its colours
   (theme_web.py); the page links the colours, and the app's `theme.css` when it has one.
+
+Every handler that serves an app finds it through the app-origin guard (`app_guard`,
+visible.py): the refusals first, then the app its visitor may open, in one trip to the
+database with what the handler reads of it.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlite_utils
 from litestar import Request, Response, Router, get, post, route
@@ -46,7 +50,6 @@ from litestar.enums import HttpMethod, MediaType
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from widgetbox.host.accounts import users as accounts
 from widgetbox.host.app_sessions import Visit
 from widgetbox.host.config import Config
 from widgetbox.host.gui import client_tables, design, theme
@@ -56,21 +59,22 @@ from widgetbox.host.gui.requests import (
     CALL_HEADERS,
     CALL_MAX_BYTES,
     NOT_FOUND,
-    app_json,
+    REFUSALS,
+    Refused,
     error,
     json_body,
     on_app_host,
-    refused,
 )
-from widgetbox.host.gui.tokens import VISIT_SECONDS, AppTokens, Grant
+from widgetbox.host.gui.tokens import VISIT_SECONDS, AppTokens
+from widgetbox.host.gui.visible import AppGuard, visit_cookie_name, visitor
 from widgetbox.host.runs import records as runs
 from widgetbox.host.runs.admission import QUEUE_FULL
 from widgetbox.host.runs.runner import Runner
 from widgetbox.host.storage.database import Database
 from widgetbox.host.tables import SCHEMA_FILE
-from widgetbox.host.tables.store import TablesStore
 from widgetbox.host.tasks import client as task_client
 from widgetbox.host.web.dependencies import (
+    AppGuardDep,
     AppSessionsDep,
     AppTokensDep,
     CapabilitiesDep,
@@ -141,60 +145,10 @@ PAGE_HEADERS = {
 }
 
 
-def visit_cookie_name(config: Config) -> str:
-    secure = config.app_origin("x").startswith("https://")
-    return "__Host-wb_app" if secure else "wb_app"
-
-
-T = TypeVar("T")
-
-
-async def visible_app(
-    request: Request[Any, Any, State],
-    slug: str,
-    db: Database,
-    app_tokens: AppTokens,
-    config: Config,
-    read: Callable[[sqlite_utils.Database, Widget], T],
-) -> tuple[Widget, T] | None:
-    """The GUI widget whose app this is, if the visitor may open it, with what `read` reads
-    of it in the same trip to the database (its code for a server call, its schema for a
-    Data Tables request)."""
-    if not on_app_host(request, slug):
-        return None
-    grant = app_tokens.visitor(request.cookies.get(visit_cookie_name(config)))
-
-    def find(database: sqlite_utils.Database) -> tuple[Widget, T] | None:
-        widget = widgets.find(database, slug)
-        if widget is None or widget.kind != "gui":
-            return None
-        if widget.visibility == "private" or not widgets.served(widget):
-            if grant is None or grant.widget_id != widget.id:
-                return None
-            if not widgets.is_owner(widget, accounts.get_user(database, grant.user_id)):
-                return None
-        return widget, read(database, widget)
-
-    return await db.read(find)
-
-
-def owner_visiting(database: sqlite_utils.Database, widget: Widget, grant: Grant | None) -> bool:
-    """Whether the browser's visit cookie is the widget's owner's (handed over from
-    Widgetbox when they opened the app or its preview: handoff.py), whatever the app's
-    visibility; the app then tells them what it tells no one else (a server error's
-    traceback)."""
-    if grant is None or grant.widget_id != widget.id:
-        return False
-    return widgets.is_owner(widget, accounts.get_user(database, grant.user_id))
-
-
 def _is_private_app(database: sqlite_utils.Database, slug: str) -> bool:
+    """Whether the GUI app at `slug` opens only for its owner (visible.opens_for)."""
     widget = widgets.find(database, slug)
-    return (
-        widget is not None
-        and widget.kind == "gui"
-        and (widget.visibility == "private" or not widgets.served(widget))
-    )
+    return widget is not None and widget.kind == "gui" and not widgets.can_read(widget, None)
 
 
 def _to_handover(config: Config, slug: str) -> Response[Any]:
@@ -215,7 +169,7 @@ def _to_new_address(
     app's through Widgetbox, where only its owner is told the new address."""
     if widget.kind != "gui":
         return _not_found()
-    if widget.visibility == "private" or not widgets.served(widget):
+    if not widgets.can_read(widget, None):  # it opens only for its owner
         return _to_handover(config, slug)
     query = request.url.query
     location = config.app_origin(widget.slug) + "/" + (f"?{query}" if query else "")
@@ -364,14 +318,12 @@ async def _enter(
 ) -> Response[Any]:
     """Exchange an entry token for the visit cookie (the token's user must own the app)."""
     grant = app_tokens.redeem(token)
-    widget = await db.read(widgets.find, slug)
-    user = await db.read(accounts.get_user, grant.user_id) if grant else None
-    if (
-        grant is None
-        or widget is None
-        or grant.widget_id != widget.id
-        or not widgets.is_owner(widget, user)
-    ):
+
+    def owns(database: sqlite_utils.Database) -> bool:
+        widget = widgets.find(database, slug)
+        return widget is not None and widgets.is_owner(widget, visitor(database, widget, grant))
+
+    if grant is None or not await db.read(owns):
         return _not_found(
             "This link has expired or was used already: open the app again from its "
             "page in Widgetbox."
@@ -395,7 +347,8 @@ async def _enter(
 
 async def _call(
     parsed: tuple[str, list[Any], dict[str, Any]],
-    found: tuple[Widget, Code] | None,
+    widget: Widget,
+    code: Code,
     runner: Runner,
     capabilities: Capabilities,
     open_visit: Callable[[Widget, Code], Visit] | None = None,
@@ -404,12 +357,9 @@ async def _call(
 ) -> Response[Any]:
     """One server call: its rows and searches checked, run (with the browser's visit: its
     app session and cookies, whose changes come back as `Set-Cookie`), its result's
-    signed. `owner`: the widget's owner is calling (`owner_visiting`), who is told an
-    exception's traceback too."""
-    if found is None:
-        return error(404, "not_found", NOT_FOUND)
+    signed. `owner`: the widget's owner is calling (`AppGuard.owner_visiting`), who is told
+    an exception's traceback too."""
     name, args, kwargs = parsed
-    widget, code = found
     signer = capabilities.of(widget.id, widget.created_at)
     try:
         args, kwargs = signer.check(args), signer.check(kwargs)
@@ -431,23 +381,6 @@ async def _call(
     return Response(answer, headers=CALL_HEADERS, cookies=cookies)
 
 
-async def _tables_request(
-    data: dict[str, Any],
-    found: tuple[Widget, str | None] | None,
-    store: TablesStore,
-    capabilities: Capabilities,
-) -> Response[Any]:
-    """One Data Tables operation of browser code (client_tables.py)."""
-    if found is None:
-        return error(404, "not_found", NOT_FOUND)
-    widget, schema_text = found
-    signer = capabilities.of(widget.id, widget.created_at)
-    frame = await asyncio.to_thread(
-        client_tables.answer, store, widget.id, schema_text, signer, data
-    )
-    return Response(frame, headers=CALL_HEADERS)
-
-
 def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
     """The app origin's handlers (under hosts.PREFIX), server calls and Data Tables requests
     rate-limited per visitor address."""
@@ -455,19 +388,13 @@ def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
     @get(PREFIX + "/{slug:str}/", include_in_schema=False)
     async def page(
         request: Request[Any, Any, State],
-        slug: FromPath[str],
+        app_guard: AppGuardDep,
         db: DbDep,
-        app_tokens: AppTokensDep,
-        config: ConfigDep,
         runner: RunnerDep,
     ) -> Response[Any]:
-        found = await visible_app(request, slug, db, app_tokens, config, runner.code_in)
+        found = await app_guard.find(runner.code_in)
         if found is None:
-            if on_app_host(request, slug) and await db.read(_is_private_app, slug):
-                return _to_handover(config, slug)
-            if on_app_host(request, slug) and (moved := await db.read(widgets.former, slug)):
-                return _to_new_address(request, config, slug, moved)
-            return _not_found()
+            return await _missing(request, app_guard, db)
         return app_page(found[0], found[1], assets)
 
     @route(
@@ -506,79 +433,59 @@ def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
     @post(PREFIX + "/{slug:str}/_/call", include_in_schema=False, status_code=200)
     async def call(
         request: Request[Any, Any, State],
-        slug: FromPath[str],
-        db: DbDep,
-        app_tokens: AppTokensDep,
-        config: ConfigDep,
+        app_guard: AppGuardDep,
         runner: RunnerDep,
         capabilities: CapabilitiesDep,
         app_sessions: AppSessionsDep,
     ) -> Response[Any]:
         with runner.runtime.handling_request():  # scripts give way meanwhile
-            problem = refused(request, slug, config, "A server call")
-            if problem is not None:
-                return problem
+            app_guard.check("A server call")
             parsed = _parse_call(await request.body())
-            if isinstance(parsed, Response):
-                return parsed
-            grant = app_tokens.visitor(request.cookies.get(visit_cookie_name(config)))
 
             def read(database: sqlite_utils.Database, widget: Widget) -> tuple[Code, bool]:
-                return runner.code_in(database, widget), owner_visiting(database, widget, grant)
+                return runner.code_in(database, widget), app_guard.owner_visiting(database, widget)
 
-            found = await visible_app(request, slug, db, app_tokens, config, read)
-            code = None if found is None else (found[0], found[1][0])
-            owner = found is not None and found[1][1]
+            widget, (code, owner) = await app_guard.visible(read)
             opener = app_sessions.opener(request)
-            return await _call(parsed, code, runner, capabilities, opener, owner=owner)
+            return await _call(parsed, widget, code, runner, capabilities, opener, owner=owner)
 
     @post(PREFIX + "/{slug:str}/_/tables", include_in_schema=False, status_code=200)
     async def tables_request(
-        request: Request[Any, Any, State],
-        slug: FromPath[str],
-        db: DbDep,
-        app_tokens: AppTokensDep,
-        config: ConfigDep,
+        app_guard: AppGuardDep,
         runner: RunnerDep,
         tables: TablesDep,
         capabilities: CapabilitiesDep,
     ) -> Response[Any]:
+        """One Data Tables operation of browser code (client_tables.py)."""
         with runner.runtime.handling_request():  # scripts give way meanwhile
-            data = await app_json(request, slug, config, "A Data Tables request")
-            if isinstance(data, Response):
-                return data
+            data = await app_guard.json("A Data Tables request")
             if not isinstance(data, dict):
-                return error(400, "bad_call", 'A Data Tables request is {"op": name, ...}.')
-            found = await visible_app(request, slug, db, app_tokens, config, _schema_text)
-            return await _tables_request(data, found, tables, capabilities)
+                raise Refused(400, "bad_call", 'A Data Tables request is {"op": name, ...}.')
+            widget, schema_text = await app_guard.visible(_schema_text)
+            signer = capabilities.of(widget.id, widget.created_at)
+            frame = await asyncio.to_thread(
+                client_tables.answer, tables, widget.id, schema_text, signer, data
+            )
+            return Response(frame, headers=CALL_HEADERS)
 
     @post(PREFIX + "/{slug:str}/_/task", include_in_schema=False, status_code=200)
     async def task_request(
-        request: Request[Any, Any, State],
-        slug: FromPath[str],
-        db: DbDep,
-        app_tokens: AppTokensDep,
-        config: ConfigDep,
+        app_guard: AppGuardDep,
         runner: RunnerDep,
         capabilities: CapabilitiesDep,
     ) -> Response[Any]:
         """A `Task` that server code returned, read by browser code (tasks/client.py)."""
         what = "A background task request"
-        data = await app_json(request, slug, config, what)
-        if isinstance(data, Response):
-            return data
+        data = await app_guard.json(what)
         asked = task_client.requested(data)
         if asked is None:
-            return error(400, "bad_call", f'{what} is {{"id": id, "cap": capability}}.')
+            raise Refused(400, "bad_call", f'{what} is {{"id": id, "cap": capability}}.')
         task_id, run_id = asked
 
         def read(database: sqlite_utils.Database, widget: Widget) -> runs.Run | None:
             return runs.task_run(database, widget.id, run_id)
 
-        found = await visible_app(request, slug, db, app_tokens, config, read)
-        if found is None:
-            return error(404, "not_found", NOT_FOUND)
-        widget, run = found
+        widget, run = await app_guard.visible(read)
         signer = capabilities.of(widget.id, widget.created_at)
         live = runner.states.get(run_id)
         frame = task_client.answer(data, task_id, run, live, signer)
@@ -592,28 +499,42 @@ def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
             middleware=[calls.middleware],
             request_max_body_size=CALL_MAX_BYTES + 1,
             include_in_schema=False,
+            exception_handlers=REFUSALS,
         ),
     ]
 
 
-def _parse_call(raw: bytes) -> tuple[str, list[Any], dict[str, Any]] | Response[Any]:
-    def refuse(message: str) -> Response[Any]:
-        return error(400, "bad_call", message)
+async def _missing(
+    request: Request[Any, Any, State], app_guard: AppGuard, db: Database
+) -> Response[Any]:
+    """The answer of the app's address when no app opens there for the visitor: a private
+    app's handover, a renamed app's new address, or not found."""
+    slug, config = app_guard.slug, app_guard.config
+    if app_guard.on_host and await db.read(_is_private_app, slug):
+        return _to_handover(config, slug)
+    if app_guard.on_host and (moved := await db.read(widgets.former, slug)):
+        return _to_new_address(request, config, slug, moved)
+    return _not_found()
+
+
+def _parse_call(raw: bytes) -> tuple[str, list[Any], dict[str, Any]]:
+    """The call's function and arguments, or `Refused`."""
+
+    def refuse(message: str) -> Refused:
+        return Refused(400, "bad_call", message)
 
     data = json_body(raw, "A call")
-    if isinstance(data, Response):
-        return data
     if not isinstance(data, dict) or set(data) - {"name", "args", "kwargs"}:
-        return refuse('A call is {"name": ..., "args": [...], "kwargs": {...}}.')
+        raise refuse('A call is {"name": ..., "args": [...], "kwargs": {...}}.')
     name, args, kwargs = data.get("name"), data.get("args", []), data.get("kwargs", {})
     if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
-        return refuse(f"A call names a server function (1 to {MAX_NAME} characters).")
+        raise refuse(f"A call names a server function (1 to {MAX_NAME} characters).")
     if not isinstance(args, list) or not isinstance(kwargs, dict):
-        return refuse('A call\'s "args" is a list and its "kwargs" an object.')
+        raise refuse('A call\'s "args" is a list and its "kwargs" an object.')
     try:
         return name, decode_value(args), decode_value(kwargs)
     except SerializationError as e:
-        return refuse(f"The arguments cannot be read: {e}.")
+        raise refuse(f"The arguments cannot be read: {e}.") from None
 
 
 def _exception(kind: str, message: str) -> dict[str, Any]:

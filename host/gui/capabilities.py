@@ -88,7 +88,9 @@ class WidgetCapabilities:
         self._key = key
 
     def _mac(self, kind: str, text: str) -> str:
-        message = f"{kind}\x00{text}".encode()
+        # an id or a search from the browser may hold a lone surrogate (JSON carries one):
+        # "surrogatepass" MACs it (it matches nothing the host signed) instead of failing
+        message = f"{kind}\x00{text}".encode("utf-8", "surrogatepass")
         return _b64(hmac.new(self._key, message, hashlib.sha256).digest()[:MAC_BYTES])
 
     def _same(self, expected: str, given: str) -> bool:

@@ -17,7 +17,7 @@ saves each design in the format it was read in. Forms built in code (`_template.
 `Form1Template` in Python, as the Anvil App Server's own app templates do) load too; the
 designer shows them read-only.
 
-A design (`templates.py` reads the text):
+A design (`form_templates.py` reads the text):
 
     container: {type: ColumnPanel, properties: {...}, event_bindings: {show: form_show}}
     components:
@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from widgetbox.host.gui import files as layout
-from widgetbox.host.gui import templates, theme
+from widgetbox.host.gui import form_templates, theme
 from widgetbox.host.gui.catalogue import Catalogue, ComponentType, Limits, Property, catalogue
 from widgetbox.host.gui.files import APP_FILE, GENERATED, Form
 from widgetbox.host.gui.findings import DesignError, Finding
@@ -125,12 +125,12 @@ def client_files(files: Mapping[str, str]) -> dict[str, str]:
     for path, text in files.items():
         if not layout.is_client_file(path):
             continue
-        if templates.is_yaml(path):
+        if form_templates.is_yaml(path):
             try:
-                data = templates.load(path, text, limits.design_bytes, limits.depth)
-            except (templates.TemplateError, ValueError):
+                data = form_templates.load(path, text, limits.design_bytes, limits.depth)
+            except (form_templates.TemplateError, ValueError):
                 continue  # only in files saved before the check read YAML
-            out[path] = templates.as_json(data)
+            out[path] = form_templates.as_json(data)
         else:
             out[path] = text
     return out
@@ -177,10 +177,10 @@ def review(files: Mapping[str, str], found: Catalogue | None = None) -> Review:
         if form.template is None:
             continue
         try:
-            designs[form.name] = templates.load(
+            designs[form.name] = form_templates.load(
                 form.template, files[form.template], cat.limits.design_bytes, cat.limits.depth
             )
-        except templates.TemplateError as e:
+        except form_templates.TemplateError as e:
             problems.append(Finding(form.template, e.where, e.problem))
     for form in forms:
         if form.name in designs and form.template is not None:
@@ -618,10 +618,6 @@ def _kind_of(value: Any) -> str:
     names = {bool: "true or false", int: "a number", float: "a number", str: "text",
              list: "a list", dict: "a mapping", type(None): "null"}  # fmt: skip
     return names.get(type(value), type(value).__name__)
-
-
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (str, bool, int, float))
 
 
 def value_problem(spec: Property, value: Any, limits: Limits) -> str | None:

@@ -45,14 +45,6 @@ class Form:
     """The path of its design, or None for a form built in code (`_template.py`)."""
     root: str
 
-    @property
-    def in_code(self) -> bool:
-        return self.template is None
-
-    @property
-    def class_name(self) -> str:
-        return self.name.rsplit(".", 1)[-1]
-
 
 def root_of(path: str) -> str | None:
     return next((root for root in ROOTS if path.startswith(root)), None)

@@ -15,7 +15,6 @@ from litestar import get
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from widgetbox.host.config import Config
 from widgetbox.host.errors import NotFound
 from widgetbox.host.gui.apps import PREVIEW
 from widgetbox.host.gui.tokens import Grant
@@ -52,8 +51,8 @@ async def open_app(
 
 
 def _private_app(widget: Widget) -> bool:
+    """Whether to tell a visitor the app is private: its owner's setting. Who may open an
+    app is decided by the app-origin guard's rule alone (visible.py); this only words the
+    refusal, and an app closed because its owner's account is disabled is not found
+    (`widgets.readable`), not "private"."""
     return widget.kind == "gui" and widget.visibility == "private"
-
-
-def app_url(config: Config, slug: str) -> str:
-    return config.app_origin(slug) + "/"

@@ -1,7 +1,7 @@
 """A GUI app's route that answers with the app itself, as Anvil's `FormResponse` and
 `AppResponder` do: the app's page, opening the form (with its arguments) or module the route
 chose, with the data the client reads as `anvil.server.startup_data`, and the page's title
-and meta tags. Served from the app's own `/_/api/` (app_sessions/web.py), so the page is on
+and meta tags. Served from the app's own `/_/api/` (app_sessions/app_routes.py), so the page is on
 the app's origin, with the visit's cookies.
 
 The route's body is guest bytes: the runtime reads it within a call answer's caps and

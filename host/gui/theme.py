@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from widgetbox.host.gui import templates
+from widgetbox.host.gui import form_templates
 from widgetbox.host.gui.catalogue import catalogue
 from widgetbox.host.gui.findings import Finding
 
@@ -199,8 +199,8 @@ def _parameters(files: Mapping[str, str]) -> Any:
         return None
     limits = catalogue().limits
     try:
-        return templates.load(PARAMETERS, text, limits.design_bytes, limits.depth)
-    except templates.TemplateError:
+        return form_templates.load(PARAMETERS, text, limits.design_bytes, limits.depth)
+    except form_templates.TemplateError:
         return None
 
 
@@ -273,8 +273,8 @@ def _parameter_problems(text: str) -> list[Finding]:
         return Finding(PARAMETERS, where, text)
 
     try:
-        data = templates.load(PARAMETERS, text, limits.design_bytes, limits.depth)
-    except templates.TemplateError as e:
+        data = form_templates.load(PARAMETERS, text, limits.design_bytes, limits.depth)
+    except form_templates.TemplateError as e:
         return [problem(e.where, e.problem)]
     if data is None:
         return []

@@ -24,9 +24,9 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath
 
 from widgetbox.host.gui import theme
-from widgetbox.host.gui.apps import THEME_ASSETS, THEME_COLORS, visible_app
+from widgetbox.host.gui.apps import THEME_ASSETS, THEME_COLORS
 from widgetbox.host.gui.hosts import PREFIX
-from widgetbox.host.web.dependencies import AppTokensDep, ConfigDep, DbDep
+from widgetbox.host.web.dependencies import AppGuardDep
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
 
@@ -52,8 +52,8 @@ async def _answer(
     what: str,
     make: Callable[[Any], theme.Asset | None],
 ) -> Response[bytes]:
-    """The answer for what `visible_app` found: 304 when the browser has it already, the
-    asset `make` makes of the files read, or 404."""
+    """The answer for what the app-origin guard found (visible.py): 304 when the browser
+    has it already, the asset `make` makes of the files read, or 404."""
     if found is None:
         return _not_found()
     widget, files = found
@@ -87,18 +87,13 @@ def _reader(
     include_in_schema=False,
 )
 async def theme_asset(
-    request: Request[Any, Any, State],
-    slug: FromPath[str],
-    path: FromPath[str],
-    db: DbDep,
-    app_tokens: AppTokensDep,
-    config: ConfigDep,
+    request: Request[Any, Any, State], path: FromPath[str], app_guard: AppGuardDep
 ) -> Response[bytes]:
     name = path.removeprefix("/")
     if theme.asset_path(name) is None:
         return _not_found()
     what = "asset"  # a browser keeps an ETag per URL: the version is enough
-    found = await visible_app(request, slug, db, app_tokens, config, _reader(request, what))
+    found = await app_guard.find(_reader(request, what))
     return await _answer(request, found, what, lambda files: theme.asset(files, name))
 
 
@@ -108,14 +103,10 @@ async def theme_asset(
     include_in_schema=False,
 )
 async def theme_colors(
-    request: Request[Any, Any, State],
-    slug: FromPath[str],
-    db: DbDep,
-    app_tokens: AppTokensDep,
-    config: ConfigDep,
+    request: Request[Any, Any, State], app_guard: AppGuardDep
 ) -> Response[bytes]:
     what = "colors-" + theme.defaults().fingerprint
-    found = await visible_app(request, slug, db, app_tokens, config, _reader(request, what))
+    found = await app_guard.find(_reader(request, what))
 
     def make(files: Mapping[str, str]) -> theme.Asset:
         return theme.Asset(theme.stylesheet(files).encode("utf-8"), "text/css")

@@ -7,12 +7,13 @@ metrics.py    `Metrics`: the Prometheus registry of one app, counted as work hap
               (requests, runs, refusals) and read at each scrape from the live objects
               (queue, sandbox processes and their pools, database, disk)
 requests.py   the middleware that counts and times every routed request
-web.py        `/healthz`, `/readyz`, `/metrics` (for the admin), and the separate metrics
-              port (`metrics_port`)
+api.py        `/healthz`, `/readyz`, `/metrics` (for the admin)
+metrics_port.py  the metrics on a port of their own (`metrics_port`)
 """
 
+from widgetbox.host.health.api import ROUTES
 from widgetbox.host.health.metrics import Metrics
+from widgetbox.host.health.metrics_port import MetricsPort
 from widgetbox.host.health.requests import RequestMetrics
-from widgetbox.host.health.web import ROUTES, MetricsPort
 
 __all__ = ["ROUTES", "Metrics", "MetricsPort", "RequestMetrics"]

@@ -69,15 +69,7 @@ class Index:
         data, content_type, final = self._get(url, budget, {"Accept": ACCEPT})
         if data is None:
             return None
-        text = data.decode("utf-8", "replace")
-        try:
-            if content_type == JSON_TYPE:
-                return _json_links(json.loads(text), final)
-            return _html_links(text, final)
-        except (ValueError, KeyError, TypeError) as e:
-            raise PackageError(
-                f"The package index answered for {name} with a page Widgetbox cannot read ({e})."
-            ) from None
+        return links_of(data, content_type, final, name)
 
     def read(self, url: str, sha256: str, budget: Budget, what: str) -> bytes:
         """A small file (core metadata), checked against its sha256."""
@@ -156,6 +148,22 @@ class Index:
             raise _unreachable(url, str(e) or type(e).__name__) from None
 
 
+def links_of(data: bytes, content_type: str, url: str, name: str) -> list[Link]:
+    """The files the project page `data` of `name` (read from `url`) lists: PEP 691 JSON
+    when `content_type` says so, PEP 503 HTML otherwise; PackageError for a page that
+    cannot be read."""
+    text = data.decode("utf-8", "replace")
+    try:
+        if content_type == JSON_TYPE:
+            return _json_links(json.loads(text), url)
+        return _html_links(text, url)
+    except (ValueError, KeyError, TypeError, RecursionError) as e:
+        raise PackageError(
+            f"The package index answered for {name} with a page Widgetbox cannot read "
+            f"({str(e)[:200]})."
+        ) from None
+
+
 def verify(actual: str, expected: str, what: str) -> None:
     if actual != expected.lower():
         raise PackageError(
@@ -187,26 +195,43 @@ def _unreachable(url: str, why: str) -> PackageError:
 # -- PEP 691 (JSON) ------------------------------------------------------------------------
 
 
-def _json_links(page: dict[str, Any], base: str) -> list[Link]:
-    version = str(page.get("meta", {}).get("api-version", "1.0"))
+def _json_links(page: Any, base: str) -> list[Link]:
+    """The files of a PEP 691 page; ValueError for a page of another shape (a file without
+    a name and address as text), a field of the wrong type read as absent."""
+    meta = page.get("meta", {}) if isinstance(page, dict) else None
+    version = str(meta.get("api-version", "1.0"))[:20] if isinstance(meta, dict) else "?"
     if not version.startswith("1."):
         raise ValueError(f"unsupported simple API version {version}")
+    files = page.get("files")
+    if not isinstance(files, list):
+        raise ValueError("its files are not a list")
     links = []
-    for item in page["files"]:
-        hashes = item.get("hashes") or {}
+    for item in files:
+        if not isinstance(item, dict):
+            raise ValueError("a file is not an object")
+        filename, url = item.get("filename"), item.get("url")
+        if not isinstance(filename, str) or not isinstance(url, str):
+            raise ValueError("a file's name or address is not text")
         metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
+        size = item.get("size")
         links.append(
             Link(
-                filename=item["filename"],
-                url=urljoin(base, item["url"]),
-                sha256=hashes.get("sha256"),
-                requires_python=item.get("requires-python") or None,
+                filename=filename,
+                url=urljoin(base, url),
+                sha256=_text(item.get("hashes"), "sha256"),
+                requires_python=_text(item, "requires-python") or None,
                 yanked=bool(item.get("yanked", False)),
-                metadata_sha256=metadata.get("sha256") if isinstance(metadata, dict) else None,
-                size=item["size"] if isinstance(item.get("size"), int) else None,
+                metadata_sha256=_text(metadata, "sha256"),
+                size=size if type(size) is int else None,
             )
         )
     return links
+
+
+def _text(found: Any, key: str) -> str | None:
+    """`found[key]` when `found` is an object and that is text, else None."""
+    value = found.get(key) if isinstance(found, dict) else None
+    return value if isinstance(value, str) else None
 
 
 # -- PEP 503 (HTML) ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidName, canonicalize_name
 
 from widgetbox.host.packages.errors import RequirementsError
 
@@ -23,7 +23,11 @@ FILE = "requirements.txt"
 MAX_REQUIREMENTS = 100
 MAX_LINE = 1000
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
+_COMMENT = re.compile(r"(?:^|(?<=\s))#")
+"""Where a comment starts: a `#` at the start of a line or after whitespace (as pip reads
+them), found with a look behind in linear time. The pattern before it, `(^|\\s+)#.*$`,
+retried every run of spaces from each of its spaces: 0.9 s for a line of 10,000 spaces, 23 s
+for 40,000, in every saved version's requirements."""
 _ARCHIVE = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".egg")
 
 
@@ -82,7 +86,8 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     for number, raw in enumerate(text.splitlines(), start=1):
         if not pending:
             start = number
-        line = _COMMENT.sub("", raw)
+        comment = _COMMENT.search(raw)
+        line = raw if comment is None else raw[: comment.start()].rstrip()
         if line.endswith("\\"):
             pending.append(line[:-1])
             continue
@@ -123,6 +128,21 @@ def _requirement(number: int, line: str) -> Requirement:
         raise RequirementsError(number, f"{line!r} is not a valid requirement ({e}).") from None
     if requirement.url:
         raise _url(number, line)
+    try:  # packaging takes `a_` as a name; its canonical `a-` it refuses, and no index has it
+        canonicalize_name(requirement.name, validate=True)
+    except InvalidName:
+        raise RequirementsError(
+            number,
+            f"{requirement.name!r} is not a package name: letters, digits, '.', '_' and '-', "
+            "starting and ending with a letter or digit.",
+        ) from None
+    try:  # what `canonical` writes must read again (a version records it; its install parses it)
+        _normal(requirement)
+    except InvalidRequirement as e:
+        # packaging reads a marker's quoted value as a Python literal ("\\x" is \x) but
+        # writes it back as it is ("\x", which does not parse); PEP 508 has no backslash there
+        why = "a quoted value may not hold a backslash" if "\\" in line else str(e)
+        raise RequirementsError(number, f"{line!r} is not a valid requirement ({why}).") from None
     return requirement
 
 

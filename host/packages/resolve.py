@@ -20,8 +20,6 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
@@ -358,7 +356,7 @@ def _wheel(link: Link) -> tuple[str, Version, frozenset[Tag]] | None:
         return None
     try:
         name, version, _, tags = parse_wheel_filename(link.filename)
-    except InvalidWheelFilename:
+    except ValueError:  # InvalidWheelFilename, or a version of more than 4,300 digits
         return None
     return name, version, tags
 
@@ -378,7 +376,7 @@ def _releases(links: list[Link], name: str) -> dict[Version, list[Link]]:
             continue
         try:
             sdist_name, version = parse_sdist_filename(link.filename)
-        except InvalidSdistFilename:
+        except ValueError:  # InvalidSdistFilename, or a version of more than 4,300 digits
             continue
         if canonicalize_name(sdist_name) == name:
             found.setdefault(version, []).append(link)

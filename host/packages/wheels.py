@@ -3,16 +3,18 @@ verified, and read without running anything."""
 
 from __future__ import annotations
 
+import lzma
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.metadata import parse_email
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from widgetbox.host.packages.errors import PackageError
 from widgetbox.host.packages.index import Index, Link
@@ -46,12 +48,29 @@ def parse_metadata(text: str, what: str) -> CoreMetadata:
             requires_dist=requires,
             requires_python=SpecifierSet(python) if python else None,
         )
-    except (InvalidRequirement, InvalidSpecifier, InvalidVersion) as e:
-        raise PackageError(f"The metadata of {what} cannot be read: {e}.") from None
+    except ValueError as e:  # InvalidRequirement, -Specifier, -Version; a 5,000-digit version
+        raise PackageError(f"The metadata of {what} cannot be read: {str(e)[:200]}.") from None
+
+
+MAX_METADATA = 16 * 1024 * 1024
+"""The most of a wheel's METADATA read (PyPI's largest are a few megabytes): a wheel of a
+few kilobytes can hold a METADATA that inflates to gigabytes, and anyone can publish one."""
+BROKEN_ARCHIVE = (
+    zipfile.BadZipFile,  # not a zip archive, or a damaged one
+    OSError,  # a damaged bzip2 stream too
+    EOFError,  # a compressed stream cut short
+    zlib.error,  # a damaged deflate stream
+    lzma.LZMAError,
+    NotImplementedError,  # a compression method zipfile does not know
+    RuntimeError,  # an encrypted member
+    UnicodeDecodeError,
+)
+"""What reading a hostile wheel's METADATA may raise."""
 
 
 def metadata_of_wheel(path: Path, what: str) -> str:
-    """The METADATA text of the wheel at `path` (from its `.dist-info` folder)."""
+    """The METADATA text of the wheel at `path` (from its `.dist-info` folder), at most
+    `MAX_METADATA` bytes of it; PackageError for anything else."""
     try:
         with zipfile.ZipFile(path) as archive:
             found = [
@@ -61,8 +80,15 @@ def metadata_of_wheel(path: Path, what: str) -> str:
             ]
             if len(found) != 1:
                 raise PackageError(f"{what} is not a valid wheel (no single .dist-info folder).")
-            return archive.read(found[0]).decode("utf-8")
-    except (zipfile.BadZipFile, UnicodeDecodeError, OSError) as e:
+            with archive.open(found[0]) as member:
+                data = member.read(MAX_METADATA + 1)
+            if len(data) > MAX_METADATA:
+                raise PackageError(
+                    f"{what} has a METADATA of more than {MAX_METADATA // 2**20} MiB; "
+                    "Widgetbox does not read that much."
+                )
+            return data.decode("utf-8")
+    except BROKEN_ARCHIVE as e:
         raise PackageError(f"{what} is not a valid wheel ({e}).") from None
 
 

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -482,27 +482,57 @@ class Runner:
         on_chunk: ChunkCallback | None = None,
         cancel: Cancel | None = None,
     ) -> RunResult:
-        """The one path of a run someone waits for (HTTP requests, GUI server calls): a slot
-        in the interactive lane (Busy or TooMany when it cannot have one, answered as such
-        by the caller's protocol), a fresh sandbox with the request limits, and a result
-        whatever happens: a failure of the sandbox itself becomes a failed run whose message
-        the owner reads in the widget's logs (the caller gets the generic answer to a failed
-        run), not an unhandled error."""
-        async with self.queue.slot(widget.owner_id, Lane.INTERACTIVE):
-            context = {**self._context(widget, None, job.code), **(extra or {})}
+        """A widget's run someone waits for (HTTP requests, GUI server calls): `wait` in
+        the interactive lane under the owner's name, with the widget's services in its
+        context (ended however the run ends) and the request limits."""
+        context = {**self._context(widget, None, job.code), **(extra or {})}
+        try:
+            return await self.wait(
+                widget.owner_id,
+                Lane.INTERACTIVE,
+                job,
+                limits or Limits.request(),
+                context,
+                on_chunk=on_chunk,
+                cancel=cancel,
+                what=f"widget {widget.slug}",
+            )
+        finally:
+            self._ended(widget, context)
+
+    async def wait(
+        self,
+        owner_id: int,
+        lane: Lane,
+        job: Job,
+        limits: Limits,
+        context: Mapping[str, Any],
+        *,
+        on_chunk: ChunkCallback | None = None,
+        cancel: Cancel | None = None,
+        on_start: Callable[[], Awaitable[None]] | None = None,
+        what: str = "a run",
+    ) -> RunResult:
+        """The one path of a run someone waits for (HTTP requests, GUI server calls, a
+        classroom's checks): a slot in `lane` under `owner_id`'s name (Busy or TooMany when
+        it cannot have one, answered as such by the caller's protocol, or waited out by a
+        background caller), a fresh sandbox, and a result whatever happens: a failure of the
+        sandbox itself becomes a failed run whose message the owner reads (the caller gets
+        the generic answer to a failed run), not an unhandled error. `on_start` is awaited
+        as the run begins (`Runtime.run_async`); `what` names the run in the log."""
+        async with self.queue.slot(owner_id, lane):
             try:
                 result = await self.runtime.run_async(
                     job,
-                    limits=limits or Limits.request(),
+                    limits=limits,
                     context=context,
                     on_chunk=on_chunk,
                     cancel=cancel,
+                    on_start=on_start,
                 )
-                self._observe(Lane.INTERACTIVE, result.status.value, result.wall_time)
-                return result
             except GuestError as e:
-                log.exception("the sandbox failed while running widget %s", widget.slug)
-                self._observe(Lane.INTERACTIVE, Status.ERROR.value, None)
+                log.exception("the sandbox failed while running %s", what)
+                self._observe(lane, Status.ERROR.value, None)
                 return RunResult(
                     status=Status.ERROR,
                     stdout="",
@@ -512,8 +542,8 @@ class Runner:
                     peak_memory=0,
                     message=f"Widgetbox's sandbox failed while running this: {e}",
                 )
-            finally:
-                self._ended(widget, context)
+            self._observe(lane, result.status.value, result.wall_time)
+            return result
 
     def _ended(self, widget: Widget, context: Mapping[str, Any]) -> None:
         try:

@@ -7,7 +7,7 @@
   `BEGIN IMMEDIATE ... COMMIT`: a read-then-write never races another writer, and writers
   in this process never meet "database is locked". Nothing is awaited and no sandbox runs
   inside a transaction: a write is one plain function of the database.
-- The schema is created and changed only by the migrations in `schema.py`, applied at
+- The schema is created and changed only by the migrations in `migrations.py`, applied at
   start-up.
 - A failed write (a full disk: SQLite may have rolled the transaction back itself) never
   leaves the writer inside a transaction.

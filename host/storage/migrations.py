@@ -557,3 +557,10 @@ def m020_check_run_usage(db: sqlite_utils.Database) -> None:
         ALTER TABLE check_runs ADD COLUMN refused TEXT;
         """
     )
+
+
+@MIGRATIONS()
+def m021_check_run_testing(db: sqlite_utils.Database) -> None:
+    """The test a check run is running now (its name; NULL between tests), so that the
+    next start after a stop knows which test was cut short (`courses/checking.py`)."""
+    db.executescript("ALTER TABLE check_runs ADD COLUMN testing TEXT;")

@@ -13,7 +13,7 @@ browser code. See ../notes/tables-design.md and ARCHITECTURE.md.
                    exception classes
     limits.py      `TableLimits`: storage, page sizes, time per operation, operations per run,
                    lock waits, open files
-    schema.py      `tables.yaml` (and Anvil's older `db_schema` forms) read into a `Schema`,
+    tables_yaml.py `tables.yaml` (and Anvil's older `db_schema` forms) read into a `Schema`,
                    every problem listed with where it is
     catalogue.py   the file's own tables: Anvil tables and columns by id; syncing them with a
                    schema (retire, revive, add); full-text indexes
@@ -47,9 +47,9 @@ from widgetbox.host.tables.errors import (
 )
 from widgetbox.host.tables.handler import OP, TablesHandler, names_for_guest, register
 from widgetbox.host.tables.limits import TableLimits
-from widgetbox.host.tables.schema import SCHEMA_FILE, Schema, SchemaError, parse
 from widgetbox.host.tables.session import NewColumns, TablesSession, client_call
 from widgetbox.host.tables.store import NewColumn, Page, TablesStore, WidgetTables
+from widgetbox.host.tables.tables_yaml import SCHEMA_FILE, Schema, SchemaError, parse
 
 __all__ = [
     "OP",

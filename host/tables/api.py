@@ -25,7 +25,6 @@ from widgetbox.host.tables import editing
 from widgetbox.host.tables.calls import run
 from widgetbox.host.tables.cells import cell_text
 from widgetbox.host.tables.owner import Changes, OwnerTables, RowProblem
-from widgetbox.host.tables.schema import SCHEMA_FILE, Schema, SchemaError, parse
 from widgetbox.host.tables.schemas import (
     ColumnChanges,
     ColumnOut,
@@ -42,6 +41,7 @@ from widgetbox.host.tables.schemas import (
     TablesOut,
 )
 from widgetbox.host.tables.store import TablesStore
+from widgetbox.host.tables.tables_yaml import SCHEMA_FILE, Schema, SchemaError, parse
 from widgetbox.host.tables.transfer import Problem, invalid, line_of_row, read_csv, write_csv
 from widgetbox.host.tables.values import parse_row_id
 from widgetbox.host.web.dependencies import DbDep, OwnedWidget, TablesDep, Viewer, require_user

@@ -19,9 +19,9 @@ from widgetbox.host.accounts.users import get_user
 from widgetbox.host.errors import DomainError
 from widgetbox.host.storage.database import Database
 from widgetbox.host.tables import editing
-from widgetbox.host.tables.schema import Schema
 from widgetbox.host.tables.session import NewColumns
 from widgetbox.host.tables.store import NewColumn
+from widgetbox.host.tables.tables_yaml import Schema
 from widgetbox.host.widgets.records import Widget
 
 log = logging.getLogger("widgetbox.host.tables")

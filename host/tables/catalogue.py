@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from widgetbox.host.tables.schema import LINK_TYPES, Schema
+from widgetbox.host.tables.tables_yaml import LINK_TYPES, Schema
 
 FORMAT = "1"
 """The file's layout version (`_wb_meta.format`)."""

@@ -6,7 +6,7 @@ restored like code.
 
 The edits never touch data: the caller makes the widget's tables file agree afterwards
 (renames keep their data, see `api.py`). A `tables.yaml` written by hand is read as it is
-and written back in the map form (`schema.dump`): comments are not kept."""
+and written back in the map form (`tables_yaml.dump`): comments are not kept."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sqlite_utils
 
 from widgetbox.host.accounts.users import User
 from widgetbox.host.errors import Conflict, Invalid, NotFound
-from widgetbox.host.tables.schema import (
+from widgetbox.host.tables.tables_yaml import (
     ACCESS,
     COLUMN_TYPES,
     LINK_TYPES,

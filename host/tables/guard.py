@@ -40,7 +40,8 @@ def check_write(guard: Guard, table: str, columns: Any) -> None:
 
 
 def check_query(guard: Guard, table: str, tree: Any) -> None:
-    """Refuse a query tree (already checked by `query.where`) naming a guarded column."""
+    """Refuse a query tree naming a guarded column. The tree is the request's, not yet
+    checked (`query.where` refuses a malformed one afterwards): a column may be anything."""
     pending = [tree]
     while pending:
         node = pending.pop()
@@ -48,7 +49,7 @@ def check_query(guard: Guard, table: str, tree: Any) -> None:
             continue
         for op, args in node.items():
             if op in _LEAVES and isinstance(args, list) and args:
-                if (table, args[0]) in guard:
+                if isinstance(args[0], str) and (table, args[0]) in guard:
                     raise refuse(table, str(args[0]), "search by")
             elif op == "not":
                 pending.append(args)
@@ -58,7 +59,12 @@ def check_query(guard: Guard, table: str, tree: Any) -> None:
 
 def check_order(guard: Guard, table: str, order: Any) -> None:
     for item in order if isinstance(order, list) else ():
-        if isinstance(item, list) and item and (table, item[0]) in guard:
+        if (
+            isinstance(item, list)
+            and item
+            and isinstance(item[0], str)
+            and (table, item[0]) in guard
+        ):
             raise refuse(table, str(item[0]), "order by")
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from widgetbox.host.tables.errors import TablesError
-from widgetbox.host.tables.schema import SchemaError, parse
 from widgetbox.host.tables.session import TablesSession
+from widgetbox.host.tables.tables_yaml import SchemaError, parse
 from widgetbox.runtime import Bridge, HostCall, HostCallError
 
 OP = "tables"

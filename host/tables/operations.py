@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from widgetbox.host.tables import guard, query, rows, schema, values
+from widgetbox.host.tables import guard, query, rows, tables_yaml, values
 from widgetbox.host.tables.catalogue import Catalogue, Column, Table
 from widgetbox.host.tables.errors import (
     ROW_DELETED,
@@ -32,8 +32,8 @@ from widgetbox.host.tables.errors import (
     no_such_table,
 )
 from widgetbox.host.tables.limits import TableLimits
-from widgetbox.host.tables.schema import Schema
 from widgetbox.host.tables.store import NewColumn, Transaction, WidgetTables, Work, describe
+from widgetbox.host.tables.tables_yaml import Schema
 
 SERVER, CLIENT, OWNER = "server", "client", "owner"
 """Who asks: server code (the bridge), browser code (a GUI app's `/_/tables`; each table's
@@ -126,6 +126,7 @@ def run(call: Call, request: Any) -> Outcome:
     spec = OPERATIONS.get(op)
     if spec is None:
         raise BadRequest(f"unknown Data Tables operation {op[:40]!r}")
+    values.check_unicode(request)
     args = spec.arguments(op, request)
     if not call.guarded:
         return spec.fn(call, args)
@@ -383,16 +384,16 @@ def _new_column(
         raise no_such_column(name[:100])
     if (
         not name
-        or len(name) > schema.MAX_COLUMN_NAME
+        or len(name) > tables_yaml.MAX_COLUMN_NAME
         or any(ord(c) < 32 or c == "\x7f" for c in name)
     ):
         raise TableError(
-            f"A column's name is 1 to {schema.MAX_COLUMN_NAME} characters, "
+            f"A column's name is 1 to {tables_yaml.MAX_COLUMN_NAME} characters, "
             "without control characters"
         )
-    if len(table.columns) >= schema.MAX_COLUMNS:
+    if len(table.columns) >= tables_yaml.MAX_COLUMNS:
         raise TableError(
-            f"Table '{table.name}' has {schema.MAX_COLUMNS} columns, the most a table may have"
+            f"Table '{table.name}' has {tables_yaml.MAX_COLUMNS} columns, the most a table may have"
         )
     if found.target is not None and found.target not in work.catalogue.by_id:
         raise NoSuchTable("Table not found. Has it been deleted?")

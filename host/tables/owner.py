@@ -31,8 +31,8 @@ from widgetbox.host.tables import query, rows, values
 from widgetbox.host.tables.catalogue import Column, Table
 from widgetbox.host.tables.cells import CellError, cell_text, convert, read_cell
 from widgetbox.host.tables.errors import TablesError
-from widgetbox.host.tables.schema import Schema
 from widgetbox.host.tables.store import WidgetTables, Work
+from widgetbox.host.tables.tables_yaml import Schema
 
 SECONDS = 10.0
 """Time one call may take."""
@@ -55,12 +55,6 @@ class Changes:
     """(table, column) whose type changes (names as in the new schema)"""
     dropped_tables: tuple[str, ...] = ()
     dropped_columns: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class TableCount:
-    name: str
-    rows: int
 
 
 class OwnerTables:

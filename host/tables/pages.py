@@ -9,7 +9,7 @@ from litestar import get
 from litestar.response import Template
 
 from widgetbox.host.tables.api import PAGE_ROWS
-from widgetbox.host.tables.schema import ACCESS, COLUMN_TYPES, SCHEMA_FILE
+from widgetbox.host.tables.tables_yaml import ACCESS, COLUMN_TYPES, SCHEMA_FILE
 from widgetbox.host.web.dependencies import OwnedWidget, Viewer
 from widgetbox.host.widgets.pages import widget_page
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from widgetbox.host.tables.schema import MAX_COLUMN_NAME
+from widgetbox.host.tables.tables_yaml import MAX_COLUMN_NAME
 
 Access = Literal["none", "search", "full"]
 ColumnType = Literal[

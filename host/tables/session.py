@@ -21,8 +21,8 @@ from typing import Any
 from widgetbox.host.tables import guard, operations
 from widgetbox.host.tables.errors import BadRequest, TableError
 from widgetbox.host.tables.limits import TableLimits
-from widgetbox.host.tables.schema import Schema, SchemaError, parse
 from widgetbox.host.tables.store import NewColumn, TablesStore, Transaction, WidgetTables
+from widgetbox.host.tables.tables_yaml import Schema, SchemaError, parse
 
 log = logging.getLogger("widgetbox.host.tables")
 

@@ -44,7 +44,7 @@ from widgetbox.host.tables.errors import (
     no_such_table,
 )
 from widgetbox.host.tables.limits import TableLimits, size_text
-from widgetbox.host.tables.schema import Schema
+from widgetbox.host.tables.tables_yaml import Schema
 
 log = logging.getLogger("widgetbox.host.tables")
 

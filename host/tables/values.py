@@ -97,6 +97,29 @@ def parse_row_id(text: Any) -> RowRef:
 # -- from the wire ----------------------------------------------------------------------------
 
 
+def check_unicode(request: Any) -> None:
+    """BadRequest for a request holding text (a name or a value, anywhere in it) that is not
+    valid Unicode: JSON's escapes carry a lone surrogate, which SQLite can neither store nor
+    compare. Linear in the request."""
+    pending = [request]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise BadRequest(
+                        "Text with a lone surrogate (not valid Unicode) cannot be stored or "
+                        "searched for"
+                    ) from None
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
 def decode(value: Any) -> Any:
     """The Python value a wire value stands for: tags become `date`, `datetime` (aware:
     a naive one is UTC), `RowRef`, `NewMedia` or `StoredMedia`. BadRequest for a malformed

@@ -53,6 +53,16 @@ def _widget_id(call: HostCall) -> int:
     return widget_id
 
 
+def _unicode(text: str) -> bool:
+    """Whether `text` is valid Unicode (JSON's escapes carry a lone surrogate, which the
+    run's record cannot hold)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def task_id(data: Any) -> int:
     """The run id a task id names (`Task.get_id()` gives it as text)."""
     raw = data.get("id") if isinstance(data, dict) else None
@@ -93,9 +103,10 @@ class TasksHandler:
         if not isinstance(data, dict):
             raise HostCallError("BadRequest", "A launch is {name, args, kwargs}.")
         name, args, kwargs = data.get("name"), data.get("args", []), data.get("kwargs", {})
-        if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
+        if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME or not _unicode(name):
             raise HostCallError(
-                "BackgroundTaskError", f"A background task's name is 1 to {MAX_NAME} characters."
+                "BackgroundTaskError",
+                f"A background task's name is 1 to {MAX_NAME} characters of Unicode text.",
             )
         try:
             args, kwargs = decode(args), decode(kwargs)

@@ -28,10 +28,10 @@ from typing import Any
 
 from widgetbox.host.app_users import settings as users_file
 from widgetbox.host.errors import Invalid
-from widgetbox.host.gui import design, templates
+from widgetbox.host.gui import design, form_templates
 from widgetbox.host.gui import files as layout
 from widgetbox.host.packages import requirements
-from widgetbox.host.tables import schema as tables_schema
+from widgetbox.host.tables import tables_yaml
 from widgetbox.host.transfer import anvil_yaml, time_specs, trees
 from widgetbox.host.transfer.anvil_yaml import ANVIL_FILE
 from widgetbox.host.transfer.report import Report
@@ -151,18 +151,18 @@ class _Exporter:
         return data
 
     def take_tables(self) -> dict[str, Any] | None:
-        text = self.files.pop(tables_schema.SCHEMA_FILE, None)
+        text = self.files.pop(tables_yaml.SCHEMA_FILE, None)
         if text is None:
             return None
         try:
-            data = templates.load(tables_schema.SCHEMA_FILE, text, tables_schema.MAX_TEXT, 16)
-        except templates.TemplateError as e:
-            self.notes.warning(tables_schema.SCHEMA_FILE, e.where, f"{e.problem}: left out")
+            data = form_templates.load(tables_yaml.SCHEMA_FILE, text, tables_yaml.MAX_TEXT, 16)
+        except form_templates.TemplateError as e:
+            self.notes.warning(tables_yaml.SCHEMA_FILE, e.where, f"{e.problem}: left out")
             return None
         if data is None:
             return {}
         if not isinstance(data, dict):
-            self.notes.warning(tables_schema.SCHEMA_FILE, "", "not a map of tables: left out")
+            self.notes.warning(tables_yaml.SCHEMA_FILE, "", "not a map of tables: left out")
             return None
         return data
 

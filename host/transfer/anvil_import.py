@@ -36,12 +36,12 @@ from widgetbox.host.app_users import settings as users_file
 from widgetbox.host.app_users.table import UsersTableError, spec_of
 from widgetbox.host.errors import DomainError
 from widgetbox.host.gui import files as layout
-from widgetbox.host.gui import templates
+from widgetbox.host.gui import form_templates
 from widgetbox.host.gui.catalogue import catalogue
 from widgetbox.host.gui.design import CUSTOM_COMPONENT
 from widgetbox.host.packages import requirements
 from widgetbox.host.packages.errors import RequirementsError
-from widgetbox.host.tables import schema as tables_schema
+from widgetbox.host.tables import tables_yaml
 from widgetbox.host.transfer import anvil_yaml, code_scan, folders, time_specs, trees
 from widgetbox.host.transfer.anvil_yaml import ANVIL_FILE
 from widgetbox.host.transfer.report import Report
@@ -69,10 +69,6 @@ class Imported:
     """The app's name in anvil.yaml."""
     persistent: bool = False
     """Anvil's "Keep server running" (`runtime_options.server_persist`)."""
-
-
-def is_app(tree: Mapping[str, bytes]) -> bool:
-    return ANVIL_FILE in tree
 
 
 def import_app(tree: Mapping[str, bytes], title: str | None = None) -> Imported:
@@ -209,7 +205,7 @@ class _Importer:
         ours = [
             ENTRY_FILES[kind],
             layout.APP_FILE,
-            tables_schema.SCHEMA_FILE,
+            tables_yaml.SCHEMA_FILE,
             users_file.SERVICES_FILE,
         ]
         for path in ours:
@@ -371,21 +367,21 @@ class _Importer:
             width=100,
         )
         try:
-            parsed = tables_schema.parse(text)
-        except tables_schema.SchemaError as e:
+            parsed = tables_yaml.parse(text)
+        except tables_yaml.SchemaError as e:
             for problem in e.problems:
                 self.report.warning(ANVIL_FILE, "db_schema", problem.replace("tables.", "", 1))
             self.report.warning(
                 ANVIL_FILE, "db_schema", "the Data Tables are not imported (kept for export)"
             )
             return
-        self.files[tables_schema.SCHEMA_FILE] = text
+        self.files[tables_yaml.SCHEMA_FILE] = text
         del self.kept["db_schema"]
         self.report.info(
             ANVIL_FILE,
             "db_schema",
             f"{_count(len(parsed.tables), 'table')} ({_listed(list(parsed.tables))}) in "
-            f"{tables_schema.SCHEMA_FILE}, without their rows",
+            f"{tables_yaml.SCHEMA_FILE}, without their rows",
         )
         if users is not None:
             try:
@@ -561,8 +557,10 @@ class _Importer:
         limits = catalogue().limits
         for path in designs:
             try:
-                design = templates.load(path, self.files[path], limits.design_bytes, limits.depth)
-            except (templates.TemplateError, ValueError):
+                design = form_templates.load(
+                    path, self.files[path], limits.design_bytes, limits.depth
+                )
+            except (form_templates.TemplateError, ValueError):
                 continue  # the design check reports it
             for name, kind in _components(design):
                 if kind in known:

@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from widgetbox.host.app_users.settings import MAX_REMEMBER_DAYS, UsersSettings
-from widgetbox.host.gui import templates
+from widgetbox.host.gui import form_templates
 
 ANVIL_FILE = "anvil.yaml"
 MAX_BYTES = 1_000_000
@@ -59,7 +59,6 @@ SERVICES = {
     "saml": "SAML",
 }
 """Anvil's services by the name of their file (`/runtime/services/anvil/users.yml`)."""
-SUPPORTED = frozenset({"tables", "users", "email", "secrets"})
 UNAVAILABLE = frozenset({"google", "facebook", "microsoft", "stripe", "saml"})
 """Their `anvil.*` modules import in Widgetbox, and using them raises ServiceNotAvailable."""
 TABLES_SOURCE = "/runtime/services/tables.yml"
@@ -88,8 +87,8 @@ class AnvilYamlError(ValueError):
 def load(text: str) -> dict[str, Any]:
     """The data of `anvil.yaml`; AnvilYamlError when it is not a map Widgetbox can read."""
     try:
-        data = templates.load(ANVIL_FILE, text, MAX_BYTES, DEPTH)
-    except templates.TemplateError as e:
+        data = form_templates.load(ANVIL_FILE, text, MAX_BYTES, DEPTH)
+    except form_templates.TemplateError as e:
         raise AnvilYamlError(e.where, e.problem) from None
     if data is None:
         return {}

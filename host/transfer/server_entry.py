@@ -103,11 +103,6 @@ def entry_text(task: str | None = None) -> str:
     return _LOADER + _TASK.format(task=json.dumps(task))
 
 
-def is_entry(text: str) -> bool:
-    """Whether `text` is an entry made by `entry_text` (with or without a task)."""
-    return entry_task(text) is not False
-
-
 def entry_task(text: str) -> str | bool | None:
     """The task an entry launches, None for an entry without one, False for other code."""
     if text == _LOADER:

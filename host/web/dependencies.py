@@ -1,10 +1,15 @@
 """What handlers ask for by name, and Litestar provides: who is asking (`viewer`), the widget
 they may read, review or own (`readable_widget`, `reviewable_widget`, `owned_widget`: one
-rule, `widgets.records.guarded`), and the app's services (`db`,
+rule, `widgets.records.guarded`), on a GUI app's origin the app its visitor may open
+(`app_guard`: `gui/visible.py`, the same rule), and the app's services (`db`,
 `runner`, `live`, `packages`, `scheduler`, `secret_box`, `config`, `session_cache`,
 `app_tokens`, `capabilities`, `tables`, `app_sessions`, `app_users`), typed.
 A handler then reads as what it does, not as the checks around it; every check raises a
-domain error (see `host/errors.py`).
+domain error (see `host/errors.py`), or on an app's origin its refusal (`gui/requests.py`).
+
+Code that reaches a service without Litestar's injection (the widget APIs' hot path,
+`endpoints/serve.py`, which resolves no dependencies) calls the same typed accessors
+(`runner_of(state)`, `db_of(state)`...): one typed way, and no await.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Annotated, Any
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 
 from widgetbox.host.accounts import sessions
 from widgetbox.host.accounts.sessions import SessionCache
@@ -26,6 +31,7 @@ from widgetbox.host.config import Config
 from widgetbox.host.errors import Forbidden, LoginRequired
 from widgetbox.host.gui.capabilities import Capabilities
 from widgetbox.host.gui.tokens import AppTokens
+from widgetbox.host.gui.visible import AppGuard
 from widgetbox.host.packages import PackageService
 from widgetbox.host.runs.live import LiveRuns
 from widgetbox.host.runs.runner import Runner
@@ -46,6 +52,7 @@ Viewer = NamedDependency[User | None]
 ReadableWidget = NamedDependency[Widget]
 ReviewableWidget = NamedDependency[Widget]
 OwnedWidget = NamedDependency[Widget]
+AppGuardDep = NamedDependency[AppGuard]
 DbDep = NamedDependency[Database]
 RunnerDep = NamedDependency[Runner]
 LiveDep = NamedDependency[LiveRuns]
@@ -68,14 +75,14 @@ async def current_viewer(request: Request[Any, Any, State], state: State) -> Use
     token = token_of(request.scope)
     if token is not None:
         return token.user
-    config: Config = state.config
+    config = config_of(state)
     cookie = request.cookies.get(sessions.cookie_name(config))
     if not cookie or len(cookie) > 100:
         return None
-    cache: SessionCache = state.sessions
+    cache = session_cache_of(state)
     found = cache.get(cookie)
     if found is None:
-        db: Database = state.db
+        db = db_of(state)
         idle, lifetime = sessions.limits(config)
         found = await db.read(sessions.session_user, cookie, idle, lifetime)
         if found is None:
@@ -127,67 +134,80 @@ async def owned_widget(slug: Slug, viewer: Viewer, db: DbDep) -> Widget:
     return await db.read(widgets.owned, slug, viewer)
 
 
-def _database(state: State) -> Database:
+def app_guard(
+    request: Request[Any, Any, State],
+    slug: FromPath[str],
+    db: DbDep,
+    app_tokens: AppTokensDep,
+    config: ConfigDep,
+) -> AppGuard:
+    """The guard of a request on the GUI app `slug`'s own origin (`gui/visible.py`): its
+    checks and the app its visitor may open, read when the handler asks (after the
+    refusals that come first, and with what the handler reads of the app)."""
+    return AppGuard(request, slug, db, app_tokens, config)
+
+
+def db_of(state: State) -> Database:
     database: Database = state.db
     return database
 
 
-def _runner(state: State) -> Runner:
+def runner_of(state: State) -> Runner:
     runner: Runner = state.runner
     return runner
 
 
-def _live(state: State) -> LiveRuns:
+def live_of(state: State) -> LiveRuns:
     live: LiveRuns = state.live
     return live
 
 
-def _packages(state: State) -> PackageService:
+def packages_of(state: State) -> PackageService:
     packages: PackageService = state.packages
     return packages
 
 
-def _config(state: State) -> Config:
+def config_of(state: State) -> Config:
     config: Config = state.config
     return config
 
 
-def _scheduler(state: State) -> Scheduler:
+def scheduler_of(state: State) -> Scheduler:
     scheduler: Scheduler = state.scheduler
     return scheduler
 
 
-def _secret_box(state: State) -> SecretBox:
+def secret_box_of(state: State) -> SecretBox:
     box: SecretBox = state.secret_box
     return box
 
 
-def _session_cache(state: State) -> SessionCache:
+def session_cache_of(state: State) -> SessionCache:
     cache: SessionCache = state.sessions
     return cache
 
 
-def _app_tokens(state: State) -> AppTokens:
+def app_tokens_of(state: State) -> AppTokens:
     tokens: AppTokens = state.app_tokens
     return tokens
 
 
-def _capabilities(state: State) -> Capabilities:
+def capabilities_of(state: State) -> Capabilities:
     capabilities: Capabilities = state.capabilities
     return capabilities
 
 
-def _tables(state: State) -> TablesStore:
+def tables_of(state: State) -> TablesStore:
     store: TablesStore = state.tables
     return store
 
 
-def _app_sessions(state: State) -> AppSessions:
+def app_sessions_of(state: State) -> AppSessions:
     found: AppSessions = state.app_sessions
     return found
 
 
-def _app_users(state: State) -> UsersService:
+def app_users_of(state: State) -> UsersService:
     found: UsersService = state.app_users
     return found
 
@@ -197,18 +217,19 @@ DEPENDENCIES = {
     "readable_widget": Provide(readable_widget),
     "reviewable_widget": Provide(reviewable_widget),
     "owned_widget": Provide(owned_widget),
-    "db": Provide(_database, sync_to_thread=False),
-    "runner": Provide(_runner, sync_to_thread=False),
-    "live": Provide(_live, sync_to_thread=False),
-    "packages": Provide(_packages, sync_to_thread=False),
-    "config": Provide(_config, sync_to_thread=False),
-    "scheduler": Provide(_scheduler, sync_to_thread=False),
-    "secret_box": Provide(_secret_box, sync_to_thread=False),
-    "session_cache": Provide(_session_cache, sync_to_thread=False),
-    "app_tokens": Provide(_app_tokens, sync_to_thread=False),
-    "capabilities": Provide(_capabilities, sync_to_thread=False),
-    "tables": Provide(_tables, sync_to_thread=False),
-    "app_sessions": Provide(_app_sessions, sync_to_thread=False),
-    "app_users": Provide(_app_users, sync_to_thread=False),
+    "app_guard": Provide(app_guard, sync_to_thread=False),
+    "db": Provide(db_of, sync_to_thread=False),
+    "runner": Provide(runner_of, sync_to_thread=False),
+    "live": Provide(live_of, sync_to_thread=False),
+    "packages": Provide(packages_of, sync_to_thread=False),
+    "config": Provide(config_of, sync_to_thread=False),
+    "scheduler": Provide(scheduler_of, sync_to_thread=False),
+    "secret_box": Provide(secret_box_of, sync_to_thread=False),
+    "session_cache": Provide(session_cache_of, sync_to_thread=False),
+    "app_tokens": Provide(app_tokens_of, sync_to_thread=False),
+    "capabilities": Provide(capabilities_of, sync_to_thread=False),
+    "tables": Provide(tables_of, sync_to_thread=False),
+    "app_sessions": Provide(app_sessions_of, sync_to_thread=False),
+    "app_users": Provide(app_users_of, sync_to_thread=False),
 }
 """Every dependency a handler may name, registered once on the app."""

@@ -8,7 +8,6 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, Parameter
 
 from widgetbox.host.accounts.users import User
-from widgetbox.host.errors import Forbidden
 from widgetbox.host.storage.database import Database
 from widgetbox.host.tables import calls
 from widgetbox.host.web.dependencies import (
@@ -242,8 +241,8 @@ class WidgetController(Controller):
         widget's owner asks for `copy_data` (403 `not_owner` for anyone else). Send `{}` for
         the default title and slug."""
         user = require_user(viewer)  # after the guard: 404 unless visible, then 403
-        if data.copy_data and readable_widget.owner_id != user.id:
-            raise Forbidden("not_owner", "Only the widget's owner can copy its data into a fork.")
+        if data.copy_data:
+            widgets.check_data_copy(readable_widget, user)
         widget = await db.write(widgets.fork, readable_widget, user, data.title, data.slug)
         try:
             if data.copy_data:

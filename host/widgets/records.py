@@ -203,6 +203,14 @@ def owned(db: sqlite_utils.Database, slug: str, viewer: User | None) -> Widget:
     return guarded(db, slug, viewer, "own")
 
 
+def check_data_copy(widget: Widget, user: User) -> None:
+    """Forbidden unless `user` is the widget's owner themself, who alone may copy its Data
+    Tables' rows into a fork (`copy_data`): anyone who can read it, the admin included, may
+    fork its code, whose tables then start empty."""
+    if widget.owner_id != user.id:
+        raise Forbidden("not_owner", "Only the widget's owner can copy its data into a fork.")
+
+
 # -- reading -------------------------------------------------------------------------------
 
 

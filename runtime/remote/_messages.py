@@ -209,7 +209,10 @@ def pack(message: Message) -> bytes:
 
 
 def unpack(data: bytes, kinds: dict[str, type[Message]]) -> Message:
-    """Raises `_wire.WireError` for anything but one of `kinds`, exactly."""
+    """Raises `_wire.WireError` for anything but one of `kinds`, exactly; a worker's message
+    also for more nesting or values than an honest one holds (`_wire.unpack_bounded`)."""
+    if kinds is FROM_WORKER:
+        return wire.unpack_bounded(data, kinds)
     return wire.unpack(data, kinds)
 
 

@@ -101,6 +101,8 @@ class Load:
     seconds: float = 0.0
     samples: list[Sample] = field(default_factory=list)
     """Each request of a `run_paced` load, in the order they were answered."""
+    started: float = 0.0
+    """The time.perf_counter() when a `run_paced` load began: its samples count from it."""
 
     @property
     def rate(self) -> float:
@@ -212,7 +214,7 @@ def run_paced(
                 streams[1].close()
 
     async def main() -> None:
-        started = time.perf_counter()
+        load.started = started = time.perf_counter()
         await asyncio.gather(*(connection(started) for _ in range(connections)))
         load.seconds = time.perf_counter() - started
 

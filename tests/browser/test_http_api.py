@@ -57,6 +57,7 @@ def test_an_http_api_is_tried_in_the_panel_and_called_with_a_plain_client(ide: I
     page.get_by_role("button", name="Send request").click()
     response = page.locator(".tryit .response")
     expect(response.locator("[data-field=status]")).to_have_text("200 OK")
+    expect(response.locator("[data-field=status]")).to_have_class("badge ok")  # its tone
     expect(response.locator(".body")).to_have_text('{\n  "sum": 42\n}')
     response.get_by_text("Headers").click()
     expect(response.locator(".headers")).to_contain_text("application/json")

@@ -40,6 +40,7 @@ def test_requirements_are_edited_on_the_code_page_and_the_install_is_followed_to
     badge = panel.locator(".packages-head .badge")
     state = panel.locator("[data-field=state]")
     expect(badge).to_have_text("None")
+    expect(badge).to_have_class("badge idle")  # a package state's own tone, not a run's
     expect(state).to_contain_text("built-in")
 
     # the button opens a new requirements.txt in the editor; it is not installed until saved
@@ -111,6 +112,7 @@ def test_a_failed_install_says_why_and_can_be_tried_again(ide: IDE) -> None:
     set_editor_text(page, "coming-soon==1.0\n")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(badge).to_have_text("Failed", timeout=30_000)
+    expect(badge).to_have_class("badge bad")
     message = panel.locator("[data-field=message]")
     expect(message).to_be_visible()
     expect(message).to_contain_text("coming-soon")

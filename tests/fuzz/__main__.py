@@ -26,10 +26,10 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as with_seed
 from hypothesis.errors import HypothesisWarning
 
-from tests.fuzz import targets
-from tests.fuzz.targets import Check, ContractError, Target
+from tests.fuzz import contract, targets
+from tests.fuzz.contract import Check, ContractError, Target
 
-DEFAULT_MINUTES = 4.0
+DEFAULT_MINUTES = 6.0
 MAX_DISTINCT = 5
 """Distinct failures (by rule) collected per target before it stops."""
 NOTE_CHARACTERS = 3000
@@ -95,7 +95,7 @@ def example_of(error: BaseException) -> str:
 def fuzz(target: Target, seed: int, seconds: float, say: Callable[[str], None]) -> Tally:
     tally = Tally()
     with target.session() as raw_check:
-        check = targets.checked(raw_check)
+        check = contract.checked(raw_check)
         started = time.monotonic()
         index = 0
         while time.monotonic() - started < seconds and len(tally.failures) < MAX_DISTINCT:
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(handlers=[logging.NullHandler()], force=True)
     # hypothesis builds reprs of strategies when it cannot invert a value; ours are long
     warnings.filterwarnings("ignore", "Generating overly large repr", HypothesisWarning)
-    targets.WATCHDOG = True
+    contract.WATCHDOG = True
 
     def say(text: str) -> None:
         print(text, flush=True)

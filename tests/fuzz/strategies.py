@@ -7,10 +7,11 @@ surrogates, big and non-finite numbers) rendered in several styles and then muta
 nesting, re-encoded as UTF-16 or 32). Regular shapes sit at and around the caps: nesting up
 to 70 and 250 to 262 levels deep, arrays of 9,999 to 250,001 values.
 
-Reports, wire messages and handler data are valid shapes with hostile field values (wrong
-types, huge, negative and non-finite numbers, texts past their limits, nested junk), fields
-dropped or added, and plain junk. Every case prints compactly (`short`), so a falsifying
-example of a megabyte stays readable.
+Reports and wire messages are valid shapes with hostile field values (wrong types, huge,
+negative and non-finite numbers, texts past their limits, nested junk), fields dropped or
+added, and plain junk. Every case prints compactly (`short`), so a falsifying example of a
+megabyte stays readable. The other targets' inputs build on these values: the host
+handlers' in handler_cases.py, the GUI door's in gui.py, packages' in packages.py.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def weighted(*options: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[
     (`one_of` merges repeated branches); shrinks towards the first."""
     choices = [strategy for weight, strategy in options for _ in range(weight)]
     return compact(st.sampled_from(choices).flatmap(lambda strategy: strategy))
+
+
+def one_in(n: int) -> st.SearchStrategy[bool]:
+    """True one time in `n`, or about (`integers(0, n - 1) == 0` would be true far more
+    often: hypothesis favours the bounds of a range)."""
+    return weighted((n - 1, st.just(False)), (1, st.just(True)))
 
 
 def mostly(common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -743,94 +750,6 @@ FUNCTION_CASES = st.one_of(
 WIRE_CASES = weighted((1, HANDLE_CASES), (1, FUNCTION_CASES))
 
 
-# -- host handlers -------------------------------------------------------------------------
-
-
-class HandlerCase(Case):
-    __slots__ = ("budget", "context", "data", "handler")
-
-    def __init__(self, handler: str, data: Any, context: str, budget: int) -> None:
-        self.handler, self.data, self.context, self.budget = handler, data, context, budget
-
-
-HOSTS = st.sampled_from(
-    [
-        "local.test",  # allowlisted, resolves to the local server
-        "local.test.",
-        "LOCAL.test",
-        "public.test",  # a public address (the connection is sent to the local server)
-        "private.test",  # 10.0.0.1, refused
-        "metadata.google.internal",
-        "gone.test",  # does not resolve
-        "127.0.0.1",
-        "10.0.0.1",
-        "169.254.169.254",
-        "[::1]",
-        "[fd00:ec2::254]",
-        "[::ffff:127.0.0.1]",
-        "0x7f.1",
-        "2130706433",
-        "xn--",
-        "a..b",
-        "[::1%25eth0]",
-        "user:pw@local.test",
-    ]
-)
-PORTS = st.sampled_from(["", ":{port}", ":0", ":22", ":65536", ":-1", ":x", ":{port}0"])
-PATHS = st.sampled_from(["/", "/json", "/redirect", "/loop", "/big", "/headers", "/slow"])
-QUERIES = st.sampled_from(["", "?", "?to=http://10.0.0.1/", "?to=http://local.test:{port}/json"])
-
-
-@st.composite
-def urls(draw: st.DrawFn) -> Any:
-    """URLs that mostly parse (so that requests reach the policy and the local server),
-    each part now and then hostile."""
-    if not draw(st.integers(0, 19)):
-        return draw(JSON)
-    scheme = draw(
-        mostly(
-            st.sampled_from(["http://", "https://"]),
-            st.sampled_from(["HTTP://", "ftp://", "file://", "//", "", "http:/", "javascript:"]),
-        )
-    )
-    host = draw(weighted((9, HOSTS), (1, TEXT)))
-    port = draw(mostly(st.sampled_from(["", ":{port}"]), PORTS))
-    path = draw(weighted((9, PATHS), (1, TEXT.map(lambda text: "/" + text))))
-    query = draw(mostly(st.sampled_from(["", "?a=1&b=%zz"]), QUERIES))
-    url = scheme + host + port + path + query + draw(weighted((9, st.just("")), (1, TEXT)))
-    return draw(mostly(st.just(""), st.sampled_from([" ", "\t", "\x00", "\ud800"]))) + url
-
-
-HTTP_DATA = mostly(
-    st.fixed_dictionaries(
-        {"url": urls()},
-        optional={
-            "method": mostly(
-                st.sampled_from(["GET", "post", "HEAD", "DELETE"]),
-                st.sampled_from(["CONNECT", "TRACE", "BREW", "G T", "", "get\n"]) | HOSTILE,
-            ),
-            "headers": mostly(
-                st.dictionaries(st.sampled_from(["X-A", "Accept", "Cookie", "Host"]), TEXT),
-                st.dictionaries(TEXT, TEXT) | HOSTILE,
-            ),
-            "body_b64": mostly(GOOD_BODIES, BAD_BODIES),
-            "timeout": TIMEOUTS,
-            "username": mostly(st.sampled_from(["ann", "a:b", "\ud800"]), HOSTILE),
-            "password": mostly(TEXT, HOSTILE),
-        },
-    ),
-    HOSTILE,
-)
-SECRET_NAMES = st.sampled_from(["API_KEY", "OTHER", "Broken", "api_key", "A" * 64, "A" * 65])
-SECRET_DATA = SECRET_NAMES | SECRET_NAMES.map(lambda name: name + "\n") | HOSTILE
-CONTEXTS = st.sampled_from(["widget", "other widget", "no widget", "bad widget id", "empty"])
-
-HANDLER_CASES = st.one_of(
-    st.builds(HandlerCase, st.just("http.request"), HTTP_DATA, CONTEXTS, st.integers(0, 2)),
-    st.builds(HandlerCase, st.just("secrets.get"), SECRET_DATA, CONTEXTS, st.just(0)),
-)
-
-
 # -- end to end ----------------------------------------------------------------------------
 
 BATCH = 50
@@ -883,7 +802,7 @@ BATCHES: st.SearchStrategy[Batch] = st.lists(E2E_FRAMES, min_size=BATCH, max_siz
 
 
 @st.composite
-def _cases(draw: st.DrawFn, strategy: st.SearchStrategy[Case]) -> Case:
+def cases_of(draw: st.DrawFn, strategy: st.SearchStrategy[Case]) -> Case:
     """`strategy`'s cases, printed by their own repr (cut short) in a falsifying example,
     not as the calls that built them (a megabyte frame in full)."""
     return draw(strategy)
@@ -891,11 +810,10 @@ def _cases(draw: st.DrawFn, strategy: st.SearchStrategy[Case]) -> Case:
 
 STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     # deferred: hypothesis prints a strategy's repr in some reports; these stay one line
-    "door": _cases(st.deferred(lambda: DOOR_CASES)),
-    "report": _cases(st.deferred(lambda: REPORT_CASES)),
-    "wire": _cases(st.deferred(lambda: WIRE_CASES)),
-    "wire: handle": _cases(st.deferred(lambda: HANDLE_CASES)),
-    "wire: functions": _cases(st.deferred(lambda: FUNCTION_CASES)),
-    "handlers": _cases(st.deferred(lambda: HANDLER_CASES)),
-    "e2e": _cases(st.deferred(lambda: BATCHES)),
+    "door": cases_of(st.deferred(lambda: DOOR_CASES)),
+    "report": cases_of(st.deferred(lambda: REPORT_CASES)),
+    "wire": cases_of(st.deferred(lambda: WIRE_CASES)),
+    "wire: handle": cases_of(st.deferred(lambda: HANDLE_CASES)),
+    "wire: functions": cases_of(st.deferred(lambda: FUNCTION_CASES)),
+    "e2e": cases_of(st.deferred(lambda: BATCHES)),
 }

@@ -1,44 +1,35 @@
-"""The fuzz targets: each checks one contract on one generated input.
+"""The fuzz targets: each checks one contract on one generated input (see `contract.py`).
 
 A contract says what the code under test may return, the only exceptions it may raise, and
-that it answers each input within a bound (`within`). A broken contract raises
-`ContractError`, whose `rule` names what broke (the same rule for the same bug, whatever the
-input), so that the runner can tell distinct bugs apart. Any other exception escaping the
-code under test is itself a broken contract (`checked` says where it came from).
-
-Server calls made from server code (`anvil.server.call` inside a widget) are answered inside
-the guest, and packages are installed by the host before a run, never through the bridge:
-neither is a bridge handler, so neither is fuzzed here.
+that it answers each input within a bound (`within`). This module holds the bridge's own
+targets (the door, result reports, the wire, end to end) and `TARGETS`, every target
+`python -m tests.fuzz` runs: the host's bridge handlers (every operation registered on the
+runtime's bridge: outbound HTTP, secrets, email, Data Tables, sessions, Users, background
+tasks, classroom checks) are `handlers.py`'s target, the GUI's server-call door
+(`/_/call`'s body and the value codec) `gui.py`'s, and packages' requirements, metadata
+and index pages `packages.py`'s.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import dataclasses
 import hashlib
-import http.server
 import inspect
-import ipaddress
 import json
 import logging
 import queue
-import signal
 import tempfile
 import threading
 import time
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from tests._timing import LOADED_MARGIN
-from tests.fuzz import strategies
-from tests.fuzz.strategies import Batch, DoorCase, HandlerCase, ReportCase, WireCase
+from tests.fuzz import gui, handlers, packages, strategies
+from tests.fuzz.contract import Check, ContractError, Target, require, within
+from tests.fuzz.strategies import STRATEGIES, Batch, DoorCase, ReportCase, WireCase
 from widgetbox.runtime import (
     Bridge,
     Code,
@@ -63,107 +54,6 @@ from widgetbox.runtime._output import Output
 from widgetbox.runtime._processes import PendingRun, SandboxProcess
 from widgetbox.runtime._quota import ScratchQuota
 from widgetbox.runtime._wire import WireError, bytes_in, limits_in, result_in, result_out, unpack
-
-Check = Callable[[Any], None]
-"""A target's check of one input: returns, or raises ContractError."""
-
-WATCHDOG = False
-"""Interrupt an input that runs past its bound (SIGALRM, main thread only). `python -m
-tests.fuzz` turns it on; pytest leaves it off (pytest-timeout uses the same signal)."""
-
-
-class ContractError(AssertionError):
-    """A target broke its contract; `rule` says which part (the same for the same bug)."""
-
-    def __init__(self, rule: str, detail: str = "") -> None:
-        super().__init__(f"{rule}: {detail}" if detail else rule)
-        self.rule = rule
-
-
-class Hung(Exception):
-    """Raised by the watchdog in an input that runs past its bound."""
-
-
-def require(ok: bool, rule: str, detail: str = "") -> None:
-    if not ok:
-        raise ContractError(rule, detail)
-
-
-def _alarm(signum: int, frame: FrameType | None) -> None:
-    raise Hung("the input ran past its bound (interrupted by the watchdog)")
-
-
-@contextlib.contextmanager
-def within(seconds: float, what: str) -> Iterator[None]:
-    """Fail when the block takes longer than `seconds` (plus a loaded machine's margin);
-    with WATCHDOG on, interrupt it well past that instead of waiting for it forever."""
-    armed = WATCHDOG and threading.current_thread() is threading.main_thread()
-    if armed:
-        previous = signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, 2 * (seconds + LOADED_MARGIN))
-    started = time.monotonic()
-    try:
-        yield
-    finally:
-        if armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-    elapsed = time.monotonic() - started
-    require(
-        elapsed <= seconds + LOADED_MARGIN,
-        f"{what} is slow",
-        f"{elapsed:.2f} s for one input (bound {seconds} s + {LOADED_MARGIN} s margin)",
-    )
-
-
-def where(error: BaseException) -> str:
-    """The innermost frame of Widgetbox's own code the exception passed through."""
-    frames = list(traceback.extract_tb(error.__traceback__))
-    ours = [f for f in frames if "/runtime/" in f.filename or "/host/" in f.filename]
-    if not (ours or frames):
-        return "?"
-    last = (ours or frames)[-1]
-    return f"{Path(last.filename).parent.name}/{Path(last.filename).name}:{last.lineno}"
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    contract: str
-    session: Callable[[], contextlib.AbstractContextManager[Check]]
-    """Sets up what the checks need (servers, databases, a runtime) and yields the check."""
-    weight: float
-    """Its share of `just fuzz`'s time budget."""
-    chunk: int
-    """Examples per hypothesis run in `just fuzz` (each run with its own seed)."""
-    shrink: bool = True
-    """Whether hypothesis shrinks a failure (each try of a batch end to end runs a guest; its
-    failure names the frame, which the door target can then shrink on its own)."""
-
-    @property
-    def strategy(self) -> Any:
-        return strategies.STRATEGIES[self.name]
-
-
-def checked(check: Check) -> Check:
-    """`check`, with any exception other than ContractError turned into one that says what
-    escaped and from where, and the input noted (cut short) on the error."""
-
-    def run(case: Any) -> None:
-        try:
-            try:
-                check(case)
-            except ContractError:
-                raise
-            except Exception as e:
-                rule = f"{type(e).__name__} escaped from {where(e)}"
-                raise ContractError(rule, str(e)[:300]) from e
-        except ContractError as e:
-            e.add_note(f"the input: {strategies.short(case, 3000)}")
-            raise
-
-    return run
-
 
 # -- 1. the door: check_frame and parse_request --------------------------------------------
 
@@ -613,215 +503,6 @@ def wire_session() -> Iterator[Check]:
         bridge.close()
 
 
-# -- 4. host handlers ----------------------------------------------------------------------
-
-HANDLER_SECONDS = 2.0
-"""A request's policy timeout (0.5 s) and a loaded local server's answers."""
-CALL_TIMEOUT = 5.0
-POLICY_TIMEOUT = 0.5
-OUTBOUND_KINDS = {"BadRequest", "Refused", "LimitExceeded", "Timeout", "ConnectionError"}
-SECRETS_KINDS = {"NotFound", "BadRequest", "Undecryptable"}
-SECRETS = {"API_KEY": "sk_live_fuzz-ünïcode-🔑", "OTHER": "x" * 1000, "Broken": "moved"}
-ADDRESSES = {
-    "local.test": ["127.0.0.1"],
-    "public.test": ["93.184.215.14"],
-    "private.test": ["10.0.0.1"],
-    "mixed.test": ["93.184.215.14", "127.0.0.1"],
-}
-
-
-def fake_resolve(host: str, port: int) -> list[str]:
-    """A resolver that knows a few names and never asks the network."""
-    if host in ADDRESSES:
-        return ADDRESSES[host]
-    raise OSError("no such host")
-
-
-class LocalServer(http.server.BaseHTTPRequestHandler):
-    """Answers the fuzzer's outbound requests on 127.0.0.1."""
-
-    server_version = "FuzzServer/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        query = {key: values[-1] for key, values in parse_qs(url.query).items()}
-        status, body, headers = 200, b'{"hello": "world"}', {"Content-Type": "application/json"}
-        if url.path == "/redirect":
-            status, headers = 302, {"Location": query.get("to", "/json")}
-        elif url.path == "/loop":
-            status, headers = 302, {"Location": "/loop"}
-        elif url.path == "/big":
-            body = b"x" * 8192
-        elif url.path == "/headers":
-            headers = {"X-Long": "v" * 4000, "Set-Cookie": "a=1", "X-Latin": "caf\xe9"}
-        elif url.path == "/slow":
-            time.sleep(2 * POLICY_TIMEOUT)
-        elif url.path not in ("/", "/json"):
-            status = 404
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            with contextlib.suppress(OSError):
-                self.wfile.write(body)
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_BREW = do_GET
-
-
-class HandlerEnv:
-    """The handlers, a local HTTP server, a database with a widget and its secrets."""
-
-    def __init__(self, folder: Path) -> None:
-        from widgetbox.host import secrets
-        from widgetbox.host.outbound import OutboundPolicy
-        from widgetbox.host.storage.database import Database
-
-        self.folder = folder
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LocalServer)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.policy = OutboundPolicy(
-            allow_private=False,
-            allowlist=("local.test",),
-            timeout=POLICY_TIMEOUT,
-            max_bytes=4096,
-        )
-        self.outbound = local_only(self.policy, self.port)
-        self.database = Database(folder / "widgetbox.db")
-        self.box = secrets.SecretBox(folder / "data")
-        self.widget = self.database.write_now(_add_widget)
-        for name, value in SECRETS.items():
-            self.database.write_now(secrets.set_secret, self.box, self.widget, name, value)
-        self.database.write_now(  # Broken: API_KEY's ciphertext under another name
-            lambda db: db.execute(
-                "UPDATE secrets SET nonce = (SELECT nonce FROM secrets WHERE name = 'API_KEY'),"
-                " ciphertext = (SELECT ciphertext FROM secrets WHERE name = 'API_KEY')"
-                " WHERE name = 'Broken'"
-            )
-        )
-        self.secrets = secrets.SecretsHandler(self.database, self.box)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.database.close()
-
-    def context(self, case: HandlerCase) -> dict[str, Any]:
-        from widgetbox.host.outbound import OutboundBudget
-
-        contexts: dict[str, dict[str, Any]] = {
-            "widget": {"widget_id": self.widget, "outbound": OutboundBudget(case.budget)},
-            "other widget": {"widget_id": self.widget + 1, "outbound": OutboundBudget(1)},
-            "no widget": {"outbound": "not a budget"},
-            "bad widget id": {"widget_id": str(self.widget), "outbound": None},
-            "empty": {},
-        }
-        return contexts[case.context]
-
-
-def _add_widget(db: Any) -> int:
-    stamp = "2026-11-24T00:00:00Z"
-    db.table("users").insert(
-        {"id": 1, "username": "ann", "password_hash": "-", "created_at": stamp}
-    )
-    widget = {
-        "owner_id": 1,
-        "kind": "script",
-        "title": "fuzz",
-        "slug": "fuzz",
-        "visibility": "private",
-        "created_at": stamp,
-        "updated_at": stamp,
-    }
-    return int(db.table("widgets").insert(widget).last_pk)
-
-
-def local_only(policy: Any, port: int) -> Any:
-    """The real `http.request` handler, its resolver faked and every connection it makes
-    sent to the local server (so nothing leaves the machine); a connection to an address
-    the policy refuses is a broken contract."""
-    from widgetbox.host.outbound import OutboundClient, OutboundHandler, address_refusal
-
-    class LocalOnly(OutboundClient):
-        def _connection(self, target: Any, ip: Any, timeout: float) -> Any:
-            refusal = address_refusal(policy, target.host, ip)
-            require(refusal is None, "a connection to an address the policy refuses", str(refusal))
-            local = dataclasses.replace(target, port=port)
-            return super()._connection(local, ipaddress.ip_address("127.0.0.1"), timeout)
-
-    return OutboundHandler(LocalOnly(policy, resolve=fake_resolve))
-
-
-def _with_port(value: Any, port: int) -> Any:
-    if isinstance(value, dict):
-        return {key: _with_port(item, port) for key, item in value.items()}
-    if isinstance(value, str):
-        return value.replace("{port}", str(port))
-    return value
-
-
-def check_handler(case: HandlerCase, env: HandlerEnv) -> None:
-    """`http.request` answers {status, headers, body_b64, url} or raises HostCallError of
-    a kind the module documents, connecting only to addresses the policy allows; `secrets.get`
-    answers the stored value of the run's own widget or raises NotFound, BadRequest or
-    Undecryptable; neither raises anything else (the bridge would turn it into a generic
-    HostError: the handler did not validate its input), nor leaks host text, and each
-    answers within its policy's timeout."""
-    context = env.context(case)
-    call = HostCall(op=case.handler, context=context, timeout=CALL_TIMEOUT)
-    outbound = case.handler == "http.request"
-    data = _with_port(case.data, env.port) if outbound else case.data
-    handler: Callable[[HostCall, Any], Any] = env.outbound if outbound else env.secrets
-    kinds = OUTBOUND_KINDS if outbound else SECRETS_KINDS
-    with within(HANDLER_SECONDS, case.handler):
-        try:
-            answer = handler(call, data)
-        except HostCallError as e:
-            require(e.kind in kinds, f"{case.handler} raised an undocumented kind", e.kind)
-            require(isinstance(e.message, str) and len(e.message) <= 1000, "a long message")
-            for secret in ("hunter2", "Traceback", str(env.folder), SECRETS["API_KEY"]):
-                require(secret not in e.message, "a message leaks host text", e.message)
-            return
-    try:
-        json.dumps(answer, allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise ContractError(f"{case.handler} answered with what is not JSON", str(e)) from e
-    if outbound:
-        require(
-            isinstance(answer, dict)
-            and set(answer) == {"status", "headers", "body_b64", "url"}
-            and isinstance(answer["status"], int)
-            and isinstance(answer["headers"], dict)
-            and isinstance(answer["url"], str),
-            "http.request answered another shape",
-            repr(answer)[:200],
-        )
-        base64.b64decode(answer["body_b64"], validate=True)
-    else:
-        require(
-            context.get("widget_id") == env.widget and data in SECRETS and data != "Broken",
-            "secrets.get answered a secret it should not",
-            repr(data),
-        )
-        require(answer == SECRETS[data], "secrets.get answered another value")
-
-
-@contextlib.contextmanager
-def handlers_session() -> Iterator[Check]:
-    with tempfile.TemporaryDirectory(prefix="widgetbox-fuzz-") as folder:
-        env = HandlerEnv(Path(folder))
-        try:
-            yield lambda case: check_handler(case, env)
-        finally:
-            env.close()
-
-
 # -- 5. end to end -------------------------------------------------------------------------
 
 E2E_SECONDS = 60.0
@@ -943,18 +624,57 @@ def e2e_session(runtime: Runtime | None = None) -> Iterator[Check]:
 TARGETS = {
     target.name: target
     for target in (
-        Target("door", check_door.__doc__ or "", door_session, weight=0.3, chunk=50),
-        Target("report", check_report.__doc__ or "", report_session, weight=0.15, chunk=200),
+        Target(
+            "door",
+            check_door.__doc__ or "",
+            door_session,
+            STRATEGIES["door"],
+            weight=0.15,
+            chunk=50,
+        ),
+        Target(
+            "report",
+            check_report.__doc__ or "",
+            report_session,
+            STRATEGIES["report"],
+            weight=0.1,
+            chunk=200,
+        ),
         Target(
             "wire",
             inspect.cleandoc(check_wire.__doc__ or "")
             + "\n"
             + inspect.cleandoc(check_handle.__doc__ or ""),
             wire_session,
-            weight=0.2,
+            STRATEGIES["wire"],
+            weight=0.1,
             chunk=100,
         ),
-        Target("handlers", check_handler.__doc__ or "", handlers_session, weight=0.2, chunk=50),
-        Target("e2e", check_batch.__doc__ or "", e2e_session, weight=0.15, chunk=10, shrink=False),
+        Target(
+            "handlers",
+            handlers.CONTRACT,
+            handlers.session,
+            handlers.STRATEGY,
+            weight=0.3,
+            chunk=50,
+        ),
+        Target("gui", gui.CONTRACT, gui.session, gui.STRATEGY, weight=0.1, chunk=100),
+        Target(
+            "packages",
+            packages.CONTRACT,
+            packages.session,
+            packages.STRATEGY,
+            weight=0.1,
+            chunk=100,
+        ),
+        Target(
+            "e2e",
+            check_batch.__doc__ or "",
+            e2e_session,
+            STRATEGIES["e2e"],
+            weight=0.15,
+            chunk=10,
+            shrink=False,
+        ),
     )
 }

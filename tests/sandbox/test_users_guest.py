@@ -28,7 +28,7 @@ from widgetbox.host.app_users.api import with_users_table
 from widgetbox.host.config import load
 from widgetbox.host.storage.database import Database
 from widgetbox.host.tables import TablesSession, TablesStore
-from widgetbox.host.tables.schema import dump, parse
+from widgetbox.host.tables.tables_yaml import dump, parse
 from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import Call, Code, HttpRequest, Limits, Route, RunResult, Runtime, Script
 

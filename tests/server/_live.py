@@ -28,9 +28,9 @@ from widgetbox.host.accounts.sessions import cookie_name as session_cookie_name
 from widgetbox.host.app import create_app
 from widgetbox.host.config import Config, load
 from widgetbox.host.web.guards import csrf_cookie_name
+from widgetbox.runtime import FINISHED
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-FINISHED = ("ok", "error", "timeout", "memory", "output_limit", "killed", "interrupted", "skipped")
 TIMEOUT = 30.0
 """Seconds any one HTTP exchange with the server may take in these tests."""
 
@@ -97,6 +97,14 @@ class Client:
             "POST", "/api/auth/signup", json={"username": username, "password": PASSWORD}
         )
         assert response.status_code == 201, response.text
+        self.username = username
+
+    def login(self, username: str) -> None:
+        """Sign in as `username`, an account made earlier (on this data folder)."""
+        response = self.api(
+            "POST", "/api/auth/login", json={"username": username, "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.text
         self.username = username
 
     def create_widget(self, kind: str, title: str = "A widget", **fields: Any) -> dict[str, Any]:

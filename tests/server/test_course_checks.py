@@ -7,14 +7,19 @@ run history."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.server._client import assert_error
-from tests.server._live import Client, Live
+from tests.server._live import Client, Live, serve
 from tests.server.test_courses import Course, live, ok, person
+from widgetbox.host.courses.checks import RESTARTED
 
 pytestmark = pytest.mark.server
 __all__ = ["live"]  # the module's server, shared from test_courses
@@ -300,3 +305,66 @@ def test_students_never_reach_the_checks_or_anothers_results(live: Live) -> None
     run = course.ann.run_script(spy)
     assert run["status"] == "error"
     assert "Only a course's checks" in run["stderr"] + str(run.get("error"))
+
+
+CUT_SHORT = """\
+import time
+
+from classroom import run_script
+
+
+def test_first():
+    assert run_script(stdin="Ada\\n").stdout == "Hello, Ada!\\n"
+
+
+def test_slow():
+    time.sleep(50)
+
+
+def test_last():
+    assert run_script(stdin="Bo\\n").stdout == "Hello, Bo!\\n"
+"""
+
+
+def check_row(live: Live) -> dict[str, Any]:
+    """The one check run on this server's database, as stored."""
+    return dict(live.app.state.db.read_now(lambda db: next(db.query("SELECT * FROM check_runs"))))
+
+
+def test_a_check_run_cut_short_by_a_stop_goes_on_at_the_next_start(tmp_path: Path) -> None:
+    """Widgetbox stops while a submission's checks run: the test done is kept, the one
+    running is named, and the run stays unfinished. The next start goes on with it: the test
+    that was running is recorded as cut short (not run again: the student's code may have
+    had effects), the test that had not begun runs, and the student reads every outcome."""
+    data = tmp_path / "data"
+    with serve(data, pool_size=0) as first:
+        first.user("admin")
+        course = Course(first)
+        url, _ = assignment_with_checks(course, CUT_SHORT, deadline=60.0)
+        started(course, course.ann, url, {"main.py": STUDENT_SCRIPT})
+        ok(course.ann.api("POST", f"{url}/submissions", json={}), 201)
+        until = time.monotonic() + 60
+        while (row := check_row(first))["testing"] != "test_slow":
+            assert time.monotonic() < until, row
+            time.sleep(0.05)
+        student = course.ann.username
+    # the block's end stopped the server in order, with test_slow running
+    with closing(sqlite3.connect(first.config.database_path)) as stopped:
+        left = stopped.execute("SELECT finished_at, testing, results FROM check_runs").fetchone()
+    assert left[:2] == (None, "test_slow")
+    assert [r["name"] for r in json.loads(left[2])] == ["test_first"]
+
+    with serve(data, pool_size=0) as second:
+        assert student is not None
+        ann = second.client()
+        ann.login(student)
+        mine = wait_checks(ann, f"{url}/mine/checks", "submitted")
+        assert [(r["name"], r["status"]) for r in mine["results"]] == [
+            ("test_first", "passed"),
+            ("test_slow", "errored"),
+            ("test_last", "passed"),
+        ]
+        assert mine["results"][1]["message"] == RESTARTED
+        row = check_row(second)
+        assert row["testing"] is None
+        assert row["fuel"] > 0  # test_first's fuel, kept across the restart, and test_last's

@@ -367,3 +367,40 @@ def test_a_call_with_one_member_more_is_refused(
     # never reached the sandbox: nothing was logged for the owner
     server.call(server.app.state.runner.log.flush)
     assert alice.get(f"/api/widgets/{slug}/logs").json()["runs"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ('{"name": "sizes", "args": [1e400]}', 400, "bad_call"),
+        ('{"name": "sizes", "kwargs": {"a": [-1e400]}}', 400, "bad_call"),
+        (
+            '{"name": "sizes", "args": [{"$wb": "row", "v": {"id": "\\ud800", "cap": "read.x"}}]}',
+            400,
+            "invalid_capability",
+        ),
+        (
+            '{"name": "sizes", "args": [{"$wb": "task", "v": {"id": "\\udc00", "cap": "x"}}]}',
+            400,
+            "invalid_capability",
+        ),
+    ],
+    ids=["overflowing number", "overflowing in kwargs", "row id", "task id"],
+)
+def test_a_call_the_codec_cannot_carry_is_refused(
+    server: Server, alice: Browser, anon: Browser, body: str, status: int, code: str
+) -> None:
+    """The fuzzer's finds (`just fuzz gui`): `1e400` is valid JSON that reads as an
+    infinity, which the call's arguments cannot be encoded with for the sandbox; a lone
+    surrogate (valid JSON too) in a row's or task's id failed the capability's MAC. Both
+    were a 500."""
+    slug = make_app(alice, "Sizes", **{"server.py": SERVER})
+    response = anon.client.post(
+        app_url(server, slug, "/_/call"),
+        content=body,
+        headers={
+            "content-type": "application/json",
+            "origin": app_url(server, slug, "").rstrip("/"),
+        },
+    )
+    assert_error(response, status, code)

@@ -76,6 +76,7 @@ MIGRATIONS = [
     "m018_classroom_feedback",
     "m019_classroom_limits",
     "m020_check_run_usage",
+    "m021_check_run_testing",
 ]
 THREADS = 16
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from tests.bench._http import Session
 from tests.soak._server import PASSWORD
+from widgetbox.runtime import FINISHED
 
-FINISHED = ("ok", "error", "timeout", "memory", "output_limit", "killed", "interrupted", "skipped")
 UNFINISHED = ("queued", "running")
 
 SECRET_HASHES = """\

@@ -119,13 +119,16 @@ def figures(
             note=f"{sum(1 for t in refusal_ms if t > REFUSAL_BOUND * 1000)} refusals took longer",
         ),
         Figure("admitted latency from when due: p50", median(admitted_ms), "ms"),
+        Figure("admitted latency from when due: p99", percentile(admitted_ms, 99), "ms"),
+        # every admitted request, not most of them: the deadline is a guarantee to each
         Figure(
-            "admitted latency from when due: p99",
-            percentile(admitted_ms, 99),
+            "admitted latency from when due: max",
+            max(admitted_ms),
             "ms",
             target=f"<= {DEADLINE:g} s",
-            met=percentile(admitted_ms, 99) <= DEADLINE * 1000,
-            note=f"max {max(admitted_ms):,.0f} ms",
+            met=max(admitted_ms) <= DEADLINE * 1000,
+            note=f"{sum(1 for t in admitted_ms if t > DEADLINE * 1000)} admitted requests "
+            "took longer",
         ),
         Figure("idle single-request latency: p50", idle_p50 * 1000, "ms"),
         Figure(

@@ -349,3 +349,15 @@ BAD_WIRE: list[Any] = [
 def test_bad_input_is_refused(index: int) -> None:
     with pytest.raises(codec.SerializationError):
         codec.decode(BAD_WIRE[index])
+
+
+@pytest.mark.parametrize(
+    "tagged",
+    [{TAG: "date", "v": "9" * 100_000}, {TAG: "x" * 100_000, "v": 1}, {TAG: ["row"] * 50_000}],
+)
+def test_a_refusal_shows_only_the_start_of_a_long_value(tagged: dict[str, object]) -> None:
+    """A browser's or a guest's value may be as long as its request (the fuzzer's find: a
+    /_/call of a 5,000-character date answered a 10,000-character message)."""
+    with pytest.raises(SerializationError) as refused:
+        decode(tagged)
+    assert len(str(refused.value)) < 250

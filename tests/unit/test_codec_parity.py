@@ -7,7 +7,9 @@ source, every side runs or reads that source, and what the build made from it eq
   bundle takes them all from there (client/src/gui/python.js), and client/build must have been
   built from them as they are.
 - The run statuses live in runtime/statuses.json: the runtime's `Status`, the host and the page
-  scripts read it, and no other place spells the list out.
+  scripts read it, a background task's view carries its Anvil termination status from it to
+  the guest's and the browser's `Task`, and no other place (host, runtime, guest, page scripts,
+  the browser's `anvil`) spells three or more of them out in one literal.
 
 What the codec does is tested once, in tests/unit/test_codec.py.
 """
@@ -21,13 +23,14 @@ import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from tests.unit._client_dom import CLIENT_PYTHON, forget_modules, install_package, package_sources
 from widgetbox.runtime import RUN_STATUSES, Status, _codec
 from widgetbox.runtime._paths import GUEST_DIR, STATUS_FILE
+from widgetbox.runtime._statuses import Termination
 
 pytestmark = pytest.mark.unit
 
@@ -167,6 +170,17 @@ def test_the_status_enum_is_the_vocabularys_outcomes() -> None:
     }
 
 
+def test_a_finished_run_is_a_task_that_ended_in_anvils_words() -> None:
+    """A task has a termination status once its run is over, and only then; it is one of the
+    four Anvil's `Task.get_termination_status()` returns (tests/unit/test_guest_tasks.py
+    checks each status's)."""
+    anvils = set(get_args(Termination))
+    assert anvils == {"completed", "failed", "killed", "missing"}
+    for status in RUN_STATUSES.values():
+        assert (status.termination is not None) is status.finished, status.name
+        assert status.termination is None or status.termination in anvils, status.name
+
+
 def test_the_page_scripts_read_the_vocabulary() -> None:
     lib = REPO / "client" / "src" / "lib"
     assert 'from "../../../runtime/statuses.json"' in (lib / "format.js").read_text()
@@ -177,22 +191,161 @@ FROZEN = {
     "schemas.py": "the API schema's Literal (msgspec and mypy need it spelled out)",
 }
 """The host's modules allowed to spell the statuses out (by file name: they move), and why."""
+SCANNED = (
+    ("host", "*.py"),
+    ("runtime", "*.py"),
+    ("wasm-python", "*.py"),
+    ("client/src", "*.js"),
+    ("client/src/gui/python", "*.py"),
+)
+"""Where the statuses may not be spelled out: the host, the runtime, the guest (whose `anvil`
+package the browser bundles too), the page scripts and the browser's own `anvil` package."""
+LISTED = 3
+"""Status names one literal may hold before it is a copy of the vocabulary."""
 
 
-def _spelled_lists(text: str, quote: str) -> Iterator[str]:
-    """Runs of three or more quoted status names, separated only by commas and spaces."""
+def _too_many(line: int, values: list[Any]) -> Iterator[str]:
+    named = sorted({value for value in values if isinstance(value, str) and value in RUN_STATUSES})
+    if len(named) >= LISTED:
+        yield f"line {line}: {', '.join(named)}"
+
+
+def _spelled_lists(text: str) -> Iterator[str]:
+    """Runs of three or more quoted status names separated only by commas, in any text
+    (a SQL `IN (...)` inside a string too)."""
     names = "|".join(re.escape(name) for name in RUN_STATUSES)
-    item = rf"{quote}(?:{names}){quote}"
-    yield from (found.group(0) for found in re.finditer(rf"{item}(?:\s*,\s*{item}){{2,}}", text))
+    for quote in "\"'":
+        item = rf"{quote}(?:{names}){quote}"
+        for found in re.finditer(rf"{item}(?:\s*,\s*{item}){{2,}}", text):
+            yield found.group(0)
+
+
+def _python_listings(text: str) -> Iterator[str]:
+    """Python literals holding three or more status names: tuples, lists, sets, dict keys,
+    `dict(...)`'s keywords and `case` alternatives."""
+    for node in ast.walk(ast.parse(text)):
+        values: list[Any]
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            values = [item.value for item in node.elts if isinstance(item, ast.Constant)]
+        elif isinstance(node, ast.Dict):
+            values = [key.value for key in node.keys if isinstance(key, ast.Constant)]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            values = [keyword.arg for keyword in node.keywords] if node.func.id == "dict" else []
+        elif isinstance(node, ast.MatchOr):
+            values = [
+                pattern.value.value
+                for pattern in node.patterns
+                if isinstance(pattern, ast.MatchValue) and isinstance(pattern.value, ast.Constant)
+            ]
+        else:
+            continue
+        yield from _too_many(getattr(node, "lineno", 0), values)
+
+
+_JS_TOKEN = re.compile(
+    r"""//[^\n]*|/\*.*?\*/"""  # comments
+    r"""|(?P<quote>["'`])(?P<text>(?:\\.|(?!(?P=quote)).)*?)(?P=quote)"""  # a string
+    r"""|(?P<open>[\[{(])|(?P<close>[\]})])"""
+    r"""|(?P<key>(?<![\w$.])[A-Za-z_$][\w$]*)\s*:(?!:)""",  # an object's key
+    re.DOTALL,
+)
+
+
+def _script_listings(text: str) -> Iterator[str]:
+    """Brackets in a page script (an array, an object, a call's arguments, a block) holding
+    three or more status names of their own, as strings or as object keys."""
+    groups: list[tuple[int, list[Any]]] = [(0, [])]  # the file's top level is not one
+    for token in _JS_TOKEN.finditer(text):
+        if token["open"]:
+            groups.append((text.count("\n", 0, token.start()) + 1, []))
+        elif token["close"] and len(groups) > 1:
+            yield from _too_many(*groups.pop())
+        elif token["quote"]:
+            groups[-1][1].append(token["text"])
+        elif token["key"]:
+            groups[-1][1].append(token["key"])
+    for group in groups[1:]:  # left open
+        yield from _too_many(*group)
+
+
+def _spelled_out(path: Path, text: str) -> list[str]:
+    if path.suffix == ".py":
+        return [*_spelled_lists(text), *_python_listings(text)]
+    return list(_script_listings(text))
 
 
 def test_no_other_place_spells_the_statuses_out() -> None:
     found: dict[str, Any] = {}
-    for folder, pattern in (("host", "*.py"), ("runtime", "*.py"), ("client/src", "*.js")):
+    scanned = 0
+    for folder, pattern in SCANNED:
         for path in sorted((REPO / folder).rglob(pattern)):
-            name = str(path.relative_to(REPO))
-            text = path.read_text()
-            lists = [*_spelled_lists(text, '"'), *_spelled_lists(text, "'")]
+            if "__pycache__" in path.parts:
+                continue
+            scanned += 1
+            lists = _spelled_out(path, path.read_text())
             if lists and not (folder == "host" and path.name in FROZEN):
-                found[name] = lists
-    assert found == {}, "read the statuses from widgetbox.runtime.RUN_STATUSES or format.js"
+                found[str(path.relative_to(REPO))] = lists
+    assert scanned > 300, "the scan reads every folder"
+    assert found == {}, (
+        "read the statuses from widgetbox.runtime (RUN_STATUSES, FINISHED), format.js, or a "
+        "task's view (its `termination`)"
+    )
+    frozen = REPO / "host" / "storage" / "migrations.py"
+    assert _spelled_out(frozen, frozen.read_text()), "the scan finds what FROZEN allows"
+
+
+SPELLED_PYTHON = [
+    'RUNNING = ("queued", "running", "ok")',
+    'DONE = ["ok", "error", "timeout", "memory"]',
+    'if status in {"killed", "interrupted", "skipped"}:\n    pass',
+    'WORDS = {"ok": "completed", "error": "failed", "killed": "killed"}',
+    "WORDS = dict(ok=1, error=2, timeout=3)",
+    'match status:\n    case "ok" | "error" | "timeout":\n        pass',
+    'MIXED = ("ok", 1, "error", "other", "skipped")',
+    "SQL = \"SELECT 1 FROM runs WHERE status IN ('queued', 'running', 'ok')\"",
+]
+NOT_SPELLED_PYTHON = [
+    'RUNNING = ("queued", "running")',
+    'TONES = {"ok": 1, "bad": 2, "busy": 3}',
+    'f("ok")\ng("error")\nh("timeout")',
+    'NESTED = [("ok",), ("error",), ("timeout",)]',
+    '"""Runs end ok, error or timeout."""',
+    'WORDS = {"ok": "error", "x": "timeout", "y": "memory"}',
+]
+SPELLED_SCRIPT = [
+    'const done = ["ok", "error", "timeout"];',
+    'const words = { ok: "completed", error: "failed", killed: "killed" };',
+    "const quoted = { \"queued\": 1, 'running': 2, ok: 3 };",
+    'function tone(s) {\n  return s === "ok" ? 1 : s === "error" ? 2 : s === "memory" ? 3 : 0;\n}',
+    'switch (s) {\n  case "ok":\n  case "killed":\n  case "skipped":\n    break;\n}',
+    "const open = [`ok`, `error`, `timeout`",
+]
+NOT_SPELLED_SCRIPT = [
+    'const two = ["queued", "running"];',
+    'f("ok");\ng("error");\nh("timeout");',
+    'function a() {\n  f("ok");\n  g("error");\n  h("timeout");\n}',
+    '// "ok", "error", "timeout"\n/* { ok: 1, error: 2, timeout: 3 } */',
+    'const tones = { none: "idle", pending: "busy", ready: "ok", failed: "bad" };',
+    'const text = "ok, error, timeout";',
+    "const o = { a: x.ok, b: x.error, c: x.timeout };",
+]
+
+
+@pytest.mark.parametrize("text", SPELLED_PYTHON)
+def test_the_scan_finds_python_that_spells_the_statuses(text: str) -> None:
+    assert _spelled_out(Path("x.py"), text)
+
+
+@pytest.mark.parametrize("text", NOT_SPELLED_PYTHON)
+def test_the_scan_lets_python_name_a_few(text: str) -> None:
+    assert _spelled_out(Path("x.py"), text) == []
+
+
+@pytest.mark.parametrize("text", SPELLED_SCRIPT)
+def test_the_scan_finds_scripts_that_spell_the_statuses(text: str) -> None:
+    assert _spelled_out(Path("x.js"), text)
+
+
+@pytest.mark.parametrize("text", NOT_SPELLED_SCRIPT)
+def test_the_scan_lets_scripts_name_a_few(text: str) -> None:
+    assert _spelled_out(Path("x.js"), text) == []

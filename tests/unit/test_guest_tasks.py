@@ -1,7 +1,7 @@
 """The `Task` object (`anvil/_tasks.py`, shared by the guest and the browser) on ordinary
-CPython, over a stand-in transport: what each method says of a task's view in Anvil's
-words, which errors it raises, how a `Task` crosses the codec, and that client code may
-read a task but not launch, list, find or kill one."""
+CPython, over a stand-in transport serving the host's views (`host/tasks/views.py`): what
+each method says of a task in Anvil's words, which errors it raises, how a `Task` crosses the
+codec, and that client code may read a task but not launch, list, find or kill one."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from widgetbox.host.tasks.views import termination
+from widgetbox.runtime import RUN_STATUSES
 
 pytestmark = pytest.mark.unit
 
@@ -25,11 +28,12 @@ def tasks(guest_modules: None) -> Iterator[types.ModuleType]:
     _tasks.set_transport(None)
 
 
-def served(tasks: types.ModuleType, **view: Any) -> list[tuple[str, Any]]:
-    """Answer every `get` with this view; the requests made."""
+def served(tasks: types.ModuleType, status: str, **view: Any) -> list[tuple[str, Any]]:
+    """Answer every `get` with the view of a task whose run has `status`, as the host sends
+    it (its termination too), with these fields; the requests made."""
     asked: list[tuple[str, Any]] = []
     full = {"id": "7", "name": "work", "start_time": START, "state": None, "value": None}
-    full["error"] = None
+    full.update(status=status, termination=termination(status), error=None)
     full.update(view)
 
     def transport(op: str, data: Any) -> Any:
@@ -40,33 +44,51 @@ def served(tasks: types.ModuleType, **view: Any) -> list[tuple[str, Any]]:
     return asked
 
 
-@pytest.mark.parametrize(
-    ("status", "termination", "running"),
-    [
-        ("queued", None, True),
-        ("running", None, True),
-        ("ok", "completed", False),
-        ("error", "failed", False),
-        ("timeout", "failed", False),
-        ("memory", "failed", False),
-        ("output_limit", "failed", False),
-        ("killed", "killed", False),
-        ("interrupted", "missing", False),
-    ],
-)
+ANVILS_WORDS = {
+    "queued": None,
+    "running": None,
+    "ok": "completed",
+    "error": "failed",
+    "timeout": "failed",
+    "memory": "failed",
+    "output_limit": "failed",
+    "killed": "killed",
+    "interrupted": "missing",
+    "skipped": "missing",
+}
+"""What Anvil's `Task.get_termination_status()` says of a task whose run has each status
+(runtime/statuses.json declares it; this is the expectation it is checked against)."""
+
+
+def test_every_status_has_its_expected_words() -> None:
+    assert list(ANVILS_WORDS) == list(RUN_STATUSES)
+
+
+@pytest.mark.parametrize(("status", "words"), ANVILS_WORDS.items())
 def test_termination_status_in_anvils_words(
-    tasks: types.ModuleType, status: str, termination: str | None, running: bool
+    tasks: types.ModuleType, status: str, words: str | None
 ) -> None:
-    served(tasks, status=status)
+    served(tasks, status)
     task = tasks.Task("7")
-    assert task.get_termination_status() == termination
-    assert task.is_running() is running
+    assert task.get_termination_status() == words
+    assert task.is_running() is (words is None)
+    assert task.is_running() is not RUN_STATUSES[status].finished
+
+
+def test_a_status_the_vocabulary_lacks_is_a_missing_task(tasks: types.ModuleType) -> None:
+    from anvil import server
+
+    served(tasks, "vanished")
+    task = tasks.Task("7")
+    assert (task.get_termination_status(), task.is_running()) == ("missing", False)
+    with pytest.raises(server.InternalError, match=r"The background task failed \(missing\)"):
+        task.is_completed()
 
 
 def test_a_completed_task(tasks: types.ModuleType) -> None:
     import datetime
 
-    asked = served(tasks, status="ok", state={"n": 1}, value={"$wb": "date", "v": "2026-12-05"})
+    asked = served(tasks, "ok", state={"n": 1}, value={"$wb": "date", "v": "2026-12-05"})
     task = tasks.Task("7", cap="read.abc")
     assert task.is_completed() is True
     assert task.get_state() == {"n": 1}
@@ -78,7 +100,7 @@ def test_a_completed_task(tasks: types.ModuleType) -> None:
 
 
 def test_a_task_that_has_not_written_a_state_has_an_empty_one(tasks: types.ModuleType) -> None:
-    served(tasks, status="queued")
+    served(tasks, "queued")
     assert tasks.Task("7").get_state() == {}
     assert tasks.Task("7").get_return_value() is None
     assert tasks.Task("7").is_completed() is False
@@ -87,12 +109,12 @@ def test_a_task_that_has_not_written_a_state_has_an_empty_one(tasks: types.Modul
 def test_a_failed_task_raises_its_error(tasks: types.ModuleType) -> None:
     from anvil import server
 
-    served(tasks, status="error", error={"type": "anvil.server.TimeoutError", "message": "slow"})
+    served(tasks, "error", error={"type": "anvil.server.TimeoutError", "message": "slow"})
     task = tasks.Task("7")
     for method in (task.is_completed, task.get_error, task.get_return_value):
         with pytest.raises(server.TimeoutError, match="slow"):
             method()
-    served(tasks, status="error", error={"type": "ValueError", "message": "bad"})
+    served(tasks, "error", error={"type": "ValueError", "message": "bad"})
     with pytest.raises(server.AnvilWrappedError, match="bad") as raised:
         tasks.Task("7").get_error()
     assert type(raised.value) is server.AnvilWrappedError
@@ -101,11 +123,11 @@ def test_a_failed_task_raises_its_error(tasks: types.ModuleType) -> None:
 def test_a_killed_or_missing_task(tasks: types.ModuleType) -> None:
     from anvil import server
 
-    served(tasks, status="killed")
+    served(tasks, "killed")
     with pytest.raises(server.BackgroundTaskKilled, match=r"The background task was killed\."):
         tasks.Task("7").is_completed()
     assert tasks.Task("7").get_error() is None
-    served(tasks, status="interrupted")
+    served(tasks, "interrupted")
     with pytest.raises(server.InternalError, match=r"The background task failed \(missing\)"):
         tasks.Task("7").is_completed()
 
@@ -127,7 +149,7 @@ def test_a_task_crosses_the_codec_with_its_capability(tasks: types.ModuleType) -
 def test_client_code_may_read_a_task_but_not_manage_one(tasks: types.ModuleType) -> None:
     from anvil import server
 
-    served(tasks, status="running")
+    served(tasks, "running")
     task = tasks.Task("7", cap="read.abc")
     assert task.is_running()
     with pytest.raises(server.BackgroundTaskError, match="Can't manage background tasks"):

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests import anvil_app
-from widgetbox.host.gui import design, files, templates
+from widgetbox.host.gui import design, files, form_templates
 from widgetbox.host.gui.catalogue import PROPERTY_TYPES, catalogue
 from widgetbox.host.web.errors import answer
 from widgetbox.host.widgets.starters import TEMPLATES
@@ -130,13 +130,13 @@ def test_yaml_is_read_as_anvil_reads_it_but_dates_stay_text() -> None:
         "a: yes\nb: off\nc: y\nd: 2026-11-24\ne: '2026-11-24'\nf: 012\ng: 1_000\n"
         "h: null\ni: ~\nj: 1.5\nk: [x, {y: 1}]\n"
     )
-    data = templates.load("f.yaml", text, 10_000, 10)
+    data = form_templates.load("f.yaml", text, 10_000, 10)
     assert data == {"a": True, "b": False, "c": "y", "d": "2026-11-24", "e": "2026-11-24",
                     "f": 10, "g": 1000, "h": None, "i": None, "j": 1.5,
                     "k": ["x", {"y": 1}]}  # fmt: skip
     # what Widgetbox writes reads back the same, here and by any YAML reader
-    again = templates.dump_yaml(data)
-    assert templates.load("f.yaml", again, 10_000, 10) == data
+    again = form_templates.dump_yaml(data)
+    assert form_templates.load("f.yaml", again, 10_000, 10) == data
     assert yaml.safe_load(again) == data
 
 
@@ -156,8 +156,8 @@ def test_yaml_is_read_as_anvil_reads_it_but_dates_stay_text() -> None:
     ],
 )
 def test_texts_that_are_no_design_are_refused(path: str, text: str, words: str) -> None:
-    with pytest.raises(templates.TemplateError) as caught:
-        templates.load(path, text, 10_000, 10)
+    with pytest.raises(form_templates.TemplateError) as caught:
+        form_templates.load(path, text, 10_000, 10)
     assert words in caught.value.problem
 
 
@@ -166,8 +166,8 @@ def test_a_billion_laughs_is_refused_cheaply() -> None:
     lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1},"
               f" *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 9)]  # fmt: skip
     text = lines[0].replace("a0:", "a0: &a0") + "\n" + "\n".join(lines[1:]) + "\n"
-    with pytest.raises(templates.TemplateError, match="too many values"):
-        templates.load("f.yaml", text, 100_000, 100)
+    with pytest.raises(form_templates.TemplateError, match="too many values"):
+        form_templates.load("f.yaml", text, 100_000, 100)
 
 
 # -- the catalogue -----------------------------------------------------------------------------

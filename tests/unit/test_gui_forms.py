@@ -381,11 +381,11 @@ extra_key_anvil_might_add: [x, {y: n}]
 @pytest.mark.skipif(shutil.which("node") is None, reason="the designer's model needs `node`")
 def test_the_designers_save_keeps_every_value_as_yaml_readers_read_it() -> None:
     from tests.unit._client_dom import designer_round_trip
-    from widgetbox.host.gui import templates
+    from widgetbox.host.gui import form_templates
 
-    read = templates.load("f.yaml", TRICKY, 100_000, 10)
+    read = form_templates.load("f.yaml", TRICKY, 100_000, 10)
     saved = designer_round_trip(TRICKY, "yaml")
-    assert templates.load("f.yaml", saved, 100_000, 10) == read
+    assert form_templates.load("f.yaml", saved, 100_000, 10) == read
     assert read["components"][0]["components"][0]["layout_properties"] == {"x": 30, "y": 40, "n": 1}
     assert read["components"][0]["properties"]["flag"] is True
     assert read["components"][0]["properties"]["when"] == "2026-11-24"
@@ -393,7 +393,7 @@ def test_the_designers_save_keeps_every_value_as_yaml_readers_read_it() -> None:
     edited = designer_round_trip(TRICKY, "yaml", "design.setProperty('a', 'text', 'yes')")
     expected = json.loads(json.dumps(read))
     expected["components"][0]["components"][0]["properties"]["text"] = "yes"
-    assert templates.load("f.yaml", edited, 100_000, 10) == expected
+    assert form_templates.load("f.yaml", edited, 100_000, 10) == expected
     assert 'properties: { text: "yes" }' in edited  # quoted: `yes` alone would be true
     # JSON designs stay JSON
     legacy = json.dumps({"components": [{"name": "b", "type": "Button", "odd": [1]}]})

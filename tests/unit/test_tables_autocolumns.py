@@ -11,9 +11,9 @@ import pytest
 from widgetbox.host.accounts.users import create_user, get_user
 from widgetbox.host.storage.database import Database
 from widgetbox.host.tables.autocolumns import recorder
-from widgetbox.host.tables.schema import parse
 from widgetbox.host.tables.session import TablesSession
 from widgetbox.host.tables.store import TablesStore
+from widgetbox.host.tables.tables_yaml import parse
 from widgetbox.host.widgets import records as widgets
 from widgetbox.host.widgets.records import Widget
 

@@ -118,3 +118,21 @@ def test_other_tables_and_columns_are_untouched() -> None:
     record = {"id": "[1,1]", "table": "notes", "values": {"password_hash": "x"}}
     assert guard.mask(guard.USERS_PASSWORD, record) == record
     guard.check_query(guard.USERS_PASSWORD, "notes", {"eq": ["password_hash", 1]})
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"op": "count", "table": "users", "query": {"eq": [{"$wb": "date", "v": "x"}, 1]}},
+        {"op": "search", "table": "users", "order": [[{"a": 1}, True]]},
+        {"op": "search", "table": "users", "query": {"not": {"like": [["email"], "%"]}}},
+    ],
+)
+def test_a_column_that_is_not_text_is_refused_as_malformed(
+    store: TablesStore, request_: Any
+) -> None:
+    """The guard reads the request before `query.where` checks it (the fuzzer's find: a
+    column given as an object raised TypeError, the bridge's generic HostError)."""
+    with pytest.raises(TablesError) as refused:
+        session(store).call(request_, 10)
+    assert refused.value.kind == "BadRequest"

@@ -12,7 +12,7 @@ import yaml
 from tests import anvil_app, anvil_repo
 from widgetbox.host.app_users import settings as users_file
 from widgetbox.host.errors import Invalid
-from widgetbox.host.tables import schema as tables_schema
+from widgetbox.host.tables import tables_yaml
 from widgetbox.host.transfer import anvil_yaml, code_scan, server_entry, time_specs
 from widgetbox.host.transfer.anvil_export import export_app, exportable
 from widgetbox.host.transfer.anvil_import import import_app
@@ -62,7 +62,7 @@ def test_a_gui_app_becomes_a_gui_widget_part_by_part() -> None:
     assert files["app.json"] == '{"startup_form": "Main", "package_name": "TaskBoard"}\n'
     assert files["requirements.txt"] == "# packages the server code needs\n"
     assert "server_code/requirements.txt" not in files
-    schema = tables_schema.parse(files["tables.yaml"])
+    schema = tables_yaml.parse(files["tables.yaml"])
     assert list(schema.tables) == ["tasks", "users"]
     assert schema.tables["tasks"].client == "search"
     assert schema.auto_create is False  # the tables service's auto_create_missing_columns
@@ -219,7 +219,7 @@ def test_an_older_anvil_yaml_comes_back_with_the_same_settings() -> None:
     tree = anvil_repo.todo()
     imported = import_app(tree)
     assert imported.report.ok, lines(imported.report, "error")
-    schema = tables_schema.parse(imported.files["tables.yaml"])
+    schema = tables_yaml.parse(imported.files["tables.yaml"])
     assert schema.auto_create is True
     assert [c.name for c in schema.tables["tasks"].columns] == ["name", "complete"]
     assert imported.files["app.json"] == '{"startup_form": "Form1", "package_name": "Todo"}\n'
@@ -235,9 +235,9 @@ def test_export_writes_the_widgets_settings_into_anvil_yaml() -> None:
     imported = import_app(anvil_repo.task_board())
     files = dict(imported.files)
     files["app.json"] = '{"startup_form": "Main.TaskRow", "package_name": "Board"}\n'
-    files["tables.yaml"] = tables_schema.dump(
-        tables_schema.parse(files["tables.yaml"] + "").__class__(
-            {**tables_schema.parse(files["tables.yaml"]).tables}, auto_create=True
+    files["tables.yaml"] = tables_yaml.dump(
+        tables_yaml.parse(files["tables.yaml"] + "").__class__(
+            {**tables_yaml.parse(files["tables.yaml"]).tables}, auto_create=True
         )
     )
     del files["services.yaml"]  # the Users service turned off

@@ -36,6 +36,7 @@ from widgetbox.runtime._wire import (
     unpack,
 )
 from widgetbox.runtime._worker import Worker
+from widgetbox.runtime.remote import _messages as remote_messages
 
 pytestmark = pytest.mark.unit
 
@@ -299,3 +300,35 @@ def test_a_message_with_a_number_json_cannot_carry_is_refused(number: bytes) -> 
 def test_a_result_with_a_number_too_large_for_a_float_is_refused() -> None:
     with pytest.raises(WireError, match="malformed"):
         result_in({**result_out(FULL), "wall_time": 10**400})
+
+
+def _done(result: RunResult) -> bytes:
+    return pack(wire.Done(run=1, result=result))
+
+
+def test_a_message_from_the_hostile_side_is_bounded_before_it_is_decoded() -> None:
+    """Should a sandbox process or a worker be subverted, what it sends is judged before
+    it is decoded: a 30 MB `[[],[],...]` would take gigabytes and seconds to decode."""
+    flood = b'{"kind":"done","run":1,"result":{"value":[' + b"[]," * 10_000_000 + b"[]]}}"
+    with pytest.raises(WireError, match="holds more than 300,000 values"):
+        wire.unpack_bounded(flood, FROM_PROCESS)
+    deep = b'{"kind":"done","run":1,"result":{"value":' + b"[" * 400 + b"]" * 400 + b"}}"
+    with pytest.raises(WireError, match="nests deeper than 300 levels"):
+        wire.unpack_bounded(deep, FROM_PROCESS)
+    worker_flood = flood.replace(b'"kind":"done","run":1', b'"kind":"done","run":"r1"')
+    with pytest.raises(WireError, match="holds more than 300,000 values"):
+        remote_messages.unpack(worker_flood, remote_messages.FROM_WORKER)
+
+
+def test_the_largest_honest_results_pass_the_bound() -> None:
+    """A call's largest value (250,000 values, `_door.REPORT_CAPS`) and a route's largest
+    body (32 MiB) pass, from a sandbox process and from a worker."""
+    plain = RunResult(status=Status.OK, stdout="", stderr="", wall_time=0.0, fuel=None,
+                      peak_memory=0)  # fmt: skip
+    value = dataclasses.replace(plain, value=list(range(249_999)))
+    body = dataclasses.replace(plain, response=HttpResponse(200, {}, b"x" * 32 * 1024 * 1024))
+    for result in (value, body):
+        assert wire.unpack_bounded(_done(result), FROM_PROCESS) == wire.Done(run=1, result=result)
+        done = remote_messages.RunDone(run="r1", result=result)
+        sent = remote_messages.pack(done)
+        assert remote_messages.unpack(sent, remote_messages.FROM_WORKER) == done

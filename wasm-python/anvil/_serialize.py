@@ -113,6 +113,16 @@ def _extension(tag, payload):
     return decoder(payload)
 
 
+def _cut(text, limit=80):
+    """`text` cut to about `limit` characters: a value from outside may be long, and a
+    message would carry it all."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _shown(value):
+    return _cut(repr(value))
+
+
 def decode(value, _depth=0):
     """The Python value an `encode`d form stands for."""
     if _depth > MAX_DEPTH:
@@ -133,8 +143,8 @@ def decode(value, _depth=0):
                 kind = datetime.datetime if tag == "datetime" else datetime.date
                 return kind.fromisoformat(payload)
         except ValueError as e:
-            raise SerializationError(f"bad {tag} value {payload!r}: {e}") from None
+            raise SerializationError(f"bad {tag} value {_shown(payload)}: {_cut(str(e))}") from None
         if isinstance(tag, str) and tag in EXTENSIONS:
             return _extension(tag, payload)
-        raise SerializationError(f"unknown tagged value {tag!r}")
+        raise SerializationError(f"unknown tagged value {_shown(tag)}")
     return value

@@ -7,8 +7,10 @@ client bundles this file (client/src/gui/python.js) for the `Task` objects serve
 returns to it, which it may read but not launch, list or kill (Anvil's rule). A `Task` asks
 the host for its task's view each time a method needs it (so it is always current): through
 the bridge in the sandbox (operations `tasks.*`, host/tasks/handler.py), through `/_/task`
-in a browser, whichever `set_transport` installed. It crosses server calls as the codec's
-tagged value `task` (`anvil._serialize.EXTENSIONS`).
+in a browser, whichever `set_transport` installed. The view says how the task ended in
+Anvil's words (`termination`, host/tasks/views.py, from the run-status vocabulary
+runtime/statuses.json), so nothing here spells a run's status. It crosses server calls as the
+codec's tagged value `task` (`anvil._serialize.EXTENSIONS`).
 
 A task runs in its own interpreter, so `task_state` reaches readers through the host: each
 change is sent at once when the last sending was `STATE_INTERVAL` ago or more, otherwise
@@ -38,18 +40,6 @@ STATE_INTERVAL = 0.05
 """Seconds between two sendings of a changing `task_state`, at the least (each is a call to
 the host: under half a millisecond of the task's time)."""
 FROM_CLIENT = "Can't manage background tasks from the client"
-RUNNING = ("queued", "running")
-TERMINATION = {
-    "ok": "completed",
-    "error": "failed",
-    "timeout": "failed",
-    "memory": "failed",
-    "output_limit": "failed",
-    "killed": "killed",
-    "interrupted": "missing",
-    "skipped": "missing",
-}
-"""A run's status, as `Task.get_termination_status` says it (None while it runs)."""
 
 _registered = {}
 """The `@background_task` functions of this interpreter, by name."""
@@ -139,28 +129,27 @@ class Task:
         return {} if state is None else _decode(state)
 
     def is_running(self):
-        """Whether the task is queued or running."""
-        return self._view().get("status") in RUNNING
+        """Whether the task is queued or running (it has no termination status yet)."""
+        return self._view().get("termination") is None
 
     def get_termination_status(self):
         """None while the task runs; then "completed", "failed", "killed" or "missing"."""
-        status = self._view().get("status")
-        return None if status in RUNNING else TERMINATION.get(status, "missing")
+        return self._view().get("termination")
 
     def is_completed(self):
         """False while the task runs, True once it has completed; raises its error when it
         failed, `BackgroundTaskKilled` when it was killed."""
         view = self._view()
-        status = view.get("status")
-        if status in RUNNING:
+        termination = view.get("termination")
+        if termination is None:
             return False
-        if status == "ok":
+        if termination == "completed":
             return True
-        if status == "killed":
+        if termination == "killed":
             raise BackgroundTaskKilled("The background task was killed.")
         if view.get("error"):
             raise error_of(view["error"])
-        raise InternalError(f"The background task failed ({TERMINATION.get(status, status)}).")
+        raise InternalError(f"The background task failed ({termination}).")
 
     def get_error(self):
         """Raises the exception the task failed with; None when it has not failed."""

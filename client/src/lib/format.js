@@ -16,10 +16,16 @@ export function statusTone(status) {
   return Object.hasOwn(STATUSES, status) ? STATUSES[status].tone : "idle";
 }
 
-/** Sets a `.badge` element to show `status`. */
+/** Sets a `.badge` element to show a run's `status`. */
 export function setBadge(element, status, label) {
-  element.className = `badge ${statusTone(status)}`;
-  element.textContent = label || STATUS_LABELS[status] || status;
+  setToneBadge(element, statusTone(status), label || STATUS_LABELS[status] || status);
+}
+
+/** Sets a `.badge` element to show `label` in `tone` (ok, bad, busy, warn or idle): for what
+ * is not a run (a package install, an HTTP response), which names its tone, not a run status. */
+export function setToneBadge(element, tone, label) {
+  element.className = `badge ${tone}`;
+  element.textContent = label;
 }
 
 export function duration(seconds) {

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { busy, h, toast } from "./dom.js";
-import { plural, setBadge } from "./format.js";
+import { plural, setToneBadge } from "./format.js";
 
 export const FILE = "requirements.txt";
 const POLL_MS = 250;
@@ -103,8 +103,8 @@ export class Packages {
     this.root.dataset.status = status.status;
     const pending = status.status === "pending";
     const labels = { none: "None", pending: "Installing", ready: "Ready", failed: "Failed", skipped: "Skipped" };
-    const tones = { none: "idle", pending: "running", ready: "ok", failed: "error", skipped: "skipped" };
-    setBadge(this.badge, tones[status.status] || "idle", labels[status.status] || status.status);
+    const tones = { none: "idle", pending: "busy", ready: "ok", failed: "bad", skipped: "idle" };
+    setToneBadge(this.badge, tones[status.status] || "idle", labels[status.status] || status.status);
     this.editButton.textContent = status.status === "none" ? `Add ${FILE}` : `Edit ${FILE}`;
 
     let text = "";

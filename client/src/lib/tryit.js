@@ -6,7 +6,7 @@
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
-import { statusTone } from "./format.js";
+import { setToneBadge } from "./format.js";
 import { findRoutes } from "./routes.js";
 
 export class TryIt {
@@ -158,9 +158,8 @@ export class TryIt {
 
   show(response, text, ms) {
     const status = this.response.querySelector("[data-field=status]");
-    const tone = response.ok ? "ok" : response.status >= 500 ? "error" : "timeout";
-    status.className = `badge ${statusTone(tone)}`;
-    status.textContent = `${response.status} ${response.statusText}`.trim();
+    const tone = response.ok ? "ok" : response.status >= 500 ? "bad" : "warn";
+    setToneBadge(status, tone, `${response.status} ${response.statusText}`.trim());
     this.response.querySelector("[data-field=time]").textContent = `${Math.round(ms)} ms`;
     const rows = [...response.headers].map(([name, value]) =>
       h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, value)),

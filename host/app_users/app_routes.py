@@ -10,7 +10,9 @@
 - `GET|POST /_/reset-password?t=...` the link of a reset email: a form for a new password.
 
 The visit (`app_sessions/visit.py`) is the browser's: logging in sets its session cookie, a
-"Remember me" cookie, both on the app's origin.
+"Remember me" cookie, both on the app's origin. Each handler finds the widget through the
+app-origin guard (`app_guard`: gui/visible.py), an emailed link's of any kind (an HTTP API's
+users sign up through the service too).
 """
 
 from __future__ import annotations
@@ -20,39 +22,27 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-import sqlite_utils
 from litestar import Request, Response, Router, get, post, route
 from litestar.datastructures import State
 from litestar.enums import HttpMethod, MediaType
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Template
 
-from widgetbox.host.accounts import users as accounts
 from widgetbox.host.app_sessions.visit import AppSessions, client_of
 from widgetbox.host.app_users import emails
 from widgetbox.host.app_users.handler import answer
 from widgetbox.host.app_users.service import Ask, UsersError, UsersService
 from widgetbox.host.app_users.settings import SettingsError, users_settings
 from widgetbox.host.config import Config
-from widgetbox.host.gui.apps import PAGE_HEADERS, STATIC, visible_app, visit_cookie_name
+from widgetbox.host.gui.apps import PAGE_HEADERS, STATIC
 from widgetbox.host.gui.capabilities import Capabilities
 from widgetbox.host.gui.hosts import PREFIX
-from widgetbox.host.gui.requests import (
-    CALL_HEADERS,
-    NOT_FOUND,
-    app_json,
-    error,
-    on_app_host,
-)
-from widgetbox.host.gui.tokens import AppTokens
-from widgetbox.host.storage.database import Database
+from widgetbox.host.gui.requests import CALL_HEADERS, NOT_FOUND, REFUSALS, Refused
 from widgetbox.host.web.dependencies import (
+    AppGuardDep,
     AppSessionsDep,
-    AppTokensDep,
     AppUsersDep,
     CapabilitiesDep,
-    ConfigDep,
-    DbDep,
 )
 from widgetbox.host.web.limits import PerMinute
 from widgetbox.host.web.pages import Assets
@@ -67,39 +57,6 @@ FORM_MAX_BYTES = 16 * 1024
 BROWSER_OPS = frozenset(
     {"get_user", "login", "signup", "logout", "send_reset", "reset_password", "config"}
 )
-
-
-def _files(database: sqlite_utils.Database, widget: Widget) -> dict[str, str]:
-    return dict(widgets.head_files(database, widget))
-
-
-async def _linked_app(
-    request: Request[Any, Any, State],
-    slug: str,
-    db: Database,
-    app_tokens: AppTokens,
-    config: Config,
-) -> tuple[Widget, dict[str, str]] | None:
-    """The widget an emailed link is for (any kind with the Users service: a GUI app's, or
-    an HTTP API's whose users sign up through it), if the visitor may open it (a private
-    widget: only its owner, handed over as for its app)."""
-    if not on_app_host(request, slug):
-        return None
-    grant = app_tokens.visitor(request.cookies.get(visit_cookie_name(config)))
-
-    def find(database: sqlite_utils.Database) -> tuple[Widget, dict[str, str]] | None:
-        widget = widgets.find(database, slug)
-        if widget is None:
-            return None
-        if (widget.visibility == "private" or not widgets.served(widget)) and (
-            grant is None
-            or grant.widget_id != widget.id
-            or not widgets.is_owner(widget, accounts.get_user(database, grant.user_id))
-        ):
-            return None
-        return widget, _files(database, widget)
-
-    return await db.read(find)
 
 
 def _config(files: dict[str, str]) -> dict[str, Any]:
@@ -167,8 +124,10 @@ def _page(
     )
 
 
-def _link_ask(sessions: AppSessions, request: Request[Any, Any, State], found: Any) -> Ask:
-    widget, files = found
+def _ask(
+    sessions: AppSessions, request: Request[Any, Any, State], widget: Widget, files: dict[str, str]
+) -> Ask:
+    """The browser's request of the service, with its visit (an expired session restarts)."""
     visit = sessions.browser(widget, files, request.cookies, client_of(request))
     visit.restart_expired = True
     return Ask(visit, trusted=False, deadline=time.monotonic() + SECONDS)
@@ -184,44 +143,31 @@ def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
     @post(PREFIX + "/{slug:str}/_/users", include_in_schema=False, status_code=200)
     async def users_request(
         request: Request[Any, Any, State],
-        slug: FromPath[str],
-        db: DbDep,
-        app_tokens: AppTokensDep,
-        config: ConfigDep,
+        app_guard: AppGuardDep,
         capabilities: CapabilitiesDep,
         app_sessions: AppSessionsDep,
         app_users: AppUsersDep,
     ) -> Response[Any]:
-        data = await app_json(request, slug, config, "A Users request", USERS_MAX_BYTES)
-        if isinstance(data, Response):
-            return data
+        data = await app_guard.json("A Users request", USERS_MAX_BYTES)
         if not isinstance(data, dict):
-            return error(400, "bad_call", 'A Users request is {"op": name, ...}.')
-        found = await visible_app(request, slug, db, app_tokens, config, _files)
-        if found is None:
-            return error(404, "not_found", NOT_FOUND)
-        widget, files = found
-        visit = app_sessions.browser(widget, files, request.cookies, client_of(request))
-        visit.restart_expired = True
-        ask = Ask(visit, trusted=False, deadline=time.monotonic() + SECONDS)
+            raise Refused(400, "bad_call", 'A Users request is {"op": name, ...}.')
+        widget, files = await app_guard.visible(widgets.head_files)
+        ask = _ask(app_sessions, request, widget, files)
         frame = await asyncio.to_thread(browser_answer, app_users, capabilities, ask, data)
-        return Response(frame, headers=CALL_HEADERS, cookies=visit.response_cookies())
+        return Response(frame, headers=CALL_HEADERS, cookies=ask.visit.response_cookies())
 
     @get(PREFIX + "/{slug:str}" + emails.CONFIRM_PATH, include_in_schema=False)
     async def confirm_email(
         request: Request[Any, Any, State],
-        slug: FromPath[str],
-        db: DbDep,
-        app_tokens: AppTokensDep,
-        config: ConfigDep,
+        app_guard: AppGuardDep,
         app_sessions: AppSessionsDep,
         app_users: AppUsersDep,
         t: FromQuery[str] = "",
     ) -> Response[Any]:
-        found = await _linked_app(request, slug, db, app_tokens, config)
+        found = await app_guard.find(widgets.head_files, any_kind=True)
         if found is None:
             return _page(assets, "No app here", NOT_FOUND, status=404)
-        ask = _link_ask(app_sessions, request, found)
+        ask = _ask(app_sessions, request, *found)
         try:
             confirmed = await asyncio.to_thread(app_users.confirm_email, ask, t)
         except UsersError as e:
@@ -243,18 +189,15 @@ def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
     )
     async def reset_password(
         request: Request[Any, Any, State],
-        slug: FromPath[str],
-        db: DbDep,
-        app_tokens: AppTokensDep,
-        config: ConfigDep,
+        app_guard: AppGuardDep,
         app_sessions: AppSessionsDep,
         app_users: AppUsersDep,
         t: FromQuery[str] = "",
     ) -> Response[Any]:
-        found = await _linked_app(request, slug, db, app_tokens, config)
+        found = await app_guard.find(widgets.head_files, any_kind=True)
         if found is None:
             return _page(assets, "No app here", NOT_FOUND, status=404)
-        ask = _link_ask(app_sessions, request, found)
+        ask = _ask(app_sessions, request, *found)
         title = "Choose a new password"
         form = {"token": t, "min": 1}
         try:
@@ -267,7 +210,7 @@ def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
                 return _page(assets, title, GONE)
             return _page(assets, title, "Choose a new password for your account.", form=form)
         origin = request.headers.get("origin")
-        if origin and origin != config.app_origin(slug):
+        if origin and origin != app_guard.config.app_origin(app_guard.slug):
             return _page(assets, title, "This form must be sent from its own page.", status=403)
         fields = parse_qs((await request.body()).decode("utf-8", "replace"))
         token = (fields.get("t") or [""])[0]
@@ -295,5 +238,6 @@ def routes(config: Config, assets: Assets, calls: PerMinute) -> list[Router]:
             middleware=[calls.middleware],
             request_max_body_size=USERS_MAX_BYTES + 1,
             include_in_schema=False,
+            exception_handlers=REFUSALS,
         ),
     ]

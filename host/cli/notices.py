@@ -1,4 +1,5 @@
-"""Progress lines for long one-time work (downloading and compiling the interpreter)."""
+"""What commands tell the person at the terminal on stderr, beside their output: a notice
+(`say`) and the progress of long one-time work (`CompileBar`: compiling the interpreter)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,8 @@
   gui/load_app.py);
 - `POST /_/session/reset` `anvil.server.reset_session()`: the browser's session is
   forgotten and its cookie cleared, so the next call starts a new one.
+
+Both find the app through the app-origin guard (`app_guard`: gui/visible.py).
 """
 
 from __future__ import annotations
@@ -15,40 +17,29 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import sqlite_utils
 from litestar import Request, Response, Router, post, route
 from litestar.datastructures import Cookie, State
 from litestar.params import FromPath
 
 from widgetbox.host.app_sessions.visit import HTTP, AppSessions, client_of
-from widgetbox.host.config import Config
 from widgetbox.host.endpoints.serve import ALL_METHODS, run_route
-from widgetbox.host.gui.apps import visible_app
 from widgetbox.host.gui.capabilities import Capabilities
 from widgetbox.host.gui.hosts import PREFIX
 from widgetbox.host.gui.load_app import loaded_app
-from widgetbox.host.gui.requests import CALL_HEADERS, NOT_FOUND, error, refused
-from widgetbox.host.gui.tokens import AppTokens
+from widgetbox.host.gui.requests import CALL_HEADERS, REFUSALS
+from widgetbox.host.gui.visible import AppGuard
 from widgetbox.host.runs.runner import Runner
-from widgetbox.host.storage.database import Database
 from widgetbox.host.web.dependencies import (
+    AppGuardDep,
     AppSessionsDep,
-    AppTokensDep,
     CapabilitiesDep,
-    ConfigDep,
-    DbDep,
     RunnerDep,
 )
 from widgetbox.host.web.pages import Assets
 from widgetbox.host.widgets import records as widgets
-from widgetbox.host.widgets.records import Widget
 from widgetbox.runtime import LoadApp
 
 API = "/_/api"
-
-
-def _files(database: sqlite_utils.Database, widget: Widget) -> dict[str, str]:
-    return dict(widgets.head_files(database, widget))
 
 
 def routes(rate_limit: Any, max_body: int, assets: Assets) -> list[Router]:
@@ -57,24 +48,19 @@ def routes(rate_limit: Any, max_body: int, assets: Assets) -> list[Router]:
 
     async def serve(
         request: Request[Any, Any, State],
-        slug: str,
+        app_guard: AppGuard,
         path: str,
-        db: Database,
-        app_tokens: AppTokens,
-        config: Config,
         runner: Runner,
         app_sessions: AppSessions,
         capabilities: Capabilities,
     ) -> Response[Any]:
         with runner.runtime.handling_request():  # scripts give way meanwhile
-            found = await visible_app(request, slug, db, app_tokens, config, runner.code_in)
-            if found is None:
-                return error(404, "not_found", NOT_FOUND)
-            widget, code = found
+            widget, code = await app_guard.visible(runner.code_in)
             visit = app_sessions.browser(
                 widget, code.files, request.cookies, client_of(request), HTTP
             )
-            origin = config.app_origin(slug) + API
+            config = app_guard.config
+            origin = config.app_origin(app_guard.slug) + API
 
             def page(found: LoadApp, cookies: list[Cookie]) -> Response[Any]:
                 return loaded_app(widget, code, assets, capabilities, found, cookies)
@@ -86,17 +72,12 @@ def routes(rate_limit: Any, max_body: int, assets: Assets) -> list[Router]:
     @route(PREFIX + "/{slug:str}" + API, http_method=ALL_METHODS, include_in_schema=False)
     async def api_root(
         request: Request[Any, Any, State],
-        slug: FromPath[str],
-        db: DbDep,
-        app_tokens: AppTokensDep,
-        config: ConfigDep,
+        app_guard: AppGuardDep,
         runner: RunnerDep,
         app_sessions: AppSessionsDep,
         capabilities: CapabilitiesDep,
     ) -> Response[Any]:
-        return await serve(
-            request, slug, "/", db, app_tokens, config, runner, app_sessions, capabilities
-        )
+        return await serve(request, app_guard, "/", runner, app_sessions, capabilities)
 
     @route(
         PREFIX + "/{slug:str}" + API + "/{path:path}",
@@ -105,35 +86,20 @@ def routes(rate_limit: Any, max_body: int, assets: Assets) -> list[Router]:
     )
     async def api_path(
         request: Request[Any, Any, State],
-        slug: FromPath[str],
         path: FromPath[str],
-        db: DbDep,
-        app_tokens: AppTokensDep,
-        config: ConfigDep,
+        app_guard: AppGuardDep,
         runner: RunnerDep,
         app_sessions: AppSessionsDep,
         capabilities: CapabilitiesDep,
     ) -> Response[Any]:
-        return await serve(
-            request, slug, path, db, app_tokens, config, runner, app_sessions, capabilities
-        )
+        return await serve(request, app_guard, path, runner, app_sessions, capabilities)
 
     @post(PREFIX + "/{slug:str}/_/session/reset", include_in_schema=False, status_code=200)
     async def reset_session(
-        request: Request[Any, Any, State],
-        slug: FromPath[str],
-        db: DbDep,
-        app_tokens: AppTokensDep,
-        config: ConfigDep,
-        app_sessions: AppSessionsDep,
+        request: Request[Any, Any, State], app_guard: AppGuardDep, app_sessions: AppSessionsDep
     ) -> Response[Any]:
-        problem = refused(request, slug, config, "A session reset")
-        if problem is not None:
-            return problem
-        found = await visible_app(request, slug, db, app_tokens, config, _files)
-        if found is None:
-            return error(404, "not_found", NOT_FOUND)
-        widget, files = found
+        app_guard.check("A session reset")
+        widget, files = await app_guard.visible(widgets.head_files)
         visit = app_sessions.browser(widget, files, request.cookies, client_of(request))
         await asyncio.to_thread(visit.reset)
         return Response({"ok": None}, headers=CALL_HEADERS, cookies=visit.response_cookies())
@@ -145,6 +111,12 @@ def routes(rate_limit: Any, max_body: int, assets: Assets) -> list[Router]:
             middleware=[rate_limit],
             request_max_body_size=max_body + 1,
             include_in_schema=False,
+            exception_handlers=REFUSALS,
         ),
-        Router(path="/", route_handlers=[reset_session], include_in_schema=False),
+        Router(
+            path="/",
+            route_handlers=[reset_session],
+            include_in_schema=False,
+            exception_handlers=REFUSALS,
+        ),
     ]

@@ -1,4 +1,6 @@
-"""`/healthz`, `/readyz` and `/metrics`, and the separate metrics port.
+"""`/healthz`, `/readyz` and `/metrics`: the health domain's HTTP API, for load balancers,
+orchestrators and Prometheus rather than people (the separate metrics port is
+`metrics_port.py`).
 
 - `/healthz` is liveness: 200 whenever the event loop answers; it touches nothing, so a
   busy server is never restarted for being busy.
@@ -17,22 +19,16 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import threading
 from typing import Any
-from wsgiref.simple_server import WSGIServer
 
 from litestar import MediaType, Response, get
 from litestar.datastructures import State
-from prometheus_client import CONTENT_TYPE_LATEST, start_http_server
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from widgetbox.host.config import Config
 from widgetbox.host.errors import NotFound
 from widgetbox.host.health.metrics import Metrics
 from widgetbox.host.health.probes import readiness, workers
 from widgetbox.host.web.dependencies import ConfigDep, Viewer
-
-log = logging.getLogger("widgetbox.host")
 
 NO_STORE = {"Cache-Control": "no-store"}
 METRICS_TYPE = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
@@ -68,33 +64,3 @@ async def metrics(state: State, viewer: Viewer, config: ConfigDep) -> Response[b
 
 
 ROUTES = [healthz, readyz, metrics]
-
-
-class MetricsPort:
-    """The metrics served on their own port (`metrics_port`), by prometheus-client's own
-    small HTTP server in a thread, without authentication: who may reach the port decides."""
-
-    def __init__(self, config: Config, metrics: Metrics) -> None:
-        self._config = config
-        self._metrics = metrics
-        self._server: WSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        port = self._config.server.metrics_port
-        if port is None:
-            return
-        host = self._config.server.metrics_host
-        self._server, self._thread = start_http_server(
-            port, addr=host, registry=self._metrics.registry
-        )
-        log.info("metrics at http://%s:%d/metrics", host, port)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
