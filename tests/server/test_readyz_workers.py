@@ -7,6 +7,7 @@ never whether it is ready."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -67,8 +68,33 @@ def _kill_request_processes(live: Live) -> list[int]:
     pids = [p.pid for p in runtime.sandbox_status() if p.lane == "interactive" and p.alive]
     assert pids
     for pid in pids:
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it had died and been reaped
+            os.kill(pid, signal.SIGKILL)
     return pids
+
+
+KILL_TRIES = 10
+
+
+def _answers_while_none_alive(live: Live) -> int:
+    """Kill the local request processes and ask /readyz while none is alive (checked
+    before and after each answer, which must be ready); how many answers were taken so,
+    0 when a replacement came first."""
+    _until(lambda: None if _none_alive(live) else True, "a local request process")
+    _kill_request_processes(live)
+    until = time.monotonic() + 5
+    while not _none_alive(live):  # until the runtime has seen them go
+        if time.monotonic() > until:
+            return 0  # replaced before it was seen
+        time.sleep(0.005)
+    seen = 0
+    while seen < 3 and _none_alive(live):
+        answer = _ready(live)
+        if _none_alive(live):
+            assert answer.status_code == 200, answer.json()
+            assert answer.json()["workers"]["healthy"] == 1
+            seen += 1
+    return seen
 
 
 def _none_alive(live: Live) -> bool:
@@ -117,17 +143,15 @@ def test_a_healthy_worker_keeps_it_ready_while_local_processes_are_down(
     )
     assert up.status_code == 200
     # each answer taken while no local request process was alive (checked before and
-    # after it) must be 200: the worker takes the requests meanwhile
-    _kill_request_processes(live)
+    # after it) must be 200: the worker takes the requests meanwhile. The window lasts
+    # until a replacement starts, which on a loaded machine may come before an answer:
+    # then the processes are killed again
     seen = 0
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _none_alive(live):
-        answer = _ready(live)
-        if _none_alive(live):
-            assert answer.status_code == 200, answer.json()
-            assert answer.json()["workers"]["healthy"] == 1
-            seen += 1
-    assert seen, "the local processes came back before /readyz was asked"
+    for _ in range(KILL_TRIES):
+        seen = _answers_while_none_alive(live)
+        if seen:
+            break
+    assert seen, f"the local processes came back before /readyz was asked, {KILL_TRIES} times"
     # a worker that goes leaves it ready (local processes are back), and says so
     _until(lambda: None if _none_alive(live) else True, "local processes replaced")
     cluster.stop_worker("r1")
