@@ -38,6 +38,7 @@ from urllib.parse import parse_qs, urlsplit
 from argon2 import PasswordHasher
 from litestar.datastructures import State
 
+from tests import _tables as shared_tables
 from tests._smtp import SmtpServer
 from tests.fuzz.contract import Check, ContractError, require, within
 from tests.fuzz.handler_cases import OPS, STRATEGY, HandlerCase, HostCase
@@ -163,32 +164,8 @@ internal names, password hashes."""
 
 SCHEMA = dump(
     with_users_table(
-        parse(
-            """\
-tables:
-  notes:
-    columns:
-      - {name: text, type: string}
-      - {name: owner, type: string}
-      - {name: n, type: number}
-  people:
-    columns:
-      - {name: name, type: string}
-      - {name: age, type: number}
-      - {name: member, type: bool}
-      - {name: born, type: date}
-      - {name: seen, type: datetime}
-      - {name: extra, type: simpleObject}
-      - {name: photo, type: media}
-      - {name: manager, type: link_single, target: people}
-      - {name: friends, type: link_multiple, target: people}
-  teams:
-    client: search
-    columns:
-      - {name: name, type: string}
-      - {name: lead, type: link_single, target: people}
-"""
-        )
+        # the Data Tables tests' tables, one the browser may search (`client` checks)
+        parse(shared_tables.SCHEMA.replace("  teams:\n", "  teams:\n    client: search\n", 1))
     )
 )
 MAIN = """\
