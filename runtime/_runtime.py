@@ -487,28 +487,6 @@ class Runtime:
         except ProcessGone:  # it died before the run reached it: nothing ran
             return send()
 
-    def run_request(
-        self,
-        request: RunRequest,
-        *,
-        on_output: OutputCallback | None = None,
-        cancel: Cancel | None = None,
-        context: Mapping[str, Any] | None = None,
-        on_chunk: ChunkCallback | None = None,
-    ) -> RunResult:
-        """`run` for a request made elsewhere (what a worker's host sent it: `remote/`), on
-        this runtime's own sandbox processes."""
-        if self._closed:
-            raise RuntimeError("the runtime is closed")
-        with self._idle:
-            self._active += 1
-        try:
-            return _reasoned(
-                self._run_here(request, None, on_output, cancel, context, on_chunk), cancel
-            )
-        finally:
-            self._ended()
-
     def _run_here(
         self,
         request: RunRequest,
@@ -581,8 +559,39 @@ class Runtime:
         for a local process, once a worker has taken it from the queue for a queued run
         on a remote worker (see `remote/`). What it raises refuses the run, which then
         never began: `run_async` raises it."""
-        cancel = cancel or Cancel()
         request = self._request(job, limits, on_chunk)
+        return await self._run_async(request, on_output, cancel, context, on_chunk, on_start)
+
+    async def run_request_async(
+        self,
+        request: RunRequest,
+        *,
+        on_output: OutputCallback | None = None,
+        cancel: Cancel | None = None,
+        context: Mapping[str, Any] | None = None,
+        on_chunk: ChunkCallback | None = None,
+    ) -> RunResult:
+        """`run_async` for a request made elsewhere (what a worker's host sent it:
+        `remote/`), on this runtime's own sandbox processes. A worker drives its host's
+        runs from its NATS loop this way: no thread per run, and no hop to one."""
+        if self._closed:
+            raise RuntimeError("the runtime is closed")
+        return await self._run_async(
+            request, on_output, cancel, context, on_chunk, None, local_only=True
+        )
+
+    async def _run_async(
+        self,
+        request: RunRequest,
+        on_output: OutputCallback | None,
+        cancel: Cancel | None,
+        context: Mapping[str, Any] | None,
+        on_chunk: ChunkCallback | None,
+        on_start: Callable[[], Awaitable[None]] | None,
+        *,
+        local_only: bool = False,
+    ) -> RunResult:
+        cancel = cancel or Cancel()
         run_context = dict(context or {})  # stays here: host calls are answered here
         loop = asyncio.get_running_loop()
         ended: asyncio.Future[None] = loop.create_future()
@@ -606,9 +615,10 @@ class Runtime:
 
         try:
             try:
-                started = self._start_remote(
-                    request, on_output, cancel, run_context, on_chunk, wake, remote_start
-                )
+                if not local_only:
+                    started = self._start_remote(
+                        request, on_output, cancel, run_context, on_chunk, wake, remote_start
+                    )
                 if started is None:
                     if on_start is not None:
                         await on_start()

@@ -13,7 +13,8 @@ Subjects (`PREFIX` is `wb`; `<w>` is a worker's name, which its NATS user is lim
     wb.events.<w>    worker → host   RunOutput, RunChunk, RunDone, RunFailed (one run's in order);
                                      a queued run's Accepted and every RunDone and RunFailed
                                      by request/reply (answered Confirm, or CancelRun when the
-                                     host will not have a queued run start)
+                                     host will not have a queued run start); a queued
+                                     run's Refused (put back unstarted: no answer came)
     wb.host.<w>      worker → host   HostCallRequest (request/reply: the bridge's answer frame)
     wb.beat.<w>      worker → host   Beat, every `BEAT_INTERVAL` (Bye when it stops)
     wb.pkg.<w>       worker → host   PackagePiece (request/reply: a piece of an environment)
@@ -121,7 +122,9 @@ class Accepted(Message):
 @_declare(FROM_WORKER, "refused")
 @dataclass(frozen=True, slots=True)
 class Refused(Message):
-    """The worker did not start the run (full, or stopping): nothing ran."""
+    """The worker did not start the run (full, or stopping): nothing ran. The answer to a
+    `Dispatch`, or, on the events subject, a queued run the worker put back in the queue
+    after its requests to start it went unanswered."""
 
     run: str
     why: str

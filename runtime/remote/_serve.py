@@ -11,10 +11,11 @@ asked. It takes
 - scripts and tasks from the JetStream work queue, one at a time while it has room: it
   asks the host to confirm each (`Accepted`, by request on its events subject), starts it
   once the host has answered `Confirm` (the host has recorded it started), and then
-  acknowledges it. One the host did not confirm (no host answered) goes back to the queue;
-  one the host refused (`CancelRun`: it does not know it) is dropped; one it took and did
-  not start (it died first) goes to another worker when the acknowledgement's wait passes;
-  one it started is never run twice;
+  acknowledges it. One the host did not confirm (no answer came) goes back to the queue,
+  and the host is told so (`Refused` on the events subject); one the host refused
+  (`CancelRun`: it does not know it) is dropped; one it took and did not start (it died
+  first) goes to another worker when the acknowledgement's wait passes; one it started is
+  never run twice;
 
 streams each run's output and response chunks back on `wb.events.<name>` in order, then
 its end (`RunDone`, `RunFailed`) by request, sent again until the host confirms it (for
@@ -25,7 +26,6 @@ its end (`RunDone`, `RunFailed`) by request, sent again until the host confirms 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import dataclasses
 import logging
@@ -34,7 +34,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -46,20 +46,19 @@ from nats.errors import TimeoutError as NatsTimeout
 from .._bridge import Bridge, HostCall, error_frame
 from .._cancel import Cancel
 from .._http import ResponseChunk
-from .._result import RunResult
 from .._runtime import Runtime
 from .._wire import BATCH, Message, WireError
 from . import _messages as m
 from ._access import Access
-from ._link import connect, where
+from ._link import connect, new_loop, where
 from ._packages import OK, EnvironmentError_, Environments
 
 log = logging.getLogger("widgetbox.runtime.remote")
 
 QUEUED = 2
 """A worker takes up to this many times its capacity of requests (the host sends it more
-than its capacity only when it has no sandbox process of its own): the rest wait here for a
-thread, as they would wait in the host's run queue."""
+than its capacity only when it has no sandbox process of its own): the rest wait in its
+sandbox processes' queues, as they would wait in the host's run queue."""
 RUN_KEY = "widgetbox.remote_run"
 """The context key under which a worker's runtime knows the host's id of a run."""
 FETCH_WAIT = 60.0
@@ -151,6 +150,8 @@ class Worker:
         self._cancelled: OrderedDict[str, None] = OrderedDict()
         """Cancels of runs not started here (yet): a queued run's cancel may overtake the
         host's `Confirm` on its way to the loop (at most `REMEMBERED`)."""
+        self._running: set[asyncio.Task[None]] = set()
+        """Runs under way (each a task on the loop, waiting for its sandbox process)."""
         self._ends: set[asyncio.Task[None]] = set()
         """Runs' ends being sent until the host confirms them."""
         self._batch = 0
@@ -184,9 +185,6 @@ class Worker:
             raise
         self._runtime = runtime
         self._environments = Environments(runtime.interpreter.cache / "environments")
-        self._threads = ThreadPoolExecutor(
-            QUEUED * self.capacity + self.batch_capacity, thread_name_prefix="widgetbox-remote"
-        )
         self._client = client
         bridge.client, bridge.loop = client, loop
         self._events = m.subject("events", self.name)
@@ -212,7 +210,8 @@ class Worker:
                 task.cancel()
             # its runs stop within a tick and report so, before it says goodbye (after
             # which the host reports whatever is left of them as lost)
-            await asyncio.to_thread(self._threads.shutdown, True)
+            if self._running:
+                await asyncio.wait(set(self._running))
             await asyncio.sleep(0)  # their last events are queued before the goodbye
             if self._ends:  # their ends confirmed, if the host answers soon
                 await asyncio.wait(set(self._ends), timeout=5.0)
@@ -319,6 +318,12 @@ class Worker:
         # before it can begin, and refuses it to any other worker from then on
         answer = await self._confirm(dispatch.run)
         if answer is None:  # no host answered: it stays queued
+            # The host may have confirmed it and every answer been lost: it is told first
+            # that this worker will not start it, so that it may confirm it to whichever
+            # worker the stream gives it next (the delay lets this arrive first).
+            with contextlib.suppress(Exception):  # NATS away: the host hears nothing either
+                back = m.Refused(run=dispatch.run, why="no confirmation")
+                await self._client.publish(self._events, m.pack(back))
             await message.nak(delay=BACK_LATER)
             return
         if isinstance(answer, m.CancelRun):  # the host does not know it: never to run
@@ -398,14 +403,9 @@ class Worker:
             request = dataclasses.replace(request, limits=limits)
         run_id = dispatch.run
 
-        def emit(message: Message) -> None:  # from any thread, in order
-            data = m.pack(message)
-            send = self._end_now if isinstance(message, (m.RunDone, m.RunFailed)) else None
-            with contextlib.suppress(RuntimeError):
-                if send is None:
-                    self._loop.call_soon_threadsafe(self._publish_now, data)
-                else:
-                    self._loop.call_soon_threadsafe(send, data, run_id)
+        def emit(message: Message) -> None:  # on the sandbox process's reader thread
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                self._loop.call_soon_threadsafe(self._publish_now, m.pack(message))
 
         def on_output(stream: str, text: str) -> None:
             emit(m.RunOutput(run=run_id, stream=stream, text=text))  # type: ignore[arg-type]
@@ -413,15 +413,18 @@ class Worker:
         def on_chunk(chunk: ResponseChunk) -> None:
             emit(m.RunChunk(run=run_id, chunk=chunk))
 
-        def run() -> None:
+        async def run() -> None:
             nonlocal request
+            end: Message
             try:
                 if dispatch.packages is not None:  # fetched and verified before it runs
-                    folder = self._environments.folder(
-                        dispatch.packages, self._fetcher(dispatch.packages)
+                    folder = await asyncio.to_thread(
+                        self._environments.folder,
+                        dispatch.packages,
+                        self._fetcher(dispatch.packages),
                     )
                     request = dataclasses.replace(request, packages=folder)
-                result: RunResult = self._runtime.run_request(
+                result = await self._runtime.run_request_async(
                     request,
                     on_output=on_output,
                     cancel=cancel,
@@ -430,19 +433,22 @@ class Worker:
                 )
             except Exception as e:
                 log.exception("a run failed in the sandbox")
-                emit(m.RunFailed(run=run_id, message=str(e)[:500]))
+                end = m.RunFailed(run=run_id, message=str(e)[:500])
             else:
-                emit(m.RunDone(run=run_id, result=result))
+                end = m.RunDone(run=run_id, result=result)
             finally:
-                self._loop.call_soon_threadsafe(self._ended, run_id, batch)
+                self._ended(run_id, batch)
+            # after its output: what the reader thread handed the loop came before the end
+            # woke this task
+            self._end_now(m.pack(end), run_id)
 
-        try:
-            self._threads.submit(run)
-        except RuntimeError:  # shutting down
-            self._ended(run_id, batch)
+        task = self._loop.create_task(run())
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     def _fetcher(self, digest: str) -> Callable[[int], bytes]:
-        """Fetch a piece of environment `digest` from the host (on a run's thread)."""
+        """Fetch a piece of environment `digest` from the host (on a thread: it waits for
+        the loop)."""
 
         def fetch(offset: int) -> bytes:
             ask = m.pack(m.PackagePiece(digest=digest, offset=offset))
@@ -526,7 +532,5 @@ def run_worker(worker: Worker, on_ready: Callable[[], None] | None = None) -> No
         with contextlib.suppress(asyncio.CancelledError):
             await serving
 
-    asyncio.run(main())
-
-
-_ = (concurrent, time)
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        runner.run(main())

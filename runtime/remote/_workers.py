@@ -18,7 +18,9 @@ room takes the next one and asks the host to confirm it (`Accepted`, by request)
 has its caller record the run started (`on_start`: the Runner writes "running") before it
 answers `Confirm`, and from then on the run is that worker's. A run the host does not know
 (cancelled meanwhile, or queued by an earlier start of the host) is answered `CancelRun`,
-and with no host there is no answer: nothing starts behind the host's back. A run queued
+and with no host there is no answer: nothing starts behind the host's back. A worker that
+hears no answer puts the run back and says so (`Refused`, on its events subject): a
+`Confirm` lost on its way leaves the run nobody's again, for the next worker that asks. A run queued
 when a worker dies stays queued (the stream redelivers what was taken but not
 acknowledged); one started on a worker that dies is reported lost.
 
@@ -177,6 +179,8 @@ class RemoteRun(PendingRun):
     worker asks to start the run."""
     refusal: BaseException | None = None
     """Why `on_start` refused it: what `outcome` raises."""
+    given_back: int = 0
+    """How often a worker put it back in the queue unstarted (see `_given_back`)."""
 
 
 Fallback = Callable[[RunRequest, RemoteRun], RunResult]
@@ -663,6 +667,9 @@ class Workers:
                     raise WireError("a queued run's acceptance that asks no answer")
                 _keep(asyncio.get_running_loop().create_task(self._confirm(name, event, msg)))
                 return
+            if isinstance(event, m.Refused):
+                self._given_back(name, event)
+                return
             self._event(name, event)
         except (WireError, KeyError, TypeError, ValueError) as e:
             self._untrust(name, f"a malformed message ({e})")
@@ -726,7 +733,13 @@ class Workers:
             await _respond(msg, stop, name)
             return
         if run.worker is None:
-            if not await self._begin(run) or run.done.is_set() or run.worker not in (None, name):
+            given_back = run.given_back
+            if (
+                not await self._begin(run)
+                or run.done.is_set()
+                or run.worker not in (None, name)
+                or run.given_back != given_back  # the worker stopped waiting meanwhile
+            ):
                 await _respond(msg, stop, name)  # refused, cancelled, or another's meanwhile
                 return
             with self._lock:
@@ -739,6 +752,20 @@ class Workers:
                 await _respond(msg, stop, name)
                 return
         await _respond(msg, m.pack(m.Confirm(event.run)), name)
+
+    def _given_back(self, name: str, event: m.Refused) -> None:
+        """Worker `name` will not start queued run `event.run`: it asked to and heard no
+        answer, and put the run back in the queue. A `Confirm` it was sent was lost, so the
+        run is nobody's again (it never began), to be confirmed to the next worker that
+        asks; a confirmation of it to this worker still under way answers `CancelRun`."""
+        with self._lock:
+            run = self._runs.get(event.run)
+        if run is None or run.request is None or run.request.lane != BATCH or run.done.is_set():
+            return
+        run.given_back += 1
+        if run.worker == name:
+            log.warning("worker %s did not hear its run confirmed: it goes to the next", name)
+            run.worker, run.accepted = None, False
 
     async def _on_host_call(self, msg: Msg) -> None:
         name = msg.subject.rsplit(".", 1)[-1]

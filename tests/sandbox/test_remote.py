@@ -433,9 +433,10 @@ def test_a_queued_run_starts_only_once_the_host_has_recorded_it(
 
 def test_no_queued_run_starts_behind_its_hosts_back(tmp_path: Path) -> None:
     """A run left in the queue by a host that has gone (a crash: nothing emptied it) is
-    taken by a worker, which asks to start it and is answered by no one, so it stays
-    queued without running; the next host start drops it (its Runner queues again, under
-    a new id, what its records say never began), and a worker that asks is told not to."""
+    taken by a worker, which asks to start it and is answered by no one, so it puts it
+    back (saying so) without running it, and it stays queued; the next host start drops
+    it (its Runner queues again, under a new id, what its records say never began), and a
+    worker that asks is told not to."""
     import json
 
     import nats
@@ -469,7 +470,7 @@ def test_no_queued_run_starts_behind_its_hosts_back(tmp_path: Path) -> None:
         # no host: the worker asks (and asks again), never starts it, and it stays queued
         assert asyncio.run(listen(8.0, queue=True)) == 1
         assert heard, "the worker asked to start it"
-        assert set(heard) == {"accepted"}, heard
+        assert set(heard) == {"accepted", "refused"}, heard  # asked; then put it back
         heard.clear()
         with Runtime(pool_size=0, processes=1, nats=found.url()) as second:
             remote = _workers(second)
@@ -530,6 +531,47 @@ def test_a_result_is_confirmed_each_time_and_taken_once(tmp_path: Path) -> None:
         finally:
             stop.set()
             faker.join(10)
+
+
+def test_a_queued_run_whose_confirmation_is_lost_goes_to_the_next_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host records a queued run started and confirms it, and every answer is lost on
+    its way: the worker that took it puts it back and says so, and the run is confirmed to
+    the next worker that takes it, and runs once, long before its deadline."""
+    from widgetbox.runtime.remote import _messages as m
+    from widgetbox.runtime.remote import _serve
+    from widgetbox.runtime.remote import _workers as workers_module
+
+    dropped: list[str] = []
+    respond = workers_module._respond
+    host: Runtime | None = None
+
+    async def losing(msg: object, frame: bytes, name: str) -> None:
+        asked = m.unpack(msg.data, m.FROM_WORKER)  # type: ignore[attr-defined]
+        if isinstance(asked, m.Accepted) and host is not None:
+            run = _workers(host)._runs.get(asked.run)
+            if run is not None and run.given_back == 0:  # until a worker has put it back
+                dropped.append(name)
+                return
+        await respond(msg, frame, name)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workers_module, "_respond", losing)
+    with _nats.cluster(tmp_path, ["c1", "c2"]) as found:
+        found.start_worker("c1")
+        found.start_worker("c2")
+        with Runtime(pool_size=0, processes=1, nats=found.url()) as host:
+            remote = _workers(host)
+            _nats.wait_for(lambda: len([w for w in remote.status() if w.healthy]) == 2)
+            begun = time.monotonic()
+            result = host.run(Script(Code.single("print('once')")), limits=Limits(timeout=300))
+            took = time.monotonic() - begun
+            assert (result.status, result.stdout) == (Status.OK, "once\n"), result.message
+            assert len(set(dropped)) == 1, dropped  # one worker asked, unanswered
+            # it gave up after CONFIRM_FOR, and the run went on: not at its deadline
+            assert _serve.CONFIRM_FOR <= took < 60, took
+            served = {w.name: w.served for w in remote.status()}
+            assert sum(served.values()) == 1, served
 
 
 def test_a_run_ends_with_its_result_across_a_nats_restart(tmp_path: Path) -> None:
