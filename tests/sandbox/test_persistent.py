@@ -96,6 +96,15 @@ COUNTER = Code.single(
             object.__setattr__(anvil.tables.app_tables, "_tables", {})
             return found
 
+        @anvil.server.route("/cwd")
+        def cwd(**params):
+            found = os.getcwd()
+            if "to" in params:
+                if not os.path.isdir(params["to"]):
+                    os.mkdir(params["to"])
+                os.chdir(params["to"])
+            return found
+
         @anvil.server.route("/who")
         def who(**params):
             return anvil.server.context.client.ip
@@ -245,6 +254,22 @@ def test_scratch_files_are_kept_with_the_interpreter(runtime: Runtime) -> None:
     assert body(write="first") == b"first"
     assert body() == b"first"
     assert route(runtime, None, "/scratch").response.body == b"none"  # type: ignore[union-attr]
+
+
+def test_every_request_starts_in_the_scratch_folder(runtime: Runtime) -> None:
+    """A request that changed the working folder leaves the next one where every run
+    starts (the driver changes it back only when it differs)."""
+    persistent = keep("cwd")
+
+    def cwd(**query: str) -> bytes:
+        result = route(runtime, persistent, "/cwd", **query)
+        assert result.status is Status.OK, result.message
+        assert result.response is not None
+        return result.response.body
+
+    assert cwd(to="/widget") == b"/tmp"
+    assert cwd(to="/tmp/below") == b"/tmp"
+    assert cwd() == b"/tmp"
 
 
 def test_one_visitors_call_context_never_reaches_the_next(runtime: Runtime) -> None:
