@@ -8,13 +8,15 @@ process: everything it sends is data the host parses and checks again.
 
 Subjects (`PREFIX` is `wb`; `<w>` is a worker's name, which its NATS user is limited to):
 
-    wb.work.<w>      host → worker   Dispatch (request/reply: Accepted or Refused)
+    wb.work.<w>      host → worker   Dispatch (request/reply: Accepted, Waiting or Refused)
     wb.cancel.<w>    host → worker   CancelRun
     wb.events.<w>    worker → host   RunOutput, RunChunk, RunDone, RunFailed (one run's in order);
                                      a queued run's Accepted and every RunDone and RunFailed
                                      by request/reply (answered Confirm, or CancelRun when the
-                                     host will not have a queued run start); a queued
-                                     run's Refused (put back unstarted: no answer came)
+                                     host will not have a queued run start); a waiting
+                                     request's Accepted the same way, before it begins; a
+                                     queued run's or a waiting request's Refused (given
+                                     back unstarted: no answer came)
     wb.host.<w>      worker → host   HostCallRequest (request/reply: the bridge's answer frame)
     wb.beat.<w>      worker → host   Beat, every `BEAT_INTERVAL` (Bye when it stops)
     wb.pkg.<w>       worker → host   PackagePiece (request/reply: a piece of an environment)
@@ -114,6 +116,19 @@ class Accepted(Message):
     a request instead, sent before anything starts: the worker starts the run only once
     the host answers `Confirm`, so none starts behind the host's back (a host that is
     gone answers nothing; one that does not know the run answers `CancelRun`)."""
+
+    run: str
+    worker: str
+
+
+@_declare(FROM_WORKER, "waiting")
+@dataclass(frozen=True, slots=True)
+class Waiting(Message):
+    """The answer to a `Dispatch` the worker took beyond its capacity: the run waits there
+    for room and has not begun. When its turn comes the worker asks the host whether to
+    begin it (`Accepted`, by request on its events subject), and the host answers
+    `Confirm` while the run is still that worker's, `CancelRun` when it went elsewhere
+    meanwhile (the worker was taken for lost) or has ended."""
 
     run: str
     worker: str

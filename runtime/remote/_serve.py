@@ -7,7 +7,9 @@ data, no secrets and no handlers, only what a host-call answer carries to the ru
 asked. It takes
 
 - requests and server calls sent to it by name (`wb.work.<name>`, request/reply: it answers
-  `Accepted` as it hands the run to a sandbox process, or `Refused` when it is full), and
+  `Accepted` as it hands the run to a sandbox process, `Waiting` when it has no room to
+  begin it yet (it asks the host again before it does, so that one not begun is never
+  lost with this worker), or `Refused` when it is full), and
 - scripts and tasks from the JetStream work queue, one at a time while it has room: it
   asks the host to confirm each (`Accepted`, by request on its events subject), starts it
   once the host has answered `Confirm` (the host has recorded it started), and then
@@ -46,6 +48,8 @@ from nats.errors import TimeoutError as NatsTimeout
 from .._bridge import Bridge, HostCall, error_frame
 from .._cancel import Cancel
 from .._http import ResponseChunk
+from .._limits import TOO_LONG
+from .._result import RunResult, Status
 from .._runtime import Runtime
 from .._wire import BATCH, Message, WireError
 from . import _messages as m
@@ -152,6 +156,11 @@ class Worker:
         host's `Confirm` on its way to the loop (at most `REMEMBERED`)."""
         self._running: set[asyncio.Task[None]] = set()
         """Runs under way (each a task on the loop, waiting for its sandbox process)."""
+        self._waiting: OrderedDict[str, tuple[m.Dispatch, float]] = OrderedDict()
+        """Requests taken beyond its capacity, oldest first, each with when it came
+        (`time.monotonic()`): none has begun, and each asks the host before it does."""
+        self._asking = 0
+        """Waiting requests whose turn has come, asking the host whether to begin."""
         self._ends: set[asyncio.Task[None]] = set()
         """Runs' ends being sent until the host confirms them."""
         self._batch = 0
@@ -206,6 +215,9 @@ class Worker:
             self._closing = True  # it takes nothing more
             for cancel in list(self._runs.values()):
                 cancel.set("The run was stopped: its worker is stopping")
+            for run_id in list(self._waiting):  # never begun: the host sends them elsewhere
+                await self._give_back(run_id)
+            self._waiting.clear()
             for task in locals().get("tasks", []):
                 task.cancel()
             # its runs stop within a tick and report so, before it says goodbye (after
@@ -254,11 +266,21 @@ class Worker:
         if why:
             await msg.respond(m.pack(m.Refused(run=dispatch.run, why=why)))
             return
-        self._start(dispatch)  # counted before answering, so a burst sees it full
-        await msg.respond(m.pack(m.Accepted(run=dispatch.run, worker=self.name)))
+        if self._interactive() < self.capacity:
+            self._start(dispatch)  # counted before answering, so a burst sees it full
+            await msg.respond(m.pack(m.Accepted(run=dispatch.run, worker=self.name)))
+            return
+        # no room to begin now: it waits here, not begun, so that the host may still send
+        # it elsewhere should this worker be lost meanwhile (see `_begin_next`)
+        self._waiting[dispatch.run] = (dispatch, time.monotonic())
+        await msg.respond(m.pack(m.Waiting(run=dispatch.run, worker=self.name)))
+
+    def _interactive(self) -> int:
+        """Requests and calls begun or about to begin here."""
+        return len(self._runs) - self._batch + self._asking
 
     def _refusal(self, dispatch: m.Dispatch) -> str:
-        interactive = len(self._runs) - self._batch
+        interactive = self._interactive() + len(self._waiting)
         if self._closing:
             return "stopping"
         if dispatch.request.files is None:
@@ -267,7 +289,7 @@ class Worker:
             return "a folder of the host's was sent"
         if dispatch.timeout <= 0:
             return "its time is up"
-        if dispatch.run in self._runs:
+        if dispatch.run in self._runs or dispatch.run in self._waiting:
             return "already running"
         if interactive >= QUEUED * self.capacity:
             return "full"
@@ -321,9 +343,7 @@ class Worker:
             # The host may have confirmed it and every answer been lost: it is told first
             # that this worker will not start it, so that it may confirm it to whichever
             # worker the stream gives it next (the delay lets this arrive first).
-            with contextlib.suppress(Exception):  # NATS away: the host hears nothing either
-                back = m.Refused(run=dispatch.run, why="no confirmation")
-                await self._client.publish(self._events, m.pack(back))
+            await self._give_back(dispatch.run)
             await message.nak(delay=BACK_LATER)
             return
         if isinstance(answer, m.CancelRun):  # the host does not know it: never to run
@@ -478,6 +498,40 @@ class Worker:
     def _ended(self, run_id: str, batch: bool) -> None:
         if self._runs.pop(run_id, None) is not None and batch:
             self._batch -= 1
+        if not batch:
+            self._begin_next()
+
+    def _begin_next(self) -> None:
+        """On the loop: while there is room, the oldest waiting request asks the host
+        whether to begin (`Accepted`, by request, as a queued run does): it begins on
+        `Confirm`; on `CancelRun` (the host sent it elsewhere, or it has ended) it is
+        dropped; with no answer it is given back (`Refused` on the events subject), and
+        the host sends it elsewhere. None of these has begun, so none is ever lost."""
+        while self._waiting and not self._closing and self._interactive() < self.capacity:
+            _, (dispatch, since) = self._waiting.popitem(last=False)
+            self._asking += 1
+            _keep(self._loop.create_task(self._begin_waiting(dispatch, since)))
+
+    async def _begin_waiting(self, dispatch: m.Dispatch, since: float) -> None:
+        try:
+            answer = await self._confirm(dispatch.run)
+        finally:
+            self._asking -= 1
+        left = dispatch.timeout - (time.monotonic() - since)
+        if isinstance(answer, m.Confirm) and not self._closing and left > 0:
+            self._start(dataclasses.replace(dispatch, timeout=left))
+        elif isinstance(answer, m.Confirm):  # its time ran out while it waited
+            late = m.RunDone(run=dispatch.run, result=_unstarted(TOO_LONG, Status.TIMEOUT))
+            self._end_now(m.pack(late), dispatch.run)
+        elif answer is None:
+            await self._give_back(dispatch.run)
+        self._begin_next()
+
+    async def _give_back(self, run_id: str) -> None:
+        """Tell the host that this worker will not begin `run_id` (it may go elsewhere)."""
+        with contextlib.suppress(Exception):  # NATS away: the host hears nothing either
+            back = m.Refused(run=run_id, why="no confirmation")
+            await self._client.publish(self._events, m.pack(back))
 
     async def _on_cancel(self, msg: Msg) -> None:
         try:
@@ -488,8 +542,16 @@ class Worker:
             found = self._runs.get(cancel.run)
             if found is not None:
                 found.set()
+            elif self._waiting.pop(cancel.run, None) is not None:  # it never began
+                end = m.RunDone(run=cancel.run, result=_unstarted("The run was cancelled"))
+                self._end_now(m.pack(end), cancel.run)
             else:
                 _remember(self._cancelled, cancel.run)
+
+
+def _unstarted(message: str, status: Status = Status.KILLED) -> RunResult:
+    """The end of a request that never began here (nothing ran, nothing was printed)."""
+    return RunResult(status, "", "", 0.0, None, 0, message=message)
 
 
 def _remember(runs: OrderedDict[str, None], run_id: str) -> None:

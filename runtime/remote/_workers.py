@@ -11,7 +11,9 @@ healthy one with the most room (`Dispatch`, request/reply): the host, not the NA
 chooses, so a silent worker is skipped within seconds (a queue group keeps delivering to a
 member until the server notices it gone, minutes by default). A run the worker did not
 accept (refused, no answer within `ACCEPT_WAIT`, no responder) has not begun: it is sent
-once more to another worker, or to the runtime's local processes (`fallback`).
+once more to another worker, or to the runtime's local processes (`fallback`). A worker
+with no room to begin a request at once may keep it waiting (`Waiting`) and asks before it
+begins it, so one its worker is lost with, or gives back, is sent elsewhere the same way.
 
 Scripts and tasks (the batch lane) go through a JetStream work-queue stream: any worker with
 room takes the next one and asks the host to confirm it (`Accepted`, by request); the host
@@ -181,6 +183,11 @@ class RemoteRun(PendingRun):
     """Why `on_start` refused it: what `outcome` raises."""
     given_back: int = 0
     """How often a worker put it back in the queue unstarted (see `_given_back`)."""
+    waiting: bool = False
+    """A request its worker took beyond its capacity and has not begun (`m.Waiting`): if
+    that worker is lost it is sent elsewhere once, not reported lost."""
+    begun: bool = False
+    """Its worker was told to begin it after it waited (`_confirm`)."""
 
 
 Fallback = Callable[[RunRequest, RemoteRun], RunResult]
@@ -432,6 +439,11 @@ class Workers:
         assert run.worker is not None
         if not await self._outbound(run) or not await self._begin(run):
             return
+        await self._send(run)
+
+    async def _send(self, run: RemoteRun) -> None:
+        """`_dispatch` once its request is ready: to its worker, then once more to another,
+        then to a local process."""
         while True:
             run.tries += 1
             why, silent, full = await self._ask(run)
@@ -491,6 +503,9 @@ class Workers:
             return why, False, False
         if isinstance(answer, m.Accepted) and answer.run == run.run_id:
             return "", False, False
+        if isinstance(answer, m.Waiting) and answer.run == run.run_id:
+            run.waiting = not run.begun  # it may have been told to begin already
+            return "", False, False
         if isinstance(answer, m.Refused):
             return answer.why or "refused", False, answer.why == "full"
         return "an unexpected answer", False, False
@@ -502,7 +517,9 @@ class Workers:
         with self._lock:
             state = self._workers.get(run.worker or "")
             gone = state.why if state is not None and state.gone else ""
-        if gone:
+        if gone and run.waiting:
+            self._again(run)
+        elif gone:
             self._end(run, Status.KILLED, WORKER_LOST.format(why=gone))
         elif run.cancel is not None and run.cancel.is_set():
             self._cancel(run)
@@ -715,7 +732,8 @@ class Workers:
                 raise WireError(f"a {event.kind!r} message is not expected on events")
 
     async def _confirm(self, name: str, event: m.Accepted, msg: Msg) -> None:
-        """Worker `name` took a queued run from the stream and asks whether to start it:
+        """Worker `name` took a queued run from the stream (or a request waited there for
+        room) and asks whether to start it:
         `Confirm` once the run's `on_start` has recorded it started, `CancelRun` for a run
         not known here (cancelled meanwhile, queued by an earlier start of the host), taken
         by another worker, or refused by `on_start`. Asked again by the same worker (its
@@ -723,6 +741,15 @@ class Workers:
         with self._lock:
             run = self._runs.get(event.run)
         stop = m.pack(m.CancelRun(event.run))
+        if run is not None and run.request is not None and run.request.lane == INTERACTIVE:
+            # a request that waited on worker `name` asks to begin (perhaps before its
+            # `Waiting` was read here): yes while it is still that worker's
+            if run.worker == name and not run.done.is_set():
+                run.waiting, run.begun = False, True
+                await _respond(msg, m.pack(m.Confirm(event.run)), name)
+            else:
+                await _respond(msg, stop, name)
+            return
         if (
             run is None
             or run.request is None
@@ -760,7 +787,11 @@ class Workers:
         asks; a confirmation of it to this worker still under way answers `CancelRun`."""
         with self._lock:
             run = self._runs.get(event.run)
-        if run is None or run.request is None or run.request.lane != BATCH or run.done.is_set():
+        if run is None or run.request is None or run.done.is_set():
+            return
+        if run.request.lane == INTERACTIVE:
+            if run.worker == name and run.waiting:
+                self._again(run)
             return
         run.given_back += 1
         if run.worker == name:
@@ -868,13 +899,50 @@ class Workers:
                 if state.healthy or not state.why.startswith("broke"):
                     state.healthy, state.why = False, why
                 state.sent, state.gone = 0, True
-            lost = [r for r in self._runs.values() if r.worker == name and r.accepted]
+            taken = [r for r in self._runs.values() if r.worker == name and r.accepted]
+            waiting = [r for r in taken if r.waiting]
+            lost = [r for r in taken if not r.waiting]
             if state is not None:
                 state.lost += len(lost)
-        if lost or (state is not None):
-            log.warning("worker %s lost (%s): %d run(s) in progress end", name, why, len(lost))
+        if taken or (state is not None):
+            log.warning(
+                "worker %s lost (%s): %d run(s) in progress end, %d not begun go elsewhere",
+                name,
+                why,
+                len(lost),
+                len(waiting),
+            )
         for run in lost:
             self._end(run, Status.KILLED, WORKER_LOST.format(why=why))
+        for run in waiting:
+            self._again(run)
+
+    def _again(self, run: RemoteRun) -> None:
+        """A request its worker took but never began (`waiting`), given back or lost with
+        the worker: sent once more to another worker (or a local process), as one that
+        worker had refused; a second time it is reported lost."""
+        previous = run.worker
+        if run.done.is_set():
+            return
+        if run.tries >= 2:
+            self._end(run, Status.KILLED, WORKER_LOST.format(why="no worker began it"))
+            return
+        with self._lock:
+            state = self._workers.get(previous or "")
+            if state is not None and state.sent > 0:
+                state.sent -= 1
+        run.waiting = run.accepted = False
+        other = self._choose(avoid=previous, busy_ok=run.busy_ok)
+        run.worker = other.name if other is not None else None
+        log.info("a request %s had not begun goes elsewhere", previous)
+
+        async def send() -> None:
+            if run.worker is None:
+                await self._fall_back(run)
+            else:
+                await self._send(run)
+
+        self._link.spawn(send)
 
     # -- stopping ----------------------------------------------------------------------------
 

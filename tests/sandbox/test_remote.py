@@ -574,6 +574,53 @@ def test_a_queued_run_whose_confirmation_is_lost_goes_to_the_next_worker(
             assert sum(served.values()) == 1, served
 
 
+def test_a_request_waits_on_a_full_worker_and_goes_elsewhere_if_it_is_lost(
+    tmp_path: Path,
+) -> None:
+    """A worker with room for one call at a time takes three (the host has no sandbox
+    process of its own): the first begins, the others wait there, not begun. A cancel ends
+    a waiting one without running it. Killed under the first, the worker loses only it:
+    the one still waiting is sent to another worker and served."""
+    with _nats.cluster(tmp_path, ["full", "spare"]) as found:
+        found.start_worker("full", capacity=1)
+        with Runtime(pool_size=0, processes=0, nats=found.url()) as host:
+            host.bridge.register("echo", lambda call, data: {"data": data})
+            remote = _workers(host)
+            _nats.wait_for(remote.available)
+            # in turn: two waiting calls begin one after the other on the same worker
+            with ThreadPoolExecutor(2) as pool:
+                both = [pool.submit(host.run, Call(CODE, "slow", [0.5])) for _ in range(2)]
+                results = [f.result(60) for f in both]
+            assert [(r.status, r.value) for r in results] == [(Status.OK, "slept")] * 2
+            assert _served(host, "full") == 2
+
+            printed: list[str] = []
+            cancel = Cancel()
+            with ThreadPoolExecutor(3) as pool:
+                first = pool.submit(host.run, Call(CODE, "slow", [3.0]))
+                time.sleep(0.5)  # it has begun
+                cancelled = pool.submit(
+                    host.run,
+                    Call(CODE, "echo", ["never"]),
+                    cancel=cancel,
+                    on_output=lambda s, t: printed.append(t),
+                )
+                waiting = pool.submit(host.run, Call(CODE, "echo", ["elsewhere"]))
+                time.sleep(0.5)  # both wait on the worker
+                cancel.set("cancelled while it waited")
+                assert cancelled.result(30).status is Status.KILLED
+                found.start_worker("spare")
+                _nats.wait_for(lambda: "spare" in _healthy(host), timeout=60)
+                found.kill_worker("full")
+                lost, served = first.result(60), waiting.result(60)
+            assert lost.status is Status.KILLED, lost
+            assert lost.message.startswith(WORKER_LOST.split("{")[0]), lost.message
+            assert (served.status, served.stdout) == (Status.OK, "echo elsewhere\n"), served
+            assert served.value["data"] == "elsewhere"
+            assert printed == []  # the cancelled call never ran
+            assert _served(host, "spare") == 1
+
+
 def test_a_run_ends_with_its_result_across_a_nats_restart(tmp_path: Path) -> None:
     """nats-server restarts while a script and a call run on a worker, and is away when
     they end: each ends with its real result once NATS is back (the worker sends a run's
