@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _wire as wire
+from .._bundles import MAX_BYTES
 from .._http import ResponseChunk
 from .._result import RunResult
 from .._wire import Message, RunRequest, Stream
@@ -47,6 +48,16 @@ BATCH_SUBJECT = f"{PREFIX}.jobs.batch"
 ACK_WAIT = 10.0
 """Seconds a worker may hold a queued run it has taken without acknowledging it (it
 acknowledges as it starts it) before the stream gives it to another."""
+
+BUNDLE_BYTES = MAX_BYTES
+"""Bytes of widgets' files and bytecode a worker keeps for requests sent without them,
+least recently used first out; the host counts what it sent each worker against the same
+bound, so the two mostly agree (when not, the worker answers `LACKING`)."""
+FULL = "full"
+"""A `Refused` dispatch's `why` when the worker has no room (the host may ask again)."""
+LACKING = "lacking"
+"""A `Refused` dispatch's `why` when it came without its files (by its bundle's digest)
+and the worker does not hold them: the host sends it again with them."""
 
 TO_WORKER: dict[str, type[Message]] = {}
 """What the host sends a worker."""
@@ -83,6 +94,8 @@ class Dispatch(Message):
 
     run: str
     request: RunRequest
+    """Without its files and bytecode (`files` None) when the host believes the worker
+    holds them, by `request.bundle` (see `_serve.Worker` and `_workers.Workers._ask`)."""
     timeout: float
     packages: str | None = None
     """The digest of its packages environment (`request.packages` is None: the host's
@@ -137,9 +150,9 @@ class Waiting(Message):
 @_declare(FROM_WORKER, "refused")
 @dataclass(frozen=True, slots=True)
 class Refused(Message):
-    """The worker did not start the run (full, or stopping): nothing ran. The answer to a
-    `Dispatch`, or, on the events subject, a queued run the worker put back in the queue
-    after its requests to start it went unanswered."""
+    """The worker did not start the run (full, stopping, or `LACKING` the files it was sent
+    without): nothing ran. The answer to a `Dispatch`, or, on the events subject, a queued
+    run the worker put back in the queue after its requests to start it went unanswered."""
 
     run: str
     why: str

@@ -45,7 +45,9 @@ from nats.aio.msg import Msg
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
+from .. import _bundles
 from .._bridge import Bridge, HostCall, error_frame
+from .._bundles import Shelf
 from .._cancel import Cancel
 from .._http import ResponseChunk
 from .._limits import TOO_LONG
@@ -161,6 +163,9 @@ class Worker:
         (`time.monotonic()`): none has begun, and each asks the host before it does."""
         self._asking = 0
         """Waiting requests whose turn has come, asking the host whether to begin."""
+        self._bundles = Shelf(m.BUNDLE_BYTES)
+        """The widgets' files and bytecode it was sent, by digest: the host sends a request
+        without them while it believes they are kept here (`Dispatch`)."""
         self._ends: set[asyncio.Task[None]] = set()
         """Runs' ends being sent until the host confirms them."""
         self._batch = 0
@@ -263,6 +268,8 @@ class Worker:
         if not isinstance(dispatch, m.Dispatch):
             return
         why = self._refusal(dispatch)
+        if not why:
+            dispatch, why = self._with_files(dispatch)
         if why:
             await msg.respond(m.pack(m.Refused(run=dispatch.run, why=why)))
             return
@@ -283,8 +290,6 @@ class Worker:
         interactive = self._interactive() + len(self._waiting)
         if self._closing:
             return "stopping"
-        if dispatch.request.files is None:
-            return "the run came without its files"
         if dispatch.request.packages is not None:
             return "a folder of the host's was sent"
         if dispatch.timeout <= 0:
@@ -292,8 +297,24 @@ class Worker:
         if dispatch.run in self._runs or dispatch.run in self._waiting:
             return "already running"
         if interactive >= QUEUED * self.capacity:
-            return "full"
+            return m.FULL
         return ""
+
+    def _with_files(self, dispatch: m.Dispatch) -> tuple[m.Dispatch, str]:
+        """`dispatch` with its files and bytecode: those it came with (kept by the digest
+        of what arrived), or, sent without them, those kept under its bundle's digest;
+        `LACKING` when they are not kept here (the host sends it again with them)."""
+        request = dispatch.request
+        if request.files is None:
+            content = self._bundles.get(request.bundle)
+            if content is None:
+                return dispatch, m.LACKING
+            files, bytecode = content
+            request = dataclasses.replace(request, files=files, bytecode=bytecode)
+            return dataclasses.replace(dispatch, request=request), ""
+        content = request.files, request.bytecode or {}
+        self._bundles.put(_bundles.digest(*content), _bundles.size(*content), content)
+        return dispatch, ""
 
     async def _take_queued(self) -> None:
         """Scripts and tasks from the work queue, one at a time while there is room."""
@@ -327,7 +348,11 @@ class Worker:
             log.error("a malformed queued run is dropped: %s", e)
             await message.term()
             return
-        if not isinstance(dispatch, m.Dispatch) or dispatch.request.lane != BATCH:
+        if (
+            not isinstance(dispatch, m.Dispatch)
+            or dispatch.request.lane != BATCH
+            or dispatch.request.files is None  # the host always queues a run with its files
+        ):
             await message.term()
             return
         if self._closing:

@@ -63,6 +63,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
 
+from .. import _bundles
 from .._bridge import (
     MAX_DEPTH,
     RESERVED_PREFIX,
@@ -220,6 +221,8 @@ class Workers:
         self._lock = threading.Lock()
         self._workers: dict[str, WorkerState] = {}
         self._runs: dict[str, RemoteRun] = {}
+        self._holds: dict[str, _bundles.Shelf] = {}
+        """Per worker, the bundles (files and bytecode) it is believed to hold."""
         self._turn = itertools.count()
         self._closed = False
         self._url, self._name, self._access = url, name, access
@@ -479,15 +482,32 @@ class Workers:
 
     async def _ask(self, run: RemoteRun) -> tuple[str, bool, bool]:
         """Dispatch `run` to its worker: ("", ...) when it accepted, else why not, whether
-        the worker was silent and whether it was full."""
+        the worker was silent and whether it was full. Its files and bytecode go only when
+        the worker is not believed to hold them (`_holds`); a worker that does not, after
+        all, says so and is sent them at once."""
         assert run.request is not None
         assert run.worker is not None
-        assert self._client is not None
-        left = max(0.0, run.deadline - time.monotonic())
         assert run.outbound is not None
-        message = m.Dispatch(
-            run=run.run_id, request=run.outbound, timeout=left, packages=run.digest
-        )
+        request = run.outbound
+        holds = self._holding(run.worker)
+        stripped = request.files is not None and holds.has(request.bundle)
+        why, silent, full = await self._offer(run, request, stripped)
+        if why == m.LACKING and stripped:
+            holds.discard(request.bundle)
+            why, silent, full = await self._offer(run, request, False)
+        if not why and not stripped and request.files is not None:
+            holds.put(request.bundle, _bundles.size(request.files, request.bytecode or {}))
+        return why, silent, full
+
+    async def _offer(
+        self, run: RemoteRun, request: RunRequest, stripped: bool
+    ) -> tuple[str, bool, bool]:
+        assert run.worker is not None
+        assert self._client is not None
+        if stripped:
+            request = dataclasses.replace(request, files=None, bytecode=None)
+        left = max(0.0, run.deadline - time.monotonic())
+        message = m.Dispatch(run=run.run_id, request=request, timeout=left, packages=run.digest)
         try:
             reply = await self._client.request(
                 m.subject("work", run.worker), m.pack(message), timeout=ACCEPT_WAIT
@@ -507,8 +527,16 @@ class Workers:
             run.waiting = not run.begun  # it may have been told to begin already
             return "", False, False
         if isinstance(answer, m.Refused):
-            return answer.why or "refused", False, answer.why == "full"
+            return answer.why or "refused", False, answer.why == m.FULL
         return "an unexpected answer", False, False
+
+    def _holding(self, name: str) -> _bundles.Shelf:
+        """The bundles worker `name` is believed to hold (names and sizes)."""
+        with self._lock:
+            holds = self._holds.get(name)
+            if holds is None:
+                holds = self._holds[name] = _bundles.Shelf(m.BUNDLE_BYTES)
+            return holds
 
     def _accepted(self, run: RemoteRun) -> None:
         """Its worker has it (its events may have come first): a worker lost meanwhile
@@ -899,6 +927,7 @@ class Workers:
                 if state.healthy or not state.why.startswith("broke"):
                     state.healthy, state.why = False, why
                 state.sent, state.gone = 0, True
+            self._holds.pop(name, None)  # one started again under its name holds nothing
             taken = [r for r in self._runs.values() if r.worker == name and r.accepted]
             waiting = [r for r in taken if r.waiting]
             lost = [r for r in taken if not r.waiting]

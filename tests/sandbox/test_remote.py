@@ -621,6 +621,69 @@ def test_a_request_waits_on_a_full_worker_and_goes_elsewhere_if_it_is_lost(
             assert _served(host, "spare") == 1
 
 
+def test_a_widgets_files_go_to_a_worker_once(tmp_path: Path) -> None:
+    """A request goes with its widget's files and bytecode only the first time: after that
+    by their digest, which the worker looks up. A worker that does not hold them after all
+    (the host's belief is wrong here on purpose) says so, and gets them at once."""
+    import json
+
+    import nats
+    from nats.aio.msg import Msg
+
+    from widgetbox.runtime.remote import _messages as m
+
+    sent: list[tuple[str, bool]] = []  # each dispatch's bundle, and whether files came
+
+    async def watch(ready: threading.Event, stop: threading.Event) -> None:
+        client = await nats.connect(found.url())
+
+        async def seen(msg: Msg) -> None:
+            request = json.loads(msg.data)["request"]
+            sent.append((request["bundle"], request["files"] is not None))
+
+        await client.subscribe("wb.work.once", cb=seen)
+        await client.flush()
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        await client.close()
+
+    with _nats.cluster(tmp_path, ["once"]) as found:
+        found.start_worker("once")
+        with Runtime(pool_size=0, processes=0, nats=found.url()) as host:
+            host.bridge.register("echo", lambda call, data: {"data": data})
+            remote = _workers(host)
+            _nats.wait_for(remote.available)
+            host.run(Call(CODE, "echo", [0]))  # its bytecode is compiled after a first run
+            _nats.wait_for(lambda: host._bundles.bytecode.lookup_complete(CODE)[1])
+            ready, stop = threading.Event(), threading.Event()
+            watcher = threading.Thread(target=lambda: asyncio.run(watch(ready, stop)))
+            watcher.start()
+            try:
+                assert ready.wait(10)
+                for n in range(3):
+                    result = host.run(Call(CODE, "echo", [n]))
+                    assert (result.status, result.value["data"]) == (Status.OK, n), result
+                other = Code.single(CODE.files["main.py"] + "\n# another version\n")
+                host._bundles.of(other)  # has its bytecode compiled: the bundle is final
+                _nats.wait_for(lambda: host._bundles.bytecode.lookup_complete(other)[1])
+                bundle = host._bundles.of(other)
+                remote._holding("once").put(bundle.digest, bundle.size)  # wrongly believed
+                result = host.run(Call(other, "echo", ["again"]))
+                assert (result.status, result.value["data"]) == (Status.OK, "again"), result
+                _nats.wait_for(lambda: len(sent) == 5)
+            finally:
+                stop.set()
+                watcher.join(10)
+            # the bundle with its bytecode: with its files the first time, then by digest
+            assert [files for _, files in sent[:3]] == [True, False, False], sent
+            assert len({bundle for bundle, _ in sent[:3]}) == 1, sent
+            # the wrong belief: sent without them, then again with them
+            assert sent[3:] == [(bundle.digest, False), (bundle.digest, True)], sent
+            assert _served(host, "once") == 5
+            assert m.LACKING == "lacking"
+
+
 def test_a_run_ends_with_its_result_across_a_nats_restart(tmp_path: Path) -> None:
     """nats-server restarts while a script and a call run on a worker, and is away when
     they end: each ends with its real result once NATS is back (the worker sends a run's
