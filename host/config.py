@@ -340,9 +340,9 @@ class SandboxSettings(Section):
         _optional_password,
         "Sandbox workers on other machines (`widgetbox worker`): the NATS server(s) they and "
         "this server share, `nats://USER:PASSWORD@HOST:4222` (`tls://` for TLS; no "
-        "`USER:PASSWORD@` with `nats_nkey`; comma-separated for a cluster). Requests, server "
-        "calls, scripts and tasks go to workers with room, the rest to this machine's "
-        "sandbox processes. Unset: only local processes.",
+        "`USER:PASSWORD@` with `nats_nkey` or `nats_creds`; comma-separated for a "
+        "cluster). Requests, server calls, scripts and tasks go to workers with room, the "
+        "rest to this machine's sandbox processes. Unset: only local processes.",
     )
     nats_ca: Path | None = setting(
         None,
@@ -371,6 +371,14 @@ class SandboxSettings(Section):
         "With `nats_url`: a file holding this server's NATS user nkey seed (`widgetbox "
         "nkey FILE` makes one and prints the public key for nats-server's configuration), "
         "in place of a user and password in the URL.",
+        shown="none",
+    )
+    nats_creds: Path | None = setting(
+        None,
+        _optional_file,
+        "With `nats_url`: a NATS user credentials file (a user JWT and its nkey seed, as "
+        "`nsc` makes them and managed NATS services give them), for a NATS server in "
+        "operator (JWT) mode, in place of a user and password in the URL.",
         shown="none",
     )
     persistent_requests: int = setting(
@@ -899,7 +907,7 @@ def _inconsistencies(config: Config) -> list[str]:
 def _nats_inconsistencies(sandbox: SandboxSettings) -> list[str]:
     named = [
         name
-        for name in ("nats_ca", "nats_cert", "nats_key", "nats_nkey")
+        for name in ("nats_ca", "nats_cert", "nats_key", "nats_nkey", "nats_creds")
         if getattr(sandbox, name) is not None
     ]
     problems = []
@@ -907,6 +915,11 @@ def _nats_inconsistencies(sandbox: SandboxSettings) -> list[str]:
         problems.append(f"{', '.join(named)} set but nats_url is not: set it, or unset them")
     if sandbox.nats_key is not None and sandbox.nats_cert is None:
         problems.append("nats_key is set but nats_cert is not: a client key needs its certificate")
+    if sandbox.nats_nkey is not None and sandbox.nats_creds is not None:
+        problems.append(
+            "nats_nkey and nats_creds are both set: a credentials file has its own seed, "
+            "set one of them"
+        )
     return problems
 
 

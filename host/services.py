@@ -281,5 +281,9 @@ def _nats_access(config: Config) -> Access | None:
     from widgetbox.runtime.remote import Access  # nats-py only when NATS is set
 
     return Access(
-        ca=sandbox.nats_ca, cert=sandbox.nats_cert, key=sandbox.nats_key, nkey=sandbox.nats_nkey
+        ca=sandbox.nats_ca,
+        cert=sandbox.nats_cert,
+        key=sandbox.nats_key,
+        nkey=sandbox.nats_nkey,
+        creds=sandbox.nats_creds,
     )

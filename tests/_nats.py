@@ -7,6 +7,7 @@ each worker a separate `widgetbox worker` process."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests._certs import Issued
+from tests._nats_jwt import Operator
 from widgetbox.runtime.remote import Access, public_key
 from widgetbox.runtime.remote._auth import HOST_USER, server_config
 
@@ -75,10 +77,14 @@ class Cluster:
     tls: Tls | None = None
     nkeys: Mapping[str, Path] = field(default_factory=dict)
     """Users (workers by name, the host as HOST_USER) known by an nkey: their seed files."""
+    operator: Operator | None = None
+    """NATS in operator (JWT) mode: every user then logs in with a credentials file."""
+    creds: dict[str, Path] = field(default_factory=dict)
+    """Users' credentials files (operator mode), by name (the host as HOST_USER)."""
 
     def url(self, user: str = HOST_USER) -> str:
         scheme = "tls" if self.tls is not None else "nats"
-        if user in self.nkeys:
+        if user in self.nkeys or user in self.creds:
             return f"{scheme}://{self.address}:{self.port}"
         password = self.host_password if user == HOST_USER else self.passwords[user]
         return f"{scheme}://{user}:{password}@{self.address}:{self.port}"
@@ -91,6 +97,7 @@ class Cluster:
             cert=client.cert if client is not None else None,
             key=client.key if client is not None else None,
             nkey=self.nkeys.get(user),
+            creds=self.creds.get(user),
         )
 
     def worker_args(self, name: str) -> list[str]:
@@ -98,23 +105,12 @@ class Cluster:
         access = self.access(name)
         options = (("--nats-ca", access.ca), ("--nats-cert", access.cert))
         options += (("--nats-key", access.key), ("--nats-nkey", access.nkey))
+        options += (("--nats-creds", access.creds),)
         return [part for option, path in options if path for part in (option, str(path))]
 
     def start_server(self) -> None:
         config = self.folder / "nats.conf"
-        config.write_text(
-            server_config(
-                listen=f"{self.address}:{self.port}",
-                store_dir=self.folder / "jetstream",
-                host_password=None if HOST_USER in self.nkeys else self.host_password,
-                workers={n: p for n, p in self.passwords.items() if n not in self.nkeys},
-                host_nkey=public_key(self.nkeys[HOST_USER]) if HOST_USER in self.nkeys else None,
-                worker_nkeys={
-                    n: public_key(seed) for n, seed in self.nkeys.items() if n != HOST_USER
-                },
-                tls=self.tls.block() if self.tls is not None else None,
-            )
-        )
+        config.write_text(self._config())
         with (self.folder / "nats.log").open("ab") as log:  # the child keeps its own
             self.server = subprocess.Popen(
                 [NATS_SERVER, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT
@@ -125,6 +121,22 @@ class Cluster:
                 return
             time.sleep(0.05)
         raise RuntimeError("nats-server did not start")
+
+    def _config(self) -> str:
+        text = server_config(
+            listen=f"{self.address}:{self.port}",
+            store_dir=self.folder / "jetstream",
+            host_password=None if HOST_USER in self.nkeys else self.host_password,
+            workers={n: p for n, p in self.passwords.items() if n not in self.nkeys},
+            host_nkey=public_key(self.nkeys[HOST_USER]) if HOST_USER in self.nkeys else None,
+            worker_nkeys={n: public_key(seed) for n, seed in self.nkeys.items() if n != HOST_USER},
+            tls=self.tls.block() if self.tls is not None else None,
+        )
+        if self.operator is None:
+            return text
+        config = json.loads(text)  # users come from the operator's accounts instead
+        del config["authorization"]
+        return json.dumps(config | self.operator.server_block(), indent=2)
 
     def stop_server(self) -> None:
         if self.server is not None:
@@ -201,7 +213,16 @@ def cluster(
     *,
     tls: Tls | None = None,
     nkeys: Mapping[str, Path] | None = None,
+    operator: bool = False,
 ) -> Iterator[Cluster]:
+    """nats-server on `address` with a user for the host and each of `names`: by password,
+    by nkey (`nkeys`: seed files by user), or, with `operator`, in operator (JWT) mode with
+    a credentials file each."""
+    jwt = Operator(folder) if operator else None
+    creds = {}
+    if jwt is not None:
+        creds[HOST_USER] = jwt.credentials(HOST_USER, worker=False)
+        creds |= {name: jwt.credentials(name, worker=True) for name in names}
     found = Cluster(
         folder=folder,
         port=free_port(),
@@ -210,6 +231,8 @@ def cluster(
         address=address,
         tls=tls,
         nkeys=dict(nkeys or {}),
+        operator=jwt,
+        creds=creds,
     )
     found.start_server()
     try:

@@ -21,8 +21,8 @@ from widgetbox.runtime import ArtifactError, prepare
     required=True,
     envvar="NATS_URL",
     help="The NATS server(s), comma-separated: nats://USER:PASSWORD@HOST:4222, or "
-    "tls://... for TLS, or without USER:PASSWORD with --nats-nkey (or $NATS_URL, which "
-    "keeps a password out of the process list).",
+    "tls://... for TLS, or without USER:PASSWORD with --nats-nkey or --nats-creds (or "
+    "$NATS_URL, which keeps a password out of the process list).",
 )
 @click.option(
     "--nats-ca",
@@ -57,6 +57,15 @@ from widgetbox.runtime import ArtifactError, prepare
     "in the URL (`widgetbox nkey FILE` makes one). The seed stays in the file.",
 )
 @click.option(
+    "--nats-creds",
+    "creds",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A NATS user credentials file (a user JWT and its seed, as `nsc` makes them and "
+    "managed NATS services give them), for a NATS server in operator (JWT) mode, in place "
+    "of a user and password in the URL.",
+)
+@click.option(
     "--name",
     default=None,
     help="This worker's name: letters, digits, - and _ (default: the host name). Its NATS "
@@ -81,6 +90,7 @@ def worker_command(
     cert: Path | None,
     key: Path | None,
     nkey: Path | None,
+    creds: Path | None,
     name: str | None,
     processes: int | None,
     capacity: int | None,
@@ -98,14 +108,15 @@ def worker_command(
 
     Between machines, use TLS (a tls:// URL; --nats-ca for a private CA; --nats-cert and
     --nats-key if the NATS server asks for a client certificate) and an nkey
-    (--nats-nkey) or a password kept in $NATS_URL. If NATS refuses the worker (its
+    (--nats-nkey), a credentials file for a server in operator mode (--nats-creds), or a
+    password kept in $NATS_URL. If NATS refuses the worker (its
     certificate, the credentials), the worker says why and exits with status 1.
     """
     from widgetbox.runtime.remote import Access, Refused, Worker, run_worker
 
     settings = load_config(config_file)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    access = Access(ca=ca, cert=cert, key=key, nkey=nkey)
+    access = Access(ca=ca, cert=cert, key=key, nkey=nkey, creds=creds)
     try:
         access.check()  # before the interpreter is prepared, which may take minutes
     except ValueError as e:

@@ -5,6 +5,9 @@
   for a server that asks for one (`cert`, `key`: mutual TLS).
 - An nkey seed file (`nkey`) in place of a password: the server knows only the public key,
   and the client signs the server's nonce with the seed, so no secret crosses the network.
+- A user credentials file (`creds`: a user JWT and its nkey seed) for a server in operator
+  (JWT) mode, as `nsc` makes them and managed NATS services hand them out: the server
+  trusts the JWT's signing chain, and the seed signs its nonce as above.
 
 Secrets stay in files, named by path: nats-py reads the seed when it signs a connection's
 nonce, and nothing here logs or shows a file's contents. Once TLS is asked for (a
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +52,8 @@ class Access:
     """Its private key (PEM), if not in `cert`'s file."""
     nkey: Path | None = None
     """A user nkey seed (`SU...`), in place of a user and password in the URL."""
+    creds: Path | None = None
+    """A user credentials file (a user JWT and its seed), for a server in operator mode."""
 
     @property
     def wants_tls(self) -> bool:
@@ -77,8 +83,12 @@ class Access:
     def check(self) -> None:
         """Raise ValueError saying what is wrong with the files, before any connection."""
         self.tls()
+        if self.nkey is not None and self.creds is not None:
+            raise ValueError("an nkey seed or a credentials file, not both (the file has a seed)")
         if self.nkey is not None:
             public_key(self.nkey)
+        if self.creds is not None:
+            credentials_user(self.creds)
 
     def options(self) -> dict[str, Any]:
         """nats-py's connection options for these files (TLS, the seed's path)."""
@@ -88,6 +98,8 @@ class Access:
             options["tls"] = context
         if self.nkey is not None:
             options["nkeys_seed"] = str(self.nkey)
+        if self.creds is not None:
+            options["user_credentials"] = str(self.creds)
         return options
 
 
@@ -136,8 +148,9 @@ def refusal(error: BaseException) -> str | None:
     if isinstance(error, errors.AuthorizationError) or "authorization violation" in text:
         return (
             "the NATS server refused the credentials (Authorization Violation): check the "
-            "user and password in the URL, or the nkey seed file and the public key "
-            "nats-server's configuration has for it"
+            "user and password in the URL, the nkey seed file and the public key "
+            "nats-server's configuration has for it, or that the credentials file's user "
+            "belongs to an account this server knows"
         )
     return None
 
@@ -151,14 +164,22 @@ def public_key(seed_file: Path) -> str:
     so when it signs); ValueError naming the file, never its contents. Warns when others
     on this machine may read it."""
     try:
-        import nkeys  # type: ignore[import-untyped] # only with an nkey
-    except ImportError:
-        raise ValueError("nkeys need the nkeys package: pip install 'widgetbox[workers]'") from None
-    try:
         raw = bytearray(seed_file.read_bytes().strip())
         mode = seed_file.stat().st_mode
     except OSError as e:
         raise ValueError(f"{seed_file}: cannot be read ({e.strerror})") from None
+    found = _seed_public_key(raw, seed_file)
+    if mode & 0o077:
+        log.warning("%s may be read by other users of this machine: chmod 600 it", seed_file)
+    return found
+
+
+def _seed_public_key(raw: bytearray, source: Path) -> str:
+    """The public key of the user seed `raw` (from the file `source`), checked whole."""
+    try:
+        import nkeys  # type: ignore[import-untyped] # only with an nkey or credentials
+    except ImportError:
+        raise ValueError("nkeys need the nkeys package: pip install 'widgetbox[workers]'") from None
     try:
         # whole: the right kind, 32 bytes, and its checksum (which nkeys does not check)
         prefix, key = nkeys.decode_seed(bytes(raw))
@@ -167,15 +188,12 @@ def public_key(seed_file: Path) -> str:
         pair = nkeys.from_seed(raw)
     except (ValueError, TypeError, nkeys.NkeysError):
         raise ValueError(
-            f"{seed_file}: not an nkey user seed (one line starting SU; `widgetbox nkey` makes one)"
+            f"{source}: not an nkey user seed (one line starting SU; `widgetbox nkey` makes one)"
         ) from None
     try:
-        found = bytes(pair.public_key).decode()
+        return str(bytes(pair.public_key).decode())
     finally:
         pair.wipe()
-    if mode & 0o077:
-        log.warning("%s may be read by other users of this machine: chmod 600 it", seed_file)
-    return found
 
 
 def new_seed(seed_file: Path) -> str:
@@ -188,3 +206,37 @@ def new_seed(seed_file: Path) -> str:
     with os.fdopen(descriptor, "wb") as out:
         out.write(seed + b"\n")
     return public_key(seed_file)
+
+
+JWT_BLOCK = re.compile(rb"-{3,}BEGIN NATS USER JWT-{3,}\s*\n\s*([A-Za-z0-9_.=-]+)\s*\n")
+SEED_BLOCK = re.compile(rb"-{3,}BEGIN USER NKEY SEED-{3,}\s*\n\s*(SU[A-Z2-7]+)\s*\n")
+
+
+def credentials_user(creds_file: Path) -> str:
+    """The user (the public key) of the credentials file `creds_file`, checked as nats-py
+    would only check it when it connects: a user JWT, and a user seed whose public key is
+    the JWT's subject. ValueError naming the file, never its contents; warns when others on
+    this machine may read it (it holds a seed)."""
+    import base64
+    import json
+
+    try:
+        raw = creds_file.read_bytes()
+        mode = creds_file.stat().st_mode
+    except OSError as e:
+        raise ValueError(f"{creds_file}: cannot be read ({e.strerror})") from None
+    jwt, seed = JWT_BLOCK.search(raw), SEED_BLOCK.search(raw)
+    what = "not a NATS user credentials file (a user JWT and its seed, as nsc makes them)"
+    if jwt is None or seed is None:
+        raise ValueError(f"{creds_file}: {what}")
+    try:
+        claims = jwt.group(1).split(b".")[1]
+        subject = json.loads(base64.urlsafe_b64decode(claims + b"=" * (-len(claims) % 4)))["sub"]
+    except (IndexError, ValueError, KeyError, TypeError):
+        raise ValueError(f"{creds_file}: {what}: its JWT cannot be read") from None
+    found = _seed_public_key(bytearray(seed.group(1)), creds_file)
+    if found != subject:
+        raise ValueError(f"{creds_file}: its seed is not the JWT's user's")
+    if mode & 0o077:
+        log.warning("%s may be read by other users of this machine: chmod 600 it", creds_file)
+    return found

@@ -1,10 +1,10 @@
 """How the host and its workers reach NATS (runtime/remote/_access.py), against a real
 nats-server on loopback: over TLS with a private CA and client certificates (mutual TLS),
-and logging in with nkeys instead of passwords, each user with the same subject
-permissions as a password user. A worker that cannot prove itself, or does not trust the
-server, exits at once saying why (and never shows its secret); the host says why in its
-state and runs everything locally meanwhile; a client told to use TLS sends nothing to a
-server that does not offer it."""
+and logging in with nkeys or credentials files (operator mode) instead of passwords, each
+user with the same subject permissions as a password user. A worker that cannot prove
+itself, or does not trust the server, exits at once saying why (and never shows its
+secret); the host says why in its state and runs everything locally meanwhile; a client
+told to use TLS sends nothing to a server that does not offer it."""
 
 from __future__ import annotations
 
@@ -278,6 +278,111 @@ def test_an_nkey_worker_can_act_only_as_itself(
     errors = asyncio.run(attempt())
     assert len([e for e in errors if "permissions violation" in e.lower()]) == 2, errors
     assert not any("wb.beat.n1" in e for e in errors)
+
+
+# -- credentials files (operator mode) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def jwt_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_nats.Cluster]:
+    """nats-server in operator (JWT) mode: the host and each worker log in with a
+    credentials file, a worker's JWT holding its permissions."""
+    folder = tmp_path_factory.mktemp("nats-jwt")
+    with _nats.cluster(folder, ("j1", "j2"), operator=True) as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def jwt_host(jwt_cluster: _nats.Cluster) -> Iterator[Runtime]:
+    runtime = _host(jwt_cluster)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def test_a_call_goes_through_a_worker_logged_in_with_credentials(
+    jwt_cluster: _nats.Cluster, jwt_host: Runtime
+) -> None:
+    config = (jwt_cluster.folder / "nats.conf").read_text()
+    assert '"operator"' in config
+    assert '"authorization"' not in config  # no users, no passwords
+    assert "@" not in jwt_cluster.url("j1")
+    _served_through(jwt_cluster, jwt_host, "j1")
+
+
+def test_credentials_of_another_account_are_refused_saying_why(
+    jwt_cluster: _nats.Cluster,
+) -> None:
+    from tests._nats_jwt import _Key
+
+    assert jwt_cluster.operator is not None
+    import nkeys  # type: ignore[import-untyped]
+
+    stranger = jwt_cluster.operator.credentials(
+        "j2", worker=True, account=_Key.new(nkeys.PREFIX_BYTE_ACCOUNT)
+    )
+    log = _refused(jwt_cluster, "j2", ["--nats-creds", str(stranger)])
+    assert "NATS refused worker j2: the NATS server refused the credentials" in log, log
+    assert "credentials file" in log
+    assert "SU" not in log.split("NATS refused", 1)[1]  # no seed shown
+
+
+def test_a_worker_logged_in_with_credentials_can_act_only_as_itself(
+    jwt_cluster: _nats.Cluster,
+) -> None:
+    """The worker's JWT holds the permissions its password user would have."""
+    import nats
+
+    async def attempt() -> list[str]:
+        errors: list[str] = []
+
+        async def on_error(e: Exception) -> None:
+            errors.append(str(e))
+
+        client = await nats.connect(
+            jwt_cluster.url("j1"),
+            user_credentials=str(jwt_cluster.creds["j1"]),
+            error_cb=on_error,
+            inbox_prefix="_INBOX.j1",
+            allow_reconnect=False,
+        )
+        try:
+            await client.subscribe("wb.work.j2")
+            await client.publish("wb.events.j2", b"{}")
+            await client.publish("wb.beat.j1", b"")  # its own: allowed
+            await client.flush(2)
+            await asyncio.sleep(0.3)
+        finally:
+            await client.close()
+        return errors
+
+    errors = asyncio.run(attempt())
+    assert len([e for e in errors if "permissions violation" in e.lower()]) == 2, errors
+    assert not any("wb.beat.j1" in e for e in errors)
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("not a credentials file", "not a NATS user credentials file"),
+        ("mismatch", "its seed is not the JWT's user's"),
+    ],
+)
+def test_a_credentials_file_is_checked_before_connecting(
+    jwt_cluster: _nats.Cluster, tmp_path: Path, content: str, why: str
+) -> None:
+    path = tmp_path / "bad.creds"
+    if content == "mismatch":  # one user's JWT with another's seed
+        marker = "-----BEGIN USER NKEY SEED"
+        j1, j2 = (jwt_cluster.creds[n].read_text().split(marker) for n in ("j1", "j2"))
+        path.write_text(j1[0] + marker + j2[1])
+    else:
+        path.write_text(content)
+    with pytest.raises(ValueError, match=why):
+        Access(creds=path).check()
+    with pytest.raises(ValueError, match="not both"):
+        Access(creds=jwt_cluster.creds["j1"], nkey=path).check()
 
 
 def test_a_client_told_to_use_tls_sends_nothing_to_a_server_without_it(

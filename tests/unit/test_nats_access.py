@@ -133,6 +133,11 @@ def test_the_nats_settings_are_checked(tmp_path: Path) -> None:
         load(settings, environ={"WIDGETBOX_NATS_URL": "x", "WIDGETBOX_NATS_NKEY": "/no/such"})
     with pytest.raises(ConfigError, match="a client key needs its certificate"):
         load(settings, environ={"WIDGETBOX_NATS_URL": "x", "WIDGETBOX_NATS_KEY": str(ca)})
+    both = {"WIDGETBOX_NATS_NKEY": str(ca), "WIDGETBOX_NATS_CREDS": str(ca)}
+    with pytest.raises(ConfigError, match="nats_nkey and nats_creds are both set"):
+        load(settings, environ={"WIDGETBOX_NATS_URL": "x", **both})
+    with pytest.raises(ConfigError, match="nats_creds set but nats_url is not"):
+        load(settings, environ={"WIDGETBOX_NATS_CREDS": str(ca)})
 
 
 def test_urls_are_logged_without_users_and_passwords() -> None:
