@@ -241,6 +241,47 @@ def cluster(
         found.close()
 
 
+FORBIDDEN_SUBSCRIBE = ("wb.work.{other}", "wb.events.{other}", "wb.host.*", "_INBOX.{other}.>")
+FORBIDDEN_PUBLISH = ("wb.work.{other}", "wb.events.{other}", "wb.beat.{other}", "wb.jobs.batch")
+
+
+def acting_as_another(url: str, name: str, other: str, **login: str) -> list[str]:
+    """Worker `name`'s NATS user (at `url`, with nats-py's `login` options: a seed, a
+    credentials file) tries to read another's work, events and replies and the host's calls,
+    and to publish as the host or as `other`, then publishes its own heartbeat: the
+    permission errors the server answered (one per forbidden subject, when it holds)."""
+    import asyncio
+
+    import nats
+
+    async def attempt() -> list[str]:
+        errors: list[str] = []
+
+        async def on_error(e: Exception) -> None:
+            errors.append(str(e))
+
+        client = await nats.connect(
+            url,
+            error_cb=on_error,
+            inbox_prefix=f"_INBOX.{name}",
+            allow_reconnect=False,
+            **login,  # type: ignore[arg-type]
+        )
+        try:
+            for subject in FORBIDDEN_SUBSCRIBE:
+                await client.subscribe(subject.format(other=other))
+            for subject in FORBIDDEN_PUBLISH:
+                await client.publish(subject.format(other=other), b"{}")
+            await client.publish(f"wb.beat.{name}", b"")  # its own: allowed
+            await client.flush(2)
+            await asyncio.sleep(0.3)
+        finally:
+            await client.close()
+        return [e for e in errors if "permissions violation" in e.lower()]
+
+    return asyncio.run(attempt())
+
+
 def wait_for(check: object, timeout: float = 15.0, step: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while not check():  # type: ignore[operator]

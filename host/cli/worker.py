@@ -13,6 +13,9 @@ from widgetbox.host.cli.notices import CompileBar, say
 from widgetbox.host.cli.options import config_option, load_config
 from widgetbox.runtime import ArtifactError, prepare
 
+A_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+"""An option naming an existing file (unset by default)."""
+
 
 @click.command(name="worker")
 @click.option(
@@ -27,8 +30,7 @@ from widgetbox.runtime import ArtifactError, prepare
 @click.option(
     "--nats-ca",
     "ca",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
+    type=A_FILE,
     help="PEM certificates of the CA that signed the NATS server's certificate (a private "
     "CA); TLS is then required, as with a tls:// URL (which otherwise trusts the system's "
     "CAs).",
@@ -36,31 +38,27 @@ from widgetbox.runtime import ArtifactError, prepare
 @click.option(
     "--nats-cert",
     "cert",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
+    type=A_FILE,
     help="This worker's client certificate (PEM), for a NATS server with `verify: true`; "
     "its key in the same file or in --nats-key.",
 )
 @click.option(
     "--nats-key",
     "key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
+    type=A_FILE,
     help="The client certificate's private key (PEM).",
 )
 @click.option(
     "--nats-nkey",
     "nkey",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
+    type=A_FILE,
     help="A file holding this worker's NATS user nkey seed, in place of a user and password "
     "in the URL (`widgetbox nkey FILE` makes one). The seed stays in the file.",
 )
 @click.option(
     "--nats-creds",
     "creds",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
+    type=A_FILE,
     help="A NATS user credentials file (a user JWT and its seed, as `nsc` makes them and "
     "managed NATS services give them), for a NATS server in operator (JWT) mode, in place "
     "of a user and password in the URL.",

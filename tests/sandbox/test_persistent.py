@@ -153,6 +153,14 @@ def route(
     return runtime.run(job, limits=limits, context={"visitor": visitor})
 
 
+def answer(runtime: Runtime, persistent: Persistent, path: str, **query: str) -> bytes:
+    """The body of the route at `path`, which must answer."""
+    result = route(runtime, persistent, path, **query)
+    assert result.status is Status.OK, result.message
+    assert result.response is not None
+    return result.response.body
+
+
 def count(result: RunResult) -> int:
     assert result.status is Status.OK, result.message + result.stderr
     assert result.response is not None
@@ -244,15 +252,8 @@ def test_recycled_after_idle_time(runtime: Runtime) -> None:
 
 def test_scratch_files_are_kept_with_the_interpreter(runtime: Runtime) -> None:
     persistent = keep("scratch")
-
-    def body(**query: str) -> bytes:
-        result = route(runtime, persistent, "/scratch", **query)
-        assert result.status is Status.OK, result.message
-        assert result.response is not None
-        return result.response.body
-
-    assert body(write="first") == b"first"
-    assert body() == b"first"
+    assert answer(runtime, persistent, "/scratch", write="first") == b"first"
+    assert answer(runtime, persistent, "/scratch") == b"first"
     assert route(runtime, None, "/scratch").response.body == b"none"  # type: ignore[union-attr]
 
 
@@ -260,16 +261,9 @@ def test_every_request_starts_in_the_scratch_folder(runtime: Runtime) -> None:
     """A request that changed the working folder leaves the next one where every run
     starts (the driver changes it back only when it differs)."""
     persistent = keep("cwd")
-
-    def cwd(**query: str) -> bytes:
-        result = route(runtime, persistent, "/cwd", **query)
-        assert result.status is Status.OK, result.message
-        assert result.response is not None
-        return result.response.body
-
-    assert cwd(to="/widget") == b"/tmp"
-    assert cwd(to="/tmp/below") == b"/tmp"
-    assert cwd() == b"/tmp"
+    assert answer(runtime, persistent, "/cwd", to="/widget") == b"/tmp"
+    assert answer(runtime, persistent, "/cwd", to="/tmp/below") == b"/tmp"
+    assert answer(runtime, persistent, "/cwd") == b"/tmp"
 
 
 def test_one_visitors_call_context_never_reaches_the_next(runtime: Runtime) -> None:

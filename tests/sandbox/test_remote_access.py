@@ -250,34 +250,10 @@ def test_an_nkey_worker_can_act_only_as_itself(
     nkey_cluster: _nats.Cluster, seeds: dict[str, Path]
 ) -> None:
     """The same subject permissions as a password user (`_auth.worker_permissions`)."""
-    import nats
-
-    async def attempt() -> list[str]:
-        errors: list[str] = []
-
-        async def on_error(e: Exception) -> None:
-            errors.append(str(e))
-
-        client = await nats.connect(
-            nkey_cluster.url("n1"),
-            nkeys_seed=str(seeds["n1"]),
-            error_cb=on_error,
-            inbox_prefix="_INBOX.n1",
-            allow_reconnect=False,
-        )
-        try:
-            await client.subscribe("wb.work.n2")
-            await client.publish("wb.events.n2", b"{}")
-            await client.publish("wb.beat.n1", b"")  # its own: allowed
-            await client.flush(2)
-            await asyncio.sleep(0.3)
-        finally:
-            await client.close()
-        return errors
-
-    errors = asyncio.run(attempt())
-    assert len([e for e in errors if "permissions violation" in e.lower()]) == 2, errors
-    assert not any("wb.beat.n1" in e for e in errors)
+    login = {"nkeys_seed": str(seeds["n1"])}
+    violations = _nats.acting_as_another(nkey_cluster.url("n1"), "n1", "n2", **login)
+    assert len(violations) == 8, violations
+    assert not any("wb.beat.n1" in e for e in violations)
 
 
 # -- credentials files (operator mode) ---------------------------------------------------
@@ -332,34 +308,10 @@ def test_a_worker_logged_in_with_credentials_can_act_only_as_itself(
     jwt_cluster: _nats.Cluster,
 ) -> None:
     """The worker's JWT holds the permissions its password user would have."""
-    import nats
-
-    async def attempt() -> list[str]:
-        errors: list[str] = []
-
-        async def on_error(e: Exception) -> None:
-            errors.append(str(e))
-
-        client = await nats.connect(
-            jwt_cluster.url("j1"),
-            user_credentials=str(jwt_cluster.creds["j1"]),
-            error_cb=on_error,
-            inbox_prefix="_INBOX.j1",
-            allow_reconnect=False,
-        )
-        try:
-            await client.subscribe("wb.work.j2")
-            await client.publish("wb.events.j2", b"{}")
-            await client.publish("wb.beat.j1", b"")  # its own: allowed
-            await client.flush(2)
-            await asyncio.sleep(0.3)
-        finally:
-            await client.close()
-        return errors
-
-    errors = asyncio.run(attempt())
-    assert len([e for e in errors if "permissions violation" in e.lower()]) == 2, errors
-    assert not any("wb.beat.j1" in e for e in errors)
+    login = {"user_credentials": str(jwt_cluster.creds["j1"])}
+    violations = _nats.acting_as_another(jwt_cluster.url("j1"), "j1", "j2", **login)
+    assert len(violations) == 8, violations
+    assert not any("wb.beat.j1" in e for e in violations)
 
 
 @pytest.mark.parametrize(
