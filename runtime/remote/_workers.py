@@ -22,9 +22,9 @@ answers `Confirm`, and from then on the run is that worker's. A run the host doe
 (cancelled meanwhile, or queued by an earlier start of the host) is answered `CancelRun`,
 and with no host there is no answer: nothing starts behind the host's back. A worker that
 hears no answer puts the run back and says so (`Refused`, on its events subject): a
-`Confirm` lost on its way leaves the run nobody's again, for the next worker that asks. A run queued
-when a worker dies stays queued (the stream redelivers what was taken but not
-acknowledged); one started on a worker that dies is reported lost.
+`Confirm` lost on its way leaves the run nobody's again, for the next worker that asks.
+A run queued when a worker dies stays queued (the stream redelivers what was taken but
+not acknowledged); one started on a worker that dies is reported lost.
 
 A run's end (`RunDone`, `RunFailed`) comes by request, and the worker sends it again until
 the host answers `Confirm`: the host takes the first and confirms every copy. While the
@@ -948,22 +948,23 @@ class Workers:
 
     def _again(self, run: RemoteRun) -> None:
         """A request its worker took but never began (`waiting`), given back or lost with
-        the worker: sent once more to another worker (or a local process), as one that
-        worker had refused; a second time it is reported lost."""
+        the worker: sent on as one that worker had refused, once more to another worker,
+        then to a local process (`_send`)."""
         previous = run.worker
         if run.done.is_set():
-            return
-        if run.tries >= 2:
-            self._end(run, Status.KILLED, WORKER_LOST.format(why="no worker began it"))
             return
         with self._lock:
             state = self._workers.get(previous or "")
             if state is not None and state.sent > 0:
                 state.sent -= 1
         run.waiting = run.accepted = False
-        other = self._choose(avoid=previous, busy_ok=run.busy_ok)
+        other = None if run.tries >= 2 else self._choose(avoid=previous, busy_ok=run.busy_ok)
         run.worker = other.name if other is not None else None
-        log.info("a request %s had not begun goes elsewhere", previous)
+        log.info(
+            "a request worker %s had not begun goes to %s",
+            previous,
+            run.worker or "a local sandbox process",
+        )
 
         async def send() -> None:
             if run.worker is None:
