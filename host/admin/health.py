@@ -1,5 +1,6 @@
 """The server's state, for its admin: each sandbox process (alive, its runs, its pool of
-started interpreters), the run queue, the data folder's disk, and the database's size. Every
+started interpreters), the run queue, the data folder's disk, the database's size, and the
+workers on other machines with the server's NATS connection (or why it has none). Every
 figure is read from its source when asked (the processes are asked over their pipes, at most
 a second in all), none is kept.
 """
@@ -62,6 +63,9 @@ class Health:
     """Every widget's Data Tables file."""
     workers: list[Worker]
     """Sandbox workers on other machines (none without the `nats_url` setting)."""
+    nats: str = ""
+    """This server's NATS connection: "" without the `nats_url` setting, "connected", or
+    why not (the server's refusal and what to change, or that it cannot be reached)."""
 
 
 def _files(config: Config, runtime: Runtime) -> tuple[list[Process], int, int, int, int]:
@@ -94,4 +98,14 @@ async def snapshot(config: Config, runtime: Runtime, queue: RunQueue) -> Health:
             Worker(w.name, w.healthy, w.why, w.runs, w.capacity, w.processes, w.served, w.lost)
             for w in (runtime.remote.status() if runtime.remote is not None else [])
         ],
+        nats=_nats_state(runtime),
     )
+
+
+def _nats_state(runtime: Runtime) -> str:
+    remote = runtime.remote
+    if remote is None:
+        return ""
+    if remote.connected:
+        return "connected"
+    return f"not connected: {remote.trouble or 'connecting'}"

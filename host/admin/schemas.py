@@ -101,6 +101,8 @@ class HealthOut(msgspec.Struct):
     database_bytes: int
     tables_bytes: int
     workers: list[WorkerOut] = msgspec.field(default_factory=list)
+    nats: str = ""
+    """The NATS connection: "" without workers configured, "connected", or why not."""
 
 
 def account_out(user: User, usage: Usage) -> AccountOut:
@@ -151,4 +153,5 @@ def health_out(health: Health) -> HealthOut:
             )
             for w in health.workers
         ],
+        nats=health.nats,
     )

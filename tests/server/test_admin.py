@@ -338,6 +338,7 @@ def test_health_reads_the_server_as_it_is(live: Live, root: Client, tmp_path: Pa
     database = live.config.database_path
     assert health["database_bytes"] >= database.stat().st_size > 0
     assert health["pool_size"] == live.config.sandbox.pool_size
+    assert health["nats"] == ""  # no workers configured
 
 
 def test_limits_set_in_the_app_outlive_a_restart(tmp_path: Path) -> None:

@@ -161,3 +161,25 @@ def test_a_healthy_worker_keeps_it_ready_while_local_processes_are_down(
     )
     assert gone.status_code == 200
     assert gone.json()["workers"]["unhealthy"] == 1
+
+
+def test_the_admin_health_says_how_nats_is(
+    live: Live, cluster: _nats.Cluster, tmp_path: Path
+) -> None:
+    """Connected here; refused, saying why, for a server whose password is wrong (it runs
+    everything locally meanwhile)."""
+    admin = live.user("root")  # the first account is the admin
+    assert admin.api("GET", "/api/admin/health").json()["nats"] == "connected"
+    wrong = cluster.url().replace("@", "wrong@", 1) if "@" in cluster.url() else None
+    url = wrong or f"tls://{HOST_USER}:wrong@{cluster.address}:{cluster.port}"
+    settings = {"nats_url": url, "nats_ca": cluster.access().ca}
+    with serve(tmp_path / "data", **settings) as refused:
+        root = refused.user("root")
+
+        def said() -> str | None:
+            state = str(root.api("GET", "/api/admin/health").json()["nats"])
+            return state if state.startswith("not connected: refused") else None
+
+        state = _until(said, "said why NATS refused it")
+        assert "the NATS server refused the credentials" in str(state), state
+        assert "wrong" not in str(state)  # no password shown

@@ -275,6 +275,8 @@ async function loadHealth() {
       fact("Database", bytes(health.database_bytes)),
       fact("Data Tables", bytes(health.tables_bytes)),
       fact("Interpreter pool", `${health.pool_size} kept ready`),
+      // workers on other machines: the server's NATS connection, or why it has none
+      ...(health.nats ? [fact("NATS", health.nats === "connected" ? "Connected" : health.nats)] : []),
     );
     processes.replaceChildren(
       ...health.processes.map((process, index) =>
