@@ -118,7 +118,9 @@ def _flood(page: Page, context: BrowserContext, base: str) -> dict[str, Any]:
         time.sleep(PROBE_EVERY)
     painted: float = page.evaluate("window.lastLine")
     found: dict[str, Any] = page.evaluate(AFTER_RUN)
-    run_id = page.locator(".run-info a[data-field=run]").inner_text().removeprefix("Run #")
+    # the link's text is the widget's own run number; its address ends in the run's id
+    link = page.locator(".run-info a[data-field=run]").get_attribute("href") or ""
+    run_id = link.rsplit("/", 1)[-1]
     record = call(context, base, "GET", f"/api/runs/{run_id}")
     found |= {"lag": painted - _finished_at(record), "wall": record["wall_time"], "run": run_id}
     return found
