@@ -23,6 +23,7 @@ from pathlib import Path
 from tests._certs import Issued
 from tests._nats_jwt import Operator
 from widgetbox.runtime.remote import Access, public_key
+from widgetbox.runtime.remote import _messages as m
 from widgetbox.runtime.remote._auth import HOST_USER, server_config
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
@@ -248,8 +249,10 @@ FORBIDDEN_PUBLISH = ("wb.work.{other}", "wb.events.{other}", "wb.beat.{other}", 
 def acting_as_another(url: str, name: str, other: str, **login: str) -> list[str]:
     """Worker `name`'s NATS user (at `url`, with nats-py's `login` options: a seed, a
     credentials file) tries to read another's work, events and replies and the host's calls,
-    and to publish as the host or as `other`, then publishes its own heartbeat: the
-    permission errors the server answered (one per forbidden subject, when it holds)."""
+    and to publish as the host or as `other`, then publishes on its own events subject: the
+    permission errors the server answered (one per forbidden subject, when it holds). What
+    it sends on its own subject is a message the host ignores: a running host would stop
+    trusting a worker that sent it anything malformed."""
     import asyncio
 
     import nats
@@ -272,7 +275,9 @@ def acting_as_another(url: str, name: str, other: str, **login: str) -> list[str
                 await client.subscribe(subject.format(other=other))
             for subject in FORBIDDEN_PUBLISH:
                 await client.publish(subject.format(other=other), b"{}")
-            await client.publish(f"wb.beat.{name}", b"")  # its own: allowed
+            # its own subject, allowed (an output line of no run: the host ignores it)
+            ignored = m.RunOutput(run="no-such-run", stream="stdout", text="")
+            await client.publish(f"wb.events.{name}", m.pack(ignored))
             await client.flush(2)
             await asyncio.sleep(0.3)
         finally:

@@ -83,17 +83,6 @@ async def connect(
     return client
 
 
-def new_loop() -> asyncio.AbstractEventLoop:
-    """An event loop for NATS: uvloop's where it is installed (a dependency on every system
-    but Windows, as it is the HTTP server's), which takes a dispatched run through each
-    process's loop in less time than asyncio's own."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 def where(url: str) -> str:
     """The URL(s) without their users and passwords, for the log."""
 
@@ -111,7 +100,10 @@ class Link:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.loop = new_loop()
+        # asyncio's own loop, not uvloop's: with uvloop, nats-py's reconnection after the
+        # connection went stale (a process paused, a network lost) waits for ever for the
+        # old transport to close (nats-io/nats.py#671), and a worker never comes back
+        self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name=f"{name}-nats", daemon=True)
 
     def _serve(self) -> None:

@@ -56,7 +56,7 @@ from .._runtime import Runtime
 from .._wire import BATCH, Message, WireError
 from . import _messages as m
 from ._access import Access
-from ._link import connect, new_loop, where
+from ._link import connect, where
 from ._packages import OK, EnvironmentError_, Environments
 
 log = logging.getLogger("widgetbox.runtime.remote")
@@ -619,5 +619,4 @@ def run_worker(worker: Worker, on_ready: Callable[[], None] | None = None) -> No
         with contextlib.suppress(asyncio.CancelledError):
             await serving
 
-    with asyncio.Runner(loop_factory=new_loop) as runner:
-        runner.run(main())
+    asyncio.run(main())  # asyncio's loop: see `_link.Link`

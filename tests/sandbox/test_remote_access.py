@@ -253,7 +253,7 @@ def test_an_nkey_worker_can_act_only_as_itself(
     login = {"nkeys_seed": str(seeds["n1"])}
     violations = _nats.acting_as_another(nkey_cluster.url("n1"), "n1", "n2", **login)
     assert len(violations) == 8, violations
-    assert not any("wb.beat.n1" in e for e in violations)
+    assert not any("wb.events.n1" in e for e in violations)
 
 
 # -- credentials files (operator mode) ---------------------------------------------------
@@ -311,7 +311,7 @@ def test_a_worker_logged_in_with_credentials_can_act_only_as_itself(
     login = {"user_credentials": str(jwt_cluster.creds["j1"])}
     violations = _nats.acting_as_another(jwt_cluster.url("j1"), "j1", "j2", **login)
     assert len(violations) == 8, violations
-    assert not any("wb.beat.j1" in e for e in violations)
+    assert not any("wb.events.j1" in e for e in violations)
 
 
 @pytest.mark.parametrize(

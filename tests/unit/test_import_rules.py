@@ -108,13 +108,12 @@ def within(name: str, package: str) -> bool:
 
 def runtime_problem(file: str, name: str, level: int) -> str | None:
     """runtime/ imports only the standard library, wasmtime and itself; runtime/remote/ the
-    NATS client and nkeys too (the optional `workers` extra), and uvloop for its NATS loop
-    where it is installed (a dependency on every system but Windows)."""
+    NATS client and nkeys too (the optional `workers` extra)."""
     if within(name, "widgetbox.runtime"):
         return None
     if level == 0 and top(name) in STDLIB | {"wasmtime"}:
         return None
-    if top(name) in {"nats", "nkeys", "uvloop"} and file.startswith("runtime/remote/"):
+    if top(name) in {"nats", "nkeys"} and file.startswith("runtime/remote/"):
         return None
     return "runtime/ may import only the standard library, wasmtime and itself"
 
