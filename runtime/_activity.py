@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -109,6 +109,8 @@ class Activity:
         """Takes each chunk of a streamed response (None: they are kept for the result)."""
         self.streamed: Streamed | None = None
         """Set by the first chunk of a streamed response."""
+        self.files: Mapping[str, bytes] = {}
+        """The widget's files and bytecode the door hands over (`widgetbox.file`)."""
         self._cancel = cancel
         self._shutdown = shutdown
 

@@ -4,11 +4,13 @@ The guest passes a frame's address and length and two out-pointers; the answer i
 into memory the guest allocates with its `host_alloc` export. Return values: 0 answered,
 -2 fault (the guest raises OSError). Every check happens before the frame is copied out.
 
-Three operations are the runtime's own (`widgetbox.`): `job` hands the run's job over once,
-`result` takes the driver's report, and `chunk` takes one piece of a route's streamed
-response (`{"body": base64}`, the first also with `"status"` and `"headers"`), checked here
-(the run's mode, each chunk's size and the stream's total, the head as a report's response
-is checked) and passed to the run's `on_chunk` at once, or kept for its result.
+Four operations are the runtime's own (`widgetbox.`): `job` hands the run's job over once,
+`result` takes the driver's report, `file` hands over one of the widget's code files or
+its bytecode (which the guest imports: see `_widgetbox/imports.py`), and `chunk` takes one
+piece of a route's streamed response (`{"body": base64}`, the first also with `"status"`
+and `"headers"`), checked here (the run's mode, each chunk's size and the stream's total,
+the head as a report's response is checked) and passed to the run's `on_chunk` at once,
+or kept for its result.
 """
 
 from __future__ import annotations
@@ -66,11 +68,16 @@ reports too often spoils the run's result rather than choosing it."""
 RESULT_DEPTH = 256
 """A result carries a value the codec allows 100 levels deep (a tagged dict is two JSON
 levels), inside the frame's own envelope."""
-JOB, RESULT = RESERVED_PREFIX + "job", RESERVED_PREFIX + "result"
+JOB, RESULT, FILE = RESERVED_PREFIX + "job", RESERVED_PREFIX + "result", RESERVED_PREFIX + "file"
 CHUNK = RESERVED_PREFIX + "chunk"
 _CHUNK_KEYS, _HEAD_KEYS = frozenset({"body"}), frozenset({"body", "status", "headers"})
 _JOB_FRAME = b'{"op":"' + JOB.encode() + b'","data":null}'  # exactly what the driver sends
 _RESULT_START = b'{"op":"' + RESULT.encode() + b'"'
+
+_FILE_START = b'{"op":"' + FILE.encode() + b'"'
+_FILE_REQUEST_BYTES = 8192
+"""A file's request names one relative path: far less than this."""
+_CODE_SUFFIXES = (".py", ".pyc")
 
 _modes: WeakKeyDictionary[Activity, str] = WeakKeyDictionary()
 """The mode of each run whose job has been handed over (which the job itself no longer
@@ -119,6 +126,8 @@ def _answer(
         return ok_frame(job)
     if length >= len(_RESULT_START) and _peek(memory, caller, ptr, _RESULT_START):
         return _result(act, memory, caller, ptr, length)
+    if length >= len(_FILE_START) and _peek(memory, caller, ptr, _FILE_START):
+        return _file(act, memory, caller, ptr, length)
     limits = act.limits
     if act.host_calls >= limits.host_calls:
         return error_frame(
@@ -149,6 +158,25 @@ def _answer(
             f"the answer to {op!r} is larger than {limits.host_response_bytes:,} bytes",
         )
     return answer
+
+
+def _file(act: Activity, memory: Any, caller: Any, ptr: int, length: int) -> bytes:
+    """One of the widget's code files or its bytecode, base64, for the guest's import of it
+    (`_widgetbox/imports.py`): what the guest could read from /widget, without the file
+    calls. Not counted as a host call, as reading the file would not be; each answer is no
+    larger than a file of the widget's, and only code is served."""
+    if length > _FILE_REQUEST_BYTES:
+        return error_frame("BadRequest", "a file's request names one relative path")
+    try:
+        op, relative = parse_request(memory.read(caller, ptr, ptr + length))
+    except HostCallError as e:
+        return error_frame(e.kind, e.message)
+    if op != FILE:
+        return error_frame("UnknownOperation", f"the host has no operation named {op!r}")
+    content = act.files.get(relative) if isinstance(relative, str) else None
+    if content is None or not relative.endswith(_CODE_SUFFIXES):
+        return error_frame("NotFound", f"the widget has no code file {relative!r}")
+    return ok_frame(base64.b64encode(content).decode("ascii"))
 
 
 def _chunk(act: Activity, data: Any) -> bytes:

@@ -97,6 +97,7 @@ def __widgetbox_serve(refresh=__import__("_reactor")._refresh):
     __widgetbox_driver.serve()
 __import__("random")
 __import__("anvil.tables")
+__import__("os").chdir({SCRATCH_MOUNT!r})
 for __widgetbox_entry in [{CODE_MOUNT!r}, {PACKAGES_MOUNT!r}, {_included.MOUNT!r}]:
     sys.path_importer_cache.pop(__widgetbox_entry, None)
 del __widgetbox_entry
@@ -110,7 +111,9 @@ first calls the interpreter's own refresh of what an image would otherwise share
 instances (`_reactor._refresh`, which the interpreter runs on its first turn): `random` and
 `numpy.random` reseeded, `logging`'s start time and `zoneinfo`'s search path reset when
 they are imported. `random` is imported for widgets (and so its reseeding is tested), and
-`anvil.tables` (2.4 ms a run otherwise; Data Tables are what most Anvil server code uses). No
+`anvil.tables` (2.4 ms a run otherwise; Data Tables are what most Anvil server code uses).
+Every run starts in /tmp, so the image does too (a run's change of folder costs two file
+calls: see `_widgetbox/imports.py` for what those cost). No
 import finder for a folder that differs between instances is kept (one caches the folder's
 listing). Everything the warm-up made is frozen out of the garbage collector's reach:
 collections never walk it, so the instances' copy-on-write pages stay shared."""
@@ -295,6 +298,11 @@ class Guest:
         on open files holds for the instance, not for each run of a kept one."""
         self._quota: ScratchQuota | None = None
         """The scratch area's quota, kept with the area across a kept guest's runs."""
+        self._files: dict[str, bytes] = {}
+        """The widget's files and their bytecode, by relative path, from its first run: the
+        guest imports them through the door (`widgetbox.file`), not from /widget."""
+        self._listing: dict[str, list[str]] = {"files": [], "bytecode": []}
+        """Their paths, given with every job."""
         self._lock = threading.Lock()
         self.dir = Path(tempfile.mkdtemp(prefix="guest-", dir=sandbox.work_root))
         self.code_dir = self.dir / "code"
@@ -509,16 +517,23 @@ class Guest:
         started = time.monotonic()
         if deadline is not None:
             started = min(started, deadline - limits.timeout)
-        files = {relative: text.encode("utf-8") for relative, text in code.items()}
-        for relative, content in {**files, **bytecode}.items():
-            path = self.code_dir / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+        if not self.runs:
+            files = {relative: text.encode("utf-8") for relative, text in code.items()}
+            for relative, content in files.items():
+                path = self.code_dir / relative
+                if "/" in relative:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+            # the guest imports from these, not from the files (see _widgetbox/imports.py)
+            self._files = {**files, **bytecode}
+            self._listing = {"files": sorted(files), "bytecode": sorted(bytecode)}
+        job = {**job, **self._listing}
         self.store.set_limits(memory_size=limits.memory)
         budget = limits.fuel if limits.fuel is not None else FUEL_UNLIMITED
         self.store.set_fuel(budget)
         activity = self._activity(limits, on_output, cancel, job, context, on_chunk)
         activity.started, activity.deadline = started, started + limits.timeout
+        activity.files = self._files
         outcome = self._turn(activity, SERVE_AGAIN if self.runs else SERVE)
         self.runs += 1
         fuel = None if activity.interrupted else budget - self.store.get_fuel()

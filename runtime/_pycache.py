@@ -5,8 +5,9 @@ Compiling is the largest part of a fresh interpreter's work on a request: about 
 a version of a widget compiles as usual, and meanwhile a background job compiles the files
 once more in a separate sandbox (`COMPILE`: only `compile()`, no widget code is executed),
 and keeps the resulting `.pyc` files here, keyed by each file's path and content hash. Later
-runs find them in `/widget/**/__pycache__/` as unchecked hash-based pycs, which the import
-system (and the driver, for scripts) loads without compiling.
+runs are given them with their job (by their `__pycache__` paths), and the guest's import
+of the widget's modules (and the driver, for scripts) loads them without compiling (see
+`_widgetbox/imports.py`).
 
 The bytecode is made by Widgetbox's own code from the source alone, so it is exactly what
 compiling that source gives, whoever asks: sharing it between widgets is safe.

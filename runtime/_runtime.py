@@ -220,7 +220,8 @@ class Runtime:
     def _start_process(self, role: Lane, slot: int | None) -> SandboxProcess:
         settings = self._settings[role]
         if role == INTERACTIVE:
-            settings = {**settings, "slot": slot}
+            assert slot is not None
+            settings = {**settings, "slot": slot, "cpu": _cpu_for(slot)}
         return SandboxProcess(role, slot, settings, self.bridge, self._process_exited)
 
     def _process_exited(self, process: SandboxProcess) -> None:
@@ -726,6 +727,16 @@ def _reasoned(result: RunResult, cancel: Cancel | None) -> RunResult:
     if cancel is not None and cancel.reason and result.status is Status.KILLED:
         return dataclasses.replace(result, message=cancel.reason)
     return result
+
+
+def _cpu_for(slot: int) -> int | None:
+    """The core request process `slot` keeps to (see `_worker._keep_to`), one each in turn
+    among those this process may use; None where the system cannot say."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return None
+    return cpus[slot % len(cpus)] if cpus else None
 
 
 def _memory_dir() -> Path | None:

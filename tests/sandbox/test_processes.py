@@ -1,6 +1,6 @@
 """The sandbox processes behind the runtime: a process that dies takes only its own runs
-with it and is replaced; Ctrl-C does not reach it; scripts run at idle priority; closing
-the runtime leaves no process behind."""
+with it and is replaced; Ctrl-C does not reach it; scripts run at idle priority; request
+processes keep to a core each; closing the runtime leaves no process behind."""
 
 from __future__ import annotations
 
@@ -147,6 +147,19 @@ def test_scripts_run_at_idle_priority_in_processes_of_their_own() -> None:
         finally:
             cancel.set()
             thread.join(5)
+
+
+def test_each_request_process_keeps_to_a_core_of_its_own(runtime: Runtime) -> None:
+    """Request processes are kept to one core each, in turn (every thread of them: the
+    threads wasmtime answers file calls on too); the scripts' process is not."""
+    cores = sorted(os.sched_getaffinity(0))
+    kept = [os.sched_getaffinity(pid) for pid in _pids(runtime, "interactive")]
+    assert kept == [{cores[slot % len(cores)]} for slot in range(len(kept))]
+    for pid in _pids(runtime, "interactive"):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            assert os.sched_getaffinity(int(task.name)) == os.sched_getaffinity(pid)
+    (scripts,) = _pids(runtime, "batch")
+    assert os.sched_getaffinity(scripts) == set(cores)
 
 
 def test_closing_the_runtime_ends_its_processes() -> None:

@@ -33,9 +33,11 @@ TEXT = "text/plain; charset=utf-8"
 
 @dataclass
 class FakeHost:
-    """Answers the driver's two calls the way `runtime/_door.py` does."""
+    """Answers the driver's calls the way `runtime/_door.py` does."""
 
     job: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+    """The widget's files, which the guest imports through `widgetbox.file`."""
     report: dict[str, Any] | None = None
     ops: list[str] = field(default_factory=list)
     chunks: list[dict[str, Any]] = field(default_factory=list)
@@ -46,6 +48,10 @@ class FakeHost:
             op, data = parse_request(frame)  # the host's own checks on a request frame
         except HostCallError as e:
             return error_frame(e.kind, e.message)
+        if op == "widgetbox.file":
+            if data not in self.files:
+                return error_frame("NotFound", f"the widget has no code file {data!r}")
+            return ok_frame(base64.b64encode(self.files[data]).decode("ascii"))
         self.ops.append(op)
         if op == "widgetbox.job" and self.job is not None:
             job, self.job = self.job, None  # handed over once
@@ -79,7 +85,11 @@ class Widget:
             path = self.root / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        host = self.host = FakeHost(json.loads(json.dumps(payload)))
+        # what `runtime/_guest.py` adds to every job: the widget's files (given through the
+        # door, where the driver's imports take them) and which have bytecode (none here)
+        listing = {"files": sorted(code.files), "bytecode": []}
+        files = {name: text.encode() for name, text in code.files.items()}
+        host = self.host = FakeHost(json.loads(json.dumps({**payload, **listing})), files)
         self.monkeypatch.setattr(self.bridge, "_door", host)
         self.driver.serve()
         chunks = ["widgetbox.chunk"] * len(host.chunks)
@@ -122,6 +132,8 @@ def widget(
     monkeypatch.setattr(errors, "WIDGET_ROOT", f"{root}/")
     monkeypatch.syspath_prepend(str(root))
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    # the driver installs finders for the widget's folders there (`_widgetbox/imports.py`)
+    monkeypatch.setattr(sys, "path_importer_cache", dict(sys.path_importer_cache))
     monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     monkeypatch.setattr(sys, "argv", list(sys.argv))
     monkeypatch.chdir(tmp_path)

@@ -11,7 +11,6 @@ forgotten before the next (`_forget_last_run`).
 import binascii
 import builtins
 import io
-import marshal
 import os
 import sys
 import types
@@ -19,7 +18,7 @@ import types
 import anvil.server
 from anvil import _serialize, _session, _tasks
 
-from . import bridge, clients, errors, routing
+from . import bridge, clients, errors, imports, routing
 
 WIDGET_DIR = "/widget"
 SCRATCH_DIR = "/tmp"  # noqa: S108 - the sandbox's own, per-run scratch area
@@ -99,6 +98,8 @@ def _flush() -> None:
 
 
 def _prepare(job: dict) -> None:
+    if "files" in job:  # the widget's modules come from the host's memory (see `imports`)
+        imports.install(WIDGET_DIR, job["files"], job.get("bytecode", ()))
     # getcwd is the C library's own string; chdir opens and closes the folder through the
     # host's file guard (about 90 us of a kept interpreter's 0.6 ms turn)
     if os.getcwd() != SCRATCH_DIR:
@@ -111,20 +112,13 @@ def _prepare(job: dict) -> None:
 
 
 def _compile(relative: str) -> types.CodeType:
-    """The script's code: from the bytecode the host compiled earlier when it is there
-    (`__pycache__`, as for imports), else compiled now."""
+    """The script's code: from the bytecode the host compiled earlier when it is there, else
+    compiled now (both taken as imports take them: see `imports`)."""
+    code = imports.compiled(relative)
+    if code is not None:
+        return code
     path = f"{WIDGET_DIR}/{relative}"
-    folder, _, name = path.rpartition("/")
-    cached = f"{folder}/__pycache__/{name[:-3]}.{sys.implementation.cache_tag}.pyc"
-    try:
-        with open(cached, "rb") as f:
-            # The host's own compile job made this from the same source (runtime/_pycache.py).
-            return marshal.loads(f.read()[16:])  # noqa: S302 - after the 16-byte pyc header
-    except OSError:
-        pass
-    with open(path, encoding="utf-8") as f:
-        source = f.read()
-    return compile(source, path, "exec", dont_inherit=True)
+    return compile(imports.read(relative), path, "exec", dont_inherit=True)
 
 
 def _script(job: dict) -> dict:
