@@ -167,6 +167,37 @@ def count(result: RunResult) -> int:
     return int(json.loads(result.response.body)["count"])
 
 
+CALLERS = Code.single(
+    textwrap.dedent(
+        """
+        import sys
+        import anvil.server
+
+        @anvil.server.route("/callers")
+        def callers(**params):
+            frame, files = sys._getframe(), []
+            while frame is not None:
+                files.append(frame.f_code.co_filename)
+                frame = frame.f_back
+            return files
+        """
+    )
+)
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["fresh", "kept"])
+def test_the_serve_turn_is_compiled_once_not_each_run(runtime: Runtime, kept: bool) -> None:
+    """Every run's turn runs code the warm-up compiled (`_guest._KNOWN_TURNS`): parsing
+    and compiling its text each time was a fifth of a fresh hello route's fuel."""
+    persistent = keep("callers") if kept else None
+    for _ in range(2):
+        result = route(runtime, persistent, "/callers", CALLERS)
+        assert result.response is not None, result.message
+        files = json.loads(result.response.body)
+        # the interpreter names a turn's code compiled from its text "<turn N>"
+        assert "<widgetbox serve>" in files
+
+
 def test_fresh_by_default(runtime: Runtime) -> None:
     assert [count(route(runtime, None)) for _ in range(3)] == [1, 1, 1]
 
