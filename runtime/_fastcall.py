@@ -16,11 +16,24 @@ from typing import Any
 
 import wasmtime
 from wasmtime import _ffi
+from wasmtime._extern import wrap_extern
 from wasmtime._func import Caller
 
 log = logging.getLogger("widgetbox.runtime")
 
 _KINDS = {"i32": _ffi.WASMTIME_I32.value, "i64": _ffi.WASMTIME_I64.value}
+
+
+def export(store: wasmtime.Store, instance: wasmtime.Instance, name: str) -> Any:
+    """`instance`'s export `name`, or None. wasmtime-py's `Instance.exports` wraps every
+    export of the instance first: a new guest needs four of the interpreter's and its
+    trampoline's eleven, and wrapping them all was a fifth of starting one."""
+    item = _ffi.wasmtime_extern_t()
+    raw = name.encode()
+    found = _ffi.wasmtime_instance_export_get(
+        store._context(), ctypes.byref(instance._instance), raw, len(raw), ctypes.byref(item)
+    )
+    return wrap_extern(item) if found else None
 
 
 class FastCall:

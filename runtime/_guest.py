@@ -51,7 +51,7 @@ from ._bridge import Dispatcher
 from ._busy import NOT_COUNTED, Board, Executing, NotCounted
 from ._door import host_call
 from ._engine import Compiled
-from ._fastcall import FastCall, define
+from ._fastcall import FastCall, define, export
 from ._http import ChunkCallback, HttpRequest
 from ._image import MEMORY_IMPORT
 from ._jobs import Code, Route, Script
@@ -61,7 +61,7 @@ from ._output import Output, OutputCallback
 from ._paths import GUEST_DIR
 from ._quota import ScratchQuota
 from ._result import RunResult, Status
-from ._wasi import FORWARDED, WASI, define_guards, trampoline_wat
+from ._wasi import FORWARDED, TRAMPOLINE_MEMORY, define_guards, trampoline_wat
 
 log = logging.getLogger("widgetbox.runtime")
 
@@ -220,9 +220,10 @@ class Sandbox:
         self._linker = linker
         self._linking = threading.Lock()
         self.memory_pre = wasmtime.Linker(engine).instantiate_pre(compiled.memory)
-        self.wasi_linker = wasmtime.Linker(engine)
-        self.wasi_linker.define_wasi()
-        self.trampoline = wasmtime.Module(engine, trampoline_wat())
+        self._wasi_linker = wasmtime.Linker(engine)
+        self._wasi_linker.allow_shadowing = True  # each guest's memory in turn
+        self._wasi_linker.define_wasi()
+        self._trampoline = wasmtime.Module(engine, trampoline_wat())
         self.ticker = _epoch.Ticker(
             engine, _epoch.TICK if give_way_to is None else _epoch.GIVE_WAY_TICK
         )
@@ -285,6 +286,13 @@ class Sandbox:
         with self._linking:
             self._linker.define(store, *MEMORY_IMPORT, memory)
             return self._linker.instantiate(store, self.compiled.module)
+
+    def forwarding(self, store: wasmtime.Store, memory: wasmtime.Memory) -> wasmtime.Instance:
+        """An instance of the trampoline in `store`, on `memory`: wasmtime's own WASI
+        functions, for the guards to forward to (see `_wasi`)."""
+        with self._linking:
+            self._wasi_linker.define(store, *TRAMPOLINE_MEMORY, memory)
+            return self._wasi_linker.instantiate(store, self._trampoline)
 
     def close_all(self) -> None:
         """Close every guest still open (wasmtime must not outlive the interpreter)."""
@@ -371,21 +379,17 @@ class Guest:
         self.store.set_fuel(FUEL_UNLIMITED)
         self.store.set_limits(memory_size=WARM_UP_LIMITS.memory)
         _epoch.watch(self.store)
-        instance = sandbox.instantiate(self.store)
-        self.exports = exports = instance.exports(self.store)
-        self.memory = _export(exports, "memory", wasmtime.Memory)
+        self.instance = instance = sandbox.instantiate(self.store)
+        self.memory = self._export(instance, "memory", wasmtime.Memory)
         # both through FastCall: wasmtime-py's own call looks the type up and converts each
         # value on every call, tens of microseconds of a kept interpreter's turn
-        self._turn_export = FastCall(_export(exports, "turn", wasmtime.Func), ["i32", "i32"])
+        self._turn_export = FastCall(self._export(instance, "turn", wasmtime.Func), ["i32", "i32"])
         self._exports = GuestExports(
-            self.memory, FastCall(_export(exports, "host_alloc", wasmtime.Func), ["i32"])
+            self.memory, FastCall(self._export(instance, "host_alloc", wasmtime.Func), ["i32"])
         )
-        originals = [sandbox.wasi_linker.get(self.store, WASI, name) for name in FORWARDED]
-        trampoline = wasmtime.Instance(
-            self.store, sandbox.trampoline, [self.memory, *originals]
-        ).exports(self.store)
+        trampoline = sandbox.forwarding(self.store, self.memory)
         self.wasi = {
-            name: FastCall(_export(trampoline, name, wasmtime.Func), kinds)
+            name: FastCall(self._export(trampoline, name, wasmtime.Func), kinds)
             for name, kinds in FORWARDED.items()
         }
         if sandbox.warm_up is not None:
@@ -394,6 +398,12 @@ class Guest:
             size = self.memory.data_len(self.store)
             if not _prefault.copy(self.memory_address(), size, sandbox.prefault):
                 sandbox.prefault = []
+
+    def _export(self, instance: wasmtime.Instance, name: str, kind: type[_Export]) -> _Export:
+        item = export(self.store, instance, name)
+        if not isinstance(item, kind):
+            raise GuestError(f"the interpreter module's export {name!r} is not a {kind.__name__}")
+        return item
 
     def memory_size(self) -> int:
         """Bytes of linear memory (it only ever grows)."""
@@ -405,7 +415,7 @@ class Guest:
 
     def _warm_up(self, source: str) -> None:
         activity = self._activity(WARM_UP_LIMITS, None, None, None, None)
-        initialise = self.exports.get("_initialize")  # the plain module's C constructors
+        initialise = export(self.store, self.instance, "_initialize")  # its C constructors
         if isinstance(initialise, wasmtime.Func):
             with activate(activity):
                 try:
@@ -610,10 +620,3 @@ class Guest:
 
 
 _Export = TypeVar("_Export", wasmtime.Func, wasmtime.Memory)
-
-
-def _export(exports: Any, name: str, kind: type[_Export]) -> _Export:
-    item = exports[name]
-    if not isinstance(item, kind):
-        raise GuestError(f"the interpreter module's export {name!r} is not a {kind.__name__}")
-    return item

@@ -47,6 +47,7 @@ from . import _bytecode, _engine, _image
 from ._artifacts import ArtifactError, Interpreter
 from ._bridge import Bridge
 from ._engine import Compiled, CompileProgress
+from ._fastcall import export
 from ._guest import (
     GUEST_ARGV,
     GUEST_ENV,
@@ -126,7 +127,7 @@ def take(base: Compiled) -> bytes:
             try:
                 memory = guest.memory.read(guest.store, 0, guest.memory.data_len(guest.store))
                 read = {
-                    g.export: _number(guest.exports[g.export], guest.store)
+                    g.export: _number(export(guest.store, guest.instance, g.export), guest.store)
                     for g in split.mutable_globals
                     if g.export is not None
                 }

@@ -81,6 +81,10 @@ FORWARDED = {name: [_wat_type(p) for p in params] for name, params in _SIGNATURE
 """The wasmtime WASI functions the trampoline exports, with their parameter kinds."""
 
 
+TRAMPOLINE_MEMORY = ("env", "memory")
+"""Where the trampoline imports the guest's memory from."""
+
+
 def trampoline_wat() -> str:
     """A module that imports the guest's memory and wasmtime's WASI functions and exports
     wasm wrappers for them, so the host can call wasmtime's WASI as if from the guest."""
@@ -93,7 +97,7 @@ def trampoline_wat() -> str:
     return "\n".join(
         [
             "(module",
-            '(import "env" "memory" (memory 0))',
+            f'(import "{TRAMPOLINE_MEMORY[0]}" "{TRAMPOLINE_MEMORY[1]}" (memory 0))',
             *imports,
             *funcs,
             '(export "memory" (memory 0)))',

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from wasmtime import _bindings, _ffi, _func
+from wasmtime import _bindings, _extern, _ffi, _func
 
 pytestmark = pytest.mark.unit
 
@@ -18,9 +18,12 @@ def test_the_ctypes_names_used_exist() -> None:
         "wasmtime_store_epoch_deadline_callback",
         "wasmtime_val_t",
         "wasm_trap_t",
+        "wasmtime_instance_export_get",
+        "wasmtime_extern_t",
     ):
         assert hasattr(_ffi, name), name
     assert len(_bindings._wasmtime_store_epoch_deadline_callback.argtypes) == 4
     assert hasattr(_func, "Caller")
+    assert hasattr(_extern, "wrap_extern")
     assert _ffi.WASMTIME_I32.value == 0
     assert _ffi.WASMTIME_I64.value == 1
