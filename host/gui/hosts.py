@@ -10,7 +10,11 @@ that path on any other host finds nothing there.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import cast
+
 from litestar import Litestar
+from litestar.enums import ScopeType
 from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
 from widgetbox.host.config import Config
@@ -55,11 +59,17 @@ class AppHosts:
             scope["raw_path"] = NOWHERE.encode()
 
 
-class Widgetbox(Litestar):
-    """Litestar, plus the dispatch of app host names (see AppHosts)."""
+RefuseEarly = Callable[[Scope, Send], Awaitable[bool]]
+"""Answers a request before routing when it must be refused at once; True when it did."""
 
-    __slots__ = ("app_hosts",)
+
+class Widgetbox(Litestar):
+    """Litestar, plus the dispatch of app host names (see AppHosts), and a refusal before
+    any routing while the server is full (`refuse_early`: see `endpoints/early.py`)."""
+
+    __slots__ = ("app_hosts", "refuse_early")
     app_hosts: AppHosts
+    refuse_early: RefuseEarly | None
 
     async def __call__(
         self,
@@ -69,6 +79,10 @@ class Widgetbox(Litestar):
     ) -> None:
         if scope["type"] in ("http", "websocket"):
             self.app_hosts.route(scope)
+        refuse = self.refuse_early
+        http = scope["type"] == ScopeType.HTTP
+        if http and refuse is not None and await refuse(cast(Scope, scope), cast(Send, send)):
+            return
         await super().__call__(scope, receive, send)
 
 

@@ -163,18 +163,9 @@ class RunQueue:
         if self._may_start(user_id, lane):
             self._start(ticket)
             return ticket
-        if len(self._waiting[lane]) >= self.queue_size:
-            raise Busy(
-                "busy",
-                "Widgetbox is busy: too many runs are waiting. Try again soon.",
-                retry_after=RETRY_AFTER,
-            )
-        if lane is Lane.INTERACTIVE and (expected := self.expected_wait()) > MAX_EXPECTED_WAIT:
-            raise Busy(
-                "busy",
-                "Widgetbox is busy: the request would wait too long for a free slot.",
-                retry_after=min(RETRY_AFTER, math.ceil(expected)),
-            )
+        busy = self._busy(lane)
+        if busy is not None:
+            raise busy
         mine = self._batch.count(user_id)
         if lane is Lane.BATCH and mine >= PER_USER_WAITING:
             raise TooMany(
@@ -184,6 +175,34 @@ class RunQueue:
             )
         self._waiting[lane].append(ticket)
         return ticket
+
+    def _busy(self, lane: Lane) -> Busy | None:
+        """Why a run of `lane` that cannot start at once is refused, if it is: the lane's
+        queue is full, or (interactive) it would wait too long."""
+        if len(self._waiting[lane]) >= self.queue_size:
+            return Busy(
+                "busy",
+                "Widgetbox is busy: too many runs are waiting. Try again soon.",
+                retry_after=RETRY_AFTER,
+            )
+        if lane is Lane.INTERACTIVE and (expected := self.expected_wait()) > MAX_EXPECTED_WAIT:
+            return Busy(
+                "busy",
+                "Widgetbox is busy: the request would wait too long for a free slot.",
+                retry_after=min(RETRY_AFTER, math.ceil(expected)),
+            )
+        return None
+
+    def refusing(self) -> Busy | None:
+        """The refusal a new interactive request would meet now (counted as one), or None:
+        so the web layer can turn the excess away before doing any of its work (see
+        `endpoints/early.py`). Whatever this says, `reserve` decides for a request let in."""
+        if self._may_start(0, Lane.INTERACTIVE):
+            return None
+        busy = self._busy(Lane.INTERACTIVE)
+        if busy is not None:
+            self.refused[Lane.INTERACTIVE] += 1
+        return busy
 
     @asynccontextmanager
     async def hold(self, ticket: Ticket) -> AsyncIterator[None]:

@@ -123,16 +123,23 @@ SECURITY_HEADERS = {
 }
 
 
+def security_headers(config: Config) -> dict[str, str]:
+    """The headers every response of Widgetbox's origin carries, where it has not set its
+    own."""
+    extra = {"strict-transport-security": "max-age=31536000"} if config.https else {}
+    return {**SECURITY_HEADERS, **extra}
+
+
 def add_security_headers(config: Config) -> Any:
     """A `before_send` hook adding the headers every response of the IDE carries. It sees
     every response the app sends, errors included (an `after_request` hook would miss
     those raised before or outside a handler: 404, 405, CSRF, 413, 429, 500)."""
-    extra = {"strict-transport-security": "max-age=31536000"} if config.https else {}
+    every = security_headers(config)
 
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
             headers = MutableScopeHeaders.from_message(message)
-            for name, value in {**SECURITY_HEADERS, **extra}.items():
+            for name, value in every.items():
                 if name not in headers:
                     headers[name] = value
 

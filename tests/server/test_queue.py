@@ -357,6 +357,31 @@ def test_requests_and_scripts_wait_in_queues_of_their_own() -> None:
     run(test)
 
 
+def test_refusing_tells_what_reserving_a_request_would_meet_and_takes_no_place() -> None:
+    async def test() -> None:
+        clock = Clock()
+        queue = RunQueue(workers=1, per_user=10, queue_size=100, clock=clock)
+        assert queue.refusing() is None  # a free slot
+        await learn(queue, clock, 2.0)
+        busy = Holder(queue, 1, INTERACTIVE, [], "busy")
+        await settle()
+        refusal = queue.refusing()
+        assert refusal is not None
+        assert (answer(refusal).status, refusal.retry_after) == (503, 2)
+        with pytest.raises(QUEUE_FULL) as refused:
+            queue.reserve(2, INTERACTIVE)
+        assert (refused.value.message, refused.value.retry_after) == (
+            refusal.message,
+            refusal.retry_after,
+        )
+        assert queue.refused[INTERACTIVE] == 2  # both counted
+        assert (queue.running, queue.waiting) == (1, 0)  # neither took a place
+        await busy.release()
+        assert queue.refusing() is None
+
+    run(test)
+
+
 @pytest.mark.parametrize("lane", [BATCH, INTERACTIVE])
 def test_leaving_the_queue_while_waiting_leaks_no_slot(lane: Lane) -> None:
     async def test() -> None:
@@ -584,3 +609,48 @@ def test_a_request_or_server_call_that_would_wait_too_long_is_refused_at_once(
         assert held.result().text == "held"
     assert anon.get(f"/w/{api}/hello").text == "hello"  # a free slot is taken at once
     assert call().status_code == 200
+
+
+def test_an_api_request_is_refused_before_any_of_its_work_as_the_handler_refuses_it(
+    make_server: Callable[..., Server],
+) -> None:
+    """Under overload the app refuses `/w/` requests before routing (`endpoints/early.py`):
+    the same answer as the handler's refusal, for any path under `/w/`, and counted."""
+    server = make_server(workers=1)
+    server.user("admin")
+    alice = server.user("alice")
+    gates = Gates(server.app.state.runtime.bridge)
+    api = script_widget(alice, HOLDING_API, kind="http", title="Holds", visibility="public")
+    anon, holder = server.browser(), server.browser()
+    queue = server.app.state.runner.queue
+    requests = server.app.state.metrics.requests
+    counted = requests.labels("/w/{slug}/{path}", "GET", "503")
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(holder.get, f"/w/{api}/hold")
+        try:
+            gates.wait_reached("hold")
+            queue.service_time = 3.0  # the next request would expect to wait 3 s
+            refused_before, counted_before = queue.refused[INTERACTIVE], counted._value.get()
+            early = anon.get(f"/w/{api}/hello")
+            unknown = anon.get("/w/no-such-widget/hello")  # busy whatever it asks for
+            assert counted._value.get() == counted_before + 2
+            refuse_early, server.app.refuse_early = server.app.refuse_early, None
+            try:
+                late = anon.get(f"/w/{api}/hello")  # the handler's own refusal
+            finally:
+                server.app.refuse_early = refuse_early
+            assert queue.refused[INTERACTIVE] == refused_before + 3
+        finally:
+            gates.open("hold")
+        assert held.result().text == "held"
+    for answer_ in (early, unknown):
+        assert (answer_.status_code, answer_.json()) == (late.status_code, late.json())
+        error = assert_error(answer_, 503, "busy")
+        assert "would wait too long" in error["message"]
+        own = {name for name in late.headers if not name.startswith("ratelimit-")}
+        own -= {"date", "server", "content-length"}
+        assert {name: answer_.headers.get(name) for name in own} == {
+            name: late.headers[name] for name in own
+        }
+        assert answer_.headers["retry-after"] == "3"
+    assert anon.get(f"/w/{api}/hello").text == "hello"  # a free slot is taken at once
