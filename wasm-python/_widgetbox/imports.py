@@ -35,11 +35,18 @@ _bytecode = frozenset()
 """The relative paths of the widget's compiled files (`__pycache__/x.<tag>.pyc`)."""
 
 
+_installed = None
+"""What the finders in place were made from (a kept interpreter's later runs have the same)."""
+
+
 def install(root, files, bytecode):
     """Answer imports from `root` (the widget's folder) and its folders from `files` (the
     widget's relative paths) and `bytecode` (the compiled ones' relative paths)."""
-    global _root, _bytecode
-    _root, _bytecode = root, frozenset(bytecode)
+    global _root, _bytecode, _installed
+    listing = (root, tuple(files), tuple(bytecode))
+    if listing == _installed and isinstance(sys.path_importer_cache.get(root), WidgetFinder):
+        return  # a kept interpreter's later run, its finders still there
+    _root, _bytecode, _installed = root, frozenset(bytecode), listing
     for folder, entries in _folders(files).items():
         path = f"{root}/{folder}" if folder else root
         sys.path_importer_cache[path] = WidgetFinder(path, entries)
