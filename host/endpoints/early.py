@@ -6,9 +6,10 @@ web stack (the middleware, routing, the visitor's session, the widget's head), a
 millisecond of the server's CPU: offered three times what it could serve, the server spent
 its cores refusing, answered refusals seconds late and served a seventh of its capacity.
 So the app's outermost callable asks the queue first (`RunQueue.refusing`) for a request
-under `/w/`, and when it would be refused, answers it here, in tens of microseconds, with
-the same status, body and headers the handler's refusal has (the widget API's own, and
-those of every response of Widgetbox's origin), counted in the metrics under its route.
+of the interactive lane (a widget's HTTP API under `/w/`, a GUI app's server call), and
+when it would be refused, answers it here, in tens of microseconds, with the same status,
+body and headers the handler's refusal has (the API's or the call's own, and those of every
+response), counted in the metrics under its route.
 
 Whatever the request (an unknown widget, a bad credential), a full lane refuses it: the
 server is busy either way. A request let in meets the queue's own decision in the handler.
@@ -24,10 +25,27 @@ from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Scope,
 
 from widgetbox.host.endpoints.answers import WIDGET_RESPONSE_HEADERS
 from widgetbox.host.endpoints.serve import PREFIX
+from widgetbox.host.gui.hosts import PREFIX as APPS_PREFIX
+from widgetbox.host.gui.requests import CALL_HEADERS
 from widgetbox.host.health.requests import METHODS
 from widgetbox.host.web.dependencies import config_of
 from widgetbox.host.web.errors import answer
 from widgetbox.host.web.guards import security_headers
+
+
+def _interactive(scope: Scope) -> tuple[str, dict[str, str]] | None:
+    """The route template and own headers of a request the interactive lane would run: a
+    widget's HTTP API (`/w/`), or a GUI app's server call (`/_/call` on its origin, which
+    `AppHosts` has moved under `/_apps/<slug>`); None for any other request."""
+    path = str(scope["path"])
+    if path.startswith(PREFIX):
+        route = "/w/{slug}/{path}" if "/" in path[len(PREFIX) :] else "/w/{slug}"
+        return route, WIDGET_RESPONSE_HEADERS
+    parts = path.split("/")
+    call = len(parts) == 5 and parts[1] == APPS_PREFIX[1:] and parts[3:] == ["_", "call"]
+    if call and scope.get("method") == "POST":
+        return f"{APPS_PREFIX}/{{slug}}/_/call", CALL_HEADERS
+    return None
 
 
 async def refused(state: State, scope: Scope, send: Send) -> bool:
@@ -35,16 +53,18 @@ async def refused(state: State, scope: Scope, send: Send) -> bool:
     when it was answered here."""
     started = time.perf_counter()
     runner = getattr(state, "runner", None)  # None until the app has started
-    if runner is None or not str(scope["path"]).startswith(PREFIX):
+    interactive = _interactive(scope)
+    if runner is None or interactive is None:
         return False
     busy = runner.queue.refusing()
     if busy is None:
         return False
+    route, own_headers = interactive
     answered = answer(busy)
     content = json.dumps(answered.body, separators=(",", ":")).encode()
     headers = {
         **security_headers(config_of(state)),
-        **WIDGET_RESPONSE_HEADERS,
+        **own_headers,
         **answered.headers,
         "content-type": "application/json",
         "content-length": str(len(content)),
@@ -58,7 +78,6 @@ async def refused(state: State, scope: Scope, send: Send) -> bool:
     end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": content, "more_body": False}
     await send(end)
     metrics = state.metrics
-    route = "/w/{slug}/{path}" if "/" in str(scope["path"])[len(PREFIX) :] else "/w/{slug}"
     method = str(scope.get("method", "GET"))
     method = method if method in METHODS else "other"
     metrics.requests.labels(route, method, str(answered.status)).inc()

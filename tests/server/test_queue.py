@@ -611,46 +611,66 @@ def test_a_request_or_server_call_that_would_wait_too_long_is_refused_at_once(
     assert call().status_code == 200
 
 
-def test_an_api_request_is_refused_before_any_of_its_work_as_the_handler_refuses_it(
+def test_a_request_or_call_is_refused_before_any_of_its_work_as_its_handler_refuses_it(
     make_server: Callable[..., Server],
 ) -> None:
-    """Under overload the app refuses `/w/` requests before routing (`endpoints/early.py`):
-    the same answer as the handler's refusal, for any path under `/w/`, and counted."""
+    """Under overload the app refuses the interactive lane's requests before routing
+    (`endpoints/early.py`): an HTTP API request under `/w/` (whatever widget it names) and a
+    GUI app's server call get the answer their handler's refusal has, and are counted."""
     server = make_server(workers=1)
     server.user("admin")
     alice = server.user("alice")
     gates = Gates(server.app.state.runtime.bridge)
     api = script_widget(alice, HOLDING_API, kind="http", title="Holds", visibility="public")
+    app = alice.create_widget("gui", "Greets", visibility="public")["slug"]
+    assert alice.save(app, {**TEMPLATES["gui"], "server.py": CALLABLE}, 1).status_code == 201
+    app_origin = f"http://{app}.{server.config.apps_host}"
     anon, holder = server.browser(), server.browser()
     queue = server.app.state.runner.queue
     requests = server.app.state.metrics.requests
-    counted = requests.labels("/w/{slug}/{path}", "GET", "503")
+    counted = {
+        "api": requests.labels("/w/{slug}/{path}", "GET", "503"),
+        "call": requests.labels("/_apps/{slug}/_/call", "POST", "503"),
+    }
+    asks = {
+        "api": lambda: anon.get(f"/w/{api}/hello"),
+        "unknown": lambda: anon.get("/w/no-such-widget/hello"),  # busy whatever it names
+        "call": lambda: anon.client.post(
+            f"{app_origin}/_/call",
+            json={"name": "greet", "args": [], "kwargs": {}},
+            headers={"origin": app_origin},
+        ),
+    }
     with ThreadPoolExecutor(1) as pool:
         held = pool.submit(holder.get, f"/w/{api}/hold")
         try:
             gates.wait_reached("hold")
             queue.service_time = 3.0  # the next request would expect to wait 3 s
-            refused_before, counted_before = queue.refused[INTERACTIVE], counted._value.get()
-            early = anon.get(f"/w/{api}/hello")
-            unknown = anon.get("/w/no-such-widget/hello")  # busy whatever it asks for
-            assert counted._value.get() == counted_before + 2
+            before = {kind: c._value.get() for kind, c in counted.items()}
+            refused_before = queue.refused[INTERACTIVE]
+            early = {kind: ask() for kind, ask in asks.items()}
+            assert counted["api"]._value.get() == before["api"] + 2
+            assert counted["call"]._value.get() == before["call"] + 1
             refuse_early, server.app.refuse_early = server.app.refuse_early, None
-            try:
-                late = anon.get(f"/w/{api}/hello")  # the handler's own refusal
+            try:  # the handlers' own refusals
+                late = {kind: asks[kind]() for kind in ("api", "call")}
             finally:
                 server.app.refuse_early = refuse_early
-            assert queue.refused[INTERACTIVE] == refused_before + 3
+            assert queue.refused[INTERACTIVE] == refused_before + 5
+            # counted under the same routes as the handlers' refusals
+            assert counted["api"]._value.get() == before["api"] + 3
+            assert counted["call"]._value.get() == before["call"] + 2
         finally:
             gates.open("hold")
         assert held.result().text == "held"
-    for answer_ in (early, unknown):
-        assert (answer_.status_code, answer_.json()) == (late.status_code, late.json())
-        error = assert_error(answer_, 503, "busy")
-        assert "would wait too long" in error["message"]
-        own = {name for name in late.headers if not name.startswith("ratelimit-")}
+    for kind, answered in early.items():
+        handled = late["call" if kind == "call" else "api"]
+        assert (answered.status_code, answered.json()) == (handled.status_code, handled.json())
+        assert "would wait too long" in assert_error(answered, 503, "busy")["message"]
+        own = {name for name in handled.headers if not name.startswith("ratelimit-")}
         own -= {"date", "server", "content-length"}
-        assert {name: answer_.headers.get(name) for name in own} == {
-            name: late.headers[name] for name in own
+        assert {name: answered.headers.get(name) for name in own} == {
+            name: handled.headers[name] for name in own
         }
-        assert answer_.headers["retry-after"] == "3"
+        assert answered.headers["retry-after"] == "3"
     assert anon.get(f"/w/{api}/hello").text == "hello"  # a free slot is taken at once
