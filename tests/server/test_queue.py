@@ -9,7 +9,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -571,9 +571,19 @@ def greet():
 """
 
 
-def test_a_request_or_server_call_that_would_wait_too_long_is_refused_at_once(
-    make_server: Callable[..., Server],
-) -> None:
+class OneSlot(NamedTuple):
+    """A server with one slot for requests, an API whose `/hold` holds it at a gate, and a
+    GUI app with a server function `greet`."""
+
+    server: Server
+    gates: Gates
+    api: str
+    app_origin: str
+    anon: Browser
+    holder: Browser
+
+
+def one_slot(make_server: Callable[..., Server]) -> OneSlot:
     server = make_server(workers=1)
     server.user("admin")
     alice = server.user("alice")
@@ -582,7 +592,13 @@ def test_a_request_or_server_call_that_would_wait_too_long_is_refused_at_once(
     app = alice.create_widget("gui", "Greets", visibility="public")["slug"]
     assert alice.save(app, {**TEMPLATES["gui"], "server.py": CALLABLE}, 1).status_code == 201
     app_origin = f"http://{app}.{server.config.apps_host}"
-    anon, holder = server.browser(), server.browser()
+    return OneSlot(server, gates, api, app_origin, server.browser(), server.browser())
+
+
+def test_a_request_or_server_call_that_would_wait_too_long_is_refused_at_once(
+    make_server: Callable[..., Server],
+) -> None:
+    server, gates, api, app_origin, anon, holder = one_slot(make_server)
 
     def call() -> Any:
         body = {"name": "greet", "args": [], "kwargs": {}}
@@ -617,15 +633,7 @@ def test_a_request_or_call_is_refused_before_any_of_its_work_as_its_handler_refu
     """Under overload the app refuses the interactive lane's requests before routing
     (`endpoints/early.py`): an HTTP API request under `/w/` (whatever widget it names) and a
     GUI app's server call get the answer their handler's refusal has, and are counted."""
-    server = make_server(workers=1)
-    server.user("admin")
-    alice = server.user("alice")
-    gates = Gates(server.app.state.runtime.bridge)
-    api = script_widget(alice, HOLDING_API, kind="http", title="Holds", visibility="public")
-    app = alice.create_widget("gui", "Greets", visibility="public")["slug"]
-    assert alice.save(app, {**TEMPLATES["gui"], "server.py": CALLABLE}, 1).status_code == 201
-    app_origin = f"http://{app}.{server.config.apps_host}"
-    anon, holder = server.browser(), server.browser()
+    server, gates, api, app_origin, anon, holder = one_slot(make_server)
     queue = server.app.state.runner.queue
     requests = server.app.state.metrics.requests
     counted = {
