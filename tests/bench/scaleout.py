@@ -6,20 +6,24 @@ separate `widgetbox worker` process. The throughput figures hold each worker to 
 (`taskset`), so one worker against two is one core against two; on a shared or two-core
 machine the host and nats-server compete with them, so read the ratio, not the figure.
 The latency figures alternate blocks of requests between a local process and a worker, so
-that the machine's drift over the run falls on both."""
+that the machine's drift over the run falls on both; both run on the same core, which
+nothing else uses meanwhile (`_placed`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests import _nats
 from widgetbox.runtime import Call, Code, HttpRequest, Route, Runtime, Status
 
+from . import _cpu
 from ._report import Figure, median, percentile
 from .runtime import HELLO, HELLO_SOURCE, timed
 
@@ -64,6 +68,21 @@ def _latencies(
     return here, there
 
 
+def _dispatch_cpu(local: Runtime, remote: Runtime, dispatchers: list[int], count: int) -> float:
+    """CPU seconds the dispatching processes (`_placed`) spend per hello route through a
+    worker, beyond what this process spends per run on a local sandbox process: what a
+    request through NATS costs the machines besides its run."""
+
+    def per_run(runtime: Runtime) -> float:
+        before = [_cpu.read(pid) for pid in dispatchers]
+        for _ in range(count):
+            runtime.run(HELLO)
+        after = [_cpu.read(pid) for pid in dispatchers]
+        return sum(_cpu.spent(b, a)[0] for b, a in zip(before, after, strict=True)) / count
+
+    return per_run(remote) - per_run(local)
+
+
 def _throughput(runtime: Runtime, seconds: float, concurrency: int) -> float:
     done = 0
     deadline = time.monotonic() + seconds
@@ -82,6 +101,48 @@ def _throughput(runtime: Runtime, seconds: float, concurrency: int) -> float:
     return done / (time.monotonic() - start)
 
 
+def _hold(pid: int, cores: set[int]) -> None:
+    """Keep every thread of process `pid` to `cores` (Linux sets a thread's affinity, not a
+    process's: the threads it starts later inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):  # a thread that has just ended
+            os.sched_setaffinity(int(task.name), cores)
+
+
+@contextlib.contextmanager
+def _placed(cluster: _nats.Cluster, cores: list[int]) -> Iterator[tuple[Runtime, list[int]]]:
+    """The local runtime of the latency figures, with the worker `w0`, placed alike: every
+    sandbox process (the local one and the worker's) on one core, and every process that
+    dispatches (this one, with the host's side of each; nats-server; the worker's own) on
+    another, idle while a run waits. Each run then meets the same core, and the difference
+    between the two is the dispatch. Left to choose, a request process keeps to the first
+    core it may use (`runtime._worker._keep_to`), the local one and the worker's alike, and
+    each one's pool work slowed the other's runs; held whole to one core, a worker shares it
+    with its sandbox process, where on a machine of its own it would not. Yields the local
+    runtime and the dispatching processes."""
+    dispatch, sandbox = (cores[0], cores[1]) if len(cores) > 1 else (cores[0], cores[0])
+    worker = cluster.start_worker("w0", processes=1, capacity=4)
+    with Runtime(pool_size=2, processes=1) as local:
+        local.wait_ready(60)
+        for pid in _cpu.descendants(os.getpid()):
+            _hold(pid, {sandbox})
+        dispatchers = [os.getpid(), worker.pid]
+        dispatchers += [cluster.server.pid] if cluster.server is not None else []
+        for pid in dispatchers:
+            _hold(pid, {dispatch})
+        try:
+            yield local, dispatchers
+        finally:
+            for pid in dispatchers:
+                _hold(pid, set(cores))
+
+
+def _taskset(core: int) -> list[str]:
+    """The command prefix holding a process (and every process it starts) to `core`."""
+    taskset = shutil.which("taskset")
+    return [taskset, "-c", str(core)] if taskset is not None else []
+
+
 def _wait_workers(runtime: Runtime, count: int) -> None:
     assert runtime.remote is not None
     remote = runtime.remote
@@ -94,27 +155,22 @@ def run(quick: bool = False) -> list[Figure]:
     count = 200 if quick else 1000
     seconds = 4.0 if quick else 12.0
     cores = sorted(os.sched_getaffinity(0))
-    taskset = shutil.which("taskset")
     folder = Path(tempfile.mkdtemp(prefix="widgetbox-scaleout-"))
     figures: list[Figure] = []
     try:
         with _nats.cluster(folder, ["w0", "w1", "w2"]) as cluster:
 
             def pinned(index: int) -> list[str]:
-                if taskset is None or len(cores) < 2:
-                    return []
-                return [taskset, "-c", str(cores[index % len(cores)])]
+                return _taskset(cores[index % len(cores)]) if len(cores) > 1 else []
 
-            # latency: a worker placed as the local runtime's process is (not pinned)
-            cluster.start_worker("w0", processes=1, capacity=4)
             # the host keeps no process for requests: every request goes to a worker
             with Runtime(pool_size=0, processes=0, nats=cluster.url()) as host:
-                _wait_workers(host, 1)
-                with Runtime(pool_size=2, processes=1) as local:
-                    local.wait_ready(60)
+                with _placed(cluster, cores) as (local, dispatchers):
+                    _wait_workers(host, 1)
                     time.sleep(1.0)  # the worker's pool fills
                     here, there = _latencies(local, host, count)
                     large_here, large_there = _latencies(local, host, count // 2, LARGE_HELLO)
+                    dispatch_cpu = _dispatch_cpu(local, host, dispatchers, count)
                 cluster.stop_worker("w0")
                 _nats.wait_for(lambda: not host.remote or not host.remote.available(), 30)
                 # throughput: workers held to one core each
@@ -156,6 +212,13 @@ def run(quick: bool = False) -> list[Figure]:
                 met=large_overhead <= 0.5,
                 note=f"local p50 {median(large_here) * 1000:.2f} ms; its files go to a "
                 "worker once, then by their digest",
+            ),
+            Figure(
+                "dispatch CPU per request through a worker",
+                dispatch_cpu * 1000,
+                "ms",
+                note="this process (the host's side), nats-server and the worker's own "
+                "process, beyond a local run's; spent on other cores than the run's",
             ),
             Figure("CPU-bound calls, 1 worker (1 core)", one, "calls/s"),
             Figure(
