@@ -29,7 +29,7 @@ from widgetbox.host.gui.tokens import AppTokens
 from widgetbox.host.health import RequestMetrics
 from widgetbox.host.routes import routes
 from widgetbox.host.services import Services
-from widgetbox.host.tokens.auth import TokenMiddleware, check_scope
+from widgetbox.host.tokens.auth import TokenMiddleware
 from widgetbox.host.tokens.scopes import SECURITY_SCHEMES, ScopesPlugin
 from widgetbox.host.web import pages
 from widgetbox.host.web.dependencies import DEPENDENCIES
@@ -117,7 +117,6 @@ def create_app(config: Config) -> Litestar:
                 ),
             ),
         ],
-        guards=[check_scope],
         plugins=[ScopesPlugin()],
         request_max_body_size=config.server.max_request_bytes,
         stores=StoreRegistry(default_factory=lambda name: MemoryStore()),

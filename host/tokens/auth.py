@@ -1,6 +1,6 @@
-"""A request's API token: who it proves (`TokenMiddleware`) and what it may do there
-(`check_scope`, a guard on the whole app). Handlers never see the difference: the `viewer`
-dependency is the token's owner (`web/dependencies.py`).
+"""A request's API token: who it proves and what it may do there (`TokenMiddleware`, on the
+whole app). Handlers never see the difference: the `viewer` dependency is the token's
+owner (`web/dependencies.py`).
 
 - Only `Authorization: Bearer ...` is a token; other schemes (a proxy's Basic
   authentication, a widget's own) are left alone.
@@ -25,9 +25,7 @@ import logging
 from typing import Any
 
 from litestar import Request
-from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.handlers import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from widgetbox.host.config import Config
@@ -36,7 +34,7 @@ from widgetbox.host.storage.database import Database
 from widgetbox.host.storage.full_disk import is_disk_full
 from widgetbox.host.tokens import records
 from widgetbox.host.tokens.records import TokenUse
-from widgetbox.host.tokens.scopes import SESSION, allows, needed, scopes_allowing
+from widgetbox.host.tokens.scopes import SESSION, Needed, allows, needed, scopes_allowing
 from widgetbox.host.web.errors import respond
 from widgetbox.host.web.limits import FailureLimit
 
@@ -78,7 +76,8 @@ class TokenMiddleware:
         if value is None:
             await self.app(scope, receive, send)
             return
-        if needed(scope["path"], scope["route_handler"]) is None:
+        need = needed(scope["path"], scope["route_handler"])
+        if need is None:
             if value.startswith(records.PREFIX):
                 raise Forbidden("token_not_accepted", NOT_HERE)
             await self.app(scope, receive, send)  # not Widgetbox's: the widget's own scheme
@@ -110,23 +109,16 @@ class TokenMiddleware:
                     raise
                 # a token's last use is a courtesy write: the API must work on a full disk
                 log.warning("a token's last use could not be recorded: the disk is full")
+        check_scope(use, need)
         scope.setdefault("state", {})[STATE_KEY] = use
         await self.app(scope, receive, send)
 
 
-async def check_scope(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """The guard every route has: a request with a token may do only what the token's scope
-    allows there (`scopes.needed`); a request without one is not this guard's business.
-    Async though it never waits: Litestar runs a plain function guard on a worker thread,
-    a thread hop on every request for a check of a few dictionary lookups."""
-    use = token_of(connection.scope)
-    if use is None:
-        return
-    need = needed(connection.scope["path"], handler)
-    if need is None:  # the middleware refuses these first
-        raise Forbidden("token_not_accepted", NOT_HERE)
+def check_scope(use: TokenUse, need: Needed) -> None:
+    """A request with a token may do only what the token's scope allows there
+    (`scopes.needed`). Checked here, by the middleware that knows the token, rather than by
+    a guard on the app, which Litestar would run for every request, token or not, on a
+    copy of the route's handler it makes each time."""
     if need == SESSION:
         raise Forbidden(
             "session_required",

@@ -1,5 +1,5 @@
 """What a token may do: its scope, which scope each route of the JSON API needs, and how the
-OpenAPI document says so. One rule decides both what the guard enforces (`auth.py`) and
+OpenAPI document says so. One rule decides both what the middleware enforces (`auth.py`) and
 what the document says (`ScopesPlugin`), so they cannot disagree.
 
 - `read`: every `GET` its owner may make: widgets, versions, diffs, runs and their output,
@@ -125,7 +125,7 @@ OPERATION_CLASSES: dict[str, type[Operation]] = {need: _operation_class(need) fo
 class ScopesPlugin(ReceiveRoutePlugin):
     """Writes into every JSON API operation of the OpenAPI document the scope a token needs
     for it (its description's last paragraph and its `security`), from `needed`: the rule
-    the guard enforces."""
+    the middleware enforces."""
 
     def receive_route(self, route: BaseRoute) -> None:
         if not isinstance(route, HTTPRoute):

@@ -75,6 +75,8 @@ async def current_viewer(request: Request[Any, Any, State], state: State) -> Use
     token = token_of(request.scope)
     if token is not None:
         return token.user
+    if not any(name == b"cookie" for name, _ in request.scope["headers"]):
+        return None  # most callers of a widget's API: spared parsing every header
     config = config_of(state)
     cookie = request.cookies.get(sessions.cookie_name(config))
     if not cookie or len(cookie) > 100:

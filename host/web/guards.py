@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -134,13 +133,12 @@ def add_security_headers(config: Config) -> Any:
     """A `before_send` hook adding the headers every response of the IDE carries. It sees
     every response the app sends, errors included (an `after_request` hook would miss
     those raised before or outside a handler: 404, 405, CSRF, 413, 429, 500)."""
-    every = security_headers(config)
+    every = [(name.encode(), value.encode()) for name, value in security_headers(config).items()]
 
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
-            headers = MutableScopeHeaders.from_message(message)
-            for name, value in every.items():
-                if name not in headers:
-                    headers[name] = value
+            headers = list(message.get("headers", ()))
+            present = {name.lower() for name, _ in headers}
+            message["headers"] = headers + [pair for pair in every if pair[0] not in present]
 
     return before_send

@@ -299,9 +299,9 @@ def test_a_token_cannot_sign_in_or_out_or_manage_tokens(
 
 
 def test_every_operation_needs_what_the_document_says(server: Server, alice: Browser) -> None:
-    """Walks every JSON API operation with a token of each scope: the guard refuses (before
-    any other check: no such widget, no body) exactly those the document says it needs
-    more for, and the document's note and `security` follow the same rule."""
+    """Walks every JSON API operation with a token of each scope: the middleware refuses
+    (before any other check: no such widget, no body) exactly those the document says it
+    needs more for, and the document's note and `security` follow the same rule."""
     document = server.browser().get("/api/schema/openapi.json").json()
     schemes = document["components"]["securitySchemes"]
     assert schemes["token"] == {
