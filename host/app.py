@@ -20,7 +20,7 @@ from litestar.stores.registry import StoreRegistry
 from widgetbox.host.accounts.sessions import SessionCache
 from widgetbox.host.admin.limits import SiteLimits
 from widgetbox.host.config import Config
-from widgetbox.host.endpoints import early
+from widgetbox.host.endpoints import direct, early
 from widgetbox.host.endpoints import serve as http_api
 from widgetbox.host.gui.capabilities import Capabilities
 from widgetbox.host.gui.hosts import PREFIX as APPS_PREFIX
@@ -146,4 +146,5 @@ def create_app(config: Config) -> Litestar:
     )
     app.app_hosts = AppHosts(config)
     app.refuse_early = functools.partial(early.refused, app.state)
+    app.serve_directly = direct.Direct(app, site_limits.widget_requests).serve
     return app

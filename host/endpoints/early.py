@@ -27,7 +27,7 @@ from widgetbox.host.endpoints.answers import WIDGET_RESPONSE_HEADERS
 from widgetbox.host.endpoints.serve import PREFIX
 from widgetbox.host.gui.hosts import PREFIX as APPS_PREFIX
 from widgetbox.host.gui.requests import CALL_HEADERS
-from widgetbox.host.health.requests import METHODS
+from widgetbox.host.health.requests import counted
 from widgetbox.host.web.dependencies import config_of
 from widgetbox.host.web.errors import answer
 from widgetbox.host.web.guards import security_headers
@@ -77,9 +77,5 @@ async def refused(state: State, scope: Scope, send: Send) -> bool:
     await send(start)
     end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": content, "more_body": False}
     await send(end)
-    metrics = state.metrics
-    method = str(scope.get("method", "GET"))
-    method = method if method in METHODS else "other"
-    metrics.requests.labels(route, method, str(answered.status)).inc()
-    metrics.request_seconds.labels(route).observe(time.perf_counter() - started)
+    counted(state.metrics, route, str(scope.get("method", "GET")), answered.status, started)
     return True

@@ -142,7 +142,9 @@ def _missing(slug: str) -> Response[Any]:
     return _error(404, "not_found", f"There is no HTTP API at {PREFIX}{slug}.")
 
 
-async def _serve(request: Request[Any, Any, State], slug: str, path: str) -> Response[Any]:
+async def serve_request(request: Request[Any, Any, State], slug: str, path: str) -> Response[Any]:
+    """The answer to a request for the API of the widget at `slug`, at its `path` (by
+    Litestar's route, or directly: `direct.py`)."""
     # the services through the typed accessors, not as Litestar dependencies: resolving
     # those would cost every request of this hot path a task group
     state = request.app.state
@@ -332,16 +334,26 @@ def _streamed(
     )
 
 
-@route(PREFIX + "{slug:str}", http_method=ALL_METHODS, include_in_schema=False)
+ROOT_NAME = "widget_api_root"
+PATH_NAME = "widget_api_path"
+"""The two routes' names, by which `direct.py` finds them."""
+
+
+@route(PREFIX + "{slug:str}", http_method=ALL_METHODS, include_in_schema=False, name=ROOT_NAME)
 async def widget_root(request: Request[Any, Any, State], slug: FromPath[str]) -> Response[Any]:
-    return await _serve(request, slug, "/")
+    return await serve_request(request, slug, "/")
 
 
-@route(PREFIX + "{slug:str}/{path:path}", http_method=ALL_METHODS, include_in_schema=False)
+@route(
+    PREFIX + "{slug:str}/{path:path}",
+    http_method=ALL_METHODS,
+    include_in_schema=False,
+    name=PATH_NAME,
+)
 async def widget_path(
     request: Request[Any, Any, State], slug: FromPath[str], path: FromPath[str]
 ) -> Response[Any]:
-    return await _serve(request, slug, path)
+    return await serve_request(request, slug, path)
 
 
 def router(config: Config, rate_limit: Any) -> Router:

@@ -15,7 +15,15 @@ from typing import cast
 
 from litestar import Litestar
 from litestar.enums import ScopeType
-from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
+from litestar.types import (
+    HTTPScope,
+    LifeSpanReceive,
+    LifeSpanScope,
+    LifeSpanSend,
+    Receive,
+    Scope,
+    Send,
+)
 
 from widgetbox.host.config import Config
 
@@ -61,15 +69,19 @@ class AppHosts:
 
 RefuseEarly = Callable[[Scope, Send], Awaitable[bool]]
 """Answers a request before routing when it must be refused at once; True when it did."""
+ServeDirectly = Callable[[HTTPScope, Receive, Send], Awaitable[bool]]
+"""Answers an ordinary request without Litestar's routing and middleware; True when it did."""
 
 
 class Widgetbox(Litestar):
-    """Litestar, plus the dispatch of app host names (see AppHosts), and a refusal before
-    any routing while the server is full (`refuse_early`: see `endpoints/early.py`)."""
+    """Litestar, plus the dispatch of app host names (see AppHosts), a refusal before any
+    routing while the server is full (`refuse_early`: see `endpoints/early.py`), and
+    widgets' APIs served ahead of routing (`serve_directly`: see `endpoints/direct.py`)."""
 
-    __slots__ = ("app_hosts", "refuse_early")
+    __slots__ = ("app_hosts", "refuse_early", "serve_directly")
     app_hosts: AppHosts
     refuse_early: RefuseEarly | None
+    serve_directly: ServeDirectly | None
 
     async def __call__(
         self,
@@ -79,10 +91,13 @@ class Widgetbox(Litestar):
     ) -> None:
         if scope["type"] in ("http", "websocket"):
             self.app_hosts.route(scope)
-        refuse = self.refuse_early
-        http = scope["type"] == ScopeType.HTTP
-        if http and refuse is not None and await refuse(cast(Scope, scope), cast(Send, send)):
-            return
+        if scope["type"] == ScopeType.HTTP:
+            http, answer = cast(HTTPScope, scope), cast(Send, send)
+            refuse, direct = self.refuse_early, self.serve_directly
+            if refuse is not None and await refuse(http, answer):
+                return
+            if direct is not None and await direct(http, cast(Receive, receive), answer):
+                return
         await super().__call__(scope, receive, send)
 
 

@@ -19,6 +19,15 @@ from widgetbox.host.health.metrics import Metrics
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+def counted(metrics: Metrics, route: str, method: str, status: int, started: float) -> None:
+    """Count an answered request under its route template, and time it from `started`
+    (`time.perf_counter()`); wherever it was answered (also `endpoints/early.py` and
+    `endpoints/direct.py`, ahead of the middleware)."""
+    method = method if method in METHODS else "other"
+    metrics.requests.labels(route, method, str(status)).inc()
+    metrics.request_seconds.labels(route).observe(time.perf_counter() - started)
+
+
 class RequestMetrics(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
@@ -29,20 +38,19 @@ class RequestMetrics(ASGIMiddleware):
         started = time.perf_counter()
         route = str(scope.get("path_template") or "other")
         method = str(scope.get("method", "GET"))
-        method = method if method in METHODS else "other"
-        counted = False
+        answered = False
 
         async def counting(message: Message) -> None:
-            nonlocal counted
-            if message["type"] == "http.response.start" and not counted:
-                counted = True
-                self.metrics.requests.labels(route, method, str(message["status"])).inc()
-                self.metrics.request_seconds.labels(route).observe(time.perf_counter() - started)
+            nonlocal answered
+            if message["type"] == "http.response.start" and not answered:
+                answered = True
+                counted(self.metrics, route, method, message["status"], started)
             await send(message)
 
         try:
             await next_app(scope, receive, counting)
         except Exception:
-            if not counted:  # nothing was sent: the server answers 500
+            if not answered:  # nothing was sent: the server answers 500
+                method = method if method in METHODS else "other"
                 self.metrics.requests.labels(route, method, "500").inc()
             raise
