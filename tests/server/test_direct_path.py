@@ -166,13 +166,17 @@ ORDINARY = [
 ]
 
 
+def _sender(live: Live, slug: str, method: str, path: str, options: dict[str, Any]) -> Any:
+    """Sends a new visitor's `method` request for `path` of the widget's API."""
+    visitor = live.client()
+    return lambda: visitor.request(method, f"/w/{slug}{path}", csrf=False, **options)
+
+
 @pytest.mark.parametrize(("method", "path", "options"), ORDINARY)
 def test_an_ordinary_request_is_served_directly_as_litestar_serves_it(
     live: Live, slug: str, method: str, path: str, options: dict[str, Any]
 ) -> None:
-    visitor = live.client()
-    send = lambda: visitor.request(method, f"/w/{slug}{path}", csrf=False, **options)  # noqa: E731
-    assert _same(live, send) == (1, 0)
+    assert _same(live, _sender(live, slug, method, path, options)) == (1, 0)
 
 
 def test_a_path_is_read_as_litestar_reads_it(live: Live, slug: str) -> None:
@@ -236,8 +240,7 @@ REFUSED = [
 def test_a_request_litestar_refuses_is_left_to_it(
     live: Live, slug: str, method: str, path: str, options: dict[str, Any]
 ) -> None:
-    visitor = live.client()
-    send = lambda: visitor.request(method, f"/w/{slug}{path}", csrf=False, **options)  # noqa: E731
+    send = _sender(live, slug, method, path, options)
     assert _same(live, send) == (0, 1)
     assert send().status_code >= 400
 
