@@ -24,6 +24,7 @@ from widgetbox.runtime import (
     Runtime,
     Status,
 )
+from widgetbox.runtime._guest import SERVE_FILE
 
 pytestmark = pytest.mark.sandbox
 
@@ -195,7 +196,7 @@ def test_the_serve_turn_is_compiled_once_not_each_run(runtime: Runtime, kept: bo
         assert result.response is not None, result.message
         files = json.loads(result.response.body)
         # the interpreter names a turn's code compiled from its text "<turn N>"
-        assert "<widgetbox serve>" in files
+        assert SERVE_FILE in files
 
 
 def test_fresh_by_default(runtime: Runtime) -> None:
