@@ -6,7 +6,8 @@ web stack (the middleware, routing, the visitor's session, the widget's head), a
 millisecond of the server's CPU: offered three times what it could serve, the server spent
 its cores refusing, answered refusals seconds late and served a seventh of its capacity.
 So the app's outermost callable asks the queue first (`RunQueue.refusing`) for a request
-of the interactive lane (a widget's HTTP API under `/w/`, a GUI app's server call), and
+of the interactive lane (a widget's HTTP API under `/w/`, a GUI app's own HTTP API or
+server call), and
 when it would be refused, answers it here, in tens of microseconds, with the same status,
 body and headers the handler's refusal has (the API's or the call's own, and those of every
 response), counted in the metrics under its route.
@@ -22,7 +23,9 @@ import time
 
 from litestar.datastructures import State
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Scope, Send
+from litestar.utils.path import normalize_path
 
+from widgetbox.host.app_sessions.app_routes import API as APP_API
 from widgetbox.host.endpoints.answers import WIDGET_RESPONSE_HEADERS
 from widgetbox.host.endpoints.serve import PREFIX
 from widgetbox.host.gui.hosts import PREFIX as APPS_PREFIX
@@ -32,19 +35,29 @@ from widgetbox.host.web.dependencies import config_of
 from widgetbox.host.web.errors import answer
 from widgetbox.host.web.guards import security_headers
 
+CALL_PATH = "/_/call"
+"""A GUI app's server calls, on its origin."""
+
 
 def _interactive(scope: Scope) -> tuple[str, dict[str, str]] | None:
     """The route template and own headers of a request the interactive lane would run: a
-    widget's HTTP API (`/w/`), or a GUI app's server call (`/_/call` on its origin, which
-    `AppHosts` has moved under `/_apps/<slug>`); None for any other request."""
+    widget's HTTP API (`/w/`), a GUI app's own HTTP API (`/_/api` on its origin, which
+    `AppHosts` has moved under `/_apps/<slug>`) or its server call (`/_/call`); None for
+    any other request. The path is read as Litestar's router reads it."""
     path = str(scope["path"])
     if path.startswith(PREFIX):
-        route = "/w/{slug}/{path}" if "/" in path[len(PREFIX) :] else "/w/{slug}"
-        return route, WIDGET_RESPONSE_HEADERS
-    parts = path.split("/")
-    call = len(parts) == 5 and parts[1] == APPS_PREFIX[1:] and parts[3:] == ["_", "call"]
-    if call and scope.get("method") == "POST":
-        return f"{APPS_PREFIX}/{{slug}}/_/call", CALL_HEADERS
+        _, _, rest = normalize_path(path)[len(PREFIX) :].partition("/")
+        return ("/w/{slug}/{path}" if rest else "/w/{slug}"), WIDGET_RESPONSE_HEADERS
+    parts = normalize_path(path).split("/", 3)  # "", "_apps", the slug, the app's own path
+    if len(parts) < 4 or parts[1] != APPS_PREFIX[1:]:
+        return None
+    own, app = "/" + parts[3], f"{APPS_PREFIX}/{{slug}}"
+    if own == CALL_PATH and scope.get("method") == "POST":
+        return app + CALL_PATH, CALL_HEADERS
+    if own == APP_API:
+        return app + APP_API, WIDGET_RESPONSE_HEADERS
+    if own.startswith(APP_API + "/"):
+        return app + APP_API + "/{path}", WIDGET_RESPONSE_HEADERS
     return None
 
 

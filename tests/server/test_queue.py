@@ -568,12 +568,16 @@ import anvil.server
 @anvil.server.callable
 def greet():
     return "hello"
+
+@anvil.server.route("/hello")
+def hello(**params):
+    return "hello"
 """
 
 
 class OneSlot(NamedTuple):
     """A server with one slot for requests, an API whose `/hold` holds it at a gate, and a
-    GUI app with a server function `greet`."""
+    GUI app with a server function `greet` and an HTTP route `/hello`."""
 
     server: Server
     gates: Gates
@@ -631,14 +635,16 @@ def test_a_request_or_call_is_refused_before_any_of_its_work_as_its_handler_refu
     make_server: Callable[..., Server],
 ) -> None:
     """Under overload the app refuses the interactive lane's requests before routing
-    (`endpoints/early.py`): an HTTP API request under `/w/` (whatever widget it names) and a
-    GUI app's server call get the answer their handler's refusal has, and are counted."""
+    (`endpoints/early.py`): an HTTP API request under `/w/` (whatever widget it names), a
+    GUI app's own HTTP API request and its server call get the answer their handler's
+    refusal has, and are counted."""
     server, gates, api, app_origin, anon, holder = one_slot(make_server)
     queue = server.app.state.runner.queue
     requests = server.app.state.metrics.requests
     counted = {
         "api": requests.labels("/w/{slug}/{path}", "GET", "503"),
         "call": requests.labels("/_apps/{slug}/_/call", "POST", "503"),
+        "app_api": requests.labels("/_apps/{slug}/_/api/{path}", "GET", "503"),
     }
     asks = {
         "api": lambda: anon.get(f"/w/{api}/hello"),
@@ -648,6 +654,7 @@ def test_a_request_or_call_is_refused_before_any_of_its_work_as_its_handler_refu
             json={"name": "greet", "args": [], "kwargs": {}},
             headers={"origin": app_origin},
         ),
+        "app_api": lambda: anon.client.get(f"{app_origin}/_/api/hello"),
     }
     with ThreadPoolExecutor(1) as pool:
         held = pool.submit(holder.get, f"/w/{api}/hold")
@@ -656,23 +663,37 @@ def test_a_request_or_call_is_refused_before_any_of_its_work_as_its_handler_refu
             queue.service_time = 3.0  # the next request would expect to wait 3 s
             before = {kind: c._value.get() for kind, c in counted.items()}
             refused_before = queue.refused[INTERACTIVE]
-            early = {kind: ask() for kind, ask in asks.items()}
-            assert counted["api"]._value.get() == before["api"] + 2
-            assert counted["call"]._value.get() == before["call"] + 1
-            refuse_early, server.app.refuse_early = server.app.refuse_early, None
-            try:  # the handlers' own refusals
-                late = {kind: asks[kind]() for kind in ("api", "call")}
+            refuse_early = server.app.refuse_early
+            answered_early = []
+
+            async def spied(scope: Any, send: Any) -> bool:
+                answered_early.append(await refuse_early(scope, send))
+                return answered_early[-1]
+
+            server.app.refuse_early = spied
+            try:
+                early = {kind: ask() for kind, ask in asks.items()}
             finally:
                 server.app.refuse_early = refuse_early
-            assert queue.refused[INTERACTIVE] == refused_before + 5
+            assert answered_early == [True] * len(asks)
+            assert counted["api"]._value.get() == before["api"] + 2
+            assert counted["call"]._value.get() == before["call"] + 1
+            assert counted["app_api"]._value.get() == before["app_api"] + 1
+            server.app.refuse_early = None
+            try:  # the handlers' own refusals
+                late = {kind: asks[kind]() for kind in ("api", "call", "app_api")}
+            finally:
+                server.app.refuse_early = refuse_early
+            assert queue.refused[INTERACTIVE] == refused_before + 7
             # counted under the same routes as the handlers' refusals
             assert counted["api"]._value.get() == before["api"] + 3
             assert counted["call"]._value.get() == before["call"] + 2
+            assert counted["app_api"]._value.get() == before["app_api"] + 2
         finally:
             gates.open("hold")
         assert held.result().text == "held"
     for kind, answered in early.items():
-        handled = late["call" if kind == "call" else "api"]
+        handled = late["api" if kind == "unknown" else kind]
         assert (answered.status_code, answered.json()) == (handled.status_code, handled.json())
         assert "would wait too long" in assert_error(answered, 503, "busy")["message"]
         own = {name for name in handled.headers if not name.startswith("ratelimit-")}
