@@ -55,32 +55,25 @@ class Direct:
     """Serves ordinary requests to widgets' HTTP APIs for `app` (see the module)."""
 
     def __init__(self, app: Litestar, limit: PerMinute) -> None:
-        """`limit`: the widget APIs' rate limit."""
+        """`limit`: the widget APIs' rate limit. The app's routes are registered by now:
+        their handlers are looked up here, so a missing one stops the app from being made."""
         self.app = app
         self.limit = limit
-        self._handlers: dict[str, HTTPRouteHandler] = {}
-
-    def _handler(self, template: str) -> HTTPRouteHandler:
-        """The route's handler as the app registered it (its layers resolved)."""
-        found = self._handlers.get(template)
-        if found is None:
-            name = serve.ROOT_NAME if template == ROOT else serve.PATH_NAME
-            index = self.app.get_handler_index_by_name(name)
-            handler = index["handler"] if index is not None else None
-            if not isinstance(handler, HTTPRouteHandler):
-                raise LookupError(f"the app has no HTTP route named {name!r}")
-            found = self._handlers[template] = handler
-        return found
+        self.handlers = {
+            ROOT: _registered(app, serve.ROOT_NAME),
+            PATH: _registered(app, serve.PATH_NAME),
+        }
+        self.max_body = self.handlers[PATH].resolve_request_max_body_size() or 0
+        """The routes' body cap (their router's): a longer `Content-Length` goes Litestar's way."""
 
     def _ordinary(self, scope: HTTPScope) -> bool:
         """Whether Litestar's way would refuse none of this request before its handler."""
         if scope.get("root_path") or scope["method"] not in METHODS:
             return False
-        max_body = self._handler(PATH).resolve_request_max_body_size() or 0
         for name, value in scope["headers"]:
             if name == b"host" and not PLAIN_HOST.fullmatch(value):
                 return False
-            if name == b"content-length" and not (value.isdigit() and int(value) <= max_body):
+            if name == b"content-length" and not (value.isdigit() and int(value) <= self.max_body):
                 return False
         token = bearer(scope)
         if token is not None and token.startswith(TOKEN_PREFIX):
@@ -109,7 +102,7 @@ class Direct:
         scope.setdefault("state", {})
         scope["path"] = normalized
         scope["path_params"] = {"slug": slug, "path": route_path} if rest else {"slug": slug}
-        scope["route_handler"] = self._handler(template)
+        scope["route_handler"] = self.handlers[template]
         scope["path_template"] = template
         sent = False
 
@@ -135,3 +128,12 @@ class Direct:
                 raise
             await handle(request, e).to_asgi_response(None, request)(scope, receive, sending)
         return True
+
+
+def _registered(app: Litestar, name: str) -> HTTPRouteHandler:
+    """The HTTP route handler `name` as `app` registered it (its layers resolved)."""
+    index = app.get_handler_index_by_name(name)
+    handler = index["handler"] if index is not None else None
+    if not isinstance(handler, HTTPRouteHandler):
+        raise LookupError(f"the app has no HTTP route named {name!r}")
+    return handler
