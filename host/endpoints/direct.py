@@ -8,7 +8,7 @@ little of, its guards, its signature model, its wrapped `send`s). So the app's o
 callable hands an ordinary request under `/w/` to `serve`, which does here what that
 way does for it, with the same parts:
 
-- the route's path as Litestar reads it (`normalize_path`), its handler (registered as
+- the route's path as Litestar reads it (`serve.api_route`), its handler (registered as
   usual: its body cap, what `Request` needs), and its path template for the metrics;
 - the rate limit per client address (`SiteLimits.widget_requests`), counted and said in
   the `RateLimit-*` headers of every answer;
@@ -33,7 +33,6 @@ from typing import Any
 from litestar import Litestar, Request
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import HTTPScope, Message, Receive, Send
-from litestar.utils.path import normalize_path
 
 from widgetbox.host.endpoints import serve
 from widgetbox.host.health.requests import counted
@@ -42,9 +41,6 @@ from widgetbox.host.tokens.records import PREFIX as TOKEN_PREFIX
 from widgetbox.host.web.errors import handle
 from widgetbox.host.web.limits import PerMinute, client_key
 
-ROOT = "/w/{slug}"
-"""The path templates of the two routes (`serve.widget_root`, `serve.widget_path`)."""
-PATH = "/w/{slug}/{path}"
 METHODS = frozenset(method.value for method in serve.ALL_METHODS)
 PLAIN_HOST = re.compile(rb"[0-9A-Za-z.\-:\[\]]*")
 """Host headers served here: plain names, addresses and ports, a subset of those Litestar
@@ -60,10 +56,10 @@ class Direct:
         self.app = app
         self.limit = limit
         self.handlers = {
-            ROOT: _registered(app, serve.ROOT_NAME),
-            PATH: _registered(app, serve.PATH_NAME),
+            serve.ROOT_TEMPLATE: _registered(app, serve.ROOT_NAME),
+            serve.PATH_TEMPLATE: _registered(app, serve.PATH_NAME),
         }
-        self.max_body = self.handlers[PATH].resolve_request_max_body_size() or 0
+        self.max_body = self.handlers[serve.PATH_TEMPLATE].resolve_request_max_body_size() or 0
         """The routes' body cap (their router's): a longer `Content-Length` goes Litestar's way."""
 
     def _ordinary(self, scope: HTTPScope) -> bool:
@@ -86,22 +82,21 @@ class Direct:
         path = str(scope["path"])
         if not path.startswith(serve.PREFIX) or not self._ordinary(scope):
             return False
-        normalized = normalize_path(path)
-        slug, _, rest = normalized[len(serve.PREFIX) :].partition("/")
-        if not slug:
+        route = serve.api_route(path)
+        if route is None:
             return False
         started = time.perf_counter()
-        template = PATH if rest else ROOT
-        route_path = normalize_path(rest)
+        template, slug, route_path = route.template, route.slug, route.path
         key = client_key(scope)
         self.limit.count(key)
-        extra = [(n.lower().encode(), v.encode()) for n, v in self.limit.headers(key).items()]
+        extra = self.limit.encoded_headers(key)
         method = str(scope["method"])
         app = self.app
         scope["app"] = scope["litestar_app"] = app
         scope.setdefault("state", {})
-        scope["path"] = normalized
-        scope["path_params"] = {"slug": slug, "path": route_path} if rest else {"slug": slug}
+        scope["path"] = route.normalized
+        at_root = template == serve.ROOT_TEMPLATE
+        scope["path_params"] = {"slug": slug} if at_root else {"slug": slug, "path": route_path}
         scope["route_handler"] = self.handlers[template]
         scope["path_template"] = template
         sent = False

@@ -27,7 +27,7 @@ from litestar.utils.path import normalize_path
 
 from widgetbox.host.app_sessions.app_routes import API as APP_API
 from widgetbox.host.endpoints.answers import WIDGET_RESPONSE_HEADERS
-from widgetbox.host.endpoints.serve import PREFIX
+from widgetbox.host.endpoints.serve import PREFIX, api_route
 from widgetbox.host.gui.hosts import PREFIX as APPS_PREFIX
 from widgetbox.host.gui.requests import CALL_HEADERS
 from widgetbox.host.health.requests import counted
@@ -41,13 +41,15 @@ CALL_PATH = "/_/call"
 
 def _interactive(scope: Scope) -> tuple[str, dict[str, str]] | None:
     """The route template and own headers of a request the interactive lane would run: a
-    widget's HTTP API (`/w/`), a GUI app's own HTTP API (`/_/api` on its origin, which
+    widget's HTTP API (`/w/<slug>`), a GUI app's own HTTP API (`/_/api` on its origin, which
     `AppHosts` has moved under `/_apps/<slug>`) or its server call (`/_/call`); None for
     any other request. The path is read as Litestar's router reads it."""
     path = str(scope["path"])
     if path.startswith(PREFIX):
-        _, _, rest = normalize_path(path)[len(PREFIX) :].partition("/")
-        return ("/w/{slug}/{path}" if rest else "/w/{slug}"), WIDGET_RESPONSE_HEADERS
+        route = api_route(path)
+        return None if route is None else (route.template, WIDGET_RESPONSE_HEADERS)
+    if not path.startswith(APPS_PREFIX + "/"):  # every other request: the IDE's
+        return None
     parts = normalize_path(path).split("/", 3)  # "", "_apps", the slug, the app's own path
     if len(parts) < 4 or parts[1] != APPS_PREFIX[1:]:
         return None

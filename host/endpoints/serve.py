@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from litestar import Request, Response, Router, route
@@ -30,6 +30,7 @@ from litestar.datastructures import Cookie, State
 from litestar.enums import HttpMethod
 from litestar.params import FromPath
 from litestar.response import Stream
+from litestar.utils.path import normalize_path
 
 from widgetbox.host.app_sessions.visit import HTTP, Visit
 from widgetbox.host.config import Config
@@ -337,6 +338,34 @@ def _streamed(
 ROOT_NAME = "widget_api_root"
 PATH_NAME = "widget_api_path"
 """The two routes' names, by which `direct.py` finds them."""
+ROOT_TEMPLATE = PREFIX + "{slug}"
+PATH_TEMPLATE = PREFIX + "{slug}/{path}"
+"""The two routes' path templates, as the metrics label requests."""
+
+
+class ApiRoute(NamedTuple):
+    """A request's path under `PREFIX`, read as Litestar's router reads it."""
+
+    template: str
+    """`ROOT_TEMPLATE` or `PATH_TEMPLATE`."""
+    slug: str
+    path: str
+    """Within the widget's API: `/` at its root."""
+    normalized: str
+    """The whole path, normalized (`normalize_path`: no doubled or trailing slashes)."""
+
+
+def api_route(path: str) -> ApiRoute | None:
+    """Which route of a widget's API serves `path`, and with what; None when it names no
+    widget (`/w/` alone) or is not under `PREFIX`."""
+    normalized = normalize_path(path)
+    if not normalized.startswith(PREFIX):
+        return None
+    slug, _, rest = normalized[len(PREFIX) :].partition("/")
+    if not slug:
+        return None
+    template = PATH_TEMPLATE if rest else ROOT_TEMPLATE
+    return ApiRoute(template, slug, normalize_path(rest), normalized)
 
 
 @route(PREFIX + "{slug:str}", http_method=ALL_METHODS, include_in_schema=False, name=ROOT_NAME)

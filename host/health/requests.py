@@ -23,9 +23,13 @@ def counted(metrics: Metrics, route: str, method: str, status: int, started: flo
     """Count an answered request under its route template, and time it from `started`
     (`time.perf_counter()`); wherever it was answered (also `endpoints/early.py` and
     `endpoints/direct.py`, ahead of the middleware)."""
-    method = method if method in METHODS else "other"
-    metrics.requests.labels(route, method, str(status)).inc()
+    metrics.requests.labels(route, _label(method), str(status)).inc()
     metrics.request_seconds.labels(route).observe(time.perf_counter() - started)
+
+
+def _label(method: str) -> str:
+    """A method as the metrics label it: an unusual one is "other" (a bounded label set)."""
+    return method if method in METHODS else "other"
 
 
 class RequestMetrics(ASGIMiddleware):
@@ -51,6 +55,5 @@ class RequestMetrics(ASGIMiddleware):
             await next_app(scope, receive, counting)
         except Exception:
             if not answered:  # nothing was sent: the server answers 500
-                method = method if method in METHODS else "other"
-                self.metrics.requests.labels(route, method, "500").inc()
+                self.metrics.requests.labels(route, _label(method), "500").inc()
             raise

@@ -69,6 +69,12 @@ class PerMinute:
             headers={**self.headers(key), "Retry-After": str(self.reset_in())},
         )
 
+    def encoded_headers(self, key: str) -> list[tuple[bytes, bytes]]:
+        """`headers`, as an ASGI answer carries them."""
+        return [
+            (name.lower().encode(), value.encode()) for name, value in self.headers(key).items()
+        ]
+
     def headers(self, key: str) -> dict[str, str]:
         remaining = max(0, self.limit - self.used(key))
         return {
@@ -97,10 +103,7 @@ class _LimitMiddleware:
         if self.limit.used(key) >= self.limit.limit:
             raise self.limit.refusal(key)
         self.limit.count(key)
-        extra = [
-            (name.lower().encode(), value.encode())
-            for name, value in self.limit.headers(key).items()
-        ]
+        extra = self.limit.encoded_headers(key)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
