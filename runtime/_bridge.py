@@ -305,6 +305,16 @@ class _Due:
         return (self.when, self.order) < (other.when, other.order)
 
 
+BYTES_MARK = b"="
+"""The first byte of an answer that is bytes rather than a JSON frame (which opens with
+`{`): the guest takes what follows as they are (`_widgetbox/bridge.py`'s `call_for_bytes`,
+which has the same mark), with no JSON to scan nor base64 to decode."""
+
+
+def bytes_frame(content: bytes) -> bytes:
+    return BYTES_MARK + content
+
+
 def ok_frame(value: Any) -> bytes:
     return json.dumps({"ok": value}, separators=(",", ":"), allow_nan=False).encode()
 

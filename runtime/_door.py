@@ -6,7 +6,7 @@ into memory the guest allocates with its `host_alloc` export. Return values: 0 a
 
 Four operations are the runtime's own (`widgetbox.`): `job` hands the run's job over once,
 `result` takes the driver's report, `file` hands over one of the widget's code files or
-its bytecode (which the guest imports: see `_widgetbox/imports.py`), and `chunk` takes one
+its bytecode as bytes (which the guest imports: see `_widgetbox/imports.py`), and `chunk` takes one
 piece of a route's streamed response (`{"body": base64}`, the first also with `"status"`
 and `"headers"`), checked here (the run's mode, each chunk's size and the stream's total,
 the head as a report's response is checked) and passed to the run's `on_chunk` at once,
@@ -28,6 +28,7 @@ from ._bridge import (
     Dispatcher,
     HostCall,
     HostCallError,
+    bytes_frame,
     error_frame,
     ok_frame,
     parse_request,
@@ -161,10 +162,10 @@ def _answer(
 
 
 def _file(act: Activity, memory: Any, caller: Any, ptr: int, length: int) -> bytes:
-    """One of the widget's code files or its bytecode, base64, for the guest's import of it
-    (`_widgetbox/imports.py`): what the guest could read from /widget, without the file
-    calls. Not counted as a host call, as reading the file would not be; each answer is no
-    larger than a file of the widget's, and only code is served."""
+    """One of the widget's code files or its bytecode, as bytes (`bytes_frame`), for the
+    guest's import of it (`_widgetbox/imports.py`): what the guest could read from /widget,
+    without the file calls. Not counted as a host call, as reading the file would not be;
+    each answer is no larger than a file of the widget's, and only code is served."""
     if length > _FILE_REQUEST_BYTES:
         return error_frame("BadRequest", "a file's request names one relative path")
     try:
@@ -176,7 +177,7 @@ def _file(act: Activity, memory: Any, caller: Any, ptr: int, length: int) -> byt
     content = act.files.get(relative) if isinstance(relative, str) else None
     if content is None or not relative.endswith(_CODE_SUFFIXES):
         return error_frame("NotFound", f"the widget has no code file {relative!r}")
-    return ok_frame(base64.b64encode(content).decode("ascii"))
+    return bytes_frame(content)
 
 
 def _chunk(act: Activity, data: Any) -> bytes:

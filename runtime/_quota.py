@@ -38,13 +38,17 @@ OPEN_FILES = "/proc/self/fd"
 class ScratchQuota:
     def __init__(self, root: Path, max_bytes: int, max_entries: int) -> None:
         self.root = root
-        # Links in /proc name files by their real path; the separator keeps `scratch2`
-        # (another folder) from passing for a file inside `scratch`.
-        self._inside = os.path.realpath(root) + os.sep
         self.max_bytes = max_bytes
         self.max_entries = max_entries
         self._bytes = 0
         self._entries = 0
+
+    @functools.cached_property
+    def _inside(self) -> str:
+        """Links in /proc name files by their real path; the separator keeps `scratch2`
+        (another folder) from passing for a file inside `scratch`. Found when first
+        measured: most runs never are, and resolving a path is a call per folder in it."""
+        return os.path.realpath(self.root) + os.sep
 
     def admit_bytes(self, size: int) -> bool:
         """Whether a write of `size` bytes (or a file grown by `size`) may happen."""

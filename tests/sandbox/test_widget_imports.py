@@ -188,10 +188,12 @@ def test_the_door_hands_over_only_the_widgets_code(runtime: Runtime) -> None:
                 refused = {}
                 for path in ["notes.txt", "../main.py", "/widget/main.py", "absent.py", 7]:
                     try:
-                        bridge.call("widgetbox.file", path)
+                        bridge.call_for_bytes("widgetbox.file", path)
                     except bridge.HostCallError as e:
                         refused[str(path)] = e.kind
-                return {"refused": refused, "main": len(bridge.call("widgetbox.file", "main.py"))}
+                with open("/widget/main.py", "rb") as f:
+                    same = bridge.call_for_bytes("widgetbox.file", "main.py") == f.read()
+                return {"refused": refused, "main": same}
         """,
         "notes.txt": "data, not code",
     }
@@ -199,4 +201,92 @@ def test_the_door_hands_over_only_the_widgets_code(runtime: Runtime) -> None:
     assert found["refused"] == dict.fromkeys(
         ["notes.txt", "../main.py", "/widget/main.py", "absent.py", "7"], "NotFound"
     )
-    assert found["main"] > 0
+    assert found["main"] is True  # the file's bytes as they are
+
+
+ENTRY_ITSELF = {
+    "main.py": """
+        import sys
+        import anvil.server
+        from importlib.machinery import FileFinder, SourceFileLoader
+
+        INITIALIZING = __spec__._initializing
+        import helper  # imports this module back, half made
+
+        def dunders(module):  # helper's, made by `import` itself, and main's
+            return sorted(name for name in vars(module) if name.startswith("__"))
+
+        @anvil.server.route("/")
+        def root(**q):
+            module = sys.modules[__name__]
+            spec = FileFinder("/widget", (SourceFileLoader, [".py"])).find_spec("main")
+            fields = lambda s: (s.name, s.origin, s.cached, s.parent, s.has_location,
+                                s.submodule_search_locations)
+            return {
+                "name": __name__,
+                "file": __file__,
+                "cached": __spec__.cached,
+                "package": __package__,
+                "same_attributes": dunders(module) == dunders(helper),
+                "same_spec": fields(spec) == fields(__spec__),
+                "loader_is_specs": __loader__ is __spec__.loader,
+                "source_loader": isinstance(__loader__, SourceFileLoader),
+                "in_modules": module.root is root,
+                "initializing": [INITIALIZING, __spec__._initializing],
+                "circular": helper.CIRCULAR,
+            }
+
+        LATER = "defined after helper's import"
+    """,
+    "helper.py": """
+        try:
+            from main import LATER
+        except ImportError as e:
+            CIRCULAR = str(e)
+    """,
+}
+
+
+def test_the_entry_is_imported_as_import_would(runtime: Runtime) -> None:
+    """The entry module is imported without most of importlib's steps
+    (`imports.import_entry`), and is the module `import main` makes."""
+    found = answer(runtime, ENTRY_ITSELF)
+    assert found == {
+        "name": "main",
+        "file": "/widget/main.py",
+        "cached": "/widget/__pycache__/main.cpython-315.pyc",
+        "package": "",
+        "same_attributes": True,
+        "same_spec": True,
+        "loader_is_specs": True,
+        "source_loader": True,
+        "in_modules": True,
+        "initializing": [True, False],
+        "circular": "cannot import name 'LATER' from partially initialized module 'main' "
+        "(most likely due to a circular import) (/widget/main.py)",
+    }
+
+
+def test_an_entry_that_fails_is_not_left_imported(runtime: Runtime) -> None:
+    """A kept interpreter's entry that raised is imported afresh by its next run, as a
+    failed `import` leaves nothing in `sys.modules`."""
+    files = {
+        "main.py": """
+            import os
+            import anvil.server
+            FIRST = not os.path.exists("/tmp/tried")
+            open("/tmp/tried", "w").close()
+            if FIRST:
+                raise RuntimeError("the first import fails")
+
+            @anvil.server.route("/")
+            def root(**q):
+                return "imported again"
+        """,
+    }
+    code = Code(files={name: textwrap.dedent(text) for name, text in files.items()})
+    kept = Persistent(uuid.uuid4().hex, "1")
+    failed = runtime.run(Route(code, HttpRequest("GET", "/"), persistent=kept))
+    assert failed.status is Status.ERROR
+    assert "the first import fails" in failed.message
+    assert answer(runtime, files, persistent=kept) == "imported again"

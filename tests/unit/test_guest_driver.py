@@ -21,7 +21,13 @@ from typing import Any
 import pytest
 
 from widgetbox.runtime import Call, Code, HttpRequest, Route, Script
-from widgetbox.runtime._bridge import HostCallError, error_frame, ok_frame, parse_request
+from widgetbox.runtime._bridge import (
+    HostCallError,
+    bytes_frame,
+    error_frame,
+    ok_frame,
+    parse_request,
+)
 from widgetbox.runtime._codec import decode, encode
 from widgetbox.runtime._outcome import http_response as _response
 from widgetbox.runtime._outcome import user_error as _user_error
@@ -51,7 +57,7 @@ class FakeHost:
         if op == "widgetbox.file":
             if data not in self.files:
                 return error_frame("NotFound", f"the widget has no code file {data!r}")
-            return ok_frame(base64.b64encode(self.files[data]).decode("ascii"))
+            return bytes_frame(self.files[data])
         self.ops.append(op)
         if op == "widgetbox.job" and self.job is not None:
             job, self.job = self.job, None  # handed over once

@@ -157,8 +157,7 @@ def _exit_report(exc: SystemExit) -> dict:
 
 def _import_entry(job: dict) -> None:
     _prepare(job)
-    entry = job["entry"]
-    __import__(entry[: -len(".py")].replace("/", "."))
+    imports.import_entry(job["entry"][: -len(".py")].replace("/", "."))
 
 
 def _call(job: dict) -> dict:

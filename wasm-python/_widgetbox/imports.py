@@ -19,11 +19,10 @@ then a namespace package. The modules are the ones the files would give: `__file
 files. The sources stay in `/widget` for that; the bytecode is only here.
 """
 
-import binascii
 import marshal
 import sys
-from importlib.machinery import FileFinder, ModuleSpec, SourceFileLoader
-from importlib.util import spec_from_file_location
+from importlib.machinery import FileFinder, ModuleSpec, PathFinder, SourceFileLoader
+from importlib.util import module_from_spec, spec_from_file_location
 
 from . import bridge
 
@@ -52,9 +51,55 @@ def install(root, files, bytecode):
         sys.path_importer_cache[path] = WidgetFinder(path, entries)
 
 
+def import_entry(name):
+    """`import name` for the run's entry module, a fresh interpreter's first import of the
+    widget's code, without most of importlib's steps: nearly half of a hello route's
+    instructions were importlib's own. What `import` does for it is done here, in its order:
+    the finders ahead of the path consulted (a module they give wins, as it would: then
+    `import` itself runs), the widget's folder's finder asked (the first entry of
+    `sys.path`, as `PathFinder` would), the module made from its spec, put in `sys.modules`
+    while it runs (marked initializing, so that a circular import is named one) and taken
+    out again if it fails. The module lock is left out: a guest has one thread. Any other
+    case (a module imported already, a kept interpreter's, one in a package, a changed
+    `sys.path`) is `import`'s own."""
+    finder = sys.path_importer_cache.get(_root)
+    if (
+        name in sys.modules
+        or "." in name
+        or sys.path[:1] != [_root]
+        or (not isinstance(finder, WidgetFinder))
+    ):
+        __import__(name)
+        return
+    for ahead in sys.meta_path:
+        if ahead is PathFinder:
+            break
+        if ahead.find_spec(name, None) is not None:
+            __import__(name)
+            return
+    else:  # no path finder: not an interpreter the finders here were made for
+        __import__(name)
+        return
+    spec = finder.find_spec(name)
+    if spec is None:
+        __import__(name)  # its error, as `import` words it
+        return
+    module = module_from_spec(spec)
+    spec._initializing = True
+    try:
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+    finally:
+        spec._initializing = False
+
+
 def read(relative):
     """The bytes of one of the widget's files, through the bridge."""
-    return binascii.a2b_base64(bridge.call(FILE, relative))
+    return bridge.call_for_bytes(FILE, relative)
 
 
 def compiled(relative):
