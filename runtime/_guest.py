@@ -52,6 +52,7 @@ from ._busy import NOT_COUNTED, Board, Executing, NotCounted
 from ._door import host_call
 from ._engine import Compiled
 from ._fastcall import FastCall, define, export
+from ._folders import FolderStore
 from ._http import ChunkCallback, HttpRequest
 from ._image import MEMORY_IMPORT
 from ._jobs import Code, Route, Script
@@ -228,6 +229,8 @@ class Sandbox:
             engine, _epoch.TICK if give_way_to is None else _epoch.GIVE_WAY_TICK
         )
         self.live: weakref.WeakSet[Guest] = weakref.WeakSet()
+        self.folders = FolderStore(work_root)
+        """Each guest's folders, handed on from guest to guest (see `_folders`)."""
         atexit.register(self.close_all)
         self.empty = Path(tempfile.mkdtemp(prefix="empty-", dir=work_root))
         """An empty folder, mounted in place of an absent one (see the module's docstring)."""
@@ -299,6 +302,7 @@ class Sandbox:
         self.shutdown.set()
         for guest in list(self.live):
             guest.close()
+        self.folders.close()
         atexit.unregister(self.close_all)
         shutil.rmtree(self.empty, ignore_errors=True)
 
@@ -340,11 +344,9 @@ class Guest:
         self._listing: dict[str, list[str]] = {"files": [], "bytecode": []}
         """Their paths, given with every job."""
         self._lock = threading.Lock()
-        self.dir = Path(tempfile.mkdtemp(prefix="guest-", dir=sandbox.work_root))
-        self.code_dir = self.dir / "code"
-        self.scratch_dir = self.dir / "scratch"
-        self.code_dir.mkdir()
-        self.scratch_dir.mkdir()
+        self._folders = sandbox.folders.take()
+        self.code_dir = self._folders.code_dir
+        self.scratch_dir = self._folders.scratch_dir
         sandbox.live.add(self)
         try:
             self._start()
@@ -557,11 +559,7 @@ class Guest:
             started = min(started, deadline - limits.timeout)
         if not self.runs:
             files = {relative: text.encode("utf-8") for relative, text in code.items()}
-            for relative, content in files.items():
-                path = self.code_dir / relative
-                if "/" in relative:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(content)
+            self._folders.write_code(files)
             # the guest imports from these, not from the files (see _widgetbox/imports.py)
             self._files = {**files, **bytecode}
             self._listing = {"files": sorted(files), "bytecode": sorted(bytecode)}
@@ -614,8 +612,8 @@ class Guest:
             self._closed = True
         store = getattr(self, "store", None)
         if store is not None:
-            store.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+            store.close()  # first: its descriptors of files in the folders close with it
+        self._sandbox.folders.give_back(self._folders)
         self._sandbox.live.discard(self)
 
 

@@ -4,11 +4,13 @@ modules) is visible to the next, and runs at the same time cannot see each other
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from tests.security._helpers import run
-from widgetbox.runtime import Code, Limits, Runtime, Script, Status
+from widgetbox.runtime import Bridge, Code, Limits, Runtime, Script, Status, _artifacts, _snapshot
+from widgetbox.runtime._guest import Guest, Sandbox
 
 pytestmark = pytest.mark.security
 
@@ -128,3 +130,54 @@ def test_the_widgets_own_files_come_from_this_run_only(runtime: Runtime) -> None
 def test_a_widgets_file_names_cannot_leave_its_folder(path: str) -> None:
     with pytest.raises(ValueError, match="bad file path"):
         Code(files={"main.py": "", path: ""})
+
+
+LEAVE_NOTHING = """
+import os
+with open("/tmp/passing", "w") as f:
+    f.write("gone before the run ends")
+os.remove("/tmp/passing")
+print(sorted(os.listdir("/widget")))
+"""
+
+LEAVE_A_FILE = """
+with open("/tmp/left", "w") as f:
+    f.write("left behind")
+"""
+
+LOOK = """
+import os
+print(sorted(os.listdir("/widget")), sorted(os.listdir("/tmp")), open("/widget/main.py").read())
+"""
+
+
+def test_a_guests_folders_reach_the_next_guest_only_empty(tmp_path: Path) -> None:
+    """A closed guest's folders are handed to the next guest (`runtime/_folders.py`) only
+    when its scratch area is empty, and the code folder then holds the next run's files
+    alone: the next guest finds none of the last one's."""
+    sandbox = Sandbox(_snapshot.compiled(_artifacts.locate()), Bridge(), tmp_path)
+    try:
+
+        def run_in_guest(files: dict[str, str]) -> tuple[str, object]:
+            job = Script(Code(files=files))
+            guest = Guest(sandbox)
+            folders = guest._folders  # which folders it had: the test is of handing them on
+            result = guest.run(job.payload(), files, Limits(timeout=30.0))
+            guest.close()
+            assert result.status is Status.OK, result.message + result.stderr
+            return result.stdout, folders
+
+        out, first = run_in_guest({"main.py": LEAVE_NOTHING, "secret.py": "KEY = 1\n"})
+        assert out == "['main.py', 'secret.py']\n"
+        out, second = run_in_guest({"main.py": LOOK})
+        assert second is first  # handed on: its scratch area was left empty
+        assert out == f"['main.py'] [] {LOOK}\n"
+        out, third = run_in_guest({"main.py": LEAVE_A_FILE})
+        assert third is first
+        out, fourth = run_in_guest({"main.py": LOOK})
+        assert fourth is not first  # a file was left: those folders were removed
+        assert not first.dir.exists()
+        assert out == f"['main.py'] [] {LOOK}\n"
+    finally:
+        sandbox.close_all()
+    assert list(tmp_path.glob("guest-*")) == []  # none left behind once the sandbox closes
