@@ -389,11 +389,7 @@ class Guest:
         self._exports = GuestExports(
             self.memory, FastCall(self._export(instance, "host_alloc", wasmtime.Func), ["i32"])
         )
-        trampoline = sandbox.forwarding(self.store, self.memory)
-        self.wasi = {
-            name: FastCall(self._export(trampoline, name, wasmtime.Func), kinds)
-            for name, kinds in FORWARDED.items()
-        }
+        self.wasi = _Forwards(self.store, sandbox.forwarding(self.store, self.memory))
         if sandbox.warm_up is not None:
             self._warm_up(sandbox.warm_up)
         elif sandbox.prefault:
@@ -615,6 +611,24 @@ class Guest:
             store.close()  # first: its descriptors of files in the folders close with it
         self._sandbox.folders.give_back(self._folders)
         self._sandbox.live.discard(self)
+
+
+class _Forwards(dict[str, FastCall]):
+    """The trampoline's WASI functions (`FORWARDED`) by name, each made a `FastCall` when a
+    guard first forwards to it: most runs use few of them, and making all eleven was 3% of
+    a hello route's whole cycle (start, run, close)."""
+
+    def __init__(self, store: wasmtime.Store, trampoline: wasmtime.Instance) -> None:
+        super().__init__()
+        self._store = store
+        self._trampoline = trampoline
+
+    def __missing__(self, name: str) -> FastCall:
+        func = export(self._store, self._trampoline, name)
+        if not isinstance(func, wasmtime.Func):  # the trampoline is made from FORWARDED
+            raise GuestError(f"the trampoline has no function {name!r}")
+        call = self[name] = FastCall(func, FORWARDED[name])
+        return call
 
 
 _Export = TypeVar("_Export", wasmtime.Func, wasmtime.Memory)
