@@ -412,21 +412,27 @@ class Guest:
         return ctypes.cast(self.memory.data_ptr(self.store), ctypes.c_void_p).value or 0
 
     def _warm_up(self, source: str) -> None:
-        activity = self._activity(WARM_UP_LIMITS, None, None, None, None)
         initialise = export(self.store, self.instance, "_initialize")  # its C constructors
         if isinstance(initialise, wasmtime.Func):
-            with activate(activity):
+            with activate(self._activity(WARM_UP_LIMITS, None, None, None, None)):
                 try:
                     initialise(self.store)
                 except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
                     raise GuestError(f"the interpreter failed to initialise: {e}") from None
+        self.setup(source)
+
+    def setup(self, source: str) -> None:
+        """Run `source` as a turn of the guest's own, before any run: the warm-up, and the
+        turn `_snapshot` adds to it. The warm-up's limits, no job; GuestError when it fails
+        or leaves a file open (its state may start other instances: see `_snapshot`)."""
+        activity = self._activity(WARM_UP_LIMITS, None, None, None, None)
         outcome = self._turn(activity, source)
         if outcome != 0 or activity.stop is not None:
             raise GuestError(
                 "the sandbox's driver failed to start: "
                 + (activity.output.text("stderr") or str(activity.stop or outcome))[-2000:]
             )
-        if activity.open_files:  # its state may start other instances: see `_snapshot`
+        if activity.open_files:
             raise GuestError(f"the warm-up left files open (descriptors {activity.open_files})")
 
     def _activity(

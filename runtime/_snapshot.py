@@ -43,7 +43,7 @@ from pathlib import Path
 
 import wasmtime
 
-from . import _bytecode, _engine, _image
+from . import _bytecode, _engine, _image, _immortal
 from ._artifacts import ArtifactError, Interpreter
 from ._bridge import Bridge
 from ._engine import Compiled, CompileProgress
@@ -59,7 +59,7 @@ from ._guest import (
     warm_up_source,
 )
 
-FORMAT = "widgetbox-snapshot-2"
+FORMAT = "widgetbox-snapshot-3"
 """Part of the key: a change to how images are made makes new ones."""
 KEEP = 3
 """Images kept in the cache (about 25 MB each), the most recently made."""
@@ -78,6 +78,7 @@ def cache_path(interpreter: Interpreter) -> Path:
             "module": sha,
             "sources": _bytecode.sources_digest(sha),
             "warm_up": warm_up_source(bundle),
+            "immortal": _immortal.TURN,
             "guest": {"mounts": MOUNTS, "env": GUEST_ENV, "argv": GUEST_ARGV},
             **_engine.engine_key(),
         },
@@ -125,7 +126,11 @@ def take(base: Compiled) -> bytes:
         try:
             guest = Guest(sandbox)  # the warm-up, as in every guest
             try:
-                memory = guest.memory.read(guest.store, 0, guest.memory.data_len(guest.store))
+                guest.setup(_immortal.TURN)
+                immortal = _immortal.read((guest.scratch_dir / _immortal.FILE).read_bytes())
+                memory = bytearray(
+                    guest.memory.read(guest.store, 0, guest.memory.data_len(guest.store))
+                )
                 read = {
                     g.export: _number(export(guest.store, guest.instance, g.export), guest.store)
                     for g in split.mutable_globals
@@ -143,6 +148,8 @@ def take(base: Compiled) -> bytes:
         raise ArtifactError(
             "the interpreter cannot start from a memory image: its globals " + ", ".join(problems)
         )
+    if immortal is not None:
+        _immortal.apply(memory, immortal)
     return _image.memory_module(bytes(memory), split.maximum)
 
 

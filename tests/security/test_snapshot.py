@@ -216,3 +216,27 @@ def test_a_snapshot_is_verified_before_it_is_loaded(runtime: Runtime, tmp_path: 
     assert not _engine.valid(copy)
     assert _engine.valid(path)
     assert _artifacts.hashes_to(path, path.with_suffix(".sha256").read_text().strip())
+
+
+IMMORTAL = """
+import gc, json, sys
+import anvil.server
+made = [object(), {"a": 1}, "".join(["run", "time"])]
+before = sys.getrefcount(made[0])
+another = made[0]
+print(json.dumps({
+    "image": [sys._is_immortal(item) for item in (
+        json, json.dumps, anvil.server.route, anvil.server, sys.modules, gc.collect,
+        type(anvil.server.HttpResponse()),
+    )],
+    "run": [sys._is_immortal(item) for item in made],
+    "counts_move": sys.getrefcount(made[0]) == before + 1,
+}))
+"""
+
+
+def test_the_images_objects_are_immortal_and_a_runs_are_not(runtime: Runtime) -> None:
+    """The image's objects are immortal (`runtime/_immortal.py`), so counting references to
+    them writes no page; what a run makes is counted and freed as ever."""
+    found = values(runtime, IMMORTAL)
+    assert found == {"image": [True] * 7, "run": [False] * 3, "counts_move": True}
