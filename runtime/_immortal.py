@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from pathlib import Path
 
 from ._guest import SCRATCH_MOUNT
 
@@ -42,7 +43,7 @@ TURN = f"""
 def __widgetbox_immortal():
     import array, gc, sys
     if not hasattr(sys, "_is_immortal") or sys.maxsize != 2**31 - 1:
-        return []  # not an interpreter whose objects this knows how to make immortal
+        return []  # not an interpreter whose objects this knows how to make immortal: no file
     enabled = gc.isenabled()
     gc.disable()
     gc.unfreeze()
@@ -80,6 +81,16 @@ class Immortal:
     none: int
     """None's address, where `count` must already be: the layout is as expected."""
     addresses: list[int]
+
+
+def found(scratch: Path) -> Immortal | None:
+    """What the turn wrote in the guest's scratch area (`scratch`, the host's folder);
+    None when it wrote nothing (an interpreter it does not know how to change)."""
+    try:
+        data = (scratch / FILE).read_bytes()
+    except FileNotFoundError:
+        return None
+    return read(data)
 
 
 def read(data: bytes) -> Immortal | None:

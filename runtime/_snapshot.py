@@ -127,7 +127,7 @@ def take(base: Compiled) -> bytes:
             guest = Guest(sandbox)  # the warm-up, as in every guest
             try:
                 guest.setup(_immortal.TURN)
-                immortal = _immortal.read((guest.scratch_dir / _immortal.FILE).read_bytes())
+                immortal = _immortal.found(guest.scratch_dir)
                 memory = bytearray(
                     guest.memory.read(guest.store, 0, guest.memory.data_len(guest.store))
                 )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import pytest
 
-from widgetbox.runtime._immortal import Immortal, apply, read
+from widgetbox.runtime._immortal import FILE, Immortal, apply, found, read
 
 pytestmark = pytest.mark.unit
 
@@ -31,6 +32,12 @@ def test_the_turns_file_is_read() -> None:
     assert read(b"") is None
     assert read(struct.pack("<I", COUNT)) is None
     assert read(struct.pack("<3I", COUNT, 8, 16)[:-1]) is None
+
+
+def test_no_file_is_nothing_made_immortal(tmp_path: Path) -> None:
+    assert found(tmp_path) is None  # the turn writes none on an interpreter it cannot change
+    (tmp_path / FILE).write_bytes(struct.pack("<3I", COUNT, 8, 16))
+    assert found(tmp_path) == Immortal(COUNT, 8, [16])
 
 
 def test_the_count_is_written_at_each_address() -> None:
