@@ -429,11 +429,13 @@ class Guest:
         outcome = self._turn(activity, source)
         if outcome != 0 or activity.stop is not None:
             raise GuestError(
-                "the sandbox's driver failed to start: "
+                "a setup turn of the sandbox failed (the warm-up or the memory image's): "
                 + (activity.output.text("stderr") or str(activity.stop or outcome))[-2000:]
             )
         if activity.open_files:
-            raise GuestError(f"the warm-up left files open (descriptors {activity.open_files})")
+            raise GuestError(
+                f"a setup turn of the sandbox left files open (descriptors {activity.open_files})"
+            )
 
     def _activity(
         self,
