@@ -6,8 +6,8 @@ into memory the guest allocates with its `host_alloc` export. Return values: 0 a
 
 Four operations are the runtime's own (`widgetbox.`): `job` hands the run's job over once,
 `result` takes the driver's report, `file` hands over one of the widget's code files or
-its bytecode as bytes (which the guest imports: see `_widgetbox/imports.py`), and `chunk` takes one
-piece of a route's streamed response (`{"body": base64}`, the first also with `"status"`
+its bytecode as bytes (which the guest imports: see `_widgetbox/imports.py`), and `chunk`
+takes one piece of a route's streamed response (`{"body": base64}`, the first also with `"status"`
 and `"headers"`), checked here (the run's mode, each chunk's size and the stream's total,
 the head as a report's response is checked) and passed to the run's `on_chunk` at once,
 or kept for its result.

@@ -365,7 +365,7 @@ def api_route(path: str) -> ApiRoute | None:
     if not slug:
         return None
     template = PATH_TEMPLATE if rest else ROOT_TEMPLATE
-    return ApiRoute(template, slug, normalize_path(rest), normalized)
+    return ApiRoute(template, slug, "/" + rest, normalized)  # a part of it: normalized too
 
 
 @route(PREFIX + "{slug:str}", http_method=ALL_METHODS, include_in_schema=False, name=ROOT_NAME)

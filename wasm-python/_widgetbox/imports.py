@@ -54,35 +54,14 @@ def install(root, files, bytecode):
 def import_entry(name):
     """`import name` for the run's entry module, a fresh interpreter's first import of the
     widget's code, without most of importlib's steps: nearly half of a hello route's
-    instructions were importlib's own. What `import` does for it is done here, in its order:
-    the finders ahead of the path consulted (a module they give wins, as it would: then
-    `import` itself runs), the widget's folder's finder asked (the first entry of
-    `sys.path`, as `PathFinder` would), the module made from its spec, put in `sys.modules`
-    while it runs (marked initializing, so that a circular import is named one) and taken
-    out again if it fails. The module lock is left out: a guest has one thread. Any other
-    case (a module imported already, a kept interpreter's, one in a package, a changed
-    `sys.path`) is `import`'s own."""
-    finder = sys.path_importer_cache.get(_root)
-    if (
-        name in sys.modules
-        or "." in name
-        or sys.path[:1] != [_root]
-        or (not isinstance(finder, WidgetFinder))
-    ):
-        __import__(name)
-        return
-    for ahead in sys.meta_path:
-        if ahead is PathFinder:
-            break
-        if ahead.find_spec(name, None) is not None:
-            __import__(name)
-            return
-    else:  # no path finder: not an interpreter the finders here were made for
-        __import__(name)
-        return
-    spec = finder.find_spec(name)
+    instructions were importlib's own. What `import` does for it is done here, in its order
+    (`_entry_spec`): the finders ahead of the path consulted, the widget's folder's finder
+    asked; then the module made from its spec, put in `sys.modules` while it runs (marked
+    initializing, so that a circular import is named one) and taken out again if it fails.
+    The module lock is left out: a guest has one thread. Any other case is `import`'s own."""
+    spec = _entry_spec(name)
     if spec is None:
-        __import__(name)  # its error, as `import` words it
+        __import__(name)
         return
     module = module_from_spec(spec)
     spec._initializing = True
@@ -95,6 +74,23 @@ def import_entry(name):
             raise
     finally:
         spec._initializing = False
+
+
+def _entry_spec(name):
+    """The spec `import name` would load from the widget's folder, or None where `import`
+    must decide: a module imported already (a kept interpreter's), one in a package, a
+    changed `sys.path` (the widget's folder first, as `PathFinder` reads it), a module a
+    finder ahead of the path gives (it would win), or none at all (`import` words the
+    error)."""
+    finder = sys.path_importer_cache.get(_root)
+    if name in sys.modules or "." in name or sys.path[:1] != [_root]:
+        return None
+    if not isinstance(finder, WidgetFinder) or PathFinder not in sys.meta_path:
+        return None
+    for ahead in sys.meta_path[: sys.meta_path.index(PathFinder)]:
+        if ahead.find_spec(name, None) is not None:
+            return None
+    return finder.find_spec(name)
 
 
 def read(relative):
