@@ -76,6 +76,9 @@ class Warm:
         self._changed = threading.Condition()
         self._closed = False
         self._sweeper: threading.Thread | None = None
+        self._sweep_due: float | None = None
+        """When the sweeper wakes next (None: when told). A guest given back wakes it only
+        if it expires sooner, rather than after every run."""
 
     @property
     def idle(self) -> int:
@@ -132,7 +135,10 @@ class Warm:
                 self._idle.setdefault(key, []).append(kept)
                 evicted = self._over_limit()
                 self._start_sweeper()
-                self._changed.notify_all()
+                ends = kept.idle_since + kept.persistent.recycle.idle
+                if self._sweep_due is None or ends < self._sweep_due:
+                    self._sweep_due = ends
+                    self._changed.notify_all()
         self._discard(evicted)
 
     def _over_limit(self) -> list[Kept]:
@@ -174,6 +180,7 @@ class Warm:
                     if not queue:
                         del self._idle[key]
                 if not expired:
+                    self._sweep_due = due
                     self._changed.wait(None if due is None else due - now)
             self._discard(expired)
 

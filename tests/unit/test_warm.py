@@ -122,6 +122,23 @@ def test_idle_guests_are_discarded_after_their_idle_time() -> None:
     assert h.warm.idle == 0
 
 
+def test_a_guest_that_expires_sooner_wakes_the_sweeper_and_a_later_one_waits() -> None:
+    """The sweeper waits for the first guest's hour; a guest given back later with a
+    shorter idle time is still discarded on time, and giving back a guest that expires
+    after the one awaited does not disturb the wait."""
+    h = Harness()
+    patient = h.run(keep("a", idle=3600))
+    time.sleep(0.1)  # the sweeper settles into waiting for the hour
+    hasty = h.run(keep("b", idle=0.05))
+    h.run(keep("c", idle=7200))
+    deadline = time.monotonic() + 5
+    while hasty not in h.retired and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert h.retired == [hasty]
+    assert patient not in h.retired
+    assert h.warm.idle == 2
+
+
 def test_closing_discards_the_idle_and_later_the_running() -> None:
     h = Harness()
     idle = h.run(keep("a"))
