@@ -103,6 +103,7 @@ class Services:
             cache=config.sandbox.cache_dir,
             nats=config.sandbox.nats_url,
             nats_access=_nats_access(config),
+            loop=asyncio.get_running_loop(),
         )
         app.state.runtime = runtime
         app.state.tables = self.tables

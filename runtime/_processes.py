@@ -1,16 +1,16 @@
 """The runtime's side of its sandbox processes (see `_worker` for theirs).
 
 `SandboxProcess` starts one process, sends it runs and compile jobs, and dispatches what
-comes back (the messages declared in `_wire`) on a reader thread, through `_HANDLERS`:
-output and a streamed response's chunks to the run's listeners, host calls to the runtime's
-Bridge (with the run's context, answered by a callback when the handler returns or times
-out, no thread waiting), results to the waiting caller. Threads that must not wait for the
-process's socket (the bridge's, a cancel's setter) post their messages to a writer thread.
-When the process dies, its runs end as killed (with what they printed so far and a message
-saying why) and `on_exit` lets the runtime start a replacement. A run is sent without
-waiting for it (`start`), so the event loop can send it and be woken when it ends
-(`Runtime.run_async`); it carries its widget's files only when the process is not believed
-to hold them already (see `_bundles`).
+comes back (the messages declared in `_wire`) through `_HANDLERS`, read on a thread of its
+own or on the server's event loop (`_read_on_loop`): output and a streamed response's chunks
+to the run's listeners, host calls to the runtime's Bridge (with the run's context, answered
+by a callback when the handler returns or times out, no thread waiting), results to the
+waiting caller. No sender ever waits for the process's socket (`_frames.Sender`: what it
+does not take at once goes to a writer thread, in order). When the process dies, its runs
+end as killed (with what they printed so far and a message saying why) and `on_exit` lets
+the runtime start a replacement. A run is sent without waiting for it (`start`), so the
+event loop can send it and be woken when it ends (`Runtime.run_async`); it carries its
+widget's files only when the process is not believed to hold them already (see `_bundles`).
 
 Every run carries its deadline, on the system's monotonic clock, which both processes
 share. A run still going a second past it is stuck in host-side work that fuel and epochs
@@ -20,12 +20,13 @@ runtime's watchdog kills the process (`kill`), so no bug of that kind holds a co
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import itertools
 import json
 import logging
-import queue
+import os
 import socket
 import subprocess
 import threading
@@ -40,6 +41,7 @@ from . import _bundles
 from . import _wire as wire
 from ._bridge import Bridge, HostCall, error_frame
 from ._cancel import Cancel
+from ._frames import FrameError, Frames, Sender
 from ._guest import GuestError
 from ._http import ChunkCallback, ResponseChunk
 from ._launch import module_command
@@ -55,6 +57,9 @@ START_TIMEOUT = 120.0
 """Seconds a new process may take to be ready (it loads the compiled module from the
 cache, which the runtime filled before starting it)."""
 STOP_TIMEOUT = 10.0
+READ_SIZE = 256 * 1024
+"""Bytes read from a process's socket at a time on an event loop: a large message comes in
+several reads, and other work on the loop goes on between them."""
 
 PROCESS_LOST = (
     "The run was stopped: the sandbox process running it ended unexpectedly ({cause}); run it again"
@@ -140,7 +145,10 @@ class SandboxProcess:
         settings: dict[str, Any],
         bridge: Bridge,
         on_exit: Callable[[SandboxProcess], None],
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
+        """`loop`: the event loop to read the process's messages on (see `_read_on_loop`);
+        None reads them on a thread of its own."""
         self.role = role
         self.slot = slot
         """Its slot of the runtime's busy board (request processes; see `_busy`)."""
@@ -150,12 +158,12 @@ class SandboxProcess:
         self._requests: dict[int, Future[wire.Reply]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._send_lock = threading.Lock()
         self._holds = _bundles.Shelf()
         """The bundles this process is believed to hold (see `_bundles`)."""
-        self._outgoing: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        """Messages posted by threads that must not wait for the socket (see `_post`)."""
         self.alive = True
+        self._ended = threading.Event()
+        """Set once reading has ended and the process's runs have been ended (`_exited`)."""
+        self._exit_lock = threading.Lock()
         self.closing = False
         self.killed = False
         """Whether the watchdog killed it (see `kill`)."""
@@ -183,14 +191,18 @@ class SandboxProcess:
             self._process.wait()
             self._connection.close()
             raise
-        self._writer = threading.Thread(
-            target=self._write, name="widgetbox-sandbox-writer", daemon=True
+        self._sender = Sender(
+            socket.socket(fileno=os.dup(self._connection.fileno())), "widgetbox-sandbox-writer"
         )
-        self._writer.start()
-        self._reader = threading.Thread(
-            target=self._read, name="widgetbox-sandbox-reader", daemon=True
-        )
-        self._reader.start()
+        self._loop = loop
+        self._reading: socket.socket | None = None
+        """The descriptor read on `loop`, if any."""
+        if loop is None:
+            threading.Thread(
+                target=self._read, name="widgetbox-sandbox-reader", daemon=True
+            ).start()
+        else:
+            self._read_on_loop(loop)
 
     @property
     def pid(self) -> int:
@@ -247,29 +259,14 @@ class SandboxProcess:
     # -- sending -----------------------------------------------------------------------------
 
     def _send(self, message: wire.Message) -> None:
-        """Send from this thread, which may wait while the process reads (raises OSError
-        when it has gone)."""
-        data = pack(message)
-        with self._send_lock:
-            self._connection.send_bytes(data)
+        """Send without waiting (see `Sender`); OSError when the process has gone."""
+        self._sender.send(pack(message))
 
     def _post(self, message: wire.Message) -> None:
-        """Send from the writer thread: for threads that must not wait for this process's
-        socket (a cancel's setter, such as the event loop; the bridge's workers and its
-        timer thread, shared by every process). Never blocks; lost if the process has gone,
-        whose runs end on their own."""
-        self._outgoing.put(pack(message))
-
-    def _write(self) -> None:
-        gone = False
-        while (data := self._outgoing.get()) is not None:
-            if gone:
-                continue
-            try:
-                with self._send_lock:
-                    self._connection.send_bytes(data)
-            except OSError:
-                gone = True  # the reader sees it too, and ends its runs
+        """`_send`, for a message lost if the process has gone, whose runs end on their own
+        (a cancel, a host call's answer)."""
+        with contextlib.suppress(OSError):
+            self._sender.send(pack(message))
 
     def run(
         self,
@@ -282,6 +279,7 @@ class SandboxProcess:
         on_chunk: ChunkCallback | None = None,
     ) -> RunResult:
         """Run one job in this process and wait for its result (see `start`, `outcome`)."""
+        self._not_here()
         run = self.start(
             run_id, request, on_output=on_output, cancel=cancel, context=context, on_chunk=on_chunk
         )
@@ -308,8 +306,8 @@ class SandboxProcess:
         thread when the run has ended (its `done` is set then). The caller then calls
         `forget` and takes its `outcome`. Raises ProcessGone when the process had stopped
         before the run was sent; a process that dies under the run makes it end as killed.
-        The send itself does not wait for the run: the process reads its socket on a
-        thread of its own, so an event loop may call this."""
+        Neither the send nor anything else here waits for the run or the socket, so an
+        event loop may call this."""
         limits = request.limits
         run = PendingRun(on_output, context, limits, time.monotonic() + limits.timeout)
         run.on_chunk = on_chunk if request.stream else None
@@ -338,8 +336,7 @@ class SandboxProcess:
             with self._lock:
                 self._runs.pop(run_id, None)
             raise
-        # a cancel is sent from where it is set, through the writer: the setter (such as
-        # the event loop) must not wait for this process's socket
+        # a cancel is sent from where it is set (such as the event loop), which never waits
         if cancel is not None:
             run.unsubscribe = cancel.when_set(lambda: self._post(wire.Cancel(run=run_id)))
         return run
@@ -365,6 +362,7 @@ class SandboxProcess:
         """Send the request `make(id)` and wait for the reply with the same id; GuestError
         when the process has stopped (before the request, or while it was being sent: it
         may die between the two), TimeoutError when it does not answer in time."""
+        self._not_here()
         answer: Future[wire.Reply] = Future()
         request_id = next(self._ids)
         with self._lock:
@@ -394,10 +392,57 @@ class SandboxProcess:
         except (EOFError, OSError):
             pass
         except (WireError, KeyError, TypeError, ValueError):
-            # the process broke the protocol: it may be subverted, so it is not trusted again
-            log.exception("a sandbox process sent a malformed message; it is stopped")
-            self._process.kill()
+            self._broke_protocol()
         self._exited()
+
+    def _broke_protocol(self) -> None:
+        # the process broke the protocol: it may be subverted, so it is not trusted again
+        log.exception("a sandbox process sent a malformed message; it is stopped")
+        self._process.kill()
+
+    def _read_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Read the process's messages in `loop`'s own thread, when its socket is readable.
+
+        Why: in the server, a message read on a thread of its own had to wake the loop to
+        be acted on (a run's end, above all), and that thread's wake-ups and the loop's
+        cost a fifth of the server's CPU per widget API request. Read here, the loop's own
+        poll notices the socket, and a run's end resolves its future at once. Handlers
+        never wait (output, chunks and ends are handed on; host calls go to the bridge's
+        threads); waiting for the process from the loop's thread is refused (`_not_here`).
+
+        The socket stays blocking for the senders: each read asks not to wait instead
+        (MSG_DONTWAIT), on a duplicate of the descriptor that only this reading owns."""
+        self._reading = reading = socket.socket(fileno=os.dup(self._connection.fileno()))
+        reading.settimeout(None)  # with a timeout, `recv` would wait despite MSG_DONTWAIT
+        frames = Frames(MAX_MESSAGE)
+
+        def readable() -> None:
+            try:
+                data = reading.recv(READ_SIZE, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            try:
+                for payload in frames.feed(data):
+                    self._handle(unpack_bounded(payload, wire.FROM_PROCESS))
+            except (FrameError, WireError, KeyError, TypeError, ValueError):
+                self._broke_protocol()
+                data = b""
+            if not data:  # the process has gone: the rest waits for it, off the loop
+                loop.remove_reader(reading.fileno())
+                reading.close()
+                threading.Thread(
+                    target=self._exited, name="widgetbox-sandbox-exit", daemon=True
+                ).start()
+
+        def attach() -> None:
+            loop.add_reader(reading.fileno(), readable)
+
+        loop.call_soon_threadsafe(attach)
+
+    def _not_here(self) -> None:
+        refuse_waiting_on(self._loop)
 
     def _handle(self, message: wire.Message) -> None:
         handler = self._HANDLERS.get(type(message))
@@ -426,7 +471,7 @@ class SandboxProcess:
 
     def _call(self, message: wire.Call) -> None:
         """A forwarded host call: started on the Bridge's workers from this thread, and
-        answered (through the writer) when the handler returns or its timeout passes."""
+        answered when the handler returns or its timeout passes."""
         run = self._runs.get(message.run)
         if run is None:  # the run has ended meanwhile
             self._answer(message.call, error_frame("HostError", "the run has ended"))
@@ -440,8 +485,8 @@ class SandboxProcess:
 
     def _lacking(self, message: wire.Lacking) -> None:
         """The process does not hold the files a run was sent without (it dropped them):
-        the run goes again with them (through the writer: this thread must not wait for the
-        socket). Only a run sent without files may ask, and only once."""
+        the run goes again with them. Only a run sent without files may ask, and only
+        once."""
         run = self._runs.get(message.run)
         if run is None:
             return
@@ -494,6 +539,13 @@ class SandboxProcess:
     FailedToStart, which only `_await_ready` reads), and what handles each."""
 
     def _exited(self) -> None:
+        with self._exit_lock:
+            if self._ended.is_set():
+                return
+            self._end_runs()
+            self._ended.set()
+
+    def _end_runs(self) -> None:
         with self._lock:
             self.alive = False
             runs = list(self._runs.values())
@@ -509,9 +561,8 @@ class SandboxProcess:
         for answer in requests:
             if not answer.done():
                 answer.set_exception(GuestError("the sandbox process stopped"))
-        self._outgoing.put(None)  # the writer stops
-        with self._send_lock:  # never under a send (its descriptor could be reused)
-            self._connection.close()
+        self._sender.stop(0.0)  # its writer ends once it has sent or found the process gone
+        self._connection.close()  # read by no one now (the sender has a descriptor of its own)
         self._on_exit(self)
 
     # -- stopping ----------------------------------------------------------------------------
@@ -529,8 +580,13 @@ class SandboxProcess:
         except subprocess.TimeoutExpired:
             log.warning("a sandbox process did not stop in time; killing it")
             self._process.kill()
-        self._reader.join(max(0.0, deadline - time.monotonic()) + 1.0)
-        self._writer.join(max(0.0, deadline - time.monotonic()) + 1.0)
+        grace = max(0.0, deadline - time.monotonic()) + 1.0
+        stopped = self._loop is not None and not self._loop.is_running()
+        if not self._ended.wait(0.0 if stopped else grace):
+            self._exited()  # the loop that read it has stopped: its runs end here instead
+        if stopped and self._reading is not None and self._loop and self._loop.is_closed():
+            self._reading.close()  # its loop cannot remove or close it any more
+        self._sender.stop(max(0.0, deadline - time.monotonic()) + 1.0)
 
 
 def take_chunk(run: PendingRun, chunk: ResponseChunk) -> None:
@@ -560,3 +616,18 @@ def _seconds(timeout: float, run: PendingRun) -> float:
     (a process could ask for any number, and one too large for a lock's wait raises)."""
     left = max(0.0, run.deadline - time.monotonic())
     return max(timeout, 0.0) if timeout < left else left
+
+
+def refuse_waiting_on(loop: asyncio.AbstractEventLoop | None) -> None:
+    """Refuse (RuntimeError) to wait for a sandbox process on the event loop that reads it
+    (`SandboxProcess._read_on_loop`): nothing would be read while it waited."""
+    if loop is not None and running_loop() is loop:
+        raise RuntimeError("waiting for a sandbox process on the event loop that reads it")
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -33,7 +33,13 @@ from ._http import ChunkCallback
 from ._jobs import BATCH_JOBS, Call, Job, Route
 from ._limits import Limits
 from ._output import OutputCallback
-from ._processes import PendingRun, ProcessGone, SandboxProcess
+from ._processes import (
+    PendingRun,
+    ProcessGone,
+    SandboxProcess,
+    refuse_waiting_on,
+    running_loop,
+)
 from ._pycache import PACKAGES_COMPILE_LIMITS, BytecodeCache, CompileFailed
 from ._result import RunResult, Status
 from ._wire import BATCH, INTERACTIVE, Lane, RunRequest
@@ -97,7 +103,11 @@ class Runtime:
     guests' folders go under `work_dir` (default: /dev/shm when available, else the system's
     temporary folder). Host calls are answered by `bridge`'s handlers, in this process. The
     interpreter, its compiled form and the bytecode come from `cache` (the `cache_dir`
-    setting; default: see `_paths.cache_dir`), prepared beforehand by `prepare`.
+    setting; default: see `_paths.cache_dir`), prepared beforehand by `prepare`. Given a
+    `loop`, the processes' messages are read on it (a server's, which awaits its runs
+    with `run_async`: see `SandboxProcess._read_on_loop`); the blocking calls (`run`,
+    `compile`, ...) must then be made from other threads. Without one, each process is
+    read on a thread of its own.
     """
 
     def __init__(
@@ -115,6 +125,7 @@ class Runtime:
         cache: Path | None = None,
         nats: str | None = None,
         nats_access: Access | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         if pool_size < 0:
             raise ValueError("the pool size must not be negative")
@@ -160,6 +171,7 @@ class Runtime:
                 "slot": None,
             },
         }
+        self._loop = loop
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         """Notified when a process is replaced (runs waiting for a live one wake up)."""
@@ -182,11 +194,7 @@ class Runtime:
         """The process that last ran with each packages folder (it keeps a spare guest)."""
         self._active = 0
         self._idle = threading.Condition()
-        self._stop_watching = threading.Event()
-        self._watchdog = threading.Thread(
-            target=self._watch, name="widgetbox-watchdog", daemon=True
-        )
-        self._watchdog.start()
+        self._start_watchdog()
         self.remote: Workers | None = None
         """Sandbox workers on other machines, over the NATS server at `nats`, reached with
         the files `nats_access` names (TLS, an nkey; see `remote/`): runs go to them while
@@ -201,6 +209,13 @@ class Runtime:
             except BaseException:
                 self.close()
                 raise
+
+    def _start_watchdog(self) -> None:
+        self._stop_watching = threading.Event()
+        self._watchdog = threading.Thread(
+            target=self._watch, name="widgetbox-watchdog", daemon=True
+        )
+        self._watchdog.start()
 
     def _watch(self) -> None:
         """Kill a sandbox process in which a run is stuck past its deadline. Fuel and
@@ -222,7 +237,9 @@ class Runtime:
         if role == INTERACTIVE:
             assert slot is not None
             settings = {**settings, "slot": slot, "cpu": _cpu_for(slot)}
-        return SandboxProcess(role, slot, settings, self.bridge, self._process_exited)
+        return SandboxProcess(
+            role, slot, settings, self.bridge, self._process_exited, loop=self._loop
+        )
 
     def _process_exited(self, process: SandboxProcess) -> None:
         """Replace a process that died (a crash in wasmtime, or killed from outside)."""
@@ -373,6 +390,7 @@ class Runtime:
         printed and a message saying why. Raises ValueError (or SerializationError) for a
         job that cannot be run at all, and GuestError when the sandbox itself failed.
         """
+        refuse_waiting_on(self._loop)
         request = self._request(job, limits, on_chunk)
         run_context = dict(context or {})  # stays here: host calls are answered here
         with self._idle:
@@ -597,10 +615,7 @@ class Runtime:
         loop = asyncio.get_running_loop()
         ended: asyncio.Future[None] = loop.create_future()
 
-        def wake() -> None:  # on the process's reader thread
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
-                loop.call_soon_threadsafe(_resolve, ended)
-
+        wake = functools.partial(_wake, loop, ended)
         handling = _handling.get()
         if handling:
             self._handling.leave()  # the sandbox process counts the guest from here
@@ -715,6 +730,16 @@ class _NoneAlive(GuestError):
 
 async def _awaited(on_start: Callable[[], Awaitable[None]]) -> None:
     await on_start()
+
+
+def _wake(loop: asyncio.AbstractEventLoop, ended: asyncio.Future[None]) -> None:
+    """A run has ended: resolve `ended` on its loop. Called where the process is read: on
+    that loop itself (`Runtime(loop=...)`), or on a reader thread."""
+    if running_loop() is loop:
+        _resolve(ended)
+        return
+    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+        loop.call_soon_threadsafe(_resolve, ended)
 
 
 def _resolve(ended: asyncio.Future[None]) -> None:

@@ -308,19 +308,18 @@ else would end the reader thread and leave the process running, its runs waiting
 
 
 class Sent:
-    """The process's end of the connection: keeps what the runtime sends."""
+    """In the place of the process's `Sender`: keeps what the runtime sends, from any thread."""
 
     def __init__(self) -> None:
-        self.messages: list[bytes] = []
+        self.messages: queue.SimpleQueue[bytes] = queue.SimpleQueue()
 
-    def send_bytes(self, data: bytes) -> None:
-        self.messages.append(bytes(data))
+    def send(self, message: bytes) -> None:
+        self.messages.put(bytes(message))
 
 
 class Fake:
     """A SandboxProcess without a process: two runs and two requests waiting, host calls
-    answered by a real Bridge, what it sends (from the caller's thread) or posts (to its
-    writer) kept."""
+    answered by a real Bridge, what it sends kept."""
 
     def __init__(self, bridge: Bridge) -> None:
         self.process = object.__new__(SandboxProcess)
@@ -345,24 +344,20 @@ class Fake:
         process._runs = runs
         process._requests = requests
         process._lock = threading.Lock()
-        process._send_lock = threading.Lock()
-        process._outgoing = queue.SimpleQueue()
-        process._connection = self.sent  # type: ignore[assignment]
+        process._sender = self.sent  # type: ignore[assignment]
         process.alive, process.closing, process.killed = True, False, False
 
     def posted(self, count: int, wait: float) -> list[bytes]:
-        """What was posted for the writer: at least `count` messages if they come within
-        `wait` seconds, and any more already there."""
-        got: list[bytes | None] = []
+        """What was sent: at least `count` messages if they come within `wait` seconds, and
+        any more already there."""
+        got: list[bytes] = []
         deadline = time.monotonic() + wait
         with contextlib.suppress(queue.Empty):
             while len(got) < count:
-                got.append(
-                    self.process._outgoing.get(timeout=max(0.0, deadline - time.monotonic()))
-                )
+                got.append(self.sent.messages.get(timeout=max(0.0, deadline - time.monotonic())))
             while True:
-                got.append(self.process._outgoing.get_nowait())
-        return [data for data in got if data is not None]
+                got.append(self.sent.messages.get_nowait())
+        return got
 
 
 def well_formed_answer(frame: Any) -> bool:
@@ -418,7 +413,7 @@ def check_handle(messages: list[bytes], bridge: Bridge) -> None:
         "host calls were not answered once each",
         f"{calls} calls, {len(posted)} answers",
     )
-    for sent in [*fake.sent.messages, *posted]:
+    for sent in posted:
         answer = json.loads(sent)
         require(answer.get("kind") == "answer", "the runtime sent something else", repr(answer))
         require(well_formed_answer(answer.get("frame")), "a host call's answer is malformed")

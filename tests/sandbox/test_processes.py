@@ -4,6 +4,7 @@ processes keep to a core each; closing the runtime leaves no process behind."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -101,17 +102,17 @@ def test_a_process_that_dies_while_asked_its_status_is_reported_not_raised() -> 
     without a pool, never raised to the health check (/readyz, the admin's page)."""
     with Runtime(pool_size=0, processes=1) as runtime:
         (process,) = [p for p in runtime._processes if p.role == "interactive"]
-        connection = process._connection
-        sending = connection.send_bytes
+        sender = process._sender
+        sending = sender.send
 
         def broken(data: bytes) -> None:
             raise BrokenPipeError(32, "Broken pipe")
 
-        connection.send_bytes = broken  # type: ignore[method-assign]
+        sender.send = broken  # type: ignore[method-assign]
         try:
             found = {status.pid: status for status in runtime.sandbox_status(wait=1.0)}
         finally:
-            connection.send_bytes = sending  # type: ignore[method-assign]
+            sender.send = sending  # type: ignore[method-assign]
         assert found[process.pid].pooled is None
         assert runtime.run(Script(Code.single("print('still here')"))).stdout == "still here\n"
 
@@ -176,3 +177,58 @@ def test_closing_the_runtime_ends_its_processes() -> None:
 def _zombie(pid: int) -> bool:
     with open(f"/proc/{pid}/stat") as f:
         return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_read_on_an_event_loop_runs_answer_and_a_lost_process_is_noticed() -> None:
+    """A server's runtime reads its processes on its event loop (no reader threads): runs
+    end, output arrives, a process that dies ends its runs as killed and is replaced, and
+    waiting for a process on that loop is refused rather than left to hang."""
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        runtime = await asyncio.to_thread(Runtime, pool_size=0, processes=0, loop=loop)
+        try:
+            assert all(process._reading is not None for process in runtime._processes)
+            assert (await runtime.run_async(Script(Code.single("print('hi')")))).stdout == "hi\n"
+            with pytest.raises(RuntimeError, match="event loop that reads it"):
+                runtime.run(Script(Code.single("print('blocked')")))
+            (victim,) = _pids(runtime)
+            printed = asyncio.Event()
+            source = "print('working', flush=True)\nwhile True: pass"
+            running = asyncio.create_task(
+                runtime.run_async(
+                    Script(Code.single(source)), on_output=lambda stream, text: printed.set()
+                )
+            )
+            await asyncio.wait_for(printed.wait(), 10)
+            os.kill(victim, signal.SIGKILL)
+            result = await asyncio.wait_for(running, 10)
+            assert result.status is Status.KILLED
+            assert "ended unexpectedly (killed by signal 9)" in result.message
+            assert result.stdout == "working\n"
+            after = await asyncio.wait_for(
+                runtime.run_async(Script(Code.single("print('after')"))), 30
+            )
+            assert after.stdout == "after\n"
+            assert victim not in _pids(runtime)
+        finally:
+            await asyncio.to_thread(runtime.close)
+
+    asyncio.run(scenario())
+
+
+def test_a_runtime_whose_loop_has_stopped_still_closes_at_once() -> None:
+    """Closing does not wait for a loop that will never read again."""
+    loop = asyncio.new_event_loop()
+    try:
+        runtime = loop.run_until_complete(
+            asyncio.to_thread(Runtime, pool_size=0, processes=1, loop=loop)
+        )
+        loop.run_until_complete(asyncio.sleep(0.1))  # the loop takes up their sockets
+    finally:
+        loop.close()
+    processes = list(runtime._processes)
+    started = time.monotonic()
+    runtime.close()
+    assert time.monotonic() - started < 5  # waiting for the reading would take 11 s each
+    assert all(process._ended.is_set() for process in processes)

@@ -39,7 +39,6 @@ def bridge() -> Iterator[Bridge]:
 def answers(fake: Fake, count: int = 1, wait: float = 5.0) -> list[Any]:
     """The frames of the host calls' answers posted (at least `count`, waiting for them)."""
     posted = [json.loads(sent) for sent in fake.posted(count, wait)]
-    assert fake.sent.messages == []  # answers never wait for the socket on this thread
     assert all(message["kind"] == "answer" for message in posted)
     return [json.loads(message["frame"]) for message in posted]
 
