@@ -90,7 +90,7 @@ class Sender:
     Works whether or not the descriptor is blocking (uvloop's reader makes it non-blocking)."""
 
     def __init__(self, sock: socket.socket, name: str) -> None:
-        sock.settimeout(None)  # a socket object with a timeout would wait in `send`
+        """`sock`: without a timeout (with one, `send` waits even when asked not to)."""
         self._socket = sock
         self._pending: deque[memoryview] = deque()
         """What waits for the writer, the first perhaps in part sent; the writer removes a

@@ -58,8 +58,8 @@ START_TIMEOUT = 120.0
 cache, which the runtime filled before starting it)."""
 STOP_TIMEOUT = 10.0
 READ_SIZE = 256 * 1024
-"""Bytes read from a process's socket at a time on an event loop: a large message comes in
-several reads, and other work on the loop goes on between them."""
+"""Bytes read from a process's socket at a time: a large message comes in several reads
+(and, on an event loop, other work goes on between them)."""
 
 PROCESS_LOST = (
     "The run was stopped: the sandbox process running it ended unexpectedly ({cause}); run it again"
@@ -191,9 +191,7 @@ class SandboxProcess:
             self._process.wait()
             self._connection.close()
             raise
-        self._sender = Sender(
-            socket.socket(fileno=os.dup(self._connection.fileno())), "widgetbox-sandbox-writer"
-        )
+        self._sender = Sender(self._descriptor(), "widgetbox-sandbox-writer")
         self._loop = loop
         self._reading: socket.socket | None = None
         """The descriptor read on `loop`, if any."""
@@ -382,38 +380,35 @@ class SandboxProcess:
     # -- receiving ---------------------------------------------------------------------------
 
     def _receive(self) -> wire.Message:
-        """The next message from the process, bounded before it is decoded."""
+        """The next message from the process, bounded before it is decoded (for the
+        handshake, before a reader takes over)."""
         return unpack_bounded(self._connection.recv_bytes(MAX_MESSAGE), wire.FROM_PROCESS)
 
     def _read(self) -> None:
+        """Read the process's messages on this thread, until its socket closes."""
+        reading = self._descriptor()
+        frames = Frames(MAX_MESSAGE)
         try:
-            while True:
-                self._handle(self._receive())
-        except (EOFError, OSError):
+            while self._take(frames, reading.recv(READ_SIZE)):
+                pass
+        except OSError:
             pass
-        except (WireError, KeyError, TypeError, ValueError):
-            self._broke_protocol()
+        finally:
+            reading.close()
         self._exited()
-
-    def _broke_protocol(self) -> None:
-        # the process broke the protocol: it may be subverted, so it is not trusted again
-        log.exception("a sandbox process sent a malformed message; it is stopped")
-        self._process.kill()
 
     def _read_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Read the process's messages in `loop`'s own thread, when its socket is readable.
 
         Why: in the server, a message read on a thread of its own had to wake the loop to
-        be acted on (a run's end, above all), and that thread's wake-ups and the loop's
-        cost a fifth of the server's CPU per widget API request. Read here, the loop's own
-        poll notices the socket, and a run's end resolves its future at once. Handlers
-        never wait (output, chunks and ends are handed on; host calls go to the bridge's
-        threads); waiting for the process from the loop's thread is refused (`_not_here`).
-
-        The socket stays blocking for the senders: each read asks not to wait instead
-        (MSG_DONTWAIT), on a duplicate of the descriptor that only this reading owns."""
-        self._reading = reading = socket.socket(fileno=os.dup(self._connection.fileno()))
-        reading.settimeout(None)  # with a timeout, `recv` would wait despite MSG_DONTWAIT
+        be acted on (a run's end, above all), and those threads' wake-ups cost about a
+        sixth of the server's CPU per widget API request. Read here, the loop's own poll
+        notices the socket, and a run's end resolves its future at once. Handlers never
+        wait (output, chunks and ends are handed on; host calls go to the bridge's
+        threads), nor does any send (`Sender`); waiting for the process from the loop's
+        thread is refused (`refuse_waiting_on`). Each read asks not to wait
+        (MSG_DONTWAIT), whatever the descriptor's mode (uvloop makes it non-blocking)."""
+        self._reading = reading = self._descriptor()
         frames = Frames(MAX_MESSAGE)
 
         def readable() -> None:
@@ -423,13 +418,7 @@ class SandboxProcess:
                 return
             except OSError:
                 data = b""
-            try:
-                for payload in frames.feed(data):
-                    self._handle(unpack_bounded(payload, wire.FROM_PROCESS))
-            except (FrameError, WireError, KeyError, TypeError, ValueError):
-                self._broke_protocol()
-                data = b""
-            if not data:  # the process has gone: the rest waits for it, off the loop
+            if not self._take(frames, data):  # the rest waits for the process, off the loop
                 loop.remove_reader(reading.fileno())
                 reading.close()
                 threading.Thread(
@@ -440,6 +429,29 @@ class SandboxProcess:
             loop.add_reader(reading.fileno(), readable)
 
         loop.call_soon_threadsafe(attach)
+
+    def _descriptor(self) -> socket.socket:
+        """A descriptor of the process's socket for one reader or sender to own, in
+        blocking mode (a socket object with a timeout waits in `recv` and `send` even when
+        asked not to)."""
+        sock = socket.socket(fileno=os.dup(self._connection.fileno()))
+        sock.settimeout(None)
+        return sock
+
+    def _take(self, frames: Frames, data: bytes) -> bool:
+        """Handle the messages `data` completes. False when reading ends: the socket has
+        closed (`data` is empty), or the process broke the protocol: it may be subverted,
+        so it is killed and not trusted again (a message too long, malformed, unexpected)."""
+        if not data:
+            return False
+        try:
+            for payload in frames.feed(data):
+                self._handle(unpack_bounded(payload, wire.FROM_PROCESS))
+        except (FrameError, WireError, KeyError, TypeError, ValueError):
+            log.exception("a sandbox process sent a malformed message; it is stopped")
+            self._process.kill()
+            return False
+        return True
 
     def _not_here(self) -> None:
         refuse_waiting_on(self._loop)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import struct
 import threading
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,7 +23,8 @@ from tests.fuzz.targets import Fake
 from widgetbox.runtime import Bridge, HostCall, Limits, ResponseChunk
 from widgetbox.runtime import _wire as wire
 from widgetbox.runtime._bridge import MAX_ABANDONED
-from widgetbox.runtime._wire import FROM_PROCESS, pack, unpack
+from widgetbox.runtime._frames import Frames, frame
+from widgetbox.runtime._wire import FROM_PROCESS, MAX_MESSAGE, pack, unpack
 
 pytestmark = pytest.mark.unit
 
@@ -106,6 +109,28 @@ def test_a_process_cannot_create_loggers_of_its_own_naming(bridge: Bridge) -> No
     for n in range(50):
         handle(fake, wire.Log(name=f"evil.{n}", level=10**6, text="x"))
     assert set(logging.Logger.manager.loggerDict) - before == set()
+
+
+def test_reading_ends_at_a_closed_socket_and_at_a_broken_protocol_which_kills_the_process(
+    bridge: Bridge, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What either reader (a thread, or an event loop) does with the bytes it read: each
+    whole message handled, and reading ended by a closed socket (nothing killed) or by a
+    message too long for the bound or malformed (the process killed)."""
+    fake = Fake(bridge)
+    killed: list[bool] = []
+    fake.process._process = SimpleNamespace(kill=lambda: killed.append(True))  # type: ignore[assignment]
+    log_record = frame(pack(wire.Log(name="widgetbox.test", level=20, text="read")))
+    frames = Frames(MAX_MESSAGE)
+    assert fake.process._take(frames, log_record[:3])  # not whole yet: reading goes on
+    with caplog.at_level(logging.INFO, logger="widgetbox.test"):
+        assert fake.process._take(frames, log_record[3:])
+    assert [r.getMessage() for r in caplog.records] == ["sandbox process: read"]
+    assert not fake.process._take(frames, b"")
+    assert killed == []
+    assert not fake.process._take(Frames(MAX_MESSAGE), struct.pack("!i", MAX_MESSAGE + 1))
+    assert not fake.process._take(Frames(MAX_MESSAGE), frame(b'{"kind":"done"}'))
+    assert killed == [True, True]
 
 
 def test_a_call_for_a_run_that_has_ended_is_answered_at_once(bridge: Bridge) -> None:
