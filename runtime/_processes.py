@@ -266,27 +266,6 @@ class SandboxProcess:
         with contextlib.suppress(OSError):
             self._sender.send(pack(message))
 
-    def run(
-        self,
-        run_id: int,
-        request: RunRequest,
-        *,
-        on_output: OutputCallback | None,
-        cancel: Cancel | None,
-        context: Mapping[str, Any],
-        on_chunk: ChunkCallback | None = None,
-    ) -> RunResult:
-        """Run one job in this process and wait for its result (see `start`, `outcome`)."""
-        self._not_here()
-        run = self.start(
-            run_id, request, on_output=on_output, cancel=cancel, context=context, on_chunk=on_chunk
-        )
-        try:
-            run.done.wait()  # set by its result, or by `_exited` when the process dies
-        finally:
-            self.forget(run_id, run)
-        return self.outcome(run)
-
     def start(
         self,
         run_id: int,
@@ -360,7 +339,7 @@ class SandboxProcess:
         """Send the request `make(id)` and wait for the reply with the same id; GuestError
         when the process has stopped (before the request, or while it was being sent: it
         may die between the two), TimeoutError when it does not answer in time."""
-        self._not_here()
+        refuse_waiting_on(self._loop)
         answer: Future[wire.Reply] = Future()
         request_id = next(self._ids)
         with self._lock:
@@ -452,9 +431,6 @@ class SandboxProcess:
             self._process.kill()
             return False
         return True
-
-    def _not_here(self) -> None:
-        refuse_waiting_on(self._loop)
 
     def _handle(self, message: wire.Message) -> None:
         handler = self._HANDLERS.get(type(message))
